@@ -1,0 +1,306 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
+import { z } from 'zod';
+
+/** The only module that reads process.env: everything else receives a Config. */
+
+const DURATION = /^(\d+)(ms|s|m|h|d)$/;
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+export function parseDuration(text: string): number | undefined {
+  const m = DURATION.exec(text.trim());
+  if (!m) return undefined;
+  return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
+}
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v, ctx) => {
+      const ms = parseDuration(v);
+      if (ms === undefined || ms <= 0) {
+        ctx.addIssue({ code: 'custom', message: `expected a duration such as 90s, 15m, 24h or 7d, got "${v}"` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const optionalUrl = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v.trim() === '') return undefined;
+    try {
+      return new URL(v.trim()).toString();
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'expected an absolute URL' });
+      return z.NEVER;
+    }
+  });
+
+const url = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v, ctx) => {
+      try {
+        return new URL(v.trim()).toString();
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `expected an absolute URL, got "${v}"` });
+        return z.NEVER;
+      }
+    });
+
+const bool = (fallback: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return fallback;
+      const s = v.trim().toLowerCase();
+      if (['true', '1', 'yes', 'on'].includes(s)) return true;
+      if (['false', '0', 'no', 'off'].includes(s)) return false;
+      ctx.addIssue({ code: 'custom', message: `expected true or false, got "${v}"` });
+      return z.NEVER;
+    });
+
+const int = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return fallback;
+      if (!/^-?\d+$/.test(v.trim())) {
+        ctx.addIssue({ code: 'custom', message: `expected an integer ${min}–${max}, got "${v}"` });
+        return z.NEVER;
+      }
+      const n = Number(v);
+      if (n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `expected an integer ${min}–${max}, got ${n}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const list = z
+  .string()
+  .optional()
+  .transform((v) => (v ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0));
+
+const apiTokens = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const out: { name: string; token: string }[] = [];
+    for (const item of (v ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+      const i = item.indexOf(':');
+      const name = i > 0 ? item.slice(0, i).trim() : '';
+      const token = i > 0 ? item.slice(i + 1).trim() : '';
+      if (!/^[A-Za-z0-9._@-]{1,64}$/.test(name) || token.length < 16) {
+        // Never echo the token itself: only its position.
+        ctx.addIssue({ code: 'custom', message: `entry ${out.length + 1} must be name:token with a token of at least 16 characters` });
+        return z.NEVER;
+      }
+      out.push({ name, token });
+    }
+    return out;
+  });
+
+export const LICENSE_TIERS = ['trial', 'team', 'business', 'enterprise'] as const;
+export type LicenseTier = (typeof LICENSE_TIERS)[number];
+
+const EnvSchema = z.object({
+  NODE_ENV: z.string().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PORT: int(8080, 0, 65535),
+  SRE_DATA_DIR: z.string().default('.data'),
+  SRE_AGENT_MODEL: z.string().min(1).default('claude-sonnet-4-6'),
+  SRE_RISK_THRESHOLD: int(40, 0, 100),
+  SRE_AUTO_APPROVE: bool(false),
+  SRE_TIMEZONE: z
+    .string()
+    .default('UTC')
+    .refine((tz) => {
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'expected an IANA time zone such as UTC or Europe/Berlin'),
+  ANTHROPIC_API_KEY: optionalString,
+  ANTHROPIC_BASE_URL: optionalUrl,
+  DATABASE_URL: optionalString.refine(
+    (v) => v === undefined || /^postgres(ql)?:\/\//.test(v),
+    'expected a postgres:// or postgresql:// URL',
+  ),
+  REDIS_URL: optionalString.refine((v) => v === undefined || /^rediss?:\/\//.test(v), 'expected a redis:// URL'),
+  SRE_EVENT_STREAM: z.string().min(1).default('scutum:events'),
+  SRE_CONSUMER_GROUP: z.string().min(1).default('sre-agent'),
+  SRE_INGEST_TOKEN: optionalString,
+  SRE_API_TOKENS: apiTokens,
+  SLACK_BOT_TOKEN: optionalString,
+  SLACK_SIGNING_SECRET: optionalString,
+  SLACK_APP_TOKEN: optionalString,
+  SLACK_API_URL: url('https://slack.com/api/'),
+  SLACK_INCIDENT_CHANNEL: optionalString,
+  SRE_APPROVERS: list,
+  PUBLIC_BASE_URL: url('http://localhost:8080'),
+  SENDGRID_API_KEY: optionalString,
+  SENDGRID_API_URL: url('https://api.sendgrid.com'),
+  SRE_EMAIL_FROM: optionalString,
+  SRE_EMAIL_TO: list,
+  SRE_LINK_SECRET: optionalString,
+  SRE_WEBHOOK_URLS: list,
+  SRE_WEBHOOK_SECRET: optionalString,
+  PAGERDUTY_ROUTING_KEY: optionalString,
+  PAGERDUTY_EVENTS_URL: url('https://events.pagerduty.com/v2/enqueue'),
+  ADMIN_API_URL: optionalUrl,
+  ADMIN_API_TOKEN: optionalString,
+  SRE_CRITICAL_TEAMS: list,
+  SRE_ESCALATE_AFTER: duration('15m'),
+  SRE_PROPOSAL_TTL: duration('24h'),
+  SCUTUM_LICENSE_TIER: z.enum(LICENSE_TIERS).default('business'),
+});
+
+type Env = z.output<typeof EnvSchema>;
+
+export interface Config {
+  env: 'production' | 'development' | 'test';
+  logLevel: Env['LOG_LEVEL'];
+  http: { port: number; publicBaseUrl: string };
+  storage: { databaseUrl: string | undefined; dataDir: string };
+  policy: { riskThreshold: number; autoApprove: boolean; timeZone: string; criticalTeams: string[] };
+  agent: { model: string; anthropicApiKey: string | undefined; anthropicBaseUrl: string | undefined };
+  bus: { redisUrl: string | undefined; stream: string; consumerGroup: string };
+  ingest: { token: string | undefined };
+  api: { tokens: { name: string; token: string }[] };
+  slack: {
+    botToken: string | undefined;
+    signingSecret: string | undefined;
+    appToken: string | undefined;
+    apiUrl: string;
+    incidentChannel: string | undefined;
+    approvers: string[];
+  };
+  email: {
+    sendgridApiKey: string | undefined;
+    sendgridApiUrl: string;
+    from: string | undefined;
+    to: string[];
+    linkSecret: string | undefined;
+  };
+  webhook: { urls: string[]; secret: string | undefined };
+  pagerduty: { routingKey: string | undefined; eventsUrl: string };
+  adminApi: { url: string | undefined; token: string | undefined };
+  lifecycle: { escalateAfterMs: number; proposalTtlMs: number };
+  license: { tier: LicenseTier };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses an environment (process.env merged over config/.env by default); throws ConfigError listing every problem. */
+export function loadConfig(source: Record<string, string | undefined> = readEnvironment()): Config {
+  const parsed = EnvSchema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if (e.SLACK_BOT_TOKEN && !e.SLACK_APP_TOKEN && !e.SLACK_SIGNING_SECRET) {
+    problems.push('SLACK_SIGNING_SECRET: required with SLACK_BOT_TOKEN unless SLACK_APP_TOKEN (Socket Mode) is set');
+  }
+  if (e.SENDGRID_API_KEY && (!e.SRE_EMAIL_FROM || e.SRE_EMAIL_TO.length === 0)) {
+    problems.push('SRE_EMAIL_FROM and SRE_EMAIL_TO: required with SENDGRID_API_KEY');
+  }
+  if (e.SENDGRID_API_KEY && !e.SRE_LINK_SECRET) {
+    problems.push('SRE_LINK_SECRET: required with SENDGRID_API_KEY (email links are signed with it)');
+  }
+  if (e.SRE_WEBHOOK_URLS.length > 0 && !e.SRE_WEBHOOK_SECRET) {
+    problems.push('SRE_WEBHOOK_SECRET: required with SRE_WEBHOOK_URLS');
+  }
+  for (const u of e.SRE_WEBHOOK_URLS) {
+    if (!URL.canParse(u)) problems.push(`SRE_WEBHOOK_URLS: "${u}" is not an absolute URL`);
+  }
+  for (const a of e.SRE_APPROVERS) {
+    if (!/^[US][A-Z0-9]{2,}$/.test(a)) problems.push(`SRE_APPROVERS: "${a}" is neither a user id (U…) nor a user-group id (S…)`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const env = e.NODE_ENV === 'production' ? 'production' : e.NODE_ENV === 'test' ? 'test' : 'development';
+  return {
+    env,
+    logLevel: e.LOG_LEVEL,
+    http: { port: e.PORT, publicBaseUrl: e.PUBLIC_BASE_URL.replace(/\/+$/, '') },
+    storage: { databaseUrl: e.DATABASE_URL, dataDir: e.SRE_DATA_DIR },
+    policy: {
+      riskThreshold: e.SRE_RISK_THRESHOLD,
+      autoApprove: e.SRE_AUTO_APPROVE,
+      timeZone: e.SRE_TIMEZONE,
+      criticalTeams: e.SRE_CRITICAL_TEAMS,
+    },
+    agent: { model: e.SRE_AGENT_MODEL, anthropicApiKey: e.ANTHROPIC_API_KEY, anthropicBaseUrl: e.ANTHROPIC_BASE_URL },
+    bus: { redisUrl: e.REDIS_URL, stream: e.SRE_EVENT_STREAM, consumerGroup: e.SRE_CONSUMER_GROUP },
+    ingest: { token: e.SRE_INGEST_TOKEN },
+    api: { tokens: e.SRE_API_TOKENS },
+    slack: {
+      botToken: e.SLACK_BOT_TOKEN,
+      signingSecret: e.SLACK_SIGNING_SECRET,
+      appToken: e.SLACK_APP_TOKEN,
+      apiUrl: e.SLACK_API_URL,
+      incidentChannel: e.SLACK_INCIDENT_CHANNEL,
+      approvers: e.SRE_APPROVERS,
+    },
+    email: {
+      sendgridApiKey: e.SENDGRID_API_KEY,
+      sendgridApiUrl: e.SENDGRID_API_URL.replace(/\/+$/, ''),
+      from: e.SRE_EMAIL_FROM,
+      to: e.SRE_EMAIL_TO,
+      linkSecret: e.SRE_LINK_SECRET,
+    },
+    webhook: { urls: e.SRE_WEBHOOK_URLS, secret: e.SRE_WEBHOOK_SECRET },
+    pagerduty: { routingKey: e.PAGERDUTY_ROUTING_KEY, eventsUrl: e.PAGERDUTY_EVENTS_URL },
+    adminApi: { url: e.ADMIN_API_URL, token: e.ADMIN_API_TOKEN },
+    lifecycle: { escalateAfterMs: e.SRE_ESCALATE_AFTER, proposalTtlMs: e.SRE_PROPOSAL_TTL },
+    license: { tier: e.SCUTUM_LICENSE_TIER },
+  };
+}
+
+/** process.env over config/.env (when present): the environment wins, as operators expect. */
+export function readEnvironment(cwd = process.cwd()): Record<string, string | undefined> {
+  const file = path.join(cwd, 'config', '.env');
+  const fromFile = existsSync(file) ? parseDotenv(readFileSync(file)) : {};
+  return { ...fromFile, ...process.env };
+}
+
+/** Which embedded defaults are in force: the first log lines say them. */
+export function describeDefaults(config: Config): string[] {
+  return [
+    config.storage.databaseUrl
+      ? 'database: PostgreSQL (DATABASE_URL)'
+      : `database: embedded PGlite in ${config.storage.dataDir} (DATABASE_URL unset)`,
+    config.bus.redisUrl
+      ? `events: Redis Stream ${config.bus.stream}, group ${config.bus.consumerGroup}, plus HTTP and file ingest`
+      : 'events: HTTP and file ingest only (REDIS_URL unset)',
+    config.agent.anthropicApiKey
+      ? `reasoner: Claude ${config.agent.model}`
+      : 'reasoner: deterministic playbook (ANTHROPIC_API_KEY unset)',
+    config.slack.botToken
+      ? `slack: ${config.slack.appToken ? 'Socket Mode' : 'HTTP at /slack/events'}`
+      : 'slack: off; console and JSON API only (SLACK_BOT_TOKEN unset)',
+    config.adminApi.url ? `executor: admin-api at ${new URL(config.adminApi.url).origin}` : 'executor: simulated gateway (ADMIN_API_URL unset)',
+    `policy: threshold ${config.policy.riskThreshold}, auto-approve ${config.policy.autoApprove ? 'on' : 'off'}`,
+  ];
+}

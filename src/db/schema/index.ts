@@ -1,0 +1,4 @@
+export * from './incidents.js';
+export * from './proposals.js';
+export * from './work.js';
+export * from './audit.js';

@@ -1,0 +1,48 @@
+import { sql } from 'drizzle-orm';
+import { bigserial, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+
+/** Durable background work: the notification outbox and timers (restores, expiry, escalation). */
+
+export const outbox = pgTable(
+  'outbox',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    channel: text('channel').notNull(),
+    kind: text('kind').notNull(),
+    incidentId: text('incident_id'),
+    proposalId: text('proposal_id'),
+    /** Rows with the same key are delivered in order, one at a time (a Slack channel, a thread). */
+    orderingKey: text('ordering_key'),
+    /** Where a later row makes an earlier undelivered one pointless (a live summary), it replaces it. */
+    coalesceKey: text('coalesce_key'),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    status: text('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
+    lastError: text('last_error'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+    result: jsonb('result').$type<Record<string, unknown>>(),
+  },
+  (t) => [
+    index('outbox_due_idx').on(t.status, t.nextAttemptAt),
+    uniqueIndex('outbox_one_pending_per_coalesce').on(t.coalesceKey).where(sql`${t.status} = 'pending' and ${t.coalesceKey} is not null`),
+  ],
+);
+
+export const timers = pgTable(
+  'timers',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    kind: text('kind').notNull(),
+    /** One live timer per key (e.g. restore:exe_…), so a retry never schedules twice. */
+    key: text('key').notNull(),
+    runAt: timestamp('run_at', { withTimezone: true }).notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    status: text('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    doneAt: timestamp('done_at', { withTimezone: true }),
+  },
+  (t) => [uniqueIndex('timers_key_uq').on(t.key), index('timers_due_idx').on(t.status, t.runAt)],
+);

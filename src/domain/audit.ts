@@ -1,0 +1,44 @@
+import { z } from 'zod';
+
+/**
+ * Audit kinds are `entity.verb`; each carries a payload schema, validated before the row is
+ * written. Payloads are loose objects: the named fields are required, more may be recorded.
+ */
+
+const obj = <T extends z.ZodRawShape>(shape: T) => z.looseObject(shape);
+const anyObj = z.looseObject({});
+
+export const AuditEntry = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('event.received'), payload: obj({ event: anyObj, via: z.string() }) }),
+  z.object({ kind: z.literal('event.dead_lettered'), payload: obj({ entry_id: z.string(), error: z.string() }) }),
+  z.object({ kind: z.literal('incident.opened'), payload: obj({ key: z.string(), type: z.string(), subject: z.string() }) }),
+  z.object({ kind: z.literal('incident.closed'), payload: obj({ reason: z.string(), event_count: z.number() }) }),
+  z.object({
+    kind: z.literal('proposal.created'),
+    payload: obj({ action: z.string(), params: anyObj, reasoning: z.string(), reasoner: z.string() }),
+  }),
+  z.object({
+    kind: z.literal('risk.scored'),
+    payload: obj({ score: z.number(), factors: z.array(obj({ name: z.string(), delta: z.number(), reason: z.string() })), route: z.string() }),
+  }),
+  z.object({ kind: z.literal('reasoning.completed'), payload: anyObj }),
+  z.object({ kind: z.literal('proposal.approved'), payload: obj({ channel: z.string() }) }),
+  z.object({ kind: z.literal('proposal.rejected'), payload: obj({ channel: z.string() }) }),
+  z.object({ kind: z.literal('proposal.expired'), payload: anyObj }),
+  z.object({ kind: z.literal('proposal.superseded'), payload: obj({ superseded_by: z.string() }) }),
+  z.object({ kind: z.literal('proposal.escalated'), payload: anyObj }),
+  z.object({ kind: z.literal('decision.duplicate'), payload: obj({ attempted: z.string(), status: z.string() }) }),
+  z.object({ kind: z.literal('decision.denied'), payload: obj({ reason: z.string() }) }),
+  z.object({ kind: z.literal('execution.started'), payload: obj({ execution_id: z.string(), operation: z.string() }) }),
+  z.object({ kind: z.literal('execution.succeeded'), payload: obj({ execution_id: z.string() }) }),
+  z.object({ kind: z.literal('execution.failed'), payload: obj({ execution_id: z.string(), error: z.string() }) }),
+  z.object({ kind: z.literal('execution.reconciled'), payload: obj({ execution_id: z.string(), outcome: z.string() }) }),
+  z.object({ kind: z.literal('action.restored'), payload: obj({ execution_id: z.string() }) }),
+  z.object({ kind: z.literal('notification.sent'), payload: obj({ channel: z.string() }) }),
+  z.object({ kind: z.literal('notification.dead'), payload: obj({ channel: z.string(), error: z.string() }) }),
+  z.object({ kind: z.literal('thread.message'), payload: obj({ text: z.string() }) }),
+  z.object({ kind: z.literal('thread.reply'), payload: obj({ text: z.string() }) }),
+  z.object({ kind: z.literal('audit.purged'), payload: anyObj }),
+]);
+export type AuditEntry = z.infer<typeof AuditEntry>;
+export type AuditKind = AuditEntry['kind'];

@@ -1,0 +1,17 @@
+/** The few coded errors a user may see; everything else is logged and shown as an apology with a reference. */
+
+export type ErrorCode = 'invalid' | 'not_found' | 'already_decided' | 'forbidden' | 'conflict' | 'unavailable' | 'refused';
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'DomainError';
+  }
+}
+
+export const isDomainError = (e: unknown): e is DomainError => e instanceof DomainError;

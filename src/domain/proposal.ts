@@ -1,0 +1,64 @@
+/** The proposal state machine (CONTRACT.md statuses). Every edge is one conditional UPDATE in the db. */
+
+export const PROPOSAL_STATUSES = [
+  'pending',
+  'approved',
+  'rejected',
+  'executing',
+  'succeeded',
+  'failed',
+  'expired',
+  'superseded',
+] as const;
+export type ProposalStatus = (typeof PROPOSAL_STATUSES)[number];
+
+export const TRANSITIONS: Readonly<Record<ProposalStatus, readonly ProposalStatus[]>> = {
+  pending: ['approved', 'rejected', 'expired', 'superseded'],
+  approved: ['executing'],
+  executing: ['succeeded', 'failed'],
+  rejected: [],
+  succeeded: [],
+  failed: [],
+  expired: [],
+  superseded: [],
+};
+
+export function canTransition(from: ProposalStatus, to: ProposalStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+export const DECISIONS = ['approve', 'reject'] as const;
+export type Decision = (typeof DECISIONS)[number];
+
+/** Who did something. The name is what the audit trail records as the operator. */
+export type Actor =
+  | { type: 'user'; name: string; via: 'api' | 'console' | 'cli' }
+  | { type: 'slack'; userId: string; teamId: string; name?: string }
+  | { type: 'email'; recipient: string }
+  | { type: 'system'; name: 'policy' | 'scheduler' | 'ingest' | 'reconciler' | 'retention' | 'dispatcher' | 'agent' };
+
+export function actorName(actor: Actor): string {
+  switch (actor.type) {
+    case 'user':
+      return actor.name;
+    case 'slack':
+      return actor.name ? `${actor.name} (slack ${actor.userId})` : `slack:${actor.userId}`;
+    case 'email':
+      return `email:${actor.recipient}`;
+    case 'system':
+      return `system:${actor.name}`;
+  }
+}
+
+export function actorChannel(actor: Actor): string {
+  switch (actor.type) {
+    case 'user':
+      return actor.via;
+    case 'slack':
+      return 'slack';
+    case 'email':
+      return 'email';
+    case 'system':
+      return actor.name;
+  }
+}

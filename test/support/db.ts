@@ -1,0 +1,42 @@
+import { randomBytes } from 'node:crypto';
+import postgres from 'postgres';
+import { connectPglite, connectPostgres, type Database } from '../../src/db/client.js';
+import { TEMPLATE_DB, TEST_DATABASE_URL, databaseUrl } from './env.js';
+
+export interface TestDatabase extends Database {
+  name: string;
+  url: string;
+  /** Drops the database (PostgreSQL) or closes it (PGlite). */
+  dispose(): Promise<void>;
+}
+
+/** A fresh, migrated PostgreSQL database cloned from the template. */
+export async function freshPostgres(): Promise<TestDatabase> {
+  const name = `sre_t_${randomBytes(6).toString('hex')}`;
+  const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`create database ${name} template ${TEMPLATE_DB}`);
+  } finally {
+    await admin.end();
+  }
+  const url = databaseUrl(name);
+  const d = connectPostgres(url);
+  return {
+    ...d,
+    name,
+    url,
+    async dispose() {
+      await d.close();
+      const a = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
+      await a.unsafe(`drop database if exists ${name} with (force)`);
+      await a.end();
+    },
+  };
+}
+
+/** A fresh, migrated in-memory PGlite: the embedded default. */
+export async function freshPglite(): Promise<TestDatabase> {
+  const d = await connectPglite();
+  await d.migrate();
+  return { ...d, name: 'pglite', url: '', dispose: () => d.close() };
+}
