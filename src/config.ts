@@ -172,6 +172,9 @@ const EnvSchema = z.object({
 
 type Env = z.output<typeof EnvSchema>;
 
+/** Every variable the agent reads (documented in config/.env.example). */
+export const ENV_KEYS: readonly string[] = Object.keys(EnvSchema.shape);
+
 export interface Config {
   env: 'production' | 'development' | 'test';
   logLevel: Env['LOG_LEVEL'];

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { connectPglite, connectPostgres, type Database } from '../../src/db/client.js';
-import { TEMPLATE_DB, TEST_DATABASE_URL, databaseUrl } from './env.js';
+import { TEST_DATABASE_URL, databaseUrl, templateDb } from './env.js';
 
 export interface TestDatabase extends Database {
   name: string;
@@ -12,10 +12,10 @@ export interface TestDatabase extends Database {
 
 /** A fresh, migrated PostgreSQL database cloned from the template. */
 export async function freshPostgres(): Promise<TestDatabase> {
-  const name = `sre_t_${randomBytes(6).toString('hex')}`;
+  const name = `sre_t_${process.env.SRE_TEST_RUN ?? 'x'}_${randomBytes(5).toString('hex')}`;
   const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
   try {
-    await admin.unsafe(`create database ${name} template ${TEMPLATE_DB}`);
+    await admin.unsafe(`create database ${name} template ${templateDb()}`);
   } finally {
     await admin.end();
   }
