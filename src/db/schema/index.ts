@@ -2,3 +2,4 @@ export * from './incidents.js';
 export * from './proposals.js';
 export * from './work.js';
 export * from './audit.js';
+export * from './links.js';
