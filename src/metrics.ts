@@ -1,0 +1,168 @@
+import type { Logger } from 'pino';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The metric names `/metrics` exposes (beside prom-client's default process metrics); docs/deploy.md lists them. */
+export const METRIC_NAMES = [
+  'sre_events_ingested_total',
+  'sre_incidents_open',
+  'sre_proposals_total',
+  'sre_proposals_current',
+  'sre_decisions_total',
+  'sre_executions_total',
+  'sre_notifications_total',
+  'sre_model_calls_total',
+  'sre_model_tokens_total',
+  'sre_model_fallbacks_total',
+  'sre_consumer_lag',
+  'sre_dispatcher_queue_depth',
+  'sre_http_request_duration_seconds',
+  'sre_metrics_collect_errors_total',
+] as const;
+
+export interface Metrics {
+  /** type: event type (or `unknown`); outcome: accepted | duplicate | invalid | dead_lettered. */
+  eventsIngested: Counter<'type' | 'outcome'>;
+  /** Incidents not yet resolved; set by the collector at scrape time. */
+  incidentsOpen: Gauge;
+  /** One increment per state transition: status is the state entered (pending, approved, …). */
+  proposalsTransitions: Counter<'action' | 'status'>;
+  /** Proposals currently in each state; set by the collector at scrape time. */
+  proposalsCurrent: Gauge<'status'>;
+  /** channel: slack | email | console | api | cli | auto; decision: approve | reject | denied | duplicate. */
+  decisions: Counter<'channel' | 'decision'>;
+  /** outcome: succeeded | failed | reconciled. */
+  executions: Counter<'action' | 'outcome'>;
+  /** outcome: sent | retried | dead (gave up after the last attempt). */
+  notifications: Counter<'channel' | 'outcome'>;
+  /** outcome: ok | error | timeout | invalid. */
+  modelCalls: Counter<'outcome'>;
+  /** kind: input | output (and cache_read | cache_write when reported). */
+  modelTokens: Counter<'kind'>;
+  /** Proposals made by the playbook because the model could not answer. */
+  modelFallbacks: Counter;
+  /** Stream entries not yet delivered to the consumer group plus pending ones. */
+  consumerLag: Gauge;
+  /** Outbox rows waiting to be sent. */
+  dispatcherQueueDepth: Gauge;
+  /** route is the route pattern (`/v1/proposals/:id`), never the raw path, to bound cardinality. */
+  httpRequestDuration: Histogram<'method' | 'route' | 'status'>;
+  /** The registry behind `render()`: not prom-client's global one, so several agents (and tests) can coexist. */
+  registry: Registry;
+  /** The Content-Type header for `render()`'s output. */
+  contentType: string;
+  /** Runs the collector (gauges read from the database), then renders the Prometheus text format. */
+  render(): Promise<string>;
+  /** The function that refreshes the scrape-time gauges; the last one set wins. */
+  setCollector(fn: () => Promise<void>): void;
+}
+
+export interface MetricsOptions {
+  /** Collector failures are logged here (and counted), never thrown at the scraper. */
+  logger?: Logger;
+  /** Default process metrics (CPU, memory, event loop, GC); on unless false. */
+  defaultMetrics?: boolean;
+}
+
+export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+
+  const collectErrors = new Counter({
+    name: 'sre_metrics_collect_errors_total',
+    help: 'Scrapes whose database-backed gauges could not be refreshed (the previous values were served)',
+    registers,
+  });
+  let collector: (() => Promise<void>) | undefined;
+
+  return {
+    eventsIngested: new Counter({
+      name: 'sre_events_ingested_total',
+      help: 'Events received, by event type and outcome',
+      labelNames: ['type', 'outcome'] as const,
+      registers,
+    }),
+    incidentsOpen: new Gauge({ name: 'sre_incidents_open', help: 'Incidents currently open', registers }),
+    proposalsTransitions: new Counter({
+      name: 'sre_proposals_total',
+      help: 'Proposal state transitions, by action and the state entered',
+      labelNames: ['action', 'status'] as const,
+      registers,
+    }),
+    proposalsCurrent: new Gauge({
+      name: 'sre_proposals_current',
+      help: 'Proposals currently in each state',
+      labelNames: ['status'] as const,
+      registers,
+    }),
+    decisions: new Counter({
+      name: 'sre_decisions_total',
+      help: 'Decisions on proposals, by channel and decision',
+      labelNames: ['channel', 'decision'] as const,
+      registers,
+    }),
+    executions: new Counter({
+      name: 'sre_executions_total',
+      help: 'Action executions, by action and outcome',
+      labelNames: ['action', 'outcome'] as const,
+      registers,
+    }),
+    notifications: new Counter({
+      name: 'sre_notifications_total',
+      help: 'Notification delivery attempts, by channel and outcome (dead: given up)',
+      labelNames: ['channel', 'outcome'] as const,
+      registers,
+    }),
+    modelCalls: new Counter({
+      name: 'sre_model_calls_total',
+      help: 'Calls to the reasoning model, by outcome',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+    modelTokens: new Counter({
+      name: 'sre_model_tokens_total',
+      help: 'Model tokens used, by kind',
+      labelNames: ['kind'] as const,
+      registers,
+    }),
+    modelFallbacks: new Counter({
+      name: 'sre_model_fallbacks_total',
+      help: 'Proposals made by the playbook because the model failed',
+      registers,
+    }),
+    consumerLag: new Gauge({
+      name: 'sre_consumer_lag',
+      help: 'Event stream entries not yet processed by the consumer group',
+      registers,
+    }),
+    dispatcherQueueDepth: new Gauge({
+      name: 'sre_dispatcher_queue_depth',
+      help: 'Outbox notifications waiting to be delivered',
+      registers,
+    }),
+    httpRequestDuration: new Histogram({
+      name: 'sre_http_request_duration_seconds',
+      help: 'HTTP request latency, by method, route pattern and status code',
+      labelNames: ['method', 'route', 'status'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    registry,
+    contentType: registry.contentType,
+    async render() {
+      if (collector) {
+        try {
+          await collector();
+        } catch (err) {
+          // A database hiccup must not blank the process metrics the operator needs most then.
+          collectErrors.inc();
+          options.logger?.warn({ err }, 'metrics collector failed; serving the previous gauge values');
+        }
+      }
+      return registry.metrics();
+    },
+    setCollector(fn) {
+      collector = fn;
+    },
+  };
+}
