@@ -3,3 +3,4 @@ export * from './proposals.js';
 export * from './work.js';
 export * from './audit.js';
 export * from './links.js';
+export * from './slack.js';
