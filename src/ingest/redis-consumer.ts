@@ -1,0 +1,412 @@
+import type { Logger } from 'pino';
+import { createClient } from 'redis';
+import type { PlatformEvent } from '../domain/events.js';
+import { parseStreamEntry } from './stream/parse-entry.js';
+import { entriesOfAutoClaim, entriesOfRead, type RawEntry } from './stream/redis-reply.js';
+import { isTransientError } from './stream/transient.js';
+
+export { parseStreamEntry, type StreamEntryParse } from './stream/parse-entry.js';
+export { isTransientError } from './stream/transient.js';
+
+/** One parsed entry handed to `handleBatch`. */
+export interface StreamEntry {
+  id: string;
+  fields: Record<string, string>;
+  event: PlatformEvent;
+}
+
+/** An entry moved to the dead-letter stream. `fields` is null when it had been deleted from the stream. */
+export interface DeadLetter {
+  id: string;
+  fields: Record<string, string> | null;
+  error: string;
+  deliveries: number;
+  deadLetterId: string;
+  stream: string;
+  deadLetterStream: string;
+}
+
+export interface StreamConsumerOptions {
+  redisUrl: string;
+  stream: string;
+  group: string;
+  /** Unique per replica. A stable name (pod name) lets a restarted replica re-read its own pending entries at once. */
+  consumer: string;
+  /** Commits the whole batch (one transaction) and returns after the commit; the batch is acked only then. */
+  handleBatch: (entries: StreamEntry[]) => Promise<void>;
+  logger: Logger;
+  batchSize?: number;
+  blockMs?: number;
+  /** Entries pending this long on another (dead) consumer are claimed. */
+  claimIdleMs?: number;
+  /** How often to look for such entries; default min(claimIdleMs / 2, 30 s). */
+  claimEveryMs?: number;
+  maxDeliveries?: number;
+  deadLetterStream?: string;
+  /** Where a newly created group starts: '0' (the whole stream, nothing missed) or '$' (only new entries). */
+  startId?: string;
+  /** Called after the dead-letter XADD and before the XACK; a failure leaves the entry pending. */
+  onDeadLetter?: (entry: DeadLetter, error: string) => Promise<void>;
+  /** Infrastructure failures (database down) never count towards dead-lettering; default: connection and SQLSTATE 08/53/57 codes. */
+  isTransient?: (err: unknown) => boolean;
+}
+
+export interface StreamConsumerStatus {
+  connected: boolean;
+  running: boolean;
+  /** Entries in the stream not yet delivered to the group (Redis ≥ 7). */
+  lag?: number;
+  lastError?: string;
+  acked: number;
+  deadLettered: number;
+}
+
+export interface StreamConsumer {
+  start(): Promise<void>;
+  /** Stops reading, finishes the batch in flight, and leaves unacknowledged entries pending. */
+  stop(): Promise<void>;
+  status(): StreamConsumerStatus;
+}
+
+function errorText(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.length > 2000 ? `${msg.slice(0, 2000)}…` : msg;
+}
+
+/** Thrown inside the loop so a transient failure backs off before anything else is read. */
+class TransientBatchFailure extends Error {}
+
+const RETRY_BASE_MS = 200;
+const RETRY_MAX_MS = 5_000;
+const DEAD_LETTER_MAXLEN = 100_000;
+
+/**
+ * A Redis Stream consumer-group member. One batch in flight at a time (back-pressure: nothing is
+ * read while a batch is being committed); XACK only after `handleBatch` resolved; poison entries
+ * isolated by bisection and, after `maxDeliveries`, moved to the dead-letter stream.
+ */
+export function createStreamConsumer(opts: StreamConsumerOptions): StreamConsumer {
+  const batchSize = opts.batchSize ?? 500;
+  const blockMs = opts.blockMs ?? 1000;
+  const claimIdleMs = opts.claimIdleMs ?? 60_000;
+  const claimEveryMs = opts.claimEveryMs ?? Math.max(50, Math.min(Math.floor(claimIdleMs / 2), 30_000));
+  const maxDeliveries = opts.maxDeliveries ?? 5;
+  const deadLetterStream = opts.deadLetterStream ?? `${opts.stream}:dead`;
+  const startId = opts.startId ?? '0';
+  const isTransient = opts.isTransient ?? isTransientError;
+  const { stream, group, consumer } = opts;
+  const log = opts.logger.child({ stream, group, consumer });
+
+  const client = createClient({
+    url: opts.redisUrl,
+    // Fail fast while disconnected: the loop backs off itself, and stop() never waits on a queue.
+    disableOfflineQueue: true,
+    socket: { connectTimeout: 5_000, reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 5_000) },
+  });
+
+  let running = false;
+  let stopping = false;
+  let loopDone: Promise<void> | null = null;
+  let everReady = false;
+  let lastError: string | undefined;
+  let lastErrorLogAt = 0;
+  let lag: number | undefined;
+  let acked = 0;
+  let deadLettered = 0;
+
+  let groupReady = false;
+  // Own pending entries: re-read from '0' on start, after errors, and (with backoff) after failures.
+  let drainOwn = true;
+  let ownCursor = '0';
+  let retryAt = 0;
+  let retryAttempt = 0;
+  let failuresInPass = false;
+  let claimCursor = '0-0';
+  let claimDueAt = 0;
+  let lagDueAt = 0;
+
+  client.on('ready', () => {
+    if (everReady) log.info('redis reconnected');
+    everReady = true;
+    // Acks may have been lost with the connection: look at our pending entries again.
+    drainOwn = true;
+    ownCursor = '0';
+    retryAt = 0;
+  });
+  client.on('error', (err: unknown) => {
+    lastError = errorText(err);
+    const now = Date.now();
+    if (now - lastErrorLogAt > 10_000) {
+      lastErrorLogAt = now;
+      log.warn({ err: lastError }, 'redis connection error; reconnecting with backoff');
+    }
+  });
+
+  let wake: (() => void) | null = null;
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        wake = null;
+        resolve();
+      }, ms);
+      wake = () => {
+        clearTimeout(t);
+        wake = null;
+        resolve();
+      };
+    });
+
+  function noteFailures() {
+    if (drainOwn && ownCursor !== '0') {
+      failuresInPass = true;
+      return;
+    }
+    drainOwn = true;
+    ownCursor = '0';
+    retryAt = Date.now() + Math.min(RETRY_BASE_MS * 2 ** retryAttempt, RETRY_MAX_MS);
+    retryAttempt++;
+  }
+
+  async function ensureGroup() {
+    try {
+      await client.xGroupCreate(stream, group, startId, { MKSTREAM: true });
+      log.info({ start_id: startId }, 'consumer group created');
+    } catch (err) {
+      if (!errorText(err).includes('BUSYGROUP')) throw err;
+    }
+    groupReady = true;
+  }
+
+  async function ack(ids: string[]) {
+    if (ids.length === 0) return;
+    await client.xAck(stream, group, ids);
+    acked += ids.length;
+  }
+
+  async function deliveryCounts(entries: RawEntry[]): Promise<Map<string, number>> {
+    const first = entries[0];
+    const last = entries[entries.length - 1];
+    const counts = new Map<string, number>();
+    if (!first || !last) return counts;
+    const rows = await client.xPendingRange(stream, group, first.id, last.id, entries.length + batchSize, { consumer });
+    for (const r of rows) counts.set(String(r.id), Number(r.deliveriesCounter));
+    return counts;
+  }
+
+  async function deadLetter(entry: RawEntry, error: string, deliveries: number): Promise<void> {
+    const deadLetterId = await client.xAdd(
+      deadLetterStream,
+      '*',
+      {
+        ...(entry.fields ?? {}),
+        error,
+        source_stream: stream,
+        source_entry_id: entry.id,
+        group,
+        consumer,
+        deliveries: String(deliveries),
+        dead_lettered_at: new Date().toISOString(),
+      },
+      { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: DEAD_LETTER_MAXLEN } },
+    );
+    const dead: DeadLetter = { id: entry.id, fields: entry.fields, error, deliveries, deadLetterId, stream, deadLetterStream };
+    if (opts.onDeadLetter) {
+      try {
+        await opts.onDeadLetter(dead, error);
+      } catch (err) {
+        log.error({ entry_id: entry.id, err: errorText(err) }, 'dead-letter hook failed; entry left pending');
+        noteFailures();
+        return;
+      }
+    }
+    await ack([entry.id]);
+    deadLettered++;
+    log.error({ entry_id: entry.id, dead_letter_id: deadLetterId, deliveries, error }, 'stream entry dead-lettered');
+  }
+
+  /** Commits `entries` and acks them; on failure bisects to isolate the entries that fail alone. */
+  async function commit(entries: StreamEntry[], failed: { entry: StreamEntry; err: unknown }[]): Promise<void> {
+    try {
+      await opts.handleBatch(entries);
+    } catch (err) {
+      if (isTransient(err)) throw new TransientBatchFailure(errorText(err), { cause: err });
+      const [only] = entries;
+      if (entries.length === 1 && only) {
+        failed.push({ entry: only, err });
+        return;
+      }
+      const mid = Math.ceil(entries.length / 2);
+      await commit(entries.slice(0, mid), failed);
+      await commit(entries.slice(mid), failed);
+      return;
+    }
+    await ack(entries.map((e) => e.id));
+  }
+
+  async function processBatch(raw: RawEntry[], redelivered: boolean): Promise<void> {
+    // Entries deleted from the stream while pending have nothing left to process.
+    await ack(raw.filter((e) => e.fields === null).map((e) => e.id));
+    const live = raw.filter((e) => e.fields !== null);
+    const counts = redelivered && live.length > 0 ? await deliveryCounts(live) : new Map<string, number>();
+    const valid: StreamEntry[] = [];
+    for (const e of live) {
+      const n = counts.get(e.id) ?? 1;
+      // Delivered more often than allowed without an ack: a previous attempt crashed the process on it.
+      if (n > maxDeliveries) {
+        await deadLetter(e, `delivered ${n} times without being acknowledged`, n);
+        continue;
+      }
+      const parsed = parseStreamEntry(e.fields);
+      if (!parsed.ok) {
+        await deadLetter(e, parsed.problems.join('; '), n);
+        continue;
+      }
+      valid.push({ id: e.id, fields: e.fields ?? {}, event: parsed.event });
+    }
+    if (valid.length === 0) return;
+    const failed: { entry: StreamEntry; err: unknown }[] = [];
+    await commit(valid, failed);
+    for (const { entry, err } of failed) {
+      const n = counts.get(entry.id) ?? 1;
+      if (n >= maxDeliveries) {
+        await deadLetter({ id: entry.id, fields: entry.fields }, errorText(err), n);
+      } else {
+        log.warn({ entry_id: entry.id, deliveries: n, err: errorText(err) }, 'stream entry failed; will retry');
+        noteFailures();
+      }
+    }
+  }
+
+  async function drainOwnStep(): Promise<void> {
+    const reply = await client.xReadGroup(group, consumer, { key: stream, id: ownCursor }, { COUNT: batchSize });
+    const entries = entriesOfRead(reply);
+    const last = entries[entries.length - 1];
+    if (!last) {
+      ownCursor = '0';
+      if (failuresInPass) {
+        failuresInPass = false;
+        retryAt = Date.now() + Math.min(RETRY_BASE_MS * 2 ** retryAttempt, RETRY_MAX_MS);
+        retryAttempt++;
+      } else {
+        drainOwn = false;
+        retryAttempt = 0;
+      }
+      return;
+    }
+    ownCursor = last.id;
+    await processBatch(entries, true);
+  }
+
+  async function claimStep(): Promise<void> {
+    const reply = await client.xAutoClaim(stream, group, consumer, claimIdleMs, claimCursor, { COUNT: batchSize });
+    const { nextId, entries } = entriesOfAutoClaim(reply);
+    claimCursor = nextId;
+    if (nextId === '0-0') claimDueAt = Date.now() + claimEveryMs;
+    if (entries.length > 0) {
+      log.info({ claimed: entries.length }, 'claimed entries idle on another consumer');
+      await processBatch(entries, true);
+    }
+  }
+
+  async function refreshLag(): Promise<void> {
+    lagDueAt = Date.now() + 1_000;
+    const groups: unknown = await client.xInfoGroups(stream);
+    if (!Array.isArray(groups)) return;
+    for (const g of groups) {
+      if (typeof g === 'object' && g !== null && (g as { name?: unknown }).name === group) {
+        const l = (g as { lag?: unknown }).lag;
+        lag = typeof l === 'number' ? l : undefined;
+      }
+    }
+  }
+
+  async function loop(): Promise<void> {
+    let errorBackoff = 0;
+    while (!stopping) {
+      if (!client.isReady) {
+        if (!client.isOpen) client.connect().catch((err: unknown) => (lastError = errorText(err)));
+        await pause(250);
+        continue;
+      }
+      try {
+        if (!groupReady) await ensureGroup();
+        if (Date.now() >= lagDueAt) await refreshLag();
+        if (drainOwn && Date.now() >= retryAt) {
+          await drainOwnStep();
+        } else if (Date.now() >= claimDueAt) {
+          await claimStep();
+        } else {
+          const reply = await client.xReadGroup(group, consumer, { key: stream, id: '>' }, { COUNT: batchSize, BLOCK: blockMs });
+          const entries = entriesOfRead(reply);
+          if (entries.length > 0) await processBatch(entries, false);
+        }
+        errorBackoff = 0;
+      } catch (err) {
+        const text = errorText(err);
+        lastError = text;
+        if (text.includes('NOGROUP')) groupReady = false;
+        // Whatever was in flight stays pending; read it again before anything new.
+        drainOwn = true;
+        ownCursor = '0';
+        failuresInPass = false;
+        retryAt = 0;
+        errorBackoff = Math.min(Math.max(RETRY_BASE_MS, errorBackoff * 2), RETRY_MAX_MS);
+        log.warn({ err: text, retry_in_ms: errorBackoff, transient: err instanceof TransientBatchFailure }, 'stream consumer error; backing off');
+        if (!stopping) await pause(errorBackoff);
+      }
+    }
+  }
+
+  return {
+    async start() {
+      if (running) return;
+      running = true;
+      stopping = false;
+      try {
+        // node-redis keeps retrying a first connection forever: wait a bounded time, then let the loop wait.
+        const connecting = client.connect().then(
+          () => true,
+          (err: unknown) => {
+            lastError = errorText(err);
+            return false;
+          },
+        );
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), 5_000)));
+        const connected = await Promise.race([connecting, timeout]);
+        clearTimeout(timer);
+        if (!connected) throw new Error(lastError ?? 'redis connection timed out');
+        await ensureGroup();
+      } catch (err) {
+        lastError = errorText(err);
+        log.warn({ err: lastError }, 'redis not reachable at start; will keep trying');
+      }
+      log.info({ batch_size: batchSize, claim_idle_ms: claimIdleMs, max_deliveries: maxDeliveries, dead_letter_stream: deadLetterStream }, 'stream consumer started');
+      loopDone = loop().finally(() => {
+        running = false;
+      });
+    },
+    async stop() {
+      if (!loopDone) return;
+      stopping = true;
+      wake?.();
+      await loopDone;
+      loopDone = null;
+      if (client.isOpen) {
+        if (client.isReady) await client.close().catch(() => client.destroy());
+        else client.destroy();
+      }
+      log.info({ acked, dead_lettered: deadLettered }, 'stream consumer stopped');
+    },
+    status() {
+      return {
+        connected: client.isReady,
+        running,
+        ...(lag !== undefined ? { lag } : {}),
+        ...(lastError !== undefined ? { lastError } : {}),
+        acked,
+        deadLettered,
+      };
+    },
+  };
+}
