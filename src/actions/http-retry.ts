@@ -69,7 +69,7 @@ export async function fetchWithRetry(
       const res = await doFetch(req.url, { ...req.init, signal: AbortSignal.timeout(policy.timeoutMs) });
       if (!req.retryStatus(res.status) || last) return res;
       retryAfter = res.headers.get('retry-after');
-      await res.body?.cancel().catch(() => undefined);
+      await res.text().catch(() => ''); // drain, so the connection is reused
       problem = `answered ${res.status}`;
     } catch (e) {
       const message = redact(describeFailure(e, policy.timeoutMs), req.secrets);
