@@ -1,0 +1,150 @@
+import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
+import { ACTION_IDS, specFor, type ActionId } from '../../domain/actions.js';
+import type { ProposalView } from '../../proposals/types.js';
+import { LIMITS, link, plain, safe, slackDate, truncate } from './escape.js';
+import { ACTION_APPROVE, ACTION_REJECT, ACTION_REVERT } from './ids.js';
+import type { SlackMessage } from './message.js';
+
+export function actionSpec(action: string) {
+  return (ACTION_IDS as readonly string[]).includes(action) ? specFor(action as ActionId) : undefined;
+}
+
+/** `key: value` lines of a flat-ish object, every key and value escaped and cut. */
+export function formatObject(obj: Record<string, unknown> | null | undefined, maxValue = 300): string {
+  if (!obj) return '';
+  return Object.entries(obj)
+    .map(([k, v]) => `${safe(k, 80)}: ${safe(typeof v === 'string' ? v : JSON.stringify(v) ?? String(v), maxValue)}`)
+    .join('\n');
+}
+
+function codeBlock(body: string): string {
+  return `\`\`\`${truncate(body || '(none)', LIMITS.sectionText - 8)}\`\`\``;
+}
+
+const signed = (n: number) => (n >= 0 ? `+${n}` : `${n}`);
+
+export function isAutoExecuted(p: Pick<ProposalView, 'route'>): boolean {
+  return p.route === 'auto';
+}
+
+function reversibility(p: ProposalView): string {
+  const spec = actionSpec(p.action);
+  if (!spec) return p.reversible ? 'yes' : 'no';
+  if (spec.undo === 'auto-restores') return 'yes — restores itself';
+  if (spec.undo === 'revert') return 'yes — can be reverted';
+  return 'no — one-shot';
+}
+
+export function button(text: string, actionId: string, value: string, style?: 'primary' | 'danger'): Button {
+  const b: Button = { type: 'button', text: { type: 'plain_text', text: plain(text, LIMITS.buttonText) }, action_id: actionId, value: value.slice(0, LIMITS.buttonValue) };
+  if (style) b.style = style;
+  return b;
+}
+
+/** Approve and reject for one proposal; the block id keeps several of them apart in one message. */
+export function decisionButtons(p: Pick<ProposalView, 'id'>): ActionsBlock {
+  return {
+    type: 'actions',
+    block_id: `decide:${p.id}`.slice(0, 255),
+    elements: [button('Approve', ACTION_APPROVE, p.id, 'primary'), button('Reject…', ACTION_REJECT, p.id, 'danger')],
+  };
+}
+
+function revertButton(p: ProposalView): ActionsBlock {
+  const b = button('Revert', ACTION_REVERT, p.id);
+  b.confirm = {
+    title: { type: 'plain_text', text: 'Revert this action?' },
+    text: { type: 'mrkdwn', text: truncate(`This undoes ${safe(p.action, 100)} on ${safe(p.target, 200)}.`, 300) },
+    confirm: { type: 'plain_text', text: 'Revert' },
+    deny: { type: 'plain_text', text: 'Cancel' },
+  };
+  return { type: 'actions', block_id: `revert:${p.id}`.slice(0, 255), elements: [b] };
+}
+
+function who(by: string | null): string {
+  return by ? safe(by, 200) : 'someone';
+}
+
+function when(at: string | null): string {
+  return at ? slackDate(at) : 'an unknown time';
+}
+
+/** The line that says where the proposal stands, who moved it and when. */
+export function statusLine(p: ProposalView): string {
+  const auto = isAutoExecuted(p);
+  const decided = auto ? `:robot_face: Executed automatically by policy at ${when(p.decided_at)}` : `:white_check_mark: Approved by ${who(p.decided_by)} at ${when(p.decided_at)}`;
+  switch (p.status) {
+    case 'pending': {
+      const esc = p.escalated_at ? ` · escalated at ${slackDate(p.escalated_at)}` : '';
+      return `:hourglass_flowing_sand: *Waiting for a decision* · expires ${slackDate(p.expires_at)}${esc}`;
+    }
+    case 'approved':
+      return decided;
+    case 'executing':
+      return `${decided}\n:gear: Executing…`;
+    case 'succeeded':
+      return p.reverted_at
+        ? `${decided}\n:white_check_mark: Executed\n:leftwards_arrow_with_hook: Reverted by ${who(p.reverted_by)} at ${when(p.reverted_at)}`
+        : `${decided}\n:white_check_mark: *Executed successfully*`;
+    case 'failed':
+      return `${decided}\n:x: *Execution failed*`;
+    case 'rejected': {
+      const reason = p.decision_reason ? `\n> ${safe(p.decision_reason, 600)}` : '';
+      return `:no_entry: *Rejected* by ${who(p.decided_by)} at ${when(p.decided_at)}${reason}`;
+    }
+    case 'expired':
+      return `:alarm_clock: *Expired* at ${when(p.decided_at ?? p.expires_at)} — no action taken`;
+    case 'superseded':
+      return `:arrows_counterclockwise: *Superseded*${p.superseded_by ? ` by ${safe(p.superseded_by, 100)}` : ''} — see the newer card below`;
+    default:
+      return `Status: ${safe(p.status, 50)}`;
+  }
+}
+
+export interface ProposalCardOptions {
+  /** Show approve/reject (pending) and revert (succeeded, reversible). False for read-only copies. */
+  interactive?: boolean;
+}
+
+/**
+ * The proposal card: action, parameters, risk with every factor, reversibility, and either the
+ * decision buttons (pending) or who decided when and the result. Re-rendered from state on every edit.
+ */
+export function buildProposalCard(p: ProposalView, opts: ProposalCardOptions = {}): SlackMessage {
+  const interactive = opts.interactive ?? true;
+  const spec = actionSpec(p.action);
+  const title = spec?.title ?? p.action;
+  const auto = isAutoExecuted(p);
+  const heading = auto ? `Auto-executed: ${title}` : p.status === 'pending' ? `Proposal: ${title}` : `${title} — ${p.status}`;
+  const factors = p.risk_factors.map((f) => `• ${safe(f.name, 60)} *${signed(f.delta)}* — ${safe(f.reason, 300)}`).join('\n');
+  const blocks: KnownBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: plain(heading, LIMITS.headerText), emoji: true } },
+    {
+      type: 'section',
+      fields: [
+        { type: 'mrkdwn', text: `*Action*\n\`${safe(p.action, 100)}\`` },
+        { type: 'mrkdwn', text: `*Target*\n${safe(p.target, 500)}` },
+        { type: 'mrkdwn', text: `*Risk score*\n*${p.risk_score}*/100` },
+        { type: 'mrkdwn', text: `*Reversible*\n${reversibility(p)}` },
+      ],
+    },
+    { type: 'section', text: { type: 'mrkdwn', text: `*Parameters*\n${codeBlock(formatObject(p.params))}` } },
+    { type: 'section', text: { type: 'mrkdwn', text: truncate(`*Risk factors* (sum ${p.risk_score}, clamped 0–100)\n${factors || '(none)'}`, LIMITS.sectionText) } },
+  ];
+  if (auto) {
+    blocks.push({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: 'Executed without a human because the risk is at or under the threshold and auto-approve is on.' }],
+    });
+  }
+  blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(statusLine(p), LIMITS.sectionText) } });
+  if (p.result && ['succeeded', 'failed', 'executing'].includes(p.status)) {
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Result*\n${codeBlock(formatObject(p.result, 500))}` } });
+  }
+  if (interactive && p.status === 'pending') blocks.push(decisionButtons(p));
+  if (interactive && p.status === 'succeeded' && p.reversible && !p.reverted_at) blocks.push(revertButton(p));
+  const meta = [`${safe(p.id, 100)}`, `reasoner: ${safe(p.reasoner, 40)}${p.fallback_reason ? ' (fallback)' : ''}`, `created ${slackDate(p.created_at)}`, link(p.links.console, 'console')];
+  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: truncate(meta.join(' · '), LIMITS.contextText) }] });
+  const text = `${auto ? 'Auto-executed' : 'Proposal'}: ${p.action} on ${p.target} — risk ${p.risk_score} — ${p.status}`;
+  return { text: safe(text, LIMITS.fallbackText), blocks };
+}

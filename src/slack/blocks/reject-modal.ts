@@ -1,0 +1,54 @@
+import type { View } from '@slack/types';
+import type { ProposalView } from '../../proposals/types.js';
+import { LIMITS, safe, truncate } from './escape.js';
+import { REJECT_REASON_BLOCK, REJECT_REASON_INPUT, REJECT_REASON_MAX, VIEW_REJECT } from './ids.js';
+
+/** Where to tell the user the outcome after the modal closes. */
+export interface RejectModalContext {
+  proposalId: string;
+  channel?: string | undefined;
+  responseUrl?: string | undefined;
+}
+
+/** Metadata is ours but comes back through Slack: parse defensively. */
+export function parseRejectMetadata(raw: string | undefined): RejectModalContext | undefined {
+  if (!raw) return undefined;
+  try {
+    const v = JSON.parse(raw) as Record<string, unknown>;
+    if (typeof v.proposalId !== 'string') return undefined;
+    return {
+      proposalId: v.proposalId,
+      channel: typeof v.channel === 'string' ? v.channel : undefined,
+      responseUrl: typeof v.responseUrl === 'string' ? v.responseUrl : undefined,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The reject-with-a-reason modal; the reason is optional and bounded. */
+export function buildRejectModal(p: Pick<ProposalView, 'id' | 'action' | 'target' | 'risk_score'>, ctx: RejectModalContext): View {
+  let metadata = JSON.stringify(ctx);
+  if (metadata.length > LIMITS.privateMetadata) metadata = JSON.stringify({ proposalId: ctx.proposalId, channel: ctx.channel });
+  return {
+    type: 'modal',
+    callback_id: VIEW_REJECT,
+    private_metadata: metadata,
+    title: { type: 'plain_text', text: 'Reject proposal' },
+    submit: { type: 'plain_text', text: 'Reject' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [
+      {
+        type: 'section',
+        text: { type: 'mrkdwn', text: truncate(`Reject *${safe(p.action, 100)}* on ${safe(p.target, 200)} (risk ${p.risk_score})? Nothing will be executed.\n\`${safe(p.id, 100)}\``, LIMITS.sectionText) },
+      },
+      {
+        type: 'input',
+        block_id: REJECT_REASON_BLOCK,
+        optional: true,
+        label: { type: 'plain_text', text: 'Reason (recorded in the audit trail)' },
+        element: { type: 'plain_text_input', action_id: REJECT_REASON_INPUT, multiline: true, max_length: REJECT_REASON_MAX },
+      },
+    ],
+  };
+}
