@@ -1,0 +1,87 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+
+/** Small HTTP helpers for the server-rendered pages: forms, cookies, CSRF, safe headers. */
+
+export const FORM_LIMIT_BYTES = 16 * 1024;
+
+export class BodyTooLarge extends Error {}
+
+export async function readForm(req: IncomingMessage, limit = FORM_LIMIT_BYTES): Promise<Record<string, string>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new BodyTooLarge('form too large');
+    chunks.push(chunk);
+  }
+  const out: Record<string, string> = {};
+  for (const [k, v] of new URLSearchParams(Buffer.concat(chunks).toString('utf8'))) out[k] ??= v;
+  return out;
+}
+
+export function parseCookies(headers: IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of (headers.cookie ?? '').split(';')) {
+    const i = part.indexOf('=');
+    if (i <= 0) continue;
+    const k = part.slice(0, i).trim();
+    if (!(k in out)) {
+      try {
+        out[k] = decodeURIComponent(part.slice(i + 1).trim());
+      } catch {
+        // A cookie we did not write: ignore it.
+      }
+    }
+  }
+  return out;
+}
+
+export function cookie(name: string, value: string, opts: { path: string; secure: boolean; maxAgeS?: number }): string {
+  const parts = [`${name}=${encodeURIComponent(value)}`, `Path=${opts.path}`, 'HttpOnly', 'SameSite=Strict'];
+  if (opts.secure) parts.push('Secure');
+  if (opts.maxAgeS !== undefined) parts.push(`Max-Age=${opts.maxAgeS}`);
+  return parts.join('; ');
+}
+
+export function sign(secret: string, purpose: string, value: string): string {
+  return createHmac('sha256', secret).update(`${purpose}:${value}`).digest('base64url');
+}
+
+export function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export function nonce(): string {
+  return randomBytes(18).toString('base64url');
+}
+
+/** A POST must come from our own pages: when the browser names an origin, it must be PUBLIC_BASE_URL's. */
+export function sameOrigin(headers: IncomingHttpHeaders, publicBaseUrl: string): boolean {
+  const origin = headers.origin;
+  if (origin === undefined || origin === 'null') return origin === undefined;
+  return origin === new URL(publicBaseUrl).origin;
+}
+
+const SECURITY_HEADERS: Record<string, string> = {
+  'content-type': 'text/html; charset=utf-8',
+  // No script anywhere: injected markup could not run, and scanners have nothing to execute.
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+  'cache-control': 'no-store',
+};
+
+export function sendHtml(res: ServerResponse, status: number, body: string, opts: { head?: boolean; headers?: Record<string, string | string[]> } = {}): void {
+  const buf = Buffer.from(body, 'utf8');
+  res.writeHead(status, { ...SECURITY_HEADERS, 'content-length': String(buf.length), ...opts.headers });
+  res.end(opts.head ? undefined : buf);
+}
+
+export function redirect(res: ServerResponse, location: string, headers: Record<string, string | string[]> = {}): void {
+  res.writeHead(303, { location, 'cache-control': 'no-store', ...headers });
+  res.end();
+}

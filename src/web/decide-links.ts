@@ -1,0 +1,181 @@
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { and, eq } from 'drizzle-orm';
+import { schema } from '../db/client.js';
+import { isDomainError } from '../domain/errors.js';
+import { consumeDecisionLink, lookupDecisionLink, type DecisionLink } from '../notify/links.js';
+import { decide } from '../proposals/decide.js';
+import { getProposal } from '../proposals/queries.js';
+import type { ProposalView, ServiceDeps } from '../proposals/types.js';
+import { html, page, type Html } from './console/html.js';
+import { BodyTooLarge, cookie, nonce, parseCookies, readForm, safeEqual, sameOrigin, sendHtml, sign } from './console/http.js';
+import { proposalSummary, statusText } from './console/views.js';
+
+/**
+ * Email decision links. GET and HEAD show what the link would do and change nothing, because mail
+ * scanners fetch links; only a POST from the confirmation page (CSRF token bound to the link and a
+ * SameSite cookie) consumes the single-use token and decides, through the same exactly-once path.
+ */
+
+export interface DecideLinkContext {
+  deps: ServiceDeps;
+  linkSecret: string;
+  /** PUBLIC_BASE_URL: the only origin links and forms use (never the Host header). */
+  publicBaseUrl: string;
+}
+
+export interface DecideLinkRequest {
+  method: string;
+  token: string;
+  headers: IncomingHttpHeaders;
+  /** The urlencoded form body of a POST. */
+  form?: Record<string, string>;
+}
+
+const CSRF_COOKIE = 'sre_dl';
+const PATH_PREFIX = '/sre/decide/';
+
+function csrfFor(ctx: DecideLinkContext, tokenHash: string, n: string): string {
+  return sign(ctx.linkSecret, 'decide-csrf', `${tokenHash}.${n}`);
+}
+
+function verb(d: DecisionLink['decision']): string {
+  return d === 'approve' ? 'Approve' : 'Reject';
+}
+
+function message(res: ServerResponse, status: number, title: string, text: Html | string, head = false, extra?: Html): void {
+  sendHtml(res, status, page(title, html`<div class="card ${status >= 400 ? 'error' : 'ok'}"><h1>${title}</h1><p>${text}</p></div>${extra ?? ''}`), { head });
+}
+
+const REFUSED: Record<'malformed' | 'unknown' | 'expired' | 'used', [number, string, string]> = {
+  malformed: [400, 'This link is malformed', 'The link is incomplete or was changed. Open the link from the email again, or decide in the console.'],
+  unknown: [404, 'This link is not valid', 'No decision link matches it. It may have been changed, or it belongs to another installation.'],
+  expired: [410, 'This link has expired', 'Decision links expire. Decide in the console or in Slack instead.'],
+  used: [410, 'This link was already used', 'Each decision link works once. Nothing was changed this time.'],
+};
+
+function alreadyDecided(res: ServerResponse, p: ProposalView, head: boolean): void {
+  message(
+    res,
+    409,
+    p.status === 'expired' || p.status === 'superseded' ? 'No action taken' : 'Already decided',
+    p.decided_by ? html`This proposal is ${statusText(p.status)} (by ${p.decided_by} at ${p.decided_at ?? ''}). Nothing was changed.` : html`This proposal is ${statusText(p.status)}. Nothing was changed.`,
+    head,
+    html`<div class="card">${proposalSummary(p)}</div>`,
+  );
+}
+
+/** Handles one parsed request for /sre/decide/:token (GET, HEAD, POST). */
+export async function handleDecideLink(req: DecideLinkRequest, res: ServerResponse, ctx: DecideLinkContext): Promise<void> {
+  const { deps } = ctx;
+  const head = req.method === 'HEAD';
+  if (req.method !== 'GET' && !head && req.method !== 'POST') {
+    res.writeHead(405, { allow: 'GET, HEAD, POST' });
+    res.end();
+    return;
+  }
+  const now = deps.now();
+  const found = await lookupDecisionLink(deps.db, ctx.linkSecret, req.token, now);
+  if (!found.ok) {
+    const [status, title, text] = REFUSED[found.reason];
+    message(res, status, title, text, head);
+    return;
+  }
+  const link = found.link;
+  const proposal = await getProposal(deps.db, link.proposalId, ctx.publicBaseUrl);
+  if (!proposal) {
+    message(res, 404, 'Proposal not found', 'The proposal this link was made for no longer exists.', head);
+    return;
+  }
+  if (proposal.status !== 'pending') {
+    alreadyDecided(res, proposal, head);
+    return;
+  }
+
+  if (req.method !== 'POST') {
+    const cookies = parseCookies(req.headers);
+    const existing = cookies[CSRF_COOKIE];
+    const n = existing && /^[A-Za-z0-9_-]{24}$/.test(existing) ? existing : nonce();
+    const secure = ctx.publicBaseUrl.startsWith('https:');
+    const action = `${ctx.publicBaseUrl}${PATH_PREFIX}${req.token}`;
+    const body = html`<div class="card"><h1>${verb(link.decision)} this proposal?</h1>
+<p class="meta">You are signed in by this email link as <strong>${link.recipient}</strong>. The link works once and expires at ${link.expiresAt.toISOString()}.</p></div>
+<div class="card">${proposalSummary(proposal)}</div>
+<form method="post" action="${action}" class="card">
+<input type="hidden" name="csrf" value="${csrfFor(ctx, link.tokenHash, n)}">
+<input type="hidden" name="proposal_id" value="${proposal.id}">
+<input type="hidden" name="decision" value="${link.decision}">
+${link.decision === 'reject' ? html`<p><label>Reason (optional)<br><input type="text" name="reason" maxlength="500"></label></p>` : ''}
+<p class="actions"><button type="submit" class="${link.decision}">${verb(link.decision)} ${proposal.action} on ${proposal.target}</button></p>
+</form>`;
+    sendHtml(res, 200, page(`${verb(link.decision)} proposal`, body), {
+      head,
+      headers: existing === n ? {} : { 'set-cookie': cookie(CSRF_COOKIE, n, { path: PATH_PREFIX, secure, maxAgeS: 3600 }) },
+    });
+    return;
+  }
+
+  const form = req.form ?? {};
+  const n = parseCookies(req.headers)[CSRF_COOKIE];
+  if (!sameOrigin(req.headers, ctx.publicBaseUrl) || !n || !form.csrf || !safeEqual(form.csrf, csrfFor(ctx, link.tokenHash, n))) {
+    message(res, 403, 'Confirmation expired', html`Open the link from the email again and press the button on that page. Nothing was changed.`);
+    return;
+  }
+  if (form.proposal_id !== link.proposalId || form.decision !== link.decision) {
+    message(res, 400, 'This link is for a different decision', 'The link is bound to one proposal and one decision. Nothing was changed.');
+    return;
+  }
+  const consumed = await consumeDecisionLink(deps.db, link.tokenHash, now);
+  if (!consumed) {
+    const [, title, text] = REFUSED.used;
+    message(res, 410, title, text);
+    return;
+  }
+  const reason = form.reason?.trim().slice(0, 500) || undefined;
+  try {
+    const after = await decide(deps, {
+      proposalId: consumed.proposalId,
+      decision: consumed.decision,
+      reason,
+      actor: { type: 'email', recipient: consumed.recipient },
+    });
+    message(res, 200, consumed.decision === 'approve' ? 'Approved' : 'Rejected', html`Recorded as ${consumed.recipient}. The proposal is now ${statusText(after.status)}.`, false, html`<div class="card">${proposalSummary(after)}</div>`);
+  } catch (e) {
+    if (isDomainError(e) && e.code === 'already_decided') {
+      const p = await getProposal(deps.db, consumed.proposalId, ctx.publicBaseUrl);
+      if (p) return alreadyDecided(res, p, false);
+    }
+    if (!isDomainError(e)) {
+      // The decision did not happen: give the link back so the person can try again.
+      await deps.db
+        .update(schema.decisionLinks)
+        .set({ usedAt: null })
+        .where(and(eq(schema.decisionLinks.proposalId, consumed.proposalId), eq(schema.decisionLinks.recipient, consumed.recipient)))
+        .catch(() => undefined);
+      const ref = nonce().slice(0, 8);
+      deps.logger.error({ err: e, ref, proposal_id: consumed.proposalId }, 'email-link decision failed');
+      message(res, 500, 'Something went wrong', `Nothing was decided. Try the link again in a moment (reference ${ref}).`);
+      return;
+    }
+    message(res, e.code === 'not_found' ? 404 : 409, 'Not decided', e.message);
+  }
+}
+
+/** Routes a raw request: answers /sre/decide/:token and returns true, or returns false for any other path. */
+export async function routeDecideLink(req: IncomingMessage, res: ServerResponse, url: URL, ctx: DecideLinkContext): Promise<boolean> {
+  if (!url.pathname.startsWith(PATH_PREFIX)) return false;
+  const token = url.pathname.slice(PATH_PREFIX.length);
+  let form: Record<string, string> | undefined;
+  if (req.method === 'POST') {
+    try {
+      form = await readForm(req);
+    } catch (e) {
+      if (e instanceof BodyTooLarge) {
+        message(res, 413, 'Too large', 'The form was too large. Nothing was changed.');
+        return true;
+      }
+      throw e;
+    }
+  }
+  await handleDecideLink({ method: req.method ?? 'GET', token, headers: req.headers, form }, res, ctx);
+  return true;
+}
