@@ -14,6 +14,7 @@ export {
   type SimulatedState,
 } from './simulated.js';
 export { createLogPager, createPagerDuty, type LoggedPage, type PagerDutyOptions } from './pagerduty.js';
+export { observeEffect, type Observed } from './observe.js';
 
 /** The admin-api when ADMIN_API_URL is set, otherwise the in-process simulated gateway. */
 export function createGateway(config: { url?: string | undefined; token?: string | undefined }, logger: Logger): Gateway {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ExecutionError } from '../../src/actions/gateway.js';
+import { observeEffect } from '../../src/actions/observe.js';
 import { createSimulatedGateway, defaultSimulatedState } from '../../src/actions/simulated.js';
 import { ACTIONS, type ActionRequest, specFor } from '../../src/domain/actions.js';
 
@@ -153,5 +154,20 @@ describe('simulated gateway', () => {
     sim.state().teams['t-only']!.requests_per_minute = 77;
     expect(await sim.getTeam('t-only')).toEqual({ id: 't-only', name: 'Only', requests_per_minute: 10 });
     expect(await sim.getTeam('t-search')).toBeUndefined();
+  });
+});
+
+describe('observeEffect', () => {
+  it('tells applied from not applied through the reads', async () => {
+    const c = clock();
+    const sim = createSimulatedGateway({ now: c.now });
+    const [cb, reroute, raise, , bump, sla] = requests as [ActionRequest, ActionRequest, ActionRequest, ActionRequest, ActionRequest, ActionRequest];
+    for (const r of [reroute, raise, bump]) expect(await observeEffect(sim, r, c.now())).toBe('not_applied');
+    expect(await observeEffect(sim, cb, c.now())).toBe('unknown');
+    for (const [i, r] of [cb, reroute, raise, bump].entries()) await sim.send(specFor(r.action).call(r.params)!, `o_${i}`);
+    for (const r of [cb, reroute, raise, bump]) expect(await observeEffect(sim, r, c.now())).toBe('applied');
+    expect(await observeEffect(sim, sla, c.now())).toBe('unknown');
+    c.advance(600);
+    expect(await observeEffect(sim, cb, c.now())).toBe('unknown');
   });
 });
