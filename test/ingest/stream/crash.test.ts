@@ -1,0 +1,58 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createStreamConsumer } from '../../../src/ingest/redis-consumer.js';
+import { freshPostgres, type TestDatabase } from '../../support/db.js';
+import { TEST_REDIS_URL } from '../../support/env.js';
+import { count, handlerFor, logger, pendingCount, providerEvent, redis, uniqueStream, waitFor } from './support.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+describe('a consumer killed with SIGKILL between commit and XACK', () => {
+  let pg: TestDatabase;
+  let r: Awaited<ReturnType<typeof redis>>;
+  const stream = uniqueStream();
+  const group = 'sre-agent';
+
+  beforeAll(async () => {
+    pg = await freshPostgres();
+    r = await redis();
+  });
+  afterAll(async () => {
+    await r.del([stream, `${stream}:dead`]);
+    await r.close();
+    await pg.dispose();
+  });
+
+  it('is restarted, re-reads its pending batch, and stores every event once', async () => {
+    for (let i = 0; i < 300; i++) await r.xAdd(stream, '*', { event: JSON.stringify(providerEvent(i, 'crash-c')) });
+
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'fixtures', 'commit-then-hang.ts'), TEST_REDIS_URL, pg.url, stream, group, 'replica-0', '100'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    await waitFor('the child to commit a batch', () => out.includes('COMMITTED 100'), 60_000);
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+
+    // The batch is in PostgreSQL but still pending in Redis: the crash came before the XACK.
+    expect(await count(pg.db, sql`select count(*) as n from events where data->>'provider' = 'crash-c'`)).toBe(100);
+    expect(await pendingCount(r, stream, group)).toBe(100);
+
+    const restarted = createStreamConsumer({ redisUrl: TEST_REDIS_URL, stream, group, consumer: 'replica-0', handleBatch: handlerFor(pg.db), logger, batchSize: 100 });
+    await restarted.start();
+    try {
+      await waitFor('all entries acknowledged', async () => (await pendingCount(r, stream, group)) === 0 && (await count(pg.db, sql`select count(*) as n from events where data->>'provider' = 'crash-c'`)) === 300);
+      expect(await count(pg.db, sql`select count(*) as n from incidents where key = 'provider:crash-c'`)).toBe(1);
+      expect(await count(pg.db, sql`select event_count as n from incidents where key = 'provider:crash-c'`)).toBe(300);
+      expect(await count(pg.db, sql`select count(*) as n from sre_actions where kind = 'event.received'`)).toBe(300);
+      expect(await count(pg.db, sql`select count(*) as n from sre_actions where kind = 'incident.opened'`)).toBe(1);
+    } finally {
+      await restarted.stop();
+    }
+  });
+});

@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { sql } from 'drizzle-orm';
+import { pino } from 'pino';
+import { createClient } from 'redis';
+import { appendAudit } from '../../../src/audit/append.js';
+import { queryRows, type Db } from '../../../src/db/client.js';
+import type { PlatformEvent } from '../../../src/domain/events.js';
+import { ingestEvents } from '../../../src/ingest/ingest.js';
+import type { DeadLetter, StreamEntry } from '../../../src/ingest/redis-consumer.js';
+import { TEST_REDIS_URL } from '../../support/env.js';
+
+export const logger = pino({ level: 'silent' });
+
+export function uniqueStream(): string {
+  return `sre-test:${randomBytes(5).toString('hex')}`;
+}
+
+export async function redis(url = TEST_REDIS_URL) {
+  const c = createClient({ url });
+  c.on('error', () => {});
+  await c.connect();
+  return c;
+}
+
+export function providerEvent(i: number, provider = 'openai', extra: Partial<{ sample_errors: string[] }> = {}): PlatformEvent {
+  return {
+    id: `evt_${provider}_${i}`,
+    type: 'provider.unhealthy',
+    occurred_at: new Date(Date.UTC(2026, 10, 25, 10, 0, 0) + i).toISOString(),
+    source: 'admin-api',
+    data: { provider, error_rate: 0.5, requests: 1000, window_seconds: 60, ...extra },
+  };
+}
+
+export function ingestDeps(db: Db) {
+  return { db, channels: [] as const, now: () => new Date(), logger };
+}
+
+/** The handler main.ts wires: the whole batch into ingestEvents, one transaction. */
+export function handlerFor(db: Db) {
+  return async (entries: StreamEntry[]) => {
+    await ingestEvents(ingestDeps(db), entries.map((e) => ({ event: e.event, via: 'stream' as const, entryId: e.id })));
+  };
+}
+
+export function auditDeadLetterTo(db: Db) {
+  return async (dead: DeadLetter, error: string) => {
+    await db.transaction((tx) =>
+      appendAudit(tx, {
+        kind: 'event.dead_lettered',
+        actor: { type: 'system', name: 'ingest' },
+        payload: { entry_id: dead.id, error, dead_letter_id: dead.deadLetterId, deliveries: dead.deliveries },
+      }),
+    );
+  };
+}
+
+export async function count(db: Db, q: ReturnType<typeof sql>): Promise<number> {
+  const rows = await queryRows<{ n: string | number }>(db, q);
+  return Number(rows[0]?.n ?? 0);
+}
+
+export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+export async function pendingCount(c: Awaited<ReturnType<typeof redis>>, stream: string, group: string): Promise<number> {
+  const rows = await c.xPendingRange(stream, group, '-', '+', 100_000);
+  return rows.length;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
