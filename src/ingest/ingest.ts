@@ -1,0 +1,167 @@
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { appendAudit, type AuditRecord } from '../audit/append.js';
+import { schema, type Tx } from '../db/client.js';
+import { incidentKey, incidentSubject, type PlatformEvent } from '../domain/events.js';
+import { newId } from '../proposals/ids.js';
+import { enqueueNotification } from '../proposals/outbox.js';
+import type { ServiceDeps } from '../proposals/types.js';
+
+const { events, incidents, timers } = schema;
+const INGEST = { type: 'system', name: 'ingest' } as const;
+
+export type Via = 'stream' | 'http' | 'file';
+export interface IngestItem {
+  event: PlatformEvent;
+  via: Via;
+  entryId?: string;
+}
+export interface IngestOutcome {
+  accepted: string[];
+  duplicates: string[];
+  incidentsOpened: string[];
+}
+
+/**
+ * Stores a batch of parsed events in ONE transaction: deduplicated by event id, correlated into
+ * one open incident per key (counters exact), audited, and each new incident given a durable
+ * 'propose' timer. Returns after commit; the caller may then acknowledge its source.
+ */
+export async function ingestEvents(deps: Pick<ServiceDeps, 'db' | 'channels' | 'now' | 'poke' | 'logger'>, items: readonly IngestItem[]): Promise<IngestOutcome> {
+  if (items.length === 0) return { accepted: [], duplicates: [], incidentsOpened: [] };
+  // Within the batch, the first occurrence of an id wins.
+  const seen = new Set<string>();
+  const unique: IngestItem[] = [];
+  const duplicates: string[] = [];
+  for (const it of items) {
+    if (seen.has(it.event.id)) duplicates.push(it.event.id);
+    else {
+      seen.add(it.event.id);
+      unique.push(it);
+    }
+  }
+  const outcome = await deps.db.transaction(async (tx) => ingestInTx(tx, deps, unique));
+  outcome.duplicates.push(...duplicates);
+  if (outcome.incidentsOpened.length > 0) deps.poke?.();
+  return outcome;
+}
+
+async function ingestInTx(tx: Tx, deps: Pick<ServiceDeps, 'channels' | 'now'>, items: IngestItem[]): Promise<IngestOutcome> {
+  const now = deps.now();
+  const existing = new Set(
+    (await tx.select({ id: events.id }).from(events).where(inArray(events.id, items.map((i) => i.event.id)))).map((r) => r.id),
+  );
+  const fresh = items.filter((i) => !existing.has(i.event.id));
+  const duplicates = items.filter((i) => existing.has(i.event.id)).map((i) => i.event.id);
+  if (fresh.length === 0) return { accepted: [], duplicates, incidentsOpened: [] };
+
+  const byKey = new Map<string, IngestItem[]>();
+  for (const it of fresh) {
+    const k = incidentKey(it.event);
+    const list = byKey.get(k);
+    if (list) list.push(it);
+    else byKey.set(k, [it]);
+  }
+  const keys = [...byKey.keys()].sort();
+  // Per-key locks in a fixed order: replicas correlating the same subject queue, never deadlock.
+  for (const k of keys) await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${k}, 7400132))`);
+
+  const open = await tx.select().from(incidents).where(and(inArray(incidents.key, keys), eq(incidents.status, 'open')));
+  const openByKey = new Map(open.map((i) => [i.key, i]));
+  const incidentOf = new Map<string, string>();
+  const opened: { id: string; key: string; items: IngestItem[] }[] = [];
+  for (const k of keys) {
+    const inc = openByKey.get(k);
+    if (inc) incidentOf.set(k, inc.id);
+    else {
+      const id = newId('inc');
+      incidentOf.set(k, id);
+      opened.push({ id, key: k, items: byKey.get(k)! });
+    }
+  }
+  if (opened.length > 0) {
+    await tx.insert(incidents).values(
+      opened.map((o) => {
+        const sorted = [...o.items].sort((a, b) => a.event.occurred_at.localeCompare(b.event.occurred_at));
+        const first = sorted[0]!.event;
+        return {
+          id: o.id,
+          key: o.key,
+          type: first.type,
+          subject: incidentSubject(first),
+          status: 'open',
+          firstSeen: new Date(first.occurred_at),
+          lastSeen: new Date(first.occurred_at),
+          eventCount: 0,
+          latest: first.data,
+          first: first.data,
+          openedAt: now,
+        };
+      }),
+    );
+  }
+
+  // A concurrent transaction may have stored one of these ids since we looked: ON CONFLICT skips it.
+  const inserted = new Set<string>();
+  for (let i = 0; i < fresh.length; i += 1000) {
+    const slice = fresh.slice(i, i + 1000);
+    const rows = await tx
+      .insert(events)
+      .values(
+        slice.map((it) => ({
+          id: it.event.id,
+          type: it.event.type,
+          occurredAt: new Date(it.event.occurred_at),
+          receivedAt: now,
+          source: it.event.source,
+          via: it.via,
+          data: it.event.data as Record<string, unknown>,
+          incidentId: incidentOf.get(incidentKey(it.event))!,
+        })),
+      )
+      .onConflictDoNothing()
+      .returning({ id: events.id });
+    for (const r of rows) inserted.add(r.id);
+  }
+
+  const audits: AuditRecord[] = [];
+  const openedIds: string[] = [];
+  for (const k of keys) {
+    const incId = incidentOf.get(k)!;
+    const mine = byKey.get(k)!.filter((it) => inserted.has(it.event.id));
+    if (mine.length === 0) continue;
+    const sorted = [...mine].sort((a, b) => a.event.occurred_at.localeCompare(b.event.occurred_at));
+    const last = sorted[sorted.length - 1]!.event;
+    const first = sorted[0]!.event;
+    await tx
+      .update(incidents)
+      .set({
+        eventCount: sql`${incidents.eventCount} + ${mine.length}`,
+        firstSeen: sql`least(${incidents.firstSeen}, ${new Date(first.occurred_at).toISOString()}::timestamptz)`,
+        lastSeen: sql`greatest(${incidents.lastSeen}, ${new Date(last.occurred_at).toISOString()}::timestamptz)`,
+        latest: sql`case when ${incidents.lastSeen} <= ${new Date(last.occurred_at).toISOString()}::timestamptz then ${JSON.stringify(last.data)}::jsonb else ${incidents.latest} end`,
+        summaryVersion: sql`${incidents.summaryVersion} + 1`,
+      })
+      .where(eq(incidents.id, incId));
+    const isNew = opened.some((o) => o.id === incId);
+    if (isNew) {
+      openedIds.push(incId);
+      audits.push({ kind: 'incident.opened', actor: INGEST, incidentId: incId, payload: { key: k, type: first.type, subject: incidentSubject(first), first_event: first.id } });
+      await tx.insert(timers).values({ kind: 'propose', key: `propose:${incId}`, runAt: now, payload: { incident_id: incId } }).onConflictDoNothing();
+      await enqueueNotification(tx, deps.channels, 'incident.opened', { incidentId: incId });
+    } else {
+      await enqueueNotification(tx, deps.channels, 'incident.updated', { incidentId: incId });
+    }
+    for (const it of mine) {
+      audits.push({ kind: 'event.received', actor: INGEST, incidentId: incId, payload: { event: it.event as unknown as Record<string, unknown>, via: it.via, ...(it.entryId ? { entry_id: it.entryId } : {}) } });
+    }
+  }
+  // A new incident whose every event lost a race to a concurrent insert is not an incident.
+  const empty = opened.filter((o) => !openedIds.includes(o.id)).map((o) => o.id);
+  if (empty.length > 0) await tx.delete(incidents).where(inArray(incidents.id, empty));
+  await appendAudit(tx, ...audits);
+  return {
+    accepted: fresh.filter((f) => inserted.has(f.event.id)).map((f) => f.event.id),
+    duplicates: [...duplicates, ...fresh.filter((f) => !inserted.has(f.event.id)).map((f) => f.event.id)],
+    incidentsOpened: openedIds,
+  };
+}

@@ -1,0 +1,153 @@
+import { and, eq, inArray, lte, sql } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import { appendAudit } from '../audit/append.js';
+import { schema, type Db } from '../db/client.js';
+import type { Channel, NotificationKind } from '../domain/notifications.js';
+import { PermanentDeliveryError, RetryableDeliveryError, type ChannelAdapter, type OutboxRow } from './adapter.js';
+
+const { outbox } = schema;
+const DISPATCHER = { type: 'system', name: 'dispatcher' } as const;
+
+export interface DispatcherOptions {
+  db: Db;
+  adapters: readonly ChannelAdapter[];
+  logger: Logger;
+  now?: () => Date;
+  maxAttempts?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** How long a claimed row is leased before another replica may take it. */
+  leaseMs?: number;
+  batchSize?: number;
+  random?: () => number;
+}
+
+export interface Dispatcher {
+  /** Delivers what is due now; returns how many rows it finished (sent, skipped or dead). */
+  runOnce(): Promise<number>;
+  queueDepth(): Promise<number>;
+}
+
+/**
+ * The outbox dispatcher. Rows are claimed under FOR UPDATE SKIP LOCKED with a lease, so replicas
+ * share the work and a crash only delays a row. Failures back off exponentially with jitter up to
+ * a cap, honouring Retry-After; after maxAttempts a row goes dead (visible, logged, audited).
+ */
+export function createDispatcher(opts: DispatcherOptions): Dispatcher {
+  const now = opts.now ?? (() => new Date());
+  const maxAttempts = opts.maxAttempts ?? 8;
+  const base = opts.baseDelayMs ?? 1000;
+  const cap = opts.maxDelayMs ?? 5 * 60_000;
+  const lease = opts.leaseMs ?? 60_000;
+  const random = opts.random ?? Math.random;
+  const byChannel = new Map<Channel, ChannelAdapter>(opts.adapters.map((a) => [a.channel, a]));
+  const lastSent = new Map<string, number>();
+  const channels = [...byChannel.keys()];
+
+  async function claim(): Promise<(typeof outbox.$inferSelect)[]> {
+    if (channels.length === 0) return [];
+    const t = now();
+    return opts.db.transaction(async (tx) => {
+      // The oldest due row per ordering key only: one incident's messages go out in order.
+      const due = await tx
+        .select({ id: outbox.id })
+        .from(outbox)
+        .where(
+          and(
+            eq(outbox.status, 'pending'),
+            lte(outbox.nextAttemptAt, t),
+            inArray(outbox.channel, channels),
+            sql`not exists (select 1 from outbox o2 where o2.ordering_key = ${outbox.orderingKey} and o2.status = 'pending' and o2.id < ${outbox.id})`,
+          ),
+        )
+        .orderBy(outbox.id)
+        .limit(opts.batchSize ?? 20)
+        .for('update', { skipLocked: true });
+      if (due.length === 0) return [];
+      return tx
+        .update(outbox)
+        .set({ nextAttemptAt: new Date(t.getTime() + lease), attempts: sql`${outbox.attempts} + 1` })
+        .where(inArray(outbox.id, due.map((d) => d.id)))
+        .returning();
+    });
+  }
+
+  async function deliverOne(row: typeof outbox.$inferSelect): Promise<boolean> {
+    const adapter = byChannel.get(row.channel as Channel);
+    if (!adapter) return false;
+    const view: OutboxRow = {
+      id: row.id,
+      channel: row.channel as Channel,
+      kind: row.kind as NotificationKind,
+      incidentId: row.incidentId,
+      proposalId: row.proposalId,
+      payload: row.payload,
+      attempts: row.attempts,
+      createdAt: row.createdAt,
+    };
+    const paceKey = adapter.paceKey?.(view);
+    if (paceKey && adapter.paceMs) {
+      const wait = (lastSent.get(paceKey) ?? 0) + adapter.paceMs - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    const log = opts.logger.child({ outbox_id: row.id, channel: row.channel, kind: row.kind, incident_id: row.incidentId, proposal_id: row.proposalId });
+    try {
+      const outcome = await adapter.deliver(view);
+      if (paceKey) lastSent.set(paceKey, Date.now());
+      await opts.db.transaction(async (tx) => {
+        const done = await tx
+          .update(outbox)
+          .set({ status: outcome.status, sentAt: now(), result: outcome.status === 'sent' ? (outcome.result ?? {}) : { reason: outcome.reason }, lastError: null })
+          .where(and(eq(outbox.id, row.id), eq(outbox.status, 'pending')))
+          .returning({ id: outbox.id });
+        if (done.length > 0 && outcome.status === 'sent') {
+          await appendAudit(tx, { kind: 'notification.sent', actor: DISPATCHER, incidentId: row.incidentId, proposalId: row.proposalId, payload: { channel: row.channel, notification: row.kind, outbox_id: row.id, attempts: row.attempts, result: outcome.result ?? {} } });
+        }
+      });
+      return true;
+    } catch (e) {
+      if (paceKey) lastSent.set(paceKey, Date.now());
+      const message = (e as Error).message.slice(0, 1000);
+      const permanent = e instanceof PermanentDeliveryError || (!(e instanceof RetryableDeliveryError) && row.attempts >= maxAttempts) || row.attempts >= maxAttempts;
+      if (permanent) {
+        log.error({ err: message, attempts: row.attempts }, 'notification dead');
+        await opts.db.transaction(async (tx) => {
+          await tx.update(outbox).set({ status: 'dead', lastError: message }).where(eq(outbox.id, row.id));
+          await appendAudit(tx, { kind: 'notification.dead', actor: DISPATCHER, incidentId: row.incidentId, proposalId: row.proposalId, payload: { channel: row.channel, notification: row.kind, outbox_id: row.id, attempts: row.attempts, error: message } });
+        });
+        return true;
+      }
+      const backoff = Math.min(cap, base * 2 ** (row.attempts - 1));
+      const delay = e instanceof RetryableDeliveryError && e.retryAfterMs !== undefined ? e.retryAfterMs : Math.round(backoff / 2 + (random() * backoff) / 2);
+      log.warn({ err: message, attempts: row.attempts, retry_in_ms: delay }, 'notification failed; will retry');
+      await opts.db.update(outbox).set({ lastError: message, nextAttemptAt: new Date(now().getTime() + delay) }).where(eq(outbox.id, row.id));
+      return false;
+    }
+  }
+
+  return {
+    async runOnce() {
+      const rows = await claim();
+      let finished = 0;
+      // Different pace keys in parallel; the same key one after another.
+      const groups = new Map<string, typeof rows>();
+      for (const r of rows) {
+        const a = byChannel.get(r.channel as Channel);
+        const key = a?.paceKey?.({ ...r, channel: r.channel as Channel, kind: r.kind as NotificationKind }) ?? `row:${r.id}`;
+        const g = groups.get(key);
+        if (g) g.push(r);
+        else groups.set(key, [r]);
+      }
+      await Promise.all(
+        [...groups.values()].map(async (g) => {
+          for (const r of g) if (await deliverOne(r)) finished++;
+        }),
+      );
+      return finished;
+    },
+    async queueDepth() {
+      const [r] = await opts.db.select({ n: sql<number>`count(*)::int` }).from(outbox).where(eq(outbox.status, 'pending'));
+      return r?.n ?? 0;
+    },
+  };
+}

@@ -1,0 +1,80 @@
+import { and, eq } from 'drizzle-orm';
+import { z } from 'zod';
+import { appendAudit } from '../audit/append.js';
+import { schema } from '../db/client.js';
+import { DomainError } from '../domain/errors.js';
+import { actorChannel, actorName, DECISIONS, type Actor } from '../domain/proposal.js';
+import { execute } from './execute.js';
+import { enqueueNotification } from './outbox.js';
+import { getProposal } from './queries.js';
+import type { ProposalView, ServiceDeps } from './types.js';
+
+const { proposals } = schema;
+
+export const DecideInput = z.object({
+  proposalId: z.string().trim().min(1).max(100),
+  decision: z.enum(DECISIONS),
+  reason: z.string().trim().max(2000).optional(),
+});
+export type DecideInput = z.infer<typeof DecideInput>;
+
+/**
+ * Approves or rejects a pending proposal exactly once: one conditional UPDATE decides the winner;
+ * every loser gets "already decided by …" and is audited. An approval executes after the commit.
+ */
+export async function decide(deps: ServiceDeps, raw: DecideInput & { actor: Actor }, opts: { execute?: boolean } = {}): Promise<ProposalView> {
+  const parsed = DecideInput.safeParse(raw);
+  if (!parsed.success) throw new DomainError('invalid', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  const { proposalId, decision, reason } = parsed.data;
+  const actor = raw.actor;
+  const now = deps.now();
+  const status = decision === 'approve' ? 'approved' : 'rejected';
+
+  const won = await deps.db.transaction(async (tx) => {
+    const [p] = await tx
+      .update(proposals)
+      .set({ status, decidedBy: actorName(actor), decidedVia: actorChannel(actor), decidedAt: now, decisionReason: reason ?? null, updatedAt: now })
+      .where(and(eq(proposals.id, proposalId), eq(proposals.status, 'pending')))
+      .returning();
+    if (!p) return undefined;
+    await appendAudit(tx, {
+      kind: decision === 'approve' ? 'proposal.approved' : 'proposal.rejected',
+      actor,
+      incidentId: p.incidentId,
+      proposalId,
+      payload: { channel: actorChannel(actor), reason: reason ?? null, risk_score: p.riskScore },
+    });
+    await enqueueNotification(tx, deps.channels, 'proposal.decided', { incidentId: p.incidentId, proposalId }, { decision });
+    return p;
+  });
+
+  if (!won) {
+    const current = await getProposal(deps.db, proposalId, deps.publicBaseUrl);
+    if (!current) throw new DomainError('not_found', `proposal ${proposalId} not found`);
+    await deps.db.transaction((tx) =>
+      appendAudit(tx, {
+        kind: 'decision.duplicate',
+        actor,
+        incidentId: current.incident_id,
+        proposalId,
+        payload: { attempted: decision, status: current.status, decided_by: current.decided_by },
+      }),
+    );
+    throw alreadyDecided(current);
+  }
+  deps.logger.info({ proposal_id: proposalId, incident_id: won.incidentId, decision, by: actorName(actor) }, 'proposal decided');
+  deps.poke?.();
+  if (decision === 'approve' && opts.execute !== false) return execute(deps, proposalId);
+  return (await getProposal(deps.db, proposalId, deps.publicBaseUrl))!;
+}
+
+export function alreadyDecided(p: ProposalView): DomainError {
+  const by = p.decided_by ?? (p.status === 'expired' ? 'expiry (no action taken)' : p.status === 'superseded' ? `a newer proposal (${p.superseded_by ?? '?'})` : 'nobody');
+  const at = p.decided_at ?? p.created_at;
+  const what = p.status === 'superseded' ? 'superseded' : p.status === 'expired' ? 'expired' : `already decided by ${by} at ${at}`;
+  return new DomainError('already_decided', `Proposal ${p.id} was ${what} (status: ${p.status}).`, {
+    decided_by: p.decided_by,
+    decided_at: p.decided_at,
+    status: p.status,
+  });
+}

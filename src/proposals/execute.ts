@@ -1,0 +1,141 @@
+import { and, eq } from 'drizzle-orm';
+import { ExecutionError } from '../actions/gateway.js';
+import { appendAudit } from '../audit/append.js';
+import { schema } from '../db/client.js';
+import { specFor, type ActionId, type ActionRequest } from '../domain/actions.js';
+import { DomainError } from '../domain/errors.js';
+import type { Actor } from '../domain/proposal.js';
+import { newId } from './ids.js';
+import { enqueueNotification } from './outbox.js';
+import { getProposal } from './queries.js';
+import type { ProposalView, ServiceDeps } from './types.js';
+
+const { proposals, executions, timers } = schema;
+const EXECUTOR: Actor = { type: 'system', name: 'agent' };
+
+type ProposalRow = typeof proposals.$inferSelect;
+type Operation = 'execute' | 'revert';
+
+export type Outcome = { ok: true; response: Record<string, unknown> } | { ok: false; error: string; retryable: boolean };
+
+/**
+ * Carries out an approved proposal: approved → executing is one conditional UPDATE (so it runs
+ * once), the call carries the execution id as Idempotency-Key, and the result is recorded after.
+ */
+export async function execute(deps: ServiceDeps, proposalId: string): Promise<ProposalView> {
+  const now = deps.now();
+  const exeId = newId('exe');
+  const started = await deps.db.transaction(async (tx) => {
+    const [p] = await tx
+      .update(proposals)
+      .set({ status: 'executing', updatedAt: now })
+      .where(and(eq(proposals.id, proposalId), eq(proposals.status, 'approved')))
+      .returning();
+    if (!p) return undefined;
+    const request = requestOf(p);
+    await tx.insert(executions).values({ id: exeId, proposalId, operation: 'execute', status: 'executing', request: describeCall(request, p.incidentId), startedAt: now, attempts: 1 });
+    await appendAudit(tx, {
+      kind: 'execution.started',
+      actor: EXECUTOR,
+      incidentId: p.incidentId,
+      proposalId,
+      payload: { execution_id: exeId, operation: 'execute', action: p.action, request: describeCall(request, p.incidentId) },
+    });
+    return p;
+  });
+  if (!started) {
+    const view = await getProposal(deps.db, proposalId, deps.publicBaseUrl);
+    if (!view) throw new DomainError('not_found', `proposal ${proposalId} not found`);
+    return view;
+  }
+  const outcome = await perform(deps, started, exeId, 'execute');
+  await finish(deps, started, exeId, 'execute', outcome, false);
+  return (await getProposal(deps.db, proposalId, deps.publicBaseUrl))!;
+}
+
+export function requestOf(p: Pick<ProposalRow, 'action' | 'params'>): ActionRequest {
+  return { action: p.action as ActionId, params: p.params } as ActionRequest;
+}
+
+export function describeCall(request: ActionRequest, incidentId: string, operation: Operation = 'execute'): Record<string, unknown> {
+  const spec = specFor(request.action);
+  if (request.action === 'page_oncall') return { pagerduty: { dedup_key: incidentId, severity: request.params.severity, summary: request.params.summary } };
+  const call = operation === 'execute' ? spec.call(request.params) : spec.inverse(request.params);
+  return { admin_api: call ?? null };
+}
+
+/** Sends the call; the same execution id is the Idempotency-Key on every try, first or reconciling. */
+export async function perform(deps: ServiceDeps, p: Pick<ProposalRow, 'action' | 'params' | 'incidentId' | 'reasoning'>, exeId: string, operation: Operation): Promise<Outcome> {
+  const request = requestOf(p);
+  const spec = specFor(request.action);
+  try {
+    if (request.action === 'page_oncall') {
+      const r = await deps.pager.trigger({
+        dedupKey: p.incidentId,
+        summary: request.params.summary,
+        severity: request.params.severity,
+        source: 'scutum-sre-agent',
+        details: { reason: request.params.reason, incident_id: p.incidentId },
+        links: [{ href: `${deps.publicBaseUrl}/sre`, text: 'SRE agent console' }],
+      });
+      return { ok: true, response: { pagerduty: r } };
+    }
+    const call = operation === 'execute' ? spec.call(request.params) : spec.inverse(request.params);
+    if (!call) return { ok: false, error: `${request.action} has no ${operation} call`, retryable: false };
+    const r = await deps.gateway.send(call, exeId);
+    return { ok: true, response: { status: r.status, body: r.body } };
+  } catch (e) {
+    const retryable = e instanceof ExecutionError ? e.retryable : true;
+    return { ok: false, error: (e as Error).message.slice(0, 1000), retryable };
+  }
+}
+
+/** Records an execution's outcome, once: only an execution still `executing` is finished. */
+export async function finish(deps: ServiceDeps, p: ProposalRow, exeId: string, operation: Operation, outcome: Outcome, reconciled: boolean): Promise<boolean> {
+  const now = deps.now();
+  return deps.db.transaction(async (tx) => {
+    const [exe] = await tx
+      .update(executions)
+      .set({
+        status: outcome.ok ? 'succeeded' : 'failed',
+        response: outcome.ok ? outcome.response : null,
+        error: outcome.ok ? null : outcome.error,
+        finishedAt: now,
+      })
+      .where(and(eq(executions.id, exeId), eq(executions.status, 'executing')))
+      .returning();
+    if (!exe) return false;
+    const result = outcome.ok ? { ok: true, operation, execution_id: exeId, response: outcome.response, finished_at: now.toISOString() } : { ok: false, operation, execution_id: exeId, error: outcome.error, finished_at: now.toISOString() };
+    if (operation === 'execute') {
+      await tx
+        .update(proposals)
+        .set({ status: outcome.ok ? 'succeeded' : 'failed', result, updatedAt: now })
+        .where(and(eq(proposals.id, p.id), eq(proposals.status, 'executing')));
+    } else {
+      await tx
+        .update(proposals)
+        .set(outcome.ok ? { revertedAt: now, result: { ...(p.result ?? {}), revert: result }, updatedAt: now } : { result: { ...(p.result ?? {}), revert: result }, updatedAt: now })
+        .where(eq(proposals.id, p.id));
+    }
+    const audits = [];
+    if (reconciled) {
+      audits.push({ kind: 'execution.reconciled' as const, actor: { type: 'system', name: 'reconciler' } as Actor, incidentId: p.incidentId, proposalId: p.id, payload: { execution_id: exeId, operation, outcome: outcome.ok ? 'succeeded' : 'failed' } });
+    }
+    audits.push(
+      outcome.ok
+        ? { kind: 'execution.succeeded' as const, actor: EXECUTOR, incidentId: p.incidentId, proposalId: p.id, payload: { execution_id: exeId, operation, response: outcome.response } }
+        : { kind: 'execution.failed' as const, actor: EXECUTOR, incidentId: p.incidentId, proposalId: p.id, payload: { execution_id: exeId, operation, error: outcome.error } },
+    );
+    await appendAudit(tx, ...audits);
+    await enqueueNotification(tx, deps.channels, 'execution.finished', { incidentId: p.incidentId, proposalId: p.id }, { operation, ok: outcome.ok });
+    if (outcome.ok && operation === 'execute' && p.action === 'circuit_break_provider') {
+      const seconds = Number((p.params as { duration_seconds?: number }).duration_seconds ?? 0);
+      // The breaker closes by itself; the timer records the restore durably (a restart does not forget it).
+      await tx
+        .insert(timers)
+        .values({ kind: 'restore', key: `restore:${exeId}`, runAt: new Date(now.getTime() + seconds * 1000), payload: { proposal_id: p.id, execution_id: exeId } })
+        .onConflictDoNothing();
+    }
+    return true;
+  });
+}

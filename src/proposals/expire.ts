@@ -1,0 +1,23 @@
+import { and, eq, lte } from 'drizzle-orm';
+import { appendAudit } from '../audit/append.js';
+import { schema } from '../db/client.js';
+import { enqueueNotification } from './outbox.js';
+import type { ServiceDeps } from './types.js';
+
+const { proposals } = schema;
+
+/** A proposal pending past its TTL expires: "no action taken". Once, by a conditional UPDATE. */
+export async function expire(deps: ServiceDeps, proposalId: string): Promise<boolean> {
+  const now = deps.now();
+  return deps.db.transaction(async (tx) => {
+    const [p] = await tx
+      .update(proposals)
+      .set({ status: 'expired', decidedAt: now, decidedBy: 'system:scheduler', decidedVia: 'expiry', decisionReason: 'no action taken: nobody decided before the proposal expired', updatedAt: now })
+      .where(and(eq(proposals.id, proposalId), eq(proposals.status, 'pending'), lte(proposals.expiresAt, now)))
+      .returning();
+    if (!p) return false;
+    await appendAudit(tx, { kind: 'proposal.expired', actor: { type: 'system', name: 'scheduler' }, incidentId: p.incidentId, proposalId, payload: { expires_at: p.expiresAt.toISOString(), outcome: 'no action taken' } });
+    await enqueueNotification(tx, deps.channels, 'proposal.expired', { incidentId: p.incidentId, proposalId });
+    return true;
+  });
+}

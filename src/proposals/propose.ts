@@ -1,0 +1,244 @@
+import { and, eq } from 'drizzle-orm';
+import type { GatewayReads } from '../actions/gateway.js';
+import type { IncidentContext, ProposalDraft } from '../agent/reasoner.js';
+import { appendAudit, type AuditRecord } from '../audit/append.js';
+import { schema } from '../db/client.js';
+import { normalizeAction, specFor, type ActionRequest, type Adjustment } from '../domain/actions.js';
+import { DomainError } from '../domain/errors.js';
+import { routeProposal } from '../domain/policy.js';
+import type { Actor } from '../domain/proposal.js';
+import { REJECTION_WINDOW_MS, scoreRisk, targetOf, type RiskInput } from '../domain/risk.js';
+import { targetProblem, targetsOf } from '../domain/targets.js';
+import { execute } from './execute.js';
+import { newId } from './ids.js';
+import { enqueueNotification } from './outbox.js';
+import { getProposal, loadIncidentContext, targetHistory } from './queries.js';
+import type { ProposalView, ServiceDeps } from './types.js';
+
+const { proposals, timers } = schema;
+const POLICY: Actor = { type: 'system', name: 'policy' };
+const AGENT: Actor = { type: 'system', name: 'agent' };
+
+export interface ProposeInput {
+  incidentId: string;
+  /** A revision (thread conversation) brings its own draft and supersedes the pending proposal. */
+  draft?: ProposalDraft;
+  actor?: Actor;
+}
+
+/**
+ * Reasons about an incident, scores the proposal in code, routes it by policy and records it —
+ * proposal, risk, audit, outbox and timers in one transaction — then executes it when auto-approved.
+ * The first proposal of an incident is made once however often this is called.
+ */
+export async function propose(deps: ServiceDeps, input: ProposeInput): Promise<ProposalView | undefined> {
+  const now = deps.now();
+  const ctx = await loadIncidentContext(deps.db, input.incidentId, now);
+  if (!ctx) throw new DomainError('not_found', `incident ${input.incidentId} not found`);
+  const revision = input.draft !== undefined;
+  if (!revision && ctx.history.some((h) => h.incidentId === input.incidentId)) return undefined;
+  if (ctx.incident.status !== 'open' && !revision) return undefined;
+
+  const log = deps.logger.child({ incident_id: input.incidentId });
+  const draft = input.draft ?? (await reason(deps, ctx, log));
+  const facts = await gatherFacts(deps.gateway, ctx);
+  const checked = checkDraft(draft, ctx, facts.alternatives, input.actor);
+  const request = checked.request;
+
+  const history = (await targetHistory(deps.db, targetOf(request), new Date(now.getTime() - REJECTION_WINDOW_MS))).map((h) => ({
+    ...h,
+    action: h.action as RiskInput['request']['action'],
+  }));
+  const latest = ctx.incident.latest;
+  const risk = scoreRisk({
+    request,
+    now,
+    timeZone: deps.policy.timeZone,
+    criticalTeams: deps.policy.criticalTeams,
+    incident: {
+      type: ctx.incident.type,
+      teams: targetsOf(ctx.incident.type, latest).teams,
+      requestsPerMinute: facts.requestsPerMinute,
+      teamsAffected: facts.teamsAffected,
+      healthyAlternatives: facts.alternatives === undefined ? undefined : facts.alternatives.length,
+    },
+    history,
+    modelAdjustment: checked.draft.riskAdjustment,
+  });
+  const route = routeProposal(risk.score, deps.policy);
+  const id = newId('prp');
+  const spec = specFor(request.action);
+  const expiresAt = new Date(now.getTime() + deps.lifecycle.proposalTtlMs);
+  const auto = route.route === 'auto';
+
+  await deps.db.transaction(async (tx) => {
+    if (!revision) {
+      // Another worker may have proposed meanwhile: the first proposal is made once.
+      const [existing] = await tx
+        .select({ id: proposals.id })
+        .from(proposals)
+        .where(eq(proposals.incidentId, input.incidentId))
+        .limit(1);
+      if (existing) throw new AlreadyProposed();
+    }
+    const superseded = await tx
+      .update(proposals)
+      .set({ status: 'superseded', supersededBy: id, updatedAt: now })
+      .where(and(eq(proposals.incidentId, input.incidentId), eq(proposals.status, 'pending')))
+      .returning({ id: proposals.id });
+    const audits: AuditRecord[] = [];
+    for (const s of superseded) {
+      audits.push({ kind: 'proposal.superseded', actor: input.actor ?? AGENT, incidentId: input.incidentId, proposalId: s.id, payload: { superseded_by: id } });
+      await enqueueNotification(tx, deps.channels, 'proposal.superseded', { incidentId: input.incidentId, proposalId: s.id }, { superseded_by: id });
+    }
+    await tx.insert(proposals).values({
+      id,
+      incidentId: input.incidentId,
+      status: auto ? 'approved' : 'pending',
+      action: request.action,
+      target: targetOf(request),
+      params: request.params as Record<string, unknown>,
+      riskScore: risk.score,
+      riskFactors: risk.factors,
+      route: route.route,
+      reasoning: checked.draft.reasoning,
+      reasoner: checked.draft.reasoner,
+      fallbackReason: checked.draft.fallbackReason ?? null,
+      createdAt: now,
+      updatedAt: now,
+      expiresAt,
+      ...(auto ? { decidedBy: 'system:policy', decidedVia: 'policy', decidedAt: now, decisionReason: route.reason } : {}),
+    });
+    if (checked.draft.trace) {
+      audits.push({ kind: 'reasoning.completed', actor: AGENT, incidentId: input.incidentId, proposalId: id, payload: checked.draft.trace });
+    }
+    audits.push(
+      {
+        kind: 'proposal.created',
+        actor: input.actor ?? AGENT,
+        incidentId: input.incidentId,
+        proposalId: id,
+        payload: {
+          action: request.action,
+          params: request.params as Record<string, unknown>,
+          reasoning: checked.draft.reasoning,
+          reasoner: checked.draft.reasoner,
+          fallback_reason: checked.draft.fallbackReason ?? null,
+          raw: { action: draft.action, params: draft.params },
+          adjustments: checked.adjustments,
+          rejected: checked.problems,
+          revision,
+          summary: spec.describe(request.params as never),
+        },
+      },
+      { kind: 'risk.scored', actor: AGENT, incidentId: input.incidentId, proposalId: id, payload: { score: risk.score, factors: risk.factors, route: route.route, route_reason: route.reason, threshold: deps.policy.riskThreshold, auto_approve: deps.policy.autoApprove } },
+    );
+    if (auto) audits.push({ kind: 'proposal.approved', actor: POLICY, incidentId: input.incidentId, proposalId: id, payload: { channel: 'policy', reason: route.reason } });
+    await appendAudit(tx, ...audits);
+    await enqueueNotification(tx, deps.channels, 'proposal.created', { incidentId: input.incidentId, proposalId: id });
+    if (!auto) {
+      await tx
+        .insert(timers)
+        .values([
+          { kind: 'expire', key: `expire:${id}`, runAt: expiresAt, payload: { proposal_id: id } },
+          { kind: 'escalate', key: `escalate:${id}`, runAt: new Date(now.getTime() + deps.lifecycle.escalateAfterMs), payload: { proposal_id: id } },
+        ])
+        .onConflictDoNothing();
+    }
+  }).catch((e: unknown) => {
+    if (e instanceof AlreadyProposed) return;
+    throw e;
+  });
+
+  const view = await getProposal(deps.db, id, deps.publicBaseUrl);
+  if (!view) return undefined;
+  log.info({ proposal_id: id, action: request.action, risk: risk.score, route: route.route }, 'proposal recorded');
+  deps.poke?.();
+  if (auto) return execute(deps, id);
+  return view;
+}
+
+class AlreadyProposed extends Error {}
+
+async function reason(deps: ServiceDeps, ctx: IncidentContext, log: ServiceDeps['logger']): Promise<ProposalDraft> {
+  try {
+    return await deps.reasoner.propose(ctx, deps.gateway);
+  } catch (e) {
+    // The incident is never dropped: a human is paged with what we know.
+    log.error({ err: e }, 'reasoner failed; paging on-call instead');
+    return pageInstead(ctx, `the reasoner failed: ${(e as Error).message}`.slice(0, 300));
+  }
+}
+
+function pageInstead(ctx: IncidentContext, why: string): ProposalDraft {
+  return {
+    action: 'page_oncall',
+    params: { severity: 'error', summary: `${ctx.incident.type} on ${ctx.incident.subject}`.slice(0, 1024), reason: why.slice(0, 500) },
+    reasoning: `No safe automated remediation could be proposed (${why}). Paging on-call so a human looks at ${ctx.incident.subject}.`,
+    reasoner: 'playbook',
+    fallbackReason: why,
+  };
+}
+
+interface Facts {
+  requestsPerMinute?: number;
+  teamsAffected?: number;
+  /** Healthy providers other than the incident's, in its model group. Undefined when unknown. */
+  alternatives?: string[];
+}
+
+async function safely<T>(p: Promise<T>): Promise<T | undefined> {
+  try {
+    return await p;
+  } catch {
+    return undefined;
+  }
+}
+
+async function gatherFacts(gateway: GatewayReads, ctx: IncidentContext): Promise<Facts> {
+  const d = ctx.incident.latest;
+  const facts: Facts = {};
+  if (ctx.incident.type === 'provider.unhealthy' && typeof d.requests === 'number' && typeof d.window_seconds === 'number' && d.window_seconds > 0) {
+    facts.requestsPerMinute = (d.requests / d.window_seconds) * 60;
+  }
+  if (typeof d.provider === 'string') {
+    const p = await safely(gateway.getProvider(d.provider));
+    if (p?.requests_per_minute !== undefined) facts.requestsPerMinute ??= p.requests_per_minute;
+    if (p?.teams !== undefined) facts.teamsAffected = p.teams;
+  }
+  if (typeof d.model_group === 'string') {
+    const g = await safely(gateway.getModelGroup(d.model_group));
+    if (g) facts.alternatives = g.providers.filter((x) => x.healthy && x.name !== d.provider).map((x) => x.name);
+  }
+  return facts;
+}
+
+interface Checked {
+  draft: ProposalDraft;
+  request: ActionRequest;
+  adjustments: Adjustment[];
+  problems: string[];
+}
+
+/** The model proposes, code decides: library, bounds and targets are enforced here, whatever the reasoner is. */
+function checkDraft(draft: ProposalDraft, ctx: IncidentContext, alternatives: string[] | undefined, actor: Actor | undefined): Checked {
+  const n = normalizeAction(draft.action, draft.params);
+  const problems: string[] = [];
+  if (n.ok) {
+    const targets = targetsOf(ctx.incident.type, ctx.incident.latest, { alternatives: alternatives ?? [] });
+    const problem = targetProblem(n.request, targets);
+    // An operator in the thread may name a guardrail rule; nothing else may.
+    const operatorRule = n.request.action === 'disable_guardrail_rule' && actor !== undefined && actor.type !== 'system';
+    if (!problem || operatorRule) {
+      return { draft, request: n.request, adjustments: [...(draft.adjustments ?? []), ...n.adjustments], problems };
+    }
+    problems.push(problem);
+  } else {
+    problems.push(...n.problems);
+  }
+  const fallback = pageInstead(ctx, `the proposed ${String(draft.action)} was refused: ${problems.join('; ')}`);
+  const f = normalizeAction(fallback.action, fallback.params);
+  if (!f.ok) throw new Error('page_oncall fallback failed validation');
+  return { draft: { ...fallback, trace: draft.trace }, request: f.request, adjustments: [], problems };
+}
+

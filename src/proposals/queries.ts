@@ -1,0 +1,110 @@
+import { and, desc, eq, gte, inArray, or } from 'drizzle-orm';
+import type { IncidentContext } from '../agent/reasoner.js';
+import { schema, type Executor } from '../db/client.js';
+import type { ActionId } from '../domain/actions.js';
+import type { EventType } from '../domain/events.js';
+import type { ProposalView } from './types.js';
+import { toView } from './view.js';
+
+const { proposals, incidents, events } = schema;
+
+export async function listProposals(
+  db: Executor,
+  filter: { status?: string; incidentId?: string; limit?: number },
+  publicBaseUrl: string,
+): Promise<ProposalView[]> {
+  const where = [];
+  if (filter.status) where.push(eq(proposals.status, filter.status));
+  if (filter.incidentId) where.push(eq(proposals.incidentId, filter.incidentId));
+  const rows = await db
+    .select()
+    .from(proposals)
+    .innerJoin(incidents, eq(incidents.id, proposals.incidentId))
+    .where(where.length ? and(...where) : undefined)
+    .orderBy(desc(proposals.createdAt), desc(proposals.id))
+    .limit(Math.min(filter.limit ?? 100, 1000));
+  return rows.map((r) => toView(r.proposals, r.incidents, publicBaseUrl));
+}
+
+export async function getProposal(db: Executor, id: string, publicBaseUrl: string): Promise<ProposalView | undefined> {
+  const [r] = await db
+    .select()
+    .from(proposals)
+    .innerJoin(incidents, eq(incidents.id, proposals.incidentId))
+    .where(eq(proposals.id, id))
+    .limit(1);
+  return r ? toView(r.proposals, r.incidents, publicBaseUrl) : undefined;
+}
+
+export async function getIncident(db: Executor, id: string) {
+  const [i] = await db.select().from(incidents).where(eq(incidents.id, id)).limit(1);
+  return i;
+}
+
+const HISTORY_WINDOW_MS = 7 * 24 * 3_600_000;
+
+/** What a reasoner and the risk scorer know about an incident: itself, recent events, history. */
+export async function loadIncidentContext(db: Executor, incidentId: string, now: Date): Promise<IncidentContext | undefined> {
+  const incident = await getIncident(db, incidentId);
+  if (!incident) return undefined;
+  const recent = await db
+    .select({ id: events.id, occurredAt: events.occurredAt, data: events.data })
+    .from(events)
+    .where(eq(events.incidentId, incidentId))
+    .orderBy(desc(events.occurredAt))
+    .limit(10);
+  const sameKey = await db.select({ id: incidents.id }).from(incidents).where(eq(incidents.key, incident.key));
+  const ids = sameKey.map((r) => r.id);
+  const past = await db
+    .select()
+    .from(proposals)
+    .where(and(gte(proposals.createdAt, new Date(now.getTime() - HISTORY_WINDOW_MS)), or(inArray(proposals.incidentId, ids))))
+    .orderBy(desc(proposals.createdAt))
+    .limit(50);
+  const pending = past.find((p) => p.incidentId === incidentId && p.status === 'pending');
+  return {
+    incident: {
+      id: incident.id,
+      key: incident.key,
+      type: incident.type as EventType,
+      subject: incident.subject,
+      status: incident.status,
+      firstSeen: incident.firstSeen,
+      lastSeen: incident.lastSeen,
+      eventCount: incident.eventCount,
+      latest: incident.latest,
+      first: incident.first,
+    },
+    recentEvents: recent,
+    history: past.map((p) => ({
+      proposalId: p.id,
+      incidentId: p.incidentId,
+      action: p.action as ActionId,
+      target: p.target,
+      status: p.status,
+      createdAt: p.createdAt,
+      decidedBy: p.decidedBy,
+      decisionReason: p.decisionReason,
+      reverted: p.revertedAt !== null,
+    })),
+    pending: pending ? { id: pending.id, action: pending.action as ActionId, params: pending.params, riskScore: pending.riskScore } : undefined,
+    now,
+  };
+}
+
+/** Proposals on a target in the look-back window, for the repetition and rejection heuristics. */
+export async function targetHistory(db: Executor, target: string, since: Date) {
+  return db
+    .select({
+      action: proposals.action,
+      target: proposals.target,
+      status: proposals.status,
+      createdAt: proposals.createdAt,
+      decidedAt: proposals.decidedAt,
+      decisionReason: proposals.decisionReason,
+    })
+    .from(proposals)
+    .where(and(eq(proposals.target, target), gte(proposals.createdAt, since)))
+    .orderBy(desc(proposals.createdAt))
+    .limit(50);
+}

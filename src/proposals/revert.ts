@@ -1,0 +1,43 @@
+import { and, eq } from 'drizzle-orm';
+import { appendAudit } from '../audit/append.js';
+import { schema } from '../db/client.js';
+import { specFor, type ActionId } from '../domain/actions.js';
+import { DomainError } from '../domain/errors.js';
+import { actorName, type Actor } from '../domain/proposal.js';
+import { describeCall, finish, perform, requestOf } from './execute.js';
+import { newId } from './ids.js';
+import { getProposal } from './queries.js';
+import type { ProposalView, ServiceDeps } from './types.js';
+
+const { proposals, executions } = schema;
+
+/** Undoes a succeeded, reversible action once (the executions unique key admits one revert). */
+export async function revert(deps: ServiceDeps, input: { proposalId: string; actor: Actor }): Promise<ProposalView> {
+  const now = deps.now();
+  const exeId = newId('exe');
+  const p = await deps.db.transaction(async (tx) => {
+    const [row] = await tx.select().from(proposals).where(eq(proposals.id, input.proposalId)).for('update');
+    if (!row) throw new DomainError('not_found', `proposal ${input.proposalId} not found`);
+    const spec = specFor(row.action as ActionId);
+    if (!spec.reversible) throw new DomainError('refused', `${row.action} cannot be undone`);
+    if (row.status !== 'succeeded') throw new DomainError('conflict', `only a succeeded action can be reverted (status: ${row.status})`);
+    const inserted = await tx
+      .insert(executions)
+      .values({ id: exeId, proposalId: row.id, operation: 'revert', status: 'executing', request: describeCall(requestOf(row), row.incidentId, 'revert'), startedAt: now, attempts: 1 })
+      .onConflictDoNothing()
+      .returning({ id: executions.id });
+    if (inserted.length === 0) throw new DomainError('already_decided', `Proposal ${row.id} was already reverted${row.revertedBy ? ` by ${row.revertedBy}` : ''}.`);
+    await tx.update(proposals).set({ revertedBy: actorName(input.actor), updatedAt: now }).where(and(eq(proposals.id, row.id)));
+    await appendAudit(tx, {
+      kind: 'execution.started',
+      actor: input.actor,
+      incidentId: row.incidentId,
+      proposalId: row.id,
+      payload: { execution_id: exeId, operation: 'revert', action: row.action, request: describeCall(requestOf(row), row.incidentId, 'revert') },
+    });
+    return { ...row, revertedBy: actorName(input.actor) };
+  });
+  const outcome = await perform(deps, p, exeId, 'revert');
+  await finish(deps, p, exeId, 'revert', outcome, false);
+  return (await getProposal(deps.db, input.proposalId, deps.publicBaseUrl))!;
+}

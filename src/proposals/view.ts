@@ -1,0 +1,51 @@
+import { specFor, type ActionId } from '../domain/actions.js';
+import type { schema } from '../db/client.js';
+import type { ProposalView } from './types.js';
+
+type ProposalRow = typeof schema.proposals.$inferSelect;
+type IncidentRow = typeof schema.incidents.$inferSelect;
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export function toView(p: ProposalRow, i: IncidentRow, publicBaseUrl: string): ProposalView {
+  return {
+    id: p.id,
+    incident_id: p.incidentId,
+    status: p.status,
+    action: p.action,
+    params: p.params,
+    target: p.target,
+    risk_score: p.riskScore,
+    risk_factors: p.riskFactors,
+    route: p.route,
+    reasoning: p.reasoning,
+    reasoner: p.reasoner,
+    fallback_reason: p.fallbackReason,
+    reversible: specFor(p.action as ActionId).reversible,
+    created_at: p.createdAt.toISOString(),
+    expires_at: p.expiresAt.toISOString(),
+    decided_by: p.decidedBy,
+    decided_via: p.decidedVia,
+    decided_at: iso(p.decidedAt),
+    decision_reason: p.decisionReason,
+    result: p.result,
+    superseded_by: p.supersededBy,
+    escalated_at: iso(p.escalatedAt),
+    reverted_at: iso(p.revertedAt),
+    reverted_by: p.revertedBy,
+    incident: {
+      id: i.id,
+      key: i.key,
+      type: i.type,
+      subject: i.subject,
+      status: i.status,
+      first_seen: i.firstSeen.toISOString(),
+      last_seen: i.lastSeen.toISOString(),
+      event_count: i.eventCount,
+      latest: i.latest,
+      slack_channel: i.slackChannel,
+      slack_ts: i.slackTs,
+    },
+    links: { console: `${publicBaseUrl}/sre/proposals/${encodeURIComponent(p.id)}` },
+  };
+}
