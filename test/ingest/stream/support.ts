@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import { sql } from 'drizzle-orm';
+import type { SQL } from 'drizzle-orm';
 import { pino } from 'pino';
 import { createClient } from 'redis';
 import { appendAudit } from '../../../src/audit/append.js';
@@ -56,7 +56,7 @@ export function auditDeadLetterTo(db: Db) {
   };
 }
 
-export async function count(db: Db, q: ReturnType<typeof sql>): Promise<number> {
+export async function count(db: Db, q: SQL): Promise<number> {
   const rows = await queryRows<{ n: string | number }>(db, q);
   return Number(rows[0]?.n ?? 0);
 }
