@@ -1,0 +1,106 @@
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
+import type { Message, MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/messages';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+
+/**
+ * One Messages API call with our own bounded retries (the SDK's are off so that waits are
+ * bounded by the run's wall time and visible in the trace): 408/409/429/5xx/529, timeouts,
+ * connection errors and malformed bodies are retried; other 4xx are not.
+ */
+
+export interface RetryPolicy {
+  maxRetries: number;
+  timeoutMs: number;
+  /** First backoff; doubles per retry, with jitter. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** The most a retry-after header may make us wait. */
+  maxRetryAfterMs: number;
+  sleep: (ms: number) => Promise<void>;
+}
+
+export interface Attempt {
+  status?: number;
+  error: string;
+  retryable: boolean;
+  waited_ms?: number;
+}
+
+export type CallOutcome = { ok: true; message: Message; attempts: Attempt[] } | { ok: false; reason: string; attempts: Attempt[] };
+
+/** The minimum a response must have for the loop to read it. */
+const MessageShape = z.looseObject({
+  id: z.string(),
+  type: z.literal('message'),
+  role: z.literal('assistant'),
+  content: z.array(z.looseObject({ type: z.string() })),
+  stop_reason: z.string().nullable(),
+  usage: z.looseObject({ input_tokens: z.number(), output_tokens: z.number() }),
+});
+
+class MalformedResponse extends Error {
+  override name = 'MalformedResponse';
+}
+
+function classify(err: unknown): { status?: number; error: string; retryable: boolean; retryAfterMs?: number } {
+  if (err instanceof APIConnectionTimeoutError) return { error: 'timeout', retryable: true };
+  if (err instanceof APIUserAbortError) return { error: 'aborted', retryable: false };
+  if (err instanceof APIConnectionError) return { error: 'connection error', retryable: true };
+  if (err instanceof APIError) {
+    const status = err.status;
+    const type = typeof err.type === 'string' ? err.type : 'api_error';
+    const retryable = status === undefined || status === 408 || status === 409 || status === 429 || status >= 500;
+    const ra = retryAfterMs(err.headers);
+    return { status, error: `${status ?? '?'} ${type}`, retryable, ...(ra !== undefined ? { retryAfterMs: ra } : {}) };
+  }
+  if (err instanceof MalformedResponse) return { error: `malformed response: ${err.message}`, retryable: true };
+  return { error: err instanceof Error ? err.name : 'unknown error', retryable: false };
+}
+
+export function retryAfterMs(headers: Headers | undefined): number | undefined {
+  const ms = headers?.get('retry-after-ms');
+  if (ms && Number.isFinite(Number(ms))) return Math.max(0, Number(ms));
+  const s = headers?.get('retry-after');
+  if (!s) return undefined;
+  if (Number.isFinite(Number(s))) return Math.max(0, Number(s) * 1000);
+  const at = Date.parse(s);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+export async function callModel(
+  client: Anthropic,
+  params: MessageCreateParamsNonStreaming,
+  policy: RetryPolicy,
+  deadline: number,
+  logger: Logger,
+): Promise<CallOutcome> {
+  const attempts: Attempt[] = [];
+  for (let n = 0; ; n++) {
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) return { ok: false, reason: 'wall time spent before the model answered', attempts };
+    try {
+      const raw: unknown = await client.messages.create(params, { timeout: Math.max(1, Math.min(policy.timeoutMs, remaining)), maxRetries: 0 });
+      const shape = MessageShape.safeParse(raw);
+      if (!shape.success) throw new MalformedResponse(shape.error.issues[0]?.message ?? 'unexpected shape');
+      return { ok: true, message: raw as Message, attempts };
+    } catch (err) {
+      const c = classify(err);
+      const attempt: Attempt = { error: c.error, retryable: c.retryable, ...(c.status !== undefined ? { status: c.status } : {}) };
+      attempts.push(attempt);
+      if (!c.retryable || n >= policy.maxRetries) {
+        logger.warn({ attempts: attempts.length, error: c.error }, 'model call failed');
+        return { ok: false, reason: `model call failed after ${attempts.length} attempt(s): ${c.error}`, attempts };
+      }
+      const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** n) * (1 - Math.random() * 0.25);
+      const wait = Math.round(c.retryAfterMs !== undefined ? Math.min(c.retryAfterMs, policy.maxRetryAfterMs) : backoff);
+      if (Date.now() + wait >= deadline) {
+        return { ok: false, reason: `model call failed (${c.error}); waiting ${wait} ms would pass the wall-time cap`, attempts };
+      }
+      attempt.waited_ms = wait;
+      logger.info({ error: c.error, wait_ms: wait, attempt: n + 1 }, 'model call retrying');
+      await policy.sleep(wait);
+    }
+  }
+}

@@ -1,0 +1,417 @@
+import Anthropic from '@anthropic-ai/sdk';
+import type {
+  ContentBlock,
+  ContentBlockParam,
+  Message,
+  MessageParam,
+  TextBlockParam,
+  Tool,
+  ToolChoice,
+  ToolResultBlockParam,
+  ToolUseBlock,
+} from '@anthropic-ai/sdk/resources/messages';
+import type { Logger } from 'pino';
+import type { GatewayReads } from '../../actions/gateway.js';
+import { specFor, type ActionId, type Adjustment } from '../../domain/actions.js';
+import type { IncidentContext, ProposalDraft, Reasoner, ThreadAnswer, ThreadMessage } from '../reasoner.js';
+import { addUsage, emptyUsage, estimateCostUsd, pricesFor, totalTokens, type TokenUsage } from './cost.js';
+import { checkProposal, detectInjection, untrustedStrings, type CheckedProposal } from './guardrails.js';
+import { callModel, type Attempt, type RetryPolicy } from './model-call.js';
+import {
+  CORRECTION_INVALID,
+  CORRECTION_TEXT_ONLY,
+  FINAL_CALL,
+  SYSTEM_PROMPT,
+  SYSTEM_PROMPT_VERSION,
+  incidentMessage,
+  proposeInstruction,
+  threadMessage,
+} from './prompt.js';
+import { buildTargets, type IncidentTargets } from './targets.js';
+import { INVESTIGATION_TOOLS, buildTools, runInvestigation } from './tools.js';
+
+export interface ClaudeLimits {
+  /** Model calls per run (investigation turns included). */
+  maxModelCalls?: number;
+  /** Tokens per run: input + output + cache reads + cache writes. */
+  maxTokens?: number;
+  wallTimeMs?: number;
+  /** Retries per model call. */
+  maxRetries?: number;
+  /** Per HTTP attempt. */
+  timeoutMs?: number;
+  /** max_tokens of one answer. */
+  maxOutputTokens?: number;
+  retryBaseDelayMs?: number;
+  maxRetryAfterMs?: number;
+}
+
+export interface ClaudeReasonerOptions {
+  apiKey: string;
+  baseURL?: string;
+  model: string;
+  logger: Logger;
+  /** Answers whenever the model cannot: failures, refusals, repeated guardrail violations. */
+  fallback: Reasoner;
+  limits?: ClaudeLimits;
+  /** How retries wait (tests pass a recorder that does not sleep). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export const DEFAULT_LIMITS: Required<ClaudeLimits> = {
+  maxModelCalls: 6,
+  maxTokens: 80_000,
+  wallTimeMs: 90_000,
+  maxRetries: 2,
+  timeoutMs: 30_000,
+  maxOutputTokens: 1_500,
+  retryBaseDelayMs: 500,
+  maxRetryAfterMs: 20_000,
+};
+
+interface CallRecord {
+  n: number;
+  /** The request carried messages[0 … messages_sent-1] of the trace. */
+  messages_sent: number;
+  tool_choice: ToolChoice;
+  latency_ms: number;
+  attempts: Attempt[];
+  response: Pick<Message, 'id' | 'model' | 'stop_reason' | 'stop_sequence' | 'content' | 'usage'> | null;
+}
+
+interface ToolCallRecord {
+  call: number;
+  id: string;
+  name: string;
+  raw_input: unknown;
+  outcome: 'read' | 'read_refused' | 'accepted' | 'refused';
+  result: unknown;
+  adjustments?: Adjustment[];
+}
+
+interface Run {
+  mode: 'propose' | 'converse';
+  started: number;
+  deadline: number;
+  targets: IncidentTargets;
+  tools: Tool[];
+  actions: ActionId[];
+  messages: MessageParam[];
+  calls: CallRecord[];
+  toolCalls: ToolCallRecord[];
+  usage: TokenUsage;
+  corrections: number;
+  injection: string[];
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Response blocks go back to the API unchanged in the next request, as the Messages API expects
+ * for multi-turn tool use; the response and request block types differ only in read-only extras.
+ */
+function asParams(blocks: ContentBlock[]): ContentBlockParam[] {
+  return blocks as unknown as ContentBlockParam[];
+}
+
+const textOf = (m: Message) =>
+  m.content
+    .filter((b): b is Extract<ContentBlock, { type: 'text' }> => b.type === 'text')
+    .map((b) => b.text)
+    .join('\n')
+    .trim();
+
+export function createClaudeReasoner(opts: ClaudeReasonerOptions): Reasoner {
+  const limits: Required<ClaudeLimits> = { ...DEFAULT_LIMITS, ...opts.limits };
+  const logger = opts.logger.child({ reasoner: 'claude', model: opts.model });
+  const client = new Anthropic({
+    apiKey: opts.apiKey,
+    ...(opts.baseURL ? { baseURL: opts.baseURL } : {}),
+    maxRetries: 0,
+    timeout: limits.timeoutMs,
+  });
+  const policy: RetryPolicy = {
+    maxRetries: limits.maxRetries,
+    timeoutMs: limits.timeoutMs,
+    baseDelayMs: limits.retryBaseDelayMs,
+    maxDelayMs: Math.max(limits.retryBaseDelayMs, 8_000),
+    maxRetryAfterMs: limits.maxRetryAfterMs,
+    sleep: opts.sleep ?? sleep,
+  };
+
+  async function start(
+    ctx: IncidentContext,
+    gateway: GatewayReads,
+    mode: Run['mode'],
+    firstUser: (t: IncidentTargets) => string,
+    extraUntrusted: string[],
+  ): Promise<Run> {
+    const started = Date.now();
+    const targets = await buildTargets(ctx, gateway);
+    const { tools, actions } = buildTools(targets);
+    return {
+      mode,
+      started,
+      deadline: started + limits.wallTimeMs,
+      targets,
+      tools,
+      actions,
+      messages: [{ role: 'user', content: [{ type: 'text', text: firstUser(targets) }] }],
+      calls: [],
+      toolCalls: [],
+      usage: emptyUsage(),
+      corrections: 0,
+      injection: detectInjection(untrustedStrings(ctx, extraUntrusted)),
+    };
+  }
+
+  function exhausted(run: Run): string | undefined {
+    if (run.calls.length >= limits.maxModelCalls) return `model-call cap reached (${limits.maxModelCalls})`;
+    if (totalTokens(run.usage) >= limits.maxTokens) return `token cap reached (${totalTokens(run.usage)} ≥ ${limits.maxTokens})`;
+    if (Date.now() >= run.deadline) return `wall-time cap reached (${limits.wallTimeMs} ms)`;
+    return undefined;
+  }
+
+  /** Appends text to the last user turn (tool results must lead it; the note follows them). */
+  function note(run: Run, text: string) {
+    const last = run.messages[run.messages.length - 1];
+    const block: TextBlockParam = { type: 'text', text };
+    if (last && last.role === 'user') {
+      last.content = typeof last.content === 'string' ? [{ type: 'text', text: last.content }, block] : [...last.content, block];
+    } else {
+      run.messages.push({ role: 'user', content: [block] });
+    }
+  }
+
+  async function step(run: Run, toolChoice: ToolChoice) {
+    const t0 = Date.now();
+    const out = await callModel(
+      client,
+      {
+        model: opts.model,
+        max_tokens: limits.maxOutputTokens,
+        system: [{ type: 'text', text: SYSTEM_PROMPT, cache_control: { type: 'ephemeral' } }],
+        tools: run.tools,
+        tool_choice: toolChoice,
+        // A snapshot: later turns must not alter what this request is recorded as having sent.
+        messages: structuredClone(run.messages),
+      },
+      policy,
+      run.deadline,
+      logger,
+    );
+    const rec: CallRecord = {
+      n: run.calls.length + 1,
+      messages_sent: run.messages.length,
+      tool_choice: toolChoice,
+      latency_ms: Date.now() - t0,
+      attempts: out.attempts,
+      response: null,
+    };
+    run.calls.push(rec);
+    if (!out.ok) return out;
+    const m = out.message;
+    rec.response = { id: m.id, model: m.model, stop_reason: m.stop_reason, stop_sequence: m.stop_sequence ?? null, content: m.content, usage: m.usage };
+    run.usage = addUsage(run.usage, m.usage);
+    run.messages.push({ role: 'assistant', content: asParams(m.content) });
+    return out;
+  }
+
+  function trace(run: Run, outcome: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+    return {
+      reasoner: 'claude',
+      mode: run.mode,
+      model: opts.model,
+      system_prompt_version: SYSTEM_PROMPT_VERSION,
+      system_prompt: SYSTEM_PROMPT,
+      tools: run.tools,
+      targets: run.targets,
+      messages: run.messages,
+      calls: run.calls,
+      tool_calls: run.toolCalls,
+      usage: run.usage,
+      cost_usd: estimateCostUsd(opts.model, run.usage),
+      cost_note: `estimate from list prices (${pricesFor(opts.model).pricedAs})`,
+      corrections: run.corrections,
+      injection_signals: run.injection,
+      wall_ms: Date.now() - run.started,
+      outcome,
+      ...extra,
+    };
+  }
+
+  interface Turn {
+    accepted?: Extract<CheckedProposal, { ok: true }>;
+    refused: string[];
+    reads: number;
+  }
+
+  /** Runs reads, checks proposals, and answers every tool_use with a tool_result. */
+  async function handleTools(run: Run, uses: ToolUseBlock[], ctx: IncidentContext, gateway: GatewayReads): Promise<Turn> {
+    const turn: Turn = { refused: [], reads: 0 };
+    const results: ToolResultBlockParam[] = [];
+    const proposals = uses.filter((u) => !INVESTIGATION_TOOLS.has(u.name));
+    const callNo = run.calls.length;
+    for (const u of uses) {
+      if (INVESTIGATION_TOOLS.has(u.name)) {
+        const r = await runInvestigation(u.name, u.input, ctx, gateway, run.targets);
+        turn.reads++;
+        run.toolCalls.push({ call: callNo, id: u.id, name: u.name, raw_input: u.input, outcome: r.ok ? 'read' : 'read_refused', result: r.content });
+        results.push({ type: 'tool_result', tool_use_id: u.id, content: r.content, ...(r.ok ? {} : { is_error: true }) });
+        continue;
+      }
+      if (proposals.length > 1) {
+        const why = 'more than one proposal in one answer: exactly one proposal ends a run';
+        turn.refused.push(why);
+        run.toolCalls.push({ call: callNo, id: u.id, name: u.name, raw_input: u.input, outcome: 'refused', result: { kind: 'invalid_input', problems: [why] } });
+        results.push({ type: 'tool_result', tool_use_id: u.id, content: `refused: ${why}`, is_error: true });
+        continue;
+      }
+      const c = checkProposal(u.name, u.input, run.actions, run.targets, { allowLowering: run.injection.length === 0 });
+      if (c.ok) {
+        turn.accepted = c;
+        run.toolCalls.push({
+          call: callNo,
+          id: u.id,
+          name: u.name,
+          raw_input: u.input,
+          outcome: 'accepted',
+          result: { action: c.request.action, params: c.request.params, risk_adjustment: c.riskAdjustment ?? null },
+          adjustments: c.adjustments,
+        });
+        const clamps = c.adjustments.map((a) => `${a.field}: ${JSON.stringify(a.from)} → ${JSON.stringify(a.to)} (${a.reason})`);
+        results.push({ type: 'tool_result', tool_use_id: u.id, content: `accepted${clamps.length ? `; adjusted: ${clamps.join('; ')}` : ''}` });
+      } else {
+        turn.refused.push(`${c.kind}: ${c.problems.join('; ')}`);
+        run.toolCalls.push({ call: callNo, id: u.id, name: u.name, raw_input: u.input, outcome: 'refused', result: { kind: c.kind, problems: c.problems } });
+        results.push({ type: 'tool_result', tool_use_id: u.id, content: `refused (${c.kind}): ${c.problems.join('; ')}`, is_error: true });
+      }
+    }
+    run.messages.push({ role: 'user', content: results });
+    return turn;
+  }
+
+  function draftOf(run: Run, c: Extract<CheckedProposal, { ok: true }>): ProposalDraft {
+    return {
+      action: c.request.action,
+      params: { ...c.request.params },
+      reasoning: c.rationale,
+      reasoner: 'claude',
+      adjustments: c.adjustments,
+      ...(c.riskAdjustment ? { riskAdjustment: c.riskAdjustment } : {}),
+      trace: trace(run, 'proposal'),
+    };
+  }
+
+  async function fallbackPropose(ctx: IncidentContext, gateway: GatewayReads, run: Run | undefined, reason: string): Promise<ProposalDraft> {
+    logger.warn({ incident_id: ctx.incident.id, reason }, 'claude reasoning fell back to the playbook');
+    let d: ProposalDraft;
+    try {
+      d = await opts.fallback.propose(ctx, gateway);
+    } catch (err) {
+      // The incident must still reach a human: paging is always in the library and always safe to ask.
+      logger.error({ err, incident_id: ctx.incident.id }, 'fallback reasoner failed too');
+      d = {
+        action: 'page_oncall',
+        params: { severity: 'error', summary: `Incident ${ctx.incident.id} (${ctx.incident.type}) needs a human: automated reasoning failed`, reason: 'reasoning unavailable' },
+        reasoning: 'Neither the model nor the playbook produced a proposal; paging on-call.',
+        reasoner: opts.fallback.name,
+      };
+      reason = `${reason}; the fallback failed too`;
+    }
+    const claude = run ? trace(run, 'fallback', { fallback_reason: reason }) : { reasoner: 'claude', outcome: 'fallback', fallback_reason: reason };
+    return { ...d, fallbackReason: reason, trace: { ...claude, fallback_trace: d.trace ?? null } };
+  }
+
+  async function propose(ctx: IncidentContext, gateway: GatewayReads): Promise<ProposalDraft> {
+    let run: Run | undefined;
+    try {
+      run = await start(ctx, gateway, 'propose', (t) => `${incidentMessage(ctx, t)}\n\n${proposeInstruction()}`, []);
+      for (;;) {
+        const over = exhausted(run);
+        if (over) return await fallbackPropose(ctx, gateway, run, over);
+        const final = run.calls.length === limits.maxModelCalls - 1;
+        if (final && run.calls.length > 0) note(run, FINAL_CALL);
+        const out = await step(run, final ? { type: 'any' } : { type: 'auto' });
+        if (!out.ok) return await fallbackPropose(ctx, gateway, run, out.reason);
+        const m = out.message;
+        if (m.stop_reason === 'refusal') return await fallbackPropose(ctx, gateway, run, 'the model refused');
+        const uses = m.content.filter((b): b is ToolUseBlock => b.type === 'tool_use');
+        if (uses.length === 0) {
+          run.corrections++;
+          if (run.corrections > 1) return await fallbackPropose(ctx, gateway, run, 'no proposal after a corrective turn (text-only answer)');
+          note(run, CORRECTION_TEXT_ONLY);
+          continue;
+        }
+        const turn = await handleTools(run, uses, ctx, gateway);
+        if (turn.accepted) return draftOf(run, turn.accepted);
+        if (turn.refused.length > 0) {
+          run.corrections++;
+          if (run.corrections > 1) return await fallbackPropose(ctx, gateway, run, `no valid proposal after a corrective turn: ${turn.refused.join(' | ')}`);
+          note(run, CORRECTION_INVALID);
+        }
+      }
+    } catch (err) {
+      logger.error({ err, incident_id: ctx.incident.id }, 'claude reasoning failed unexpectedly');
+      return fallbackPropose(ctx, gateway, run, `unexpected error: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  async function fallbackConverse(ctx: IncidentContext, thread: ThreadMessage[], gateway: GatewayReads, run: Run | undefined, reason: string): Promise<ThreadAnswer> {
+    logger.warn({ incident_id: ctx.incident.id, reason }, 'claude conversation fell back to the playbook');
+    const a = await opts.fallback.converse(ctx, thread, gateway);
+    const claude = run ? trace(run, 'fallback', { fallback_reason: reason }) : { reasoner: 'claude', outcome: 'fallback', fallback_reason: reason };
+    const revision = a.revision ? { ...a.revision, fallbackReason: a.revision.fallbackReason ?? reason } : undefined;
+    return { ...a, ...(revision ? { revision } : {}), trace: { ...claude, fallback_trace: a.trace ?? null } };
+  }
+
+  async function converse(ctx: IncidentContext, thread: ThreadMessage[], gateway: GatewayReads): Promise<ThreadAnswer> {
+    let run: Run | undefined;
+    try {
+      run = await start(ctx, gateway, 'converse', (t) => `${incidentMessage(ctx, t)}\n\n${threadMessage(thread)}`, thread.map((m) => m.text));
+      let lastText = '';
+      for (;;) {
+        const over = exhausted(run);
+        if (over) {
+          if (lastText) return { reply: lastText, trace: trace(run, 'reply', { note: over }) };
+          return await fallbackConverse(ctx, thread, gateway, run, over);
+        }
+        // The last allowed call may only answer in text.
+        const final = run.calls.length === limits.maxModelCalls - 1;
+        const out = await step(run, final ? { type: 'none' } : { type: 'auto' });
+        if (!out.ok) return await fallbackConverse(ctx, thread, gateway, run, out.reason);
+        const m = out.message;
+        const text = textOf(m);
+        if (text) lastText = text;
+        const uses = m.content.filter((b): b is ToolUseBlock => b.type === 'tool_use');
+        if (uses.length === 0) {
+          if (text) return { reply: text, trace: trace(run, 'reply') };
+          run.corrections++;
+          if (run.corrections > 1) return await fallbackConverse(ctx, thread, gateway, run, 'no answer after a corrective turn');
+          note(run, 'Answer the operator in plain text.');
+          continue;
+        }
+        const turn = await handleTools(run, uses, ctx, gateway);
+        if (turn.accepted) {
+          const c = turn.accepted;
+          const draft = draftOf(run, c);
+          const reply = text || `I propose instead: ${specFor(c.request.action).describe(c.request.params)}. ${c.rationale}`;
+          return { reply, revision: draft, trace: draft.trace ?? trace(run, 'revision') };
+        }
+        if (turn.refused.length > 0) {
+          run.corrections++;
+          if (run.corrections > 1) {
+            if (lastText) return { reply: lastText, trace: trace(run, 'reply', { revision_refused: turn.refused }) };
+            return await fallbackConverse(ctx, thread, gateway, run, `revision refused twice: ${turn.refused.join(' | ')}`);
+          }
+          note(run, CORRECTION_INVALID.replace('then call exactly one propose_<action> tool', 'then answer, with at most one propose_<action> call'));
+        }
+      }
+    } catch (err) {
+      logger.error({ err, incident_id: ctx.incident.id }, 'claude conversation failed unexpectedly');
+      return fallbackConverse(ctx, thread, gateway, run, `unexpected error: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  return { name: 'claude', propose, converse };
+}
