@@ -54,6 +54,8 @@ export interface Metrics {
   render(): Promise<string>;
   /** The function that refreshes the scrape-time gauges; the last one set wins. */
   setCollector(fn: () => Promise<void>): void;
+  /** Records one HTTP request: `route` is the matched pattern, never the raw path. */
+  observeHttp(method: string, route: string, status: number, seconds: number): void;
 }
 
 export interface MetricsOptions {
@@ -74,6 +76,14 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     registers,
   });
   let collector: (() => Promise<void>) | undefined;
+
+  const httpRequestDuration = new Histogram({
+    name: 'sre_http_request_duration_seconds',
+    help: 'HTTP request latency, by method, route pattern and status code',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
 
   return {
     eventsIngested: new Counter({
@@ -140,13 +150,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       help: 'Outbox notifications waiting to be delivered',
       registers,
     }),
-    httpRequestDuration: new Histogram({
-      name: 'sre_http_request_duration_seconds',
-      help: 'HTTP request latency, by method, route pattern and status code',
-      labelNames: ['method', 'route', 'status'] as const,
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers,
-    }),
+    httpRequestDuration,
     registry,
     contentType: registry.contentType,
     async render() {
@@ -163,6 +167,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
     setCollector(fn) {
       collector = fn;
+    },
+    observeHttp(method, route, status, seconds) {
+      httpRequestDuration.observe({ method, route, status: String(status) }, seconds);
     },
   };
 }

@@ -40,7 +40,7 @@ describe('metrics', () => {
     m.modelCalls.inc({ outcome: 'error' });
     m.modelTokens.inc({ kind: 'input' }, 1200);
     m.modelFallbacks.inc();
-    m.httpRequestDuration.observe({ method: 'POST', route: '/v1/events', status: '202' }, 0.03);
+    m.observeHttp('POST', '/v1/events', 202, 0.03);
 
     const text = await m.render();
     expect(m.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
