@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { register as globalRegistry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { METRIC_NAMES, createMetrics } from '../../src/metrics.js';
@@ -94,6 +95,11 @@ describe('metrics', () => {
     const text = await m.render();
     expect(sample(text, 'sre_incidents_open')).toBe(3);
     expect(sample(text, 'sre_metrics_collect_errors_total')).toBe(1);
+  });
+
+  it('are all listed in docs/deploy.md', () => {
+    const doc = readFileSync(new URL('../../docs/deploy.md', import.meta.url), 'utf8');
+    for (const name of METRIC_NAMES) expect(doc, name).toContain(`| \`${name}\` |`);
   });
 
   it('keeps each agent in its own registry, never the global one', async () => {
