@@ -401,7 +401,9 @@ export function createClaudeReasoner(opts: ClaudeReasonerOptions): Reasoner {
         if (turn.refused.length > 0) {
           run.corrections++;
           if (run.corrections > 1) {
-            if (lastText) return { reply: lastText, trace: trace(run, 'reply', { revision_refused: turn.refused }) };
+            // The model's text may announce a change that code refused: the reply says so.
+            const refusal = `No revision was made: ${turn.refused[0]?.slice(0, 300) ?? 'refused by the guardrails'}`;
+            if (lastText) return { reply: `${lastText}\n\n${refusal}`, trace: trace(run, 'reply', { revision_refused: turn.refused }) };
             return await fallbackConverse(ctx, thread, gateway, run, `revision refused twice: ${turn.refused.join(' | ')}`);
           }
           note(run, CORRECTION_INVALID.replace('then call exactly one propose_<action> tool', 'then answer, with at most one propose_<action> call'));
