@@ -3,11 +3,16 @@ import { createServer } from 'node:net';
 import type { SQL } from 'drizzle-orm';
 import { pino } from 'pino';
 import { createClient } from 'redis';
+import { createLogPager, createSimulatedGateway } from '../../../src/actions/index.js';
+import { PlaybookReasoner } from '../../../src/agent/playbook.js';
+import type { Reasoner } from '../../../src/agent/reasoner.js';
 import { appendAudit } from '../../../src/audit/append.js';
 import { queryRows, type Db } from '../../../src/db/client.js';
 import type { PlatformEvent } from '../../../src/domain/events.js';
+import type { Channel } from '../../../src/domain/notifications.js';
 import { ingestEvents } from '../../../src/ingest/ingest.js';
 import type { DeadLetter, StreamEntry } from '../../../src/ingest/redis-consumer.js';
+import type { ServiceDeps } from '../../../src/proposals/types.js';
 import { TEST_REDIS_URL } from '../../support/env.js';
 
 export const logger = pino({ level: 'silent' });
@@ -86,4 +91,31 @@ export function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/** Full service dependencies on the playbook reasoner and the simulated gateway; counts reasoning runs. */
+export function serviceDeps(db: Db, channels: readonly Channel[] = ['slack']): { deps: ServiceDeps; reasoningRuns: () => number } {
+  const playbook = new PlaybookReasoner({ logger });
+  let runs = 0;
+  const reasoner: Reasoner = {
+    name: 'playbook',
+    propose: (ctx, gw) => {
+      runs++;
+      return playbook.propose(ctx, gw);
+    },
+    converse: (ctx, thread, gw) => playbook.converse(ctx, thread, gw),
+  };
+  const deps: ServiceDeps = {
+    db,
+    gateway: createSimulatedGateway(),
+    pager: createLogPager(logger),
+    reasoner,
+    logger,
+    channels,
+    policy: { riskThreshold: 40, autoApprove: false, timeZone: 'UTC', criticalTeams: [] },
+    lifecycle: { escalateAfterMs: 15 * 60_000, proposalTtlMs: 24 * 3_600_000 },
+    publicBaseUrl: 'http://localhost:8080',
+    now: () => new Date(),
+  };
+  return { deps, reasoningRuns: () => runs };
 }
