@@ -1,0 +1,281 @@
+import { createWriteStream, existsSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { parseArgs } from 'node:util';
+import { exportAuditCsv } from './audit/export.js';
+import { purgeAudit, retentionCutoff } from './audit/purge.js';
+import { verifyAudit } from './audit/verify.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { openDatabase, type Database } from './db/client.js';
+import { parseEvent } from './domain/events.js';
+import { isDomainError } from './domain/errors.js';
+import { ingestEvents, type IngestItem } from './ingest/ingest.js';
+import { createLogger } from './logger.js';
+import { createAgent, StartupError } from './main.js';
+import { decide } from './proposals/decide.js';
+import { listProposals } from './proposals/queries.js';
+import { runDemo } from './demo.js';
+
+const USAGE = `Usage: sre-agent <verb>
+  serve                                   run the agent (HTTP on PORT)
+  migrate                                 apply database migrations and exit
+  demo                                    replay scripted incidents on an in-memory database
+  ingest FILE.jsonl                       ingest events, one JSON envelope per line
+  pending                                 list pending proposals
+  approve ID --as NAME                    approve a pending proposal (and execute it)
+  reject ID --as NAME [--reason TEXT]     reject a pending proposal
+  audit export [--source S] [--since ISO] [--until ISO] [--out FILE]
+  audit verify                            walk the hash chain; names the first broken row
+  audit purge                             purge audit rows past the licence tier's retention`;
+
+class UsageError extends Error {}
+
+const out = (s: string) => process.stdout.write(`${s}\n`);
+const err = (s: string) => process.stderr.write(`${s}\n`);
+
+/** Runs one verb; resolves with the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [verb, ...rest] = argv;
+  try {
+    switch (verb) {
+      case 'serve':
+        return await serve();
+      case 'migrate':
+        return await withDb(async (d) => {
+          await d.migrate();
+          out(`migrations applied (${(await d.ready()).detail})`);
+          return 0;
+        }, { migrate: false });
+      case 'demo':
+        return await runDemo(loadConfig(), out);
+      case 'ingest':
+        return await ingestFile(rest);
+      case 'pending':
+        return await pending();
+      case 'approve':
+      case 'reject':
+        return await decideVerb(verb, rest);
+      case 'audit':
+        return await audit(rest);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        out(USAGE);
+        return verb === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown verb "${verb}"`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err(`sre-agent: ${e.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (e instanceof ConfigError || e instanceof StartupError) {
+      err(e.message);
+      return 1;
+    }
+    if (isDomainError(e)) {
+      err(`sre-agent: ${e.message}`);
+      return e.code === 'already_decided' ? 3 : 1;
+    }
+    if ((e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (e as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || (e as { code?: string }).code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+      err(`sre-agent: ${(e as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+function lockPath(config: Config): string {
+  return path.join(config.storage.dataDir, 'pglite', 'agent.pid');
+}
+
+function runningPid(config: Config): number | undefined {
+  const file = lockPath(config);
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, 'utf8').trim());
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Opens the configured database for a one-shot verb. PGlite is one process: never beside a running agent. */
+async function withDb<T>(fn: (d: Database, config: Config) => Promise<T>, opts: { migrate?: boolean } = {}): Promise<T> {
+  const config = loadConfig();
+  if (!config.storage.databaseUrl) {
+    const pid = runningPid(config);
+    if (pid) {
+      throw new StartupError(
+        `The agent (pid ${pid}) holds the embedded database in ${config.storage.dataDir}. Stop it first, or use its JSON API (GET /v1/proposals, POST /v1/proposals/:id/decision) while it runs.`,
+      );
+    }
+  }
+  const d = await openDatabase(config.storage);
+  try {
+    if (opts.migrate !== false) await d.migrate();
+    return await fn(d, config);
+  } finally {
+    await d.close();
+  }
+}
+
+async function serve(): Promise<number> {
+  const config = loadConfig();
+  if (!config.storage.databaseUrl) {
+    const pid = runningPid(config);
+    if (pid) throw new StartupError(`Another agent (pid ${pid}) already serves the embedded database in ${config.storage.dataDir}.`);
+  }
+  const agent = await createAgent(config);
+  if (!config.storage.databaseUrl) {
+    mkdirSync(path.dirname(lockPath(config)), { recursive: true });
+    writeFileSync(lockPath(config), String(process.pid));
+  }
+  await agent.start();
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const shutdown = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      agent.logger.info({ signal }, 'shutting down');
+      const force = setTimeout(() => {
+        agent.logger.error('shutdown took longer than 25 s; exiting');
+        resolve(1);
+      }, 25_000);
+      force.unref();
+      agent
+        .stop()
+        .then(() => {
+          if (!config.storage.databaseUrl) rmSync(lockPath(config), { force: true });
+          clearTimeout(force);
+          resolve(0);
+        })
+        .catch((e: unknown) => {
+          agent.logger.error({ err: e }, 'shutdown failed');
+          resolve(1);
+        });
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  });
+}
+
+async function ingestFile(args: string[]): Promise<number> {
+  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+  const file = positionals[0];
+  if (!file || positionals.length > 1) throw new UsageError('ingest takes one FILE.jsonl');
+  if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);
+  const lines = readFileSync(file, 'utf8').split(/\r?\n/);
+  const items: IngestItem[] = [];
+  const problems: string[] = [];
+  lines.forEach((line, i) => {
+    if (!line.trim()) return;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(line);
+    } catch (e) {
+      problems.push(`line ${i + 1}: malformed JSON: ${(e as Error).message}`);
+      return;
+    }
+    const r = parseEvent(raw);
+    if (r.ok) items.push({ event: r.event, via: 'file' });
+    else problems.push(...r.problems.map((p) => `line ${i + 1}${r.id ? ` (${r.id})` : ''}: ${p}`));
+  });
+  // A file with any bad line changes nothing: fix it and run again.
+  if (problems.length > 0) {
+    err(`${file}: ${problems.length} problem(s); nothing was ingested:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    return 1;
+  }
+  if (items.length === 0) throw new UsageError(`${file} holds no events`);
+  return withDb(async (d, config) => {
+    const logger = createLogger({ level: 'warn', pretty: false });
+    let accepted = 0;
+    let duplicates = 0;
+    const opened: string[] = [];
+    for (let i = 0; i < items.length; i += 500) {
+      const r = await ingestEvents({ db: d.db, channels: [], now: () => new Date(), logger }, items.slice(i, i + 500));
+      accepted += r.accepted.length;
+      duplicates += r.duplicates.length;
+      opened.push(...r.incidentsOpened);
+    }
+    out(`${file}: ${accepted} event(s) stored, ${duplicates} duplicate(s), ${opened.length} incident(s) opened${opened.length ? `: ${opened.join(', ')}` : ''}`);
+    if (opened.length && !config.storage.databaseUrl) out('The agent proposes actions for new incidents when it next runs (npm start).');
+    return 0;
+  });
+}
+
+async function pending(): Promise<number> {
+  return withDb(async (d, config) => {
+    const list = await listProposals(d.db, { status: 'pending' }, config.http.publicBaseUrl);
+    if (list.length === 0) {
+      out('No pending proposals.');
+      return 0;
+    }
+    for (const p of list) {
+      out(`${p.id}  risk ${String(p.risk_score).padStart(3)}  ${p.action}  ${p.incident.subject}  (created ${p.created_at}, expires ${p.expires_at})`);
+    }
+    return 0;
+  });
+}
+
+async function decideVerb(verb: 'approve' | 'reject', args: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { as: { type: 'string' }, reason: { type: 'string' } } });
+  const id = positionals[0];
+  if (!id || positionals.length > 1) throw new UsageError(`${verb} takes one proposal ID`);
+  if (!values.as || !/^[A-Za-z0-9._@-]{1,64}$/.test(values.as)) throw new UsageError(`${verb} needs --as NAME (letters, digits, . _ @ -), the operator recorded in the audit trail`);
+  if (verb === 'approve' && values.reason !== undefined) throw new UsageError('--reason goes with reject');
+  return withDb(async (d, config) => {
+    const agent = await createAgent(config, { database: d, loopMs: 0, logger: createLogger({ level: 'warn', pretty: false }) });
+    const view = await decide(agent.deps, { proposalId: id, decision: verb, reason: values.reason, actor: { type: 'user', name: values.as!, via: 'cli' } });
+    out(`${view.id}: ${view.status} by ${view.decided_by}${view.result ? ` — result: ${JSON.stringify(view.result)}` : ''}`);
+    return view.status === 'failed' ? 1 : 0;
+  });
+}
+
+async function audit(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === 'verify') {
+    return withDb(async (d) => {
+      const r = await verifyAudit(d.db);
+      if (r.ok) {
+        out(`audit trail intact: ${r.checked} row(s) verified`);
+        return 0;
+      }
+      err(`audit trail BROKEN at seq ${r.brokenSeq}: ${r.problem} (${r.checked} row(s) verified before it)`);
+      return 1;
+    });
+  }
+  if (sub === 'purge') {
+    return withDb(async (d, config) => {
+      const cutoff = retentionCutoff(config.license.tier, new Date());
+      const r = await purgeAudit(d.db, cutoff, 'cli:audit purge');
+      out(`purged ${r.purged} audit row(s) older than ${cutoff.toISOString()} (${config.license.tier} tier); anchor row ${r.anchorSeq}`);
+      return 0;
+    });
+  }
+  if (sub === 'export') {
+    const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { source: { type: 'string' }, since: { type: 'string' }, until: { type: 'string' }, out: { type: 'string' } } });
+    if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    const since = values.since ? isoDate('--since', values.since) : undefined;
+    const until = values.until ? isoDate('--until', values.until) : undefined;
+    return withDb(async (d) => {
+      const sink = values.out ? createWriteStream(values.out) : process.stdout;
+      await pipeline(Readable.from(exportAuditCsv(d.db, { source: values.source, since, until })), sink, { end: values.out !== undefined });
+      if (values.out) err(`audit exported to ${values.out}`);
+      return 0;
+    });
+  }
+  throw new UsageError(sub ? `unknown audit verb "${sub}"` : 'audit needs export, verify or purge');
+}
+
+function isoDate(flag: string, v: string): Date {
+  const d = new Date(v);
+  if (Number.isNaN(d.getTime())) throw new UsageError(`${flag}: expected an ISO 8601 time, got "${v}"`);
+  return d;
+}
+

@@ -1,0 +1,37 @@
+import pino, { type Logger } from 'pino';
+
+/** Keys whose values never reach a log line: tokens, secrets, keys, cookies, email addresses. */
+export const REDACT_PATHS = [
+  'token',
+  '*.token',
+  'apiKey',
+  '*.apiKey',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'cookie',
+  '*.cookie',
+  'secret',
+  '*.secret',
+  'signingSecret',
+  '*.signingSecret',
+  'routing_key',
+  '*.routing_key',
+  'email',
+  '*.email',
+  'recipient',
+  '*.recipient',
+  'to',
+  '*.to',
+];
+
+export function createLogger(opts: { level: string; pretty: boolean }): Logger {
+  return pino({
+    level: opts.level,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    base: { service: 'sre-agent' },
+    ...(opts.pretty ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' } } } : {}),
+  });
+}

@@ -1,0 +1,173 @@
+import { hostname } from 'node:os';
+import type { Server } from 'node:http';
+import type { Logger } from 'pino';
+import { createGateway, createPager } from './actions/index.js';
+import { createClaudeReasoner } from './agent/claude/reasoner.js';
+import { PlaybookReasoner } from './agent/playbook.js';
+import type { Reasoner } from './agent/reasoner.js';
+import { describeDefaults, type Config } from './config.js';
+import { openDatabase, type Database } from './db/client.js';
+import type { Channel } from './domain/notifications.js';
+import { createLogger } from './logger.js';
+import { createDispatcher, type Dispatcher } from './notify/dispatcher.js';
+import type { ChannelAdapter } from './notify/adapter.js';
+import { escalate } from './proposals/escalate.js';
+import { propose } from './proposals/propose.js';
+import { reconcileExecutions } from './proposals/reconcile.js';
+import { DEFAULT_TIMER_HANDLERS, orphanIncidents, runDueTimers } from './proposals/timers.js';
+import type { ServiceDeps } from './proposals/types.js';
+import { createWebServer, type RouteHandler } from './web/server.js';
+
+export class StartupError extends Error {}
+
+export interface Agent {
+  deps: ServiceDeps;
+  database: Database;
+  server: Server;
+  dispatcher: Dispatcher;
+  logger: Logger;
+  /** Listens on the configured port (0 picks a free one); resolves with the bound port. */
+  start(): Promise<number>;
+  /** Stops taking work (readiness fails first), finishes in-flight work, closes connections. */
+  stop(): Promise<void>;
+  /** One pass of the background work (timers, outbox, reconciliation): tests drive it directly. */
+  tick(): Promise<void>;
+}
+
+export interface AgentOptions {
+  logger?: Logger;
+  database?: Database;
+  now?: () => Date;
+  /** Background loop period; 0 disables the loop (tests call tick()). */
+  loopMs?: number;
+  reconcileStaleMs?: number;
+  adapters?: ChannelAdapter[];
+}
+
+const UNLICENSED = new Set(['trial', 'team']);
+
+/** The composition root: picks real or embedded parts from the configuration and wires them. */
+export async function createAgent(config: Config, opts: AgentOptions = {}): Promise<Agent> {
+  const logger = opts.logger ?? createLogger({ level: config.logLevel, pretty: config.env === 'development' && process.stdout.isTTY === true });
+  if (UNLICENSED.has(config.license.tier)) {
+    throw new StartupError(
+      `The SRE agent is not included in the ${config.license.tier} tier (SCUTUM_LICENSE_TIER=${config.license.tier}); it is part of the business and enterprise tiers.`,
+    );
+  }
+  for (const line of describeDefaults(config)) logger.info(line);
+
+  const database = opts.database ?? (await openDatabase(config.storage));
+  if (!opts.database) await database.migrate();
+  const gateway = createGateway(config.adminApi, logger);
+  const pager = createPager(config.pagerduty, logger);
+  const playbook = new PlaybookReasoner();
+  const reasoner: Reasoner = config.agent.anthropicApiKey
+    ? createClaudeReasoner({ apiKey: config.agent.anthropicApiKey, baseURL: config.agent.anthropicBaseUrl, model: config.agent.model, logger, fallback: playbook })
+    : playbook;
+
+  const adapters = opts.adapters ?? [];
+  const channels: Channel[] = adapters.map((a) => a.channel);
+  let wake: (() => void) | undefined;
+  const deps: ServiceDeps = {
+    db: database.db,
+    gateway,
+    pager,
+    reasoner,
+    logger,
+    channels,
+    policy: { ...config.policy },
+    lifecycle: { ...config.lifecycle },
+    publicBaseUrl: config.http.publicBaseUrl,
+    now: opts.now ?? (() => new Date()),
+    poke: () => wake?.(),
+  };
+  const dispatcher = createDispatcher({ db: database.db, adapters, logger: logger.child({ part: 'dispatcher' }), now: deps.now });
+  const handlers = {
+    ...DEFAULT_TIMER_HANDLERS,
+    escalate: async (d: ServiceDeps, p: Record<string, unknown>) => {
+      await escalate(d, String(p.proposal_id));
+    },
+  };
+
+  let stopping = false;
+  const routes: RouteHandler[] = [];
+  const server = createWebServer({
+    deps,
+    logger,
+    ingestToken: config.ingest.token,
+    apiTokens: config.api.tokens,
+    routes,
+    ready: async () => {
+      const db = await database.ready();
+      const checks: Record<string, unknown> = { database: db.detail, shutting_down: stopping };
+      return { ok: db.ok && !stopping, checks };
+    },
+  });
+
+  let lastReconcile = 0;
+  async function tick(): Promise<void> {
+    await runDueTimers(deps, handlers);
+    await dispatcher.runOnce();
+    if (Date.now() - lastReconcile > 30_000 || opts.loopMs === 0) {
+      lastReconcile = Date.now();
+      await reconcileExecutions(deps, opts.reconcileStaleMs ?? 60_000);
+      for (const id of await orphanIncidents(deps)) {
+        logger.warn({ incident_id: id }, 'open incident without a proposal: proposing now');
+        await propose(deps, { incidentId: id });
+      }
+    }
+  }
+
+  let loop: Promise<void> | undefined;
+  const loopMs = opts.loopMs ?? 500;
+  async function runLoop(): Promise<void> {
+    while (!stopping) {
+      try {
+        await tick();
+      } catch (e) {
+        logger.error({ err: e }, 'background work failed; retrying');
+      }
+      if (stopping) break;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, loopMs);
+        wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      wake = undefined;
+    }
+  }
+
+  return {
+    deps,
+    database,
+    server,
+    dispatcher,
+    logger,
+    async start() {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.http.port, () => resolve());
+      });
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : config.http.port;
+      logger.info({ port, replica: `${hostname()}-${process.pid}` }, `SRE agent listening on http://localhost:${port}`);
+      if (loopMs > 0) loop = runLoop();
+      return port;
+    },
+    async stop() {
+      stopping = true;
+      wake?.();
+      await loop;
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 5_000).unref();
+      });
+      if (!opts.database) await database.close();
+      logger.info('SRE agent stopped');
+    },
+    tick,
+  };
+}
