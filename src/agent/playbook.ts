@@ -19,6 +19,19 @@ export interface PlaybookOptions {
   readTimeoutMs?: number;
 }
 
+interface GroupView {
+  name: string;
+  group?: GroupRead;
+  /** Healthy providers of the group other than the incident's; undefined when the group could not be read. */
+  alternatives?: string[];
+}
+interface Surroundings {
+  info?: ProviderRead;
+  /** The group the event names, if any. */
+  named?: GroupView;
+  groups: GroupView[];
+}
+
 /** What a rule decided, before it is checked against the action library. */
 interface Plan {
   action: ActionId;
@@ -163,7 +176,10 @@ export class PlaybookReasoner implements Reasoner {
     if (!parsed.success) return unreadable(ctx, 'the latest event data could not be read');
     const e = parsed.data;
     const provider = plain(e.provider, 100);
-    const { info, groupName, group, alternatives } = await this.surroundings(gw, e.provider, e.model_group);
+    const { info, groups } = await this.surroundings(gw, e.provider, e.model_group);
+    const readable = groups.filter((g) => g.alternatives !== undefined);
+    const stranded = readable.find((g) => g.alternatives!.length === 0);
+    const alternatives = readable.length > 0 ? [...new Set(readable.flatMap((g) => g.alternatives!))] : undefined;
     const observed =
       `Observed: provider ${provider} failed ${pct(e.error_rate)} of ${e.requests} requests over ${e.window_seconds} s` +
       ` (${ctx.incident.eventCount} event${ctx.incident.eventCount === 1 ? '' : 's'} since ${iso(ctx.incident.firstSeen)}).`;
@@ -173,16 +189,17 @@ export class PlaybookReasoner implements Reasoner {
     const facts: Record<string, unknown> = {
       provider: e.provider,
       error_rate: e.error_rate,
-      model_group: groupName ?? null,
-      healthy_alternatives: alternatives?.length ?? null,
-      requests_per_minute: info?.requests_per_minute ?? group?.requests_per_minute ?? null,
-      teams: info?.teams ?? group?.teams ?? null,
+      model_groups: groups.map((g) => g.name),
+      healthy_alternatives: readable.length > 0 ? Math.min(...readable.map((g) => g.alternatives!.length)) : null,
+      requests_per_minute: info?.requests_per_minute ?? groups[0]?.group?.requests_per_minute ?? null,
+      teams: info?.teams ?? groups[0]?.group?.teams ?? null,
     };
     const severity: Severity = e.error_rate >= 0.5 ? 'critical' : 'error';
 
-    if (alternatives && alternatives.length === 0) {
+    if (stranded) {
+      const groupName = stranded.name;
       sentences.push(
-        `Model group ${plain(groupName ?? '', 100)} has no other healthy provider, so a circuit-break would turn partial failures into a full outage for its traffic.`,
+        `Model group ${plain(groupName, 100)} has no other healthy provider, so a circuit-break would turn partial failures into a full outage for its traffic.`,
         `Paging on-call (${severity}) puts a human on it instead; the alternative, breaking the circuit anyway, would shed every request of the group.`,
         `If nothing is done, ${pct(e.error_rate)} of requests keep failing until the provider recovers by itself.`,
       );
@@ -190,7 +207,7 @@ export class PlaybookReasoner implements Reasoner {
         action: 'page_oncall',
         params: {
           severity,
-          summary: clip(`[sre-agent] provider ${provider} failing ${pct(e.error_rate)} of requests; no healthy alternative in model group ${plain(groupName ?? '', 100)}`, SUMMARY_MAX),
+          summary: clip(`[sre-agent] provider ${provider} failing ${pct(e.error_rate)} of requests; no healthy alternative in model group ${plain(groupName, 100)}`, SUMMARY_MAX),
           reason: clip(`${provider} at ${pct(e.error_rate)} errors and its model group has no healthy alternative: a circuit-break would be an outage`, REASON_MAX),
         },
         sentences,
@@ -228,7 +245,11 @@ export class PlaybookReasoner implements Reasoner {
     }
 
     const duration = breakDuration(e.error_rate);
-    const where = alternatives ? `to ${alternatives.slice(0, 3).map((a) => plain(a, 60)).join(', ')}` : 'to whatever alternatives the gateway has (the model group could not be read)';
+    const where = alternatives
+      ? `to ${alternatives.slice(0, 3).map((a) => plain(a, 60)).join(', ')}`
+      : groups.length > 0 || !info
+        ? 'to whatever alternatives the gateway has (its model group could not be read)'
+        : 'to whatever alternatives the gateway has (no model group is known for it)';
     sentences.push(
       `Circuit-breaking ${provider} for ${duration} s sheds its traffic ${where}; the length grows with the error rate (60 s under 10 %, 120 s under 50 %, 300 s above) and the breaker restores itself.`,
       `The alternative, paging on-call, is slower and leaves requests failing meanwhile; re-routing the model group would be a lasting change for what may be a passing failure.`,
@@ -253,7 +274,10 @@ export class PlaybookReasoner implements Reasoner {
     const e = parsed.data;
     const provider = plain(e.provider, 100);
     const ratio = e.latency_ms / Math.max(1, e.rolling_median_ms);
-    const { groupName, group, alternatives } = await this.surroundings(gw, e.provider, e.model_group);
+    const { named } = await this.surroundings(gw, e.provider, e.model_group);
+    const groupName = named?.name;
+    const group = named?.group;
+    const alternatives = named?.alternatives;
     const what = e.model ? `${provider} (${plain(e.model, 100)})` : provider;
     const sentences = [
       `Observed: latency on ${what} is ${Math.round(e.latency_ms)} ms against a rolling median of ${Math.round(e.rolling_median_ms)} ms (${ratio.toFixed(1)}×), ${ctx.incident.eventCount} event${ctx.incident.eventCount === 1 ? '' : 's'} since ${iso(ctx.incident.firstSeen)}.`,
@@ -288,11 +312,11 @@ export class PlaybookReasoner implements Reasoner {
     };
     if (!group || !groupName) {
       return page(
-        groupName ? `Model group ${plain(groupName, 100)} could not be read, so no healthy alternative is known.` : 'No model group is known for this provider, so there is nothing to re-route to.',
+        groupName ? `Model group ${plain(groupName, 100)} could not be read, so no healthy alternative is known.` : 'The event names no model group, so there is no group whose routing could be checked and changed.',
         'latency.spike:no-group',
       );
     }
-    const gName = plain(group.name || groupName, 100);
+    const gName = plain(groupName, 100);
     if (group.provider !== e.provider) {
       return page(
         `Model group ${gName} already routes to ${plain(group.provider, 100)}, not to ${provider}, so re-routing it would change nothing.`,
@@ -314,7 +338,7 @@ export class PlaybookReasoner implements Reasoner {
     return {
       action: 'reroute_model_group',
       params: {
-        model_group: group.name || groupName,
+        model_group: groupName,
         provider: to,
         previous_provider: group.provider,
         reason: clip(`latency on ${what} at ${ratio.toFixed(1)}× its median; ${plain(to, 100)} is healthy in ${gName}`, REASON_MAX),
@@ -417,11 +441,12 @@ export class PlaybookReasoner implements Reasoner {
       }
       case 'circuit': {
         if (!providerName) return { refusal: 'I cannot circuit-break anything here: this incident names no provider.' };
-        const { groupName, alternatives } = await this.surroundings(gw, providerName, groupHint);
+        const { groups } = await this.surroundings(gw, providerName, groupHint);
+        const stranded = groups.find((g) => g.alternatives?.length === 0);
         const rate = typeof latest.error_rate === 'number' ? latest.error_rate : undefined;
         const duration = intent.seconds ?? (rate !== undefined ? breakDuration(rate) : 120);
         const provider = plain(providerName, 100);
-        const warning = alternatives && alternatives.length === 0 ? `model group ${plain(groupName ?? '', 100)} has no other healthy provider, so this break is an outage for its traffic.` : undefined;
+        const warning = stranded ? `model group ${plain(stranded.name, 100)} has no other healthy provider, so this break is an outage for its traffic.` : undefined;
         return {
           action: 'circuit_break_provider',
           params: { provider: providerName, duration_seconds: duration, reason: clip(`operator asked in the incident thread to circuit-break ${provider} for ${duration} s`, REASON_MAX) },
@@ -430,25 +455,29 @@ export class PlaybookReasoner implements Reasoner {
             ...(warning ? [`Warning: ${warning}`] : []),
           ],
           rule: 'circuit',
-          facts: { healthy_alternatives: alternatives?.length ?? null, ...(warning ? { warning } : {}) },
+          facts: { stranded_group: stranded?.name ?? null, ...(warning ? { warning } : {}) },
         };
       }
       case 'reroute': {
         if (!providerName) return { refusal: 'I cannot re-route anything here: this incident names no provider or model group.' };
-        const { groupName, group, alternatives } = await this.surroundings(gw, providerName, groupHint);
-        if (!group || !groupName) return { refusal: 'I cannot re-route: the model group of this provider is unknown or could not be read.' };
+        if (!groupHint) return { refusal: 'I cannot re-route: this incident names no model group.' };
+        const { named } = await this.surroundings(gw, providerName, groupHint);
+        const group = named?.group;
+        const alternatives = named?.alternatives;
+        const groupName = groupHint;
+        if (!group) return { refusal: `I cannot re-route: model group ${plain(groupName, 100)} could not be read.` };
         const to = alternatives?.find((a) => a !== group.provider);
-        if (!to) return { refusal: `I cannot re-route model group ${plain(group.name || groupName, 100)}: it has no other healthy provider.` };
+        if (!to) return { refusal: `I cannot re-route model group ${plain(groupName, 100)}: it has no other healthy provider.` };
         return {
           action: 'reroute_model_group',
           params: {
-            model_group: group.name || groupName,
+            model_group: groupName,
             provider: to,
             previous_provider: group.provider,
-            reason: clip(`operator asked in the incident thread to re-route ${plain(group.name || groupName, 100)} away from ${plain(group.provider, 100)}`, REASON_MAX),
+            reason: clip(`operator asked in the incident thread to re-route ${plain(groupName, 100)} away from ${plain(group.provider, 100)}`, REASON_MAX),
           },
           sentences: [
-            `Re-routing model group ${plain(group.name || groupName, 100)} from ${plain(group.provider, 100)} to ${plain(to, 100)}, the first healthy alternative the gateway lists; it is reverted by routing back.`,
+            `Re-routing model group ${plain(groupName, 100)} from ${plain(group.provider, 100)} to ${plain(to, 100)}, the first healthy alternative the gateway lists; it is reverted by routing back.`,
           ],
           rule: 'reroute',
           facts: { healthy_alternatives: alternatives?.length ?? 0 },
@@ -526,18 +555,22 @@ export class PlaybookReasoner implements Reasoner {
     };
   }
 
-  /** The provider, its model group and the group's healthy alternatives, each undefined when unreadable. */
-  private async surroundings(
-    gw: GatewayReads,
-    provider: string,
-    groupHint: string | undefined,
-  ): Promise<{ info?: ProviderRead; groupName?: string; group?: GroupRead; alternatives?: string[] }> {
+  /**
+   * The provider and its model groups with their healthy alternatives. The group the event names is
+   * the only one a re-route may target; without one, the provider's groups (as the gateway lists
+   * them) are still read to know whether shedding its traffic would leave a group with nothing.
+   */
+  private async surroundings(gw: GatewayReads, provider: string, named: string | undefined): Promise<Surroundings> {
     const info = await this.read('provider', () => gw.getProvider(provider), ProviderRead);
-    const groupName = groupHint ?? info?.model_groups?.[0];
-    if (!groupName) return info ? { info } : {};
-    const group = await this.read('model group', () => gw.getModelGroup(groupName), GroupRead);
-    const alternatives = group?.providers.filter((p) => p.healthy && p.name !== provider).map((p) => p.name);
-    return { ...(info ? { info } : {}), groupName, ...(group ? { group } : {}), ...(alternatives ? { alternatives } : {}) };
+    const names = named ? [named] : [...new Set(info?.model_groups ?? [])].slice(0, 5);
+    const groups: GroupView[] = [];
+    for (const name of names) {
+      const group = await this.read('model group', () => gw.getModelGroup(name), GroupRead);
+      const alternatives = group?.providers.filter((p) => p.healthy && p.name !== provider).map((p) => p.name);
+      groups.push({ name, ...(group ? { group } : {}), ...(alternatives ? { alternatives } : {}) });
+    }
+    const named_ = named ? groups[0] : undefined;
+    return { ...(info ? { info } : {}), ...(named_ ? { named: named_ } : {}), groups };
   }
 
   /** A gateway read that never throws: failures, timeouts and malformed answers become undefined. */

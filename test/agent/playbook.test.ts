@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BudgetInfo, GatewayReads, ModelGroupInfo, ProviderInfo, TeamInfo } from '../../src/actions/gateway.js';
+import { createSimulatedGateway } from '../../src/actions/simulated.js';
 import { PlaybookReasoner, parseIntent } from '../../src/agent/playbook.js';
 import type { IncidentContext, ProposalDraft, ThreadMessage } from '../../src/agent/reasoner.js';
 import { normalizeAction } from '../../src/domain/actions.js';
@@ -288,6 +289,43 @@ describe('playbook: converse', () => {
     const budget = ctx('budget.exceeded', { scope: 'team', scope_id: 't-42', limit_kind: 'hard', limit_usd: 1000, spend_usd: 1010, period: '2026-11' });
     const a = await reasoner.converse(budget, msg('bump the budget cap by 10%'), reads({ budgets: [{ scope: 'team', scope_id: 't-42', hard_limit_usd: 1000 }] }));
     expect(a.revision).toMatchObject({ action: 'bump_budget_cap', params: { scope: 'team', scope_id: 't-42', hard_limit_usd: 1100, previous: 1000 } });
+  });
+});
+
+describe('playbook on the simulated gateway (the embedded default)', () => {
+  const sim = () => createSimulatedGateway({ now: () => now });
+  const providerCtx = (provider: string, error_rate: number, model_group?: string) =>
+    ctx('provider.unhealthy', { provider, error_rate, requests: 500, window_seconds: 60, ...(model_group ? { model_group } : {}) });
+
+  it('circuit-breaks a provider whose every model group keeps a healthy alternative', async () => {
+    const d = checked(await reasoner.propose(providerCtx('openai', 0.6), sim()));
+    expect(d).toMatchObject({ action: 'circuit_break_provider', params: { provider: 'openai', duration_seconds: 300 } });
+    expect(d.reasoning).toContain('azure-openai');
+  });
+
+  it('pages when the event names no group but one of the provider\'s groups would be left with nothing', async () => {
+    const d = checked(await reasoner.propose(providerCtx('vertex', 0.3), sim()));
+    expect(d).toMatchObject({ action: 'page_oncall', params: { severity: 'error' } });
+    expect(d.reasoning).toContain('gemini-pro');
+  });
+
+  it('re-routes a slow primary to the first healthy alternative of the named group', async () => {
+    const d = checked(await reasoner.propose(ctx('latency.spike', { provider: 'anthropic', model_group: 'claude-sonnet', latency_ms: 6000, rolling_median_ms: 900 }), sim()));
+    expect(d).toMatchObject({ action: 'reroute_model_group', params: { model_group: 'claude-sonnet', provider: 'bedrock', previous_provider: 'anthropic' } });
+  });
+
+  it('pages for a slow provider that is alone in its group, and when the event names no group', async () => {
+    const alone = checked(await reasoner.propose(ctx('latency.spike', { provider: 'mistral', model_group: 'mistral-large', latency_ms: 6000, rolling_median_ms: 900 }), sim()));
+    expect(alone).toMatchObject({ action: 'page_oncall', params: { severity: 'error' } });
+    const unnamed = checked(await reasoner.propose(ctx('latency.spike', { provider: 'anthropic', latency_ms: 6000, rolling_median_ms: 900 }), sim()));
+    expect(unnamed.action).toBe('page_oncall');
+    expect(unnamed.reasoning).toMatch(/names no model group/);
+  });
+
+  it('raises an SLA team\'s rate limit from the limit the gateway reports', async () => {
+    const sla = ctx('sla.violation', { sla_id: 'sla-checkout-p95', team: 't-checkout', metric: 'p95_latency_ms', target: 2000, observed: 3100, window_seconds: 300 });
+    const a = await reasoner.converse(sla, [{ author: 'carol', text: 'raise the rate limit by 20%', at: now }], sim());
+    expect(a.revision).toMatchObject({ action: 'raise_rate_limit', params: { team: 't-checkout', requests_per_minute: 720, previous: 600 } });
   });
 });
 
