@@ -1,0 +1,66 @@
+import pino from 'pino';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createAgent, type Agent } from '../../src/main.js';
+import type { TestDatabase } from './db.js';
+
+export const INGEST_TOKEN = 'ingest-token-0123456789abcdef';
+export const ALICE = 'alice-token-0123456789abcdef';
+export const BOB = 'bob-token-0123456789abcdefgh';
+
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig({
+    NODE_ENV: 'test',
+    PORT: '0',
+    SRE_INGEST_TOKEN: INGEST_TOKEN,
+    SRE_API_TOKENS: `alice:${ALICE},bob:${BOB}`,
+    ...env,
+  });
+}
+
+export interface RunningAgent {
+  agent: Agent;
+  base: string;
+  stop(): Promise<void>;
+}
+
+/** An agent on a test database, listening on a free loopback port, background loop off (tests tick). */
+export async function startAgent(db: TestDatabase, env: Record<string, string> = {}, opts: Parameters<typeof createAgent>[1] = {}): Promise<RunningAgent> {
+  const agent = await createAgent(testConfig(env), { database: db, loopMs: 0, logger: pino({ level: 'silent' }), reconcileStaleMs: 0, ...opts });
+  const port = await agent.start();
+  return { agent, base: `http://127.0.0.1:${port}`, stop: () => agent.stop() };
+}
+
+let seq = 0;
+export function event(type: string, data: Record<string, unknown>, extra: Record<string, unknown> = {}) {
+  seq++;
+  return { id: `evt_${Date.now().toString(36)}_${seq}_${Math.random().toString(36).slice(2, 8)}`, type, occurred_at: new Date().toISOString(), source: 'admin-api', data, ...extra };
+}
+
+export const unhealthy = (provider = 'openai', extra: Record<string, unknown> = {}) =>
+  event('provider.unhealthy', { provider, error_rate: 0.7, requests: 1200, window_seconds: 60, model_group: 'gpt-4o', ...extra });
+
+export async function post(base: string, path: string, body: unknown, token?: string, raw?: string): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: raw ?? JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
+  return { status: res.status, body: parsed };
+}
+
+export async function get(base: string, path: string, token?: string): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${base}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const text = await res.text();
+  try {
+    return { status: res.status, body: JSON.parse(text) };
+  } catch {
+    return { status: res.status, body: text };
+  }
+}
