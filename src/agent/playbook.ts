@@ -122,7 +122,8 @@ export class PlaybookReasoner implements Reasoner {
   }
 
   async converse(ctx: IncidentContext, thread: ThreadMessage[], gateway: GatewayReads): Promise<ThreadAnswer> {
-    const last = thread.at(-1);
+    // The service records the agent's own replies as author 'agent'; answer the operator.
+    const last = thread.findLast((m) => m.author !== 'agent');
     const facts = this.describeIncident(ctx);
     if (!last) return { reply: `${facts} ${this.capabilities(ctx)}`, trace: { reasoner: 'playbook', intent: 'none' } };
     const intent = parseIntent(last.text);
@@ -212,6 +213,46 @@ export class PlaybookReasoner implements Reasoner {
         },
         sentences,
         rule: 'provider.unhealthy:no-alternative',
+        facts,
+      };
+    }
+
+    const openUntil = info?.circuit_open_until ? Date.parse(info.circuit_open_until) : Number.NaN;
+    if (openUntil > ctx.now.getTime()) {
+      sentences.push(
+        `The gateway reports ${provider}'s circuit already open until ${iso(new Date(openUntil))}, so another break would change nothing; these events may predate it.`,
+        'Paging on-call (warning) keeps a human informed; if the provider still fails once the breaker restores itself, the next events will show it.',
+        `If nothing is done, the breaker closes on its own at ${iso(new Date(openUntil))}.`,
+      );
+      return {
+        action: 'page_oncall',
+        params: {
+          severity: 'warning',
+          summary: clip(`[sre-agent] provider ${provider} still reported failing while its circuit is open until ${iso(new Date(openUntil))}`, SUMMARY_MAX),
+          reason: clip(`${provider}'s circuit is already open; breaking again would change nothing`, REASON_MAX),
+        },
+        sentences,
+        rule: 'provider.unhealthy:already-open',
+        facts,
+      };
+    }
+
+    const rejected = recentlyRejected(ctx, 'circuit_break_provider', `provider:${e.provider}`);
+    if (rejected) {
+      sentences.push(
+        `A circuit-break of ${provider} was rejected ${rejected}, so the playbook does not propose it again.`,
+        `Paging on-call (${severity}) asks that human's colleagues to look at the errors instead.`,
+        `If nothing is done, about ${pct(e.error_rate)} of requests to ${provider} keep failing.`,
+      );
+      return {
+        action: 'page_oncall',
+        params: {
+          severity,
+          summary: clip(`[sre-agent] provider ${provider} failing ${pct(e.error_rate)} of requests; a circuit-break was rejected recently`, SUMMARY_MAX),
+          reason: clip(`${provider} failing and a circuit-break of it was rejected in the last 24 h`, REASON_MAX),
+        },
+        sentences,
+        rule: 'provider.unhealthy:rejected',
         facts,
       };
     }
@@ -329,6 +370,8 @@ export class PlaybookReasoner implements Reasoner {
     if (ratio < 1.5) {
       return page(`At ${ratio.toFixed(1)}× its median the spike is small; re-routing ${gName} for it would churn traffic.`, 'latency.spike:small', 'info');
     }
+    const refused = recentlyRejected(ctx, 'reroute_model_group', `model_group:${groupName}`);
+    if (refused) return page(`A re-route of ${gName} was rejected ${refused}, so the playbook does not propose it again.`, 'latency.spike:rejected');
     facts.reroute_to = to;
     sentences.push(
       `Model group ${gName} routes to ${provider} now and ${plain(to, 100)} is healthy, so re-routing the group to ${plain(to, 100)} restores normal latency without shedding any request.`,
@@ -624,6 +667,16 @@ export class PlaybookReasoner implements Reasoner {
 }
 
 // ---- free functions ---------------------------------------------------------------------------
+
+/** "at <time> (\"reason\")" when the same action on the same target was rejected in the last 24 h. */
+function recentlyRejected(ctx: IncidentContext, action: ActionId, target: string): string | undefined {
+  const since = ctx.now.getTime() - 24 * 3_600_000;
+  const h = ctx.history.find((x) => x.action === action && x.target === target && x.status === 'rejected' && x.createdAt.getTime() >= since);
+  if (!h) return undefined;
+  const by = h.decidedBy ? ` by ${quoted(h.decidedBy, 60)}` : '';
+  const why = h.decisionReason ? ` saying ${quoted(h.decisionReason, 160)}` : '';
+  return `at ${iso(h.createdAt)}${by}${why}`;
+}
 
 function unreadable(ctx: IncidentContext, why: string): Plan {
   const subject = plain(ctx.incident.subject, 200);
