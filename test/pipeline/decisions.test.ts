@@ -1,6 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import { http, HttpResponse } from 'msw';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { queryRows, schema } from '../../src/db/client.js';
 import { ACTIONS } from '../../src/domain/actions.js';
 import { ALICE, BOB, INGEST_TOKEN, get, post, startAgent, unhealthy, type RunningAgent } from '../support/agent.js';
@@ -27,7 +27,7 @@ function adminApi() {
       const path = new URL(request.url).pathname;
       requests.push({ key, path });
       if (request.headers.get('authorization') !== 'Bearer admin-secret') return HttpResponse.json({ error: 'unauthorized' }, { status: 401 });
-      if (key && answers.has(key)) return HttpResponse.json(answers.get(key));
+      if (key && answers.has(key)) return HttpResponse.json(answers.get(key) as Record<string, unknown>);
       const body = request.method === 'DELETE' ? null : await request.json();
       const answer = { ok: true, path };
       applied.push({ key: key ?? '', path, body });
