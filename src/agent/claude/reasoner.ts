@@ -44,6 +44,8 @@ export interface ClaudeLimits {
   maxOutputTokens?: number;
   retryBaseDelayMs?: number;
   maxRetryAfterMs?: number;
+  /** Per admin-api read (target building and investigation tools). */
+  readTimeoutMs?: number;
 }
 
 export interface ClaudeReasonerOptions {
@@ -67,6 +69,7 @@ export const DEFAULT_LIMITS: Required<ClaudeLimits> = {
   maxOutputTokens: 1_500,
   retryBaseDelayMs: 500,
   maxRetryAfterMs: 20_000,
+  readTimeoutMs: 2_000,
 };
 
 interface CallRecord {
@@ -147,7 +150,7 @@ export function createClaudeReasoner(opts: ClaudeReasonerOptions): Reasoner {
     extraUntrusted: string[],
   ): Promise<Run> {
     const started = Date.now();
-    const targets = await buildTargets(ctx, gateway);
+    const targets = await buildTargets(ctx, gateway, limits.readTimeoutMs);
     const { tools, actions } = buildTools(targets);
     return {
       mode,
@@ -254,7 +257,7 @@ export function createClaudeReasoner(opts: ClaudeReasonerOptions): Reasoner {
     const callNo = run.calls.length;
     for (const u of uses) {
       if (INVESTIGATION_TOOLS.has(u.name)) {
-        const r = await runInvestigation(u.name, u.input, ctx, gateway, run.targets);
+        const r = await runInvestigation(u.name, u.input, ctx, gateway, run.targets, limits.readTimeoutMs);
         turn.reads++;
         run.toolCalls.push({ call: callNo, id: u.id, name: u.name, raw_input: u.input, outcome: r.ok ? 'read' : 'read_refused', result: r.content });
         results.push({ type: 'tool_result', tool_use_id: u.id, content: r.content, ...(r.ok ? {} : { is_error: true }) });

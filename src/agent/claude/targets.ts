@@ -24,12 +24,22 @@ export interface IncidentTargets {
 }
 
 const MAX_GROUPS = 5;
+export const DEFAULT_READ_TIMEOUT_MS = 2_000;
 
-export async function buildTargets(ctx: IncidentContext, gateway: GatewayReads): Promise<IncidentTargets> {
+/** A read slower than `ms` counts as failed: a hung admin-api must not hold the run past its caps. */
+export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`read timed out after ${ms} ms`), { name: 'ReadTimeout' })), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+export async function buildTargets(ctx: IncidentContext, gateway: GatewayReads, readTimeoutMs = DEFAULT_READ_TIMEOUT_MS): Promise<IncidentTargets> {
   const t: IncidentTargets = { modelGroups: [], teams: [], slaIds: [], knownProviders: [], facts: {}, notes: [] };
   const read = async <T>(what: string, f: () => Promise<T | undefined>): Promise<T | undefined> => {
     try {
-      const v = await f();
+      const v = await withTimeout(f(), readTimeoutMs);
       if (v === undefined) t.notes.push(`${what}: not found`);
       return v;
     } catch (err) {

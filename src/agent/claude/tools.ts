@@ -5,7 +5,7 @@ import { ActionParams, MAX_BUDGET_FACTOR, MAX_CIRCUIT_BREAK_SECONDS, MAX_RATE_LI
 import { MODEL_ADJUSTMENT_BOUND } from '../../domain/risk.js';
 import type { IncidentContext } from '../reasoner.js';
 import { fenceJson } from './prompt.js';
-import type { IncidentTargets } from './targets.js';
+import { DEFAULT_READ_TIMEOUT_MS, withTimeout, type IncidentTargets } from './targets.js';
 
 /**
  * The tools offered to the model: one propose_<action> per library action that has a target in
@@ -193,6 +193,7 @@ export async function runInvestigation(
   ctx: IncidentContext,
   gateway: GatewayReads,
   t: IncidentTargets,
+  readTimeoutMs = DEFAULT_READ_TIMEOUT_MS,
 ): Promise<ReadResult> {
   const refuse = (why: string): ReadResult => ({ ok: false, content: `refused: ${why}` });
   const answer = (v: unknown): ReadResult =>
@@ -220,26 +221,26 @@ export async function runInvestigation(
       case 'get_provider': {
         const a = NameArg.safeParse(input);
         if (!a.success || !t.knownProviders.includes(a.data.name)) return refuse(`name must be one of ${JSON.stringify(t.knownProviders)}`);
-        return answer(await gateway.getProvider(a.data.name));
+        return answer(await withTimeout(gateway.getProvider(a.data.name), readTimeoutMs));
       }
       case 'get_model_group': {
         const a = NameArg.safeParse(input);
         const names = t.modelGroups.map((g) => g.name);
         if (!a.success || !names.includes(a.data.name)) return refuse(`name must be one of ${JSON.stringify(names)}`);
-        return answer(await gateway.getModelGroup(a.data.name));
+        return answer(await withTimeout(gateway.getModelGroup(a.data.name), readTimeoutMs));
       }
       case 'get_team': {
         const a = IdArg.safeParse(input);
         const ids = t.teams.map((x) => x.id);
         if (!a.success || !ids.includes(a.data.id)) return refuse(`id must be one of ${JSON.stringify(ids)}`);
-        return answer(await gateway.getTeam(a.data.id));
+        return answer(await withTimeout(gateway.getTeam(a.data.id), readTimeoutMs));
       }
       case 'get_budget': {
         const a = BudgetArg.safeParse(input);
         if (!a.success || !t.budget || a.data.scope !== t.budget.scope || a.data.scope_id !== t.budget.scopeId) {
           return refuse('scope and scope_id must be the incident\u2019s budget');
         }
-        return answer(await gateway.getBudget(a.data.scope, a.data.scope_id));
+        return answer(await withTimeout(gateway.getBudget(a.data.scope, a.data.scope_id), readTimeoutMs));
       }
       default:
         return refuse(`unknown tool ${JSON.stringify(name)}`);

@@ -84,4 +84,19 @@ describe('claude reasoner: resilience', () => {
     expect(d.reasoner).toBe('playbook');
     expect(d.fallbackReason).toBeTruthy();
   });
+
+  it('goes on without admin-api reads that hang, offering only what the event itself names', async () => {
+    const sent = messagesApi(server, [good]);
+    const hung = () => new Promise<never>(() => {});
+    const gateway = { getProvider: hung, getModelGroup: hung, getTeam: hung, getBudget: hung };
+    const d = await reasoner({ readTimeoutMs: 20 }).propose(providerIncident(), gateway);
+    expect(d).toMatchObject({ reasoner: 'claude', action: 'circuit_break_provider' });
+    const names = sent[0]!.body.tools.map((t) => t.name);
+    expect(names).toContain('propose_circuit_break_provider');
+    expect(names).not.toContain('propose_reroute_model_group');
+    expect((d.trace as { targets: { notes: string[] } }).targets.notes).toEqual([
+      expect.stringMatching(/provider openai: read failed \(ReadTimeout\)/),
+      expect.stringMatching(/model group gpt-4o: read failed \(ReadTimeout\)/),
+    ]);
+  });
 });
