@@ -102,7 +102,6 @@ function pick(): Reasoner {
   const arg = process.argv.indexOf('--reasoner');
   const wanted = arg > 0 ? process.argv[arg + 1] : undefined;
   // eval is a script like a test: it reads its configuration from the environment directly.
-  // eslint-disable-next-line no-restricted-properties
   const env = process.env;
   const key = env.ANTHROPIC_API_KEY;
   if (wanted === 'playbook' || (!key && wanted !== 'claude')) return new PlaybookReasoner();
