@@ -57,6 +57,6 @@ ul.timeline{list-style:none;padding:0}ul.timeline li{border-left:3px solid #d7db
 export function page(title: string, body: Html, opts: { nav?: Html } = {}): string {
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer"><title>${title} · SRE agent</title><style>${trusted(STYLE)}</style></head>
+<meta name="referrer" content="same-origin"><title>${title} · SRE agent</title><style>${trusted(STYLE)}</style></head>
 <body>${opts.nav ?? ''}<main>${body}</main></body></html>`.value;
 }

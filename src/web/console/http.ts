@@ -60,6 +60,8 @@ export function nonce(): string {
 
 /** A POST must come from our own pages: when the browser names an origin, it must be PUBLIC_BASE_URL's. */
 export function sameOrigin(headers: IncomingHttpHeaders, publicBaseUrl: string): boolean {
+  const site = headers['sec-fetch-site'];
+  if (site === 'cross-site' || site === 'same-site') return false;
   const origin = headers.origin;
   if (origin === undefined || origin === 'null') return origin === undefined;
   return origin === new URL(publicBaseUrl).origin;
@@ -70,7 +72,8 @@ const SECURITY_HEADERS: Record<string, string> = {
   // No script anywhere: injected markup could not run, and scanners have nothing to execute.
   'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
+  // same-origin, not no-referrer: with no-referrer browsers send `Origin: null` on our own form posts.
+  'referrer-policy': 'same-origin',
   'x-frame-options': 'DENY',
   'cache-control': 'no-store',
 };
