@@ -53,6 +53,8 @@ export const REJECTION_WINDOW_MS = 7 * 24 * 3_600_000;
 export const MODEL_ADJUSTMENT_BOUND = 10;
 
 export function clampScore(n: number): number {
+  // A non-number never slips under the threshold: it scores as risky as it gets.
+  if (!Number.isFinite(n)) return 100;
   return Math.max(0, Math.min(100, Math.round(n)));
 }
 
@@ -72,8 +74,9 @@ export function scoreRisk(input: RiskInput): RiskScore {
   push(magnitude(input.request));
   push(recentRejection(input));
   if (input.modelAdjustment) {
-    const d = Math.max(-MODEL_ADJUSTMENT_BOUND, Math.min(MODEL_ADJUSTMENT_BOUND, Math.round(input.modelAdjustment.delta)));
-    push({ name: 'model_adjustment', delta: d, reason: input.modelAdjustment.reason.slice(0, 300) });
+    const raw = Number.isFinite(input.modelAdjustment.delta) ? input.modelAdjustment.delta : 0;
+    const d = Math.max(-MODEL_ADJUSTMENT_BOUND, Math.min(MODEL_ADJUSTMENT_BOUND, Math.round(raw)));
+    push({ name: 'model_adjustment', delta: d, reason: input.modelAdjustment.reason.slice(0, 300) || '(no reason given)' });
   }
   const raw = factors.reduce((s, f) => s + f.delta, 0);
   return { score: clampScore(raw), factors };
