@@ -59,7 +59,7 @@ describe('console in Chromium', { timeout: 90_000 }, () => {
     await d?.dispose();
   });
 
-  const pwned = (page: Page) => page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned);
+  const pwned = (page: Page) => page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned);
 
   it('signs in, shows the pending proposal with untrusted text as text, approves it and shows the timeline and result', async () => {
     const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1 });
