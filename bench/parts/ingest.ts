@@ -1,0 +1,97 @@
+import { ingestEvents } from '../../src/ingest/ingest.js';
+import { createStreamConsumer } from '../../src/ingest/redis-consumer.js';
+import { entriesOfRead } from '../../src/ingest/stream/redis-reply.js';
+import type { PlatformEvent } from '../../src/domain/events.js';
+import { REDIS_URL, freshDatabase, logger, progress, providerEvent, redisClient, round, scaled, sleep, streamName, xaddAll, type RedisClient } from '../support.js';
+
+export interface IngestResult {
+  ingest_events_per_s: number;
+  ingest_raw_events_per_s: number;
+  ingest_events: number;
+  ingest_seconds: number;
+  ingest_raw_seconds: number;
+}
+
+const BATCH = 500;
+const TIME_LIMIT_MS = 120_000;
+
+/**
+ * Sustained ingest: the same events through the agent's consumer (parse, dedup, correlate, audit,
+ * outbox, one transaction a batch) and through a bare XREADGROUP → batched INSERT → XACK loop.
+ */
+export async function benchIngest(): Promise<IngestResult> {
+  const n = scaled(20_000);
+  const events = Array.from({ length: n }, (_, i) => providerEvent(`evt_ing_${i}`, `prov-${i % 20}`, i));
+  const r = await redisClient();
+  const agentStream = streamName('ingest');
+  const rawStream = streamName('ingest-raw');
+  const agentDb = await freshDatabase('ingest');
+  const rawDb = await freshDatabase('ingest_raw');
+  try {
+    await r.xGroupCreate(agentStream, 'sre-agent', '0', { MKSTREAM: true });
+    await r.xGroupCreate(rawStream, 'raw', '0', { MKSTREAM: true });
+    await xaddAll(r, agentStream, events);
+    await xaddAll(r, rawStream, events);
+    progress(`ingest: ${n} events in each stream`);
+
+    // The raw ceiling first: same Redis, same PostgreSQL, same events table, nothing else.
+    const rawT0 = performance.now();
+    const rawDone = await rawLoop(r, rawStream, rawDb.raw!, n);
+    const rawSeconds = (performance.now() - rawT0) / 1000;
+    progress(`ingest: raw ${rawDone} in ${rawSeconds.toFixed(1)} s`);
+
+    const deps = { db: agentDb.db, channels: ['slack'] as const, now: () => new Date(), logger };
+    let committed = 0;
+    const consumer = createStreamConsumer({
+      redisUrl: REDIS_URL,
+      stream: agentStream,
+      group: 'sre-agent',
+      consumer: 'bench-0',
+      logger,
+      batchSize: BATCH,
+      blockMs: 200,
+      handleBatch: async (entries) => {
+        await ingestEvents(deps, entries.map((e) => ({ event: e.event, via: 'stream' as const, entryId: e.id })));
+        committed += entries.length;
+      },
+    });
+    const t0 = performance.now();
+    await consumer.start();
+    while (committed < n && performance.now() - t0 < TIME_LIMIT_MS) await sleep(20);
+    const seconds = (performance.now() - t0) / 1000;
+    await consumer.stop();
+    progress(`ingest: agent ${committed} in ${seconds.toFixed(1)} s`);
+    return {
+      ingest_events_per_s: round(committed / seconds, 0),
+      ingest_raw_events_per_s: round(rawDone / rawSeconds, 0),
+      ingest_events: committed,
+      ingest_seconds: round(seconds, 2),
+      ingest_raw_seconds: round(rawSeconds, 2),
+    };
+  } finally {
+    await r.del([agentStream, rawStream, `${agentStream}:dead`]);
+    await r.close();
+    await agentDb.drop();
+    await rawDb.drop();
+  }
+}
+
+async function rawLoop(r: RedisClient, stream: string, sql: NonNullable<Awaited<ReturnType<typeof freshDatabase>>['raw']>, n: number): Promise<number> {
+  let done = 0;
+  const t0 = performance.now();
+  while (done < n && performance.now() - t0 < TIME_LIMIT_MS) {
+    const entries = entriesOfRead(await r.xReadGroup('raw', 'raw-0', { key: stream, id: '>' }, { COUNT: BATCH, BLOCK: 200 }));
+    if (entries.length === 0) continue;
+    // Bare: JSON.parse only, no validation, no correlation, no audit.
+    const rows = [];
+    for (const e of entries) {
+      const ev = JSON.parse(e.fields?.event ?? 'null') as PlatformEvent | null;
+      if (!ev) continue;
+      rows.push({ id: ev.id, type: ev.type, occurred_at: ev.occurred_at, source: ev.source, via: 'stream', data: JSON.stringify(ev.data), incident_id: 'raw' });
+    }
+    await sql`insert into events ${sql(rows)} on conflict do nothing`;
+    await r.xAck(stream, 'raw', entries.map((e) => e.id));
+    done += entries.length;
+  }
+  return done;
+}
