@@ -1,5 +1,8 @@
+import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { queryRows, type Executor } from './db/client.js';
+import { PROPOSAL_STATUSES } from './domain/proposal.js';
 
 /** The metric names `/metrics` exposes (beside prom-client's default process metrics); docs/deploy.md lists them. */
 export const METRIC_NAMES = [
@@ -171,5 +174,24 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     observeHttp(method, route, status, seconds) {
       httpRequestDuration.observe({ method, route, status: String(status) }, seconds);
     },
+  };
+}
+
+/**
+ * The collector for the database-backed gauges (proposals by state, open incidents, outbox depth),
+ * for `metrics.setCollector(...)`. Consumer lag comes from the stream consumer, not from here.
+ */
+export function databaseCollector(metrics: Metrics, db: Executor): () => Promise<void> {
+  return async () => {
+    const [proposals, incidents, outbox] = await Promise.all([
+      queryRows<{ status: string; n: number }>(db, sql`select status, count(*)::int as n from proposals group by status`),
+      queryRows<{ n: number }>(db, sql`select count(*)::int as n from incidents where status = 'open'`),
+      queryRows<{ n: number }>(db, sql`select count(*)::int as n from outbox where status = 'pending'`),
+    ]);
+    // Every state is set, so a state that empties drops to 0 instead of keeping its last count.
+    const byStatus = new Map(proposals.map((r) => [r.status, Number(r.n)]));
+    for (const status of PROPOSAL_STATUSES) metrics.proposalsCurrent.set({ status }, byStatus.get(status) ?? 0);
+    metrics.incidentsOpen.set(Number(incidents[0]?.n ?? 0));
+    metrics.dispatcherQueueDepth.set(Number(outbox[0]?.n ?? 0));
   };
 }
