@@ -3,6 +3,7 @@ import { appendAudit } from '../audit/append.js';
 import { schema } from '../db/client.js';
 import type { Actor } from '../domain/proposal.js';
 import { enqueueNotification } from './outbox.js';
+import type { TimerHandler } from './timers.js';
 import type { ServiceDeps } from './types.js';
 
 const { proposals } = schema;
@@ -48,3 +49,8 @@ export async function escalate(deps: ServiceDeps, proposalId: string): Promise<E
   }
   return result;
 }
+
+/** The timer worker's handler for kind 'escalate' (payload { proposal_id }): wire as `escalate: escalateTimer`. */
+export const escalateTimer: TimerHandler = async (deps, payload) => {
+  await escalate(deps, String(payload.proposal_id));
+};
