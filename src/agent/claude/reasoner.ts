@@ -117,6 +117,21 @@ function asParams(blocks: ContentBlock[]): ContentBlockParam[] {
   return blocks as unknown as ContentBlockParam[];
 }
 
+/**
+ * A copy of the conversation with a cache breakpoint on its last block, so each turn reads the
+ * turns before it from the cache (tools and system hold the other two breakpoints). The copy also
+ * keeps the trace free of it and unchanged by later turns.
+ */
+function withTailBreakpoint(messages: MessageParam[]): MessageParam[] {
+  const copy = structuredClone(messages);
+  const last = copy[copy.length - 1];
+  if (last && Array.isArray(last.content)) {
+    const block = last.content[last.content.length - 1];
+    if (block && (block.type === 'text' || block.type === 'tool_result')) block.cache_control = { type: 'ephemeral' };
+  }
+  return copy;
+}
+
 const textOf = (m: Message) =>
   m.content
     .filter((b): b is Extract<ContentBlock, { type: 'text' }> => b.type === 'text')
@@ -196,8 +211,7 @@ export function createClaudeReasoner(opts: ClaudeReasonerOptions): Reasoner {
         system: [{ type: 'text', text: SYSTEM_PROMPT, cache_control: { type: 'ephemeral' } }],
         tools: run.tools,
         tool_choice: toolChoice,
-        // A snapshot: later turns must not alter what this request is recorded as having sent.
-        messages: structuredClone(run.messages),
+        messages: withTailBreakpoint(run.messages),
       },
       policy,
       run.deadline,

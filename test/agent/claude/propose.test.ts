@@ -45,6 +45,8 @@ describe('claude reasoner: proposals', () => {
     expect(names).not.toContain('propose_disable_guardrail_rule');
     expect(first.body.tools.at(-1)).toMatchObject({ cache_control: { type: 'ephemeral' } });
     expect(first.body.tools.filter((t) => t.cache_control)).toHaveLength(1);
+    // The newest turn carries the third breakpoint, so later turns read earlier ones from cache.
+    expect((first.body.messages.at(-1)!.content as Record<string, unknown>[]).at(-1)).toMatchObject({ cache_control: { type: 'ephemeral' } });
 
     const cb = toolOf(first, 'propose_circuit_break_provider').input_schema.properties;
     expect(cb.provider?.enum).toEqual(['openai']);
