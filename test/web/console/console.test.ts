@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendAudit } from '../../../src/audit/append.js';
 import { schema } from '../../../src/db/client.js';
+import { expire } from '../../../src/proposals/expire.js';
 import { createConsole } from '../../../src/web/console/index.js';
 import { PUBLIC_BASE_URL, makeDeps, seedPending } from '../../notify/fixtures.js';
 import { freshPostgres, type TestDatabase } from '../../support/db.js';
@@ -68,6 +69,21 @@ describe('console over HTTP', () => {
     expect(again.body).toContain('Already decided by alice');
     const [after] = await d.db.select().from(schema.proposals).where(eq(schema.proposals.id, s.proposalId));
     expect(after).toMatchObject({ status: 'rejected', decidedBy: 'alice', decidedVia: 'console', decisionReason: 'not now' });
+  });
+
+  it('shows undeliverable notifications, and an expired proposal says no action was taken', async () => {
+    const s = await seedPending(d.db, { provider: 'mistral' });
+    await d.db.insert(schema.outbox).values({ channel: 'webhook', kind: 'proposal.created', incidentId: s.incidentId, proposalId: s.proposalId, payload: {}, status: 'dead', attempts: 8, lastError: 'webhook 0 answered 410 <b>gone</b>' });
+    await expire(makeDeps(d.db, { now: () => new Date(Date.now() + 25 * 3_600_000) }), s.proposalId);
+    const { jar } = await signIn(TOKENS[0]!.token);
+    const front = await call(srv.port, 'GET', '/sre', { headers: { cookie: jar } });
+    expect(front.body).toContain('1 notification could not be delivered');
+    const dead = await call(srv.port, 'GET', '/sre/notifications', { headers: { cookie: jar } });
+    expect(dead.body).toContain('webhook 0 answered 410 &lt;b&gt;gone&lt;/b&gt;');
+    expect(dead.body).toContain(`/sre/proposals/${s.proposalId}`);
+    const page = await call(srv.port, 'GET', `/sre/proposals/${s.proposalId}`, { headers: { cookie: jar } });
+    expect(page.body).toContain('expired — no action taken');
+    expect(page.body).not.toContain('name="decision"');
   });
 
   it('filters the audit log and exports exactly the filtered rows as CSV', async () => {

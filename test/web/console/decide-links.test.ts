@@ -2,6 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows, schema } from '../../../src/db/client.js';
 import { issueDecisionLinks } from '../../../src/notify/links.js';
+import { expire } from '../../../src/proposals/expire.js';
 import { decide } from '../../../src/proposals/decide.js';
 import { routeDecideLink } from '../../../src/web/decide-links.js';
 import { PUBLIC_BASE_URL, makeDeps, seedPending } from '../../notify/fixtures.js';
@@ -150,5 +151,14 @@ describe('email decision links', () => {
     expect((await call(srv.port, 'POST', path(live.approve), { headers: { cookie: c.cookie }, form: c.form })).status).toBe(409);
     expect((await status(s.proposalId)).status).toBe('rejected');
     expect(await decisions(s.proposalId)).toEqual([{ kind: 'proposal.rejected', actor: 'bob' }]);
+
+    // Expired by the scheduler: the link says no action was taken.
+    const old = await seedPending(d.db, { provider: 'bedrock' });
+    const ol = await links(old.proposalId);
+    await expire(makeDeps(d.db, { now: () => new Date(Date.now() + 25 * 3_600_000) }), old.proposalId);
+    const gone = await call(srv.port, 'GET', path(ol.approve));
+    expect(gone.status).toBe(409);
+    expect(gone.body).toContain('No action taken');
+    expect(gone.body).toContain('expired — no action taken');
   });
 });
