@@ -17,6 +17,17 @@ import { reconcileExecutions } from './proposals/reconcile.js';
 import { DEFAULT_TIMER_HANDLERS, orphanIncidents, runDueTimers } from './proposals/timers.js';
 import type { ServiceDeps } from './proposals/types.js';
 import { createWebServer, type RouteHandler } from './web/server.js';
+import { createHash } from 'node:crypto';
+import { appendAudit } from './audit/append.js';
+import { ingestEvents } from './ingest/ingest.js';
+import { createStreamConsumer, type StreamConsumer } from './ingest/redis-consumer.js';
+import { createMetrics } from './metrics.js';
+import { createEmailAdapter } from './notify/email.js';
+import { createPagerDutyAdapter } from './notify/pagerduty.js';
+import { createSlackAdapter } from './notify/slack.js';
+import { createWebhookAdapter } from './notify/webhook.js';
+import { createSlackApp, type SlackApp } from './slack/app.js';
+import { createConsole } from './web/console/index.js';
 
 export class StartupError extends Error {}
 
@@ -65,8 +76,8 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
     ? createClaudeReasoner({ apiKey: config.agent.anthropicApiKey, baseURL: config.agent.anthropicBaseUrl, model: config.agent.model, logger, fallback: playbook })
     : playbook;
 
-  const adapters = opts.adapters ?? [];
-  const channels: Channel[] = adapters.map((a) => a.channel);
+  const adapters: ChannelAdapter[] = [...(opts.adapters ?? [])];
+  const channels: Channel[] = [];
   let wake: (() => void) | undefined;
   const deps: ServiceDeps = {
     db: database.db,
@@ -81,6 +92,36 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
     now: opts.now ?? (() => new Date()),
     poke: () => wake?.(),
   };
+  let slack: SlackApp | undefined;
+  if (!opts.adapters) {
+    if (config.slack.botToken) {
+      slack = createSlackApp({
+        deps,
+        botToken: config.slack.botToken,
+        signingSecret: config.slack.signingSecret,
+        appToken: config.slack.appToken,
+        apiUrl: config.slack.apiUrl,
+        incidentChannel: config.slack.incidentChannel,
+        approvers: config.slack.approvers,
+        logger: logger.child({ part: 'slack' }),
+      });
+      if (config.slack.incidentChannel) {
+        adapters.push(createSlackAdapter({ db: database.db, client: slack.client, channel: config.slack.incidentChannel, publicBaseUrl: config.http.publicBaseUrl, logger }));
+      }
+    }
+    const e = config.email;
+    if (e.sendgridApiKey && e.from && e.linkSecret && e.to.length > 0) {
+      adapters.push(createEmailAdapter({ db: database.db, apiKey: e.sendgridApiKey, apiUrl: e.sendgridApiUrl, from: e.from, to: e.to, linkSecret: e.linkSecret, publicBaseUrl: config.http.publicBaseUrl, logger, now: deps.now }));
+    }
+    if (config.webhook.urls.length > 0 && config.webhook.secret) {
+      adapters.push(createWebhookAdapter({ db: database.db, urls: config.webhook.urls, secret: config.webhook.secret, publicBaseUrl: config.http.publicBaseUrl, logger, now: deps.now }));
+    }
+    if (config.pagerduty.routingKey) {
+      adapters.push(createPagerDutyAdapter({ db: database.db, pager, minScore: config.policy.riskThreshold, publicBaseUrl: config.http.publicBaseUrl, logger }));
+    }
+  }
+  channels.push(...adapters.map((a) => a.channel));
+  const metrics = createMetrics({ logger });
   const dispatcher = createDispatcher({ db: database.db, adapters, logger: logger.child({ part: 'dispatcher' }), now: deps.now });
   const handlers = {
     ...DEFAULT_TIMER_HANDLERS,
@@ -91,16 +132,48 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
 
   let stopping = false;
   const routes: RouteHandler[] = [];
+  if (config.api.tokens.length > 0 || config.email.linkSecret) {
+    // The session key is derived from the operators' tokens: stable across replicas, secret as they are.
+    const sessionSecret = createHash('sha256').update(`sre-console\0${config.api.tokens.map((t) => `${t.name}:${t.token}`).join(',')}\0${config.email.linkSecret ?? ''}`).digest('hex');
+    const consoleApp = createConsole({ deps, apiTokens: config.api.tokens, sessionSecret, publicBaseUrl: config.http.publicBaseUrl, linkSecret: config.email.linkSecret });
+    routes.push((req, res, url) => consoleApp.handle(req, res, url));
+  }
+  let consumer: StreamConsumer | undefined;
+  if (config.bus.redisUrl) {
+    consumer = createStreamConsumer({
+      redisUrl: config.bus.redisUrl,
+      stream: config.bus.stream,
+      group: config.bus.consumerGroup,
+      consumer: `${hostname()}-${process.pid}`,
+      logger: logger.child({ part: 'stream' }),
+      handleBatch: async (entries) => {
+        await ingestEvents(deps, entries.map((e) => ({ event: e.event, via: 'stream' as const, entryId: e.id })));
+      },
+      onDeadLetter: async (entry, error) => {
+        await database.db.transaction((tx) =>
+          appendAudit(tx, { kind: 'event.dead_lettered', actor: { type: 'system', name: 'ingest' }, payload: { entry_id: entry.id, error: error.slice(0, 2000) } }),
+        );
+      },
+    });
+  }
   const server = createWebServer({
     deps,
     logger,
     ingestToken: config.ingest.token,
     apiTokens: config.api.tokens,
     routes,
+    metrics,
+    ...(slack?.handler ? { slack: slack.handler } : {}),
     ready: async () => {
       const db = await database.ready();
       const checks: Record<string, unknown> = { database: db.detail, shutting_down: stopping };
-      return { ok: db.ok && !stopping, checks };
+      let ok = db.ok && !stopping;
+      if (consumer) {
+        const st = consumer.status();
+        checks.redis_consumer = st.connected ? 'attached' : `detached${st.lastError ? `: ${st.lastError}` : ''}`;
+        ok &&= st.connected;
+      }
+      return { ok, checks };
     },
   });
 
@@ -154,10 +227,15 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
       const port = typeof address === 'object' && address ? address.port : config.http.port;
       logger.info({ port, replica: `${hostname()}-${process.pid}` }, `SRE agent listening on http://localhost:${port}`);
       if (loopMs > 0) loop = runLoop();
+      await slack?.start();
+      await consumer?.start();
       return port;
     },
     async stop() {
       stopping = true;
+      // Readiness fails first; unacked stream entries stay pending for the next start.
+      await consumer?.stop();
+      await slack?.stop();
       wake?.();
       await loop;
       await new Promise<void>((resolve) => {
