@@ -201,7 +201,7 @@ describe('buildRejectModal and buildHelp', () => {
     const v = buildRejectModal(proposalView(), { proposalId: 'prp_test0001', channel: 'C1', responseUrl: 'https://hooks.slack.com/x' });
     expect(v.type).toBe('modal');
     expect((v as { callback_id?: string }).callback_id).toBe(VIEW_REJECT);
-    expect(v.title.text.length).toBeLessThanOrEqual(LIMITS.modalTitle);
+    expect((v as { title: { text: string } }).title.text.length).toBeLessThanOrEqual(LIMITS.modalTitle);
     expect(parseRejectMetadata(v.private_metadata)).toEqual({ proposalId: 'prp_test0001', channel: 'C1', responseUrl: 'https://hooks.slack.com/x' });
     expect(parseRejectMetadata('not json')).toBeUndefined();
   });

@@ -29,8 +29,9 @@ function latestFacts(latest: Record<string, unknown> | undefined): string {
   const lines: string[] = [];
   for (const [k, v] of Object.entries(latest)) {
     if (lines.length >= 8) break;
-    if (v === null || typeof v === 'object') continue;
-    lines.push(`${safe(k, 60)}: ${safe(String(v), 200)}`);
+    if (v === null || v === undefined) continue;
+    const shown = Array.isArray(v) ? v.filter((x) => x === null || typeof x !== 'object').slice(0, 3).join(' | ') : typeof v === 'object' ? undefined : String(v);
+    if (shown) lines.push(`${safe(k, 60)}: ${safe(shown, 200)}`);
   }
   return lines.join('\n');
 }

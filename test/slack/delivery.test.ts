@@ -1,0 +1,82 @@
+import { and, eq } from 'drizzle-orm';
+import { HttpResponse } from 'msw';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { schema } from '../../src/db/client.js';
+import { RetryableDeliveryError, PermanentDeliveryError } from '../../src/notify/adapter.js';
+import { createDispatcher } from '../../src/notify/dispatcher.js';
+import { classifySlackError } from '../../src/notify/slack.js';
+import { getProposal } from '../../src/proposals/queries.js';
+import { useMsw } from '../support/msw.js';
+import { BASE_URL, CHANNEL, mockSlack, openIncident, startHarness, type Harness, type SlackMock } from './harness.js';
+
+const server = useMsw();
+let h: Harness;
+let slack: SlackMock;
+
+beforeEach(async () => {
+  slack = mockSlack(server);
+  h = await startHarness();
+});
+afterEach(async () => {
+  await h.close();
+});
+
+describe('Slack delivery through the outbox', () => {
+  it('429 with Retry-After: the notification waits that long, is posted once, and the proposal stays pending', async () => {
+    const p = await openIncident(h);
+    let clock = new Date();
+    const dispatcher = createDispatcher({ db: h.db.db, adapters: [h.adapter], logger: pino({ level: 'silent' }), now: () => clock });
+    slack.failNext('chat.postMessage', () => new HttpResponse(JSON.stringify({ ok: false, error: 'ratelimited' }), { status: 429, headers: { 'retry-after': '7', 'content-type': 'application/json' } }));
+
+    await dispatcher.runOnce();
+    expect(slack.failed).toHaveLength(1);
+    expect(slack.of('chat.postMessage')).toHaveLength(0);
+    const [row] = await h.db.db.select().from(schema.outbox).where(and(eq(schema.outbox.kind, 'incident.opened'), eq(schema.outbox.channel, 'slack')));
+    expect(row!.status).toBe('pending');
+    expect(row!.nextAttemptAt.getTime() - clock.getTime()).toBe(7000);
+    expect((await getProposal(h.db.db, p.id, BASE_URL))!.status).toBe('pending');
+
+    // Not before Retry-After has passed.
+    clock = new Date(clock.getTime() + 6000);
+    await dispatcher.runOnce();
+    expect(slack.of('chat.postMessage')).toHaveLength(0);
+
+    clock = new Date(clock.getTime() + 1001);
+    while ((await dispatcher.runOnce()) > 0);
+    const posts = slack.of('chat.postMessage');
+    const parents = posts.filter((c) => c.args.thread_ts === undefined);
+    expect(parents).toHaveLength(1);
+    expect(parents[0]!.args.channel).toBe(CHANNEL);
+    // Then the reasoning and the card, in the parent's thread.
+    expect(posts.filter((c) => c.args.thread_ts !== undefined)).toHaveLength(2);
+    const sent = await h.db.db.select().from(schema.sreActions).where(eq(schema.sreActions.kind, 'notification.sent'));
+    expect(sent.length).toBe(2);
+  });
+
+  it('classifies Slack failures: 429 keeps Retry-After, transient errors retry, request errors are permanent', () => {
+    const rl = classifySlackError(Object.assign(new Error('rl'), { code: 'slack_webapi_rate_limited_error', retryAfter: 30 }));
+    expect(rl).toBeInstanceOf(RetryableDeliveryError);
+    expect((rl as RetryableDeliveryError).retryAfterMs).toBe(30_000);
+    expect(classifySlackError(Object.assign(new Error('x'), { code: 'slack_webapi_platform_error', data: { error: 'channel_not_found' } }))).toBeInstanceOf(PermanentDeliveryError);
+    expect(classifySlackError(Object.assign(new Error('x'), { code: 'slack_webapi_platform_error', data: { error: 'internal_error' } }))).toBeInstanceOf(RetryableDeliveryError);
+    expect(classifySlackError(Object.assign(new Error('x'), { code: 'slack_webapi_http_error', statusCode: 503 }))).toBeInstanceOf(RetryableDeliveryError);
+    expect(classifySlackError(Object.assign(new Error('x'), { code: 'slack_webapi_http_error', statusCode: 400 }))).toBeInstanceOf(PermanentDeliveryError);
+    expect(classifySlackError(Object.assign(new Error('x'), { code: 'slack_webapi_request_error' }))).toBeInstanceOf(RetryableDeliveryError);
+  });
+
+  it('a summary update edits the parent in place instead of posting again', async () => {
+    const p = await openIncident(h);
+    const dispatcher = createDispatcher({ db: h.db.db, adapters: [h.adapter], logger: pino({ level: 'silent' }) });
+    while ((await dispatcher.runOnce()) > 0);
+    const [inc] = await h.db.db.select().from(schema.incidents).where(eq(schema.incidents.id, p.incident_id));
+    await h.db.db.update(schema.incidents).set({ eventCount: 42 }).where(eq(schema.incidents.id, p.incident_id));
+    await h.db.db.insert(schema.outbox).values({ channel: 'slack', kind: 'incident.updated', incidentId: p.incident_id, payload: {} });
+    const posted = slack.of('chat.postMessage').length;
+    while ((await dispatcher.runOnce()) > 0);
+    expect(slack.of('chat.postMessage')).toHaveLength(posted);
+    const upd = slack.of('chat.update').at(-1)!;
+    expect(upd.args).toMatchObject({ channel: CHANNEL, ts: inc!.slackTs });
+    expect(JSON.stringify(upd.args.blocks)).toContain('*Events*\\n42');
+  });
+});

@@ -1,0 +1,300 @@
+import { and, eq } from 'drizzle-orm';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { schema } from '../../src/db/client.js';
+import { getProposal } from '../../src/proposals/queries.js';
+import { ACTION_APPROVE, ACTION_REJECT, ACTION_REVERT, REJECT_REASON_BLOCK, REJECT_REASON_INPUT, VIEW_REJECT } from '../../src/slack/blocks/ids.js';
+import { useMsw } from '../support/msw.js';
+import {
+  APPROVER,
+  BASE_URL,
+  buttonClick,
+  CHANNEL,
+  deliverAll,
+  eventCallback,
+  form,
+  GROUPIE,
+  mockSlack,
+  openIncident,
+  postSigned,
+  slashCommand,
+  startHarness,
+  STRANGER,
+  TEAM,
+  type Harness,
+  type SlackMock,
+} from './harness.js';
+
+const server = useMsw();
+let h: Harness;
+let slack: SlackMock;
+
+beforeEach(async () => {
+  slack = mockSlack(server);
+  h = await startHarness();
+});
+afterEach(async () => {
+  await h.close();
+});
+
+const audit = (kind: string) => h.db.db.select().from(schema.sreActions).where(eq(schema.sreActions.kind, kind));
+/** Admin-api writes actually applied (replays of an Idempotency-Key excluded). */
+const writes = () => h.gateway.calls().filter((c) => !c.replayed);
+const status = async (id: string) => (await getProposal(h.db.db, id, BASE_URL))!.status;
+const buttonsOf = (blocks: unknown) =>
+  (blocks as { type: string; elements?: { action_id?: string; value?: string }[] }[]).filter((b) => b.type === 'actions').flatMap((b) => b.elements ?? []).map((e) => e.action_id);
+
+describe('a full incident in Slack', () => {
+  it('posts the parent, reasoning and card; an approval executes once and the card is edited in place', async () => {
+    const p = await openIncident(h);
+    await deliverAll(h);
+    const posts = slack.of('chat.postMessage');
+    expect(posts).toHaveLength(3);
+    const [parent, reasoning, card] = posts.map((c) => c.args);
+    expect(parent).toMatchObject({ channel: CHANNEL });
+    expect(parent!.thread_ts).toBeUndefined();
+    const [inc] = await h.db.db.select().from(schema.incidents).where(eq(schema.incidents.id, p.incident_id));
+    expect(inc!.slackChannel).toBe(CHANNEL);
+    const parentTs = inc!.slackTs!;
+    expect(reasoning).toMatchObject({ channel: CHANNEL, thread_ts: parentTs });
+    expect(card).toMatchObject({ channel: CHANNEL, thread_ts: parentTs });
+    expect(buttonsOf(card!.blocks)).toEqual([ACTION_APPROVE, ACTION_REJECT]);
+    expect(JSON.stringify(card!.blocks)).toContain(`"value":"${p.id}"`);
+
+    const fresh = (await getProposal(h.db.db, p.id, BASE_URL))!;
+    const res = await buttonClick(h, ACTION_APPROVE, fresh);
+    expect(res.status).toBe(200);
+    await h.slack.idle();
+    expect(await status(p.id)).toBe('succeeded');
+    expect(writes()).toHaveLength(1);
+
+    await deliverAll(h);
+    const updates = slack.of('chat.update').filter((u) => u.args.ts !== parentTs);
+    expect(updates.length).toBeGreaterThan(0);
+    const last = updates.at(-1)!.args;
+    const cardTs = (await h.db.db.select().from(schema.slackMessages).where(and(eq(schema.slackMessages.proposalId, p.id), eq(schema.slackMessages.role, 'card'))))[0]!.ts;
+    expect(last.ts).toBe(cardTs);
+    const text = JSON.stringify(last.blocks);
+    expect(text).toContain(`Approved by ${APPROVER.toLowerCase()} (slack ${APPROVER})`);
+    expect(text).toContain('Executed successfully');
+    expect(buttonsOf(last.blocks)).toEqual([ACTION_REVERT]);
+    // Nothing but edits after the three posts: never a second parent or card.
+    expect(slack.of('chat.postMessage')).toHaveLength(3);
+  });
+
+  it('reject opens the reason modal; submitting it rejects with the reason', async () => {
+    const p = await openIncident(h);
+    await deliverAll(h);
+    const fresh = (await getProposal(h.db.db, p.id, BASE_URL))!;
+    expect((await buttonClick(h, ACTION_REJECT, fresh)).status).toBe(200);
+    await h.slack.idle();
+    const open = slack.of('views.open');
+    expect(open).toHaveLength(1);
+    const view = open[0]!.args.view as { callback_id: string; private_metadata: string };
+    expect(view.callback_id).toBe(VIEW_REJECT);
+    expect(await status(p.id)).toBe('pending');
+
+    const submission = {
+      type: 'view_submission',
+      team: { id: TEAM, domain: 'acme' },
+      user: { id: APPROVER, username: 'approver', name: 'approver', team_id: TEAM },
+      api_app_id: 'A0SRE',
+      token: 'legacy-verification-token',
+      trigger_id: '1.2.3',
+      view: {
+        id: 'V0MODAL',
+        team_id: TEAM,
+        type: 'modal',
+        callback_id: VIEW_REJECT,
+        private_metadata: view.private_metadata,
+        blocks: [],
+        state: { values: { [REJECT_REASON_BLOCK]: { [REJECT_REASON_INPUT]: { type: 'plain_text_input', value: 'traffic is recovering <!channel>' } } } },
+        hash: 'x',
+        title: { type: 'plain_text', text: 'Reject proposal' },
+        app_id: 'A0SRE',
+        bot_id: 'B0SREBOT',
+      },
+      response_urls: [],
+    };
+    const res = await postSigned(h, form({ payload: JSON.stringify(submission) }), 'application/x-www-form-urlencoded');
+    expect(res.status).toBe(200);
+    await h.slack.idle();
+    const after = (await getProposal(h.db.db, p.id, BASE_URL))!;
+    expect(after).toMatchObject({ status: 'rejected', decision_reason: 'traffic is recovering <!channel>' });
+    await deliverAll(h);
+    const edited = JSON.stringify(slack.of('chat.update').at(-1)!.args.blocks);
+    expect(edited).toContain('traffic is recovering &lt;!channel&gt;');
+    expect(edited).not.toContain('<!channel>');
+  });
+});
+
+describe('request signatures', () => {
+  it('refuses forged, altered, stale and future requests with 401 and changes nothing', async () => {
+    const p = await openIncident(h);
+    await deliverAll(h);
+    const fresh = (await getProposal(h.db.db, p.id, BASE_URL))!;
+    const before = slack.calls.length;
+    const now = Math.floor(Date.now() / 1000);
+    for (const s of [{ secret: 'wrong-secret' }, { tamper: true }, { ts: now - 301 }, { ts: now + 301 }]) {
+      const res = await buttonClick(h, ACTION_APPROVE, fresh, {}, s);
+      expect(res.status).toBe(401);
+    }
+    const missing = await fetch(`${h.base}/slack/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":"url_verification","challenge":"x"}' });
+    expect(missing.status).toBe(401);
+    await h.slack.idle();
+    expect(await status(p.id)).toBe('pending');
+    expect(slack.calls.length).toBe(before);
+    expect(await audit('proposal.approved')).toHaveLength(0);
+    expect(writes()).toHaveLength(0);
+  });
+
+  it('answers url_verification only when signed', async () => {
+    const res = await postSigned(h, JSON.stringify({ token: 't', challenge: 'c-123', type: 'url_verification' }), 'application/json');
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.text)).toEqual({ challenge: 'c-123' });
+  });
+});
+
+describe('who may decide', () => {
+  it('refuses a user outside SRE_APPROVERS and another workspace, audits the refusal, and lets a group member in', async () => {
+    const p = await openIncident(h);
+    await deliverAll(h);
+    const fresh = (await getProposal(h.db.db, p.id, BASE_URL))!;
+
+    // A failed group look-up refuses (and is not cached).
+    slack.groupLookupFails = true;
+    await buttonClick(h, ACTION_APPROVE, fresh, { user: GROUPIE });
+    await h.slack.idle();
+    expect(await status(p.id)).toBe('pending');
+    expect((await audit('decision.denied')).at(-1)!.payload).toMatchObject({ reason: 'the approver group look-up failed' });
+
+    slack.groupLookupFails = false;
+    expect((await buttonClick(h, ACTION_APPROVE, fresh, { user: STRANGER })).status).toBe(200);
+    expect((await buttonClick(h, ACTION_APPROVE, fresh, { user: APPROVER, team: 'T0OTHER' })).status).toBe(200);
+    await h.slack.idle();
+    expect(await status(p.id)).toBe('pending');
+    const denied = await audit('decision.denied');
+    expect(denied.map((d) => d.actor).sort()).toEqual(
+      [`${GROUPIE.toLowerCase()} (slack ${GROUPIE})`, `${APPROVER.toLowerCase()} (slack ${APPROVER})`, `${STRANGER.toLowerCase()} (slack ${STRANGER})`].sort(),
+    );
+    expect(denied.map((d) => d.payload.reason)).toContain('user of another workspace (T0OTHER)');
+    const eph = slack.of('chat.postEphemeral');
+    expect(eph.map((e) => e.args.user).sort()).toEqual([APPROVER, GROUPIE, STRANGER].sort());
+    expect(eph.every((e) => /not allowed/.test(String(e.args.text)))).toBe(true);
+
+    slack.groupLookupFails = false;
+    await buttonClick(h, ACTION_APPROVE, fresh, { user: GROUPIE });
+    await h.slack.idle();
+    expect(await status(p.id)).toBe('succeeded');
+  });
+});
+
+describe('replays and retries', () => {
+  it('a replayed approval and two approvers at once make one decision and one execution; losers are told who won', async () => {
+    const p = await openIncident(h);
+    await deliverAll(h);
+    const fresh = (await getProposal(h.db.db, p.id, BASE_URL))!;
+    const results = await Promise.all([
+      buttonClick(h, ACTION_APPROVE, fresh),
+      buttonClick(h, ACTION_APPROVE, fresh, {}, { headers: { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' } }),
+      buttonClick(h, ACTION_APPROVE, fresh, { user: GROUPIE }),
+      buttonClick(h, ACTION_REJECT, fresh),
+    ]);
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    await h.slack.idle();
+    const approved = await audit('proposal.approved');
+    expect(approved).toHaveLength(1);
+    expect(await audit('proposal.rejected')).toHaveLength(0);
+    expect(writes()).toHaveLength(1);
+    expect((await audit('decision.duplicate')).length).toBeGreaterThanOrEqual(2);
+    const told = slack.of('chat.postEphemeral').map((e) => String(e.args.text));
+    expect(told.filter((t) => /already decided by .* at /.test(t)).length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('/sre', () => {
+  it('pending lists exactly the pending proposals, newest first, without an approve-all', async () => {
+    const a = await openIncident(h, { provider: 'openai' });
+    const b = await openIncident(h, { provider: 'anthropic', model_group: 'claude-sonnet' });
+    const c = await openIncident(h, { provider: 'mistral', model_group: 'mistral-large' });
+    await deliverAll(h);
+    const fresh = (await getProposal(h.db.db, b.id, BASE_URL))!;
+    await buttonClick(h, ACTION_APPROVE, fresh);
+    await h.slack.idle();
+    expect(await status(b.id)).not.toBe('pending');
+
+    const res = await slashCommand(h, 'pending');
+    expect(res.status).toBe(200);
+    await h.slack.idle();
+    expect(slack.hooks).toHaveLength(1);
+    const msg = slack.hooks[0]!.body as { response_type: string; blocks: { type: string; elements?: { value?: string; action_id?: string }[] }[] };
+    expect(msg.response_type).toBe('ephemeral');
+    const values = msg.blocks.filter((x) => x.type === 'actions').map((x) => x.elements![0]!.value);
+    expect(values).toEqual([c.id, a.id]);
+    expect(JSON.stringify(msg.blocks)).toContain('https://acme.slack.com/archives/');
+    expect(JSON.stringify(msg.blocks).toLowerCase()).not.toContain('approve all');
+  });
+
+  it('help and unknown subcommands answer with help in the acknowledgement', async () => {
+    const res = await slashCommand(h, 'approve-everything');
+    expect(res.status).toBe(200);
+    const body = JSON.parse(res.text) as { response_type: string; blocks: unknown[] };
+    expect(body.response_type).toBe('ephemeral');
+    expect(JSON.stringify(body.blocks)).toContain('/sre pending');
+    expect(JSON.stringify(body.blocks)).toContain('Unknown command');
+  });
+
+  it('show ID answers with the card', async () => {
+    const p = await openIncident(h);
+    await slashCommand(h, `show ${p.id}`);
+    await h.slack.idle();
+    expect(JSON.stringify(slack.hooks[0]!.body)).toContain(p.id);
+  });
+});
+
+describe('thread conversation', () => {
+  it('answers a thread reply once despite Slack retries, ignores bots and other threads, and a revision supersedes', async () => {
+    const p = await openIncident(h);
+    await deliverAll(h);
+    const [inc] = await h.db.db.select().from(schema.incidents).where(eq(schema.incidents.id, p.incident_id));
+    const thread = inc!.slackTs!;
+    const msg = { type: 'message', channel: CHANNEL, user: APPROVER, text: 'what is going on?', ts: '1790000100.000100', thread_ts: thread };
+    expect((await eventCallback(h, msg, {}, 'Ev0001')).status).toBe(200);
+    expect((await eventCallback(h, msg, { headers: { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' } }, 'Ev0001')).status).toBe(200);
+    // The same message as a mention (Slack sends both): still one answer.
+    await eventCallback(h, { ...msg, type: 'app_mention', text: `<@U0SREBOT> what is going on?` }, {}, 'Ev0002');
+    await eventCallback(h, { ...msg, ts: '1790000101.000100', bot_id: 'B0OTHER', text: 'bot chatter' });
+    await eventCallback(h, { ...msg, ts: '1790000102.000100', thread_ts: '1111111111.000001', text: 'elsewhere' });
+    await h.slack.idle();
+    expect(await audit('thread.message')).toHaveLength(1);
+    const before = slack.of('chat.postMessage').length;
+    await deliverAll(h);
+    const replies = slack.of('chat.postMessage').slice(before);
+    expect(replies).toHaveLength(1);
+    expect(replies[0]!.args).toMatchObject({ channel: CHANNEL, thread_ts: thread });
+    expect(String(replies[0]!.args.text).length).toBeGreaterThan(10);
+
+    await eventCallback(h, { ...msg, ts: '1790000103.000100', text: 're-route instead' });
+    await h.slack.idle();
+    expect(await status(p.id)).toBe('superseded');
+    const pending = await h.db.db.select().from(schema.proposals).where(eq(schema.proposals.status, 'pending'));
+    expect(pending).toHaveLength(1);
+    expect(pending[0]!.action).toBe('reroute_model_group');
+    const n = slack.of('chat.postMessage').length;
+    await deliverAll(h);
+    const newPosts = slack.of('chat.postMessage').slice(n);
+    expect(newPosts.every((c) => c.args.thread_ts === thread)).toBe(true);
+    expect(newPosts.some((c) => JSON.stringify(c.args.blocks ?? '').includes(`"value":"${pending[0]!.id}"`))).toBe(true);
+    const oldCard = slack.of('chat.update').map((u) => JSON.stringify(u.args.blocks));
+    expect(oldCard.some((b) => b.includes('Superseded'))).toBe(true);
+  });
+});
+
+describe('escaping', () => {
+  it('an event payload with <!channel> and a forged link is posted harmlessly', async () => {
+    await openIncident(h, { sample_errors: ['<!channel> <https://evil.example|click here> <@U0BOSS>'], model_group: '<!here>' });
+    await deliverAll(h);
+    const all = JSON.stringify(slack.calls.map((c) => [c.args.text, c.args.blocks]));
+    expect(all).toContain('&lt;!channel&gt;');
+    expect(all).not.toMatch(/<!channel>|<!here>|<https:\/\/evil|<@U0BOSS>/);
+  });
+});
