@@ -28,8 +28,9 @@ export async function serve(handler: (req: IncomingMessage, res: ServerResponse,
   return { port: (server.address() as AddressInfo).port, close: () => new Promise((r) => server.close(() => r())) };
 }
 
-export function call(port: number, method: string, path: string, opts: { headers?: Record<string, string>; form?: Record<string, string> } = {}): Promise<Answer> {
-  const body = opts.form ? new URLSearchParams(opts.form).toString() : undefined;
+export function call(port: number, method: string, path: string, opts: { headers?: Record<string, string>; form?: Record<string, string>; json?: unknown } = {}): Promise<Answer> {
+  const body = opts.form ? new URLSearchParams(opts.form).toString() : opts.json !== undefined ? JSON.stringify(opts.json) : undefined;
+  const type = opts.form ? 'application/x-www-form-urlencoded' : 'application/json';
   return new Promise((resolve, reject) => {
     const req = httpRequest(
       {
@@ -37,7 +38,7 @@ export function call(port: number, method: string, path: string, opts: { headers
         port,
         method,
         path,
-        headers: { ...(body ? { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(Buffer.byteLength(body)) } : {}), ...opts.headers },
+        headers: { ...(body ? { 'content-type': type, 'content-length': String(Buffer.byteLength(body)) } : {}), ...opts.headers },
       },
       (res) => {
         let b = '';
