@@ -101,4 +101,6 @@ export const CORRECTION_TEXT_ONLY =
   'Your answer had no tool call. End by calling exactly one propose_<action> tool from the tools offered.';
 export const CORRECTION_INVALID =
   'That call was refused (see the tool results). Use only the tools offered and only the enum values in their schemas; then call exactly one propose_<action> tool.';
+export const CORRECTION_INVALID_REVISION =
+  'That call was refused (see the tool results). Use only the tools offered and only the enum values in their schemas; then answer the operator, with at most one propose_<action> call.';
 export const FINAL_CALL = 'The investigation budget is spent: call exactly one propose_<action> tool now.';

@@ -19,6 +19,7 @@ import { checkProposal, detectInjection, untrustedStrings, type CheckedProposal 
 import { callModel, type Attempt, type RetryPolicy } from './model-call.js';
 import {
   CORRECTION_INVALID,
+  CORRECTION_INVALID_REVISION,
   CORRECTION_TEXT_ONLY,
   FINAL_CALL,
   SYSTEM_PROMPT,
@@ -376,7 +377,14 @@ export function createClaudeReasoner(opts: ClaudeReasonerOptions): Reasoner {
 
   async function fallbackConverse(ctx: IncidentContext, thread: ThreadMessage[], gateway: GatewayReads, run: Run | undefined, reason: string): Promise<ThreadAnswer> {
     logger.warn({ incident_id: ctx.incident.id, reason }, 'claude conversation fell back to the playbook');
-    const a = await opts.fallback.converse(ctx, thread, gateway);
+    let a: ThreadAnswer;
+    try {
+      a = await opts.fallback.converse(ctx, thread, gateway);
+    } catch (err) {
+      logger.error({ err, incident_id: ctx.incident.id }, 'fallback conversation failed too');
+      a = { reply: 'I cannot answer right now (automated reasoning is unavailable); the pending proposal stands as it is.' };
+      reason = `${reason}; the fallback failed too`;
+    }
     const claude = run ? trace(run, 'fallback', { fallback_reason: reason }) : { reasoner: 'claude', outcome: 'fallback', fallback_reason: reason };
     const revision = a.revision ? { ...a.revision, fallbackReason: a.revision.fallbackReason ?? reason } : undefined;
     return { ...a, ...(revision ? { revision } : {}), trace: { ...claude, fallback_trace: a.trace ?? null } };
@@ -423,7 +431,7 @@ export function createClaudeReasoner(opts: ClaudeReasonerOptions): Reasoner {
             if (lastText) return { reply: `${lastText}\n\n${refusal}`, trace: trace(run, 'reply', { revision_refused: turn.refused }) };
             return await fallbackConverse(ctx, thread, gateway, run, `revision refused twice: ${turn.refused.join(' | ')}`);
           }
-          note(run, CORRECTION_INVALID.replace('then call exactly one propose_<action> tool', 'then answer, with at most one propose_<action> call'));
+          note(run, CORRECTION_INVALID_REVISION);
         }
       }
     } catch (err) {

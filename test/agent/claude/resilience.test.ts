@@ -2,7 +2,8 @@ import { delay, HttpResponse } from 'msw';
 import { describe, expect, it } from 'vitest';
 import { createSimulatedGateway } from '../../../src/actions/simulated.js';
 import { useMsw } from '../../support/msw.js';
-import { apiError, message, messagesApi, providerIncident, reasoner, tool } from './support.js';
+import { createClaudeReasoner } from '../../../src/agent/claude/reasoner.js';
+import { BASE_URL, MODEL, apiError, message, messagesApi, providerIncident, reasoner, silent, tool } from './support.js';
 
 const server = useMsw();
 
@@ -98,5 +99,20 @@ describe('claude reasoner: resilience', () => {
       expect.stringMatching(/provider openai: read failed \(ReadTimeout\)/),
       expect.stringMatching(/model group gpt-4o: read failed \(ReadTimeout\)/),
     ]);
+  });
+
+  it('still answers when the model and the fallback both fail: a page to on-call, never a throw', async () => {
+    messagesApi(server, [() => apiError(401, 'authentication_error')]);
+    const broken = {
+      name: 'playbook' as const,
+      propose: () => Promise.reject(new Error('playbook bug')),
+      converse: () => Promise.reject(new Error('playbook bug')),
+    };
+    const r = createClaudeReasoner({ apiKey: 'sk-ant-wrong', baseURL: BASE_URL, model: MODEL, logger: silent, fallback: broken, limits: { maxRetries: 0 } });
+    const d = await r.propose(providerIncident(), createSimulatedGateway());
+    expect(d).toMatchObject({ action: 'page_oncall', fallbackReason: expect.stringMatching(/401.*the fallback failed too/) });
+    const a = await r.converse(providerIncident(), [{ author: 'U1', text: 'status?', at: new Date() }], createSimulatedGateway());
+    expect(a.reply).toMatch(/cannot answer right now/);
+    expect(JSON.stringify([d, a])).not.toContain('sk-ant-wrong');
   });
 });
