@@ -8,7 +8,8 @@ import { createDispatcher } from '../../src/notify/dispatcher.js';
 import { classifySlackError } from '../../src/notify/slack.js';
 import { getProposal } from '../../src/proposals/queries.js';
 import { useMsw } from '../support/msw.js';
-import { BASE_URL, CHANNEL, mockSlack, openIncident, startHarness, type Harness, type SlackMock } from './harness.js';
+import { ACTION_APPROVE } from '../../src/slack/blocks/ids.js';
+import { BASE_URL, buttonClick, CHANNEL, mockSlack, openIncident, startHarness, type Harness, type SlackMock } from './harness.js';
 
 const server = useMsw();
 let h: Harness;
@@ -78,5 +79,39 @@ describe('Slack delivery through the outbox', () => {
     const upd = slack.of('chat.update').at(-1)!;
     expect(upd.args).toMatchObject({ channel: CHANNEL, ts: inc!.slackTs });
     expect(JSON.stringify(upd.args.blocks)).toContain('*Events*\\n42');
+  });
+
+  it('a chat.update failing after a decision is retried without repeating the execution', async () => {
+    const p = await openIncident(h);
+    const dispatcher = createDispatcher({ db: h.db.db, adapters: [h.adapter], logger: pino({ level: 'silent' }), baseDelayMs: 1 });
+    while ((await dispatcher.runOnce()) > 0);
+    slack.failNext('chat.update', () => HttpResponse.json({ ok: false, error: 'internal_error' }));
+    const view = (await getProposal(h.db.db, p.id, BASE_URL))!;
+    await buttonClick(h, ACTION_APPROVE, view);
+    await h.slack.idle();
+    expect((await getProposal(h.db.db, p.id, BASE_URL))!.status).toBe('succeeded');
+    for (let i = 0; i < 20 && (await h.db.db.select().from(schema.outbox).where(eq(schema.outbox.status, 'pending'))).length > 0; i++) {
+      await dispatcher.runOnce();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(slack.failed.map((c) => c.method)).toEqual(['chat.update']);
+    expect(JSON.stringify(slack.of('chat.update').at(-1)!.args.blocks)).toContain('Executed successfully');
+    expect(h.gateway.calls().filter((c) => !c.replayed)).toHaveLength(1);
+  });
+});
+
+describe('auto-executed actions', () => {
+  it('are posted as such, with the same explanation', async () => {
+    await h.close();
+    h = await startHarness({ autoApprove: true });
+    const p = await openIncident(h);
+    expect(p.route).toBe('auto');
+    const dispatcher = createDispatcher({ db: h.db.db, adapters: [h.adapter], logger: pino({ level: 'silent' }) });
+    while ((await dispatcher.runOnce()) > 0);
+    const thread = slack.of('chat.postMessage').filter((c) => c.args.thread_ts !== undefined);
+    expect(JSON.stringify(thread[0]!.args.blocks)).toContain('Reasoning');
+    const lastCard = [...slack.of('chat.postMessage'), ...slack.of('chat.update')].map((c) => JSON.stringify(c.args.blocks)).filter((b) => b.includes('Auto-executed'));
+    expect(lastCard.length).toBeGreaterThan(0);
+    expect(lastCard.at(-1)).toContain('Executed automatically by policy');
   });
 });

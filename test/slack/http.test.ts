@@ -79,6 +79,20 @@ describe('a full incident in Slack', () => {
     expect(buttonsOf(last.blocks)).toEqual([ACTION_REVERT]);
     // Nothing but edits after the three posts: never a second parent or card.
     expect(slack.of('chat.postMessage')).toHaveLength(3);
+
+    // Revert: same gate, executes the inverse once, and the card says so.
+    const done = (await getProposal(h.db.db, p.id, BASE_URL))!;
+    await buttonClick(h, ACTION_REVERT, done);
+    await buttonClick(h, ACTION_REVERT, done);
+    await h.slack.idle();
+    expect(writes()).toHaveLength(2);
+    expect((await getProposal(h.db.db, p.id, BASE_URL))!.reverted_at).not.toBeNull();
+    await deliverAll(h);
+    const reverted = slack.of('chat.update').at(-1)!.args;
+    expect(reverted.ts).toBe(cardTs);
+    expect(JSON.stringify(reverted.blocks)).toContain('Reverted by');
+    expect(buttonsOf(reverted.blocks)).toEqual([]);
+    expect(slack.of('chat.postEphemeral').map((e) => String(e.args.text)).join(' ')).toMatch(/already reverted/);
   });
 
   it('reject opens the reason modal; submitting it rejects with the reason', async () => {
