@@ -1,3 +1,5 @@
+import { benchApprove } from './parts/approve.js';
+import { benchAuditAppend, benchExport } from './parts/audit.js';
 import { benchIngest } from './parts/ingest.js';
 import { benchEventToSlack } from './parts/latency.js';
 import { benchStorm } from './parts/storm.js';
@@ -11,6 +13,9 @@ const parts: [string, () => Promise<Record<string, unknown>>][] = [
   ['ingest', async () => ({ ...(await benchIngest()) })],
   ['latency', benchEventToSlack],
   ['storm', benchStorm],
+  ['approve', benchApprove],
+  ['audit', benchAuditAppend],
+  ['export', benchExport],
 ];
 try {
   for (const [name, run] of parts) {

@@ -1,4 +1,6 @@
+import { sql } from 'drizzle-orm';
 import { startBenchAgent } from '../harness.js';
+import { countOf } from './storm.js';
 import { startSlackStub } from '../stubs.js';
 import { freshDatabase, percentile, progress, providerEvent, redisClient, round, scaled, sleep, streamName, waitUntil } from '../support.js';
 
@@ -15,6 +17,7 @@ export async function benchEventToSlack(): Promise<Record<string, number>> {
   const db = await freshDatabase('latency');
   const sentAt = new Map<string, number>();
   const latencies: number[] = [];
+  const commitLatencies: number[] = [];
   const slack = await startSlackStub((call) => {
     if (call.method !== 'chat.postMessage' || call.body.includes('thread_ts')) return;
     const m = /lat-(\d+)/.exec(call.body);
@@ -47,9 +50,13 @@ export async function benchEventToSlack(): Promise<Record<string, number>> {
     await sleep(3_000);
     for (let k = 0; k < samples; k++) {
       const id = String(k);
-      sentAt.set(id, performance.now());
+      const t = performance.now();
+      sentAt.set(id, t);
       await r.xAdd(stream, '*', { event: JSON.stringify(providerEvent(`evt_lat_${k}`, `lat-${k}`, k)) });
-      await sleep(spacingMs);
+      // The share of the latency spent before the commit (polled, so within ~10 ms).
+      await waitUntil(async () => (await countOf(db.db, sql`select count(*) as n from events where id = ${`evt_lat_${k}`}`)) > 0, spacingMs * 3, 10);
+      commitLatencies.push(performance.now() - t);
+      await sleep(Math.max(0, spacingMs - (performance.now() - t)));
     }
     await waitUntil(() => sentAt.size === 0, 20_000, 50);
   } finally {
@@ -65,6 +72,8 @@ export async function benchEventToSlack(): Promise<Record<string, number>> {
   const out = {
     event_to_slack_p50_ms: round(percentile(sorted, 50)),
     event_to_slack_p99_ms: round(percentile(sorted, 99)),
+    event_to_commit_p50_ms: round(percentile([...commitLatencies].sort((a, b) => a - b), 50)),
+    event_to_commit_p99_ms: round(percentile([...commitLatencies].sort((a, b) => a - b), 99)),
     event_to_slack_samples: sorted.length,
     event_to_slack_missing: samples - sorted.length,
     background_events_per_s: BACKGROUND_PER_S,

@@ -1,0 +1,50 @@
+import { sql } from 'drizzle-orm';
+import { createAdminApiGateway } from '../../src/actions/index.js';
+import { schema } from '../../src/db/client.js';
+import { ingestEvents } from '../../src/ingest/ingest.js';
+import { decide } from '../../src/proposals/decide.js';
+import { startBenchAgent } from '../harness.js';
+import { startAdminApiStub } from '../stubs.js';
+import { freshDatabase, logger, percentile, progress, providerEvent, round, scaled, waitUntil } from '../support.js';
+import { countOf } from './storm.js';
+
+/** Approve → the admin-api write arriving at a local stub admin-api, one decision at a time. */
+export async function benchApprove(): Promise<Record<string, number>> {
+  const n = scaled(100);
+  const db = await freshDatabase('approve');
+  let arrival: number | undefined;
+  const admin = await startAdminApiStub((call) => {
+    arrival ??= call.at;
+  });
+  const agent = await startBenchAgent({ db: db.db, loopMs: 50 });
+  try {
+    // Proposals made by the playbook against the simulated gateway: one circuit-break per provider.
+    await ingestEvents(agent.deps, Array.from({ length: n }, (_, i) => ({ event: providerEvent(`evt_appr_${i}`, `appr-${i}`, i), via: 'http' as const })));
+    await waitUntil(async () => (await countOf(db.db, sql`select count(*) as n from proposals where status = 'pending'`)) >= n, 120_000, 100);
+    const pending = await db.db.select({ id: schema.proposals.id, action: schema.proposals.action }).from(schema.proposals);
+    // Executions go to the stub admin-api over HTTP from here on.
+    agent.deps.gateway = createAdminApiGateway({ baseUrl: admin.url, token: 'bench-admin-token', logger });
+    const latencies: number[] = [];
+    let notSent = 0;
+    for (const p of pending) {
+      arrival = undefined;
+      const t0 = performance.now();
+      await decide(agent.deps, { proposalId: p.id, decision: 'approve', actor: { type: 'user', name: 'bench', via: 'api' } });
+      if (arrival === undefined) notSent++;
+      else latencies.push(arrival - t0);
+    }
+    const sorted = latencies.sort((a, b) => a - b);
+    const out = {
+      approve_to_execute_p50_ms: round(percentile(sorted, 50)),
+      approve_to_execute_p99_ms: round(percentile(sorted, 99)),
+      approve_samples: sorted.length,
+      approve_without_admin_call: notSent,
+    };
+    progress(`approve: ${JSON.stringify(out)} actions ${[...new Set(pending.map((p) => p.action))].join(',')}`);
+    return out;
+  } finally {
+    await agent.stop();
+    await admin.close();
+    await db.drop();
+  }
+}
