@@ -98,7 +98,7 @@ export async function handleDecideLink(req: DecideLinkRequest, res: ServerRespon
     const secure = ctx.publicBaseUrl.startsWith('https:');
     const action = `${ctx.publicBaseUrl}${PATH_PREFIX}${req.token}`;
     const body = html`<div class="card"><h1>${verb(link.decision)} this proposal?</h1>
-<p class="meta">You are signed in by this email link as <strong>${link.recipient}</strong>. The link works once and expires at ${link.expiresAt.toISOString()}.</p></div>
+<p class="meta">This link was sent to <strong>${link.recipient}</strong> and records them as the operator. It works once and expires at ${link.expiresAt.toISOString()}.</p></div>
 <div class="card">${proposalSummary(proposal)}</div>
 <form method="post" action="${action}" class="card">
 <input type="hidden" name="csrf" value="${csrfFor(ctx, link.tokenHash, n)}">
