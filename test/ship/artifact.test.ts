@@ -58,12 +58,15 @@ async function start(): Promise<Running> {
   child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  const deadline = Date.now() + 120_000;
+  // Generous: this 2-core machine is shared with other suites.
+  const deadline = Date.now() + 180_000;
+  let last = 'no answer';
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the agent exited ${child.exitCode} before it was ready:\n${out}`);
-    const r = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
-    if (r?.status === 200) break;
-    if (Date.now() > deadline) throw new Error(`/readyz never answered 200:\n${out}`);
+    const r = await fetch(`http://127.0.0.1:${port}/readyz`).catch((e: unknown) => String(e));
+    if (typeof r !== 'string' && r.status === 200) break;
+    last = typeof r === 'string' ? r : `${r.status} ${await r.text()}`;
+    if (Date.now() > deadline) throw new Error(`/readyz never answered 200 (last: ${last}):\n${out}`);
     await new Promise((res) => setTimeout(res, 250));
   }
   return { child, port, output: () => out, exited };
@@ -201,5 +204,5 @@ describe('the production artifact', () => {
     expect(stdout.length).toBeGreaterThan(0);
     second.child.kill('SIGTERM');
     expect(await second.exited, second.output()).toBe(0);
-  }, 300_000);
+  }, 600_000);
 });
