@@ -118,10 +118,13 @@ export class SlackHttpReceiver implements Receiver {
     if (!this.app) return send(res, 503, 'not ready');
 
     let acked = false;
+    let answered!: () => void;
+    const answeredP = new Promise<void>((r) => (answered = r));
     const ack = async (response?: unknown): Promise<void> => {
       if (acked) return;
       acked = true;
       send(res, 200, response);
+      answered();
     };
     const retry = header(req, 'x-slack-retry-num');
     const event: ReceiverEvent = { body, ack };
@@ -129,16 +132,18 @@ export class SlackHttpReceiver implements Receiver {
     const reason = header(req, 'x-slack-retry-reason');
     if (reason !== undefined) event.retryReason = reason;
 
-    const work = this.app.processEvent(event).catch((e: unknown) => {
-      log.error({ err: e }, 'slack listener failed');
-    });
+    const work: Promise<void> = this.app
+      .processEvent(event)
+      .catch((e: unknown) => {
+        log.error({ err: e }, 'slack listener failed');
+      })
+      .finally(async () => {
+        this.inflight.delete(work);
+        // Nobody acknowledged (no listener matched): Slack still wants its 200.
+        if (!acked) await ack();
+      });
     this.inflight.add(work);
-    try {
-      await work;
-    } finally {
-      this.inflight.delete(work);
-      // Nobody acknowledged (no listener matched): Slack still wants its 200.
-      if (!acked) await ack();
-    }
+    // Return once Slack has its answer; the listener's work goes on (idle() waits for it).
+    await Promise.race([answeredP, work]);
   };
 }
