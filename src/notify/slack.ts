@@ -145,7 +145,7 @@ export function createSlackAdapter(opts: SlackAdapterOptions): ChannelAdapter {
       cardTs = (await postOnce(p, 'card', parent.thread, msg)).ts;
     }
     if (row.kind === 'proposal.escalated' && p.status === 'pending') {
-      const note = `:rotating_light: Still waiting for a decision on ${escapeMrkdwn(p.id)} (risk ${p.risk_score}) since ${slackDate(p.created_at)}; on-call has been paged.`;
+      const note = `:rotating_light: Still waiting for a decision on ${escapeMrkdwn(p.id)} (risk ${p.risk_score}) since ${slackDate(p.created_at)}; escalated to on-call.`;
       await post(thread.channel, { text: note, blocks: [] }, thread.ts);
     }
     return { status: 'sent', result: { channel: thread.channel, card_ts: cardTs, status: p.status } };

@@ -1,8 +1,10 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, lt } from 'drizzle-orm';
 import { schema } from '../../../db/client.js';
 import { isDomainError } from '../../../domain/errors.js';
 import { converse } from '../../../proposals/converse.js';
 import { slackActor, type SlackContext } from '../../context.js';
+
+const RECEIPT_TTL_MS = 7 * 24 * 3_600_000;
 
 export interface ThreadMessageInput {
   channel: string;
@@ -41,6 +43,8 @@ export async function handleThreadMessage(ctx: SlackContext, m: ThreadMessageInp
     .onConflictDoNothing()
     .returning({ key: schema.slackReceipts.key });
   if (first.length === 0) return;
+  // Receipts only need to outlive Slack's retries (minutes); a week is generous and keeps the table small.
+  await ctx.deps.db.delete(schema.slackReceipts).where(lt(schema.slackReceipts.receivedAt, new Date(ctx.deps.now().getTime() - RECEIPT_TTL_MS)));
   try {
     await converse(ctx.deps, { incidentId: incident.id, actor: slackActor({ id: m.user, teamId: m.teamId }), text });
   } catch (e) {
