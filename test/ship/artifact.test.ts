@@ -9,7 +9,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV_KEYS } from '../../src/config.js';
 import { TEST_DATABASE_URL, databaseUrl } from '../support/env.js';
-import { ROOT } from './support.js';
+import { ROOT, sample } from './support.js';
 
 /**
  * The production artifact as the Dockerfile assembles it (tsc into dist/, bin/, drizzle/,
@@ -148,6 +148,13 @@ describe('the production artifact', () => {
       const ids = await pendingIds(first.port);
       return ids.length >= 6 ? ids : undefined;
     });
+
+    // /metrics counts what this test did (the process is new, so the counters start at zero).
+    const scrape = await (await fetch(`http://127.0.0.1:${first.port}/metrics`)).text();
+    expect(sample(scrape, 'sre_events_ingested_total', { type: 'provider.unhealthy', outcome: 'accepted' }), scrape).toBe(6);
+    expect(sample(scrape, 'sre_incidents_open')).toBe(6);
+    expect(sample(scrape, 'sre_proposals_current', { status: 'pending' })).toBe(6);
+    expect(sample(scrape, 'sre_http_request_duration_seconds_count', { method: 'POST', route: '/v1/events', status: '202' })).toBe(1);
 
     const accepted = new Set<string>();
     const decided = new Map<string, string>();
