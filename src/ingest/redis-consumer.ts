@@ -124,6 +124,10 @@ export function createStreamConsumer(opts: StreamConsumerOptions): StreamConsume
   let claimCursor = '0-0';
   let claimDueAt = 0;
   let lagDueAt = 0;
+  // Deliveries of an entry that ended in a transient failure seen by this process: they prove nothing
+  // against the entry, so they are subtracted from Redis's delivery count. Bounded by our pending list.
+  const transientDeliveries = new Map<string, number>();
+  const effective = (id: string, redisCount: number) => redisCount - (transientDeliveries.get(id) ?? 0);
 
   client.on('ready', () => {
     if (everReady) log.info('redis reconnected');
@@ -181,6 +185,7 @@ export function createStreamConsumer(opts: StreamConsumerOptions): StreamConsume
     if (ids.length === 0) return;
     await client.xAck(stream, group, ids);
     acked += ids.length;
+    for (const id of ids) transientDeliveries.delete(id);
   }
 
   async function deliveryCounts(entries: RawEntry[]): Promise<Map<string, number>> {
@@ -221,11 +226,12 @@ export function createStreamConsumer(opts: StreamConsumerOptions): StreamConsume
     }
     await ack([entry.id]);
     deadLettered++;
+    transientDeliveries.delete(entry.id);
     log.error({ entry_id: entry.id, dead_letter_id: deadLetterId, deliveries, error }, 'stream entry dead-lettered');
   }
 
   /** Commits `entries` and acks them; on failure bisects to isolate the entries that fail alone. */
-  async function commit(entries: StreamEntry[], failed: { entry: StreamEntry; err: unknown }[]): Promise<void> {
+  async function commit(entries: StreamEntry[], failed: { entry: StreamEntry; err: unknown }[], settled: Set<string>): Promise<void> {
     try {
       await opts.handleBatch(entries);
     } catch (err) {
@@ -236,11 +242,12 @@ export function createStreamConsumer(opts: StreamConsumerOptions): StreamConsume
         return;
       }
       const mid = Math.ceil(entries.length / 2);
-      await commit(entries.slice(0, mid), failed);
-      await commit(entries.slice(mid), failed);
+      await commit(entries.slice(0, mid), failed, settled);
+      await commit(entries.slice(mid), failed, settled);
       return;
     }
     await ack(entries.map((e) => e.id));
+    for (const e of entries) settled.add(e.id);
   }
 
   async function processBatch(raw: RawEntry[], redelivered: boolean): Promise<void> {
@@ -250,7 +257,7 @@ export function createStreamConsumer(opts: StreamConsumerOptions): StreamConsume
     const counts = redelivered && live.length > 0 ? await deliveryCounts(live) : new Map<string, number>();
     const valid: StreamEntry[] = [];
     for (const e of live) {
-      const n = counts.get(e.id) ?? 1;
+      const n = effective(e.id, counts.get(e.id) ?? 1);
       // Delivered more often than allowed without an ack: a previous attempt crashed the process on it.
       if (n > maxDeliveries) {
         await deadLetter(e, `delivered ${n} times without being acknowledged`, n);
@@ -265,9 +272,20 @@ export function createStreamConsumer(opts: StreamConsumerOptions): StreamConsume
     }
     if (valid.length === 0) return;
     const failed: { entry: StreamEntry; err: unknown }[] = [];
-    await commit(valid, failed);
+    const settled = new Set<string>();
+    try {
+      await commit(valid, failed, settled);
+    } catch (err) {
+      if (err instanceof TransientBatchFailure) {
+        const failedIds = new Set(failed.map((f) => f.entry.id));
+        for (const e of valid) {
+          if (!settled.has(e.id) && !failedIds.has(e.id)) transientDeliveries.set(e.id, (transientDeliveries.get(e.id) ?? 0) + 1);
+        }
+      }
+      throw err;
+    }
     for (const { entry, err } of failed) {
-      const n = counts.get(entry.id) ?? 1;
+      const n = effective(entry.id, counts.get(entry.id) ?? 1);
       if (n >= maxDeliveries) {
         await deadLetter({ id: entry.id, fields: entry.fields }, errorText(err), n);
       } else {
