@@ -5,6 +5,22 @@ import { benchEventToSlack } from './parts/latency.js';
 import { benchStorm } from './parts/storm.js';
 import { dropLeftovers, progress, rssSampler } from './support.js';
 
+const CONTRACT_KEYS = [
+  'ingest_events_per_s',
+  'ingest_raw_events_per_s',
+  'event_to_slack_p99_ms',
+  'storm_events',
+  'storm_incidents',
+  'storm_llm_calls',
+  'storm_slack_posts',
+  'storm_lost',
+  'approve_to_execute_p99_ms',
+  'audit_append_per_s',
+  'export_rows_per_s',
+  'export_raw_rows_per_s',
+  'peak_rss_mb',
+] as const;
+
 const rss = rssSampler();
 const t0 = performance.now();
 const result: Record<string, unknown> = {};
@@ -21,17 +37,21 @@ try {
   for (const [name, run] of parts) {
     if (only && !only.includes(name)) continue;
     progress(`${name}: start`);
+    rss.partPeakMb();
     try {
       Object.assign(result, await run());
     } catch (e) {
       progress(`${name}: FAILED ${(e as Error).stack ?? String(e)}`);
       result[`${name}_error`] = (e as Error).message;
     }
+    result[`${name}_peak_rss_mb`] = rss.partPeakMb();
   }
 } finally {
   await dropLeftovers().catch(() => {});
 }
 result.peak_rss_mb = rss.peakMb();
+// CONTRACT.md "Benchmark output": every key present, null when its part failed or was skipped.
+for (const key of CONTRACT_KEYS) if (!(key in result)) result[key] = null;
 result.bench_seconds = Math.round((performance.now() - t0) / 1000);
 rss.stop();
 process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -120,14 +120,23 @@ export async function waitUntil(check: () => Promise<boolean> | boolean, timeout
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Samples this process's RSS; the peak is what the bench reports. */
-export function rssSampler(everyMs = 100): { peakMb(): number; stop(): void } {
+export function rssSampler(everyMs = 100): { peakMb(): number; partPeakMb(): number; stop(): void } {
   let peak = process.memoryUsage.rss();
+  let partPeak = peak;
   const t = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage.rss());
+    const now = process.memoryUsage.rss();
+    peak = Math.max(peak, now);
+    partPeak = Math.max(partPeak, now);
   }, everyMs);
   t.unref();
   return {
     peakMb: () => round(Math.max(peak, process.memoryUsage.rss()) / 1024 / 1024),
+    /** The peak since the previous call: which part needed the memory. */
+    partPeakMb: () => {
+      const p = Math.max(partPeak, process.memoryUsage.rss());
+      partPeak = process.memoryUsage.rss();
+      return round(p / 1024 / 1024);
+    },
     stop: () => clearInterval(t),
   };
 }
