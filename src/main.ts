@@ -21,7 +21,7 @@ import { createHash } from 'node:crypto';
 import { appendAudit } from './audit/append.js';
 import { ingestEvents } from './ingest/ingest.js';
 import { createStreamConsumer, type StreamConsumer } from './ingest/redis-consumer.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, databaseCollector } from './metrics.js';
 import { createEmailAdapter } from './notify/email.js';
 import { createPagerDutyAdapter } from './notify/pagerduty.js';
 import { createSlackAdapter } from './notify/slack.js';
@@ -79,7 +79,9 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
   const adapters: ChannelAdapter[] = [...(opts.adapters ?? [])];
   const channels: Channel[] = [];
   let wake: (() => void) | undefined;
+  const metrics = createMetrics({ logger });
   const deps: ServiceDeps = {
+    metrics,
     db: database.db,
     gateway,
     pager,
@@ -121,8 +123,7 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
     }
   }
   channels.push(...adapters.map((a) => a.channel));
-  const metrics = createMetrics({ logger });
-  const dispatcher = createDispatcher({ db: database.db, adapters, logger: logger.child({ part: 'dispatcher' }), now: deps.now });
+  const dispatcher = createDispatcher({ db: database.db, metrics, adapters, logger: logger.child({ part: 'dispatcher' }), now: deps.now });
   const handlers = {
     ...DEFAULT_TIMER_HANDLERS,
     escalate: async (d: ServiceDeps, p: Record<string, unknown>) => {
@@ -150,6 +151,7 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
         await ingestEvents(deps, entries.map((e) => ({ event: e.event, via: 'stream' as const, entryId: e.id })));
       },
       onDeadLetter: async (entry, error) => {
+        metrics.eventsIngested.inc({ type: 'unknown', outcome: 'dead_lettered' });
         await database.db.transaction((tx) =>
           appendAudit(tx, { kind: 'event.dead_lettered', actor: { type: 'system', name: 'ingest' }, payload: { entry_id: entry.id, error: error.slice(0, 2000) } }),
         );
@@ -175,6 +177,13 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
       }
       return { ok, checks };
     },
+  });
+
+  const collectDb = databaseCollector(metrics, database.db);
+  metrics.setCollector(async () => {
+    await collectDb();
+    const lag = consumer?.status().lag;
+    if (lag !== undefined) metrics.consumerLag.set(lag);
   });
 
   let lastReconcile = 0;

@@ -195,3 +195,23 @@ export function databaseCollector(metrics: Metrics, db: Executor): () => Promise
     metrics.dispatcherQueueDepth.set(Number(outbox[0]?.n ?? 0));
   };
 }
+
+/** Counts one reasoning run from its trace: model calls, tokens by kind, and a fallback. */
+export function recordReasoning(metrics: Metrics | undefined, trace: Record<string, unknown> | undefined, fallback: boolean): void {
+  if (!metrics) return;
+  if (fallback) metrics.modelFallbacks.inc();
+  if (!trace || trace.reasoner !== 'claude') return;
+  const calls = Array.isArray(trace.calls) ? trace.calls.length : 0;
+  if (calls > 0) metrics.modelCalls.inc({ outcome: trace.outcome === 'fallback' ? 'error' : 'ok' }, calls);
+  const usage = (trace.usage ?? {}) as Record<string, unknown>;
+  const kinds: [string, string][] = [
+    ['input_tokens', 'input'],
+    ['output_tokens', 'output'],
+    ['cache_read_input_tokens', 'cache_read'],
+    ['cache_creation_input_tokens', 'cache_write'],
+  ];
+  for (const [field, kind] of kinds) {
+    const n = usage[field];
+    if (typeof n === 'number' && n > 0) metrics.modelTokens.inc({ kind }, n);
+  }
+}

@@ -26,7 +26,7 @@ export interface IngestOutcome {
  * one open incident per key (counters exact), audited, and each new incident given a durable
  * 'propose' timer. Returns after commit; the caller may then acknowledge its source.
  */
-export async function ingestEvents(deps: Pick<ServiceDeps, 'db' | 'channels' | 'now' | 'poke' | 'logger'>, items: readonly IngestItem[]): Promise<IngestOutcome> {
+export async function ingestEvents(deps: Pick<ServiceDeps, 'db' | 'channels' | 'now' | 'poke' | 'logger' | 'metrics'>, items: readonly IngestItem[]): Promise<IngestOutcome> {
   if (items.length === 0) return { accepted: [], duplicates: [], incidentsOpened: [] };
   // Within the batch, the first occurrence of an id wins.
   const seen = new Set<string>();
@@ -41,6 +41,11 @@ export async function ingestEvents(deps: Pick<ServiceDeps, 'db' | 'channels' | '
   }
   const outcome = await deps.db.transaction(async (tx) => ingestInTx(tx, deps, unique));
   outcome.duplicates.push(...duplicates);
+  if (deps.metrics) {
+    const typeOf = new Map(items.map((i) => [i.event.id, i.event.type]));
+    for (const id of outcome.accepted) deps.metrics.eventsIngested.inc({ type: typeOf.get(id) ?? 'unknown', outcome: 'accepted' });
+    for (const id of outcome.duplicates) deps.metrics.eventsIngested.inc({ type: typeOf.get(id) ?? 'unknown', outcome: 'duplicate' });
+  }
   if (outcome.incidentsOpened.length > 0) deps.poke?.();
   return outcome;
 }

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { appendAudit } from '../audit/append.js';
 import { schema, type Db } from '../db/client.js';
 import type { Channel, NotificationKind } from '../domain/notifications.js';
+import type { Metrics } from '../metrics.js';
 import { PermanentDeliveryError, RetryableDeliveryError, type ChannelAdapter, type OutboxRow } from './adapter.js';
 
 const { outbox } = schema;
@@ -20,6 +21,7 @@ export interface DispatcherOptions {
   leaseMs?: number;
   batchSize?: number;
   random?: () => number;
+  metrics?: Metrics;
 }
 
 export interface Dispatcher {
@@ -94,6 +96,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     try {
       const outcome = await adapter.deliver(view);
       if (paceKey) lastSent.set(paceKey, Date.now());
+      opts.metrics?.notifications.inc({ channel: row.channel, outcome: outcome.status });
       await opts.db.transaction(async (tx) => {
         const done = await tx
           .update(outbox)
@@ -108,9 +111,10 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     } catch (e) {
       if (paceKey) lastSent.set(paceKey, Date.now());
       const message = (e as Error).message.slice(0, 1000);
-      const permanent = e instanceof PermanentDeliveryError || (!(e instanceof RetryableDeliveryError) && row.attempts >= maxAttempts) || row.attempts >= maxAttempts;
+      const permanent = e instanceof PermanentDeliveryError || row.attempts >= maxAttempts;
       if (permanent) {
         log.error({ err: message, attempts: row.attempts }, 'notification dead');
+        opts.metrics?.notifications.inc({ channel: row.channel, outcome: 'dead' });
         await opts.db.transaction(async (tx) => {
           await tx.update(outbox).set({ status: 'dead', lastError: message }).where(eq(outbox.id, row.id));
           await appendAudit(tx, { kind: 'notification.dead', actor: DISPATCHER, incidentId: row.incidentId, proposalId: row.proposalId, payload: { channel: row.channel, notification: row.kind, outbox_id: row.id, attempts: row.attempts, error: message } });
@@ -120,6 +124,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
       const backoff = Math.min(cap, base * 2 ** (row.attempts - 1));
       const delay = e instanceof RetryableDeliveryError && e.retryAfterMs !== undefined ? e.retryAfterMs : Math.round(backoff / 2 + (random() * backoff) / 2);
       log.warn({ err: message, attempts: row.attempts, retry_in_ms: delay }, 'notification failed; will retry');
+      opts.metrics?.notifications.inc({ channel: row.channel, outcome: 'retried' });
       await opts.db.update(outbox).set({ lastError: message, nextAttemptAt: new Date(now().getTime() + delay) }).where(eq(outbox.id, row.id));
       return false;
     }

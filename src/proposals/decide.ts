@@ -49,6 +49,7 @@ export async function decide(deps: ServiceDeps, raw: DecideInput & { actor: Acto
   });
 
   if (!won) {
+    deps.metrics?.decisions.inc({ channel: actorChannel(actor), decision: 'duplicate' });
     const current = await getProposal(deps.db, proposalId, deps.publicBaseUrl);
     if (!current) throw new DomainError('not_found', `proposal ${proposalId} not found`);
     await deps.db.transaction((tx) =>
@@ -63,6 +64,8 @@ export async function decide(deps: ServiceDeps, raw: DecideInput & { actor: Acto
     throw alreadyDecided(current);
   }
   deps.logger.info({ proposal_id: proposalId, incident_id: won.incidentId, decision, by: actorName(actor) }, 'proposal decided');
+  deps.metrics?.decisions.inc({ channel: actorChannel(actor), decision });
+  deps.metrics?.proposalsTransitions.inc({ action: won.action, status });
   deps.poke?.();
   if (decision === 'approve' && opts.execute !== false) return execute(deps, proposalId);
   return (await getProposal(deps.db, proposalId, deps.publicBaseUrl))!;

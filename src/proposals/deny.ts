@@ -1,11 +1,12 @@
 import { appendAudit } from '../audit/append.js';
-import type { Actor } from '../domain/proposal.js';
+import { actorChannel, type Actor } from '../domain/proposal.js';
 import { getProposal } from './queries.js';
 import type { ServiceDeps } from './types.js';
 
 /** Records a refused attempt to decide (not an approver, another workspace, a failed look-up). */
 export async function recordDenied(deps: ServiceDeps, input: { proposalId: string; actor: Actor; reason: string }): Promise<void> {
   const p = await getProposal(deps.db, input.proposalId, deps.publicBaseUrl);
+  deps.metrics?.decisions.inc({ channel: actorChannel(input.actor), decision: 'denied' });
   await deps.db.transaction((tx) =>
     appendAudit(tx, {
       kind: 'decision.denied',

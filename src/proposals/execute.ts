@@ -105,6 +105,8 @@ export async function finish(deps: ServiceDeps, p: ProposalRow, exeId: string, o
       .where(and(eq(executions.id, exeId), eq(executions.status, 'executing')))
       .returning();
     if (!exe) return false;
+    deps.metrics?.executions.inc({ action: p.action, outcome: reconciled ? 'reconciled' : outcome.ok ? 'succeeded' : 'failed' });
+    if (operation === 'execute') deps.metrics?.proposalsTransitions.inc({ action: p.action, status: outcome.ok ? 'succeeded' : 'failed' });
     const result = outcome.ok ? { ok: true, operation, execution_id: exeId, response: outcome.response, finished_at: now.toISOString() } : { ok: false, operation, execution_id: exeId, error: outcome.error, finished_at: now.toISOString() };
     if (operation === 'execute') {
       await tx

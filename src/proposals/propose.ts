@@ -11,6 +11,7 @@ import { REJECTION_WINDOW_MS, scoreRisk, targetOf, type RiskInput } from '../dom
 import { targetProblem, targetsOf } from '../domain/targets.js';
 import { execute } from './execute.js';
 import { newId } from './ids.js';
+import { recordReasoning } from '../metrics.js';
 import { enqueueNotification } from './outbox.js';
 import { getProposal, loadIncidentContext, targetHistory } from './queries.js';
 import type { ProposalView, ServiceDeps } from './types.js';
@@ -152,6 +153,9 @@ export async function propose(deps: ServiceDeps, input: ProposeInput): Promise<P
 
   const view = await getProposal(deps.db, id, deps.publicBaseUrl);
   if (!view) return undefined;
+  recordReasoning(deps.metrics, checked.draft.trace, checked.draft.fallbackReason !== undefined);
+  deps.metrics?.proposalsTransitions.inc({ action: request.action, status: auto ? 'approved' : 'pending' });
+  if (auto) deps.metrics?.decisions.inc({ channel: 'auto', decision: 'approve' });
   log.info({ proposal_id: id, action: request.action, risk: risk.score, route: route.route }, 'proposal recorded');
   deps.poke?.();
   if (auto) return execute(deps, id);

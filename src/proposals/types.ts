@@ -4,6 +4,7 @@ import type { Reasoner } from '../agent/reasoner.js';
 import type { Db } from '../db/client.js';
 import type { Channel } from '../domain/notifications.js';
 import type { RiskFactor } from '../domain/risk.js';
+import type { Metrics } from '../metrics.js';
 
 /** Everything the service verbs need, passed in one options object (no globals, no env). */
 export interface ServiceDeps {
@@ -18,6 +19,8 @@ export interface ServiceDeps {
   lifecycle: { escalateAfterMs: number; proposalTtlMs: number };
   publicBaseUrl: string;
   now: () => Date;
+  /** Prometheus counters; absent in tools that do not serve /metrics (CLI one-shots). */
+  metrics?: Metrics;
   /** Wakes the background workers after a commit (durable work is in the db either way). */
   poke?: () => void;
 }

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import { exportAuditCsv } from '../audit/export.js';
-import { parseEvent } from '../domain/events.js';
+import { EVENT_TYPES, parseEvent } from '../domain/events.js';
 import { DomainError } from '../domain/errors.js';
 import { ingestEvents, type IngestItem } from '../ingest/ingest.js';
 import { decide } from '../proposals/decide.js';
@@ -138,6 +138,10 @@ export function createWebServer(opts: WebOptions): Server {
       if (r.ok) items.push({ event: r.event, via: 'http' });
       else rejected.push({ index, ...(r.id ? { id: r.id } : {}), problems: r.problems });
     });
+    for (const r of rejected) {
+      const t = (list[r.index] as { type?: unknown } | null)?.type;
+      deps.metrics?.eventsIngested.inc({ type: typeof t === 'string' && (EVENT_TYPES as readonly string[]).includes(t) ? t : 'unknown', outcome: 'invalid' });
+    }
     if (items.length === 0) throw new HttpError(400, 'no valid event in the request', { rejected });
     const out = await ingestEvents(deps, items);
     sendJson(res, 202, { accepted: out.accepted, duplicates: out.duplicates, incidents_opened: out.incidentsOpened, rejected });
