@@ -6,12 +6,10 @@ import { createClient } from 'redis';
 import { createLogPager, createSimulatedGateway } from '../../../src/actions/index.js';
 import { PlaybookReasoner } from '../../../src/agent/playbook.js';
 import type { Reasoner } from '../../../src/agent/reasoner.js';
-import { appendAudit } from '../../../src/audit/append.js';
 import { queryRows, type Db } from '../../../src/db/client.js';
 import type { PlatformEvent } from '../../../src/domain/events.js';
 import type { Channel } from '../../../src/domain/notifications.js';
-import { ingestEvents } from '../../../src/ingest/ingest.js';
-import type { DeadLetter, StreamEntry } from '../../../src/ingest/redis-consumer.js';
+import { auditDeadLetter, streamBatchHandler } from '../../../src/ingest/stream/wiring.js';
 import type { ServiceDeps } from '../../../src/proposals/types.js';
 import { TEST_REDIS_URL } from '../../support/env.js';
 
@@ -44,21 +42,11 @@ export function ingestDeps(db: Db) {
 
 /** The handler main.ts wires: the whole batch into ingestEvents, one transaction. */
 export function handlerFor(db: Db) {
-  return async (entries: StreamEntry[]) => {
-    await ingestEvents(ingestDeps(db), entries.map((e) => ({ event: e.event, via: 'stream' as const, entryId: e.id })));
-  };
+  return streamBatchHandler(ingestDeps(db));
 }
 
 export function auditDeadLetterTo(db: Db) {
-  return async (dead: DeadLetter, error: string) => {
-    await db.transaction((tx) =>
-      appendAudit(tx, {
-        kind: 'event.dead_lettered',
-        actor: { type: 'system', name: 'ingest' },
-        payload: { entry_id: dead.id, error, dead_letter_id: dead.deadLetterId, deliveries: dead.deliveries },
-      }),
-    );
-  };
+  return auditDeadLetter({ db });
 }
 
 export async function count(db: Db, q: SQL): Promise<number> {
