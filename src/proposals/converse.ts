@@ -16,7 +16,10 @@ const AGENT: Actor = { type: 'system', name: 'agent' };
  * incident's context and history, and — when the operator asks for another action — a revision
  * that supersedes the pending proposal.
  */
-export async function converse(deps: ServiceDeps, input: { incidentId: string; actor: Actor; text: string }): Promise<{ reply: string; revision?: ProposalView }> {
+export async function converse(
+  deps: ServiceDeps,
+  input: { incidentId: string; actor: Actor; text: string; /** Only approvers may replace the pending proposal. */ mayRevise?: boolean },
+): Promise<{ reply: string; revision?: ProposalView }> {
   const text = input.text.trim().slice(0, 4000);
   if (!text) throw new DomainError('invalid', 'the message is empty');
   const now = deps.now();
@@ -42,6 +45,11 @@ export async function converse(deps: ServiceDeps, input: { incidentId: string; a
   } catch (e) {
     deps.logger.error({ err: e, incident_id: input.incidentId }, 'thread answer failed');
     reply = 'Sorry, I could not answer just now. The incident and its proposal are unchanged.';
+  }
+  if (revisionDraft && input.mayRevise !== true) {
+    // Anyone in the thread may ask; only an approver may displace what the approvers are reviewing.
+    revisionDraft = undefined;
+    reply = `${reply}\n\nI have not changed the proposal: only approvers may ask for a different action.`;
   }
   await deps.db.transaction(async (tx) => {
     await appendAudit(tx, { kind: 'thread.reply', actor: AGENT, incidentId: input.incidentId, payload: { text: reply, in_reply_to: actorName(input.actor), ...(trace ? { trace } : {}) } });

@@ -303,6 +303,21 @@ describe('thread conversation', () => {
   });
 });
 
+describe('thread conversation by a non-approver', () => {
+  it('is answered, but cannot replace the pending proposal', async () => {
+    const p = await openIncident(h);
+    await deliverAll(h);
+    const [inc] = await h.db.db.select().from(schema.incidents).where(eq(schema.incidents.id, p.incident_id));
+    const msg = { type: 'message', channel: CHANNEL, user: STRANGER, text: 're-route instead', ts: '1790000200.000100', thread_ts: inc!.slackTs! };
+    expect((await eventCallback(h, msg)).status).toBe(200);
+    await h.slack.idle();
+    expect(await status(p.id)).toBe('pending');
+    const replies = (await audit('thread.reply')).filter((r) => r.incidentId === p.incident_id);
+    expect(replies).toHaveLength(1);
+    expect(String(replies[0]!.payload.text)).toMatch(/only approvers may ask for a different action/);
+  });
+});
+
 describe('escaping', () => {
   it('an event payload with <!channel> and a forged link is posted harmlessly', async () => {
     await openIncident(h, { sample_errors: ['<!channel> <https://evil.example|click here> <@U0BOSS>'], model_group: '<!here>' });

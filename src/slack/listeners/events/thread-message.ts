@@ -46,7 +46,8 @@ export async function handleThreadMessage(ctx: SlackContext, m: ThreadMessageInp
   // Receipts only need to outlive Slack's retries (minutes); a week is generous and keeps the table small.
   await ctx.deps.db.delete(schema.slackReceipts).where(lt(schema.slackReceipts.receivedAt, new Date(ctx.deps.now().getTime() - RECEIPT_TTL_MS)));
   try {
-    await converse(ctx.deps, { incidentId: incident.id, actor: slackActor({ id: m.user, teamId: m.teamId }), text });
+    const verdict = await ctx.approvers.check({ userId: m.user, teamId: m.teamId });
+    await converse(ctx.deps, { incidentId: incident.id, actor: slackActor({ id: m.user, teamId: m.teamId }), text, mayRevise: verdict.ok });
   } catch (e) {
     if (isDomainError(e)) ctx.logger.info({ incident_id: incident.id, code: e.code }, 'thread message not answered');
     else ctx.logger.error({ err: e, incident_id: incident.id }, 'thread conversation failed');
