@@ -41,6 +41,8 @@ export interface StreamConsumerOptions {
   claimIdleMs?: number;
   /** How often to look for such entries; default min(claimIdleMs / 2, 30 s). */
   claimEveryMs?: number;
+  /** Other consumers idle this long with nothing pending are removed from the group (names like host-pid pile up); default max(10 × claimIdleMs, 1 h). */
+  forgetIdleConsumersMs?: number;
   maxDeliveries?: number;
   deadLetterStream?: string;
   /** Where a newly created group starts: '0' (the whole stream, nothing missed) or '$' (only new entries). */
@@ -91,6 +93,7 @@ export function createStreamConsumer(opts: StreamConsumerOptions): StreamConsume
   const claimIdleMs = opts.claimIdleMs ?? 60_000;
   const claimEveryMs = opts.claimEveryMs ?? Math.max(50, Math.min(Math.floor(claimIdleMs / 2), 30_000));
   const maxDeliveries = opts.maxDeliveries ?? 5;
+  const forgetIdleMs = opts.forgetIdleConsumersMs ?? Math.max(10 * claimIdleMs, 3_600_000);
   const deadLetterStream = opts.deadLetterStream ?? `${opts.stream}:dead`;
   const startId = opts.startId ?? '0';
   const isTransient = opts.isTransient ?? isTransientError;
@@ -319,10 +322,26 @@ export function createStreamConsumer(opts: StreamConsumerOptions): StreamConsume
     const reply = await client.xAutoClaim(stream, group, consumer, claimIdleMs, claimCursor, { COUNT: batchSize });
     const { nextId, entries } = entriesOfAutoClaim(reply);
     claimCursor = nextId;
-    if (nextId === '0-0') claimDueAt = Date.now() + claimEveryMs;
+    if (nextId === '0-0') {
+      claimDueAt = Date.now() + claimEveryMs;
+      await forgetIdleConsumers();
+    }
     if (entries.length > 0) {
       log.info({ claimed: entries.length }, 'claimed entries idle on another consumer');
       await processBatch(entries, true);
+    }
+  }
+
+  /** Safe even for a live consumer: with nothing pending, its next read simply re-creates it. */
+  async function forgetIdleConsumers(): Promise<void> {
+    const consumers: unknown = await client.xInfoConsumers(stream, group);
+    if (!Array.isArray(consumers)) return;
+    for (const c of consumers) {
+      if (typeof c !== 'object' || c === null) continue;
+      const { name, pending, idle } = c as { name?: unknown; pending?: unknown; idle?: unknown };
+      if (typeof name !== 'string' || name === consumer || pending !== 0 || typeof idle !== 'number' || idle < forgetIdleMs) continue;
+      await client.xGroupDelConsumer(stream, group, name);
+      log.info({ forgotten: name, idle_ms: idle }, 'removed an idle consumer with nothing pending');
     }
   }
 

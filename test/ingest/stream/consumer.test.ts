@@ -83,6 +83,7 @@ describe('stream consumer on real Redis and PostgreSQL', () => {
       logger,
       claimIdleMs: 300,
       claimEveryMs: 100,
+      forgetIdleConsumersMs: 300,
     });
     await survivor.start();
     try {
@@ -91,6 +92,8 @@ describe('stream consumer on real Redis and PostgreSQL', () => {
       expect(await count(pg.db, sql`select count(*) as n from incidents where key = 'provider:claim-b'`)).toBe(1);
       expect(await count(pg.db, sql`select event_count as n from incidents where key = 'provider:claim-b'`)).toBe(60);
       expect(await count(pg.db, sql`select count(*) as n from sre_actions where kind = 'event.received' and payload->'event'->'data'->>'provider' = 'claim-b'`)).toBe(60);
+      // The dead replica, left with nothing pending, is removed from the group.
+      await waitFor('the dead replica forgotten', async () => !(await r.xInfoConsumers(stream, group)).some((c) => c.name === 'dead-replica'));
     } finally {
       await survivor.stop();
     }
