@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { exportAuditCsv } from './audit/export.js';
-import { purgeAudit, retentionCutoff } from './audit/purge.js';
+import { runRetention } from './audit/retention.js';
 import { verifyAudit } from './audit/verify.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase, type Database } from './db/client.js';
@@ -252,9 +252,8 @@ async function audit(args: string[]): Promise<number> {
   }
   if (sub === 'purge') {
     return withDb(async (d, config) => {
-      const cutoff = retentionCutoff(config.license.tier, new Date());
-      const r = await purgeAudit(d.db, cutoff, 'cli:audit purge');
-      out(`purged ${r.purged} audit row(s) older than ${cutoff.toISOString()} (${config.license.tier} tier); anchor row ${r.anchorSeq}`);
+      const r = await runRetention(d.db, config.license.tier, new Date(), 'cli:audit purge');
+      out(`purged ${r.auditPurged} audit row(s) and ${r.eventsPurged} raw event(s) older than ${r.cutoff.toISOString()} (${config.license.tier} tier); anchor row ${r.anchorSeq}`);
       return 0;
     });
   }

@@ -167,6 +167,7 @@ const EnvSchema = z.object({
   SRE_CRITICAL_TEAMS: list,
   SRE_ESCALATE_AFTER: duration('15m'),
   SRE_PROPOSAL_TTL: duration('24h'),
+  SRE_INCIDENT_QUIET: duration('30m'),
   SCUTUM_LICENSE_TIER: z.enum(LICENSE_TIERS).default('business'),
 });
 
@@ -203,7 +204,7 @@ export interface Config {
   webhook: { urls: string[]; secret: string | undefined };
   pagerduty: { routingKey: string | undefined; eventsUrl: string };
   adminApi: { url: string | undefined; token: string | undefined };
-  lifecycle: { escalateAfterMs: number; proposalTtlMs: number };
+  lifecycle: { escalateAfterMs: number; proposalTtlMs: number; incidentQuietMs: number };
   license: { tier: LicenseTier };
 }
 
@@ -276,7 +277,7 @@ export function loadConfig(source: Record<string, string | undefined> = readEnvi
     webhook: { urls: e.SRE_WEBHOOK_URLS, secret: e.SRE_WEBHOOK_SECRET },
     pagerduty: { routingKey: e.PAGERDUTY_ROUTING_KEY, eventsUrl: e.PAGERDUTY_EVENTS_URL },
     adminApi: { url: e.ADMIN_API_URL, token: e.ADMIN_API_TOKEN },
-    lifecycle: { escalateAfterMs: e.SRE_ESCALATE_AFTER, proposalTtlMs: e.SRE_PROPOSAL_TTL },
+    lifecycle: { escalateAfterMs: e.SRE_ESCALATE_AFTER, proposalTtlMs: e.SRE_PROPOSAL_TTL, incidentQuietMs: e.SRE_INCIDENT_QUIET },
     license: { tier: e.SCUTUM_LICENSE_TIER },
   };
 }

@@ -12,6 +12,9 @@ import { createLogger } from './logger.js';
 import { createDispatcher, type Dispatcher } from './notify/dispatcher.js';
 import type { ChannelAdapter } from './notify/adapter.js';
 import { escalate } from './proposals/escalate.js';
+import { nextRetentionRun, runRetention } from './audit/retention.js';
+import { closeQuietIncidents } from './ingest/close-quiet.js';
+import { schema } from './db/client.js';
 import { propose } from './proposals/propose.js';
 import { reconcileExecutions } from './proposals/reconcile.js';
 import { DEFAULT_TIMER_HANDLERS, orphanIncidents, runDueTimers } from './proposals/timers.js';
@@ -129,6 +132,12 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
     escalate: async (d: ServiceDeps, p: Record<string, unknown>) => {
       await escalate(d, String(p.proposal_id));
     },
+    // Daily, one replica at a time (the timer's lease), then schedules tomorrow's run.
+    retention: async (d: ServiceDeps) => {
+      const r = await runRetention(d.db, config.license.tier, d.now(), 'system:retention');
+      d.logger.info({ ...r, tier: config.license.tier }, 'retention purge done');
+      await scheduleRetention(nextRetentionRun(d.now()));
+    },
   };
 
   let stopping = false;
@@ -186,6 +195,13 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
     if (lag !== undefined) metrics.consumerLag.set(lag);
   });
 
+  async function scheduleRetention(at: Date): Promise<void> {
+    await database.db
+      .insert(schema.timers)
+      .values({ kind: 'retention', key: `retention:${at.toISOString().slice(0, 10)}`, runAt: at, payload: {} })
+      .onConflictDoNothing();
+  }
+
   let lastReconcile = 0;
   async function tick(): Promise<void> {
     await runDueTimers(deps, handlers);
@@ -193,6 +209,7 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
     if (Date.now() - lastReconcile > 30_000 || opts.loopMs === 0) {
       lastReconcile = Date.now();
       await reconcileExecutions(deps, opts.reconcileStaleMs ?? 60_000);
+      await closeQuietIncidents(deps, config.lifecycle.incidentQuietMs);
       for (const id of await orphanIncidents(deps)) {
         logger.warn({ incident_id: id }, 'open incident without a proposal: proposing now');
         await propose(deps, { incidentId: id });
@@ -235,6 +252,7 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : config.http.port;
       logger.info({ port, replica: `${hostname()}-${process.pid}` }, `SRE agent listening on http://localhost:${port}`);
+      await scheduleRetention(deps.now());
       if (loopMs > 0) loop = runLoop();
       await slack?.start();
       await consumer?.start();

@@ -16,7 +16,7 @@ export interface ServiceDeps {
   /** Channels with configuration: the outbox rows written for each step. */
   channels: readonly Channel[];
   policy: { riskThreshold: number; autoApprove: boolean; timeZone: string; criticalTeams: readonly string[] };
-  lifecycle: { escalateAfterMs: number; proposalTtlMs: number };
+  lifecycle: { escalateAfterMs: number; proposalTtlMs: number; incidentQuietMs?: number };
   publicBaseUrl: string;
   now: () => Date;
   /** Prometheus counters; absent in tools that do not serve /metrics (CLI one-shots). */

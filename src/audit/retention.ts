@@ -1,0 +1,26 @@
+import { sql } from 'drizzle-orm';
+import type { LicenseTier } from '../config.js';
+import { queryRows, type Executor } from '../db/client.js';
+import { purgeAudit, retentionCutoff } from './purge.js';
+
+export interface RetentionResult {
+  cutoff: Date;
+  auditPurged: number;
+  anchorSeq: number;
+  eventsPurged: number;
+}
+
+/** The tier's retention: audit rows through the database function (leaving an anchor), raw events by age. */
+export async function runRetention(db: Executor, tier: LicenseTier, now: Date, by: string): Promise<RetentionResult> {
+  const cutoff = retentionCutoff(tier, now);
+  const audit = await purgeAudit(db, cutoff, by);
+  const [events] = await queryRows<{ n: number }>(db, sql`with d as (delete from events where received_at < ${cutoff.toISOString()}::timestamptz returning 1) select count(*)::int as n from d`);
+  return { cutoff, auditPurged: audit.purged, anchorSeq: audit.anchorSeq, eventsPurged: Number(events?.n ?? 0) };
+}
+
+/** The next daily run: 03:00 UTC after `now`. */
+export function nextRetentionRun(now: Date): Date {
+  const next = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), 3));
+  if (next <= now) next.setUTCDate(next.getUTCDate() + 1);
+  return next;
+}
