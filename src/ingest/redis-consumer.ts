@@ -164,8 +164,9 @@ export function createStreamConsumer(opts: StreamConsumerOptions): StreamConsume
     });
 
   function noteFailures() {
-    if (drainOwn && ownCursor !== '0') {
-      failuresInPass = true;
+    // A pass over our pending entries is under way or already scheduled: it will see this one too.
+    if (drainOwn) {
+      if (ownCursor !== '0') failuresInPass = true;
       return;
     }
     drainOwn = true;
