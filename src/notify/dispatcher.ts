@@ -62,7 +62,8 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
             sql`not exists (select 1 from outbox o2 where o2.ordering_key = ${outbox.orderingKey} and o2.status = 'pending' and o2.id < ${outbox.id})`,
           ),
         )
-        .orderBy(outbox.id)
+        // New incidents and new proposals first: a summary edit of a busy incident can wait.
+        .orderBy(sql`case ${outbox.kind} when 'incident.opened' then 0 when 'proposal.created' then 1 when 'proposal.decided' then 2 when 'execution.finished' then 2 when 'incident.updated' then 9 else 5 end`, outbox.id)
         .limit(opts.batchSize ?? 20)
         .for('update', { skipLocked: true });
       if (due.length === 0) return [];
