@@ -1,9 +1,9 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { appendAudit, type AuditRecord } from '../audit/append.js';
 import { schema, type Tx } from '../db/client.js';
 import { incidentKey, incidentSubject, type PlatformEvent } from '../domain/events.js';
 import { newId } from '../proposals/ids.js';
-import { enqueueNotification } from '../proposals/outbox.js';
+import { enqueueNotifications } from '../proposals/outbox.js';
 import type { ServiceDeps } from '../proposals/types.js';
 
 const { events, incidents, timers } = schema;
@@ -68,7 +68,9 @@ async function ingestInTx(tx: Tx, deps: Pick<ServiceDeps, 'channels' | 'now'>, i
   }
   const keys = [...byKey.keys()].sort();
   // Per-key locks in a fixed order: replicas correlating the same subject queue, never deadlock.
-  for (const k of keys) await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${k}, 7400132))`);
+  await tx.execute(
+    sql`select pg_advisory_xact_lock(hashtextextended(k, 7400132)) from (select k from unnest(array[${sql.join(keys.map((k) => sql`${k}`), sql`, `)}]::text[]) k order by k) s`,
+  );
 
   const open = await tx.select().from(incidents).where(and(inArray(incidents.key, keys), eq(incidents.status, 'open')));
   const openByKey = new Map(open.map((i) => [i.key, i]));
@@ -130,6 +132,9 @@ async function ingestInTx(tx: Tx, deps: Pick<ServiceDeps, 'channels' | 'now'>, i
 
   const audits: AuditRecord[] = [];
   const openedIds: string[] = [];
+  const counters: SQL[] = [];
+  const notes: { kind: 'incident.opened' | 'incident.updated'; incidentId: string }[] = [];
+  const proposeTimers: (typeof timers.$inferInsert)[] = [];
   for (const k of keys) {
     const incId = incidentOf.get(k)!;
     const mine = byKey.get(k)!.filter((it) => inserted.has(it.event.id));
@@ -137,29 +142,34 @@ async function ingestInTx(tx: Tx, deps: Pick<ServiceDeps, 'channels' | 'now'>, i
     const sorted = [...mine].sort((a, b) => a.event.occurred_at.localeCompare(b.event.occurred_at));
     const last = sorted[sorted.length - 1]!.event;
     const first = sorted[0]!.event;
-    await tx
-      .update(incidents)
-      .set({
-        eventCount: sql`${incidents.eventCount} + ${mine.length}`,
-        firstSeen: sql`least(${incidents.firstSeen}, ${new Date(first.occurred_at).toISOString()}::timestamptz)`,
-        lastSeen: sql`greatest(${incidents.lastSeen}, ${new Date(last.occurred_at).toISOString()}::timestamptz)`,
-        latest: sql`case when ${incidents.lastSeen} <= ${new Date(last.occurred_at).toISOString()}::timestamptz then ${JSON.stringify(last.data)}::jsonb else ${incidents.latest} end`,
-        summaryVersion: sql`${incidents.summaryVersion} + 1`,
-      })
-      .where(eq(incidents.id, incId));
+    counters.push(
+      sql`(${incId}::text, ${mine.length}::int, ${new Date(first.occurred_at).toISOString()}::timestamptz, ${new Date(last.occurred_at).toISOString()}::timestamptz, ${JSON.stringify(last.data)}::jsonb)`,
+    );
     const isNew = opened.some((o) => o.id === incId);
     if (isNew) {
       openedIds.push(incId);
       audits.push({ kind: 'incident.opened', actor: INGEST, incidentId: incId, payload: { key: k, type: first.type, subject: incidentSubject(first), first_event: first.id } });
-      await tx.insert(timers).values({ kind: 'propose', key: `propose:${incId}`, runAt: now, payload: { incident_id: incId } }).onConflictDoNothing();
-      await enqueueNotification(tx, deps.channels, 'incident.opened', { incidentId: incId });
-    } else {
-      await enqueueNotification(tx, deps.channels, 'incident.updated', { incidentId: incId });
+      proposeTimers.push({ kind: 'propose', key: `propose:${incId}`, runAt: now, payload: { incident_id: incId } });
     }
+    notes.push({ kind: isNew ? 'incident.opened' : 'incident.updated', incidentId: incId });
     for (const it of mine) {
       audits.push({ kind: 'event.received', actor: INGEST, incidentId: incId, payload: { event: it.event as unknown as Record<string, unknown>, via: it.via, ...(it.entryId ? { entry_id: it.entryId } : {}) } });
     }
   }
+  // One statement each for every key's counters, timers and notifications: round trips, not keys.
+  if (counters.length > 0) {
+    await tx.execute(sql`
+      update incidents i set
+        event_count = i.event_count + v.n,
+        first_seen = least(i.first_seen, v.first_seen),
+        last_seen = greatest(i.last_seen, v.last_seen),
+        latest = case when i.last_seen <= v.last_seen then v.latest else i.latest end,
+        summary_version = i.summary_version + 1
+      from (values ${sql.join(counters, sql`, `)}) as v(id, n, first_seen, last_seen, latest)
+      where i.id = v.id`);
+  }
+  if (proposeTimers.length > 0) await tx.insert(timers).values(proposeTimers).onConflictDoNothing();
+  await enqueueNotifications(tx, deps.channels, notes);
   // A new incident whose every event lost a race to a concurrent insert is not an incident.
   const empty = opened.filter((o) => !openedIds.includes(o.id)).map((o) => o.id);
   if (empty.length > 0) await tx.delete(incidents).where(inArray(incidents.id, empty));

@@ -13,22 +13,32 @@ export async function enqueueNotification(
   refs: { incidentId?: string | null; proposalId?: string | null },
   payload: Record<string, unknown> = {},
 ): Promise<void> {
-  const wanted = channels.filter((c) => CHANNEL_INTERESTS[c].includes(kind));
-  if (wanted.length === 0) return;
-  const coalesce = kind === 'incident.updated';
+  await enqueueNotifications(tx, channels, [{ kind, ...refs, payload }]);
+}
+
+/** Many notifications in one INSERT (ingest writes one per incident key of a batch). */
+export async function enqueueNotifications(
+  tx: Executor,
+  channels: readonly Channel[],
+  items: readonly { kind: NotificationKind; incidentId?: string | null; proposalId?: string | null; payload?: Record<string, unknown> }[],
+): Promise<void> {
+  const rows = items.flatMap((it) =>
+    channels
+      .filter((c) => CHANNEL_INTERESTS[c].includes(it.kind))
+      .map((channel) => ({
+        channel,
+        kind: it.kind,
+        incidentId: it.incidentId ?? null,
+        proposalId: it.proposalId ?? null,
+        orderingKey: it.incidentId ? `${channel}:${it.incidentId}` : null,
+        coalesceKey: it.kind === 'incident.updated' && it.incidentId ? `${channel}:${it.kind}:${it.incidentId}` : null,
+        payload: it.payload ?? {},
+      })),
+  );
+  if (rows.length === 0) return;
   await tx
     .insert(schema.outbox)
-    .values(
-      wanted.map((channel) => ({
-        channel,
-        kind,
-        incidentId: refs.incidentId ?? null,
-        proposalId: refs.proposalId ?? null,
-        orderingKey: refs.incidentId ? `${channel}:${refs.incidentId}` : null,
-        coalesceKey: coalesce && refs.incidentId ? `${channel}:${kind}:${refs.incidentId}` : null,
-        payload,
-      })),
-    )
+    .values(rows)
     .onConflictDoNothing({
       target: schema.outbox.coalesceKey,
       where: sql`${schema.outbox.status} = 'pending' and ${schema.outbox.coalesceKey} is not null`,

@@ -1,0 +1,26 @@
+-- Appending many rows in one transaction re-read the chain's tail for every row. While a
+-- transaction holds the chain lock nobody else can append, so the tail it last wrote is still
+-- the tail: keep it in a transaction-local setting (reverted with the transaction or savepoint).
+CREATE OR REPLACE FUNCTION sre_actions_chain() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+  last_seq bigint;
+  last_hash text;
+  tail text;
+BEGIN
+  PERFORM pg_advisory_xact_lock(7400132001);
+  tail := current_setting('sre.chain_tail', true);
+  IF tail IS NOT NULL AND tail <> '' THEN
+    last_seq := split_part(tail, ':', 1)::bigint;
+    last_hash := split_part(tail, ':', 2);
+  ELSE
+    SELECT seq, hash INTO last_seq, last_hash FROM sre_actions ORDER BY seq DESC LIMIT 1;
+  END IF;
+  NEW.seq := coalesce(last_seq, 0) + 1;
+  NEW.occurred_at := clock_timestamp();
+  NEW.prev_hash := coalesce(last_hash, '');
+  NEW.hash := sre_actions_hash(NEW.prev_hash, NEW);
+  PERFORM set_config('sre.chain_tail', NEW.seq::text || ':' || NEW.hash, true);
+  RETURN NEW;
+END
+$$;
