@@ -81,7 +81,11 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
 
   const adapters: ChannelAdapter[] = [...(opts.adapters ?? [])];
   const channels: Channel[] = [];
-  let wake: (() => void) | undefined;
+  // Resolvers of the background loops' sleeps: a commit wakes them at once.
+  const wakers = new Set<() => void>();
+  const wake = () => {
+    for (const w of [...wakers]) w();
+  };
   const metrics = createMetrics({ logger });
   const deps: ServiceDeps = {
     metrics,
@@ -95,7 +99,7 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
     lifecycle: { ...config.lifecycle },
     publicBaseUrl: config.http.publicBaseUrl,
     now: opts.now ?? (() => new Date()),
-    poke: () => wake?.(),
+    poke: wake,
   };
   let slack: SlackApp | undefined;
   if (!opts.adapters) {
@@ -206,6 +210,10 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
   async function tick(): Promise<void> {
     await runDueTimers(deps, handlers);
     await dispatcher.runOnce();
+    await periodic();
+  }
+
+  async function periodic(): Promise<void> {
     if (Date.now() - lastReconcile > 30_000 || opts.loopMs === 0) {
       lastReconcile = Date.now();
       await reconcileExecutions(deps, opts.reconcileStaleMs ?? 60_000);
@@ -217,24 +225,26 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
     }
   }
 
-  let loop: Promise<void> | undefined;
+  const loops: Promise<void>[] = [];
   const loopMs = opts.loopMs ?? 500;
-  async function runLoop(): Promise<void> {
+  // Two loops: a slow reasoning run in the timers never holds up the outbox, and the reverse.
+  async function runLoop(name: string, work: () => Promise<unknown>): Promise<void> {
     while (!stopping) {
       try {
-        await tick();
+        await work();
       } catch (e) {
-        logger.error({ err: e }, 'background work failed; retrying');
+        logger.error({ err: e, loop: name }, 'background work failed; retrying');
       }
       if (stopping) break;
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, loopMs);
-        wake = () => {
+        const done = () => {
           clearTimeout(t);
+          wakers.delete(done);
           resolve();
         };
+        const t = setTimeout(done, loopMs);
+        wakers.add(done);
       });
-      wake = undefined;
     }
   }
 
@@ -253,7 +263,13 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
       const port = typeof address === 'object' && address ? address.port : config.http.port;
       logger.info({ port, replica: `${hostname()}-${process.pid}` }, `SRE agent listening on http://localhost:${port}`);
       await scheduleRetention(deps.now());
-      if (loopMs > 0) loop = runLoop();
+      if (loopMs > 0) {
+        loops.push(runLoop('timers', async () => {
+          await runDueTimers(deps, handlers);
+          await periodic();
+        }));
+        loops.push(runLoop('outbox', () => dispatcher.runOnce()));
+      }
       await slack?.start();
       await consumer?.start();
       return port;
@@ -263,8 +279,8 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
       // Readiness fails first; unacked stream entries stay pending for the next start.
       await consumer?.stop();
       await slack?.stop();
-      wake?.();
-      await loop;
+      wake();
+      await Promise.all(loops);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

@@ -196,8 +196,9 @@ export function createSlackAdapter(opts: SlackAdapterOptions): ChannelAdapter {
   return {
     channel: 'slack',
     paceMs: 1000,
-    // Slack allows about one message a second per channel; all incident threads share one channel.
-    paceKey: () => opts.channel,
+    // Slack allows about one new message a second per channel; all incident threads share one
+    // channel. Summary edits (chat.update) have their own lane, so they never delay a new post.
+    paceKey: (row) => (row.kind === 'incident.updated' ? `${opts.channel}:summary-edits` : opts.channel),
     async deliver(row) {
       try {
         return await route(row);
