@@ -144,6 +144,7 @@ const EnvSchema = z.object({
   REDIS_URL: optionalString.refine((v) => v === undefined || /^rediss?:\/\//.test(v), 'expected a redis:// URL'),
   SRE_EVENT_STREAM: z.string().min(1).default('scutum:events'),
   SRE_CONSUMER_GROUP: z.string().min(1).default('sre-agent'),
+  SRE_CONSUMER_NAME: optionalString,
   SRE_INGEST_TOKEN: optionalString,
   SRE_API_TOKENS: apiTokens,
   SLACK_BOT_TOKEN: optionalString,
@@ -183,7 +184,8 @@ export interface Config {
   storage: { databaseUrl: string | undefined; dataDir: string };
   policy: { riskThreshold: number; autoApprove: boolean; timeZone: string; criticalTeams: string[] };
   agent: { model: string; anthropicApiKey: string | undefined; anthropicBaseUrl: string | undefined };
-  bus: { redisUrl: string | undefined; stream: string; consumerGroup: string };
+  /** consumerName: stable per replica (a pod name) so a restart re-reads its own pending entries at once. */
+  bus: { redisUrl: string | undefined; stream: string; consumerGroup: string; consumerName: string | undefined };
   ingest: { token: string | undefined };
   api: { tokens: { name: string; token: string }[] };
   slack: {
@@ -256,7 +258,7 @@ export function loadConfig(source: Record<string, string | undefined> = readEnvi
       criticalTeams: e.SRE_CRITICAL_TEAMS,
     },
     agent: { model: e.SRE_AGENT_MODEL, anthropicApiKey: e.ANTHROPIC_API_KEY, anthropicBaseUrl: e.ANTHROPIC_BASE_URL },
-    bus: { redisUrl: e.REDIS_URL, stream: e.SRE_EVENT_STREAM, consumerGroup: e.SRE_CONSUMER_GROUP },
+    bus: { redisUrl: e.REDIS_URL, stream: e.SRE_EVENT_STREAM, consumerGroup: e.SRE_CONSUMER_GROUP, consumerName: e.SRE_CONSUMER_NAME },
     ingest: { token: e.SRE_INGEST_TOKEN },
     api: { tokens: e.SRE_API_TOKENS },
     slack: {

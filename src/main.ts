@@ -158,7 +158,7 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
       redisUrl: config.bus.redisUrl,
       stream: config.bus.stream,
       group: config.bus.consumerGroup,
-      consumer: `${hostname()}-${process.pid}`,
+      consumer: config.bus.consumerName ?? `${hostname()}-${process.pid}`,
       logger: logger.child({ part: 'stream' }),
       handleBatch: async (entries) => {
         await ingestEvents(deps, entries.map((e) => ({ event: e.event, via: 'stream' as const, entryId: e.id })));
