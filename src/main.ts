@@ -21,8 +21,7 @@ import { DEFAULT_TIMER_HANDLERS, orphanIncidents, runDueTimers } from './proposa
 import type { ServiceDeps } from './proposals/types.js';
 import { createWebServer, type RouteHandler } from './web/server.js';
 import { createHash } from 'node:crypto';
-import { appendAudit } from './audit/append.js';
-import { ingestEvents } from './ingest/ingest.js';
+import { auditDeadLetter, streamBatchHandler } from './ingest/stream/wiring.js';
 import { createStreamConsumer, type StreamConsumer } from './ingest/redis-consumer.js';
 import { createMetrics, databaseCollector } from './metrics.js';
 import { createEmailAdapter } from './notify/email.js';
@@ -153,6 +152,7 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
     routes.push((req, res, url) => consoleApp.handle(req, res, url));
   }
   let consumer: StreamConsumer | undefined;
+  const auditDead = auditDeadLetter(deps);
   if (config.bus.redisUrl) {
     consumer = createStreamConsumer({
       redisUrl: config.bus.redisUrl,
@@ -160,14 +160,10 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
       group: config.bus.consumerGroup,
       consumer: config.bus.consumerName ?? `${hostname()}-${process.pid}`,
       logger: logger.child({ part: 'stream' }),
-      handleBatch: async (entries) => {
-        await ingestEvents(deps, entries.map((e) => ({ event: e.event, via: 'stream' as const, entryId: e.id })));
-      },
+      handleBatch: streamBatchHandler(deps),
       onDeadLetter: async (entry, error) => {
         metrics.eventsIngested.inc({ type: 'unknown', outcome: 'dead_lettered' });
-        await database.db.transaction((tx) =>
-          appendAudit(tx, { kind: 'event.dead_lettered', actor: { type: 'system', name: 'ingest' }, payload: { entry_id: entry.id, error: error.slice(0, 2000) } }),
-        );
+        await auditDead(entry, error);
       },
     });
   }
