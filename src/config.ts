@@ -163,6 +163,7 @@ const EnvSchema = z.object({
   SRE_WEBHOOK_SECRET: optionalString,
   PAGERDUTY_ROUTING_KEY: optionalString,
   PAGERDUTY_EVENTS_URL: url('https://events.pagerduty.com/v2/enqueue'),
+  SRE_PAGERDUTY_MIN_SCORE: int(60, 0, 100),
   ADMIN_API_URL: optionalUrl,
   ADMIN_API_TOKEN: optionalString,
   SRE_CRITICAL_TEAMS: list,
@@ -204,7 +205,8 @@ export interface Config {
     linkSecret: string | undefined;
   };
   webhook: { urls: string[]; secret: string | undefined };
-  pagerduty: { routingKey: string | undefined; eventsUrl: string };
+  /** minScore: a gated proposal at or above it pages on-call while it waits. */
+  pagerduty: { routingKey: string | undefined; eventsUrl: string; minScore: number };
   adminApi: { url: string | undefined; token: string | undefined };
   lifecycle: { escalateAfterMs: number; proposalTtlMs: number; incidentQuietMs: number };
   license: { tier: LicenseTier };
@@ -277,7 +279,7 @@ export function loadConfig(source: Record<string, string | undefined> = readEnvi
       linkSecret: e.SRE_LINK_SECRET,
     },
     webhook: { urls: e.SRE_WEBHOOK_URLS, secret: e.SRE_WEBHOOK_SECRET },
-    pagerduty: { routingKey: e.PAGERDUTY_ROUTING_KEY, eventsUrl: e.PAGERDUTY_EVENTS_URL },
+    pagerduty: { routingKey: e.PAGERDUTY_ROUTING_KEY, eventsUrl: e.PAGERDUTY_EVENTS_URL, minScore: e.SRE_PAGERDUTY_MIN_SCORE },
     adminApi: { url: e.ADMIN_API_URL, token: e.ADMIN_API_TOKEN },
     lifecycle: { escalateAfterMs: e.SRE_ESCALATE_AFTER, proposalTtlMs: e.SRE_PROPOSAL_TTL, incidentQuietMs: e.SRE_INCIDENT_QUIET },
     license: { tier: e.SCUTUM_LICENSE_TIER },

@@ -73,7 +73,7 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
   if (!opts.database) await database.migrate();
   const gateway = createGateway(config.adminApi, logger);
   const pager = createPager(config.pagerduty, logger);
-  const playbook = new PlaybookReasoner();
+  const playbook = new PlaybookReasoner({ logger });
   const reasoner: Reasoner = config.agent.anthropicApiKey
     ? createClaudeReasoner({ apiKey: config.agent.anthropicApiKey, baseURL: config.agent.anthropicBaseUrl, model: config.agent.model, logger, fallback: playbook })
     : playbook;
@@ -125,7 +125,7 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
       adapters.push(createWebhookAdapter({ db: database.db, urls: config.webhook.urls, secret: config.webhook.secret, publicBaseUrl: config.http.publicBaseUrl, logger, now: deps.now }));
     }
     if (config.pagerduty.routingKey) {
-      adapters.push(createPagerDutyAdapter({ db: database.db, pager, minScore: config.policy.riskThreshold, publicBaseUrl: config.http.publicBaseUrl, logger }));
+      adapters.push(createPagerDutyAdapter({ db: database.db, pager, minScore: config.pagerduty.minScore, publicBaseUrl: config.http.publicBaseUrl, logger }));
     }
   }
   channels.push(...adapters.map((a) => a.channel));
@@ -183,6 +183,11 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
         const st = consumer.status();
         checks.redis_consumer = st.connected ? 'attached' : `detached${st.lastError ? `: ${st.lastError}` : ''}`;
         ok &&= st.connected;
+      }
+      if (slack) {
+        const connected = await slack.installation().then(() => true, () => false);
+        checks.slack = connected ? 'connected' : 'auth.test failed';
+        ok &&= connected;
       }
       return { ok, checks };
     },
