@@ -264,7 +264,7 @@ async function audit(args: string[]): Promise<number> {
     const until = values.until ? isoDate('--until', values.until) : undefined;
     return withDb(async (d) => {
       const sink = values.out ? createWriteStream(values.out) : process.stdout;
-      await pipeline(Readable.from(exportAuditCsv(d.db, { source: values.source, since, until })), sink, { end: values.out !== undefined });
+      await pipeline(Readable.from(exportAuditCsv(d.db, { source: values.source, since, until }, { copyClient: d.openCopyClient })), sink, { end: values.out !== undefined });
       if (values.out) err(`audit exported to ${values.out}`);
       return 0;
     });

@@ -89,6 +89,7 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
   const deps: ServiceDeps = {
     metrics,
     db: database.db,
+    ...(database.openCopyClient ? { copyClient: database.openCopyClient } : {}),
     gateway,
     pager,
     reasoner,

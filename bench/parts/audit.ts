@@ -69,7 +69,7 @@ export async function benchExport(): Promise<Record<string, number>> {
       });
 
     const t0 = performance.now();
-    await pipeline(exportAuditCsv(db.db), counter());
+    await pipeline(exportAuditCsv(db.db, {}, { copyClient: db.openCopyClient }), counter());
     const exportSeconds = (performance.now() - t0) / 1000;
     const exportLines = lines;
     const exportBytes = bytes;

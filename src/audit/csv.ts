@@ -11,5 +11,6 @@ export function csvCell(value: unknown): string {
 }
 
 export function csvLine(values: readonly unknown[]): string {
-  return `${values.map(csvCell).join(',')}\r\n`;
+  // LF like PostgreSQL's COPY … CSV, so both export paths write the same file.
+  return `${values.map(csvCell).join(',')}\n`;
 }

@@ -28,8 +28,10 @@ export interface Database {
   /** Database reachable and every committed migration applied. */
   ready(): Promise<{ ok: boolean; detail: string }>;
   close(): Promise<void>;
-  /** The underlying postgres.js client, for COPY and other raw work (PostgreSQL only). */
+  /** The underlying postgres.js client, for raw work (PostgreSQL only). */
   raw?: postgres.Sql;
+  /** A new one-connection client for COPY, to be ended by the caller (PostgreSQL only). */
+  openCopyClient?: () => postgres.Sql;
 }
 
 /** Rows of a raw query, whichever driver ran it (postgres.js returns an array, PGlite `{ rows }`). */
@@ -66,6 +68,7 @@ export function connectPostgres(url: string, options: { max?: number } = {}): Da
     db,
     kind: 'postgres',
     raw: client,
+    openCopyClient: () => postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 }),
     async migrate() {
       // A single session holds an advisory lock so replicas starting together migrate once.
       const one = postgres(url, { max: 1, onnotice: () => {} });

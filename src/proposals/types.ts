@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type postgres from 'postgres';
 import type { Gateway, Pager } from '../actions/gateway.js';
 import type { Reasoner } from '../agent/reasoner.js';
 import type { Db } from '../db/client.js';
@@ -21,6 +22,8 @@ export interface ServiceDeps {
   now: () => Date;
   /** Prometheus counters; absent in tools that do not serve /metrics (CLI one-shots). */
   metrics?: Metrics;
+  /** PostgreSQL's own client for COPY (CSV export); absent on the embedded PGlite. */
+  copyClient?: () => postgres.Sql;
   /** Wakes the background workers after a commit (durable work is in the db either way). */
   poke?: () => void;
 }

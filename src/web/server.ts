@@ -114,7 +114,7 @@ export function createWebServer(opts: WebOptions): Server {
         'content-disposition': `attachment; filename="sre-audit-${new Date().toISOString().slice(0, 10)}.csv"`,
         'cache-control': 'no-store',
       });
-      await pipeline(Readable.from(exportAuditCsv(deps.db, filter)), res);
+      await pipeline(Readable.from(exportAuditCsv(deps.db, filter, { copyClient: deps.copyClient })), res);
       return '/v1/audit.csv';
     }
     for (const route of opts.routes ?? []) {

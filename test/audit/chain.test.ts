@@ -63,13 +63,24 @@ for (const [label, make] of [['postgres', freshPostgres], ['pglite', freshPglite
         appendAudit(tx, { kind: 'thread.message', actor: { type: 'user', name: '=HYPERLINK("http://evil")', via: 'api' }, payload: { text: '+1, "quoted"' } }),
       );
       let csv = '';
-      for await (const chunk of exportAuditCsv(d.db, { source: 'sre-agent' }, 50)) csv += chunk;
-      const lines = csv.trim().split('\r\n');
+      for await (const chunk of exportAuditCsv(d.db, { source: 'sre-agent' }, { pageSize: 50, copyClient: d.openCopyClient })) csv += chunk.toString();
+      const lines = csv.trim().split(/\r?\n/);
       expect(lines[0]).toBe('seq,occurred_at,source,kind,actor_type,actor,incident_id,proposal_id,payload,prev_hash,hash');
       expect(lines).toHaveLength(202);
       const last = lines.at(-1)!;
       expect(last).toContain(`"'=HYPERLINK(""http://evil"")"`);
       expect(last).not.toMatch(/,=HYPERLINK/);
+    });
+
+    it.runIf(label === 'postgres')('writes the same CSV through COPY as through the paged reader', async () => {
+      const read = async (copy: boolean) => {
+        let out = '';
+        for await (const c of exportAuditCsv(d.db, { source: 'sre-agent', kind: 'thread.message' }, copy ? { copyClient: d.openCopyClient } : { pageSize: 7 })) out += c.toString();
+        return out;
+      };
+      const [paged, copied] = [await read(false), await read(true)];
+      expect(copied.split('\n').length).toBeGreaterThan(1);
+      expect(copied).toBe(paged);
     });
 
     it('purges through the function, keeps younger rows and still verifies', async () => {

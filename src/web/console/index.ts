@@ -151,7 +151,7 @@ export function createConsole(opts: ConsoleOptions): Console {
     const { filter, error } = auditQueryFrom(url);
     if (error) return sendHtml(res, 400, messagePage('Bad filter', error, 'error', nav(s.user, csrfToken(secret, s))));
     res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="sre-audit.csv"', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
-    for await (const chunk of exportAuditCsv(deps.db, filter)) {
+    for await (const chunk of exportAuditCsv(deps.db, filter, { copyClient: deps.copyClient })) {
       if (!res.write(chunk)) await new Promise<void>((r) => res.once('drain', r));
     }
     res.end();

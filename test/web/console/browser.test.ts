@@ -111,7 +111,7 @@ describe('console in Chromium', { timeout: 90_000 }, () => {
     expect(shownKinds).toEqual(['proposal.approved']);
     await p2.screenshot({ path: `${SHOTS}/04-audit-filtered.png`, fullPage: true });
     const [download] = await Promise.all([p2.waitForEvent('download'), p2.click('a:has-text("Export these rows as CSV")')]);
-    const csv = readFileSync((await download.path())!, 'utf8').trim().split('\r\n');
+    const csv = readFileSync((await download.path())!, 'utf8').trim().split(/\r?\n/);
     expect(csv[0]).toBe('seq,occurred_at,source,kind,actor_type,actor,incident_id,proposal_id,payload,prev_hash,hash');
     expect(csv).toHaveLength(2);
     expect(csv[1]).toContain(',proposal.approved,user,alice,');

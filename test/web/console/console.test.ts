@@ -103,7 +103,7 @@ describe('console over HTTP', () => {
     const csv = await call(srv.port, 'GET', '/sre/audit.csv?kind=incident.opened&incident=inc_filter_a', { headers: { cookie: jar } });
     expect(csv.status).toBe(200);
     expect(csv.headers['content-type']).toContain('text/csv');
-    const lines = csv.body.trim().split('\r\n');
+    const lines = csv.body.trim().split(/\r?\n/);
     expect(lines).toHaveLength(2);
     expect(lines[1]).toContain('inc_filter_a');
     expect((await call(srv.port, 'GET', '/sre/audit?since=yesterday', { headers: { cookie: jar } })).status).toBe(400);
