@@ -27,11 +27,12 @@ export const REDACT_PATHS = [
   '*.to',
 ];
 
-export function createLogger(opts: { level: string; pretty: boolean }): Logger {
-  return pino({
+export function createLogger(opts: { level: string; pretty: boolean; destination?: pino.DestinationStream }): Logger {
+  const options: pino.LoggerOptions = {
     level: opts.level,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     base: { service: 'sre-agent' },
-    ...(opts.pretty ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' } } } : {}),
-  });
+    ...(opts.pretty && !opts.destination ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' } } } : {}),
+  };
+  return opts.destination ? pino(options, opts.destination) : pino(options);
 }
