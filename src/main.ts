@@ -230,7 +230,7 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
   const loops: Promise<void>[] = [];
   const loopMs = opts.loopMs ?? 500;
   // Two loops: a slow reasoning run in the timers never holds up the outbox, and the reverse.
-  async function runLoop(name: string, work: () => Promise<unknown>): Promise<void> {
+  async function runLoop(name: string, work: () => Promise<unknown>, sleepMs: () => number = () => loopMs): Promise<void> {
     while (!stopping) {
       try {
         await work();
@@ -244,7 +244,7 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
           wakers.delete(done);
           resolve();
         };
-        const t = setTimeout(done, loopMs);
+        const t = setTimeout(done, sleepMs());
         wakers.add(done);
       });
     }
@@ -270,7 +270,7 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
           await runDueTimers(deps, handlers);
           await periodic();
         }));
-        loops.push(runLoop('outbox', () => dispatcher.runOnce()));
+        loops.push(runLoop('outbox', () => dispatcher.runOnce(), () => Math.min(loopMs, dispatcher.nextWakeInMs() ?? loopMs)));
       }
       await slack?.start();
       await consumer?.start();

@@ -28,6 +28,8 @@ export interface Dispatcher {
   /** Delivers what is due now; returns how many rows it finished (sent, skipped or dead). */
   runOnce(): Promise<number>;
   queueDepth(): Promise<number>;
+  /** Milliseconds until a row handed back for pacing comes due; undefined when none is waiting. */
+  nextWakeInMs(): number | undefined;
 }
 
 /**
@@ -44,6 +46,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
   const random = opts.random ?? Math.random;
   const byChannel = new Map<Channel, ChannelAdapter>(opts.adapters.map((a) => [a.channel, a]));
   const lastSent = new Map<string, number>();
+  let nextReady = Number.POSITIVE_INFINITY;
   const channels = [...byChannel.keys()];
 
   async function claim(): Promise<(typeof outbox.$inferSelect)[]> {
@@ -91,7 +94,16 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     const paceKey = adapter.paceKey?.(view);
     if (paceKey && adapter.paceMs) {
       const wait = (lastSent.get(paceKey) ?? 0) + adapter.paceMs - Date.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (wait > 0) {
+        // Not yet its turn: hand the row back until it is (not an attempt) rather than sleeping
+        // here, so rows of other pace keys — a new incident's first post — never wait behind it.
+        await opts.db
+          .update(outbox)
+          .set({ nextAttemptAt: new Date(now().getTime() + wait), attempts: sql`greatest(${outbox.attempts} - 1, 0)` })
+          .where(eq(outbox.id, row.id));
+        nextReady = Math.min(nextReady, Date.now() + wait);
+        return false;
+      }
     }
     const log = opts.logger.child({ outbox_id: row.id, channel: row.channel, kind: row.kind, incident_id: row.incidentId, proposal_id: row.proposalId });
     try {
@@ -150,6 +162,12 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
         }),
       );
       return finished;
+    },
+    nextWakeInMs() {
+      if (!Number.isFinite(nextReady)) return undefined;
+      const ms = Math.max(0, nextReady - Date.now());
+      if (ms === 0) nextReady = Number.POSITIVE_INFINITY;
+      return ms;
     },
     async queueDepth() {
       const [r] = await opts.db.select({ n: sql<number>`count(*)::int` }).from(outbox).where(eq(outbox.status, 'pending'));

@@ -4,7 +4,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { schema } from '../../src/db/client.js';
 import { RetryableDeliveryError, PermanentDeliveryError } from '../../src/notify/adapter.js';
-import { createDispatcher } from '../../src/notify/dispatcher.js';
+import { createDispatcher, type Dispatcher } from '../../src/notify/dispatcher.js';
 import { classifySlackError } from '../../src/notify/slack.js';
 import { getProposal } from '../../src/proposals/queries.js';
 import { useMsw } from '../support/msw.js';
@@ -22,6 +22,18 @@ beforeEach(async () => {
 afterEach(async () => {
   await h.close();
 });
+
+/** Runs the dispatcher until nothing is due, waiting out the channel's pace between posts. */
+async function drain(d: Dispatcher, advance: (ms: number) => void = () => {}): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    await d.runOnce();
+    const pending = await h.db.db.select({ id: schema.outbox.id }).from(schema.outbox).where(eq(schema.outbox.status, 'pending'));
+    if (pending.length === 0) return;
+    const wait = (d.nextWakeInMs() ?? 20) + 5;
+    await new Promise((r) => setTimeout(r, wait));
+    advance(wait);
+  }
+}
 
 describe('Slack delivery through the outbox', () => {
   it('429 with Retry-After: the notification waits that long, is posted once, and the proposal stays pending', async () => {
@@ -44,7 +56,9 @@ describe('Slack delivery through the outbox', () => {
     expect(slack.of('chat.postMessage')).toHaveLength(0);
 
     clock = new Date(clock.getTime() + 1001);
-    while ((await dispatcher.runOnce()) > 0);
+    await drain(dispatcher, (ms) => {
+      clock = new Date(clock.getTime() + ms);
+    });
     const posts = slack.of('chat.postMessage');
     const parents = posts.filter((c) => c.args.thread_ts === undefined);
     expect(parents).toHaveLength(1);
@@ -69,12 +83,12 @@ describe('Slack delivery through the outbox', () => {
   it('a summary update edits the parent in place instead of posting again', async () => {
     const p = await openIncident(h);
     const dispatcher = createDispatcher({ db: h.db.db, adapters: [h.adapter], logger: pino({ level: 'silent' }) });
-    while ((await dispatcher.runOnce()) > 0);
+    await drain(dispatcher);
     const [inc] = await h.db.db.select().from(schema.incidents).where(eq(schema.incidents.id, p.incident_id));
     await h.db.db.update(schema.incidents).set({ eventCount: 42 }).where(eq(schema.incidents.id, p.incident_id));
     await h.db.db.insert(schema.outbox).values({ channel: 'slack', kind: 'incident.updated', incidentId: p.incident_id, payload: {} });
     const posted = slack.of('chat.postMessage').length;
-    while ((await dispatcher.runOnce()) > 0);
+    await drain(dispatcher);
     expect(slack.of('chat.postMessage')).toHaveLength(posted);
     const upd = slack.of('chat.update').at(-1)!;
     expect(upd.args).toMatchObject({ channel: CHANNEL, ts: inc!.slackTs });
@@ -84,16 +98,13 @@ describe('Slack delivery through the outbox', () => {
   it('a chat.update failing after a decision is retried without repeating the execution', async () => {
     const p = await openIncident(h);
     const dispatcher = createDispatcher({ db: h.db.db, adapters: [h.adapter], logger: pino({ level: 'silent' }), baseDelayMs: 1 });
-    while ((await dispatcher.runOnce()) > 0);
+    await drain(dispatcher);
     slack.failNext('chat.update', () => HttpResponse.json({ ok: false, error: 'internal_error' }));
     const view = (await getProposal(h.db.db, p.id, BASE_URL))!;
     await buttonClick(h, ACTION_APPROVE, view);
     await h.slack.idle();
     expect((await getProposal(h.db.db, p.id, BASE_URL))!.status).toBe('succeeded');
-    for (let i = 0; i < 20 && (await h.db.db.select().from(schema.outbox).where(eq(schema.outbox.status, 'pending'))).length > 0; i++) {
-      await dispatcher.runOnce();
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await drain(dispatcher);
     expect(slack.failed.map((c) => c.method)).toEqual(['chat.update']);
     expect(JSON.stringify(slack.of('chat.update').at(-1)!.args.blocks)).toContain('Executed successfully');
     expect(h.gateway.calls().filter((c) => !c.replayed)).toHaveLength(1);
@@ -107,7 +118,7 @@ describe('auto-executed actions', () => {
     const p = await openIncident(h);
     expect(p.route).toBe('auto');
     const dispatcher = createDispatcher({ db: h.db.db, adapters: [h.adapter], logger: pino({ level: 'silent' }) });
-    while ((await dispatcher.runOnce()) > 0);
+    await drain(dispatcher);
     const thread = slack.of('chat.postMessage').filter((c) => c.args.thread_ts !== undefined);
     expect(JSON.stringify(thread[0]!.args.blocks)).toContain('Reasoning');
     const lastCard = [...slack.of('chat.postMessage'), ...slack.of('chat.update')].map((c) => JSON.stringify(c.args.blocks)).filter((b) => b.includes('Auto-executed'));
