@@ -11,7 +11,7 @@ import type { Channel } from './domain/notifications.js';
 import { createLogger } from './logger.js';
 import { createDispatcher, type Dispatcher } from './notify/dispatcher.js';
 import type { ChannelAdapter } from './notify/adapter.js';
-import { escalate } from './proposals/escalate.js';
+import { escalateTimer } from './proposals/escalate.js';
 import { nextRetentionRun, runRetention } from './audit/retention.js';
 import { closeQuietIncidents } from './ingest/close-quiet.js';
 import { schema } from './db/client.js';
@@ -133,9 +133,7 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
   const dispatcher = createDispatcher({ db: database.db, metrics, adapters, logger: logger.child({ part: 'dispatcher' }), now: deps.now });
   const handlers = {
     ...DEFAULT_TIMER_HANDLERS,
-    escalate: async (d: ServiceDeps, p: Record<string, unknown>) => {
-      await escalate(d, String(p.proposal_id));
-    },
+    escalate: escalateTimer,
     // Daily, one replica at a time (the timer's lease), then schedules tomorrow's run.
     retention: async (d: ServiceDeps) => {
       const r = await runRetention(d.db, config.license.tier, d.now(), 'system:retention');

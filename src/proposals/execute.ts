@@ -32,14 +32,14 @@ export async function execute(deps: ServiceDeps, proposalId: string): Promise<Pr
       .where(and(eq(proposals.id, proposalId), eq(proposals.status, 'approved')))
       .returning();
     if (!p) return undefined;
-    const request = requestOf(p);
-    await tx.insert(executions).values({ id: exeId, proposalId, operation: 'execute', status: 'executing', request: describeCall(request, p.incidentId), startedAt: now, attempts: 1 });
+    const call = describeCall(requestOf(p), p.incidentId);
+    await tx.insert(executions).values({ id: exeId, proposalId, operation: 'execute', status: 'executing', request: call, startedAt: now, attempts: 1 });
     await appendAudit(tx, {
       kind: 'execution.started',
       actor: EXECUTOR,
       incidentId: p.incidentId,
       proposalId,
-      payload: { execution_id: exeId, operation: 'execute', action: p.action, request: describeCall(request, p.incidentId) },
+      payload: { execution_id: exeId, operation: 'execute', action: p.action, request: call },
     });
     return p;
   });

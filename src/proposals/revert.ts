@@ -21,9 +21,10 @@ export async function revert(deps: ServiceDeps, input: { proposalId: string; act
     const spec = specFor(row.action as ActionId);
     if (!spec.reversible) throw new DomainError('refused', `${row.action} cannot be undone`);
     if (row.status !== 'succeeded') throw new DomainError('conflict', `only a succeeded action can be reverted (status: ${row.status})`);
+    const call = describeCall(requestOf(row), row.incidentId, 'revert');
     const inserted = await tx
       .insert(executions)
-      .values({ id: exeId, proposalId: row.id, operation: 'revert', status: 'executing', request: describeCall(requestOf(row), row.incidentId, 'revert'), startedAt: now, attempts: 1 })
+      .values({ id: exeId, proposalId: row.id, operation: 'revert', status: 'executing', request: call, startedAt: now, attempts: 1 })
       .onConflictDoNothing()
       .returning({ id: executions.id });
     if (inserted.length === 0) throw new DomainError('already_decided', `Proposal ${row.id} was already reverted${row.revertedBy ? ` by ${row.revertedBy}` : ''}.`);
@@ -33,7 +34,7 @@ export async function revert(deps: ServiceDeps, input: { proposalId: string; act
       actor: input.actor,
       incidentId: row.incidentId,
       proposalId: row.id,
-      payload: { execution_id: exeId, operation: 'revert', action: row.action, request: describeCall(requestOf(row), row.incidentId, 'revert') },
+      payload: { execution_id: exeId, operation: 'revert', action: row.action, request: call },
     });
     return { ...row, revertedBy: actorName(input.actor) };
   });

@@ -1,0 +1,54 @@
+import { http, HttpResponse } from 'msw';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { ALICE, INGEST_TOKEN, get, post, startAgent, unhealthy, type RunningAgent } from '../support/agent.js';
+import { freshPostgres, type TestDatabase } from '../support/db.js';
+import { useMsw } from '../support/msw.js';
+
+const ADMIN = 'https://admin.scutum.test';
+const server = useMsw();
+let db: TestDatabase;
+let a: RunningAgent | undefined;
+beforeEach(async () => {
+  db = await freshPostgres();
+});
+afterEach(async () => {
+  await a?.stop();
+  a = undefined;
+  await db.dispose();
+});
+
+const sample = (text: string, name: string, labels: string) => {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels));
+  return line ? Number(line.split(' ').at(-1)) : undefined;
+};
+
+it('/metrics counts events, transitions, decisions by channel and executions by outcome', async () => {
+  server.use(
+    http.get(`${ADMIN}/v1/*`, () => HttpResponse.json({ error: 'not found' }, { status: 404 })),
+    http.post(`${ADMIN}/v1/providers/:p/circuit-breaker`, () => HttpResponse.json({ ok: true })),
+  );
+  a = await startAgent(db, { ADMIN_API_URL: ADMIN, ADMIN_API_TOKEN: 'admin-secret' });
+  expect((await post(a.base, '/v1/events', unhealthy('openai', { requests: 60 }), INGEST_TOKEN)).status).toBe(202);
+  await a.agent.tick();
+  const p = (await get(a.base, '/v1/proposals?status=pending', ALICE)).body.proposals[0];
+  expect((await post(a.base, `/v1/proposals/${p.id}/decision`, { decision: 'approve' }, ALICE)).body.status).toBe('succeeded');
+  expect((await post(a.base, `/v1/proposals/${p.id}/decision`, { decision: 'reject' }, ALICE)).status).toBe(409);
+  const text = (await get(a.base, '/metrics')).body as string;
+  expect(sample(text, 'sre_decisions_total', 'channel="api",decision="approve"')).toBe(1);
+  expect(sample(text, 'sre_decisions_total', 'channel="api",decision="duplicate"')).toBe(1);
+  expect(sample(text, 'sre_executions_total', 'action="circuit_break_provider",outcome="succeeded"')).toBe(1);
+  expect(sample(text, 'sre_proposals_total', 'action="circuit_break_provider",status="approved"')).toBe(1);
+  expect(sample(text, 'sre_proposals_total', 'action="circuit_break_provider",status="succeeded"')).toBe(1);
+  expect(sample(text, 'sre_events_ingested_total', 'type="provider.unhealthy",outcome="accepted"')).toBe(1);
+});
+
+it('/readyz is ready on a migrated database and fails while the stream consumer cannot reach Redis', async () => {
+  a = await startAgent(db);
+  expect(await get(a.base, '/readyz')).toMatchObject({ status: 200, body: { status: 'ready' } });
+  await a.stop();
+  // Nothing listens on port 1: the consumer stays detached and readiness says so.
+  a = await startAgent(db, { REDIS_URL: 'redis://127.0.0.1:1' });
+  const r = await get(a.base, '/readyz');
+  expect(r.status).toBe(503);
+  expect(String(r.body.checks.redis_consumer)).toMatch(/^detached/);
+});
