@@ -243,7 +243,7 @@ async function audit(args: string[]): Promise<number> {
     return withDb(async (d) => {
       const r = await verifyAudit(d.db);
       if (r.ok) {
-        out(`audit trail intact: ${r.checked} row(s) verified`);
+        out(`audit trail intact: ${r.checked} row(s) verified; ${r.eventBatchesChecked} event batch(es) match their digest${r.eventBatchesPurged > 0 ? `, ${r.eventBatchesPurged} already purged by retention` : ''}`);
         return 0;
       }
       err(`audit trail BROKEN at seq ${r.brokenSeq}: ${r.problem} (${r.checked} row(s) verified before it)`);

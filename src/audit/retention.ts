@@ -10,11 +10,12 @@ export interface RetentionResult {
   eventsPurged: number;
 }
 
-/** The tier's retention: audit rows through the database function (leaving an anchor), raw events by age. */
+/** The tier's retention: audit rows through the database function (leaving an anchor), raw events through theirs, by age. */
 export async function runRetention(db: Executor, tier: LicenseTier, now: Date, by: string): Promise<RetentionResult> {
   const cutoff = retentionCutoff(tier, now);
   const audit = await purgeAudit(db, cutoff, by);
-  const [events] = await queryRows<{ n: number }>(db, sql`with d as (delete from events where received_at < ${cutoff.toISOString()}::timestamptz returning 1) select count(*)::int as n from d`);
+  // `events` is append-only too: sre_events_purge is the one way to delete from it.
+  const [events] = await queryRows<{ n: string | number }>(db, sql`select sre_events_purge(${cutoff.toISOString()}::timestamptz) as n`);
   return { cutoff, auditPurged: audit.purged, anchorSeq: audit.anchorSeq, eventsPurged: Number(events?.n ?? 0) };
 }
 

@@ -9,7 +9,12 @@ const obj = <T extends z.ZodRawShape>(shape: T) => z.looseObject(shape);
 const anyObj = z.looseObject({});
 
 export const AuditEntry = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('event.received'), payload: obj({ event: anyObj, via: z.string() }) }),
+  // One row per incident per source per ingest batch: the stored events' ids and the digest of
+  // their canonical rows (sre_events_digest), which `audit verify` recomputes from `events`.
+  z.object({
+    kind: z.literal('events.received'),
+    payload: obj({ via: z.string(), count: z.number().int().positive(), event_ids: z.array(z.string()).min(1), digest: z.string().regex(/^[0-9a-f]{64}$/) }),
+  }),
   z.object({ kind: z.literal('event.dead_lettered'), payload: obj({ entry_id: z.string(), error: z.string() }) }),
   z.object({ kind: z.literal('incident.opened'), payload: obj({ key: z.string(), type: z.string(), subject: z.string() }) }),
   z.object({ kind: z.literal('incident.closed'), payload: obj({ reason: z.string(), event_count: z.number() }) }),

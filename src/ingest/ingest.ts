@@ -1,12 +1,12 @@
-import { and, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { appendAudit, type AuditRecord } from '../audit/append.js';
-import { schema, type Tx } from '../db/client.js';
+import { queryRows, schema, type Tx } from '../db/client.js';
 import { incidentKey, incidentSubject, type PlatformEvent } from '../domain/events.js';
 import { newId } from '../proposals/ids.js';
 import { enqueueNotifications } from '../proposals/outbox.js';
 import type { ServiceDeps } from '../proposals/types.js';
 
-const { events, incidents, timers } = schema;
+const { incidents, timers } = schema;
 const INGEST = { type: 'system', name: 'ingest' } as const;
 
 export type Via = 'stream' | 'http' | 'file';
@@ -50,17 +50,20 @@ export async function ingestEvents(deps: Pick<ServiceDeps, 'db' | 'channels' | '
   return outcome;
 }
 
+type Stored = {
+  incident_id: string;
+  via: string;
+  n: number;
+  ids: string[];
+  digest: string;
+  first_occurred_at: string;
+  last_occurred_at: string;
+};
+
 async function ingestInTx(tx: Tx, deps: Pick<ServiceDeps, 'channels' | 'now'>, items: IngestItem[]): Promise<IngestOutcome> {
   const now = deps.now();
-  const existing = new Set(
-    (await tx.select({ id: events.id }).from(events).where(inArray(events.id, items.map((i) => i.event.id)))).map((r) => r.id),
-  );
-  const fresh = items.filter((i) => !existing.has(i.event.id));
-  const duplicates = items.filter((i) => existing.has(i.event.id)).map((i) => i.event.id);
-  if (fresh.length === 0) return { accepted: [], duplicates, incidentsOpened: [] };
-
   const byKey = new Map<string, IngestItem[]>();
-  for (const it of fresh) {
+  for (const it of items) {
     const k = incidentKey(it.event);
     const list = byKey.get(k);
     if (list) list.push(it);
@@ -68,115 +71,152 @@ async function ingestInTx(tx: Tx, deps: Pick<ServiceDeps, 'channels' | 'now'>, i
   }
   const keys = [...byKey.keys()].sort();
   // Per-key locks in a fixed order: replicas correlating the same subject queue, never deadlock.
-  await tx.execute(
-    sql`select pg_advisory_xact_lock(hashtextextended(k, 7400132)) from (select k from unnest(array[${sql.join(keys.map((k) => sql`${k}`), sql`, `)}]::text[]) k order by k) s`,
-  );
-
-  const open = await tx.select().from(incidents).where(and(inArray(incidents.key, keys), eq(incidents.status, 'open')));
-  const openByKey = new Map(open.map((i) => [i.key, i]));
+  // The read of the open incidents is sent right behind it (pipelined on the transaction's
+  // connection): the server runs it after the locks are held, with a snapshot taken then.
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(k, 7400132)) from unnest(${pgTextArray(keys)}::text[]) k order by k`);
+  const open = await tx
+      .select({ id: incidents.id, key: incidents.key })
+      .from(incidents)
+      .where(and(sql`${incidents.key} = any(${pgTextArray(keys)}::text[])`, eq(incidents.status, 'open')));
+  const openByKey = new Map(open.map((i) => [i.key, i.id]));
   const incidentOf = new Map<string, string>();
-  const opened: { id: string; key: string; items: IngestItem[] }[] = [];
+  const opened: { id: string; key: string; sample: PlatformEvent }[] = [];
   for (const k of keys) {
-    const inc = openByKey.get(k);
-    if (inc) incidentOf.set(k, inc.id);
+    const id = openByKey.get(k);
+    if (id) incidentOf.set(k, id);
     else {
-      const id = newId('inc');
-      incidentOf.set(k, id);
-      opened.push({ id, key: k, items: byKey.get(k)! });
+      const fresh = { id: newId('inc'), key: k, sample: byKey.get(k)![0]!.event };
+      incidentOf.set(k, fresh.id);
+      opened.push(fresh);
     }
   }
   if (opened.length > 0) {
     await tx.insert(incidents).values(
-      opened.map((o) => {
-        const sorted = [...o.items].sort((a, b) => a.event.occurred_at.localeCompare(b.event.occurred_at));
-        const first = sorted[0]!.event;
-        return {
-          id: o.id,
-          key: o.key,
-          type: first.type,
-          subject: incidentSubject(first),
-          status: 'open',
-          firstSeen: new Date(first.occurred_at),
-          lastSeen: new Date(first.occurred_at),
-          eventCount: 0,
-          latest: first.data,
-          first: first.data,
-          openedAt: now,
-        };
-      }),
+      opened.map((o) => ({
+        id: o.id,
+        key: o.key,
+        type: o.sample.type,
+        subject: incidentSubject(o.sample),
+        status: 'open',
+        // Empty until the statement below adds what it stored (an event of this batch may turn
+        // out to be stored already): least/greatest then take the stored events' times.
+        firstSeen: sql`'infinity'::timestamptz`,
+        lastSeen: sql`'-infinity'::timestamptz`,
+        eventCount: 0,
+        latest: {},
+        first: {},
+        openedAt: now,
+      })),
     );
   }
 
-  // A concurrent transaction may have stored one of these ids since we looked: ON CONFLICT skips it.
-  const inserted = new Set<string>();
-  for (let i = 0; i < fresh.length; i += 1000) {
-    const slice = fresh.slice(i, i + 1000);
-    const rows = await tx
-      .insert(events)
-      .values(
-        slice.map((it) => ({
-          id: it.event.id,
-          type: it.event.type,
-          occurredAt: new Date(it.event.occurred_at),
-          receivedAt: now,
-          source: it.event.source,
-          via: it.via,
-          data: it.event.data as Record<string, unknown>,
-          incidentId: incidentOf.get(incidentKey(it.event))!,
-        })),
+  // One statement: store the events (an id already stored, here or by a concurrent transaction,
+  // is skipped by ON CONFLICT), move each incident's counters by exactly what was stored, and
+  // return per incident and source the stored ids with the digest of their canonical rows.
+  // The events travel as ONE json parameter: thousands of bind parameters cost more than parsing.
+  const rows = items.map((it) => ({
+    id: it.event.id,
+    type: it.event.type,
+    occurred_at: it.event.occurred_at,
+    source: it.event.source,
+    via: it.via,
+    data: it.event.data,
+    incident_id: incidentOf.get(incidentKey(it.event))!,
+  }));
+  const stored = await queryRows<Stored>(
+    tx,
+    sql`
+      with ins as (
+        insert into events (id, type, occurred_at, received_at, source, via, data, incident_id)
+        select x.id, x.type, x.occurred_at, ${now.toISOString()}::timestamptz, x.source, x.via, x.data, x.incident_id
+        from json_to_recordset(${JSON.stringify(rows)}::json)
+          as x(id text, type text, occurred_at timestamptz, source text, via text, data jsonb, incident_id text)
+        on conflict (id) do nothing
+        returning id, incident_id, via, occurred_at, data, sre_event_text(events) as canonical
+      ),
+      per_incident as (
+        select incident_id, count(*)::int as n, min(occurred_at) as first_seen, max(occurred_at) as last_seen,
+               (array_agg(data order by occurred_at desc, id desc))[1] as latest,
+               (array_agg(data order by occurred_at, id))[1] as first
+        from ins group by incident_id
+      ),
+      counted as (
+        update incidents i set
+          event_count = i.event_count + v.n,
+          first_seen = least(i.first_seen, v.first_seen),
+          last_seen = greatest(i.last_seen, v.last_seen),
+          latest = case when i.last_seen <= v.last_seen then v.latest else i.latest end,
+          first = case when i.event_count = 0 then v.first else i.first end,
+          summary_version = i.summary_version + 1
+        from per_incident v where i.id = v.incident_id
       )
-      .onConflictDoNothing()
-      .returning({ id: events.id });
-    for (const r of rows) inserted.add(r.id);
-  }
+      select incident_id, via, count(*)::int as n,
+             array_agg(id order by id) as ids,
+             sre_events_digest_of(array_agg(canonical order by id)) as digest,
+             to_char(min(occurred_at) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as first_occurred_at,
+             to_char(max(occurred_at) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as last_occurred_at
+      from ins group by incident_id, via order by incident_id, via`,
+  );
 
+  const accepted = new Set<string>();
+  const storedIn = new Set<string>();
+  for (const s of stored) {
+    storedIn.add(s.incident_id);
+    for (const id of s.ids) accepted.add(id);
+  }
   const audits: AuditRecord[] = [];
   const openedIds: string[] = [];
-  const counters: SQL[] = [];
   const notes: { kind: 'incident.opened' | 'incident.updated'; incidentId: string }[] = [];
   const proposeTimers: (typeof timers.$inferInsert)[] = [];
-  for (const k of keys) {
-    const incId = incidentOf.get(k)!;
-    const mine = byKey.get(k)!.filter((it) => inserted.has(it.event.id));
-    if (mine.length === 0) continue;
-    const sorted = [...mine].sort((a, b) => a.event.occurred_at.localeCompare(b.event.occurred_at));
-    const last = sorted[sorted.length - 1]!.event;
-    const first = sorted[0]!.event;
-    counters.push(
-      sql`(${incId}::text, ${mine.length}::int, ${new Date(first.occurred_at).toISOString()}::timestamptz, ${new Date(last.occurred_at).toISOString()}::timestamptz, ${JSON.stringify(last.data)}::jsonb)`,
-    );
-    const isNew = opened.some((o) => o.id === incId);
-    if (isNew) {
-      openedIds.push(incId);
-      audits.push({ kind: 'incident.opened', actor: INGEST, incidentId: incId, payload: { key: k, type: first.type, subject: incidentSubject(first), first_event: first.id } });
-      proposeTimers.push({ kind: 'propose', key: `propose:${incId}`, runAt: now, payload: { incident_id: incId } });
-    }
-    notes.push({ kind: isNew ? 'incident.opened' : 'incident.updated', incidentId: incId });
-    for (const it of mine) {
-      audits.push({ kind: 'event.received', actor: INGEST, incidentId: incId, payload: { event: it.event as unknown as Record<string, unknown>, via: it.via, ...(it.entryId ? { entry_id: it.entryId } : {}) } });
-    }
+  for (const o of opened) {
+    if (!storedIn.has(o.id)) continue;
+    openedIds.push(o.id);
+    const first = earliest(byKey.get(o.key)!.filter((it) => accepted.has(it.event.id)));
+    audits.push({
+      kind: 'incident.opened',
+      actor: INGEST,
+      incidentId: o.id,
+      payload: { key: o.key, type: first.type, subject: incidentSubject(first), first_event: first as unknown as Record<string, unknown> },
+    });
+    proposeTimers.push({ kind: 'propose', key: `propose:${o.id}`, runAt: now, payload: { incident_id: o.id } });
   }
-  // One statement each for every key's counters, timers and notifications: round trips, not keys.
-  if (counters.length > 0) {
-    await tx.execute(sql`
-      update incidents i set
-        event_count = i.event_count + v.n,
-        first_seen = least(i.first_seen, v.first_seen),
-        last_seen = greatest(i.last_seen, v.last_seen),
-        latest = case when i.last_seen <= v.last_seen then v.latest else i.latest end,
-        summary_version = i.summary_version + 1
-      from (values ${sql.join(counters, sql`, `)}) as v(id, n, first_seen, last_seen, latest)
-      where i.id = v.id`);
+  for (const id of storedIn) notes.push({ kind: openedIds.includes(id) ? 'incident.opened' : 'incident.updated', incidentId: id });
+  for (const s of stored) {
+    audits.push({
+      kind: 'events.received',
+      actor: INGEST,
+      incidentId: s.incident_id,
+      payload: {
+        via: s.via,
+        count: Number(s.n),
+        event_ids: s.ids,
+        digest: s.digest,
+        first_occurred_at: s.first_occurred_at,
+        last_occurred_at: s.last_occurred_at,
+      },
+    });
   }
+  // A new incident whose every event was already stored is not an incident.
+  const empty = opened.filter((o) => !storedIn.has(o.id)).map((o) => o.id);
+  if (empty.length > 0) await tx.delete(incidents).where(inArray(incidents.id, empty));
   if (proposeTimers.length > 0) await tx.insert(timers).values(proposeTimers).onConflictDoNothing();
   await enqueueNotifications(tx, deps.channels, notes);
-  // A new incident whose every event lost a race to a concurrent insert is not an incident.
-  const empty = opened.filter((o) => !openedIds.includes(o.id)).map((o) => o.id);
-  if (empty.length > 0) await tx.delete(incidents).where(inArray(incidents.id, empty));
   await appendAudit(tx, ...audits);
   return {
-    accepted: fresh.filter((f) => inserted.has(f.event.id)).map((f) => f.event.id),
-    duplicates: [...duplicates, ...fresh.filter((f) => !inserted.has(f.event.id)).map((f) => f.event.id)],
+    accepted: items.filter((it) => accepted.has(it.event.id)).map((it) => it.event.id),
+    duplicates: items.filter((it) => !accepted.has(it.event.id)).map((it) => it.event.id),
     incidentsOpened: openedIds,
   };
+}
+
+/** The earliest event of a non-empty list (the first of equals in list order). */
+function earliest(list: readonly IngestItem[]): PlatformEvent {
+  let best = list[0]!.event;
+  for (const it of list) if (it.event.occurred_at.localeCompare(best.occurred_at) < 0) best = it.event;
+  return best;
+}
+
+/** A text[] literal as one parameter: `{"a","b"}` with quotes and backslashes escaped. */
+function pgTextArray(values: readonly string[]): string {
+  return `{${values.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
 }

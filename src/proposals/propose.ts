@@ -130,6 +130,16 @@ export async function propose(deps: ServiceDeps, input: ProposeInput): Promise<P
           rejected: checked.problems,
           revision,
           summary: spec.describe(request.params as never),
+          // What the proposal was reasoned from: the stored events behind these ids are bound to
+          // the trail by their `events.received` digests.
+          evidence: {
+            event_count: ctx.incident.eventCount,
+            first_seen: ctx.incident.firstSeen.toISOString(),
+            last_seen: ctx.incident.lastSeen.toISOString(),
+            first_event_data: ctx.incident.first,
+            latest_event_data: ctx.incident.latest,
+            recent_event_ids: ctx.recentEvents.map((e) => e.id),
+          },
         },
       },
       { kind: 'risk.scored', actor: AGENT, incidentId: input.incidentId, proposalId: id, payload: { score: risk.score, factors: risk.factors, route: route.route, route_reason: route.reason, threshold: deps.policy.riskThreshold, auto_approve: deps.policy.autoApprove } },

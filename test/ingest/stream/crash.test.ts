@@ -49,7 +49,8 @@ describe('a consumer killed with SIGKILL between commit and XACK', () => {
       await waitFor('all entries acknowledged', async () => (await pendingCount(r, stream, group)) === 0 && (await count(pg.db, sql`select count(*) as n from events where data->>'provider' = 'crash-c'`)) === 300);
       expect(await count(pg.db, sql`select count(*) as n from incidents where key = 'provider:crash-c'`)).toBe(1);
       expect(await count(pg.db, sql`select event_count as n from incidents where key = 'provider:crash-c'`)).toBe(300);
-      expect(await count(pg.db, sql`select count(*) as n from sre_actions where kind = 'event.received'`)).toBe(300);
+      expect(await count(pg.db, sql`select count(distinct r.id) as n from sre_actions a cross join jsonb_array_elements_text(a.payload->'event_ids') r(id) where a.kind = 'events.received'`)).toBe(300);
+      expect(await count(pg.db, sql`select coalesce(sum((payload->>'count')::int), 0) as n from sre_actions where kind = 'events.received'`)).toBe(300);
       expect(await count(pg.db, sql`select count(*) as n from sre_actions where kind = 'incident.opened'`)).toBe(1);
     } finally {
       await restarted.stop();

@@ -6,6 +6,7 @@ import { freshPostgres, type TestDatabase } from '../../support/db.js';
 import { TEST_REDIS_URL } from '../../support/env.js';
 import { count, logger, pendingCount, providerEvent, redis, serviceDeps, uniqueStream, waitFor } from './support.js';
 import { ingestEvents } from '../../../src/ingest/ingest.js';
+import { verifyAudit } from '../../../src/audit/verify.js';
 
 const STORM = 10_000;
 
@@ -63,7 +64,9 @@ describe('a storm of ten thousand events for one provider', () => {
     expect(await count(pg.db, sql`select event_count as n from incidents where key = 'provider:storm-e'`)).toBe(STORM);
     expect(await count(pg.db, sql`select count(*) as n from proposals`)).toBe(1);
     expect(reasoningRuns()).toBe(1);
-    expect(await count(pg.db, sql`select count(*) as n from sre_actions where kind = 'event.received'`)).toBe(STORM);
+    expect(await count(pg.db, sql`select count(distinct r.id) as n from sre_actions a cross join jsonb_array_elements_text(a.payload->'event_ids') r(id) where a.kind = 'events.received'`)).toBe(STORM);
+    expect(await count(pg.db, sql`select coalesce(sum((payload->>'count')::int), 0) as n from sre_actions where kind = 'events.received'`)).toBe(STORM);
+    expect(await verifyAudit(pg.db)).toMatchObject({ ok: true });
     // One Slack thread: one opening post; summary updates coalesce into at most one pending row.
     expect(await count(pg.db, sql`select count(*) as n from outbox where channel = 'slack' and kind = 'incident.opened'`)).toBe(1);
     expect(await count(pg.db, sql`select count(*) as n from outbox where channel = 'slack' and kind = 'incident.updated' and status = 'pending'`)).toBeLessThanOrEqual(1);

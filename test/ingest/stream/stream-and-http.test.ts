@@ -57,7 +57,7 @@ describe('the same event id on the stream and over HTTP', () => {
 
     expect(await count(pg.db, sql`select count(*) as n from events where id = ${event.id}`)).toBe(1);
     expect(await count(pg.db, sql`select event_count as n from incidents where key = 'provider:dual-f'`)).toBe(1);
-    expect(await count(pg.db, sql`select count(*) as n from sre_actions where kind = 'event.received' and payload->'event'->>'id' = ${event.id}`)).toBe(1);
+    expect(await count(pg.db, sql`select count(*) as n from sre_actions where kind = 'events.received' and payload->'event_ids' ? ${event.id}`)).toBe(1);
   });
 
   it('answers an HTTP copy of an event already taken from the stream as a duplicate', async () => {

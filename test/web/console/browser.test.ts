@@ -47,7 +47,12 @@ describe('console in Chromium', { timeout: 90_000 }, () => {
     await d.db.transaction((tx) =>
       appendAudit(
         tx,
-        { kind: 'event.received', actor: { type: 'system', name: 'ingest' }, incidentId: first.incidentId, payload: { event: { id: 'evt_1', type: 'provider.unhealthy', note: XSS }, via: 'http' } },
+        {
+          kind: 'incident.opened',
+          actor: { type: 'system', name: 'ingest' },
+          incidentId: first.incidentId,
+          payload: { key: 'provider:openai', type: 'provider.unhealthy', subject: 'openai', first_event: { id: 'evt_1', type: 'provider.unhealthy', note: XSS } },
+        },
         { kind: 'proposal.created', actor: { type: 'system', name: 'agent' }, incidentId: first.incidentId, proposalId: first.proposalId, payload: { action: 'circuit_break_provider', params: {}, reasoning: XSS, reasoner: 'playbook' } },
       ),
     );
@@ -86,7 +91,7 @@ describe('console in Chromium', { timeout: 90_000 }, () => {
     expect(['approved', 'executing', 'succeeded']).toContain(status);
     await expect(page.locator('article').innerText()).resolves.toContain('Decided by alice via console');
     const kinds = await page.locator('ul.timeline li strong').allInnerTexts();
-    expect(kinds.slice(0, 3)).toEqual(['event.received', 'proposal.created', 'proposal.approved']);
+    expect(kinds.slice(0, 3)).toEqual(['incident.opened', 'proposal.created', 'proposal.approved']);
     expect(kinds).toContain('execution.succeeded');
     await expect(page.locator('details:has(summary:has-text("Result"))').innerText()).resolves.toBeTruthy();
     expect(await pwned(page)).toBeUndefined();
