@@ -71,7 +71,11 @@ export interface StreamConsumer {
 }
 
 function errorText(err: unknown): string {
-  const msg = err instanceof Error ? err.message : String(err);
+  // A failed statement is wrapped as "Failed query: <SQL> params: <the whole batch>": the
+  // database's own message, its cause, is what a dead letter and a log line need.
+  let e = err;
+  while (e instanceof Error && e.message.startsWith('Failed query') && e.cause instanceof Error) e = e.cause;
+  const msg = e instanceof Error ? e.message : String(e);
   return msg.length > 2000 ? `${msg.slice(0, 2000)}…` : msg;
 }
 

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { schema, type Executor } from '../db/client.js';
+import type { Executor } from '../db/client.js';
 import { CHANNEL_INTERESTS, type Channel, type NotificationKind } from '../domain/notifications.js';
 
 /**
@@ -28,19 +28,22 @@ export async function enqueueNotifications(
       .map((channel) => ({
         channel,
         kind: it.kind,
-        incidentId: it.incidentId ?? null,
-        proposalId: it.proposalId ?? null,
-        orderingKey: it.incidentId ? `${channel}:${it.incidentId}` : null,
-        coalesceKey: it.kind === 'incident.updated' && it.incidentId ? `${channel}:${it.kind}:${it.incidentId}` : null,
+        incident_id: it.incidentId ?? null,
+        proposal_id: it.proposalId ?? null,
+        ordering_key: it.incidentId ? `${channel}:${it.incidentId}` : null,
+        coalesce_key: it.kind === 'incident.updated' && it.incidentId ? `${channel}:${it.kind}:${it.incidentId}` : null,
         payload: it.payload ?? {},
       })),
   );
   if (rows.length === 0) return;
-  await tx
-    .insert(schema.outbox)
-    .values(rows)
-    .onConflictDoNothing({
-      target: schema.outbox.coalesceKey,
-      where: sql`${schema.outbox.status} = 'pending' and ${schema.outbox.coalesceKey} is not null`,
-    });
+  // One json parameter (ingest writes a row per incident of a batch); a coalesced kind keeps the
+  // one pending row it already has.
+  await tx.execute(sql`
+    insert into outbox (channel, kind, incident_id, proposal_id, ordering_key, coalesce_key, payload)
+    select x.channel, x.kind, x.incident_id, x.proposal_id, x.ordering_key, x.coalesce_key, x.payload::jsonb
+    from rows from (json_to_recordset(${JSON.stringify(rows)}::json)
+           as (channel text, kind text, incident_id text, proposal_id text, ordering_key text, coalesce_key text, payload json))
+         with ordinality as x(channel, kind, incident_id, proposal_id, ordering_key, coalesce_key, payload, ord)
+    order by x.ord
+    on conflict (coalesce_key) where status = 'pending' and coalesce_key is not null do nothing`);
 }
