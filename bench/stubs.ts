@@ -44,7 +44,12 @@ export async function startSlackStub(onCall?: (call: StubCall) => void): Promise
       calls.push(call);
       onCall?.(call);
       seq++;
-      const answer = method === 'chat.postMessage' ? { ok: true, channel: 'C0BENCH', ts: `1790000000.${String(seq).padStart(6, '0')}` } : { ok: true };
+      const answer =
+        method === 'chat.postMessage'
+          ? { ok: true, channel: 'C0BENCH', ts: `1790000000.${String(seq).padStart(6, '0')}` }
+          : method === 'auth.test'
+            ? { ok: true, team_id: 'T0BENCH', team: 'bench', user_id: 'U0BENCH', bot_id: 'B0BENCH' }
+            : { ok: true };
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(answer));
     });

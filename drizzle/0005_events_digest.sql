@@ -54,3 +54,14 @@ BEGIN
   RETURN n;
 END
 $$;
+--> statement-breakpoint
+-- Ingest's per-key locks (the key hashed as close-quiet hashes it), taken in a fixed order so
+-- replicas never deadlock, then the keys' open incidents read with a snapshot taken after the
+-- locks are held (plpgsql: each statement of a volatile function takes its own): one round trip.
+CREATE OR REPLACE FUNCTION sre_ingest_lock_keys(keys text[]) RETURNS TABLE (id text, key text)
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtextextended(s.k, 7400132)) FROM (SELECT unnest(keys) AS k ORDER BY 1) s;
+  RETURN QUERY SELECT i.id, i.key FROM incidents i WHERE i.key = ANY(keys) AND i.status = 'open';
+END
+$$;

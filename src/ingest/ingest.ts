@@ -1,9 +1,9 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
-import { appendAudit, type AuditRecord } from '../audit/append.js';
+import { inArray, sql } from 'drizzle-orm';
+import { AUDIT_ROWS_PER_STATEMENT, appendAudit, auditInsert, type AuditRecord } from '../audit/append.js';
 import { queryRows, schema, type Tx } from '../db/client.js';
 import { incidentKey, incidentSubject, type PlatformEvent } from '../domain/events.js';
 import { newId } from '../proposals/ids.js';
-import { enqueueNotifications } from '../proposals/outbox.js';
+import { notificationsInsert } from '../proposals/outbox.js';
 import type { ServiceDeps } from '../proposals/types.js';
 
 const { incidents, timers } = schema;
@@ -70,14 +70,9 @@ async function ingestInTx(tx: Tx, deps: Pick<ServiceDeps, 'channels' | 'now'>, i
     else byKey.set(k, [it]);
   }
   const keys = [...byKey.keys()].sort();
-  // Per-key locks in a fixed order: replicas correlating the same subject queue, never deadlock.
-  // The read of the open incidents is sent right behind it (pipelined on the transaction's
-  // connection): the server runs it after the locks are held, with a snapshot taken then.
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(k, 7400132)) from unnest(${pgTextArray(keys)}::text[]) k order by k`);
-  const open = await tx
-      .select({ id: incidents.id, key: incidents.key })
-      .from(incidents)
-      .where(and(sql`${incidents.key} = any(${pgTextArray(keys)}::text[])`, eq(incidents.status, 'open')));
+  // Per-key locks in a fixed order (replicas correlating the same subject queue, never deadlock),
+  // then the open incidents read under them with a fresh snapshot: one round trip (drizzle/0005).
+  const open = await queryRows<{ id: string; key: string }>(tx, sql`select id, key from sre_ingest_lock_keys(${pgTextArray(keys)}::text[])`);
   const openByKey = new Map(open.map((i) => [i.key, i.id]));
   const incidentOf = new Map<string, string>();
   const opened: { id: string; key: string; sample: PlatformEvent }[] = [];
@@ -200,8 +195,14 @@ async function ingestInTx(tx: Tx, deps: Pick<ServiceDeps, 'channels' | 'now'>, i
   const empty = opened.filter((o) => !storedIn.has(o.id)).map((o) => o.id);
   if (empty.length > 0) await tx.delete(incidents).where(inArray(incidents.id, empty));
   if (proposeTimers.length > 0) await tx.insert(timers).values(proposeTimers).onConflictDoNothing();
-  await enqueueNotifications(tx, deps.channels, notes);
-  await appendAudit(tx, ...audits);
+  // Notifications and audit rows in one statement: one round trip per batch, not one per table.
+  const notify = notificationsInsert(deps.channels, notes);
+  if (!notify || audits.length === 0 || audits.length > AUDIT_ROWS_PER_STATEMENT) {
+    if (notify) await tx.execute(notify);
+    await appendAudit(tx, ...audits);
+  } else {
+    await tx.execute(sql`with notified as (${notify}) ${auditInsert(audits)}`);
+  }
   return {
     accepted: items.filter((it) => accepted.has(it.event.id)).map((it) => it.event.id),
     duplicates: items.filter((it) => !accepted.has(it.event.id)).map((it) => it.event.id),
