@@ -21,6 +21,9 @@ export async function revert(deps: ServiceDeps, input: { proposalId: string; act
     const spec = specFor(row.action as ActionId);
     if (!spec.reversible) throw new DomainError('refused', `${row.action} cannot be undone`);
     if (row.status !== 'succeeded') throw new DomainError('conflict', `only a succeeded action can be reverted (status: ${row.status})`);
+    // A second click answers from the row it waited for: it never touches executions, where the
+    // first revert's finish may hold a row lock while it waits for this proposal (a deadlock).
+    if (row.revertedBy) throw new DomainError('already_decided', `Proposal ${row.id} was already reverted by ${row.revertedBy}.`);
     const call = describeCall(requestOf(row), row.incidentId, 'revert');
     const inserted = await tx
       .insert(executions)
