@@ -30,7 +30,7 @@ function toRow(r: AuditRecord) {
 }
 
 /** Rows per statement: large batches in slices keep each statement's parameter text bounded. */
-export const AUDIT_ROWS_PER_STATEMENT = 2000;
+const AUDIT_ROWS_PER_STATEMENT = 2000;
 
 /**
  * Appends to the audit trail inside the caller's transaction: the record commits with the step
@@ -43,11 +43,11 @@ export async function appendAudit(tx: Executor, ...records: AuditRecord[]): Prom
 }
 
 /**
- * The INSERT of 1 to AUDIT_ROWS_PER_STATEMENT validated records, unexecuted (for a caller that
- * sends it with other writes in one statement). One json parameter: cheaper to send and parse than
- * seven bind parameters a row; WITH ORDINALITY keeps the chain in the order given.
+ * The INSERT of 1 to AUDIT_ROWS_PER_STATEMENT validated records. One json parameter: cheaper to
+ * send and parse than seven bind parameters a row; WITH ORDINALITY keeps the chain in the order
+ * given.
  */
-export function auditInsert(records: readonly AuditRecord[]): SQL {
+function auditInsert(records: readonly AuditRecord[]): SQL {
   if (records.length === 0 || records.length > AUDIT_ROWS_PER_STATEMENT) {
     throw new Error(`auditInsert takes 1 to ${AUDIT_ROWS_PER_STATEMENT} records, not ${records.length}`);
   }

@@ -1,9 +1,9 @@
 import { inArray, sql } from 'drizzle-orm';
-import { AUDIT_ROWS_PER_STATEMENT, appendAudit, auditInsert, type AuditRecord } from '../audit/append.js';
+import { appendAudit, type AuditRecord } from '../audit/append.js';
 import { queryRows, schema, type Tx } from '../db/client.js';
 import { incidentKey, incidentSubject, type PlatformEvent } from '../domain/events.js';
 import { newId } from '../proposals/ids.js';
-import { notificationsInsert } from '../proposals/outbox.js';
+import { enqueueNotifications } from '../proposals/outbox.js';
 import type { ServiceDeps } from '../proposals/types.js';
 
 const { incidents, timers } = schema;
@@ -195,14 +195,10 @@ async function ingestInTx(tx: Tx, deps: Pick<ServiceDeps, 'channels' | 'now'>, i
   const empty = opened.filter((o) => !storedIn.has(o.id)).map((o) => o.id);
   if (empty.length > 0) await tx.delete(incidents).where(inArray(incidents.id, empty));
   if (proposeTimers.length > 0) await tx.insert(timers).values(proposeTimers).onConflictDoNothing();
-  // Notifications and audit rows in one statement: one round trip per batch, not one per table.
-  const notify = notificationsInsert(deps.channels, notes);
-  if (!notify || audits.length === 0 || audits.length > AUDIT_ROWS_PER_STATEMENT) {
-    if (notify) await tx.execute(notify);
-    await appendAudit(tx, ...audits);
-  } else {
-    await tx.execute(sql`with notified as (${notify}) ${auditInsert(audits)}`);
-  }
+  await enqueueNotifications(tx, deps.channels, notes);
+  // The audit chain's lock last, as every writer takes it: an outbox insert that waits on the
+  // dispatcher while holding the chain lock would deadlock with the dispatcher's own audit row.
+  await appendAudit(tx, ...audits);
   return {
     accepted: items.filter((it) => accepted.has(it.event.id)).map((it) => it.event.id),
     duplicates: items.filter((it) => !accepted.has(it.event.id)).map((it) => it.event.id),

@@ -25,11 +25,10 @@ export async function enqueueNotifications(tx: Executor, channels: readonly Chan
 }
 
 /**
- * The INSERT that enqueues `items` for every interested channel, unexecuted (for a caller that
- * sends it with other writes in one statement); null when no channel is interested. One json
- * parameter; a coalesced kind keeps the one pending row it already has.
+ * The INSERT that enqueues `items` for every interested channel; null when no channel is
+ * interested. One json parameter; a coalesced kind keeps the one pending row it already has.
  */
-export function notificationsInsert(channels: readonly Channel[], items: readonly NotificationItem[]): SQL | null {
+function notificationsInsert(channels: readonly Channel[], items: readonly NotificationItem[]): SQL | null {
   const rows = items.flatMap((it) =>
     channels
       .filter((c) => CHANNEL_INTERESTS[c].includes(it.kind))
