@@ -41,8 +41,10 @@ CREATE TRIGGER events_no_change BEFORE UPDATE OR DELETE ON events FOR EACH STATE
 --> statement-breakpoint
 CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events FOR EACH STATEMENT EXECUTE FUNCTION sre_events_refuse();
 --> statement-breakpoint
--- Retention: the one way to delete events, by age.
-CREATE OR REPLACE FUNCTION sre_events_purge(cutoff timestamptz) RETURNS bigint
+-- Retention: the one way to delete events, by age. It leaves a chained `events.purged` row with
+-- its cutoff: `audit verify` accepts a receipt row whose events are gone only when they were
+-- received before a recorded cutoff.
+CREATE OR REPLACE FUNCTION sre_events_purge(cutoff timestamptz, purged_by text) RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
   n bigint;
@@ -51,6 +53,10 @@ BEGIN
   DELETE FROM events WHERE received_at < cutoff;
   GET DIAGNOSTICS n = ROW_COUNT;
   PERFORM set_config('sre.events_purge', '', true);
+  INSERT INTO sre_actions (source, kind, actor_type, actor, payload)
+  VALUES ('sre-agent', 'events.purged', 'system', purged_by, jsonb_build_object(
+    'cutoff', to_char(cutoff AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+    'purged_count', n));
   RETURN n;
 END
 $$;

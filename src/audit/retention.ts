@@ -14,8 +14,9 @@ export interface RetentionResult {
 export async function runRetention(db: Executor, tier: LicenseTier, now: Date, by: string): Promise<RetentionResult> {
   const cutoff = retentionCutoff(tier, now);
   const audit = await purgeAudit(db, cutoff, by);
-  // `events` is append-only too: sre_events_purge is the one way to delete from it.
-  const [events] = await queryRows<{ n: string | number }>(db, sql`select sre_events_purge(${cutoff.toISOString()}::timestamptz) as n`);
+  // `events` is append-only too: sre_events_purge is the one way to delete from it, and it
+  // records its cutoff in the trail (an `events.purged` row).
+  const [events] = await queryRows<{ n: string | number }>(db, sql`select sre_events_purge(${cutoff.toISOString()}::timestamptz, ${by}) as n`);
   return { cutoff, auditPurged: audit.purged, anchorSeq: audit.anchorSeq, eventsPurged: Number(events?.n ?? 0) };
 }
 

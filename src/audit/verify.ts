@@ -9,15 +9,15 @@ export interface VerifyResult {
   problem: string | null;
   /** `events.received` rows whose events were recomputed from `events` and matched their digest. */
   eventBatchesChecked: number;
-  /** `events.received` rows whose events retention has already deleted (nothing left to compare). */
+  /** `events.received` rows whose events a recorded retention purge deleted (nothing left to compare). */
   eventBatchesPurged: number;
 }
 
 /**
  * Walks the whole chain in the database (sre_audit_verify) and names the first broken row; then
  * recomputes the digest of every `events.received` row from the stored events, so an event
- * changed or deleted behind the trail's back is named too (events the retention purge removed
- * are counted, not failed).
+ * changed or deleted behind the trail's back is named too. Events the retention purge removed
+ * (received before the cutoff an `events.purged` row records) are counted, not failed.
  */
 export async function verifyAudit(ex: Executor): Promise<VerifyResult> {
   const [r] = await queryRows<{ ok: boolean; checked: string | number; broken_seq: string | number | null; problem: string | null }>(
@@ -34,19 +34,24 @@ export async function verifyAudit(ex: Executor): Promise<VerifyResult> {
   const [e] = await queryRows<{ checked: number; purged: number; broken_seq: string | number | null; found: number | null; expected: number | null }>(
     ex,
     sql`
-      with batches as (
-        select a.seq, (a.payload->>'count')::int as expected, a.payload->>'digest' as digest, d.found, d.digest as actual
+      with purges as (
+        select max((payload->>'cutoff')::timestamptz) as cutoff from sre_actions where kind = 'events.purged'
+      ),
+      batches as (
+        select a.seq, (a.payload->>'count')::int as expected, a.payload->>'digest' as digest, d.found, d.digest as actual,
+               -- Gone for a reason the trail records: received before a retention cutoff.
+               d.found = 0 and (a.payload->>'received_at')::timestamptz < (select cutoff from purges) as purged
         from sre_actions a
         cross join lateral sre_events_digest(array(select jsonb_array_elements_text(a.payload->'event_ids'))) d
         where a.kind = 'events.received'
       ),
       first_broken as (
         select seq, found, expected from batches
-        where found > 0 and (found <> expected or actual <> digest)
+        where not coalesce(purged, false) and (found <> expected or actual <> digest)
         order by seq limit 1
       )
       select (select count(*)::int from batches where found > 0) as checked,
-             (select count(*)::int from batches where found = 0) as purged,
+             (select count(*)::int from batches where purged) as purged,
              fb.seq as broken_seq, fb.found, fb.expected
       from (select 1) one left join first_broken fb on true`,
   );

@@ -13,7 +13,13 @@ export const AuditEntry = z.discriminatedUnion('kind', [
   // their canonical rows (sre_events_digest), which `audit verify` recomputes from `events`.
   z.object({
     kind: z.literal('events.received'),
-    payload: obj({ via: z.string(), count: z.number().int().positive(), event_ids: z.array(z.string()).min(1), digest: z.string().regex(/^[0-9a-f]{64}$/) }),
+    payload: obj({
+      via: z.string(),
+      count: z.number().int().positive(),
+      event_ids: z.array(z.string()).min(1),
+      digest: z.string().regex(/^[0-9a-f]{64}$/),
+      received_at: z.string(),
+    }),
   }),
   z.object({ kind: z.literal('event.dead_lettered'), payload: obj({ entry_id: z.string(), error: z.string() }) }),
   z.object({ kind: z.literal('incident.opened'), payload: obj({ key: z.string(), type: z.string(), subject: z.string() }) }),
@@ -44,6 +50,8 @@ export const AuditEntry = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('thread.message'), payload: obj({ text: z.string() }) }),
   z.object({ kind: z.literal('thread.reply'), payload: obj({ text: z.string() }) }),
   z.object({ kind: z.literal('audit.purged'), payload: anyObj }),
+  // Written by sre_events_purge itself (retention): the cutoff `audit verify` checks receipts against.
+  z.object({ kind: z.literal('events.purged'), payload: obj({ cutoff: z.string(), purged_count: z.number() }) }),
 ]);
 export type AuditEntry = z.infer<typeof AuditEntry>;
 export type AuditKind = AuditEntry['kind'];

@@ -186,6 +186,7 @@ async function ingestInTx(tx: Tx, deps: Pick<ServiceDeps, 'channels' | 'now'>, i
         count: Number(s.n),
         event_ids: s.ids,
         digest: s.digest,
+        received_at: now.toISOString(),
         first_occurred_at: s.first_occurred_at,
         last_occurred_at: s.last_occurred_at,
       },

@@ -133,10 +133,14 @@ for (const [label, make] of [['postgres', freshPostgres], ['pglite', freshPglite
       const r = await verifyAudit(d.db);
       expect(r).toMatchObject({ ok: false, brokenSeq: row.seq });
       expect(r.problem).toMatch(/1 are stored: events were deleted outside retention/);
+      // Deleting the whole batch is no way out: no retention cutoff covers it.
       await d.db.transaction(async (tx) => {
         await tx.execute(sql`set local session_replication_role = replica`);
         await tx.execute(sql`delete from events where id = 'evt_trail_beta_2'`);
       });
+      const all = await verifyAudit(d.db);
+      expect(all).toMatchObject({ ok: false, brokenSeq: row.seq });
+      expect(all.problem).toMatch(/lists 2 event\(s\) but 0 are stored/);
     });
 
     it('retention deletes events only through its function; the trail still verifies', async () => {
@@ -145,13 +149,19 @@ for (const [label, make] of [['postgres', freshPostgres], ['pglite', freshPglite
       const r = await runRetention(d.db, 'business', later, 'system:retention');
       expect(r.eventsPurged).toBeGreaterThan(0);
       expect(await queryRows(d.db, sql`select id from events`)).toEqual([]);
+      // The deletion is itself in the trail, with the cutoff verify checks receipts against.
+      const [purged] = await queryRows<{ actor: string; payload: { cutoff: string; purged_count: number } }>(
+        d.db,
+        sql`select actor, payload from sre_actions where kind = 'events.purged' order by seq desc limit 1`,
+      );
+      expect(purged).toEqual({ actor: 'system:retention', payload: { cutoff: r.cutoff.toISOString().replace('Z', '000Z'), purged_count: r.eventsPurged } });
       // The purge keeps the newest audit row (the anchor continues from it), whatever its age.
       const after = await verifyAudit(d.db);
       expect(after).toMatchObject({ ok: true, eventBatchesChecked: 0 });
-      // Receipt rows younger than the audit cutoff whose events are gone count as purged, not broken.
+      // A receipt whose events a recorded purge removed counts as purged, not broken.
       await ingest([ev(1, 'gamma'), ev(2, 'gamma')]);
       expect(await verifyAudit(d.db)).toMatchObject({ ok: true, eventBatchesChecked: 1 });
-      await d.db.execute(sql`select sre_events_purge(now() + interval '1 day')`);
+      await d.db.execute(sql`select sre_events_purge(now() + interval '1 day', 'test')`);
       expect(await verifyAudit(d.db)).toMatchObject({ ok: true, eventBatchesChecked: 0, eventBatchesPurged: after.eventBatchesPurged + 1 });
     });
   });
