@@ -1,0 +1,56 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryRows } from '../../src/db/client.js';
+import { decide } from '../../src/proposals/decide.js';
+import { revert } from '../../src/proposals/revert.js';
+import { freshPostgres, type TestDatabase } from '../support/db.js';
+import { makeDeps, seedPending } from '../notify/fixtures.js';
+
+function deferred() {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+describe('a second revert while the first one is finishing', () => {
+  let d: TestDatabase;
+  beforeAll(async () => {
+    d = await freshPostgres();
+  });
+  afterAll(async () => d.dispose());
+
+  it('is answered "already reverted" without waiting on the revert execution the finish holds', async () => {
+    const deps = makeDeps(d.db);
+    const s = await seedPending(d.db);
+    const alice = { type: 'user', name: 'alice', via: 'api' } as const;
+    await expect(decide(deps, { proposalId: s.proposalId, decision: 'approve', actor: alice })).resolves.toMatchObject({ status: 'succeeded' });
+    await revert(deps, { proposalId: s.proposalId, actor: alice });
+
+    // The first revert's finish: it holds the revert execution row, then wants the proposal row.
+    const holding = deferred();
+    const goOn = deferred();
+    const finish = d.db.transaction(async (tx) => {
+      await tx.execute(sql`update executions set attempts = attempts + 1 where proposal_id = ${s.proposalId} and operation = 'revert'`);
+      holding.resolve();
+      await goOn.promise;
+      await tx.execute(sql`update proposals set updated_at = now() where id = ${s.proposalId}`);
+    });
+    await holding.promise;
+    const second = revert(deps, { proposalId: s.proposalId, actor: { type: 'user', name: 'bob', via: 'api' } }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    // Give the second revert time to lock the proposal and, were it to go on, queue on the execution row.
+    for (let i = 0; i < 40; i++) {
+      const [w] = await queryRows<{ n: number }>(d.db, sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
+      if (w!.n > 0) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    goOn.resolve();
+    // Had it gone on to insert into executions, one of the two would die with "deadlock detected".
+    expect(String(await second)).toMatch(/already reverted by alice/);
+    await expect(finish).resolves.toBeUndefined();
+    const [n] = await queryRows<{ n: number }>(d.db, sql`select count(*)::int as n from executions where proposal_id = ${s.proposalId} and operation = 'revert'`);
+    expect(n!.n).toBe(1);
+  });
+});
