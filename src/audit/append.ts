@@ -1,7 +1,7 @@
-import { sql, type SQL } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { AuditEntry, type AuditKind } from '../domain/audit.js';
 import { actorName, type Actor } from '../domain/proposal.js';
-import { type Executor } from '../db/client.js';
+import type { Executor } from '../db/client.js';
 
 export interface AuditRecord {
   kind: AuditKind;
@@ -30,32 +30,22 @@ function toRow(r: AuditRecord) {
 }
 
 /** Rows per statement: large batches in slices keep each statement's parameter text bounded. */
-const AUDIT_ROWS_PER_STATEMENT = 2000;
+const ROWS_PER_STATEMENT = 2000;
 
 /**
  * Appends to the audit trail inside the caller's transaction: the record commits with the step
  * it records, or not at all. Seq, time and hashes are set by the chain trigger, in the order given.
  */
 export async function appendAudit(tx: Executor, ...records: AuditRecord[]): Promise<void> {
-  for (let i = 0; i < records.length; i += AUDIT_ROWS_PER_STATEMENT) {
-    await tx.execute(auditInsert(records.slice(i, i + AUDIT_ROWS_PER_STATEMENT)));
+  for (let i = 0; i < records.length; i += ROWS_PER_STATEMENT) {
+    // One json parameter: cheaper to send and parse than seven bind parameters a row;
+    // WITH ORDINALITY keeps the chain in the order given.
+    await tx.execute(sql`
+      insert into sre_actions (source, kind, actor_type, actor, incident_id, proposal_id, payload)
+      select x.source, x.kind, x.actor_type, x.actor, x.incident_id, x.proposal_id, x.payload::jsonb
+      from rows from (json_to_recordset(${JSON.stringify(records.slice(i, i + ROWS_PER_STATEMENT).map(toRow))}::json)
+             as (source text, kind text, actor_type text, actor text, incident_id text, proposal_id text, payload json))
+           with ordinality as x(source, kind, actor_type, actor, incident_id, proposal_id, payload, ord)
+      order by x.ord`);
   }
-}
-
-/**
- * The INSERT of 1 to AUDIT_ROWS_PER_STATEMENT validated records. One json parameter: cheaper to
- * send and parse than seven bind parameters a row; WITH ORDINALITY keeps the chain in the order
- * given.
- */
-function auditInsert(records: readonly AuditRecord[]): SQL {
-  if (records.length === 0 || records.length > AUDIT_ROWS_PER_STATEMENT) {
-    throw new Error(`auditInsert takes 1 to ${AUDIT_ROWS_PER_STATEMENT} records, not ${records.length}`);
-  }
-  return sql`
-    insert into sre_actions (source, kind, actor_type, actor, incident_id, proposal_id, payload)
-    select x.source, x.kind, x.actor_type, x.actor, x.incident_id, x.proposal_id, x.payload::jsonb
-    from rows from (json_to_recordset(${JSON.stringify(records.map(toRow))}::json)
-           as (source text, kind text, actor_type text, actor text, incident_id text, proposal_id text, payload json))
-         with ordinality as x(source, kind, actor_type, actor, incident_id, proposal_id, payload, ord)
-    order by x.ord`;
 }

@@ -109,15 +109,17 @@ async function ingestInTx(tx: Tx, deps: Pick<ServiceDeps, 'channels' | 'now'>, i
   // is skipped by ON CONFLICT), move each incident's counters by exactly what was stored, and
   // return per incident and source the stored ids with the digest of their canonical rows.
   // The events travel as ONE json parameter: thousands of bind parameters cost more than parsing.
-  const rows = items.map((it) => ({
-    id: it.event.id,
-    type: it.event.type,
-    occurred_at: it.event.occurred_at,
-    source: it.event.source,
-    via: it.via,
-    data: it.event.data,
-    incident_id: incidentOf.get(incidentKey(it.event))!,
-  }));
+  const rows = [...byKey].flatMap(([k, list]) =>
+    list.map((it) => ({
+      id: it.event.id,
+      type: it.event.type,
+      occurred_at: it.event.occurred_at,
+      source: it.event.source,
+      via: it.via,
+      data: it.event.data,
+      incident_id: incidentOf.get(k)!,
+    })),
+  );
   const stored = await queryRows<Stored>(
     tx,
     sql`

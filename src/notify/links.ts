@@ -69,14 +69,7 @@ export async function lookupDecisionLink(ex: Executor, linkSecret: string, token
   const [row] = await ex.select().from(t).where(eq(t.tokenHash, hash)).limit(1);
   // The primary-key lookup already matched; the constant-time compare guards against a collation surprise.
   if (!row || !timingSafeEqual(Buffer.from(row.tokenHash), Buffer.from(hash))) return { ok: false, reason: 'unknown' };
-  const link: DecisionLink = {
-    tokenHash: row.tokenHash,
-    proposalId: row.proposalId,
-    recipient: row.recipient,
-    decision: row.decision === 'reject' ? 'reject' : 'approve',
-    expiresAt: row.expiresAt,
-    usedAt: row.usedAt,
-  };
+  const link = linkOf(row);
   if (row.usedAt) return { ok: false, reason: 'used', link };
   if (row.expiresAt.getTime() <= now.getTime()) return { ok: false, reason: 'expired', link };
   return { ok: true, link };
@@ -97,6 +90,10 @@ export async function consumeDecisionLink(ex: Executor, tokenHash: string, now: 
     .update(t)
     .set({ usedAt: now })
     .where(and(eq(t.proposalId, row.proposalId), eq(t.recipient, row.recipient), isNull(t.usedAt)));
+  return linkOf(row);
+}
+
+function linkOf(row: typeof t.$inferSelect): DecisionLink {
   return {
     tokenHash: row.tokenHash,
     proposalId: row.proposalId,

@@ -1,4 +1,4 @@
-import { sql, type SQL } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Executor } from '../db/client.js';
 import { CHANNEL_INTERESTS, type Channel, type NotificationKind } from '../domain/notifications.js';
 
@@ -18,17 +18,11 @@ export async function enqueueNotification(
 
 type NotificationItem = { kind: NotificationKind; incidentId?: string | null; proposalId?: string | null; payload?: Record<string, unknown> };
 
-/** Many notifications in one INSERT (ingest writes one per incident key of a batch). */
-export async function enqueueNotifications(tx: Executor, channels: readonly Channel[], items: readonly NotificationItem[]): Promise<void> {
-  const q = notificationsInsert(channels, items);
-  if (q) await tx.execute(q);
-}
-
 /**
- * The INSERT that enqueues `items` for every interested channel; null when no channel is
- * interested. One json parameter; a coalesced kind keeps the one pending row it already has.
+ * Many notifications in one INSERT (ingest writes one per incident key of a batch), as one json
+ * parameter; a coalesced kind keeps the one pending row it already has.
  */
-function notificationsInsert(channels: readonly Channel[], items: readonly NotificationItem[]): SQL | null {
+export async function enqueueNotifications(tx: Executor, channels: readonly Channel[], items: readonly NotificationItem[]): Promise<void> {
   const rows = items.flatMap((it) =>
     channels
       .filter((c) => CHANNEL_INTERESTS[c].includes(it.kind))
@@ -42,13 +36,13 @@ function notificationsInsert(channels: readonly Channel[], items: readonly Notif
         payload: it.payload ?? {},
       })),
   );
-  if (rows.length === 0) return null;
-  return sql`
+  if (rows.length === 0) return;
+  await tx.execute(sql`
     insert into outbox (channel, kind, incident_id, proposal_id, ordering_key, coalesce_key, payload)
     select x.channel, x.kind, x.incident_id, x.proposal_id, x.ordering_key, x.coalesce_key, x.payload::jsonb
     from rows from (json_to_recordset(${JSON.stringify(rows)}::json)
            as (channel text, kind text, incident_id text, proposal_id text, ordering_key text, coalesce_key text, payload json))
          with ordinality as x(channel, kind, incident_id, proposal_id, ordering_key, coalesce_key, payload, ord)
     order by x.ord
-    on conflict (coalesce_key) where status = 'pending' and coalesce_key is not null do nothing`;
+    on conflict (coalesce_key) where status = 'pending' and coalesce_key is not null do nothing`);
 }
