@@ -101,5 +101,16 @@ describe('POST /v1/events', () => {
           where a.kind = 'events.received' and a.incident_id = ${inc[0]!.id}`,
     );
     expect(received[0]).toEqual({ n: 200, ids: 200 });
+    // The proposal's audit row records what it was reasoned from.
+    const [created] = await queryRows<{ payload: { evidence: Record<string, unknown> } }>(
+      db.db,
+      sql`select payload from sre_actions where kind = 'proposal.created' and incident_id = ${inc[0]!.id}`,
+    );
+    const [row] = await queryRows<{ first: unknown; latest: unknown }>(db.db, sql`select first, latest from incidents where id = ${inc[0]!.id}`);
+    expect(created!.payload.evidence).toMatchObject({ event_count: 200, first_event_data: row!.first, latest_event_data: row!.latest });
+    const ids = new Set(events.map((e) => e.id));
+    const recent = created!.payload.evidence.recent_event_ids as string[];
+    expect(recent).toHaveLength(10);
+    expect(recent.every((id) => ids.has(id))).toBe(true);
   });
 });
