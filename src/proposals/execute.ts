@@ -94,6 +94,9 @@ export async function perform(deps: ServiceDeps, p: Pick<ProposalRow, 'action' |
 export async function finish(deps: ServiceDeps, p: ProposalRow, exeId: string, operation: Operation, outcome: Outcome, reconciled: boolean): Promise<boolean> {
   const now = deps.now();
   return deps.db.transaction(async (tx) => {
+    // The proposal row first, as decide and revert lock it: one lock order (proposal, then
+    // execution) for every transaction that writes both, so none of them can deadlock another.
+    await tx.select({ id: proposals.id }).from(proposals).where(eq(proposals.id, p.id)).for('update');
     const [exe] = await tx
       .update(executions)
       .set({

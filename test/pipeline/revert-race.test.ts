@@ -1,7 +1,10 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../src/db/client.js';
+import { schema } from '../../src/db/client.js';
 import { decide } from '../../src/proposals/decide.js';
+import { finish } from '../../src/proposals/execute.js';
+import { newId } from '../../src/proposals/ids.js';
 import { revert } from '../../src/proposals/revert.js';
 import { freshPostgres, type TestDatabase } from '../support/db.js';
 import { makeDeps, seedPending } from '../notify/fixtures.js';
@@ -12,14 +15,22 @@ function deferred() {
   return { promise, resolve };
 }
 
-describe('a second revert while the first one is finishing', () => {
+async function waitForALockWait(d: TestDatabase): Promise<void> {
+  for (let i = 0; i < 40; i++) {
+    const [w] = await queryRows<{ n: number }>(d.db, sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
+    if (w!.n > 0) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('proposal and execution row locks', () => {
   let d: TestDatabase;
   beforeAll(async () => {
     d = await freshPostgres();
   });
   afterAll(async () => d.dispose());
 
-  it('is answered "already reverted" without waiting on the revert execution the finish holds', async () => {
+  it('a second revert while the first is finishing is answered "already reverted" without waiting on the revert execution the finish holds', async () => {
     const deps = makeDeps(d.db);
     const s = await seedPending(d.db);
     const alice = { type: 'user', name: 'alice', via: 'api' } as const;
@@ -41,16 +52,44 @@ describe('a second revert while the first one is finishing', () => {
       (e: unknown) => e,
     );
     // Give the second revert time to lock the proposal and, were it to go on, queue on the execution row.
-    for (let i = 0; i < 40; i++) {
-      const [w] = await queryRows<{ n: number }>(d.db, sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
-      if (w!.n > 0) break;
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    await waitForALockWait(d);
     goOn.resolve();
     // Had it gone on to insert into executions, one of the two would die with "deadlock detected".
     expect(String(await second)).toMatch(/already reverted by alice/);
     await expect(finish).resolves.toBeUndefined();
     const [n] = await queryRows<{ n: number }>(d.db, sql`select count(*)::int as n from executions where proposal_id = ${s.proposalId} and operation = 'revert'`);
     expect(n!.n).toBe(1);
+  });
+
+  it('finish takes the proposal row before the execution row, as decide and revert do', async () => {
+    const deps = makeDeps(d.db);
+    const s = await seedPending(d.db, { provider: 'order' });
+    const alice = { type: 'user', name: 'alice', via: 'api' } as const;
+    await decide(deps, { proposalId: s.proposalId, decision: 'approve', actor: alice });
+    const [p] = await d.db.select().from(schema.proposals).where(sql`id = ${s.proposalId}`);
+    const exeId = newId('exe');
+    await d.db.insert(schema.executions).values({ id: exeId, proposalId: s.proposalId, operation: 'revert', status: 'executing', request: {}, startedAt: new Date(), attempts: 1 });
+
+    // Another writer holds the proposal and will touch the execution next (proposal, then execution).
+    const holding = deferred();
+    const goOn = deferred();
+    const other = d.db.transaction(async (tx) => {
+      await tx.execute(sql`select id from proposals where id = ${s.proposalId} for update`);
+      holding.resolve();
+      await goOn.promise;
+      await tx.execute(sql`update executions set attempts = attempts + 1 where id = ${exeId}`);
+    });
+    await holding.promise;
+    const finished = finish(deps, p!, exeId, 'revert', { ok: true, response: { status: 200 } }, false).then(
+      (v) => v,
+      (e: unknown) => e,
+    );
+    await waitForALockWait(d);
+    goOn.resolve();
+    // Had finish taken the execution row first, one of the two would die with "deadlock detected".
+    await expect(other).resolves.toBeUndefined();
+    expect(await finished).toBe(true);
+    const [exe] = await d.db.select().from(schema.executions).where(sql`id = ${exeId}`);
+    expect(exe).toMatchObject({ status: 'succeeded', attempts: 2 });
   });
 });
