@@ -5,6 +5,7 @@ import { schema, type Db } from '../../src/db/client.js';
 import type { Channel } from '../../src/domain/notifications.js';
 import { newId } from '../../src/proposals/ids.js';
 import type { ServiceDeps } from '../../src/proposals/types.js';
+import { workdayClock } from '../support/clock.js';
 
 export const PUBLIC_BASE_URL = 'https://sre.example.test';
 export const silent = pino({ level: 'silent' });
@@ -20,7 +21,7 @@ export function makeDeps(db: Db, overrides: Partial<ServiceDeps> = {}): ServiceD
     policy: { riskThreshold: 40, autoApprove: false, timeZone: 'UTC', criticalTeams: [] },
     lifecycle: { escalateAfterMs: 15 * 60_000, proposalTtlMs: 24 * 3_600_000 },
     publicBaseUrl: PUBLIC_BASE_URL,
-    now: () => new Date(),
+    now: workdayClock(),
     ...overrides,
   };
 }

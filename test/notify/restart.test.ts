@@ -89,7 +89,7 @@ describe('a dispatcher killed mid-delivery, then restarted', () => {
   it('the escalate timer escalates once however often it fires', async () => {
     const s = await seedPending(d.db, { provider: 'anthropic' });
     const deps = makeDeps(d.db, { channels: ['webhook'] });
-    await d.db.insert(schema.timers).values({ kind: 'escalate', key: `escalate:${s.proposalId}`, runAt: new Date(Date.now() - 1000), payload: { proposal_id: s.proposalId } });
+    await d.db.insert(schema.timers).values({ kind: 'escalate', key: `escalate:${s.proposalId}`, runAt: new Date(deps.now().getTime() - 1000), payload: { proposal_id: s.proposalId } });
     const handlers = { ...DEFAULT_TIMER_HANDLERS, escalate: escalateTimer };
     await Promise.all([runDueTimers(deps, handlers), runDueTimers(deps, handlers), escalate(deps, s.proposalId)]);
     const [p] = await d.db.select().from(schema.proposals).where(eq(schema.proposals.id, s.proposalId));

@@ -17,6 +17,7 @@ import type { ProposalView, ServiceDeps } from '../../src/proposals/types.js';
 import { createSlackApp, type SlackApp } from '../../src/slack/app.js';
 import { signSlackRequest } from '../../src/slack/verify.js';
 import { freshPostgres, type TestDatabase } from '../support/db.js';
+import { workdayClock } from '../support/clock.js';
 
 export const API = 'https://slack.test/api/';
 export const HOOKS = 'https://hooks.slack.com/';
@@ -138,7 +139,7 @@ export async function startHarness(opts: { approvers?: string[]; autoApprove?: b
     policy: { riskThreshold: 40, autoApprove: opts.autoApprove ?? false, timeZone: 'UTC', criticalTeams: [] },
     lifecycle: { escalateAfterMs: 15 * 60_000, proposalTtlMs: 24 * 3_600_000 },
     publicBaseUrl: BASE_URL,
-    now: () => new Date(),
+    now: workdayClock(),
   };
   const slack = createSlackApp({ deps, botToken: 'xoxb-test-token', signingSecret: SECRET, apiUrl: API, incidentChannel: CHANNEL, approvers: opts.approvers ?? [APPROVER, GROUP], logger });
   const adapter = createSlackAdapter({ db: db.db, client: slack.client, channel: CHANNEL, publicBaseUrl: BASE_URL, logger });
@@ -168,7 +169,7 @@ export async function openIncident(h: Harness, data: Record<string, unknown> = {
   const parsed = parseEvent({
     id: `evt_${Math.random().toString(36).slice(2)}`,
     type: 'provider.unhealthy',
-    occurred_at: new Date().toISOString(),
+    occurred_at: h.deps.now().toISOString(),
     source: 'admin-api',
     data: { provider: 'openai', error_rate: 0.7, requests: 1200, window_seconds: 60, model_group: 'gpt-4o', ...data },
   });

@@ -12,6 +12,7 @@ import type { Channel } from '../../../src/domain/notifications.js';
 import { auditDeadLetter, streamBatchHandler } from '../../../src/ingest/stream/wiring.js';
 import type { ServiceDeps } from '../../../src/proposals/types.js';
 import { TEST_REDIS_URL } from '../../support/env.js';
+import { workdayClock } from '../../support/clock.js';
 
 export const logger = pino({ level: 'silent' });
 
@@ -103,7 +104,7 @@ export function serviceDeps(db: Db, channels: readonly Channel[] = ['slack']): {
     policy: { riskThreshold: 40, autoApprove: false, timeZone: 'UTC', criticalTeams: [] },
     lifecycle: { escalateAfterMs: 15 * 60_000, proposalTtlMs: 24 * 3_600_000 },
     publicBaseUrl: 'http://localhost:8080',
-    now: () => new Date(),
+    now: workdayClock(),
   };
   return { deps, reasoningRuns: () => runs };
 }

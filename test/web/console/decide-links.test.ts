@@ -17,7 +17,7 @@ describe('email decision links', () => {
   let srv: Awaited<ReturnType<typeof serve>>;
   beforeAll(async () => {
     d = await freshPostgres();
-    const deps = makeDeps(d.db);
+    const deps = makeDeps(d.db, { now: () => new Date() }); // token times here are wall-clock; nothing is scored
     srv = await serve((req, res, url) => routeDecideLink(req, res, url, { deps, linkSecret: SECRET, publicBaseUrl: PUBLIC_BASE_URL }));
   });
   afterAll(async () => {
