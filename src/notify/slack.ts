@@ -3,7 +3,7 @@ import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import { schema, type Db } from '../db/client.js';
 import { getIncident, getProposal } from '../proposals/queries.js';
-import type { ProposalView } from '../proposals/types.js';
+import type { ProposalView } from '../domain/proposal-view.js';
 import { escapeMrkdwn, slackDate, truncate } from '../slack/blocks/escape.js';
 import { buildIncidentSummary, type IncidentSummaryInput } from '../slack/blocks/incident-summary.js';
 import type { SlackMessage } from '../slack/blocks/message.js';

@@ -4,7 +4,6 @@ import type { Gateway, Pager } from '../actions/gateway.js';
 import type { Reasoner } from '../agent/reasoner.js';
 import type { Db } from '../db/client.js';
 import type { Channel } from '../domain/notifications.js';
-import type { RiskFactor } from '../domain/risk.js';
 import type { Metrics } from '../metrics.js';
 
 /** Everything the service verbs need, passed in one options object (no globals, no env). */
@@ -28,44 +27,4 @@ export interface ServiceDeps {
   poke?: () => void;
 }
 
-/** A proposal as JSON (CONTRACT.md "HTTP"): the shape every adapter shows. */
-export interface ProposalView {
-  id: string;
-  incident_id: string;
-  status: string;
-  action: string;
-  params: Record<string, unknown>;
-  target: string;
-  risk_score: number;
-  risk_factors: RiskFactor[];
-  route: string;
-  reasoning: string;
-  reasoner: string;
-  fallback_reason: string | null;
-  reversible: boolean;
-  created_at: string;
-  expires_at: string;
-  decided_by: string | null;
-  decided_via: string | null;
-  decided_at: string | null;
-  decision_reason: string | null;
-  result: Record<string, unknown> | null;
-  superseded_by: string | null;
-  escalated_at: string | null;
-  reverted_at: string | null;
-  reverted_by: string | null;
-  incident: {
-    id: string;
-    key: string;
-    type: string;
-    subject: string;
-    status: string;
-    first_seen: string;
-    last_seen: string;
-    event_count: number;
-    latest: Record<string, unknown>;
-    slack_channel: string | null;
-    slack_ts: string | null;
-  };
-  links: { console: string };
-}
+export type { ProposalView } from '../domain/proposal-view.js';

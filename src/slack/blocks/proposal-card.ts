@@ -1,6 +1,6 @@
 import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
 import { ACTION_IDS, specFor, type ActionId } from '../../domain/actions.js';
-import type { ProposalView } from '../../proposals/types.js';
+import type { ProposalView } from '../../domain/proposal-view.js';
 import { LIMITS, link, plain, safe, slackDate, truncate } from './escape.js';
 import { ACTION_APPROVE, ACTION_REJECT, ACTION_REVERT } from './ids.js';
 import type { SlackMessage } from './message.js';

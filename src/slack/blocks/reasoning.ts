@@ -1,5 +1,5 @@
 import type { KnownBlock } from '@slack/types';
-import type { ProposalView } from '../../proposals/types.js';
+import type { ProposalView } from '../../domain/proposal-view.js';
 import { LIMITS, safe, truncate } from './escape.js';
 import type { SlackMessage } from './message.js';
 

@@ -1,5 +1,5 @@
 import type { View } from '@slack/types';
-import type { ProposalView } from '../../proposals/types.js';
+import type { ProposalView } from '../../domain/proposal-view.js';
 import { LIMITS, safe, truncate } from './escape.js';
 import { REJECT_REASON_BLOCK, REJECT_REASON_INPUT, REJECT_REASON_MAX, VIEW_REJECT } from './ids.js';
 
