@@ -2,6 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
+import type { AgentMode, SafetySettings } from './domain/policy.js';
+
+export type { AgentMode, SafetySettings };
 
 /** The only module that reads process.env: everything else receives a Config. */
 
@@ -171,6 +174,15 @@ const EnvSchema = z.object({
   SRE_PROPOSAL_TTL: duration('24h'),
   SRE_INCIDENT_QUIET: duration('30m'),
   SCUTUM_LICENSE_TIER: z.enum(LICENSE_TIERS).default('business'),
+  SRE_REASONING_CONCURRENCY: int(8, 1, 256),
+  SRE_REASONING_DEADLINE: duration('60s'),
+  SRE_STREAM_CLAIM_IDLE: duration('15s'),
+  SRE_MODE: z.enum(['live', 'shadow'], { error: (i) => `expected live or shadow, got "${String(i.input)}"` }).default('live'),
+  SRE_TWO_PERSON_SCORE: int(75, 0, 100),
+  SRE_VERIFY_WINDOW: duration('5m'),
+  SRE_AUTO_REVERT: bool(true),
+  SRE_ACTION_COOLDOWN: duration('30m'),
+  SRE_MAX_ACTIONS_PER_HOUR: int(10, 0, 100_000),
 });
 
 type Env = z.output<typeof EnvSchema>;
@@ -183,10 +195,14 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   http: { port: number; publicBaseUrl: string };
   storage: { databaseUrl: string | undefined; dataDir: string };
-  policy: { riskThreshold: number; autoApprove: boolean; timeZone: string; criticalTeams: string[] };
-  agent: { model: string; anthropicApiKey: string | undefined; anthropicBaseUrl: string | undefined };
-  /** consumerName: stable per replica (a pod name) so a restart re-reads its own pending entries at once. */
-  bus: { redisUrl: string | undefined; stream: string; consumerGroup: string; consumerName: string | undefined };
+  /** mode: shadow proposes and asks but never executes; twoPersonScore: at or above it two people approve. */
+  policy: { riskThreshold: number; autoApprove: boolean; timeZone: string; criticalTeams: string[]; mode: AgentMode; twoPersonScore: number };
+  /** The brakes and the watch after acting (issue "act safely"). */
+  safety: SafetySettings;
+  /** reasoningConcurrency: incidents reasoned about at once per replica; reasoningDeadlineMs: one incident's whole model budget. */
+  agent: { model: string; anthropicApiKey: string | undefined; anthropicBaseUrl: string | undefined; reasoningConcurrency: number; reasoningDeadlineMs: number };
+  /** consumerName: stable per replica (a pod name) so a restart re-reads its own pending entries at once; claimIdleMs: a peer's entry idle this long is claimed. */
+  bus: { redisUrl: string | undefined; stream: string; consumerGroup: string; consumerName: string | undefined; claimIdleMs: number };
   ingest: { token: string | undefined };
   api: { tokens: { name: string; token: string }[] };
   slack: {
@@ -258,9 +274,23 @@ export function loadConfig(source: Record<string, string | undefined> = readEnvi
       autoApprove: e.SRE_AUTO_APPROVE,
       timeZone: e.SRE_TIMEZONE,
       criticalTeams: e.SRE_CRITICAL_TEAMS,
+      mode: e.SRE_MODE,
+      twoPersonScore: e.SRE_TWO_PERSON_SCORE,
     },
-    agent: { model: e.SRE_AGENT_MODEL, anthropicApiKey: e.ANTHROPIC_API_KEY, anthropicBaseUrl: e.ANTHROPIC_BASE_URL },
-    bus: { redisUrl: e.REDIS_URL, stream: e.SRE_EVENT_STREAM, consumerGroup: e.SRE_CONSUMER_GROUP, consumerName: e.SRE_CONSUMER_NAME },
+    safety: {
+      verifyWindowMs: e.SRE_VERIFY_WINDOW,
+      autoRevert: e.SRE_AUTO_REVERT,
+      actionCooldownMs: e.SRE_ACTION_COOLDOWN,
+      maxActionsPerHour: e.SRE_MAX_ACTIONS_PER_HOUR,
+    },
+    agent: {
+      model: e.SRE_AGENT_MODEL,
+      anthropicApiKey: e.ANTHROPIC_API_KEY,
+      anthropicBaseUrl: e.ANTHROPIC_BASE_URL,
+      reasoningConcurrency: e.SRE_REASONING_CONCURRENCY,
+      reasoningDeadlineMs: e.SRE_REASONING_DEADLINE,
+    },
+    bus: { redisUrl: e.REDIS_URL, stream: e.SRE_EVENT_STREAM, consumerGroup: e.SRE_CONSUMER_GROUP, consumerName: e.SRE_CONSUMER_NAME, claimIdleMs: e.SRE_STREAM_CLAIM_IDLE },
     ingest: { token: e.SRE_INGEST_TOKEN },
     api: { tokens: e.SRE_API_TOKENS },
     slack: {
@@ -309,6 +339,7 @@ export function describeDefaults(config: Config): string[] {
       ? `slack: ${config.slack.appToken ? 'Socket Mode' : 'HTTP at /slack/events'}`
       : 'slack: off; console and JSON API only (SLACK_BOT_TOKEN unset)',
     config.adminApi.url ? `executor: admin-api at ${new URL(config.adminApi.url).origin}` : 'executor: simulated gateway (ADMIN_API_URL unset)',
-    `policy: threshold ${config.policy.riskThreshold}, auto-approve ${config.policy.autoApprove ? 'on' : 'off'}`,
+    `policy: threshold ${config.policy.riskThreshold}, auto-approve ${config.policy.autoApprove ? 'on' : 'off'}, two-person at ${config.policy.twoPersonScore}`,
+    config.policy.mode === 'shadow' ? 'mode: shadow; proposes and asks, never executes (SRE_MODE=shadow)' : 'mode: live',
   ];
 }

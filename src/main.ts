@@ -96,6 +96,7 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
     logger,
     channels,
     policy: { ...config.policy },
+    safety: { ...config.safety },
     lifecycle: { ...config.lifecycle },
     publicBaseUrl: config.http.publicBaseUrl,
     now: opts.now ?? (() => new Date()),

@@ -1,5 +1,20 @@
 /** The routing policy: whether a scored proposal runs at once or waits for a human. */
 
+/** live acts; shadow proposes, scores and asks as usual and never executes anything. */
+export type AgentMode = 'live' | 'shadow';
+
+export interface SafetySettings {
+  /** How long after an execution its effect is watched. */
+  verifyWindowMs: number;
+  /** Revert a reversible action whose verification failed. */
+  autoRevert: boolean;
+  /** The same action on the same target never executes automatically twice within it. */
+  actionCooldownMs: number;
+  /** Executions per hour, all replicas together; past it every proposal waits for a human. */
+  maxActionsPerHour: number;
+}
+
+
 export interface PolicySettings {
   riskThreshold: number;
   autoApprove: boolean;

@@ -4,6 +4,7 @@ import type { Gateway, Pager } from '../actions/gateway.js';
 import type { Reasoner } from '../agent/reasoner.js';
 import type { Db } from '../db/client.js';
 import type { Channel } from '../domain/notifications.js';
+import type { AgentMode, SafetySettings } from '../domain/policy.js';
 import type { Metrics } from '../metrics.js';
 
 /** Everything the service verbs need, passed in one options object (no globals, no env). */
@@ -15,7 +16,8 @@ export interface ServiceDeps {
   logger: Logger;
   /** Channels with configuration: the outbox rows written for each step. */
   channels: readonly Channel[];
-  policy: { riskThreshold: number; autoApprove: boolean; timeZone: string; criticalTeams: readonly string[] };
+  policy: { riskThreshold: number; autoApprove: boolean; timeZone: string; criticalTeams: readonly string[]; mode: AgentMode; twoPersonScore: number };
+  safety: SafetySettings;
   lifecycle: { escalateAfterMs: number; proposalTtlMs: number; incidentQuietMs?: number };
   publicBaseUrl: string;
   now: () => Date;

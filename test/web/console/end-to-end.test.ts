@@ -28,7 +28,7 @@ describe('event to email link to decision, through the agent server', () => {
   let close: () => Promise<void>;
   beforeAll(async () => {
     d = await freshPostgres();
-    deps = makeDeps(d.db, { reasoner: new PlaybookReasoner(), channels: ['email'], policy: { riskThreshold: 0, autoApprove: false, timeZone: 'UTC', criticalTeams: [] } });
+    deps = makeDeps(d.db, { reasoner: new PlaybookReasoner(), channels: ['email'], policy: { riskThreshold: 0, autoApprove: false, timeZone: 'UTC', criticalTeams: [], mode: 'live', twoPersonScore: 75 } });
     const c = createConsole({ deps, apiTokens: [], sessionSecret: 'e2e-session-secret', publicBaseUrl: PUBLIC_BASE_URL, linkSecret: LINK_SECRET });
     const server = createWebServer({ deps, logger: silent, ingestToken: INGEST, apiTokens: [], ready: async () => ({ ok: true, checks: {} }), routes: [c.handle] });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
