@@ -1,5 +1,8 @@
 import type { RiskFactor } from './risk.js';
 
+export const VERIFICATION_STATUSES = ['none', 'pending', 'passed', 'failed', 'reverted'] as const;
+export type VerificationStatus = (typeof VERIFICATION_STATUSES)[number];
+
 /**
  * A proposal as JSON (CONTRACT.md "HTTP"): the shape every adapter shows. It lives in domain so
  * the pure Block Kit builders and the services can both import it.
@@ -29,6 +32,13 @@ export interface ProposalView {
   escalated_at: string | null;
   reverted_at: string | null;
   reverted_by: string | null;
+  /** The mode the proposal was made in: a shadow proposal never executes. */
+  mode: 'live' | 'shadow';
+  /** Who approved, in order (two entries when the two-person rule applies). */
+  approvals: { by: string; via: string; at: string }[];
+  verification: { status: VerificationStatus; reason: string | null; checked_at: string | null };
+  /** Set when the re-check at decision time refused to execute: what no longer held. */
+  stale_reason: string | null;
   incident: {
     id: string;
     key: string;

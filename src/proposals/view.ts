@@ -1,11 +1,17 @@
 import { specFor, type ActionId } from '../domain/actions.js';
 import type { schema } from '../db/client.js';
+import { VERIFICATION_STATUSES, type VerificationStatus } from '../domain/proposal-view.js';
 import type { ProposalView } from './types.js';
 
 type ProposalRow = typeof schema.proposals.$inferSelect;
 type IncidentRow = typeof schema.incidents.$inferSelect;
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
+const APPROVED = new Set(['approved', 'executing', 'succeeded', 'failed']);
+
+function verificationStatus(s: string): VerificationStatus {
+  return (VERIFICATION_STATUSES as readonly string[]).includes(s) ? (s as VerificationStatus) : 'none';
+}
 
 export function toView(p: ProposalRow, i: IncidentRow, publicBaseUrl: string): ProposalView {
   return {
@@ -33,6 +39,10 @@ export function toView(p: ProposalRow, i: IncidentRow, publicBaseUrl: string): P
     escalated_at: iso(p.escalatedAt),
     reverted_at: iso(p.revertedAt),
     reverted_by: p.revertedBy,
+    mode: p.mode === 'shadow' ? 'shadow' : 'live',
+    approvals: p.decidedAt && p.decidedBy && APPROVED.has(p.status) ? [{ by: p.decidedBy, via: p.decidedVia ?? 'unknown', at: p.decidedAt.toISOString() }] : [],
+    verification: { status: verificationStatus(p.verificationStatus), reason: p.verificationReason, checked_at: iso(p.verificationCheckedAt) },
+    stale_reason: p.staleReason,
     incident: {
       id: i.id,
       key: i.key,

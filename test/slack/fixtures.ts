@@ -32,6 +32,10 @@ export function proposalView(over: Partial<ProposalView> = {}): ProposalView {
     escalated_at: null,
     reverted_at: null,
     reverted_by: null,
+    mode: 'live',
+    approvals: [],
+    verification: { status: 'none', reason: null, checked_at: null },
+    stale_reason: null,
     incident: {
       id: 'inc_test0001',
       key: 'provider:openai',

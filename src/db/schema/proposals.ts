@@ -31,6 +31,14 @@ export const proposals = pgTable(
     escalatedAt: timestamp('escalated_at', { withTimezone: true }),
     revertedAt: timestamp('reverted_at', { withTimezone: true }),
     revertedBy: text('reverted_by'),
+    /** live or shadow: the mode the proposal was made in, kept whatever the agent's mode later. */
+    mode: text('mode').notNull().default('live'),
+    /** none | pending | passed | failed | reverted: the watch after a successful execution. */
+    verificationStatus: text('verification_status').notNull().default('none'),
+    verificationReason: text('verification_reason'),
+    verificationCheckedAt: timestamp('verification_checked_at', { withTimezone: true }),
+    /** Why the re-check at decision time refused to execute it (the present no longer matched). */
+    staleReason: text('stale_reason'),
   },
   (t) => [
     // One pending proposal per incident: a new one must supersede the old in the same transaction.
