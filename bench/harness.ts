@@ -1,6 +1,6 @@
 import { WebClient } from '@slack/web-api';
 import { createLogPager, createSimulatedGateway, type Gateway } from '../src/actions/index.js';
-import { PlaybookReasoner } from '../src/agent/playbook.js';
+import { PlaybookReasoner } from '../src/agent/playbook/index.js';
 import type { Reasoner } from '../src/agent/reasoner.js';
 import type { Db } from '../src/db/client.js';
 import { ingestEvents } from '../src/ingest/ingest.js';

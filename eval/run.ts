@@ -6,7 +6,7 @@
  */
 import { pino } from 'pino';
 import { createClaudeReasoner } from '../src/agent/claude/reasoner.js';
-import { PlaybookReasoner } from '../src/agent/playbook.js';
+import { PlaybookReasoner } from '../src/agent/playbook/index.js';
 import type { Reasoner } from '../src/agent/reasoner.js';
 import { evaluate, failed, formatTable } from './evaluate.js';
 import { SCENARIOS } from './scenarios.js';

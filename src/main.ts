@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { createGateway, createPager } from './actions/index.js';
 import { createClaudeReasoner } from './agent/claude/reasoner.js';
-import { PlaybookReasoner } from './agent/playbook.js';
+import { PlaybookReasoner } from './agent/playbook/index.js';
 import type { Reasoner } from './agent/reasoner.js';
 import { describeDefaults, type Config } from './config.js';
 import { openDatabase, type Database } from './db/client.js';

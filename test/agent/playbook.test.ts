@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { BudgetInfo, GatewayReads, ModelGroupInfo, ProviderInfo, TeamInfo } from '../../src/actions/gateway.js';
 import { createSimulatedGateway } from '../../src/actions/simulated.js';
-import { PlaybookReasoner, parseIntent } from '../../src/agent/playbook.js';
+import { PlaybookReasoner, parseIntent } from '../../src/agent/playbook/index.js';
 import type { IncidentContext, ProposalDraft, ThreadMessage } from '../../src/agent/reasoner.js';
 import { normalizeAction } from '../../src/domain/actions.js';
 import type { EventType } from '../../src/domain/events.js';
@@ -117,7 +117,7 @@ describe('playbook: provider.unhealthy', () => {
     expect(d.action).toBe('circuit_break_provider');
   });
 
-  it('pages after two recent circuit-breaks of the same provider did not hold', async () => {
+  it('re-routes, or pages, after two recent circuit-breaks of the same provider did not hold', async () => {
     const past = (m: number) => ({
       proposalId: `p${m}`,
       incidentId: 'inc_0',
@@ -129,9 +129,12 @@ describe('playbook: provider.unhealthy', () => {
       decisionReason: null,
       reverted: false,
     });
+    // Where the named group can move, a lasting re-route is now the answer; with no group to move, a page.
     const d = checked(await reasoner.propose({ ...unhealthy(0.4), history: [past(30), past(90)] }, reads({ groups: [groupWith(true)] })));
-    expect(d.action).toBe('page_oncall');
-    expect(d.params.severity).toBe('error');
+    expect(d).toMatchObject({ action: 'reroute_model_group', params: { model_group: 'gpt', provider: 'azure', previous_provider: 'openai' } });
+    expect(d.reasoning).toMatch(/circuit-broken 2 times/);
+    const p = checked(await reasoner.propose({ ...unhealthy(0.4, { model_group: undefined }), history: [past(30), past(90)] }, reads({})));
+    expect(p).toMatchObject({ action: 'page_oncall', params: { severity: 'error' } });
   });
 
   it('pages (warning) instead of breaking a circuit the gateway reports already open', async () => {

@@ -6,7 +6,7 @@ import type { setupServer } from 'msw/node';
 import pino from 'pino';
 import { createLogPager } from '../../src/actions/pagerduty.js';
 import { createSimulatedGateway } from '../../src/actions/simulated.js';
-import { PlaybookReasoner } from '../../src/agent/playbook.js';
+import { PlaybookReasoner } from '../../src/agent/playbook/index.js';
 import { schema } from '../../src/db/client.js';
 import { parseEvent } from '../../src/domain/events.js';
 import { ingestEvents } from '../../src/ingest/ingest.js';

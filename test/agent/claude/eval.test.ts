@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Reasoner } from '../../../src/agent/reasoner.js';
-import { PlaybookReasoner } from '../../../src/agent/playbook.js';
+import { PlaybookReasoner } from '../../../src/agent/playbook/index.js';
 import { EVENT_TYPES } from '../../../src/domain/events.js';
 import { evaluate, failed, formatTable } from '../../../eval/evaluate.js';
 import { SCENARIOS } from '../../../eval/scenarios.js';

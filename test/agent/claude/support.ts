@@ -2,7 +2,7 @@ import { http, HttpResponse } from 'msw';
 import type { setupServer } from 'msw/node';
 import { pino } from 'pino';
 import type { IncidentContext } from '../../../src/agent/reasoner.js';
-import { PlaybookReasoner } from '../../../src/agent/playbook.js';
+import { PlaybookReasoner } from '../../../src/agent/playbook/index.js';
 import { createClaudeReasoner, type ClaudeLimits } from '../../../src/agent/claude/reasoner.js';
 
 export const BASE_URL = 'https://anthropic.test';

@@ -4,7 +4,7 @@ import type { SQL } from 'drizzle-orm';
 import { pino } from 'pino';
 import { createClient } from 'redis';
 import { createLogPager, createSimulatedGateway } from '../../../src/actions/index.js';
-import { PlaybookReasoner } from '../../../src/agent/playbook.js';
+import { PlaybookReasoner } from '../../../src/agent/playbook/index.js';
 import type { Reasoner } from '../../../src/agent/reasoner.js';
 import { queryRows, type Db } from '../../../src/db/client.js';
 import type { PlatformEvent } from '../../../src/domain/events.js';

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { eq } from 'drizzle-orm';
 import { http, HttpResponse } from 'msw';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PlaybookReasoner } from '../../../src/agent/playbook.js';
+import { PlaybookReasoner } from '../../../src/agent/playbook/index.js';
 import { schema } from '../../../src/db/client.js';
 import { createDispatcher } from '../../../src/notify/dispatcher.js';
 import { createEmailAdapter } from '../../../src/notify/email.js';
