@@ -1,9 +1,11 @@
 import { ACTIONS, ACTION_IDS } from '../../domain/actions.js';
+import { LatencySpikeData, ProviderUnhealthyData } from '../../domain/events.js';
+import { classifyEvidence, evidenceFacts } from '../evidence.js';
 import type { IncidentContext, ThreadMessage } from '../reasoner.js';
 import type { IncidentTargets } from './targets.js';
 
 /** Bump on every change to the wording below: the audit trail records which prompt a run saw. */
-export const SYSTEM_PROMPT_VERSION = 'sre-claude-2026-01-v1';
+export const SYSTEM_PROMPT_VERSION = 'sre-claude-2026-12-v2';
 
 export const UNTRUSTED_TAGS = ['untrusted_event_data', 'untrusted_operator_message', 'untrusted_tool_data'] as const;
 export type UntrustedTag = (typeof UNTRUSTED_TAGS)[number];
@@ -20,7 +22,8 @@ How you work:
 2. End by calling exactly one propose_<action> tool. Its targets are enums built by code for this incident: you cannot name anything else, and an action without a tool is not available for this incident.
 3. Prefer the smallest reversible change that stops the harm: circuit-break or re-route before touching limits, budgets, guardrails or SLAs. When nothing safe fits, propose page_oncall.
 4. Put your reasoning for the operators in \`rationale\` (facts, the choice, what you rejected and why). \`reason\` is the short text sent to the admin-api.
-5. You may suggest \`risk_adjustment\` (delta -10..10 with a reason) when you know something the code's risk heuristics cannot see. Code computes the risk score and decides routing; your suggestion is one recorded factor.
+5. Read the failure before choosing. The facts include \`evidence\`: code's classification of the incident's sample errors, status codes and numbers (counts and codes, no free text). Moving a provider's traffic (circuit-break, re-route) addresses only failures of that provider: provider_outage, provider_rate_limit, timeout. authentication (rejected or revoked keys), guardrail_block (the gateway's own rules) and client_error (bad requests) are caused by the gateway or its clients and are not fixed by moving traffic: propose page_oncall and name the classification. With strength "thin", prefer page_oncall. When the failure is confined to one model group and the gateway reports the provider healthy for its other groups, re-route that group rather than break the provider; scale a break's length and a limit raise with the evidence.
+6. You may suggest \`risk_adjustment\` (delta -10..10 with a reason) when you know something the code's risk heuristics cannot see. Code computes the risk score and decides routing; your suggestion is one recorded factor.
 
 Action library (code enforces bounds and clamps what exceeds them):
 ${library}
@@ -49,6 +52,28 @@ export function fence(tag: UntrustedTag, body: string, attrs: Record<string, str
 
 export const fenceJson = (tag: UntrustedTag, value: unknown, attrs?: Record<string, string>) => fence(tag, safeJson(value), attrs);
 
+/**
+ * The failure classification as a fact built by code. It is derived from untrusted samples, but
+ * only as counts per class and status codes: no sample text reaches the trusted part of the message.
+ */
+export function incidentEvidence(ctx: IncidentContext): Record<string, unknown> | null {
+  const i = ctx.incident;
+  const openSeconds = (ctx.now.getTime() - i.firstSeen.getTime()) / 1000;
+  if (i.type === 'provider.unhealthy') {
+    const p = ProviderUnhealthyData.safeParse(i.latest);
+    if (!p.success) return null;
+    const e = p.data;
+    return evidenceFacts(classifyEvidence({ sampleErrors: e.sample_errors, errorRate: e.error_rate, requests: e.requests, eventCount: i.eventCount, openSeconds }));
+  }
+  if (i.type === 'latency.spike') {
+    const p = LatencySpikeData.safeParse(i.latest);
+    if (!p.success) return null;
+    const ratio = p.data.latency_ms / Math.max(1, p.data.rolling_median_ms);
+    return { classification: 'latency', latency_ratio: Math.round(ratio * 100) / 100, provider_side: true, event_count: i.eventCount };
+  }
+  return null;
+}
+
 function targetsSummary(t: IncidentTargets): Record<string, unknown> {
   return {
     provider: t.provider ?? null,
@@ -71,6 +96,9 @@ export function incidentMessage(ctx: IncidentContext, targets: IncidentTargets):
     '',
     'Targets and facts built by code from this incident and the admin-api (the tools accept nothing else):',
     safeJson(targetsSummary(targets)),
+    '',
+    'Evidence classified by code from the event (counts and status codes only; the samples themselves are in the untrusted data below):',
+    safeJson({ evidence: incidentEvidence(ctx) }),
     '',
     'The incident key, subject and event data as received (untrusted):',
     fenceJson('untrusted_event_data', { key: i.key, subject: i.subject, latest: i.latest, first: i.first }),
