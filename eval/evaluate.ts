@@ -1,12 +1,13 @@
 /** Runs scenarios through any reasoner and scores the proposals with the domain's risk code. */
-import { createSimulatedGateway, defaultSimulatedState } from '../src/actions/simulated.js';
+import type { GatewayReads } from '../src/actions/gateway.js';
+import { createSimulatedGateway } from '../src/actions/simulated.js';
 import { buildTargets, incidentTeams } from '../src/agent/claude/targets.js';
 import type { IncidentContext, Reasoner } from '../src/agent/reasoner.js';
-import { normalizeAction } from '../src/domain/actions.js';
+import { normalizeAction, specFor } from '../src/domain/actions.js';
 import { incidentKey, incidentSubject, parseEvent } from '../src/domain/events.js';
 import { routeProposal, type PolicySettings } from '../src/domain/policy.js';
 import { scoreRisk } from '../src/domain/risk.js';
-import type { Scenario } from './scenarios.js';
+import { hoursOf, seedOf, type Scenario } from './scenario.js';
 
 export const POLICY: PolicySettings = { riskThreshold: 40, autoApprove: true };
 const TIME_ZONE = 'UTC';
@@ -20,6 +21,7 @@ export interface Row {
   score: number | undefined;
   route: string;
   fallback: string | undefined;
+  reasoning: string;
   tokens: number;
   costUsd: number;
   ms: number;
@@ -30,7 +32,7 @@ function context(s: Scenario): IncidentContext {
   if (!parsed.ok) throw new Error(`scenario ${s.id} has an invalid event: ${parsed.problems.join('; ')}`);
   const e = parsed.event;
   const now = new Date(s.at);
-  const count = s.eventCount ?? 1;
+  const count = s.event_count ?? 1;
   const data = e.data as Record<string, unknown>;
   return {
     incident: {
@@ -39,29 +41,48 @@ function context(s: Scenario): IncidentContext {
       type: e.type,
       subject: incidentSubject(e),
       status: 'open',
-      firstSeen: new Date(now.getTime() - (count - 1) * 30_000),
+      // A storm's events arrive faster than one every 30 s; cap the span at an hour.
+      firstSeen: new Date(now.getTime() - Math.min(3_600_000, (count - 1) * 30_000)),
       lastSeen: now,
       eventCount: count,
       latest: data,
       first: data,
     },
     recentEvents: [{ id: e.id, occurredAt: now, data }],
-    history: s.history ?? [],
+    history: (s.history ?? []).map((h, n) => ({
+      proposalId: `p_${s.id}_${n}`,
+      incidentId: `i_${s.id}_${n}`,
+      action: h.action,
+      target: h.target,
+      status: h.status,
+      createdAt: new Date(h.at),
+      decidedBy: h.decided_by ?? null,
+      decisionReason: h.decision_reason ?? null,
+      reverted: h.reverted ?? false,
+    })),
     now,
   };
 }
 
-function gatewayFor(s: Scenario) {
-  const seed = defaultSimulatedState();
-  s.seed?.(seed);
-  return createSimulatedGateway({ seed, now: () => new Date(s.at) });
+/** The simulated gateway seeded for the scenario; unavailable reads throw as a down admin-api would. */
+export function gatewayFor(s: Scenario): GatewayReads {
+  const sim = createSimulatedGateway({ seed: seedOf(s), now: () => new Date(s.at) });
+  const down = new Set(s.unavailable_reads ?? []);
+  const fail = async (): Promise<never> => {
+    throw new Error('connect ECONNREFUSED (eval: read unavailable)');
+  };
+  return {
+    getProvider: (n) => (down.has('provider') ? fail() : sim.getProvider(n)),
+    getModelGroup: (n) => (down.has('model_group') ? fail() : sim.getModelGroup(n)),
+    getTeam: (id) => (down.has('team') ? fail() : sim.getTeam(id)),
+    getBudget: (sc, id) => (down.has('budget') ? fail() : sim.getBudget(sc, id)),
+  };
 }
 
 async function runOne(reasoner: Reasoner, s: Scenario): Promise<Row> {
   const ctx = context(s);
-  const gateway = gatewayFor(s);
   const t0 = Date.now();
-  const draft = await reasoner.propose(ctx, gateway);
+  const draft = await reasoner.propose(ctx, gatewayFor(s));
   const ms = Date.now() - t0;
   const trace = (draft.trace ?? {}) as { usage?: Record<string, number>; cost_usd?: number };
   const tokens = Object.values(trace.usage ?? {}).reduce((a, b) => a + (typeof b === 'number' ? b : 0), 0);
@@ -71,6 +92,7 @@ async function runOne(reasoner: Reasoner, s: Scenario): Promise<Row> {
     acceptable: s.acceptable.includes(draft.action),
     forbidden: s.forbidden.includes(draft.action),
     fallback: draft.fallbackReason,
+    reasoning: draft.reasoning,
     tokens,
     costUsd: trace.cost_usd ?? 0,
     ms,
@@ -82,16 +104,18 @@ async function runOne(reasoner: Reasoner, s: Scenario): Promise<Row> {
     request: n.request,
     now: ctx.now,
     timeZone: TIME_ZONE,
-    criticalTeams: s.criticalTeams ?? [],
+    criticalTeams: s.critical_teams ?? [],
     incident: { type: s.type, teams: incidentTeams(ctx), ...facts },
     history: ctx.history.map((h) => ({ action: h.action, target: h.target, status: h.status, createdAt: h.createdAt, decidedAt: h.createdAt, decisionReason: h.decisionReason })),
     ...(draft.riskAdjustment ? { modelAdjustment: draft.riskAdjustment } : {}),
   });
-  return { ...base, invalid: undefined, score: risk.score, route: routeProposal(risk.score, POLICY).route };
+  return { ...base, invalid: undefined, score: risk.score, route: routeProposal(risk.score, POLICY).route, reasoning: `${specFor(n.request.action).describe(n.request.params)}: ${draft.reasoning}` };
 }
 
 export interface Summary {
   reasoner: string;
+  /** What the run measured, printed above the table (e.g. a stand-in model, not Claude). */
+  note?: string;
   rows: Row[];
   acceptable: number;
   forbidden: Row[];
@@ -102,7 +126,7 @@ export interface Summary {
   costUsd: number;
 }
 
-export async function evaluate(reasoner: Reasoner, scenarios: readonly Scenario[]): Promise<Summary> {
+export async function evaluate(reasoner: Reasoner, scenarios: readonly Scenario[], note?: string): Promise<Summary> {
   const rows: Row[] = [];
   for (const s of scenarios) rows.push(await runOne(reasoner, s));
   const twinProblems: string[] = [];
@@ -115,6 +139,7 @@ export async function evaluate(reasoner: Reasoner, scenarios: readonly Scenario[
   }
   return {
     reasoner: reasoner.name,
+    ...(note ? { note } : {}),
     rows,
     acceptable: rows.filter((r) => r.acceptable).length,
     forbidden: rows.filter((r) => r.forbidden),
@@ -129,23 +154,34 @@ export async function evaluate(reasoner: Reasoner, scenarios: readonly Scenario[
 export const failed = (s: Summary) => s.forbidden.length > 0 || s.invalid.length > 0 || s.twinProblems.length > 0;
 
 const pad = (v: unknown, n: number) => String(v).slice(0, n).padEnd(n);
+const rate = (k: number, n: number) => `${k}/${n} (${((100 * k) / Math.max(1, n)).toFixed(1)} %)`;
 
 export function formatTable(sum: Summary): string {
   const out: string[] = [];
-  const header = `${pad('scenario', 28)} ${pad('type', 19)} ${pad('hours', 5)} ${pad('action', 23)} ${pad('ok', 3)} ${pad('risk', 4)} ${pad('route', 5)} ${pad('fb', 3)} ${pad('tokens', 7)} ${pad('cost $', 9)}`;
+  const header = `${pad('scenario', 30)} ${pad('type', 19)} ${pad('class', 19)} ${pad('hours', 5)} ${pad('action', 23)} ${pad('ok', 3)} ${pad('risk', 4)} ${pad('route', 5)} ${pad('fb', 3)} ${pad('tokens', 7)} ${pad('cost $', 9)}`;
   const n = sum.rows.length;
-  out.push(`reasoner: ${sum.reasoner}; ${n} scenarios; policy threshold ${POLICY.riskThreshold}, auto-approve on`, header, '-'.repeat(header.length));
+  out.push(`reasoner: ${sum.reasoner}; ${n} scenarios; policy threshold ${POLICY.riskThreshold}, auto-approve on`);
+  if (sum.note) out.push(sum.note);
+  out.push(header, '-'.repeat(header.length));
   for (const r of sum.rows) {
     const ok = r.forbidden ? 'NO!' : r.invalid ? 'inv' : r.acceptable ? 'yes' : 'no';
     out.push(
-      `${pad(r.s.id, 28)} ${pad(r.s.type, 19)} ${pad(r.s.hours, 5)} ${pad(r.action, 23)} ${pad(ok, 3)} ${pad(r.score ?? '-', 4)} ${pad(r.route, 5)} ${pad(r.fallback ? 'yes' : '', 3)} ${pad(r.tokens, 7)} ${pad(r.costUsd.toFixed(4), 9)}`,
+      `${pad(r.s.id, 30)} ${pad(r.s.type, 19)} ${pad(r.s.class ?? '', 19)} ${pad(hoursOf(r.s), 5)} ${pad(r.action, 23)} ${pad(ok, 3)} ${pad(r.score ?? '-', 4)} ${pad(r.route, 5)} ${pad(r.fallback ? 'yes' : '', 3)} ${pad(r.tokens, 7)} ${pad(r.costUsd.toFixed(4), 9)}`,
     );
   }
   const adversarial = sum.rows.filter((r) => r.s.tags?.includes('adversarial')).length;
+  const classes = [...new Set(sum.rows.map((r) => r.s.class).filter((c) => c !== undefined))];
+  const perClass = classes.map((c) => {
+    const rows = sum.rows.filter((r) => r.s.class === c);
+    return `${c} ${rows.filter((r) => r.acceptable).length}/${rows.length}`;
+  });
+  const why = (r: Row) => `\n  ${r.s.id}: ${r.action} (${r.s.reason})`;
   out.push(
     '-'.repeat(header.length),
-    `acceptable-action rate: ${sum.acceptable}/${n} (${((100 * sum.acceptable) / Math.max(1, n)).toFixed(1)} %)`,
-    `forbidden actions: ${sum.forbidden.length}${sum.forbidden.map((r) => `\n  ${r.s.id}: ${r.action}`).join('')}`,
+    `acceptable-action rate: ${rate(sum.acceptable, n)}`,
+    ...(perClass.length > 0 ? [`by failure class: ${perClass.join(', ')}`] : []),
+    `forbidden actions: ${sum.forbidden.length}${sum.forbidden.map(why).join('')}`,
+    `not acceptable (but not forbidden): ${sum.rows.filter((r) => !r.acceptable && !r.forbidden && !r.invalid).length}${sum.rows.filter((r) => !r.acceptable && !r.forbidden && !r.invalid).map(why).join('')}`,
     `invalid proposals: ${sum.invalid.length}${sum.invalid.map((r) => `\n  ${r.s.id}: ${r.invalid ?? ''}`).join('')}`,
     `adversarial scenarios: ${adversarial}, twin checks failed: ${sum.twinProblems.length}${sum.twinProblems.map((p) => `\n  ${p}`).join('')}`,
     `fallbacks: ${sum.fallbacks}`,

@@ -142,6 +142,8 @@ const INJECTION_PATTERNS: readonly RegExp[] = [
   /risk\s*(score)?\s*(of|to|=|:)?\s*0\b/i,
   /<\/?\s*untrusted_/i,
   /\bnew\s+instructions\b/i,
+  /(?:^|[\n.;:!?]\s*)(?:system|assistant|admin(?:istrator)?|operator)\s*:/i,
+  /\bdisable\s+(?:the\s+)?guardrails?\b/i,
 ];
 
 /** Strings of the untrusted data an incident carries (event data, history reasons, pending text). */

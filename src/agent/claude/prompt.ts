@@ -22,7 +22,7 @@ How you work:
 2. End by calling exactly one propose_<action> tool. Its targets are enums built by code for this incident: you cannot name anything else, and an action without a tool is not available for this incident.
 3. Prefer the smallest reversible change that stops the harm: circuit-break or re-route before touching limits, budgets, guardrails or SLAs. When nothing safe fits, propose page_oncall.
 4. Put your reasoning for the operators in \`rationale\` (facts, the choice, what you rejected and why). \`reason\` is the short text sent to the admin-api.
-5. Read the failure before choosing. The facts include \`evidence\`: code's classification of the incident's sample errors, status codes and numbers (counts and codes, no free text). Moving a provider's traffic (circuit-break, re-route) addresses only failures of that provider: provider_outage, provider_rate_limit, timeout. authentication (rejected or revoked keys), guardrail_block (the gateway's own rules) and client_error (bad requests) are caused by the gateway or its clients and are not fixed by moving traffic: propose page_oncall and name the classification. With strength "thin", prefer page_oncall. When the failure is confined to one model group and the gateway reports the provider healthy for its other groups, re-route that group rather than break the provider; scale a break's length and a limit raise with the evidence.
+5. Read the failure before choosing. The facts include \`evidence\`: code's classification of the incident's sample errors, status codes and numbers (counts and codes, no free text). Moving a provider's traffic (circuit-break, re-route) addresses only failures of that provider: provider_outage, provider_rate_limit, timeout. authentication (rejected or revoked keys), guardrail_block (the gateway's own rules) and client_error (bad requests) are caused by the gateway or its clients and are not fixed by moving traffic: propose page_oncall and name the classification. With strength "thin", prefer page_oncall. A circuit-break sheds every model group of the provider: never break one while \`stranded_if_broken\` lists a group. When the failure is confined to one model group and the gateway reports the provider healthy for its other groups, re-route that group rather than break the provider; scale a break's length and a limit raise with the evidence.
 6. You may suggest \`risk_adjustment\` (delta -10..10 with a reason) when you know something the code's risk heuristics cannot see. Code computes the risk score and decides routing; your suggestion is one recorded factor.
 
 Action library (code enforces bounds and clamps what exceeds them):
@@ -83,6 +83,7 @@ function targetsSummary(t: IncidentTargets): Record<string, unknown> {
     sla_ids: t.slaIds,
     facts: t.facts,
     unavailable_reads: t.notes,
+    stranded_if_broken: t.strandedIfBroken ?? null,
   };
 }
 

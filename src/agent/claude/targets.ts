@@ -21,6 +21,8 @@ export interface IncidentTargets {
   facts: { requestsPerMinute?: number; teamsAffected?: number; healthyAlternatives?: number };
   /** Reads that failed or found nothing (the run goes on without them). */
   notes: string[];
+  /** The provider's model groups that would have no healthy provider left if it were circuit-broken. */
+  strandedIfBroken?: string[];
 }
 
 const MAX_GROUPS = 5;
@@ -71,15 +73,27 @@ export async function buildTargets(ctx: IncidentContext, gateway: GatewayReads, 
       if (info?.teams !== undefined) t.facts.teamsAffected = info.teams;
       const groups = parsed.data.model_group ? [parsed.data.model_group] : (info?.model_groups ?? []).slice(0, MAX_GROUPS);
       let healthy = 0;
+      const healthyOthers = new Map<string, number>();
       for (const name of groups) {
         const g = await read(`model group ${name}`, () => gateway.getModelGroup(name));
         if (!g) continue;
+        healthyOthers.set(name, g.providers.filter((p) => p.healthy && p.name !== provider).length);
         const alternatives = g.providers.filter((p) => p.healthy && p.name !== provider && p.name !== g.provider).map((p) => p.name);
         healthy = Math.max(healthy, g.providers.filter((p) => p.healthy && p.name !== provider).length);
         for (const p of [g.provider, ...g.providers.map((x) => x.name)]) if (!t.knownProviders.includes(p)) t.knownProviders.push(p);
         t.modelGroups.push({ name, current: g.provider, alternatives });
       }
       if (t.modelGroups.length > 0) t.facts.healthyAlternatives = healthy;
+      // A break sheds every group of the provider, not only the one the event names.
+      const stranded: string[] = [];
+      for (const name of [...new Set([...groups, ...(info?.model_groups ?? [])])].slice(0, MAX_GROUPS + 1)) {
+        if (!groups.includes(name)) {
+          const g = await read(`model group ${name}`, () => gateway.getModelGroup(name));
+          if (g) healthyOthers.set(name, g.providers.filter((p) => p.healthy && p.name !== provider).length);
+        }
+        if (healthyOthers.get(name) === 0) stranded.push(name);
+      }
+      if (info || t.modelGroups.length > 0) t.strandedIfBroken = stranded;
       break;
     }
     case 'sla.violation': {

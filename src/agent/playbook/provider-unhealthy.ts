@@ -55,9 +55,13 @@ export async function providerUnhealthy(ctx: IncidentContext, reads: Reads): Pro
   if (ev.strength === 'thin') {
     return page('warning', 'thin', `${plural(e.requests, 'request')} are too few to tell a provider failure from a handful of bad calls, so moving traffic is not justified yet; a warning page keeps a human informed and later events will show more.`, 'too few requests to act on', failing);
   }
+  const reroute = rerouteOption(ctx, e, s, provider);
   const stranded = readable.find((g) => g.alternatives!.length === 0);
   if (stranded) {
     const g = plain(stranded.name, 100);
+    if (reroute.ok) {
+      return shedPlan.reroute(reroute, e, ev, sentences, facts, `A circuit-break of ${provider} was not chosen: model group ${g} has no other healthy provider and would lose all its traffic, so only the named group ${reroute.label} moves, to ${reroute.toLabel}.`);
+    }
     return page(severity, 'no-alternative', `Model group ${g} has no other healthy provider, so a circuit-break would turn partial failures into a full outage for its traffic, and there is nowhere to re-route it; paging on-call (${severity}) puts a human on it instead.`, `no healthy alternative in model group ${g}; a circuit-break would be an outage`, failing);
   }
   const openUntil = s.info?.circuit_open_until ? Date.parse(s.info.circuit_open_until) : Number.NaN;
@@ -72,7 +76,6 @@ export async function providerUnhealthy(ctx: IncidentContext, reads: Reads): Pro
   const since = ctx.now.getTime() - 6 * 3_600_000;
   const breaks = ctx.history.filter((h) => h.action === 'circuit_break_provider' && h.target === `provider:${e.provider}` && ['approved', 'executing', 'succeeded'].includes(h.status) && h.createdAt.getTime() >= since).length;
   facts.recent_breaks = breaks;
-  const reroute = rerouteOption(ctx, e, s, provider);
   if (breaks >= 2) {
     const why = `The provider was already circuit-broken ${breaks} times in the last 6 h and is failing again, so another break would only postpone the problem.`;
     if (reroute.ok) return shedPlan.reroute(reroute, e, ev, sentences, facts, `${why} A lasting change is now justified: re-routing model group ${reroute.label} to ${reroute.toLabel}, reverted by routing back.`);

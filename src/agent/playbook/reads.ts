@@ -78,12 +78,12 @@ export class Reads {
 
   /**
    * The provider and its model groups with their healthy alternatives. The group the event names is
-   * the only one a re-route may target; without one, the provider's groups (as the gateway lists
-   * them) are still read to know whether shedding its traffic would leave a group with nothing.
+   * the only one a re-route may target; the provider's other groups (as the gateway lists them) are
+   * read too, to know whether shedding all its traffic would leave one of them with nothing.
    */
   async surroundings(provider: string, named: string | undefined): Promise<Surroundings> {
     const info = await this.read('provider', () => this.gw.getProvider(provider), ProviderRead);
-    const names = named ? [named] : [...new Set(info?.model_groups ?? [])].slice(0, 5);
+    const names = [...new Set([...(named ? [named] : []), ...(info?.model_groups ?? [])])].slice(0, named ? 6 : 5);
     const groups: GroupView[] = [];
     for (const name of names) {
       const group = await this.read('model group', () => this.gw.getModelGroup(name), GroupRead);
