@@ -25,6 +25,9 @@ export const CLASS_LABEL: Record<FailureClass, string> = {
   unknown: 'unclassified errors',
 };
 
+/** The label without its examples, for running text ("timeouts", "provider outage"). */
+export const shortLabel = (c: FailureClass) => CLASS_LABEL[c].replace(/ \(.*\)$/, '');
+
 /** Failures of the provider itself: moving its traffic elsewhere can help. */
 const PROVIDER_SIDE: ReadonlySet<FailureClass> = new Set(['provider_outage', 'provider_rate_limit', 'timeout']);
 export const isProviderSide = (c: FailureClass) => PROVIDER_SIDE.has(c);

@@ -1,4 +1,4 @@
-import { CLASS_LABEL, type Evidence, type FailureClass } from '../evidence.js';
+import { CLASS_LABEL, shortLabel, type Evidence, type FailureClass } from '../evidence.js';
 import { plural, quoted } from './text.js';
 
 /** The sentence that says what the sample errors showed, quoting one of them as data. */
@@ -10,7 +10,7 @@ export function evidenceSentence(ev: Evidence, samples: readonly string[] | unde
   const n = ev.counts[ev.cls] ?? 0;
   const others = (Object.entries(ev.counts) as [FailureClass, number][])
     .filter(([c]) => c !== ev.cls)
-    .map(([c, k]) => `${k} ${c === 'unknown' ? 'unclassified' : CLASS_LABEL[c].replace(/ \(.*\)$/, '')}`);
+    .map(([c, k]) => `${k} ${c === 'unknown' ? 'unclassified' : shortLabel(c)}`);
   const rest = others.length > 0 ? `; also ${others.join(', ')}` : '';
   return `Classified as ${CLASS_LABEL[ev.cls]}: ${n} of ${plural(ev.samples, 'sample error')}${rest}${quote}.`;
 }

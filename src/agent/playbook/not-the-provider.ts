@@ -1,5 +1,5 @@
 import type { ProviderUnhealthyData } from '../../domain/events.js';
-import { CLASS_LABEL, type Evidence } from '../evidence.js';
+import { shortLabel, type Evidence } from '../evidence.js';
 import { pagePlan, type Plan, type Severity } from './plan.js';
 import { pct, plain } from './text.js';
 
@@ -26,7 +26,7 @@ export function notTheProvider(e: ProviderUnhealthyData, ev: Evidence, sentences
       severity = e.error_rate >= 0.25 ? 'warning' : 'info';
       why = `The requests themselves are rejected as invalid, which no provider would accept either: breaking or re-routing ${provider} would move healthy traffic and fix none of them; the clients sending them need to be told.`;
   }
-  const label = CLASS_LABEL[ev.cls];
+  const label = shortLabel(ev.cls);
   sentences.push(
     why,
     `Paging on-call (${severity}) with the classification (${label}) puts a human on the real cause; no gateway change in the action library addresses it.`,

@@ -1,6 +1,6 @@
 import { MAX_CIRCUIT_BREAK_SECONDS } from '../../domain/actions.js';
 import { ProviderUnhealthyData } from '../../domain/events.js';
-import { CLASS_LABEL, classifyEvidence, evidenceFacts, type Evidence } from '../evidence.js';
+import { classifyEvidence, evidenceFacts, shortLabel, type Evidence } from '../evidence.js';
 import type { IncidentContext } from '../reasoner.js';
 import { evidenceSentence } from './evidence-text.js';
 import { notTheProvider } from './not-the-provider.js';
@@ -44,7 +44,7 @@ export async function providerUnhealthy(ctx: IncidentContext, reads: Reads): Pro
   const severity: Severity = e.error_rate >= 0.5 ? 'critical' : 'error';
   const page = (sev: Severity, rule: string, why: string, reason: string, ifNothing: string) => {
     sentences.push(why, ifNothing);
-    return pagePlan({ severity: sev, summary: `[sre-agent] provider ${provider} failing ${pct(e.error_rate)} of requests (${CLASS_LABEL[ev.cls]}); ${reason}`, reason: `${provider} at ${pct(e.error_rate)} errors: ${reason}`, sentences, rule: `provider.unhealthy:${rule}`, facts });
+    return pagePlan({ severity: sev, summary: `[sre-agent] provider ${provider} failing ${pct(e.error_rate)} of requests (${shortLabel(ev.cls)}); ${reason}`, reason: `${provider} at ${pct(e.error_rate)} errors: ${reason}`, sentences, rule: `provider.unhealthy:${rule}`, facts });
   };
   const failing = `If nothing is done, about ${pct(e.error_rate)} of requests to ${provider} keep failing.`;
 
@@ -86,5 +86,5 @@ export async function providerUnhealthy(ctx: IncidentContext, reads: Reads): Pro
   }
   const duration = breakDuration(e.error_rate, ev);
   const notReroute = reroute.ok ? reroute.whyNot : reroute.why;
-  return shedPlan.circuitBreak(e, ev, s, duration, sentences, facts, `${notReroute}.`, clip(`${provider} failing ${pct(e.error_rate)} of ${e.requests} requests over ${e.window_seconds} s (${CLASS_LABEL[ev.cls]}); shed its traffic for ${duration} s`, REASON_MAX));
+  return shedPlan.circuitBreak(e, ev, s, duration, sentences, facts, `${notReroute}.`, clip(`${provider} failing ${pct(e.error_rate)} of ${e.requests} requests over ${e.window_seconds} s (${shortLabel(ev.cls)}); shed its traffic for ${duration} s`, REASON_MAX));
 }

@@ -1,5 +1,5 @@
 import type { ProviderUnhealthyData } from '../../domain/events.js';
-import { CLASS_LABEL, type Evidence } from '../evidence.js';
+import { shortLabel, type Evidence } from '../evidence.js';
 import type { IncidentContext } from '../reasoner.js';
 import { recentlyRejected, type Plan } from './plan.js';
 import type { Surroundings } from './reads.js';
@@ -60,7 +60,7 @@ export const shedPlan = {
       group: r.group,
       from: r.from,
       to: r.to,
-      reason: `${provider} failing ${pct(e.error_rate)} on ${r.label} (${CLASS_LABEL[ev.cls]}); ${r.toLabel} is healthy in the group`,
+      reason: `${provider} failing ${pct(e.error_rate)} on ${r.label} (${shortLabel(ev.cls)}); ${r.toLabel} is healthy in the group`,
       sentences,
       rule: 'provider.unhealthy:reroute',
       facts,
