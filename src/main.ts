@@ -129,7 +129,7 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
         logger: logger.child({ part: 'slack' }),
       });
       if (config.slack.incidentChannel) {
-        adapters.push(createSlackAdapter({ db: database.db, client: slack.client, channel: config.slack.incidentChannel, publicBaseUrl: config.http.publicBaseUrl, logger }));
+        adapters.push(createSlackAdapter({ db: database.db, client: slack.client, channel: config.slack.incidentChannel, publicBaseUrl: config.http.publicBaseUrl, logger, now: deps.now }));
       }
     }
     const e = config.email;

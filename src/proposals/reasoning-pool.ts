@@ -1,12 +1,13 @@
 import { eq } from 'drizzle-orm';
 import { schema } from '../db/client.js';
+import { REASONING_LATE_AFTER_MS } from '../domain/lateness.js';
 import { enqueueNotification } from './outbox.js';
 import { propose } from './propose.js';
 import type { TimerRow, TimerRunner } from './timers.js';
 import type { ServiceDeps } from './types.js';
 
 /** When the incident card first says "reasoning, N s so far", then how often it says it again. */
-export const LATE_AFTER_MS = 15_000;
+export const LATE_AFTER_MS = REASONING_LATE_AFTER_MS;
 export const LATE_EVERY_MS = 30_000;
 
 export interface ReasoningPoolOptions {
