@@ -61,7 +61,8 @@ export function createReasoningPool(deps: ServiceDeps, opts: ReasoningPoolOption
     const view = await propose(deps, { incidentId, deadline });
     if (!view || !deps.metrics) return;
     const [inc] = await deps.db.select({ openedAt: schema.incidents.openedAt }).from(schema.incidents).where(eq(schema.incidents.id, incidentId));
-    if (inc) deps.metrics.incidentToProposal.observe(Math.max(0, Date.parse(view.created_at) - inc.openedAt.getTime()) / 1000);
+    // Now, not view.created_at: a proposal's created_at is stamped when reasoning began.
+    if (inc) deps.metrics.incidentToProposal.observe(Math.max(0, deps.now().getTime() - inc.openedAt.getTime()) / 1000);
     deps.logger.debug({ incident_id: incidentId, timer: t.key }, 'reasoning slot done');
   }
 

@@ -62,16 +62,10 @@ interface Row extends Record<string, unknown> {
   incident_id: string;
   reasoner: string;
   fallback_reason: string | null;
-  waited_ms: number;
 }
 
-/** Each incident's proposals, with how long after its opening the first one came (agent clock). */
 async function proposals(): Promise<Row[]> {
-  return queryRows<Row>(
-    db.db,
-    sql`select p.incident_id, p.reasoner, p.fallback_reason, (extract(epoch from p.created_at - i.opened_at) * 1000)::int as waited_ms
-        from proposals p join incidents i on i.id = p.incident_id order by p.created_at`,
-  );
+  return queryRows<Row>(db.db, sql`select p.incident_id, p.reasoner, p.fallback_reason from proposals p order by p.created_at`);
 }
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
@@ -96,8 +90,10 @@ describe('the reasoning pool', () => {
       return circuitBreak(p);
     });
     running = await startAgent(db, claude({ SRE_REASONING_CONCURRENCY: '3', SRE_REASONING_DEADLINE: '30s' }), { loopMs: 50 });
+    const t0 = Date.now();
     await openIncidents(running, PROVIDERS);
     const rows = await until('7 proposals', allProposed(PROVIDERS.length));
+    console.log('FIGURE slow', Date.now() - t0);
 
     expect(m.maxInFlight).toBe(3);
     expect(rows.map((r) => r.reasoner)).toEqual(PROVIDERS.map(() => 'claude'));
@@ -166,12 +162,13 @@ describe('the reasoning deadline', () => {
     model(answer);
     running = await startAgent(db, claude({ SRE_REASONING_CONCURRENCY: '4', SRE_REASONING_DEADLINE: '2s' }), { loopMs: 50 });
     const providers = PROVIDERS.slice(0, 4);
+    const t0 = Date.now();
     await openIncidents(running, providers);
     const rows = await until('a proposal per incident', allProposed(providers.length));
-    for (const r of rows) {
-      expect(r).toMatchObject({ reasoner: 'playbook', fallback_reason: expect.stringMatching(new RegExp(`^${cause}: `)) });
-      expect(r.waited_ms).toBeLessThan(BOUND_MS);
-    }
+    const took = Date.now() - t0;
+    console.log('FIGURE', _name, took);
+    expect(took).toBeLessThan(BOUND_MS);
+    for (const r of rows) expect(r).toMatchObject({ reasoner: 'playbook', fallback_reason: expect.stringMatching(new RegExp(`^${cause}: `)) });
     const audit = await queryRows<{ kind: string; payload: { fallback_reason?: string; fallback_cause?: string } }>(
       db.db,
       sql`select kind, payload from sre_actions where kind in ('proposal.created', 'reasoning.completed') order by seq`,
@@ -189,13 +186,13 @@ describe('the reasoning deadline', () => {
       return HttpResponse.json({});
     });
     running = await startAgent(db, claude({ SRE_REASONING_CONCURRENCY: '2', SRE_REASONING_DEADLINE: '2s' }), { loopMs: 50 });
+    const t0 = Date.now();
     await openIncidents(running, PROVIDERS.slice(0, 6));
     const rows = await until('a proposal per incident', allProposed(6));
+    console.log('FIGURE queued', Date.now() - t0);
+    expect(Date.now() - t0).toBeLessThan(BOUND_MS);
     expect(m.maxInFlight).toBeLessThanOrEqual(2);
-    for (const r of rows) {
-      expect(r).toMatchObject({ reasoner: 'playbook', fallback_reason: expect.stringMatching(/^timeout: /) });
-      expect(r.waited_ms).toBeLessThan(BOUND_MS);
-    }
+    for (const r of rows) expect(r).toMatchObject({ reasoner: 'playbook', fallback_reason: expect.stringMatching(/^timeout: /) });
     // The queued ones never reached the model: their deadline had passed when a slot freed.
     expect(rows.filter((r) => /waited for a reasoning slot/.test(r.fallback_reason ?? '')).length).toBeGreaterThan(0);
   });
