@@ -90,10 +90,8 @@ describe('the reasoning pool', () => {
       return circuitBreak(p);
     });
     running = await startAgent(db, claude({ SRE_REASONING_CONCURRENCY: '3', SRE_REASONING_DEADLINE: '30s' }), { loopMs: 50 });
-    const t0 = Date.now();
     await openIncidents(running, PROVIDERS);
     const rows = await until('7 proposals', allProposed(PROVIDERS.length));
-    console.log('FIGURE slow', Date.now() - t0);
 
     expect(m.maxInFlight).toBe(3);
     expect(rows.map((r) => r.reasoner)).toEqual(PROVIDERS.map(() => 'claude'));
@@ -155,6 +153,11 @@ describe('the reasoning deadline', () => {
       'timeout',
     ],
     ['answers 529 overloaded forever', async () => HttpResponse.json({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }, { status: 529 }), '5xx'],
+    [
+      'answers 429 rate limited forever',
+      async () => HttpResponse.json({ type: 'error', error: { type: 'rate_limit_error', message: 'slow down' } }, { status: 429, headers: { 'retry-after': '1' } }),
+      '429',
+    ],
     ['answers garbage', async () => new HttpResponse('<html>502 Bad Gateway</html>', { status: 200, headers: { 'content-type': 'text/html' } }), 'malformed'],
   ];
 
@@ -165,9 +168,7 @@ describe('the reasoning deadline', () => {
     const t0 = Date.now();
     await openIncidents(running, providers);
     const rows = await until('a proposal per incident', allProposed(providers.length));
-    const took = Date.now() - t0;
-    console.log('FIGURE', _name, took);
-    expect(took).toBeLessThan(BOUND_MS);
+    expect(Date.now() - t0).toBeLessThan(BOUND_MS);
     for (const r of rows) expect(r).toMatchObject({ reasoner: 'playbook', fallback_reason: expect.stringMatching(new RegExp(`^${cause}: `)) });
     const audit = await queryRows<{ kind: string; payload: { fallback_reason?: string; fallback_cause?: string } }>(
       db.db,
@@ -189,11 +190,25 @@ describe('the reasoning deadline', () => {
     const t0 = Date.now();
     await openIncidents(running, PROVIDERS.slice(0, 6));
     const rows = await until('a proposal per incident', allProposed(6));
-    console.log('FIGURE queued', Date.now() - t0);
     expect(Date.now() - t0).toBeLessThan(BOUND_MS);
     expect(m.maxInFlight).toBeLessThanOrEqual(2);
     for (const r of rows) expect(r).toMatchObject({ reasoner: 'playbook', fallback_reason: expect.stringMatching(/^timeout: /) });
     // The queued ones never reached the model: their deadline had passed when a slot freed.
     expect(rows.filter((r) => /waited for a reasoning slot/.test(r.fallback_reason ?? '')).length).toBeGreaterThan(0);
+  });
+});
+
+describe('orphan incidents', () => {
+  it('an open incident whose propose timer died is queued for the pool again and proposed once', async () => {
+    running = await startAgent(db);
+    await openIncidents(running, ['openai']);
+    await db.db.update(schema.timers).set({ status: 'dead', attempts: 10, lastError: 'gave up' }).where(eq(schema.timers.kind, 'propose'));
+    await running.agent.tick();
+    const rows = await proposals();
+    expect(rows).toHaveLength(1);
+    const [t] = await db.db.select().from(schema.timers).where(eq(schema.timers.kind, 'propose'));
+    expect(t).toMatchObject({ status: 'done', attempts: 1, lastError: null, leasedBy: null });
+    await running.agent.tick();
+    expect(await proposals()).toHaveLength(1);
   });
 });
