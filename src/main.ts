@@ -15,9 +15,11 @@ import { escalateTimer } from './proposals/escalate.js';
 import { nextRetentionRun, runRetention } from './audit/retention.js';
 import { closeQuietIncidents } from './ingest/close-quiet.js';
 import { schema } from './db/client.js';
-import { propose } from './proposals/propose.js';
+import { releaseOwnLeases } from './db/leases.js';
+import { createTimerLanes } from './proposals/lanes.js';
+import { createReasoningPool } from './proposals/reasoning-pool.js';
 import { reconcileExecutions } from './proposals/reconcile.js';
-import { DEFAULT_TIMER_HANDLERS, orphanIncidents, runDueTimers } from './proposals/timers.js';
+import { DEFAULT_TIMER_HANDLERS, createTimerRunner, orphanIncidents, rearmPropose } from './proposals/timers.js';
 import type { ServiceDeps } from './proposals/types.js';
 import { createWebServer, type RouteHandler } from './web/server.js';
 import { createHash } from 'node:crypto';
@@ -55,6 +57,8 @@ export interface AgentOptions {
   loopMs?: number;
   reconcileStaleMs?: number;
   adapters?: ChannelAdapter[];
+  /** Lease of claimed timers and outbox rows (default 15 s); tests shorten it. */
+  leaseMs?: number;
 }
 
 const UNLICENSED = new Set(['trial', 'team']);
@@ -75,8 +79,17 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
   const pager = createPager(config.pagerduty, logger);
   const playbook = new PlaybookReasoner({ logger });
   const reasoner: Reasoner = config.agent.anthropicApiKey
-    ? createClaudeReasoner({ apiKey: config.agent.anthropicApiKey, baseURL: config.agent.anthropicBaseUrl, model: config.agent.model, logger, fallback: playbook })
+    ? createClaudeReasoner({
+        apiKey: config.agent.anthropicApiKey,
+        baseURL: config.agent.anthropicBaseUrl,
+        model: config.agent.model,
+        logger,
+        fallback: playbook,
+        limits: { wallTimeMs: config.agent.reasoningDeadlineMs },
+      })
     : playbook;
+  // The replica's name: the stream consumer's, and the holder of the work it leases.
+  const replica = config.bus.consumerName ?? `${hostname()}-${process.pid}`;
 
   const adapters: ChannelAdapter[] = [...(opts.adapters ?? [])];
   const channels: Channel[] = [];
@@ -116,7 +129,7 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
         logger: logger.child({ part: 'slack' }),
       });
       if (config.slack.incidentChannel) {
-        adapters.push(createSlackAdapter({ db: database.db, client: slack.client, channel: config.slack.incidentChannel, publicBaseUrl: config.http.publicBaseUrl, logger }));
+        adapters.push(createSlackAdapter({ db: database.db, client: slack.client, channel: config.slack.incidentChannel, publicBaseUrl: config.http.publicBaseUrl, logger, now: deps.now }));
       }
     }
     const e = config.email;
@@ -131,7 +144,15 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
     }
   }
   channels.push(...adapters.map((a) => a.channel));
-  const dispatcher = createDispatcher({ db: database.db, metrics, adapters, logger: logger.child({ part: 'dispatcher' }), now: deps.now });
+  const dispatcher = createDispatcher({
+    db: database.db,
+    metrics,
+    adapters,
+    logger: logger.child({ part: 'dispatcher' }),
+    now: deps.now,
+    holder: replica,
+    ...(opts.leaseMs !== undefined ? { leaseMs: opts.leaseMs } : {}),
+  });
   const handlers = {
     ...DEFAULT_TIMER_HANDLERS,
     escalate: escalateTimer,
@@ -142,6 +163,18 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
       await scheduleRetention(nextRetentionRun(d.now()));
     },
   };
+  // Lanes: reasoning in a bounded pool of its own, every other timer kind in a lane of its own.
+  const runner = createTimerRunner(deps, { holder: replica, ...(opts.leaseMs !== undefined ? { leaseMs: opts.leaseMs } : {}) });
+  const lanes = createTimerLanes(deps, runner, handlers);
+  const reasoningWakers = new Set<() => void>();
+  const pool = createReasoningPool(deps, {
+    runner,
+    concurrency: config.agent.reasoningConcurrency,
+    deadlineMs: config.agent.reasoningDeadlineMs,
+    onSlotFree: () => {
+      for (const w of [...reasoningWakers]) w();
+    },
+  });
 
   let stopping = false;
   const routes: RouteHandler[] = [];
@@ -158,7 +191,7 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
       redisUrl: config.bus.redisUrl,
       stream: config.bus.stream,
       group: config.bus.consumerGroup,
-      consumer: config.bus.consumerName ?? `${hostname()}-${process.pid}`,
+      consumer: replica,
       logger: logger.child({ part: 'stream' }),
       handleBatch: streamBatchHandler(deps),
       onDeadLetter: async (entry, error) => {
@@ -193,7 +226,7 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
     },
   });
 
-  const collectDb = databaseCollector(metrics, database.db);
+  const collectDb = databaseCollector(metrics, database.db, deps.now);
   metrics.setCollector(async () => {
     await collectDb();
     const lag = consumer?.status().lag;
@@ -209,9 +242,11 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
 
   let lastReconcile = 0;
   async function tick(): Promise<void> {
-    await runDueTimers(deps, handlers);
+    await Promise.all(lanes.map((l) => l.runOnce()));
+    await pool.drain();
     await dispatcher.runOnce();
     await periodic();
+    await pool.drain();
   }
 
   async function periodic(): Promise<void> {
@@ -219,17 +254,20 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
       lastReconcile = Date.now();
       await reconcileExecutions(deps, opts.reconcileStaleMs ?? 60_000);
       await closeQuietIncidents(deps, config.lifecycle.incidentQuietMs);
-      for (const id of await orphanIncidents(deps)) {
-        logger.warn({ incident_id: id }, 'open incident without a proposal: proposing now');
-        await propose(deps, { incidentId: id });
+      const orphans = await orphanIncidents(deps);
+      for (const id of orphans) {
+        logger.warn({ incident_id: id }, 'open incident without a proposal: queueing it for reasoning');
+        await rearmPropose(deps, id);
       }
+      if (orphans.length > 0) wake();
     }
   }
 
   const loops: Promise<void>[] = [];
   const loopMs = opts.loopMs ?? 500;
-  // Two loops: a slow reasoning run in the timers never holds up the outbox, and the reverse.
-  async function runLoop(name: string, work: () => Promise<unknown>, sleepMs: () => number = () => loopMs): Promise<void> {
+  // One loop a lane: a slow model holds only the reasoning pool's slots, never expiry, escalation,
+  // restore, retention, reconciliation or the outbox, and none of those holds up another.
+  async function runLoop(name: string, work: () => Promise<unknown>, sleepMs: () => number = () => loopMs, ownWakers?: Set<() => void>): Promise<void> {
     while (!stopping) {
       try {
         await work();
@@ -241,10 +279,12 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
         const done = () => {
           clearTimeout(t);
           wakers.delete(done);
+          ownWakers?.delete(done);
           resolve();
         };
         const t = setTimeout(done, sleepMs());
         wakers.add(done);
+        ownWakers?.add(done);
       });
     }
   }
@@ -262,13 +302,15 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
       });
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : config.http.port;
-      logger.info({ port, replica: `${hostname()}-${process.pid}` }, `SRE agent listening on http://localhost:${port}`);
+      logger.info({ port, replica }, `SRE agent listening on http://localhost:${port}`);
       await scheduleRetention(deps.now());
+      // Restarted under the same name: what this replica held when it died is due again at once.
+      const released = await releaseOwnLeases(database.db, replica);
+      if (released.timers + released.outbox > 0) logger.info({ replica, ...released }, 'took back the work this replica held before it restarted');
       if (loopMs > 0) {
-        loops.push(runLoop('timers', async () => {
-          await runDueTimers(deps, handlers);
-          await periodic();
-        }));
+        loops.push(runLoop('reasoning', () => pool.fill(), () => loopMs, reasoningWakers));
+        for (const lane of lanes) loops.push(runLoop(`timers:${lane.name}`, () => lane.runOnce()));
+        loops.push(runLoop('maintenance', () => periodic()));
         loops.push(runLoop('outbox', () => dispatcher.runOnce(), () => Math.min(loopMs, dispatcher.nextWakeInMs() ?? loopMs)));
       }
       await slack?.start();
@@ -282,6 +324,9 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
       await slack?.stop();
       wake();
       await Promise.all(loops);
+      // Reasoning runs are bounded by the deadline: let them record their proposals.
+      await pool.idle();
+      runner.keeper.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

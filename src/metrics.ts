@@ -20,6 +20,12 @@ export const METRIC_NAMES = [
   'sre_dispatcher_queue_depth',
   'sre_http_request_duration_seconds',
   'sre_metrics_collect_errors_total',
+  'sre_reasoning_in_flight',
+  'sre_work_due',
+  'sre_lease_renewals_total',
+  'sre_lease_expiries_total',
+  'sre_model_call_duration_seconds',
+  'sre_incident_to_proposal_seconds',
 ] as const;
 
 export interface Metrics {
@@ -49,6 +55,18 @@ export interface Metrics {
   dispatcherQueueDepth: Gauge;
   /** route is the route pattern (`/v1/proposals/:id`), never the raw path, to bound cardinality. */
   httpRequestDuration: Histogram<'method' | 'route' | 'status'>;
+  /** Incidents this replica is reasoning about now (at most SRE_REASONING_CONCURRENCY). */
+  reasoningInFlight: Gauge;
+  /** Durable work due now and not held by a live lease, by kind (timer kinds, and `outbox`); set at scrape time. */
+  workDue: Gauge<'kind'>;
+  /** work: timer | outbox. Leases renewed while their handler ran. */
+  leaseRenewals: Counter<'work'>;
+  /** work: timer | outbox. Work taken over because its holder's lease ran out (a dead or stalled replica). */
+  leaseExpiries: Counter<'work'>;
+  /** One Messages API call (its retries included), by outcome: ok | error. */
+  modelCallDuration: Histogram<'outcome'>;
+  /** From an incident's opening to its first proposal. */
+  incidentToProposal: Histogram;
   /** The registry behind `render()`: not prom-client's global one, so several agents (and tests) can coexist. */
   registry: Registry;
   /** The Content-Type header for `render()`'s output. */
@@ -154,6 +172,33 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       registers,
     }),
     httpRequestDuration,
+    reasoningInFlight: new Gauge({ name: 'sre_reasoning_in_flight', help: 'Incidents being reasoned about by this replica now', registers }),
+    workDue: new Gauge({
+      name: 'sre_work_due',
+      help: 'Durable work due now and not held by a live lease, by kind (timer kinds and outbox)',
+      labelNames: ['kind'] as const,
+      registers,
+    }),
+    leaseRenewals: new Counter({ name: 'sre_lease_renewals_total', help: 'Work leases renewed while their handler ran, by work (timer, outbox)', labelNames: ['work'] as const, registers }),
+    leaseExpiries: new Counter({
+      name: 'sre_lease_expiries_total',
+      help: 'Work taken over because its holder let the lease run out, by work (timer, outbox)',
+      labelNames: ['work'] as const,
+      registers,
+    }),
+    modelCallDuration: new Histogram({
+      name: 'sre_model_call_duration_seconds',
+      help: 'Messages API call latency (retries included), by outcome',
+      labelNames: ['outcome'] as const,
+      buckets: [0.25, 0.5, 1, 2, 4, 8, 15, 30, 60],
+      registers,
+    }),
+    incidentToProposal: new Histogram({
+      name: 'sre_incident_to_proposal_seconds',
+      help: 'Time from an incident opening to its first proposal',
+      buckets: [0.1, 0.5, 1, 2, 5, 10, 20, 30, 60, 90, 120, 300],
+      registers,
+    }),
     registry,
     contentType: registry.contentType,
     async render() {
@@ -181,13 +226,26 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
  * The collector for the database-backed gauges (proposals by state, open incidents, outbox depth),
  * for `metrics.setCollector(...)`. Consumer lag comes from the stream consumer, not from here.
  */
-export function databaseCollector(metrics: Metrics, db: Executor): () => Promise<void> {
+export function databaseCollector(metrics: Metrics, db: Executor, now: () => Date = () => new Date()): () => Promise<void> {
+  const seen = new Set<string>();
   return async () => {
-    const [proposals, incidents, outbox] = await Promise.all([
+    const t = now().toISOString();
+    const [proposals, incidents, outbox, due] = await Promise.all([
       queryRows<{ status: string; n: number }>(db, sql`select status, count(*)::int as n from proposals group by status`),
       queryRows<{ n: number }>(db, sql`select count(*)::int as n from incidents where status = 'open'`),
       queryRows<{ n: number }>(db, sql`select count(*)::int as n from outbox where status = 'pending'`),
+      queryRows<{ kind: string; n: number }>(
+        db,
+        sql`select kind, count(*)::int as n from timers where status = 'pending' and run_at <= ${t}::timestamptz and (lease_expires_at is null or lease_expires_at <= ${t}::timestamptz) group by kind
+            union all
+            select 'outbox', count(*)::int from outbox where status = 'pending' and next_attempt_at <= ${t}::timestamptz and (lease_expires_at is null or lease_expires_at <= ${t}::timestamptz)`,
+      ),
     ]);
+    // A kind seen once is reported at 0 when it empties, rather than keeping its last count.
+    for (const k of ['propose', 'expire', 'escalate', 'restore', 'retention', 'outbox']) seen.add(k);
+    const dueByKind = new Map(due.map((r) => [r.kind, Number(r.n)]));
+    for (const k of dueByKind.keys()) seen.add(k);
+    for (const kind of seen) metrics.workDue.set({ kind }, dueByKind.get(kind) ?? 0);
     // Every state is set, so a state that empties drops to 0 instead of keeping its last count.
     const byStatus = new Map(proposals.map((r) => [r.status, Number(r.n)]));
     for (const status of PROPOSAL_STATUSES) metrics.proposalsCurrent.set({ status }, byStatus.get(status) ?? 0);
@@ -202,6 +260,9 @@ export function recordReasoning(metrics: Metrics | undefined, trace: Record<stri
   if (fallback) metrics.modelFallbacks.inc();
   if (!trace || trace.reasoner !== 'claude') return;
   const calls = Array.isArray(trace.calls) ? trace.calls.length : 0;
+  for (const c of Array.isArray(trace.calls) ? (trace.calls as { latency_ms?: unknown; response?: unknown }[]) : []) {
+    if (typeof c.latency_ms === 'number') metrics.modelCallDuration.observe({ outcome: c.response ? 'ok' : 'error' }, c.latency_ms / 1000);
+  }
   if (calls > 0) metrics.modelCalls.inc({ outcome: trace.outcome === 'fallback' ? 'error' : 'ok' }, calls);
   const usage = (trace.usage ?? {}) as Record<string, unknown>;
   const kinds: [string, string][] = [

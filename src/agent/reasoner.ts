@@ -65,9 +65,14 @@ export interface ThreadAnswer {
   trace?: Record<string, unknown>;
 }
 
+export interface ReasonOptions {
+  /** Epoch ms by which the whole run (model calls, retries, tool turns) must answer; past it, the fallback. */
+  deadline?: number;
+}
+
 export interface Reasoner {
   readonly name: 'playbook' | 'claude';
-  propose(ctx: IncidentContext, gateway: GatewayReads): Promise<ProposalDraft>;
+  propose(ctx: IncidentContext, gateway: GatewayReads, opts?: ReasonOptions): Promise<ProposalDraft>;
   /** Answers an operator in the incident thread; may revise the proposal. */
   converse(ctx: IncidentContext, thread: ThreadMessage[], gateway: GatewayReads): Promise<ThreadAnswer>;
 }

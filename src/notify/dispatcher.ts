@@ -2,6 +2,7 @@ import { and, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { appendAudit } from '../audit/append.js';
 import { schema, type Db } from '../db/client.js';
+import { DEFAULT_LEASE_MS, createLeaseKeeper, leaseFree } from '../db/leases.js';
 import type { Channel, NotificationKind } from '../domain/notifications.js';
 import type { Metrics } from '../metrics.js';
 import { PermanentDeliveryError, RetryableDeliveryError, type ChannelAdapter, type OutboxRow } from './adapter.js';
@@ -17,8 +18,10 @@ export interface DispatcherOptions {
   maxAttempts?: number;
   baseDelayMs?: number;
   maxDelayMs?: number;
-  /** How long a claimed row is leased before another replica may take it. */
+  /** How long a claimed row is leased before another replica may take it; renewed while it is delivered. */
   leaseMs?: number;
+  /** The replica's name, recorded as the lease holder. */
+  holder?: string;
   batchSize?: number;
   random?: () => number;
   metrics?: Metrics;
@@ -42,7 +45,17 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
   const maxAttempts = opts.maxAttempts ?? 8;
   const base = opts.baseDelayMs ?? 1000;
   const cap = opts.maxDelayMs ?? 5 * 60_000;
-  const lease = opts.leaseMs ?? 60_000;
+  const keeper = createLeaseKeeper({
+    db: opts.db,
+    work: 'outbox',
+    holder: opts.holder ?? `dispatcher-${process.pid}`,
+    leaseMs: opts.leaseMs ?? DEFAULT_LEASE_MS,
+    now,
+    logger: opts.logger,
+    onRenewed: (work, n) => opts.metrics?.leaseRenewals.inc({ work }, n),
+  });
+  const mine = and(eq(outbox.status, 'pending'), eq(outbox.leasedBy, keeper.holder));
+  const unlease = { leasedBy: null, leaseExpiresAt: null };
   const random = opts.random ?? Math.random;
   const byChannel = new Map<Channel, ChannelAdapter>(opts.adapters.map((a) => [a.channel, a]));
   const lastSent = new Map<string, number>();
@@ -52,15 +65,16 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
   async function claim(): Promise<(typeof outbox.$inferSelect)[]> {
     if (channels.length === 0) return [];
     const t = now();
-    return opts.db.transaction(async (tx) => {
+    const rows = await opts.db.transaction(async (tx) => {
       // The oldest due row per ordering key only: one incident's messages go out in order.
       const due = await tx
-        .select({ id: outbox.id })
+        .select({ id: outbox.id, leasedBy: outbox.leasedBy })
         .from(outbox)
         .where(
           and(
             eq(outbox.status, 'pending'),
             lte(outbox.nextAttemptAt, t),
+            leaseFree(outbox.leaseExpiresAt, t),
             inArray(outbox.channel, channels),
             sql`not exists (select 1 from outbox o2 where o2.ordering_key = ${outbox.orderingKey} and o2.status = 'pending' and o2.id < ${outbox.id})`,
           ),
@@ -72,10 +86,28 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
       if (due.length === 0) return [];
       return tx
         .update(outbox)
-        .set({ nextAttemptAt: new Date(t.getTime() + lease), attempts: sql`${outbox.attempts} + 1` })
+        .set({ leasedBy: keeper.holder, leaseExpiresAt: new Date(t.getTime() + keeper.leaseMs), attempts: sql`${outbox.attempts} + 1` })
         .where(inArray(outbox.id, due.map((d) => d.id)))
-        .returning();
+        .returning()
+        .then((r) => {
+          // A holder that finishes clears leased_by: one still set means its lease ran out unfinished.
+          const expired = due.filter((d) => d.leasedBy !== null).length;
+          if (expired > 0) opts.metrics?.leaseExpiries.inc({ work: 'outbox' }, expired);
+          return r;
+        });
     });
+    // Held from the claim on: a row waiting behind its pace key's earlier rows keeps its lease too.
+    for (const r of rows) keeper.hold(r.id);
+    return rows;
+  }
+
+  /** Delivers one claimed row with its lease renewed throughout, so a slow receiver never gets it twice. */
+  async function deliverLeased(row: typeof outbox.$inferSelect): Promise<boolean> {
+    try {
+      return await deliverOne(row);
+    } finally {
+      keeper.release(row.id);
+    }
   }
 
   async function deliverOne(row: typeof outbox.$inferSelect): Promise<boolean> {
@@ -99,8 +131,8 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
         // here, so rows of other pace keys — a new incident's first post — never wait behind it.
         await opts.db
           .update(outbox)
-          .set({ nextAttemptAt: new Date(now().getTime() + wait), attempts: sql`greatest(${outbox.attempts} - 1, 0)` })
-          .where(eq(outbox.id, row.id));
+          .set({ nextAttemptAt: new Date(now().getTime() + wait), attempts: sql`greatest(${outbox.attempts} - 1, 0)`, ...unlease })
+          .where(and(eq(outbox.id, row.id), mine));
         nextReady = Math.min(nextReady, Date.now() + wait);
         return false;
       }
@@ -113,7 +145,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
       await opts.db.transaction(async (tx) => {
         const done = await tx
           .update(outbox)
-          .set({ status: outcome.status, sentAt: now(), result: outcome.status === 'sent' ? (outcome.result ?? {}) : { reason: outcome.reason }, lastError: null })
+          .set({ status: outcome.status, sentAt: now(), result: outcome.status === 'sent' ? (outcome.result ?? {}) : { reason: outcome.reason }, lastError: null, ...unlease })
           .where(and(eq(outbox.id, row.id), eq(outbox.status, 'pending')))
           .returning({ id: outbox.id });
         if (done.length > 0 && outcome.status === 'sent') {
@@ -129,7 +161,8 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
         log.error({ err: message, attempts: row.attempts }, 'notification dead');
         opts.metrics?.notifications.inc({ channel: row.channel, outcome: 'dead' });
         await opts.db.transaction(async (tx) => {
-          await tx.update(outbox).set({ status: 'dead', lastError: message }).where(eq(outbox.id, row.id));
+          const died = await tx.update(outbox).set({ status: 'dead', lastError: message, ...unlease }).where(and(eq(outbox.id, row.id), eq(outbox.status, 'pending'))).returning({ id: outbox.id });
+          if (died.length === 0) return;
           await appendAudit(tx, { kind: 'notification.dead', actor: DISPATCHER, incidentId: row.incidentId, proposalId: row.proposalId, payload: { channel: row.channel, notification: row.kind, outbox_id: row.id, attempts: row.attempts, error: message } });
         });
         return true;
@@ -138,7 +171,8 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
       const delay = e instanceof RetryableDeliveryError && e.retryAfterMs !== undefined ? e.retryAfterMs : Math.round(backoff / 2 + (random() * backoff) / 2);
       log.warn({ err: message, attempts: row.attempts, retry_in_ms: delay }, 'notification failed; will retry');
       opts.metrics?.notifications.inc({ channel: row.channel, outcome: 'retried' });
-      await opts.db.update(outbox).set({ lastError: message, nextAttemptAt: new Date(now().getTime() + delay) }).where(eq(outbox.id, row.id));
+      // Only while still ours: a peer that took the row over after a stall decides its fate now.
+      await opts.db.update(outbox).set({ lastError: message, nextAttemptAt: new Date(now().getTime() + delay), ...unlease }).where(and(eq(outbox.id, row.id), mine));
       return false;
     }
   }
@@ -158,7 +192,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
       }
       await Promise.all(
         [...groups.values()].map(async (g) => {
-          for (const r of g) if (await deliverOne(r)) finished++;
+          for (const r of g) if (await deliverLeased(r)) finished++;
         }),
       );
       return finished;

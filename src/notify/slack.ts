@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { schema, type Db } from '../db/client.js';
 import { getIncident, getProposal } from '../proposals/queries.js';
 import type { ProposalView } from '../domain/proposal-view.js';
+import { reasoningLateness, REASONING_LATE_AFTER_MS } from '../domain/lateness.js';
 import { escapeMrkdwn, slackDate, truncate } from '../slack/blocks/escape.js';
 import { buildIncidentSummary, type IncidentSummaryInput } from '../slack/blocks/incident-summary.js';
 import type { SlackMessage } from '../slack/blocks/message.js';
@@ -18,6 +19,8 @@ export interface SlackAdapterOptions {
   channel: string;
   publicBaseUrl: string;
   logger: Logger;
+  /** The agent's clock, for how long reasoning has taken so far. */
+  now?: () => Date;
 }
 
 type IncidentRow = typeof schema.incidents.$inferSelect;
@@ -71,6 +74,14 @@ function summaryOf(i: IncidentRow): IncidentSummaryInput {
  */
 export function createSlackAdapter(opts: SlackAdapterOptions): ChannelAdapter {
   const { db, client, logger } = opts;
+  const now = opts.now ?? (() => new Date());
+
+  /** The summary as it stands, saying "reasoning, N s so far" while the first proposal is late. */
+  async function summaryMessage(i: IncidentRow): Promise<SlackMessage> {
+    if (i.status !== 'open') return buildIncidentSummary(summaryOf(i));
+    const [p] = await db.select({ id: schema.proposals.id }).from(schema.proposals).where(eq(schema.proposals.incidentId, i.id)).limit(1);
+    return buildIncidentSummary(summaryOf(i), undefined, reasoningLateness({ status: i.status, openedAt: i.openedAt, hasProposal: p !== undefined }, now()));
+  }
   const post = (channel: string, msg: SlackMessage, threadTs?: string) =>
     client.chat.postMessage({ channel, text: msg.text, blocks: msg.blocks, unfurl_links: false, unfurl_media: false, ...(threadTs ? { thread_ts: threadTs } : {}) });
 
@@ -124,6 +135,10 @@ export function createSlackAdapter(opts: SlackAdapterOptions): ChannelAdapter {
     const card = await postOnce(p, 'card', parent.thread, buildProposalCard(p));
     // Already there (a retry, or a decision raced ahead): bring it up to date instead.
     if (!card.posted) await client.chat.update({ channel: parent.thread.channel, ts: card.ts, ...buildProposalCard(p) });
+    // A late proposal: the summary said "reasoning, N s so far"; it says so no longer.
+    if (!parent.posted && card.posted && Date.parse(p.created_at) - parent.incident.openedAt.getTime() >= REASONING_LATE_AFTER_MS) {
+      await client.chat.update({ channel: parent.thread.channel, ts: parent.thread.ts, ...(await summaryMessage(parent.incident)) });
+    }
     return { status: 'sent', result: { channel: parent.thread.channel, thread_ts: parent.thread.ts, reasoning_ts: reasoning.ts, card_ts: card.ts } };
   }
 
@@ -157,7 +172,7 @@ export function createSlackAdapter(opts: SlackAdapterOptions): ChannelAdapter {
     if (!parent) return { status: 'skipped', reason: 'incident not found' };
     if (!parent.posted) {
       if (row.kind === 'incident.opened') return { status: 'skipped', reason: 'parent already posted' };
-      await client.chat.update({ channel: parent.thread.channel, ts: parent.thread.ts, ...buildIncidentSummary(summaryOf(parent.incident)) });
+      await client.chat.update({ channel: parent.thread.channel, ts: parent.thread.ts, ...(await summaryMessage(parent.incident)) });
     }
     return { status: 'sent', result: { channel: parent.thread.channel, ts: parent.thread.ts } };
   }

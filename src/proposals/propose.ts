@@ -25,6 +25,8 @@ export interface ProposeInput {
   /** A revision (thread conversation) brings its own draft and supersedes the pending proposal. */
   draft?: ProposalDraft;
   actor?: Actor;
+  /** When the reasoner must have answered (epoch ms); past it, the playbook's proposal (reasoning-pool.ts). */
+  deadline?: number;
 }
 
 /**
@@ -41,7 +43,7 @@ export async function propose(deps: ServiceDeps, input: ProposeInput): Promise<P
   if (ctx.incident.status !== 'open' && !revision) return undefined;
 
   const log = deps.logger.child({ incident_id: input.incidentId });
-  const draft = input.draft ?? (await reason(deps, ctx, log));
+  const draft = input.draft ?? (await reason(deps, ctx, log, input.deadline));
   const facts = await gatherFacts(deps.gateway, ctx);
   const checked = checkDraft(draft, ctx, facts.alternatives, input.actor);
   const request = checked.request;
@@ -174,9 +176,9 @@ export async function propose(deps: ServiceDeps, input: ProposeInput): Promise<P
 
 class AlreadyProposed extends Error {}
 
-async function reason(deps: ServiceDeps, ctx: IncidentContext, log: ServiceDeps['logger']): Promise<ProposalDraft> {
+async function reason(deps: ServiceDeps, ctx: IncidentContext, log: ServiceDeps['logger'], deadline: number | undefined): Promise<ProposalDraft> {
   try {
-    return await deps.reasoner.propose(ctx, deps.gateway);
+    return await deps.reasoner.propose(ctx, deps.gateway, deadline === undefined ? undefined : { deadline });
   } catch (e) {
     // The incident is never dropped: a human is paged with what we know.
     log.error({ err: e }, 'reasoner failed; paging on-call instead');

@@ -143,7 +143,7 @@ export async function startHarness(opts: { approvers?: string[]; autoApprove?: b
     now: workdayClock(),
   };
   const slack = createSlackApp({ deps, botToken: 'xoxb-test-token', signingSecret: SECRET, apiUrl: API, incidentChannel: CHANNEL, approvers: opts.approvers ?? [APPROVER, GROUP], logger });
-  const adapter = createSlackAdapter({ db: db.db, client: slack.client, channel: CHANNEL, publicBaseUrl: BASE_URL, logger });
+  const adapter = createSlackAdapter({ db: db.db, client: slack.client, channel: CHANNEL, publicBaseUrl: BASE_URL, logger, now: deps.now });
   const srv: Server = createServer((req, res) => {
     if (req.url === '/slack/events') void slack.handler!(req, res);
     else res.writeHead(404).end();

@@ -28,7 +28,14 @@ export interface Attempt {
   waited_ms?: number;
 }
 
-export type CallOutcome = { ok: true; message: Message; attempts: Attempt[] } | { ok: false; reason: string; attempts: Attempt[] };
+/**
+ * Why a run fell back, in the few words an operator (and the audit) sorts by: the model hung or
+ * the deadline passed, it was overloaded or erroring (5xx, 529), rate-limited (429), answered
+ * something unreadable, or refused the request as ours (other 4xx).
+ */
+export type FailureCause = 'timeout' | '5xx' | '429' | 'malformed' | 'connection' | 'client_error';
+
+export type CallOutcome = { ok: true; message: Message; attempts: Attempt[] } | { ok: false; reason: string; cause: FailureCause; attempts: Attempt[] };
 
 /** The minimum a response must have for the loop to read it. */
 const MessageShape = z.looseObject({
@@ -44,19 +51,30 @@ class MalformedResponse extends Error {
   override name = 'MalformedResponse';
 }
 
-function classify(err: unknown): { status?: number; error: string; retryable: boolean; retryAfterMs?: number } {
-  if (err instanceof APIConnectionTimeoutError) return { error: 'timeout', retryable: true };
-  if (err instanceof APIUserAbortError) return { error: 'aborted', retryable: false };
-  if (err instanceof APIConnectionError) return { error: 'connection error', retryable: true };
+interface Classified {
+  status?: number;
+  error: string;
+  retryable: boolean;
+  retryAfterMs?: number;
+  cause: FailureCause;
+}
+
+function classify(err: unknown): Classified {
+  if (err instanceof APIConnectionTimeoutError) return { error: 'timeout', retryable: true, cause: 'timeout' };
+  // Our own signal: the incident's reasoning deadline passed mid-call.
+  if (err instanceof APIUserAbortError) return { error: 'timeout: the reasoning deadline passed during the call', retryable: false, cause: 'timeout' };
+  if (err instanceof APIConnectionError) return { error: 'connection error', retryable: true, cause: 'connection' };
   if (err instanceof APIError) {
     const status = err.status;
     const type = typeof err.type === 'string' ? err.type : 'api_error';
     const retryable = status === undefined || status === 408 || status === 409 || status === 429 || status >= 500;
     const ra = retryAfterMs(err.headers);
-    return { status, error: `${status ?? '?'} ${type}`, retryable, ...(ra !== undefined ? { retryAfterMs: ra } : {}) };
+    const cause: FailureCause = status === 429 ? '429' : status === undefined || status >= 500 ? '5xx' : status === 408 ? 'timeout' : 'client_error';
+    return { status, error: `${status ?? '?'} ${type}`, retryable, cause, ...(ra !== undefined ? { retryAfterMs: ra } : {}) };
   }
-  if (err instanceof MalformedResponse) return { error: `malformed response: ${err.message}`, retryable: true };
-  return { error: err instanceof Error ? err.name : 'unknown error', retryable: false };
+  // A body that is not JSON at all fails inside the SDK as a SyntaxError: as unreadable as a wrong shape.
+  if (err instanceof MalformedResponse || err instanceof SyntaxError) return { error: `malformed response: ${err.message}`, retryable: true, cause: 'malformed' };
+  return { error: err instanceof Error ? err.name : 'unknown error', retryable: false, cause: 'client_error' };
 }
 
 export function retryAfterMs(headers: Headers | undefined): number | undefined {
@@ -75,13 +93,18 @@ export async function callModel(
   policy: RetryPolicy,
   deadline: number,
   logger: Logger,
+  signal?: AbortSignal,
 ): Promise<CallOutcome> {
   const attempts: Attempt[] = [];
+  let last: FailureCause = 'timeout';
   for (let n = 0; ; n++) {
     const remaining = deadline - Date.now();
-    if (remaining <= 0) return { ok: false, reason: 'wall time spent before the model answered', attempts };
+    if (remaining <= 0 || signal?.aborted) {
+      const after = attempts.at(-1)?.error;
+      return { ok: false, reason: `the reasoning deadline passed before the model answered${after ? ` (last attempt: ${after})` : ''}`, cause: attempts.length > 0 ? last : 'timeout', attempts };
+    }
     try {
-      const raw: unknown = await client.messages.create(params, { timeout: Math.max(1, Math.min(policy.timeoutMs, remaining)), maxRetries: 0 });
+      const raw: unknown = await client.messages.create(params, { timeout: Math.max(1, Math.min(policy.timeoutMs, remaining)), maxRetries: 0, ...(signal ? { signal } : {}) });
       const shape = MessageShape.safeParse(raw);
       if (!shape.success) throw new MalformedResponse(shape.error.issues[0]?.message ?? 'unexpected shape');
       return { ok: true, message: raw as Message, attempts };
@@ -89,14 +112,15 @@ export async function callModel(
       const c = classify(err);
       const attempt: Attempt = { error: c.error, retryable: c.retryable, ...(c.status !== undefined ? { status: c.status } : {}) };
       attempts.push(attempt);
+      last = c.cause;
       if (!c.retryable || n >= policy.maxRetries) {
         logger.warn({ attempts: attempts.length, error: c.error }, 'model call failed');
-        return { ok: false, reason: `model call failed after ${attempts.length} attempt(s): ${c.error}`, attempts };
+        return { ok: false, reason: `model call failed after ${attempts.length} attempt(s): ${c.error}`, cause: c.cause, attempts };
       }
       const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** n) * (1 - Math.random() * 0.25);
       const wait = Math.round(c.retryAfterMs !== undefined ? Math.min(c.retryAfterMs, policy.maxRetryAfterMs) : backoff);
       if (Date.now() + wait >= deadline) {
-        return { ok: false, reason: `model call failed (${c.error}); waiting ${wait} ms would pass the wall-time cap`, attempts };
+        return { ok: false, reason: `model call failed (${c.error}); waiting ${wait} ms would pass the reasoning deadline`, cause: c.cause, attempts };
       }
       attempt.waited_ms = wait;
       logger.info({ error: c.error, wait_ms: wait, attempt: n + 1 }, 'model call retrying');

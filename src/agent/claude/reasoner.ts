@@ -13,10 +13,10 @@ import type {
 import type { Logger } from 'pino';
 import type { GatewayReads } from '../../actions/gateway.js';
 import { specFor, type ActionId, type Adjustment } from '../../domain/actions.js';
-import type { IncidentContext, ProposalDraft, Reasoner, ThreadAnswer, ThreadMessage } from '../reasoner.js';
+import type { IncidentContext, ProposalDraft, ReasonOptions, Reasoner, ThreadAnswer, ThreadMessage } from '../reasoner.js';
 import { addUsage, emptyUsage, estimateCostUsd, pricesFor, totalTokens, type TokenUsage } from './cost.js';
 import { checkProposal, detectInjection, untrustedStrings, type CheckedProposal } from './guardrails.js';
-import { callModel, type Attempt, type RetryPolicy } from './model-call.js';
+import { callModel, type Attempt, type FailureCause, type RetryPolicy } from './model-call.js';
 import {
   CORRECTION_INVALID,
   CORRECTION_INVALID_REVISION,
@@ -36,6 +36,7 @@ export interface ClaudeLimits {
   maxModelCalls?: number;
   /** Tokens per run: input + output + cache reads + cache writes. */
   maxTokens?: number;
+  /** One run's whole budget (SRE_REASONING_DEADLINE); a caller's deadline may end it sooner. */
   wallTimeMs?: number;
   /** Retries per model call. */
   maxRetries?: number;
@@ -106,7 +107,12 @@ interface Run {
   usage: TokenUsage;
   corrections: number;
   injection: string[];
+  /** Aborted at the deadline: a call in flight then stops at once. */
+  signal: AbortSignal;
 }
+
+/** FailureCause of a model call, or why a run that reached the model still ended without a proposal. */
+export type FallbackCause = FailureCause | 'refusal' | 'no_proposal' | 'budget' | 'error';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -164,14 +170,17 @@ export function createClaudeReasoner(opts: ClaudeReasonerOptions): Reasoner {
     mode: Run['mode'],
     firstUser: (t: IncidentTargets) => string,
     extraUntrusted: string[],
+    deadline: number,
+    signal: AbortSignal,
   ): Promise<Run> {
     const started = Date.now();
-    const targets = await buildTargets(ctx, gateway, limits.readTimeoutMs);
+    const targets = await buildTargets(ctx, gateway, Math.max(1, Math.min(limits.readTimeoutMs, deadline - started)));
     const { tools, actions } = buildTools(targets);
     return {
       mode,
       started,
-      deadline: started + limits.wallTimeMs,
+      deadline,
+      signal,
       targets,
       tools,
       actions,
@@ -187,7 +196,7 @@ export function createClaudeReasoner(opts: ClaudeReasonerOptions): Reasoner {
   function exhausted(run: Run): string | undefined {
     if (run.calls.length >= limits.maxModelCalls) return `model-call cap reached (${limits.maxModelCalls})`;
     if (totalTokens(run.usage) >= limits.maxTokens) return `token cap reached (${totalTokens(run.usage)} ≥ ${limits.maxTokens})`;
-    if (Date.now() >= run.deadline) return `wall-time cap reached (${limits.wallTimeMs} ms)`;
+    if (Date.now() >= run.deadline) return `timeout: the reasoning deadline passed (${Math.round((run.deadline - run.started) / 1000)} s for this run)`;
     return undefined;
   }
 
@@ -217,6 +226,7 @@ export function createClaudeReasoner(opts: ClaudeReasonerOptions): Reasoner {
       policy,
       run.deadline,
       logger,
+      run.signal,
     );
     const rec: CallRecord = {
       n: run.calls.length + 1,
@@ -321,8 +331,10 @@ export function createClaudeReasoner(opts: ClaudeReasonerOptions): Reasoner {
     };
   }
 
-  async function fallbackPropose(ctx: IncidentContext, gateway: GatewayReads, run: Run | undefined, reason: string): Promise<ProposalDraft> {
-    logger.warn({ incident_id: ctx.incident.id, reason }, 'claude reasoning fell back to the playbook');
+  async function fallbackPropose(ctx: IncidentContext, gateway: GatewayReads, run: Run | undefined, why: string, cause: FallbackCause): Promise<ProposalDraft> {
+    // The cause leads, so the proposal's fallback_reason sorts by it (timeout, 5xx, 429, malformed …).
+    let reason = why.startsWith(`${cause}:`) ? why : `${cause}: ${why}`;
+    logger.warn({ incident_id: ctx.incident.id, reason, cause }, 'claude reasoning fell back to the playbook');
     let d: ProposalDraft;
     try {
       d = await opts.fallback.propose(ctx, gateway);
@@ -337,27 +349,49 @@ export function createClaudeReasoner(opts: ClaudeReasonerOptions): Reasoner {
       };
       reason = `${reason}; the fallback failed too`;
     }
-    const claude = run ? trace(run, 'fallback', { fallback_reason: reason }) : { reasoner: 'claude', outcome: 'fallback', fallback_reason: reason };
+    const claude = run ? trace(run, 'fallback', { fallback_reason: reason, fallback_cause: cause }) : { reasoner: 'claude', outcome: 'fallback', fallback_reason: reason, fallback_cause: cause };
     return { ...d, fallbackReason: reason, trace: { ...claude, fallback_trace: d.trace ?? null } };
   }
 
-  async function propose(ctx: IncidentContext, gateway: GatewayReads): Promise<ProposalDraft> {
+  /** The run's deadline: its own budget, or the caller's when sooner; aborts what is in flight then. */
+  function budget(o: ReasonOptions | undefined): { deadline: number; signal: AbortSignal; done: () => void } {
+    const deadline = Math.min(Date.now() + limits.wallTimeMs, o?.deadline ?? Number.POSITIVE_INFINITY);
+    const ac = new AbortController();
+    const t = setTimeout(() => ac.abort(), Math.max(0, deadline - Date.now()));
+    t.unref();
+    return { deadline, signal: ac.signal, done: () => clearTimeout(t) };
+  }
+
+  const overCause = (over: string): FallbackCause => (over.startsWith('timeout') ? 'timeout' : 'budget');
+
+  async function propose(ctx: IncidentContext, gateway: GatewayReads, o?: ReasonOptions): Promise<ProposalDraft> {
+    const b = budget(o);
+    try {
+      // Queued for a reasoning slot past its whole deadline: the playbook answers at once.
+      if (b.deadline <= Date.now()) return await fallbackPropose(ctx, gateway, undefined, 'the reasoning deadline passed while the incident waited for a reasoning slot', 'timeout');
+      return await proposeWithin(ctx, gateway, b.deadline, b.signal);
+    } finally {
+      b.done();
+    }
+  }
+
+  async function proposeWithin(ctx: IncidentContext, gateway: GatewayReads, deadline: number, signal: AbortSignal): Promise<ProposalDraft> {
     let run: Run | undefined;
     try {
-      run = await start(ctx, gateway, 'propose', (t) => `${incidentMessage(ctx, t)}\n\n${proposeInstruction()}`, []);
+      run = await start(ctx, gateway, 'propose', (t) => `${incidentMessage(ctx, t)}\n\n${proposeInstruction()}`, [], deadline, signal);
       for (;;) {
         const over = exhausted(run);
-        if (over) return await fallbackPropose(ctx, gateway, run, over);
+        if (over) return await fallbackPropose(ctx, gateway, run, over, overCause(over));
         const final = run.calls.length === limits.maxModelCalls - 1;
         if (final && run.calls.length > 0) note(run, FINAL_CALL);
         const out = await step(run, final ? { type: 'any' } : { type: 'auto' });
-        if (!out.ok) return await fallbackPropose(ctx, gateway, run, out.reason);
+        if (!out.ok) return await fallbackPropose(ctx, gateway, run, out.reason, out.cause);
         const m = out.message;
-        if (m.stop_reason === 'refusal') return await fallbackPropose(ctx, gateway, run, 'the model refused');
+        if (m.stop_reason === 'refusal') return await fallbackPropose(ctx, gateway, run, 'the model refused', 'refusal');
         const uses = m.content.filter((b): b is ToolUseBlock => b.type === 'tool_use');
         if (uses.length === 0) {
           run.corrections++;
-          if (run.corrections > 1) return await fallbackPropose(ctx, gateway, run, 'no proposal after a corrective turn (text-only answer)');
+          if (run.corrections > 1) return await fallbackPropose(ctx, gateway, run, 'no proposal after a corrective turn (text-only answer)', 'no_proposal');
           note(run, CORRECTION_TEXT_ONLY);
           continue;
         }
@@ -365,13 +399,13 @@ export function createClaudeReasoner(opts: ClaudeReasonerOptions): Reasoner {
         if (turn.accepted) return draftOf(run, turn.accepted);
         if (turn.refused.length > 0) {
           run.corrections++;
-          if (run.corrections > 1) return await fallbackPropose(ctx, gateway, run, `no valid proposal after a corrective turn: ${turn.refused.join(' | ')}`);
+          if (run.corrections > 1) return await fallbackPropose(ctx, gateway, run, `no valid proposal after a corrective turn: ${turn.refused.join(' | ')}`, 'no_proposal');
           note(run, CORRECTION_INVALID);
         }
       }
     } catch (err) {
       logger.error({ err, incident_id: ctx.incident.id }, 'claude reasoning failed unexpectedly');
-      return fallbackPropose(ctx, gateway, run, `unexpected error: ${err instanceof Error ? err.message : String(err)}`);
+      return fallbackPropose(ctx, gateway, run, `unexpected error: ${err instanceof Error ? err.message : String(err)}`, signal.aborted ? 'timeout' : 'error');
     }
   }
 
@@ -391,9 +425,18 @@ export function createClaudeReasoner(opts: ClaudeReasonerOptions): Reasoner {
   }
 
   async function converse(ctx: IncidentContext, thread: ThreadMessage[], gateway: GatewayReads): Promise<ThreadAnswer> {
+    const b = budget(undefined);
+    try {
+      return await converseWithin(ctx, thread, gateway, b.deadline, b.signal);
+    } finally {
+      b.done();
+    }
+  }
+
+  async function converseWithin(ctx: IncidentContext, thread: ThreadMessage[], gateway: GatewayReads, deadline: number, signal: AbortSignal): Promise<ThreadAnswer> {
     let run: Run | undefined;
     try {
-      run = await start(ctx, gateway, 'converse', (t) => `${incidentMessage(ctx, t)}\n\n${threadMessage(thread)}`, thread.map((m) => m.text));
+      run = await start(ctx, gateway, 'converse', (t) => `${incidentMessage(ctx, t)}\n\n${threadMessage(thread)}`, thread.map((m) => m.text), deadline, signal);
       let lastText = '';
       for (;;) {
         const over = exhausted(run);

@@ -1,4 +1,5 @@
 import type { KnownBlock } from '@slack/types';
+import type { Lateness } from '../../domain/lateness.js';
 import { LIMITS, plain, safe, slackDate, truncate } from './escape.js';
 import type { SlackMessage } from './message.js';
 
@@ -36,8 +37,11 @@ function latestFacts(latest: Record<string, unknown> | undefined): string {
   return lines.join('\n');
 }
 
-/** The incident's parent message: edited in place as events arrive, never re-posted. */
-export function buildIncidentSummary(incident: IncidentSummaryInput, proposal?: IncidentSummaryProposal): SlackMessage {
+/**
+ * The incident's parent message: edited in place as events arrive, never re-posted. `reasoning`
+ * (domain/lateness.ts) makes a slow proposal visible instead of silent.
+ */
+export function buildIncidentSummary(incident: IncidentSummaryInput, proposal?: IncidentSummaryProposal, reasoning?: Lateness): SlackMessage {
   const icon = STATUS_ICON[incident.status] ?? ':large_orange_circle:';
   const title = `${incident.type} · ${incident.subject}`;
   const blocks: KnownBlock[] = [
@@ -56,6 +60,10 @@ export function buildIncidentSummary(incident: IncidentSummaryInput, proposal?: 
   ];
   const facts = latestFacts(incident.latest);
   if (facts) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Latest event*\n\`\`\`${truncate(facts, LIMITS.sectionText - 40)}\`\`\`` } });
+  if (!proposal && reasoning?.late) {
+    const text = reasoning.text.charAt(0).toUpperCase() + reasoning.text.slice(1);
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `:hourglass_flowing_sand: ${safe(text, 100)}: the proposal follows in the thread` }] });
+  }
   if (proposal) {
     blocks.push({
       type: 'context',

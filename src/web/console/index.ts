@@ -4,6 +4,7 @@ import { auditWhere, exportAuditCsv, type AuditFilter } from '../../audit/export
 import { schema } from '../../db/client.js';
 import { isDomainError } from '../../domain/errors.js';
 import { decide } from '../../proposals/decide.js';
+import { incidentsAwaitingProposal } from '../../proposals/awaiting.js';
 import { getProposal, listProposals } from '../../proposals/queries.js';
 import type { ServiceDeps } from '../../proposals/types.js';
 import { routeDecideLink } from '../decide-links.js';
@@ -161,7 +162,8 @@ export function createConsole(opts: ConsoleOptions): Console {
     const list = await listProposals(deps.db, { status: 'pending', limit: 100 }, base);
     const recent = (await listProposals(deps.db, { limit: 20 }, base)).filter((p) => p.status !== 'pending');
     const [dead] = await deps.db.select({ n: count() }).from(schema.outbox).where(eq(schema.outbox.status, 'dead'));
-    sendHtml(res, 200, pendingPage({ user: s.user, csrf: csrfToken(secret, s), pending: list, recent, dead: Number(dead?.n ?? 0) }), { head });
+    const reasoning = await incidentsAwaitingProposal(deps.db, deps.now());
+    sendHtml(res, 200, pendingPage({ user: s.user, csrf: csrfToken(secret, s), pending: list, recent, dead: Number(dead?.n ?? 0), reasoning }), { head });
   }
 
   async function notifications(res: ServerResponse, s: Session, head: boolean) {

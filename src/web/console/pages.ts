@@ -1,3 +1,4 @@
+import type { AwaitingIncident } from '../../proposals/awaiting.js';
 import type { ProposalView } from '../../proposals/types.js';
 import { html, page, type Html } from './html.js';
 import { proposalSummary, statusText } from './views.js';
@@ -50,14 +51,16 @@ export function decisionForm(p: ProposalView, csrf: string): Html {
 <button type="submit" name="decision" value="reject" class="reject">Reject</button></form>`;
 }
 
-export function pendingPage(opts: { user: string; csrf: string; pending: ProposalView[]; recent: ProposalView[]; dead: number }): string {
+export function pendingPage(opts: { user: string; csrf: string; pending: ProposalView[]; recent: ProposalView[]; dead: number; reasoning?: AwaitingIncident[] }): string {
   const { pending } = opts;
+  const reasoning = opts.reasoning ?? [];
   return page(
     'Pending proposals',
     html`${opts.dead > 0 ? html`<div class="card error"><a href="/sre/notifications">${opts.dead} notification${opts.dead === 1 ? '' : 's'} could not be delivered</a></div>` : ''}
 <h1>Pending proposals (${pending.length})</h1>
 ${pending.length === 0 ? html`<p class="card">Nothing waits for a decision.</p>` : ''}
 ${pending.map((p) => html`<article class="card" data-proposal="${p.id}">${proposalSummary(p, { link: true })}${decisionForm(p, opts.csrf)}</article>`)}
+${reasoning.length > 0 ? html`<h2>Awaiting a proposal (${reasoning.length})</h2>${reasoning.map((i) => html`<p class="card${i.lateness.late ? ' error' : ''}" data-incident="${i.id}">${i.type} · ${i.subject}: ${i.lateness.text}</p>`)}` : ''}
 <h2>Recent</h2><div class="scroll"><table><thead><tr><th>proposal</th><th>status</th><th>risk</th><th>decided by</th></tr></thead><tbody>
 ${opts.recent.map(
   (p) => html`<tr><td><a href="/sre/proposals/${encodeURIComponent(p.id)}">${p.action} on ${p.target}</a></td><td>${statusText(p.status)}</td><td>${p.risk_score}</td><td>${p.decided_by ?? ''}</td></tr>`,

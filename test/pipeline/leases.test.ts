@@ -1,0 +1,135 @@
+import { and, eq, sql } from 'drizzle-orm';
+import { http, HttpResponse } from 'msw';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { queryRows, schema } from '../../src/db/client.js';
+import { releaseOwnLeases } from '../../src/db/leases.js';
+import { createMetrics } from '../../src/metrics.js';
+import { createDispatcher } from '../../src/notify/dispatcher.js';
+import { createWebhookAdapter } from '../../src/notify/webhook.js';
+import { createTimerRunner, runTimer } from '../../src/proposals/timers.js';
+import { PUBLIC_BASE_URL, makeDeps, seedPending, silent } from '../notify/fixtures.js';
+import { INGEST_TOKEN, get, post, startAgent, unhealthy } from '../support/agent.js';
+import { freshPostgres, type TestDatabase } from '../support/db.js';
+import { useMsw } from '../support/msw.js';
+
+const msw = useMsw();
+const HOOK = 'https://hooks.example.com/sre';
+
+let db: TestDatabase;
+beforeEach(async () => {
+  db = await freshPostgres();
+});
+afterEach(async () => db.dispose());
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('owned leases on timers', () => {
+  it('never runs a handler twice while it outlives its lease: the holder renews it', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const deps = makeDeps(db.db, { metrics });
+    const LEASE = 300;
+    const a = createTimerRunner(deps, { holder: 'replica-a', leaseMs: LEASE });
+    const b = createTimerRunner(deps, { holder: 'replica-b', leaseMs: LEASE });
+    await db.db.insert(schema.timers).values({ kind: 'slow', key: 'slow:1', runAt: new Date(deps.now().getTime() - 1), payload: {} });
+    let runs = 0;
+    const handlers = {
+      slow: async () => {
+        runs++;
+        await sleep(5 * LEASE);
+      },
+    };
+    const [t] = await a.claim({ kinds: ['slow'] }, 5);
+    expect(t).toMatchObject({ leasedBy: 'replica-a' });
+    const running = runTimer(deps, a, handlers, t!);
+    // The other replica keeps looking for due work all along, and finds none.
+    let stolen = 0;
+    while (runs === 1 && stolen === 0) {
+      const got = await b.claim({ kinds: ['slow'] }, 5);
+      stolen += got.length;
+      await Promise.all(got.map((x) => runTimer(deps, b, handlers, x)));
+      const [row] = await db.db.select().from(schema.timers).where(eq(schema.timers.key, 'slow:1'));
+      if (row!.status === 'done') break;
+      await sleep(25);
+    }
+    expect(await running).toBe(true);
+    expect(stolen).toBe(0);
+    expect(runs).toBe(1);
+    const [row] = await db.db.select().from(schema.timers).where(eq(schema.timers.key, 'slow:1'));
+    expect(row).toMatchObject({ status: 'done', attempts: 1, leasedBy: null, leaseExpiresAt: null });
+    expect(await metrics.registry.getSingleMetricAsString('sre_lease_renewals_total')).toMatch(/work="timer"} [1-9]/);
+  });
+});
+
+describe('a replica that dies holding work', () => {
+  /** An incident whose propose timer a crashed replica held (its lease still running). */
+  async function heldBy(holder: string, leaseLeftMs: number, env: Record<string, string>) {
+    const writer = await startAgent(db, { SRE_CONSUMER_NAME: 'writer', ...env });
+    const r = await post(writer.base, '/v1/events', [unhealthy('openai')], INGEST_TOKEN);
+    expect(r.status).toBe(202);
+    const until = new Date(writer.agent.deps.now().getTime() + leaseLeftMs);
+    await db.db.update(schema.timers).set({ leasedBy: holder, leaseExpiresAt: until, attempts: 1 }).where(eq(schema.timers.kind, 'propose'));
+    await writer.stop();
+  }
+
+  const proposalsMade = async () => (await queryRows<{ n: number }>(db.db, sql`select count(*)::int as n from proposals`))[0]!.n;
+
+  it('restarted under the same name, takes its own leased work back at once', async () => {
+    await heldBy('sre-a', 15_000, {});
+    const restarted = await startAgent(db, { SRE_CONSUMER_NAME: 'sre-a' });
+    try {
+      await restarted.agent.tick();
+      expect(await proposalsMade()).toBe(1);
+      const [t] = await db.db.select().from(schema.timers).where(eq(schema.timers.kind, 'propose'));
+      expect(t).toMatchObject({ status: 'done', leasedBy: null });
+    } finally {
+      await restarted.stop();
+    }
+  });
+
+  it("a peer takes a dead replica's timers over within one lease, once", async () => {
+    const LEASE_LEFT = 1_500;
+    await heldBy('sre-dead', LEASE_LEFT, {});
+    const peer = await startAgent(db, { SRE_CONSUMER_NAME: 'sre-b' });
+    try {
+      const t0 = Date.now();
+      await peer.agent.tick();
+      // Not before the dead holder's lease runs out: it might still be alive and working.
+      expect(await proposalsMade()).toBe(0);
+      while ((await proposalsMade()) === 0) {
+        expect(Date.now() - t0).toBeLessThan(LEASE_LEFT * 6);
+        await sleep(100);
+        await peer.agent.tick();
+      }
+      await peer.agent.tick();
+      expect(await proposalsMade()).toBe(1);
+      const created = await db.db.select().from(schema.sreActions).where(and(eq(schema.sreActions.kind, 'proposal.created')));
+      expect(created).toHaveLength(1);
+      const metrics = (await get(peer.base, '/metrics')).body as string;
+      expect(metrics).toMatch(/^sre_lease_expiries_total\{work="timer"\} 1$/m);
+    } finally {
+      await peer.stop();
+    }
+  });
+
+  it('the outbox: a row held by a live lease waits; its restarted holder takes it back at once and delivers it once', async () => {
+    const s = await seedPending(db.db);
+    const lease = new Date(Date.now() + 3_600_000);
+    await db.db.insert(schema.outbox).values({ channel: 'webhook', kind: 'proposal.created', incidentId: s.incidentId, proposalId: s.proposalId, payload: {}, leasedBy: 'sre-a', leaseExpiresAt: lease, attempts: 1 });
+    const hits: string[] = [];
+    msw.use(
+      http.post(HOOK, ({ request }) => {
+        hits.push(request.headers.get('idempotency-key') ?? '');
+        return new HttpResponse(null, { status: 204 });
+      }),
+    );
+    const dispatcher = (holder: string) =>
+      createDispatcher({ db: db.db, holder, adapters: [createWebhookAdapter({ db: db.db, urls: [HOOK], secret: 'whsec-0123456789abcdef', publicBaseUrl: PUBLIC_BASE_URL, logger: silent })], logger: silent });
+    expect(await dispatcher('sre-b').runOnce()).toBe(0);
+    expect(await releaseOwnLeases(db.db, 'sre-b')).toEqual({ timers: 0, outbox: 0 });
+    expect(await releaseOwnLeases(db.db, 'sre-a')).toEqual({ timers: 0, outbox: 1 });
+    expect(await dispatcher('sre-a').runOnce()).toBe(1);
+    expect(hits).toHaveLength(1);
+    const [row] = await db.db.select().from(schema.outbox).where(eq(schema.outbox.proposalId, s.proposalId));
+    expect(row).toMatchObject({ status: 'sent', leasedBy: null, leaseExpiresAt: null });
+  });
+});
