@@ -159,6 +159,7 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
       stream: config.bus.stream,
       group: config.bus.consumerGroup,
       consumer: config.bus.consumerName ?? `${hostname()}-${process.pid}`,
+      claimIdleMs: config.bus.claimIdleMs,
       logger: logger.child({ part: 'stream' }),
       handleBatch: streamBatchHandler(deps),
       onDeadLetter: async (entry, error) => {
