@@ -17,6 +17,8 @@ export interface AgentProcess {
   url: string;
   /** The last few kB the process wrote (JSON log lines), for error messages. */
   tail(): string;
+  /** How many log lines (warn and above, at the default LOG_LEVEL) carried this `msg`. */
+  logged(msg: string): number;
   /** Resolves with the signal or code the process ended with. */
   exited: Promise<string>;
   /** SIGTERM, then SIGKILL after `graceMs`. */
@@ -39,7 +41,21 @@ export async function startAgentProcess(env: Record<string, string>, readyTimeou
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let tail = '';
+  let partial = '';
+  const messages = new Map<string, number>();
   for (const s of [child.stdout, child.stderr]) s?.on('data', (b: Buffer) => (tail = (tail + b.toString()).slice(-4000)));
+  child.stdout?.on('data', (b: Buffer) => {
+    const lines = (partial + b.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      try {
+        const msg = (JSON.parse(line) as { msg?: unknown }).msg;
+        if (typeof msg === 'string') messages.set(msg, (messages.get(msg) ?? 0) + 1);
+      } catch {
+        // Not a log line.
+      }
+    }
+  });
   const exited = new Promise<string>((res) => child.on('exit', (code, signal) => res(signal ?? String(code))));
   const url = `http://127.0.0.1:${port}`;
   const agent: AgentProcess = {
@@ -47,6 +63,7 @@ export async function startAgentProcess(env: Record<string, string>, readyTimeou
     port,
     url,
     tail: () => tail,
+    logged: (msg) => messages.get(msg) ?? 0,
     exited,
     async stop(graceMs = 20_000) {
       if (child.exitCode !== null || child.signalCode !== null) return;

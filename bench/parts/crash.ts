@@ -7,6 +7,7 @@ import { MODEL_LATENCY_MS } from './model.js';
 import { countOf } from './storm.js';
 
 const PROVIDERS = 20;
+const SLOW_BATCH = 'a stream batch took more than half the claim idle; its entries were held';
 const PER_SECOND = 5_000;
 /** How long after the kill the part waits for recovery before it reports what is missing. */
 const LIMIT_MS = 90_000;
@@ -75,17 +76,28 @@ export async function benchCrash(): Promise<Record<string, number | boolean | nu
       a.child.kill('SIGKILL');
       killedAt = performance.now();
     }
-    progress(`crash: ${n} events sent in ${((performance.now() - t0) / 1000).toFixed(1)} s; crash-a killed holding ${pendingAtKill} unacknowledged entries`);
+    const sendSeconds = (performance.now() - t0) / 1000;
+    progress(`crash: ${n} events sent in ${sendSeconds.toFixed(1)} s; crash-a killed holding ${pendingAtKill} unacknowledged entries`);
     await a.exited;
 
     const storedEvents = () => countOf(db.db, sql`select count(*) as n from events`);
     const unproposed = () => countOf(db.db, sql`select count(*) as n from incidents i where not exists (select 1 from proposals p where p.incident_id = i.id)`);
+    // The stream's share (the survivor claiming crash-a's entries) and the timers' share, apart.
+    let eventsMs: number | undefined;
+    let proposalsMs: number | undefined;
+    let claimedMs: number | undefined;
     const recovered = await waitUntil(
-      async () => (await storedEvents()) >= n && (await countOf(db.db, sql`select count(*) as n from incidents`)) >= PROVIDERS && (await unproposed()) === 0,
+      async () => {
+        const now = performance.now() - killedAt!;
+        if (claimedMs === undefined && (await pendingOf(r, stream, group, 'crash-a')) === 0) claimedMs = now;
+        if (eventsMs === undefined && (await storedEvents()) >= n) eventsMs = now;
+        if (proposalsMs === undefined && (await countOf(db.db, sql`select count(*) as n from incidents`)) >= PROVIDERS && (await unproposed()) === 0) proposalsMs = now;
+        return eventsMs !== undefined && proposalsMs !== undefined && claimedMs !== undefined;
+      },
       LIMIT_MS,
       50,
     );
-    const recoveryMs = performance.now() - killedAt;
+    const recoveryMs = Math.max(eventsMs ?? 0, proposalsMs ?? 0, claimedMs ?? 0);
     // Then let the survivor's outbox post what it owes, so doubled threads would show.
     await waitUntil(async () => (await countOf(db.db, sql`select count(*) as n from outbox where status = 'pending'`)) === 0, 30_000, 200);
     await sleep(500);
@@ -105,6 +117,10 @@ export async function benchCrash(): Promise<Record<string, number | boolean | nu
       crash_events: n,
       crash_recovery_ms: recovered ? round(recoveryMs, 0) : null,
       crash_recovered: recovered,
+      crash_claimed_ms: claimedMs === undefined ? null : round(claimedMs, 0),
+      crash_events_stored_ms: eventsMs === undefined ? null : round(eventsMs, 0),
+      crash_proposals_ms: proposalsMs === undefined ? null : round(proposalsMs, 0),
+      crash_storm_events_per_s: round(n / sendSeconds, 0),
       crash_lost: n - stored,
       crash_duplicates: extraIncidents + extraProposals + extraThreads,
       crash_duplicate_incidents: extraIncidents,
@@ -116,6 +132,8 @@ export async function benchCrash(): Promise<Record<string, number | boolean | nu
       crash_pending_at_kill: pendingAtKill,
       crash_model_calls: model?.calls.length ?? 0,
       crash_fallbacks: Number(fallbacks[0]?.n ?? 0),
+      // Batches slower than half the claim idle (the consumer warns of each): 0 means no live replica looked dead.
+      crash_slow_batches: agents.reduce((k, x) => k + x.logged(SLOW_BATCH), 0),
     };
     progress(`crash: ${JSON.stringify(out)}${recovered ? '' : ` (not recovered within ${LIMIT_MS / 1000} s of the kill)`}`);
     return out;
