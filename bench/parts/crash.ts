@@ -128,6 +128,8 @@ export async function benchCrash(): Promise<Record<string, number | boolean | nu
       crash_duplicate_threads: extraThreads,
       crash_incidents: await countOf(db.db, sql`select count(*) as n from incidents`),
       crash_unproposed: await unproposed(),
+      // Propose timers still leased minutes ahead: claimed by a replica (the dead one) and not yet due again.
+      crash_leased_propose_timers: await countOf(db.db, sql`select count(*) as n from timers where kind = 'propose' and status = 'pending' and run_at > now() + interval '1 minute'`),
       crash_slack_threads: threads.size,
       crash_pending_at_kill: pendingAtKill,
       crash_model_calls: model?.calls.length ?? 0,

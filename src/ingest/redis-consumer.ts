@@ -65,7 +65,7 @@ export interface StreamConsumerStatus {
   deadLettered: number;
   /** The longest a batch has been in flight (read to acknowledged), in ms: it must stay well within the claim idle. */
   longestBatchMs: number;
-  /** Touches that reset the idle time of entries held by a slow batch. */
+  /** Entries whose idle time a slow batch reset while holding them (summed over its touches). */
   holdTouches: number;
 }
 
@@ -291,7 +291,13 @@ export function createStreamConsumer(opts: StreamConsumerOptions): StreamConsume
     if (!first || !last) return;
     const startedAt = Date.now();
     let touching: Promise<void> | null = null;
+    let warned = false;
     const touch = () => {
+      // A handler that never returns keeps its batch: say so while it holds it, not only after.
+      if (!warned && Date.now() - startedAt > claimIdleMs) {
+        warned = true;
+        log.warn({ batch_ms: Date.now() - startedAt, entries: raw.length, claim_idle_ms: claimIdleMs }, 'a stream batch is still in flight past the claim idle; holding its entries');
+      }
       if (touching || !client.isReady) return;
       touching = client
         .eval(HOLD_SCRIPT, { keys: [stream], arguments: [group, consumer, first.id, last.id, String(raw.length + batchSize)] })
