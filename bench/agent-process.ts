@@ -1,5 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
 import { sleep, waitUntil } from './support.js';
 
@@ -9,6 +10,28 @@ export async function freePort(): Promise<number> {
   const port = (s.address() as { port: number }).port;
   await new Promise((r) => s.close(r));
   return port;
+}
+
+function newestMtimeMs(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = `${dir}/${e.name}`;
+    newest = Math.max(newest, e.isDirectory() ? newestMtimeMs(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Builds dist/ when it is missing or older than any file in src/, so the parts that run the
+ * compiled agent measure the code in the tree (after a merge, not the last build). Returns whether it built.
+ */
+export function ensureBuilt(): boolean {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const cli = `${root}dist/cli.js`;
+  if (existsSync(cli) && statSync(cli).mtimeMs >= newestMtimeMs(`${root}src`)) return false;
+  const tsc = spawnSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', 'tsconfig.build.json'], { cwd: root, encoding: 'utf8' });
+  if (tsc.status !== 0) throw new Error(`npm run build failed: ${tsc.stdout}${tsc.stderr}`);
+  return true;
 }
 
 export interface AgentProcess {

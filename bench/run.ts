@@ -1,3 +1,4 @@
+import { ensureBuilt } from './agent-process.js';
 import { benchAgentRss } from './parts/agent-rss.js';
 import { benchApprove } from './parts/approve.js';
 import { benchAuditAppend, benchExport } from './parts/audit.js';
@@ -56,6 +57,11 @@ const unknown = only?.filter((name) => !parts.some(([p]) => p === name)) ?? [];
 if (unknown.length > 0) {
   process.stderr.write(`unknown bench part(s): ${unknown.join(', ')}; the parts are ${parts.map(([p]) => p).join(', ')}\n`);
   process.exit(2);
+}
+// The parts that run the compiled agent need dist/ built from the tree as it is now.
+if (['rss', 'model', 'crash'].some((p) => !only || only.includes(p))) {
+  progress('build: checking dist/ against src/');
+  if (ensureBuilt()) progress('build: dist/ rebuilt');
 }
 try {
   for (const [name, run] of parts) {
