@@ -67,8 +67,8 @@ describe('claiming on the stream: a dead consumer is taken over, a slow live one
       const killedAt = Date.now();
       await waitFor('A\'s batch taken over and acknowledged', async () => (await pendingCount(r, stream, group)) === 0);
       const takeoverMs = Date.now() - killedAt;
-      // The bound is claim idle + claim every (1.1 s here); several times it, never a tight figure.
-      expect(takeoverMs).toBeLessThan(5 * 1.1 * CLAIM_IDLE_MS);
+      // The bound is claim idle + claim every (1.1 s here) and one batch; several times it, never a tight figure.
+      expect(takeoverMs).toBeLessThan(10_000);
       expect(survivor.status().acked).toBe(300);
 
       expect(await stored(provider)).toBe(300);
