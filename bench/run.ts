@@ -1,8 +1,11 @@
+import { ensureBuilt } from './agent-process.js';
 import { benchAgentRss } from './parts/agent-rss.js';
 import { benchApprove } from './parts/approve.js';
 import { benchAuditAppend, benchExport } from './parts/audit.js';
+import { benchCrash } from './parts/crash.js';
 import { benchIngest } from './parts/ingest.js';
 import { benchEventToSlack } from './parts/latency.js';
+import { benchModel } from './parts/model.js';
 import { benchStorm } from './parts/storm.js';
 import { dropLeftovers, progress, rssSampler } from './support.js';
 
@@ -20,12 +23,25 @@ const CONTRACT_KEYS = [
   'export_rows_per_s',
   'export_raw_rows_per_s',
   'peak_rss_mb',
+  'model_latency_ms',
+  'incidents_to_proposal_p99_ms',
+  'crash_recovery_ms',
+  'crash_lost',
+  'crash_duplicates',
 ] as const;
+
+/** `npm run bench -- --only model,crash` (or BENCH_ONLY=model,crash): the parts to run. */
+function selectedParts(argv: string[]): string[] | undefined {
+  const i = argv.findIndex((a) => a === '--only' || a.startsWith('--only='));
+  const arg = i < 0 ? undefined : argv[i]!.startsWith('--only=') ? argv[i]!.slice('--only='.length) : argv[i + 1];
+  const list = arg ?? process.env.BENCH_ONLY;
+  return list ? list.split(',').map((p) => p.trim()).filter(Boolean) : undefined;
+}
 
 const rss = rssSampler();
 const t0 = performance.now();
 const result: Record<string, unknown> = {};
-const only = process.env.BENCH_ONLY?.split(',');
+const only = selectedParts(process.argv.slice(2));
 const parts: [string, () => Promise<Record<string, unknown>>][] = [
   ['ingest', async () => ({ ...(await benchIngest()) })],
   ['latency', benchEventToSlack],
@@ -34,7 +50,19 @@ const parts: [string, () => Promise<Record<string, unknown>>][] = [
   ['audit', benchAuditAppend],
   ['export', benchExport],
   ['rss', benchAgentRss],
+  ['model', benchModel],
+  ['crash', benchCrash],
 ];
+const unknown = only?.filter((name) => !parts.some(([p]) => p === name)) ?? [];
+if (unknown.length > 0) {
+  process.stderr.write(`unknown bench part(s): ${unknown.join(', ')}; the parts are ${parts.map(([p]) => p).join(', ')}\n`);
+  process.exit(2);
+}
+// The parts that run the compiled agent need dist/ built from the tree as it is now.
+if (['rss', 'model', 'crash'].some((p) => !only || only.includes(p))) {
+  progress('build: checking dist/ against src/');
+  if (ensureBuilt()) progress('build: dist/ rebuilt');
+}
 try {
   for (const [name, run] of parts) {
     if (only && !only.includes(name)) continue;

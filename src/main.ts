@@ -192,6 +192,7 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
       stream: config.bus.stream,
       group: config.bus.consumerGroup,
       consumer: replica,
+      claimIdleMs: config.bus.claimIdleMs,
       logger: logger.child({ part: 'stream' }),
       handleBatch: streamBatchHandler(deps),
       onDeadLetter: async (entry, error) => {

@@ -10,6 +10,7 @@ export interface IngestResult {
   ingest_events: number;
   ingest_seconds: number;
   ingest_raw_seconds: number;
+  ingest_batch_max_ms: number;
 }
 
 const BATCH = 500;
@@ -59,6 +60,7 @@ export async function benchIngest(): Promise<IngestResult> {
     await consumer.start();
     while (committed < n && performance.now() - t0 < TIME_LIMIT_MS) await sleep(20);
     const seconds = (performance.now() - t0) / 1000;
+    const longestBatchMs = consumer.status().longestBatchMs;
     await consumer.stop();
     progress(`ingest: agent ${committed} in ${seconds.toFixed(1)} s`);
     return {
@@ -67,6 +69,8 @@ export async function benchIngest(): Promise<IngestResult> {
       ingest_events: committed,
       ingest_seconds: round(seconds, 2),
       ingest_raw_seconds: round(rawSeconds, 2),
+      // Read to acknowledged, against SRE_STREAM_CLAIM_IDLE (15 s): a live consumer must never look dead.
+      ingest_batch_max_ms: longestBatchMs,
     };
   } finally {
     await r.del([agentStream, rawStream, `${agentStream}:dead`]);

@@ -42,6 +42,7 @@ export async function benchStorm(): Promise<Record<string, number>> {
       storm_slack_updates: slack.calls.filter((c) => c.method === 'chat.update').length,
       storm_lost: n - stored,
       storm_dead_lettered: agent.consumer?.status().deadLettered ?? 0,
+      storm_batch_max_ms: agent.consumer?.status().longestBatchMs ?? 0,
       storm_seconds: round(seconds, 2),
     };
     progress(`storm: ${JSON.stringify(out)}`);

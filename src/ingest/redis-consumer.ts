@@ -37,10 +37,12 @@ export interface StreamConsumerOptions {
   logger: Logger;
   batchSize?: number;
   blockMs?: number;
-  /** Entries pending this long on another (dead) consumer are claimed. */
+  /** Entries pending this long on another (dead) consumer are claimed (SRE_STREAM_CLAIM_IDLE). */
   claimIdleMs?: number;
-  /** How often to look for such entries; default min(claimIdleMs / 2, 30 s). */
+  /** How often to look for such entries; default min(claimIdleMs / 10, 5 s), so a takeover comes within about 1.1 × claimIdleMs. */
   claimEveryMs?: number;
+  /** How often the entries of the batch in flight are touched (idle reset) so a peer never takes a slow live batch; default claimIdleMs / 3. */
+  holdEveryMs?: number;
   /** Other consumers idle this long with nothing pending are removed from the group (names like host-pid pile up); default max(10 × claimIdleMs, 1 h). */
   forgetIdleConsumersMs?: number;
   maxDeliveries?: number;
@@ -61,6 +63,10 @@ export interface StreamConsumerStatus {
   lastError?: string;
   acked: number;
   deadLettered: number;
+  /** The longest a batch has been in flight (read to acknowledged), in ms: it must stay well within the claim idle. */
+  longestBatchMs: number;
+  /** Entries whose idle time a slow batch reset while holding them (summed over its touches). */
+  holdTouches: number;
 }
 
 export interface StreamConsumer {
@@ -87,6 +93,20 @@ const RETRY_MAX_MS = 5_000;
 const DEAD_LETTER_MAXLEN = 100_000;
 
 /**
+ * Resets the idle time of the given range's entries that this consumer still owns (XCLAIM JUSTID
+ * leaves the delivery count alone). Atomic, so an entry a peer has just claimed is never taken back.
+ * KEYS[1] stream; ARGV group, consumer, first id, last id, count.
+ */
+const HOLD_SCRIPT = `
+local owned = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[2])
+if #owned == 0 then return 0 end
+local args = { KEYS[1], ARGV[1], ARGV[2], 0 }
+for _, e in ipairs(owned) do args[#args + 1] = e[1] end
+args[#args + 1] = 'JUSTID'
+return #redis.call('XCLAIM', unpack(args))
+`;
+
+/**
  * A Redis Stream consumer-group member. One batch in flight at a time (back-pressure: nothing is
  * read while a batch is being committed); XACK only after `handleBatch` resolved; poison entries
  * isolated by bisection and, after `maxDeliveries`, moved to the dead-letter stream.
@@ -94,8 +114,9 @@ const DEAD_LETTER_MAXLEN = 100_000;
 export function createStreamConsumer(opts: StreamConsumerOptions): StreamConsumer {
   const batchSize = opts.batchSize ?? 500;
   const blockMs = opts.blockMs ?? 1000;
-  const claimIdleMs = opts.claimIdleMs ?? 60_000;
-  const claimEveryMs = opts.claimEveryMs ?? Math.max(50, Math.min(Math.floor(claimIdleMs / 2), 30_000));
+  const claimIdleMs = opts.claimIdleMs ?? 15_000;
+  const claimEveryMs = opts.claimEveryMs ?? Math.max(50, Math.min(Math.floor(claimIdleMs / 10), 5_000));
+  const holdEveryMs = opts.holdEveryMs ?? Math.max(20, Math.floor(claimIdleMs / 3));
   const maxDeliveries = opts.maxDeliveries ?? 5;
   const forgetIdleMs = opts.forgetIdleConsumersMs ?? Math.max(10 * claimIdleMs, 3_600_000);
   const deadLetterStream = opts.deadLetterStream ?? `${opts.stream}:dead`;
@@ -120,6 +141,8 @@ export function createStreamConsumer(opts: StreamConsumerOptions): StreamConsume
   let lag: number | undefined;
   let acked = 0;
   let deadLettered = 0;
+  let longestBatchMs = 0;
+  let holdTouches = 0;
 
   let groupReady = false;
   // Own pending entries: re-read from '0' on start, after errors, and (with backoff) after failures.
@@ -258,7 +281,45 @@ export function createStreamConsumer(opts: StreamConsumerOptions): StreamConsume
     for (const e of entries) settled.add(e.id);
   }
 
+  /**
+   * Runs one batch while holding its entries: every holdEveryMs their idle time is reset, so a
+   * batch slower than the claim idle (a slow database) is never mistaken for a dead consumer's.
+   */
   async function processBatch(raw: RawEntry[], redelivered: boolean): Promise<void> {
+    const first = raw[0];
+    const last = raw[raw.length - 1];
+    if (!first || !last) return;
+    const startedAt = Date.now();
+    let touching: Promise<void> | null = null;
+    let warned = false;
+    const touch = () => {
+      // A handler that never returns keeps its batch: say so while it holds it, not only after.
+      if (!warned && Date.now() - startedAt > claimIdleMs) {
+        warned = true;
+        log.warn({ batch_ms: Date.now() - startedAt, entries: raw.length, claim_idle_ms: claimIdleMs }, 'a stream batch is still in flight past the claim idle; holding its entries');
+      }
+      if (touching || !client.isReady) return;
+      touching = client
+        .eval(HOLD_SCRIPT, { keys: [stream], arguments: [group, consumer, first.id, last.id, String(raw.length + batchSize)] })
+        .then((n) => {
+          holdTouches += Number(n);
+        })
+        .catch((err: unknown) => log.warn({ err: errorText(err) }, 'could not hold the entries of the batch in flight'))
+        .finally(() => (touching = null));
+    };
+    const holder = setInterval(touch, holdEveryMs);
+    try {
+      await processEntries(raw, redelivered);
+    } finally {
+      clearInterval(holder);
+      await touching;
+      const ms = Date.now() - startedAt;
+      longestBatchMs = Math.max(longestBatchMs, ms);
+      if (ms > claimIdleMs / 2) log.warn({ batch_ms: ms, entries: raw.length, claim_idle_ms: claimIdleMs }, 'a stream batch took more than half the claim idle; its entries were held');
+    }
+  }
+
+  async function processEntries(raw: RawEntry[], redelivered: boolean): Promise<void> {
     // Entries deleted from the stream while pending have nothing left to process.
     await ack(raw.filter((e) => e.fields === null).map((e) => e.id));
     const live = raw.filter((e) => e.fields !== null);
@@ -423,7 +484,7 @@ export function createStreamConsumer(opts: StreamConsumerOptions): StreamConsume
         lastError = errorText(err);
         log.warn({ err: lastError }, 'redis not reachable at start; will keep trying');
       }
-      log.info({ batch_size: batchSize, claim_idle_ms: claimIdleMs, max_deliveries: maxDeliveries, dead_letter_stream: deadLetterStream }, 'stream consumer started');
+      log.info({ batch_size: batchSize, claim_idle_ms: claimIdleMs, claim_every_ms: claimEveryMs, max_deliveries: maxDeliveries, dead_letter_stream: deadLetterStream }, 'stream consumer started');
       loopDone = loop().finally(() => {
         running = false;
       });
@@ -448,6 +509,8 @@ export function createStreamConsumer(opts: StreamConsumerOptions): StreamConsume
         ...(lastError !== undefined ? { lastError } : {}),
         acked,
         deadLettered,
+        longestBatchMs,
+        holdTouches,
       };
     },
   };

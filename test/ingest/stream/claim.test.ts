@@ -1,0 +1,142 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createStreamConsumer, type StreamEntry } from '../../../src/ingest/redis-consumer.js';
+import { freshPostgres, type TestDatabase } from '../../support/db.js';
+import { TEST_REDIS_URL } from '../../support/env.js';
+import { count, handlerFor, logger, pendingCount, providerEvent, redis, uniqueStream, waitFor } from './support.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const CLAIM_IDLE_MS = 1_000;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+async function ownedBy(r: Awaited<ReturnType<typeof redis>>, stream: string, group: string, consumer: string): Promise<number> {
+  return (await r.xPendingRange(stream, group, '-', '+', 100_000, { consumer })).length;
+}
+
+describe('claiming on the stream: a dead consumer is taken over, a slow live one is not', () => {
+  let pg: TestDatabase;
+  let r: Awaited<ReturnType<typeof redis>>;
+  const streams: string[] = [];
+
+  beforeAll(async () => {
+    pg = await freshPostgres();
+    r = await redis();
+  });
+  afterAll(async () => {
+    for (const s of streams) await r.del([s, `${s}:dead`]);
+    await r.close();
+    await pg.dispose();
+  });
+
+  const stored = (provider: string) => count(pg.db, sql`select count(*) as n from events where data->>'provider' = ${provider}`);
+  const receipts = (provider: string) =>
+    count(pg.db, sql`select count(distinct r.id) as n from sre_actions a cross join jsonb_array_elements_text(a.payload->'event_ids') r(id) join events e on e.id = r.id where a.kind = 'events.received' and e.data->>'provider' = ${provider}`);
+  const receiptTotal = (provider: string) =>
+    count(pg.db, sql`select coalesce(sum((payload->>'count')::int), 0) as n from sre_actions where kind = 'events.received' and payload->'event_ids'->>0 like ${`evt_${provider}_%`}`);
+
+  it('keeps a hung but living replica\'s batch, then takes it over within the claim idle of its SIGKILL, storing each event once', async () => {
+    const stream = uniqueStream();
+    streams.push(stream);
+    const group = 'sre-agent';
+    const provider = 'claim-dead';
+    await r.xGroupCreate(stream, group, '0', { MKSTREAM: true });
+    for (let i = 0; i < 300; i++) await r.xAdd(stream, '*', { event: JSON.stringify(providerEvent(i, provider)) });
+
+    // Replica A commits its first batch of 100 and then hangs before XACK, alive (holding its entries).
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'fixtures', 'commit-then-hang.ts'), TEST_REDIS_URL, pg.url, stream, group, 'replica-a', '100', String(CLAIM_IDLE_MS)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    const survivor = createStreamConsumer({ redisUrl: TEST_REDIS_URL, stream, group, consumer: 'replica-b', handleBatch: handlerFor(pg.db), logger, batchSize: 100, claimIdleMs: CLAIM_IDLE_MS });
+    try {
+      await waitFor('replica A to commit a batch', () => out.includes('COMMITTED 100'), 60_000);
+      await survivor.start();
+      await waitFor('replica B to take the other 200', () => survivor.status().acked === 200);
+      // Three claim idles later, A's batch is still A's: a living replica never looks dead.
+      await sleep(3 * CLAIM_IDLE_MS);
+      expect(await ownedBy(r, stream, group, 'replica-a')).toBe(100);
+      expect(survivor.status().acked).toBe(200);
+
+      child.kill('SIGKILL');
+      expect(await exited).toBe('SIGKILL');
+      const killedAt = Date.now();
+      await waitFor('A\'s batch taken over and acknowledged', async () => (await pendingCount(r, stream, group)) === 0);
+      const takeoverMs = Date.now() - killedAt;
+      // The bound is claim idle + claim every (1.1 s here) and one batch; several times it, never a tight figure.
+      expect(takeoverMs).toBeLessThan(10_000);
+      expect(survivor.status().acked).toBe(300);
+
+      expect(await stored(provider)).toBe(300);
+      expect(await count(pg.db, sql`select count(*) as n from incidents where key = ${`provider:${provider}`}`)).toBe(1);
+      expect(await count(pg.db, sql`select event_count as n from incidents where key = ${`provider:${provider}`}`)).toBe(300);
+      expect(await receipts(provider)).toBe(300);
+      expect(await receiptTotal(provider)).toBe(300);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await survivor.stop();
+    }
+  });
+
+  /** Replica A's batches take 2.5 claim idles; replica B claims every 100 ms. Returns the ids each handled. */
+  async function slowAndFast(provider: string, holdEveryMs?: number) {
+    const stream = uniqueStream();
+    streams.push(stream);
+    const group = 'sre-agent';
+    await r.xGroupCreate(stream, group, '0', { MKSTREAM: true });
+    for (let i = 0; i < 100; i++) await r.xAdd(stream, '*', { event: JSON.stringify(providerEvent(i, provider)) });
+    const commit = handlerFor(pg.db);
+    const handled = { a: [] as string[], b: [] as string[] };
+    const recording = (who: 'a' | 'b', delayMs: number) => async (entries: StreamEntry[]) => {
+      handled[who].push(...entries.map((e) => e.event.id));
+      await sleep(delayMs);
+      await commit(entries);
+    };
+    const slow = createStreamConsumer({
+      redisUrl: TEST_REDIS_URL,
+      stream,
+      group,
+      consumer: 'slow-a',
+      handleBatch: recording('a', 2.5 * CLAIM_IDLE_MS),
+      logger,
+      batchSize: 50,
+      claimIdleMs: CLAIM_IDLE_MS,
+      ...(holdEveryMs ? { holdEveryMs } : {}),
+    });
+    const fast = createStreamConsumer({ redisUrl: TEST_REDIS_URL, stream, group, consumer: 'fast-b', handleBatch: recording('b', 0), logger, batchSize: 50, claimIdleMs: CLAIM_IDLE_MS, claimEveryMs: 100 });
+    await slow.start();
+    try {
+      await waitFor('the slow replica to hold a batch', () => handled.a.length === 50);
+      await fast.start();
+      await waitFor('every entry acknowledged', async () => (await pendingCount(r, stream, group)) === 0 && (await stored(provider)) === 100);
+      return { handled, slow: slow.status() };
+    } finally {
+      await fast.stop();
+      await slow.stop();
+    }
+  }
+
+  it('never hands a slow live replica\'s batch to a peer: each entry handled by one replica, once', async () => {
+    const { handled, slow } = await slowAndFast('claim-slow');
+    expect(handled.a).toHaveLength(50);
+    expect(handled.b).toHaveLength(50);
+    expect(handled.a.filter((id) => handled.b.includes(id))).toEqual([]);
+    expect(new Set([...handled.a, ...handled.b]).size).toBe(100);
+    expect(slow.holdTouches).toBeGreaterThan(0);
+    expect(slow.longestBatchMs).toBeGreaterThan(CLAIM_IDLE_MS);
+    expect(await count(pg.db, sql`select event_count as n from incidents where key = 'provider:claim-slow'`)).toBe(100);
+    expect(await receiptTotal('claim-slow')).toBe(100);
+  });
+
+  it('without the hold, the same slow batch would be taken by the peer (the test above can fail)', async () => {
+    const { handled } = await slowAndFast('claim-unheld', 60_000);
+    expect(handled.a.filter((id) => handled.b.includes(id))).toHaveLength(50);
+    // Handled twice, stored and counted once: dedup by event id.
+    expect(await count(pg.db, sql`select event_count as n from incidents where key = 'provider:claim-unheld'`)).toBe(100);
+    expect(await receiptTotal('claim-unheld')).toBe(100);
+  });
+});
