@@ -96,6 +96,7 @@ export async function loadIncidentContext(db: Executor, incidentId: string, now:
 export async function targetHistory(db: Executor, target: string, since: Date) {
   return db
     .select({
+      id: proposals.id,
       action: proposals.action,
       target: proposals.target,
       status: proposals.status,

@@ -3,6 +3,7 @@ import { appendAudit } from '../audit/append.js';
 import { queryRows, schema } from '../db/client.js';
 import { expire } from './expire.js';
 import { propose } from './propose.js';
+import { SAFETY_TIMER_HANDLERS } from './safety-timers.js';
 import type { ServiceDeps } from './types.js';
 
 const { timers, executions } = schema;
@@ -12,6 +13,7 @@ export type TimerHandler = (deps: ServiceDeps, payload: Record<string, unknown>)
 
 /** The durable jobs: proposing for a new incident, expiring, restoring; escalation is added by its owner. */
 export const DEFAULT_TIMER_HANDLERS: Record<string, TimerHandler> = {
+  ...SAFETY_TIMER_HANDLERS,
   propose: async (deps, p) => {
     await propose(deps, { incidentId: String(p.incident_id) });
   },
