@@ -20,6 +20,7 @@ export const METRIC_NAMES = [
   'sre_dispatcher_queue_depth',
   'sre_http_request_duration_seconds',
   'sre_metrics_collect_errors_total',
+  'sre_agent_paused',
 ] as const;
 
 export interface Metrics {
@@ -49,6 +50,8 @@ export interface Metrics {
   dispatcherQueueDepth: Gauge;
   /** route is the route pattern (`/v1/proposals/:id`), never the raw path, to bound cardinality. */
   httpRequestDuration: Histogram<'method' | 'route' | 'status'>;
+  /** 1 while the kill switch is on (nothing executes), else 0; set by the collector at scrape time. */
+  agentPaused: Gauge;
   /** The registry behind `render()`: not prom-client's global one, so several agents (and tests) can coexist. */
   registry: Registry;
   /** The Content-Type header for `render()`'s output. */
@@ -153,6 +156,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       help: 'Outbox notifications waiting to be delivered',
       registers,
     }),
+    agentPaused: new Gauge({ name: 'sre_agent_paused', help: '1 while the kill switch is on (nothing executes), else 0', registers }),
     httpRequestDuration,
     registry,
     contentType: registry.contentType,
@@ -183,11 +187,13 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
  */
 export function databaseCollector(metrics: Metrics, db: Executor): () => Promise<void> {
   return async () => {
-    const [proposals, incidents, outbox] = await Promise.all([
+    const [proposals, incidents, outbox, paused] = await Promise.all([
       queryRows<{ status: string; n: number }>(db, sql`select status, count(*)::int as n from proposals group by status`),
       queryRows<{ n: number }>(db, sql`select count(*)::int as n from incidents where status = 'open'`),
       queryRows<{ n: number }>(db, sql`select count(*)::int as n from outbox where status = 'pending'`),
+      queryRows<{ n: number }>(db, sql`select count(*)::int as n from agent_switch where paused`),
     ]);
+    metrics.agentPaused.set(Number(paused[0]?.n ?? 0) > 0 ? 1 : 0);
     // Every state is set, so a state that empties drops to 0 instead of keeping its last count.
     const byStatus = new Map(proposals.map((r) => [r.status, Number(r.n)]));
     for (const status of PROPOSAL_STATUSES) metrics.proposalsCurrent.set({ status }, byStatus.get(status) ?? 0);

@@ -3,6 +3,15 @@
 /** live acts; shadow proposes, scores and asks as usual and never executes anything. */
 export type AgentMode = 'live' | 'shadow';
 
+/** GET /v1/status, `/sre status`, `sre-agent status` (CONTRACT.md "HTTP"). */
+export interface AgentStatus {
+  mode: AgentMode;
+  paused: boolean;
+  paused_by: string | null;
+  paused_reason: string | null;
+  paused_at: string | null;
+}
+
 export interface SafetySettings {
   /** How long after an execution its effect is watched. */
   verifyWindowMs: number;

@@ -7,7 +7,7 @@ import { agentStatus, type AgentStatus } from './status.js';
 import type { ServiceDeps } from './types.js';
 
 /** Turns the kill switch off; audited with who had paused. Resuming an agent that runs is refused. */
-export async function resume(deps: ServiceDeps, input: { actor: Actor }): Promise<AgentStatus> {
+export async function resume(deps: Pick<ServiceDeps, 'db' | 'now' | 'logger' | 'policy' | 'poke'>, input: { actor: Actor }): Promise<AgentStatus> {
   const now = deps.now();
   await deps.db.transaction(async (tx) => {
     const current = await readSwitch(tx, 'update');

@@ -1,15 +1,8 @@
-import type { AgentMode } from '../domain/policy.js';
+import type { AgentStatus } from '../domain/policy.js';
 import { readSwitch } from './kill-switch.js';
 import type { ServiceDeps } from './types.js';
 
-/** GET /v1/status, `/sre status`, `sre-agent status` (CONTRACT.md "HTTP"). */
-export interface AgentStatus {
-  mode: AgentMode;
-  paused: boolean;
-  paused_by: string | null;
-  paused_reason: string | null;
-  paused_at: string | null;
-}
+export type { AgentStatus };
 
 export async function agentStatus(deps: Pick<ServiceDeps, 'db' | 'policy'>): Promise<AgentStatus> {
   const s = await readSwitch(deps.db);
