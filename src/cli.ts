@@ -14,7 +14,10 @@ import { ingestEvents, type IngestItem } from './ingest/ingest.js';
 import { createLogger } from './logger.js';
 import { createAgent, StartupError } from './main.js';
 import { decide } from './proposals/decide.js';
+import { pause } from './proposals/pause.js';
 import { listProposals } from './proposals/queries.js';
+import { resume } from './proposals/resume.js';
+import { agentStatus, type AgentStatus } from './proposals/status.js';
 import { runDemo } from './demo.js';
 
 const USAGE = `Usage: sre-agent <verb>
@@ -27,7 +30,10 @@ const USAGE = `Usage: sre-agent <verb>
   reject ID --as NAME [--reason TEXT]     reject a pending proposal
   audit export [--source S] [--since ISO] [--until ISO] [--out FILE]
   audit verify                            walk the hash chain; names the first broken row
-  audit purge                             purge audit rows past the licence tier's retention`;
+  audit purge                             purge audit rows past the licence tier's retention
+  pause --as NAME --reason TEXT           the kill switch: nothing executes until resumed (all replicas)
+  resume --as NAME                        turn the kill switch off
+  status                                  mode, and whether the agent is paused (by whom, why, since when)`;
 
 class UsageError extends Error {}
 
@@ -58,6 +64,10 @@ export async function main(argv: string[]): Promise<number> {
         return await decideVerb(verb, rest);
       case 'audit':
         return await audit(rest);
+      case 'pause':
+      case 'resume':
+      case 'status':
+        return await killSwitchVerb(verb, rest);
       case undefined:
       case 'help':
       case '--help':
@@ -234,6 +244,32 @@ async function decideVerb(verb: 'approve' | 'reject', args: string[]): Promise<n
     const view = await decide(agent.deps, { proposalId: id, decision: verb, reason: values.reason, actor: { type: 'user', name: values.as!, via: 'cli' } });
     out(`${view.id}: ${view.status} by ${view.decided_by}${view.result ? ` — result: ${JSON.stringify(view.result)}` : ''}`);
     return view.status === 'failed' ? 1 : 0;
+  });
+}
+
+function statusLine(s: AgentStatus): string {
+  return s.paused ? `mode ${s.mode}; PAUSED by ${s.paused_by ?? '?'} since ${s.paused_at ?? '?'}: ${s.paused_reason ?? ''}` : `mode ${s.mode}; running (not paused)`;
+}
+
+async function killSwitchVerb(verb: 'pause' | 'resume' | 'status', args: string[]): Promise<number> {
+  const options: Record<string, { type: 'string' }> = verb === 'pause' ? { as: { type: 'string' }, reason: { type: 'string' } } : verb === 'resume' ? { as: { type: 'string' } } : {};
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options, strict: true });
+  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const str = (x: unknown) => (typeof x === 'string' ? x : undefined);
+  const v = { as: str(values.as), reason: str(values.reason) };
+  if (verb !== 'status' && (!v.as || !/^[A-Za-z0-9._@-]{1,64}$/.test(v.as))) throw new UsageError(`${verb} needs --as NAME (letters, digits, . _ @ -), the operator recorded in the audit trail`);
+  if (verb === 'pause' && !v.reason?.trim()) throw new UsageError('pause needs --reason TEXT: say why, it is shown on every proposal while paused');
+  return withDb(async (d, config) => {
+    const deps = { db: d.db, policy: config.policy, safety: config.safety, logger: createLogger({ level: 'warn', pretty: false }), now: () => new Date() };
+    const actor = { type: 'user', name: v.as ?? '', via: 'cli' } as const;
+    const s =
+      verb === 'status'
+        ? await agentStatus(deps)
+        : verb === 'pause'
+          ? await pause(deps, { reason: v.reason, actor })
+          : await resume(deps, { actor });
+    out(statusLine(s));
+    return 0;
   });
 }
 

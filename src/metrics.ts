@@ -26,6 +26,7 @@ export const METRIC_NAMES = [
   'sre_lease_expiries_total',
   'sre_model_call_duration_seconds',
   'sre_incident_to_proposal_seconds',
+  'sre_agent_paused',
 ] as const;
 
 export interface Metrics {
@@ -67,6 +68,8 @@ export interface Metrics {
   modelCallDuration: Histogram<'outcome'>;
   /** From an incident's opening to its first proposal. */
   incidentToProposal: Histogram;
+  /** 1 while the kill switch is on (nothing executes), else 0; set by the collector at scrape time. */
+  agentPaused: Gauge;
   /** The registry behind `render()`: not prom-client's global one, so several agents (and tests) can coexist. */
   registry: Registry;
   /** The Content-Type header for `render()`'s output. */
@@ -171,6 +174,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       help: 'Outbox notifications waiting to be delivered',
       registers,
     }),
+    agentPaused: new Gauge({ name: 'sre_agent_paused', help: '1 while the kill switch is on (nothing executes), else 0', registers }),
     httpRequestDuration,
     reasoningInFlight: new Gauge({ name: 'sre_reasoning_in_flight', help: 'Incidents being reasoned about by this replica now', registers }),
     workDue: new Gauge({
@@ -230,7 +234,7 @@ export function databaseCollector(metrics: Metrics, db: Executor, now: () => Dat
   const seen = new Set<string>();
   return async () => {
     const t = now().toISOString();
-    const [proposals, incidents, outbox, due] = await Promise.all([
+    const [proposals, incidents, outbox, due, paused] = await Promise.all([
       queryRows<{ status: string; n: number }>(db, sql`select status, count(*)::int as n from proposals group by status`),
       queryRows<{ n: number }>(db, sql`select count(*)::int as n from incidents where status = 'open'`),
       queryRows<{ n: number }>(db, sql`select count(*)::int as n from outbox where status = 'pending'`),
@@ -240,7 +244,9 @@ export function databaseCollector(metrics: Metrics, db: Executor, now: () => Dat
             union all
             select 'outbox', count(*)::int from outbox where status = 'pending' and next_attempt_at <= ${t}::timestamptz and (lease_expires_at is null or lease_expires_at <= ${t}::timestamptz)`,
       ),
+      queryRows<{ n: number }>(db, sql`select count(*)::int as n from agent_switch where paused`),
     ]);
+    metrics.agentPaused.set(Number(paused[0]?.n ?? 0) > 0 ? 1 : 0);
     // A kind seen once is reported at 0 when it empties, rather than keeping its last count.
     for (const k of ['propose', 'expire', 'escalate', 'restore', 'retention', 'outbox']) seen.add(k);
     const dueByKind = new Map(due.map((r) => [r.kind, Number(r.n)]));

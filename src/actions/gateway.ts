@@ -50,6 +50,15 @@ export interface GatewayReads {
   getModelGroup(name: string): Promise<ModelGroupInfo | undefined>;
   getTeam(id: string): Promise<TeamInfo | undefined>;
   getBudget(scope: 'team' | 'org', scopeId: string): Promise<BudgetInfo | undefined>;
+  /** Optional reads (the simulated gateway has them; CONTRACT.md's admin-api does not promise them). */
+  getGuardrail?(rule: string): Promise<ToggleInfo | undefined>;
+  getSla?(slaId: string): Promise<ToggleInfo | undefined>;
+}
+
+/** A guardrail rule or an SLA contract: on or off. */
+export interface ToggleInfo {
+  id: string;
+  enabled: boolean;
 }
 
 export interface Gateway extends GatewayReads {

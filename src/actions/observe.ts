@@ -29,9 +29,15 @@ export async function observeEffect(reads: GatewayReads, req: ActionRequest, now
       const v = b?.hard_limit_usd;
       return v === req.params.hard_limit_usd ? 'applied' : v === req.params.previous ? 'not_applied' : 'unknown';
     }
+    case 'disable_guardrail_rule': {
+      const g = reads.getGuardrail ? await reads.getGuardrail(req.params.rule) : undefined;
+      return g === undefined ? 'unknown' : g.enabled ? 'not_applied' : 'applied';
+    }
+    case 'disable_sla_contract': {
+      const s = reads.getSla ? await reads.getSla(req.params.sla_id) : undefined;
+      return s === undefined ? 'unknown' : s.enabled ? 'not_applied' : 'applied';
+    }
     case 'page_oncall':
-    case 'disable_guardrail_rule':
-    case 'disable_sla_contract':
       return 'unknown';
   }
 }

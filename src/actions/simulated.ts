@@ -338,6 +338,14 @@ export function createSimulatedGateway(opts: { now?: () => Date; seed?: Simulate
       return { ...state.budgets[key]! };
     },
 
+    async getGuardrail(rule) {
+      return Object.hasOwn(state.guardrails, rule) ? { id: rule, enabled: state.guardrails[rule]!.enabled } : undefined;
+    },
+
+    async getSla(slaId) {
+      return Object.hasOwn(state.slas, slaId) ? { id: slaId, enabled: state.slas[slaId]!.enabled } : undefined;
+    },
+
     state() {
       sweep();
       return structuredClone(state);

@@ -45,6 +45,16 @@ export const AuditEntry = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('execution.failed'), payload: obj({ execution_id: z.string(), error: z.string() }) }),
   z.object({ kind: z.literal('execution.reconciled'), payload: obj({ execution_id: z.string(), outcome: z.string() }) }),
   z.object({ kind: z.literal('action.restored'), payload: obj({ execution_id: z.string() }) }),
+  // Act safely: what the re-check found, a brake holding an automatic approval, a refused
+  // decision, the verification's evidence, and every change of the kill switch.
+  z.object({ kind: z.literal('proposal.stale'), payload: obj({ reason: z.string(), checked: z.array(anyObj) }) }),
+  z.object({ kind: z.literal('proposal.held'), payload: obj({ reason: z.string(), check: z.string() }) }),
+  z.object({ kind: z.literal('decision.refused'), payload: obj({ code: z.string(), reason: z.string() }) }),
+  z.object({ kind: z.literal('verification.started'), payload: obj({ execution_id: z.string(), operation: z.string(), check_at: z.string() }) }),
+  z.object({ kind: z.literal('verification.passed'), payload: obj({ operation: z.string(), evidence: anyObj }) }),
+  z.object({ kind: z.literal('verification.failed'), payload: obj({ operation: z.string(), reason: z.string(), evidence: anyObj, next: z.string() }) }),
+  z.object({ kind: z.literal('agent.paused'), payload: obj({ reason: z.string(), channel: z.string() }) }),
+  z.object({ kind: z.literal('agent.resumed'), payload: obj({ channel: z.string(), paused_by: z.string().nullable() }) }),
   z.object({ kind: z.literal('notification.sent'), payload: obj({ channel: z.string() }) }),
   z.object({ kind: z.literal('notification.dead'), payload: obj({ channel: z.string(), error: z.string() }) }),
   z.object({ kind: z.literal('thread.message'), payload: obj({ text: z.string() }) }),

@@ -1,6 +1,7 @@
 /** The few coded errors a user may see; everything else is logged and shown as an apology with a reference. */
 
-export type ErrorCode = 'invalid' | 'not_found' | 'already_decided' | 'forbidden' | 'conflict' | 'unavailable' | 'refused';
+/** stale: the re-check at decision time refused (409); paused: the kill switch is on (423). */
+export type ErrorCode = 'invalid' | 'not_found' | 'already_decided' | 'forbidden' | 'conflict' | 'unavailable' | 'refused' | 'stale' | 'paused';
 
 export class DomainError extends Error {
   constructor(

@@ -3,6 +3,15 @@
 /** live acts; shadow proposes, scores and asks as usual and never executes anything. */
 export type AgentMode = 'live' | 'shadow';
 
+/** GET /v1/status, `/sre status`, `sre-agent status` (CONTRACT.md "HTTP"). */
+export interface AgentStatus {
+  mode: AgentMode;
+  paused: boolean;
+  paused_by: string | null;
+  paused_reason: string | null;
+  paused_at: string | null;
+}
+
 export interface SafetySettings {
   /** How long after an execution its effect is watched. */
   verifyWindowMs: number;
@@ -28,4 +37,55 @@ export function routeProposal(score: number, policy: PolicySettings): Route {
     return { route: 'auto', reason: `risk ${score} ≤ threshold ${policy.riskThreshold} and auto-approve is on` };
   }
   return { route: 'gate', reason: `risk ${score} > threshold ${policy.riskThreshold}: a human decides` };
+}
+
+/**
+ * The brakes on automatic execution, counted in PostgreSQL by the caller. Each one that holds
+ * sends the proposal to a human and says why as a risk factor of delta 0 (the score is unchanged;
+ * the route is not).
+ */
+export interface Brakes {
+  paused?: { by: string | null; reason: string | null; at: Date | null };
+  /** The latest execution of the same action on the same target inside SRE_ACTION_COOLDOWN. */
+  cooldown?: { action: string; target: string; at: Date };
+  /** Executions started in the last hour, all replicas together. */
+  executionsLastHour?: number;
+  /** Set when this proposal replaces one the re-check found stale: a human looks at it. */
+  replaces?: string;
+}
+
+export interface Brake {
+  check: 'kill_switch' | 'cooldown' | 'hourly_cap' | 'fresh_after_stale';
+  reason: string;
+}
+
+const minutes = (ms: number) => `${Math.round(ms / 60_000)} min`;
+
+/** The brakes that hold, in the order they are reported. Pure: counts and times arrive as arguments. */
+export function holdingBrakes(brakes: Brakes, safety: Pick<SafetySettings, 'actionCooldownMs' | 'maxActionsPerHour'>): Brake[] {
+  const out: Brake[] = [];
+  if (brakes.paused) {
+    const by = brakes.paused.by ?? 'someone';
+    out.push({ check: 'kill_switch', reason: `the agent is paused by ${by}${brakes.paused.reason ? ` ("${brakes.paused.reason.slice(0, 200)}")` : ''}: nothing executes until it is resumed` });
+  }
+  if (brakes.cooldown) {
+    out.push({
+      check: 'cooldown',
+      reason: `${brakes.cooldown.action} on ${brakes.cooldown.target} already executed at ${brakes.cooldown.at.toISOString()}, within SRE_ACTION_COOLDOWN (${minutes(safety.actionCooldownMs)}): a human decides`,
+    });
+  }
+  if (brakes.executionsLastHour !== undefined && brakes.executionsLastHour >= safety.maxActionsPerHour) {
+    out.push({ check: 'hourly_cap', reason: `${brakes.executionsLastHour} executions in the last hour reached SRE_MAX_ACTIONS_PER_HOUR (${safety.maxActionsPerHour}): a human decides` });
+  }
+  if (brakes.replaces) out.push({ check: 'fresh_after_stale', reason: `made again after ${brakes.replaces} went stale: a human decides` });
+  return out;
+}
+
+/** routeProposal with the brakes applied: any brake that holds turns an automatic route into a human one. */
+export function routeWithBrakes(score: number, policy: PolicySettings, safety: Pick<SafetySettings, 'actionCooldownMs' | 'maxActionsPerHour'>, brakes: Brakes): Route & { held: Brake[] } {
+  const route = routeProposal(score, policy);
+  if (route.route !== 'auto') return { ...route, held: [] };
+  const held = holdingBrakes(brakes, safety);
+  if (held.length === 0) return { ...route, held };
+  return { route: 'gate', reason: `held for a human: ${held.map((b) => b.reason).join('; ')}`, held };
 }

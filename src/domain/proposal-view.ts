@@ -39,6 +39,8 @@ export interface ProposalView {
   verification: { status: VerificationStatus; reason: string | null; checked_at: string | null };
   /** Set when the re-check at decision time refused to execute: what no longer held. */
   stale_reason: string | null;
+  /** The kill switch as it is now: while set, nothing executes and approvals are answered "paused". */
+  agent_paused?: { by: string | null; reason: string | null; at: string | null } | null;
   incident: {
     id: string;
     key: string;

@@ -9,18 +9,23 @@ export const PROPOSAL_STATUSES = [
   'failed',
   'expired',
   'superseded',
+  // A documented extension (CONTRACT.md allows extending): the re-check at decision time found the
+  // present no longer matched the proposal, so nothing executed; stale_reason says why.
+  'stale',
 ] as const;
 export type ProposalStatus = (typeof PROPOSAL_STATUSES)[number];
 
 export const TRANSITIONS: Readonly<Record<ProposalStatus, readonly ProposalStatus[]>> = {
   pending: ['approved', 'rejected', 'expired', 'superseded'],
-  approved: ['executing'],
+  // approved → pending: an automatic approval held by a brake (pause, cooldown, hourly cap) waits for a human.
+  approved: ['executing', 'stale', 'pending'],
   executing: ['succeeded', 'failed'],
   rejected: [],
   succeeded: [],
   failed: [],
   expired: [],
   superseded: [],
+  stale: [],
 };
 
 export function canTransition(from: ProposalStatus, to: ProposalStatus): boolean {
@@ -35,7 +40,7 @@ export type Actor =
   | { type: 'user'; name: string; via: 'api' | 'console' | 'cli' }
   | { type: 'slack'; userId: string; teamId: string; name?: string }
   | { type: 'email'; recipient: string }
-  | { type: 'system'; name: 'policy' | 'scheduler' | 'ingest' | 'reconciler' | 'retention' | 'dispatcher' | 'agent' };
+  | { type: 'system'; name: 'policy' | 'scheduler' | 'ingest' | 'reconciler' | 'retention' | 'dispatcher' | 'agent' | 'verifier' };
 
 export function actorName(actor: Actor): string {
   switch (actor.type) {

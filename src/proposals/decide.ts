@@ -5,6 +5,7 @@ import { schema } from '../db/client.js';
 import { DomainError } from '../domain/errors.js';
 import { actorChannel, actorName, DECISIONS, type Actor } from '../domain/proposal.js';
 import { execute } from './execute.js';
+import { refuseWhilePaused } from './gate.js';
 import { enqueueNotification } from './outbox.js';
 import { getProposal } from './queries.js';
 import type { ProposalView, ServiceDeps } from './types.js';
@@ -29,6 +30,7 @@ export async function decide(deps: ServiceDeps, raw: DecideInput & { actor: Acto
   const actor = raw.actor;
   const now = deps.now();
   const status = decision === 'approve' ? 'approved' : 'rejected';
+  if (decision === 'approve') await refuseWhilePaused(deps, proposalId, actor);
 
   const won = await deps.db.transaction(async (tx) => {
     const [p] = await tx

@@ -7,7 +7,10 @@ import { DomainError } from '../domain/errors.js';
 import type { Actor } from '../domain/proposal.js';
 import { newId } from './ids.js';
 import { enqueueNotification } from './outbox.js';
+import { passGate, recordRefusal, type Refusal } from './gate.js';
 import { getProposal } from './queries.js';
+import { recheckProposal } from './recheck.js';
+import { startVerification } from './verify.js';
 import type { ProposalView, ServiceDeps } from './types.js';
 
 const { proposals, executions, timers } = schema;
@@ -21,16 +24,24 @@ export type Outcome = { ok: true; response: Record<string, unknown> } | { ok: fa
 /**
  * Carries out an approved proposal: approved → executing is one conditional UPDATE (so it runs
  * once), the call carries the execution id as Idempotency-Key, and the result is recorded after.
+ * The gate (gate.ts) runs in the claiming transaction; its gateway reads are made before it.
  */
 export async function execute(deps: ServiceDeps, proposalId: string): Promise<ProposalView> {
-  const now = deps.now();
   const exeId = newId('exe');
+  const [before] = await deps.db.select().from(proposals).where(and(eq(proposals.id, proposalId), eq(proposals.status, 'approved')));
+  const checked = before ? await recheckProposal(deps, before) : undefined;
+  const now = deps.now();
+  let refused: Refusal | undefined;
   const started = await deps.db.transaction(async (tx) => {
-    const [p] = await tx
-      .update(proposals)
-      .set({ status: 'executing', updatedAt: now })
-      .where(and(eq(proposals.id, proposalId), eq(proposals.status, 'approved')))
-      .returning();
+    const [row] = await tx.select().from(proposals).where(and(eq(proposals.id, proposalId), eq(proposals.status, 'approved'))).for('update');
+    if (!row) return undefined;
+    const gate = { tx, deps, proposal: row, operation: 'execute' as const, automatic: row.decidedVia === 'policy', recheck: checked, now };
+    refused = await passGate(gate);
+    if (refused) {
+      await recordRefusal(gate, refused);
+      return undefined;
+    }
+    const [p] = await tx.update(proposals).set({ status: 'executing', updatedAt: now }).where(eq(proposals.id, proposalId)).returning();
     if (!p) return undefined;
     const call = describeCall(requestOf(p), p.incidentId);
     await tx.insert(executions).values({ id: exeId, proposalId, operation: 'execute', status: 'executing', request: call, startedAt: now, attempts: 1 });
@@ -43,6 +54,7 @@ export async function execute(deps: ServiceDeps, proposalId: string): Promise<Pr
     });
     return p;
   });
+  if (refused && refused.code !== 'held') throw refusalError(proposalId, refused);
   if (!started) {
     const view = await getProposal(deps.db, proposalId, deps.publicBaseUrl);
     if (!view) throw new DomainError('not_found', `proposal ${proposalId} not found`);
@@ -51,6 +63,13 @@ export async function execute(deps: ServiceDeps, proposalId: string): Promise<Pr
   const outcome = await perform(deps, started, exeId, 'execute');
   await finish(deps, started, exeId, 'execute', outcome, false);
   return (await getProposal(deps.db, proposalId, deps.publicBaseUrl))!;
+}
+
+/** What the deciding person is told: 409 stale, 423 paused; a held automatic approval is no error. */
+export function refusalError(proposalId: string, r: Refusal): DomainError {
+  if (r.code === 'stale') return new DomainError('stale', `Not executed: ${r.reason}. Proposal ${proposalId} is stale; a fresh one is made while the incident is open.`, { stale_reason: r.reason });
+  if (r.code === 'paused') return new DomainError('paused', `Not executed: ${r.reason}. Proposal ${proposalId} still waits for a decision.`, r.details);
+  return new DomainError('refused', `Held for a human: ${r.reason}.`, { check: r.check });
 }
 
 export function requestOf(p: Pick<ProposalRow, 'action' | 'params'>): ActionRequest {
@@ -133,6 +152,7 @@ export async function finish(deps: ServiceDeps, p: ProposalRow, exeId: string, o
     );
     await appendAudit(tx, ...audits);
     await enqueueNotification(tx, deps.channels, 'execution.finished', { incidentId: p.incidentId, proposalId: p.id }, { operation, ok: outcome.ok });
+    if (outcome.ok) await startVerification(tx, deps, p, exeId, operation, now);
     if (outcome.ok && operation === 'execute' && p.action === 'circuit_break_provider') {
       const seconds = Number((p.params as { duration_seconds?: number }).duration_seconds ?? 0);
       // The breaker closes by itself; the timer records the restore durably (a restart does not forget it).

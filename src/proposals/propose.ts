@@ -1,19 +1,22 @@
 import { and, eq } from 'drizzle-orm';
-import type { GatewayReads } from '../actions/gateway.js';
 import type { IncidentContext, ProposalDraft } from '../agent/reasoner.js';
 import { appendAudit, type AuditRecord } from '../audit/append.js';
 import { schema } from '../db/client.js';
 import { normalizeAction, specFor, type ActionRequest, type Adjustment } from '../domain/actions.js';
-import { DomainError } from '../domain/errors.js';
-import { routeProposal } from '../domain/policy.js';
+import { DomainError, isDomainError } from '../domain/errors.js';
+import { routeWithBrakes } from '../domain/policy.js';
 import type { Actor } from '../domain/proposal.js';
-import { REJECTION_WINDOW_MS, scoreRisk, targetOf, type RiskInput } from '../domain/risk.js';
+import { targetOf } from '../domain/risk.js';
 import { targetProblem, targetsOf } from '../domain/targets.js';
 import { execute } from './execute.js';
+import { brakesFor } from './gate.js';
+import { readSwitch } from './kill-switch.js';
+import { snapshotTarget } from './recheck.js';
+import { gatherFacts, scoreProposal } from './score.js';
 import { newId } from './ids.js';
 import { recordReasoning } from '../metrics.js';
 import { enqueueNotification } from './outbox.js';
-import { getProposal, loadIncidentContext, targetHistory } from './queries.js';
+import { getProposal, loadIncidentContext } from './queries.js';
 import type { ProposalView, ServiceDeps } from './types.js';
 
 const { proposals, timers } = schema;
@@ -27,6 +30,8 @@ export interface ProposeInput {
   actor?: Actor;
   /** When the reasoner must have answered (epoch ms); past it, the playbook's proposal (reasoning-pool.ts). */
   deadline?: number;
+  /** Set when the re-check found this proposal stale: the incident is reasoned about again. */
+  replaces?: string;
 }
 
 /**
@@ -39,7 +44,8 @@ export async function propose(deps: ServiceDeps, input: ProposeInput): Promise<P
   const ctx = await loadIncidentContext(deps.db, input.incidentId, now);
   if (!ctx) throw new DomainError('not_found', `incident ${input.incidentId} not found`);
   const revision = input.draft !== undefined;
-  if (!revision && ctx.history.some((h) => h.incidentId === input.incidentId)) return undefined;
+  const fresh = input.replaces !== undefined;
+  if (!revision && !fresh && ctx.history.some((h) => h.incidentId === input.incidentId)) return undefined;
   if (ctx.incident.status !== 'open' && !revision) return undefined;
 
   const log = deps.logger.child({ incident_id: input.incidentId });
@@ -48,34 +54,25 @@ export async function propose(deps: ServiceDeps, input: ProposeInput): Promise<P
   const checked = checkDraft(draft, ctx, facts.alternatives, input.actor);
   const request = checked.request;
 
-  const history = (await targetHistory(deps.db, targetOf(request), new Date(now.getTime() - REJECTION_WINDOW_MS))).map((h) => ({
-    ...h,
-    action: h.action as RiskInput['request']['action'],
-  }));
-  const latest = ctx.incident.latest;
-  const risk = scoreRisk({
-    request,
-    now,
-    timeZone: deps.policy.timeZone,
-    criticalTeams: deps.policy.criticalTeams,
-    incident: {
-      type: ctx.incident.type,
-      teams: targetsOf(ctx.incident.type, latest).teams,
-      requestsPerMinute: facts.requestsPerMinute,
-      teamsAffected: facts.teamsAffected,
-      healthyAlternatives: facts.alternatives === undefined ? undefined : facts.alternatives.length,
-    },
-    history,
-    modelAdjustment: checked.draft.riskAdjustment,
+  const risk = await scoreProposal(deps, { ctx, request, facts, now, modelAdjustment: checked.draft.riskAdjustment });
+  const targetState = await snapshotTarget(deps.gateway, request);
+  // The brakes (kill switch, cooldown, hourly cap, a fresh proposal after a stale one): any that
+  // holds sends the proposal to a human, and says why among its factors. The gate checks again.
+  const sw = await readSwitch(deps.db);
+  const counts = await brakesFor(deps.db, deps, { id: '', action: request.action, target: targetOf(request) }, now);
+  const route = routeWithBrakes(risk.score, deps.policy, deps.safety, {
+    ...counts,
+    ...(sw.paused ? { paused: { by: sw.pausedBy, reason: sw.pausedReason, at: sw.pausedAt } } : {}),
+    ...(fresh ? { replaces: input.replaces } : {}),
   });
-  const route = routeProposal(risk.score, deps.policy);
+  risk.factors.push(...route.held.map((b) => ({ name: b.check, delta: 0, reason: b.reason })));
   const id = newId('prp');
   const spec = specFor(request.action);
   const expiresAt = new Date(now.getTime() + deps.lifecycle.proposalTtlMs);
   const auto = route.route === 'auto';
 
   await deps.db.transaction(async (tx) => {
-    if (!revision) {
+    if (!revision && !fresh) {
       // Another worker may have proposed meanwhile: the first proposal is made once.
       const [existing] = await tx
         .select({ id: proposals.id })
@@ -104,6 +101,7 @@ export async function propose(deps: ServiceDeps, input: ProposeInput): Promise<P
       riskScore: risk.score,
       riskFactors: risk.factors,
       route: route.route,
+      targetState: targetState ?? null,
       reasoning: checked.draft.reasoning,
       reasoner: checked.draft.reasoner,
       fallbackReason: checked.draft.fallbackReason ?? null,
@@ -131,6 +129,7 @@ export async function propose(deps: ServiceDeps, input: ProposeInput): Promise<P
           adjustments: checked.adjustments,
           rejected: checked.problems,
           revision,
+          ...(fresh ? { replaces: input.replaces } : {}),
           summary: spec.describe(request.params as never),
           // What the proposal was reasoned from: the stored events behind these ids are bound to
           // the trail by their `events.received` digests.
@@ -170,7 +169,13 @@ export async function propose(deps: ServiceDeps, input: ProposeInput): Promise<P
   if (auto) deps.metrics?.decisions.inc({ channel: 'auto', decision: 'approve' });
   log.info({ proposal_id: id, action: request.action, risk: risk.score, route: route.route }, 'proposal recorded');
   deps.poke?.();
-  if (auto) return execute(deps, id);
+  if (auto) {
+    // A refusal at the gate is recorded on the proposal itself; the caller (a timer) is done either way.
+    return execute(deps, id).catch(async (e: unknown) => {
+      if (!isDomainError(e)) throw e;
+      return (await getProposal(deps.db, id, deps.publicBaseUrl)) ?? view;
+    });
+  }
   return view;
 }
 
@@ -194,39 +199,6 @@ function pageInstead(ctx: IncidentContext, why: string): ProposalDraft {
     reasoner: 'playbook',
     fallbackReason: why,
   };
-}
-
-interface Facts {
-  requestsPerMinute?: number;
-  teamsAffected?: number;
-  /** Healthy providers other than the incident's, in its model group. Undefined when unknown. */
-  alternatives?: string[];
-}
-
-async function safely<T>(p: Promise<T>): Promise<T | undefined> {
-  try {
-    return await p;
-  } catch {
-    return undefined;
-  }
-}
-
-async function gatherFacts(gateway: GatewayReads, ctx: IncidentContext): Promise<Facts> {
-  const d = ctx.incident.latest;
-  const facts: Facts = {};
-  if (ctx.incident.type === 'provider.unhealthy' && typeof d.requests === 'number' && typeof d.window_seconds === 'number' && d.window_seconds > 0) {
-    facts.requestsPerMinute = (d.requests / d.window_seconds) * 60;
-  }
-  if (typeof d.provider === 'string') {
-    const p = await safely(gateway.getProvider(d.provider));
-    if (p?.requests_per_minute !== undefined) facts.requestsPerMinute ??= p.requests_per_minute;
-    if (p?.teams !== undefined) facts.teamsAffected = p.teams;
-  }
-  if (typeof d.model_group === 'string') {
-    const g = await safely(gateway.getModelGroup(d.model_group));
-    if (g) facts.alternatives = g.providers.filter((x) => x.healthy && x.name !== d.provider).map((x) => x.name);
-  }
-  return facts;
 }
 
 interface Checked {

@@ -4,6 +4,7 @@ import { schema, type Executor } from '../db/client.js';
 import type { ActionId } from '../domain/actions.js';
 import type { EventType } from '../domain/events.js';
 import type { ProposalView } from './types.js';
+import { readSwitch } from './kill-switch.js';
 import { toView } from './view.js';
 
 const { proposals, incidents, events } = schema;
@@ -23,7 +24,8 @@ export async function listProposals(
     .where(where.length ? and(...where) : undefined)
     .orderBy(desc(proposals.createdAt), desc(proposals.id))
     .limit(Math.min(filter.limit ?? 100, 1000));
-  return rows.map((r) => toView(r.proposals, r.incidents, publicBaseUrl));
+  const sw = await readSwitch(db);
+  return rows.map((r) => toView(r.proposals, r.incidents, publicBaseUrl, sw));
 }
 
 export async function getProposal(db: Executor, id: string, publicBaseUrl: string): Promise<ProposalView | undefined> {
@@ -33,7 +35,7 @@ export async function getProposal(db: Executor, id: string, publicBaseUrl: strin
     .innerJoin(incidents, eq(incidents.id, proposals.incidentId))
     .where(eq(proposals.id, id))
     .limit(1);
-  return r ? toView(r.proposals, r.incidents, publicBaseUrl) : undefined;
+  return r ? toView(r.proposals, r.incidents, publicBaseUrl, await readSwitch(db)) : undefined;
 }
 
 export async function getIncident(db: Executor, id: string) {
@@ -96,6 +98,7 @@ export async function loadIncidentContext(db: Executor, incidentId: string, now:
 export async function targetHistory(db: Executor, target: string, since: Date) {
   return db
     .select({
+      id: proposals.id,
       action: proposals.action,
       target: proposals.target,
       status: proposals.status,

@@ -4,7 +4,8 @@ import { schema } from '../db/client.js';
 import { specFor, type ActionId } from '../domain/actions.js';
 import { DomainError } from '../domain/errors.js';
 import { actorName, type Actor } from '../domain/proposal.js';
-import { describeCall, finish, perform, requestOf } from './execute.js';
+import { describeCall, finish, perform, refusalError, requestOf } from './execute.js';
+import { passGate } from './gate.js';
 import { newId } from './ids.js';
 import { getProposal } from './queries.js';
 import type { ProposalView, ServiceDeps } from './types.js';
@@ -24,6 +25,8 @@ export async function revert(deps: ServiceDeps, input: { proposalId: string; act
     // A second click answers from the row it waited for: it never touches executions, where the
     // first revert's finish may hold a row lock while it waits for this proposal (a deadlock).
     if (row.revertedBy) throw new DomainError('already_decided', `Proposal ${row.id} was already reverted by ${row.revertedBy}.`);
+    const refused = await passGate({ tx, deps, proposal: row, operation: 'revert', automatic: input.actor.type === 'system', now });
+    if (refused) throw refusalError(row.id, refused);
     const call = describeCall(requestOf(row), row.incidentId, 'revert');
     const inserted = await tx
       .insert(executions)

@@ -5,6 +5,7 @@ import { queryRows, schema } from '../db/client.js';
 import { DEFAULT_LEASE_MS, createLeaseKeeper, leaseFree, type LeaseKeeper } from '../db/leases.js';
 import { expire } from './expire.js';
 import { propose } from './propose.js';
+import { SAFETY_TIMER_HANDLERS } from './safety-timers.js';
 import type { ServiceDeps } from './types.js';
 
 const { timers, executions } = schema;
@@ -15,6 +16,7 @@ export type TimerRow = typeof timers.$inferSelect;
 
 /** The durable jobs: proposing for a new incident, expiring, restoring; escalation is added by its owner. */
 export const DEFAULT_TIMER_HANDLERS: Record<string, TimerHandler> = {
+  ...SAFETY_TIMER_HANDLERS,
   propose: async (deps, p) => {
     await propose(deps, { incidentId: String(p.incident_id) });
   },

@@ -1,6 +1,7 @@
 import { specFor, type ActionId } from '../domain/actions.js';
 import type { schema } from '../db/client.js';
 import { VERIFICATION_STATUSES, type VerificationStatus } from '../domain/proposal-view.js';
+import type { SwitchState } from './kill-switch.js';
 import type { ProposalView } from './types.js';
 
 type ProposalRow = typeof schema.proposals.$inferSelect;
@@ -13,7 +14,7 @@ function verificationStatus(s: string): VerificationStatus {
   return (VERIFICATION_STATUSES as readonly string[]).includes(s) ? (s as VerificationStatus) : 'none';
 }
 
-export function toView(p: ProposalRow, i: IncidentRow, publicBaseUrl: string): ProposalView {
+export function toView(p: ProposalRow, i: IncidentRow, publicBaseUrl: string, sw?: SwitchState): ProposalView {
   return {
     id: p.id,
     incident_id: p.incidentId,
@@ -43,6 +44,7 @@ export function toView(p: ProposalRow, i: IncidentRow, publicBaseUrl: string): P
     approvals: p.decidedAt && p.decidedBy && APPROVED.has(p.status) ? [{ by: p.decidedBy, via: p.decidedVia ?? 'unknown', at: p.decidedAt.toISOString() }] : [],
     verification: { status: verificationStatus(p.verificationStatus), reason: p.verificationReason, checked_at: iso(p.verificationCheckedAt) },
     stale_reason: p.staleReason,
+    agent_paused: sw?.paused ? { by: sw.pausedBy, reason: sw.pausedReason, at: iso(sw.pausedAt) } : null,
     incident: {
       id: i.id,
       key: i.key,

@@ -144,13 +144,14 @@ ${link.decision === 'reject' ? html`<p><label>Reason (optional)<br><input type="
       const p = await getProposal(deps.db, consumed.proposalId, ctx.publicBaseUrl);
       if (p) return alreadyDecided(res, p, false);
     }
-    if (!isDomainError(e)) {
+    if (!isDomainError(e) || e.code === 'paused') {
       // The decision did not happen: give the link back so the person can try again.
       await deps.db
         .update(schema.decisionLinks)
         .set({ usedAt: null })
         .where(and(eq(schema.decisionLinks.proposalId, consumed.proposalId), eq(schema.decisionLinks.recipient, consumed.recipient)))
         .catch(() => undefined);
+      if (isDomainError(e)) return message(res, 423, 'Paused', `${e.message} This link still works once the agent is resumed.`);
       const ref = nonce().slice(0, 8);
       deps.logger.error({ err: e, ref, proposal_id: consumed.proposalId }, 'email-link decision failed');
       message(res, 500, 'Something went wrong', `Nothing was decided. Try the link again in a moment (reference ${ref}).`);

@@ -64,6 +64,8 @@ const STATUS: Record<ErrorCode, number> = {
   conflict: 409,
   refused: 422,
   unavailable: 503,
+  stale: 409,
+  paused: 423,
 };
 
 /** Users see a domain error's message; anything else is logged and answered with a reference id. */

@@ -9,7 +9,10 @@ import { DomainError } from '../domain/errors.js';
 import { ingestEvents, type IngestItem } from '../ingest/ingest.js';
 import { decide } from '../proposals/decide.js';
 import { getProposal, listProposals } from '../proposals/queries.js';
+import { pause } from '../proposals/pause.js';
+import { resume } from '../proposals/resume.js';
 import { revert } from '../proposals/revert.js';
+import { agentStatus } from '../proposals/status.js';
 import type { ServiceDeps } from '../proposals/types.js';
 import { bearer, HttpError, matchSecret, readBody, sendError, sendJson } from './http.js';
 
@@ -101,6 +104,23 @@ export function createWebServer(opts: WebOptions): Server {
         return '/v1/proposals/:id/revert';
       }
       throw new HttpError(405, 'method not allowed');
+    }
+    if (path === '/v1/status' && method === 'GET') {
+      operator(req);
+      sendJson(res, 200, await agentStatus(deps));
+      return '/v1/status';
+    }
+    if (path === '/v1/pause' || path === '/v1/resume') {
+      if (method !== 'POST') throw new HttpError(405, 'use POST');
+      const name = operator(req);
+      const actor = { type: 'user', name, via: 'api' } as const;
+      if (path === '/v1/resume') {
+        sendJson(res, 200, await resume(deps, { actor }));
+        return '/v1/resume';
+      }
+      const body = (await jsonBody(req, 16 * 1024)) as { reason?: unknown } | null;
+      sendJson(res, 200, await pause(deps, { reason: body?.reason, actor }));
+      return '/v1/pause';
     }
     if (path === '/v1/audit.csv' && method === 'GET') {
       operator(req);

@@ -166,7 +166,11 @@ describe('observeEffect', () => {
     expect(await observeEffect(sim, cb, c.now())).toBe('unknown');
     for (const [i, r] of [cb, reroute, raise, bump].entries()) await sim.send(specFor(r.action).call(r.params)!, `o_${i}`);
     for (const r of [cb, reroute, raise, bump]) expect(await observeEffect(sim, r, c.now())).toBe('applied');
-    expect(await observeEffect(sim, sla, c.now())).toBe('unknown');
+    // The simulated gateway reads SLAs and guardrails too, consistently with what it executed.
+    expect(await observeEffect(sim, sla, c.now())).toBe('not_applied');
+    await sim.send(specFor(sla.action).call(sla.params)!, 'o_sla');
+    expect(await observeEffect(sim, sla, c.now())).toBe('applied');
+    expect(await observeEffect({ ...sim, getSla: undefined }, sla, c.now())).toBe('unknown');
     c.advance(600);
     expect(await observeEffect(sim, cb, c.now())).toBe('unknown');
   });

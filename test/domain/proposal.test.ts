@@ -7,6 +7,9 @@ const allowed: [ProposalStatus, ProposalStatus][] = [
   ['pending', 'expired'],
   ['pending', 'superseded'],
   ['approved', 'executing'],
+  // The gate: the re-check finds it stale, or a brake holds an automatic approval for a human.
+  ['approved', 'stale'],
+  ['approved', 'pending'],
   ['executing', 'succeeded'],
   ['executing', 'failed'],
 ];
@@ -33,7 +36,7 @@ describe('proposal state machine', () => {
   });
 
   it('has terminal states with no way out', () => {
-    for (const s of ['rejected', 'succeeded', 'failed', 'expired', 'superseded'] as const) {
+    for (const s of ['rejected', 'succeeded', 'failed', 'expired', 'superseded', 'stale'] as const) {
       expect(PROPOSAL_STATUSES.filter((to) => canTransition(s, to))).toEqual([]);
     }
   });

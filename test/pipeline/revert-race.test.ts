@@ -63,7 +63,8 @@ describe('proposal and execution row locks', () => {
 
   it('finish takes the proposal row before the execution row, as decide and revert do', async () => {
     const deps = makeDeps(d.db);
-    const s = await seedPending(d.db, { provider: 'order' });
+    // A provider the simulated gateway knows: the re-check refuses one it cannot read (fail closed).
+    const s = await seedPending(d.db, { provider: 'mistral' });
     const alice = { type: 'user', name: 'alice', via: 'api' } as const;
     await decide(deps, { proposalId: s.proposalId, decision: 'approve', actor: alice });
     const [p] = await d.db.select().from(schema.proposals).where(sql`id = ${s.proposalId}`);

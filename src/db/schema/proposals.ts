@@ -39,6 +39,8 @@ export const proposals = pgTable(
     verificationCheckedAt: timestamp('verification_checked_at', { withTimezone: true }),
     /** Why the re-check at decision time refused to execute it (the present no longer matched). */
     staleReason: text('stale_reason'),
+    /** The target as the gateway showed it when the proposal was made: the re-check compares against it. */
+    targetState: jsonb('target_state').$type<Record<string, unknown>>(),
   },
   (t) => [
     // One pending proposal per incident: a new one must supersede the old in the same transaction.

@@ -7,3 +7,4 @@ export * from './proposal-card.js';
 export * from './pending-list.js';
 export * from './reject-modal.js';
 export * from './help.js';
+export * from './agent-status.js';

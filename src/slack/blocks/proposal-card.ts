@@ -96,9 +96,36 @@ export function statusLine(p: ProposalView): string {
       return `:alarm_clock: *Expired* at ${when(p.decided_at ?? p.expires_at)} — no action taken`;
     case 'superseded':
       return `:arrows_counterclockwise: *Superseded*${p.superseded_by ? ` by ${safe(p.superseded_by, 100)}` : ''} — see the newer card below`;
+    case 'stale': {
+      const approved = p.decided_by ? `${decided}\n` : '';
+      return `${approved}:warning: *Not executed — stale*: ${safe(p.stale_reason ?? 'the present no longer matched the proposal', 600)}\nThe re-check at decision time refused it; a fresh proposal follows while the incident is open.`;
+    }
     default:
       return `Status: ${safe(p.status, 50)}`;
   }
+}
+
+const VERIFICATION_LINE: Record<string, string> = {
+  pending: ':mag: *Verifying*',
+  passed: ':white_check_mark: *Verified*',
+  failed: ':warning: *Verification failed*',
+  reverted: ':leftwards_arrow_with_hook: *Reverted*',
+};
+
+/** After an execution: whether the action helped, as the verification found (none before one). */
+export function verificationLine(p: Pick<ProposalView, 'verification'>): string | undefined {
+  const v = p.verification;
+  const head = VERIFICATION_LINE[v.status];
+  if (!head) return undefined;
+  const when = v.checked_at ? ` at ${slackDate(v.checked_at)}` : '';
+  return `${head}${when}${v.reason ? `: ${safe(v.reason, 600)}` : ''}`;
+}
+
+/** While the kill switch is on: who paused, when and why, on every card that could still act. */
+export function pausedLine(p: Pick<ProposalView, 'agent_paused'>): string | undefined {
+  const s = p.agent_paused;
+  if (!s) return undefined;
+  return `:octagonal_sign: *The agent is paused* by ${who(s.by)}${s.at ? ` since ${slackDate(s.at)}` : ''}${s.reason ? `: ${safe(s.reason, 300)}` : ''}. Nothing executes until \`/sre resume\`.`;
 }
 
 export interface ProposalCardOptions {
@@ -138,6 +165,10 @@ export function buildProposalCard(p: ProposalView, opts: ProposalCardOptions = {
     });
   }
   blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(statusLine(p), LIMITS.sectionText) } });
+  const verified = verificationLine(p);
+  if (verified) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(verified, LIMITS.sectionText) } });
+  const paused = ['pending', 'approved'].includes(p.status) ? pausedLine(p) : undefined;
+  if (paused) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: truncate(paused, LIMITS.contextText) }] });
   if (p.result && ['succeeded', 'failed', 'executing'].includes(p.status)) {
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Result*\n${codeBlock(formatObject(p.result, 500))}` } });
   }

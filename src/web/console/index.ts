@@ -5,7 +5,11 @@ import { schema } from '../../db/client.js';
 import { isDomainError } from '../../domain/errors.js';
 import { decide } from '../../proposals/decide.js';
 import { incidentsAwaitingProposal } from '../../proposals/awaiting.js';
+import { pause } from '../../proposals/pause.js';
 import { getProposal, listProposals } from '../../proposals/queries.js';
+import { resume } from '../../proposals/resume.js';
+import { agentStatus } from '../../proposals/status.js';
+import { killSwitchPanel } from './kill-switch.js';
 import type { ServiceDeps } from '../../proposals/types.js';
 import { routeDecideLink } from '../decide-links.js';
 import { BodyTooLarge, cookie, nonce, parseCookies, readForm, redirect, safeEqual, sameOrigin, sendHtml, sign } from './http.js';
@@ -32,7 +36,7 @@ export interface Console {
 
 const LOGIN_COOKIE = 'sre_login';
 const AUDIT_PAGE_ROWS = 200;
-const NOTICES: Record<string, string> = { approved: 'Approved.', rejected: 'Rejected.' };
+const NOTICES: Record<string, string> = { approved: 'Approved.', rejected: 'Rejected.', paused: 'Paused: nothing executes until resumed.', resumed: 'Resumed.' };
 
 function safeNext(v: string | undefined): string {
   return v && /^\/sre(\/[A-Za-z0-9_\-/.]*)?(\?[A-Za-z0-9_\-=&%.:]*)?$/.test(v) && !v.includes('//') ? v : '/sre';
@@ -121,7 +125,8 @@ export function createConsole(opts: ConsoleOptions): Console {
     const t = schema.sreActions;
     const timeline = await deps.db.select().from(t).where(eq(t.incidentId, proposal.incident_id)).orderBy(asc(t.seq)).limit(500);
     const others = await listProposals(deps.db, { incidentId: proposal.incident_id, limit: 20 }, base);
-    sendHtml(res, extra.status ?? 200, proposalPage({ user: s.user, csrf, proposal, timeline, others, notice: extra.notice, error: extra.error }), { head });
+    const banner = killSwitchPanel(await agentStatus(deps), csrf);
+    sendHtml(res, extra.status ?? 200, proposalPage({ user: s.user, csrf, proposal, timeline, others, notice: extra.notice, error: extra.error, banner }), { head });
   }
 
   async function decision(req: IncomingMessage, res: ServerResponse, s: Session, id: string) {
@@ -134,7 +139,7 @@ export function createConsole(opts: ConsoleOptions): Console {
       redirect(res, `/sre/proposals/${encodeURIComponent(id)}?done=${after.status === 'rejected' ? 'rejected' : 'approved'}`);
     } catch (e) {
       if (!isDomainError(e)) throw e;
-      const status = e.code === 'already_decided' ? 409 : e.code === 'not_found' ? 404 : e.code === 'forbidden' ? 403 : 400;
+      const status = e.code === 'already_decided' || e.code === 'stale' ? 409 : e.code === 'paused' ? 423 : e.code === 'not_found' ? 404 : e.code === 'forbidden' ? 403 : 400;
       const by = typeof e.details?.decided_by === 'string' ? ` by ${e.details.decided_by}` : '';
       return proposalView(res, s, id, false, { status, error: e.code === 'already_decided' ? `Already decided${by}. Nothing was changed.` : e.message });
     }
@@ -163,7 +168,25 @@ export function createConsole(opts: ConsoleOptions): Console {
     const recent = (await listProposals(deps.db, { limit: 20 }, base)).filter((p) => p.status !== 'pending');
     const [dead] = await deps.db.select({ n: count() }).from(schema.outbox).where(eq(schema.outbox.status, 'dead'));
     const reasoning = await incidentsAwaitingProposal(deps.db, deps.now());
-    sendHtml(res, 200, pendingPage({ user: s.user, csrf: csrfToken(secret, s), pending: list, recent, dead: Number(dead?.n ?? 0), reasoning }), { head });
+    const csrf = csrfToken(secret, s);
+    sendHtml(res, 200, pendingPage({ user: s.user, csrf, pending: list, recent, dead: Number(dead?.n ?? 0), reasoning, banner: killSwitchPanel(await agentStatus(deps), csrf) }), { head });
+  }
+
+  /** POST /sre/pause {reason} and /sre/resume: the kill switch, as the signed-in operator. */
+  async function killSwitch(req: IncomingMessage, res: ServerResponse, s: Session, verb: 'pause' | 'resume') {
+    const f = await form(req, res);
+    if (!f) return;
+    const navHtml = nav(s.user, csrfToken(secret, s));
+    if (!csrfOk(req, f, csrfToken(secret, s))) return sendHtml(res, 403, messagePage('Form expired', 'Reload the page and try again. Nothing was changed.', 'error', navHtml));
+    const actor = { type: 'user', name: s.user, via: 'console' } as const;
+    try {
+      if (verb === 'pause') await pause(deps, { reason: f.reason ?? '', actor });
+      else await resume(deps, { actor });
+    } catch (e) {
+      if (!isDomainError(e)) throw e;
+      return sendHtml(res, e.code === 'invalid' ? 400 : 409, messagePage(verb === 'pause' ? 'Not paused' : 'Not resumed', `${e.message} Nothing was changed.`, 'error', navHtml));
+    }
+    redirect(res, `/sre?done=${verb === 'pause' ? 'paused' : 'resumed'}`);
   }
 
   async function notifications(res: ServerResponse, s: Session, head: boolean) {
@@ -211,6 +234,7 @@ export function createConsole(opts: ConsoleOptions): Console {
     else if (read && path === '/sre/notifications') await notifications(res, s, head);
     else if (m && !m[2] && read) await proposalView(res, s, m[1]!, head, { notice: NOTICES[url.searchParams.get('done') ?? ''] });
     else if (m && m[2] && method === 'POST') await decision(req, res, s, m[1]!);
+    else if ((path === '/sre/pause' || path === '/sre/resume') && method === 'POST') await killSwitch(req, res, s, path === '/sre/pause' ? 'pause' : 'resume');
     else sendHtml(res, 404, messagePage('Not found', 'There is no such page.', 'error', nav(s.user, csrfToken(secret, s))), { head });
     return true;
   }

@@ -51,12 +51,12 @@ export function decisionForm(p: ProposalView, csrf: string): Html {
 <button type="submit" name="decision" value="reject" class="reject">Reject</button></form>`;
 }
 
-export function pendingPage(opts: { user: string; csrf: string; pending: ProposalView[]; recent: ProposalView[]; dead: number; reasoning?: AwaitingIncident[] }): string {
+export function pendingPage(opts: { user: string; csrf: string; pending: ProposalView[]; recent: ProposalView[]; dead: number; reasoning?: AwaitingIncident[]; banner?: Html }): string {
   const { pending } = opts;
   const reasoning = opts.reasoning ?? [];
   return page(
     'Pending proposals',
-    html`${opts.dead > 0 ? html`<div class="card error"><a href="/sre/notifications">${opts.dead} notification${opts.dead === 1 ? '' : 's'} could not be delivered</a></div>` : ''}
+    html`${opts.banner ?? ''}${opts.dead > 0 ? html`<div class="card error"><a href="/sre/notifications">${opts.dead} notification${opts.dead === 1 ? '' : 's'} could not be delivered</a></div>` : ''}
 <h1>Pending proposals (${pending.length})</h1>
 ${pending.length === 0 ? html`<p class="card">Nothing waits for a decision.</p>` : ''}
 ${pending.map((p) => html`<article class="card" data-proposal="${p.id}">${proposalSummary(p, { link: true })}${decisionForm(p, opts.csrf)}</article>`)}
@@ -82,11 +82,11 @@ export function timelineList(rows: AuditRowView[]): Html {
   )}</ul>`;
 }
 
-export function proposalPage(opts: { user: string; csrf: string; proposal: ProposalView; timeline: AuditRowView[]; others: ProposalView[]; notice?: string; error?: string }): string {
+export function proposalPage(opts: { user: string; csrf: string; proposal: ProposalView; timeline: AuditRowView[]; others: ProposalView[]; notice?: string; error?: string; banner?: Html }): string {
   const p = opts.proposal;
   return page(
     `${p.action} on ${p.target}`,
-    html`${opts.notice ? html`<div class="card ok" role="status">${opts.notice}</div>` : ''}${opts.error ? html`<div class="card error" role="alert">${opts.error}</div>` : ''}
+    html`${opts.banner ?? ''}${opts.notice ? html`<div class="card ok" role="status">${opts.notice}</div>` : ''}${opts.error ? html`<div class="card error" role="alert">${opts.error}</div>` : ''}
 <article class="card" data-proposal="${p.id}">${proposalSummary(p)}${p.status === 'pending' ? decisionForm(p, opts.csrf) : ''}</article>
 ${opts.others.length > 1 ? html`<div class="card"><h3>Proposals for this incident</h3><ul>${opts.others.map((o) => html`<li><a href="/sre/proposals/${encodeURIComponent(o.id)}">${o.action} on ${o.target}</a> — ${statusText(o.status)}</li>`)}</ul></div>` : ''}
 <div class="card"><h3>Incident timeline</h3>${timelineList(opts.timeline)}

@@ -12,7 +12,10 @@ const STATUS_TEXT: Record<string, string> = {
   failed: 'failed',
   expired: 'expired — no action taken',
   superseded: 'superseded — no action taken',
+  stale: 'stale — not executed',
 };
+
+const VERIFICATION_TEXT: Record<string, string> = { pending: 'Verifying', passed: 'Verified', failed: 'Verification failed', reverted: 'Reverted' };
 
 export function statusText(status: string): string {
   return STATUS_TEXT[status] ?? status;
@@ -50,5 +53,7 @@ ${p.fallback_reason ? html`<p class="meta">Fallback: ${p.fallback_reason}</p>` :
 <details><summary>Risk factors</summary><div class="scroll">${factorsTable(p)}</div></details>
 <details><summary>Latest incident data</summary><pre>${JSON.stringify(p.incident.latest, null, 2)}</pre></details>
 ${decisionLine(p)}
+${p.stale_reason ? html`<p class="card error" data-stale>Not executed — the re-check at decision time found: ${p.stale_reason}</p>` : ''}
+${VERIFICATION_TEXT[p.verification.status] ? html`<p class="meta" data-verification="${p.verification.status}"><strong>${VERIFICATION_TEXT[p.verification.status]}</strong>${p.verification.checked_at ? ` at ${p.verification.checked_at}` : ''}${p.verification.reason ? html`: ${p.verification.reason}` : ''}</p>` : ''}
 ${p.result ? html`<details open><summary>Result</summary><pre>${JSON.stringify(p.result, null, 2)}</pre></details>` : ''}`;
 }

@@ -6,6 +6,7 @@ import type { SlackMessage } from '../../blocks/message.js';
 import { buildPendingList } from '../../blocks/pending-list.js';
 import { buildProposalCard } from '../../blocks/proposal-card.js';
 import { respondTo, threadUrl, userMessage, type SlackContext } from '../../context.js';
+import { KILL_SWITCH_COMMANDS, killSwitchCommand, type KillSwitchCommand } from './kill-switch.js';
 
 type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 
@@ -23,11 +24,13 @@ async function answer(ctx: SlackContext, sub: string, arg: string | undefined): 
   return buildProposalCard(p);
 }
 
-/** `/sre pending | show ID | help`: ack at once, then answer ephemerally through the response_url. */
+const isKillSwitch = (s: string): s is KillSwitchCommand => (KILL_SWITCH_COMMANDS as readonly string[]).includes(s);
+
+/** `/sre pending | show ID | status | pause REASON | resume | help`: ack at once, then answer ephemerally through the response_url. */
 export function sreCommandListener(ctx: SlackContext) {
   return async ({ ack, command }: CommandArgs): Promise<void> => {
     const [sub = 'help', arg] = command.text.trim().split(/\s+/).filter(Boolean);
-    const known = sub === 'pending' || sub === 'show';
+    const known = sub === 'pending' || sub === 'show' || isKillSwitch(sub);
     if (!known) {
       // Help needs no I/O: it rides on the acknowledgement itself.
       await ack({ response_type: 'ephemeral', ...buildHelp(sub === 'help' ? undefined : sub) });
@@ -40,7 +43,7 @@ export function sreCommandListener(ctx: SlackContext) {
       msg = { text: 'This workspace is not the one the agent is installed in.', blocks: [] };
     } else {
       try {
-        msg = await answer(ctx, sub, arg);
+        msg = isKillSwitch(sub) ? await killSwitchCommand(ctx, command, sub, command.text.trim().slice(sub.length)) : await answer(ctx, sub, arg);
       } catch (e) {
         const text = userMessage(ctx, e, `/sre ${sub}`);
         msg = { text: escapeMrkdwn(text), blocks: [] };

@@ -1,0 +1,218 @@
+import { and, count, desc, eq, gte, ne, sql } from 'drizzle-orm';
+import { appendAudit } from '../audit/append.js';
+import { schema, type Tx } from '../db/client.js';
+import { holdingBrakes, type Brakes } from '../domain/policy.js';
+import { DomainError } from '../domain/errors.js';
+import { actorChannel, type Actor } from '../domain/proposal.js';
+import type { RecheckResult } from '../domain/recheck.js';
+import { readSwitch } from './kill-switch.js';
+import { enqueueNotification } from './outbox.js';
+import type { ServiceDeps } from './types.js';
+
+/**
+ * One gate before every execution (ARCHITECTURE.md): approval from any channel, auto-approval and
+ * revert all pass it, inside the transaction that claims the execution. It is a list of named
+ * checks; each returns a refusal with a code and a reason, or nothing. Add one by appending it.
+ */
+
+type ProposalRow = typeof schema.proposals.$inferSelect;
+const { proposals, executions, incidents, timers } = schema;
+
+export interface GateContext {
+  tx: Tx;
+  deps: ServiceDeps;
+  /** The proposal row, locked FOR UPDATE by the caller. */
+  proposal: ProposalRow;
+  operation: 'execute' | 'revert';
+  /** Approved by the policy (or a system actor's revert) rather than a person. */
+  automatic: boolean;
+  /** The I/O half of the re-check, done before the transaction (gateway reads, risk scored again). */
+  recheck?: RecheckResult | undefined;
+  now: Date;
+}
+
+/**
+ * paused: the kill switch (423); stale: the re-check (409, the proposal is marked stale);
+ * held: a brake on automatic execution (the proposal waits for a human instead).
+ */
+export type RefusalCode = 'paused' | 'stale' | 'held';
+
+export interface Refusal {
+  check: string;
+  code: RefusalCode;
+  reason: string;
+  details?: Record<string, unknown>;
+}
+
+export interface GateCheck {
+  name: string;
+  run(ctx: GateContext): Promise<Refusal | undefined>;
+}
+
+const BRAKES_LOCK = 7400133;
+const HOUR_MS = 3_600_000;
+
+export const killSwitch: GateCheck = {
+  name: 'kill_switch',
+  async run(ctx) {
+    const s = await readSwitch(ctx.tx, 'share');
+    if (!s.paused) return undefined;
+    const [brake] = holdingBrakes({ paused: { by: s.pausedBy, reason: s.pausedReason, at: s.pausedAt } }, ctx.deps.safety);
+    return { check: 'kill_switch', code: ctx.automatic && ctx.operation === 'execute' ? 'held' : 'paused', reason: brake!.reason, details: { paused_by: s.pausedBy, paused_reason: s.pausedReason, paused_at: s.pausedAt?.toISOString() ?? null } };
+  },
+};
+
+/** The re-check: the result read before the transaction, and the incident read again under a share lock. */
+export const recheckCheck: GateCheck = {
+  name: 'recheck',
+  async run(ctx) {
+    if (ctx.operation !== 'execute') return undefined;
+    // The share lock orders this claim with a closing incident: whichever commits first, the other sees it.
+    const [inc] = await ctx.tx.select({ status: incidents.status, closedAt: incidents.closedAt }).from(incidents).where(eq(incidents.id, ctx.proposal.incidentId)).for('share');
+    const checked = [...(ctx.recheck?.checked ?? [])];
+    if (!inc || inc.status !== 'open') {
+      const reason = `the incident closed${inc?.closedAt ? ` at ${inc.closedAt.toISOString()}` : ''} since the proposal`;
+      return { check: 'recheck', code: 'stale', reason, details: { checked: [...checked.filter((c) => c.check !== 'incident'), { check: 'incident', ok: false, detail: reason }] } };
+    }
+    if (!ctx.recheck) return { check: 'recheck', code: 'stale', reason: 'could not confirm the current state (no re-check was made)', details: { checked } };
+    if (ctx.recheck.stale) return { check: 'recheck', code: 'stale', reason: ctx.recheck.stale, details: { checked } };
+    return undefined;
+  },
+};
+
+/** Same action, same target, executed inside SRE_ACTION_COOLDOWN: an automatic approval waits for a human. */
+export const cooldown: GateCheck = {
+  name: 'cooldown',
+  async run(ctx) {
+    if (!ctx.automatic || ctx.operation !== 'execute') return undefined;
+    const brakes = await brakesFor(ctx.tx, ctx.deps, ctx.proposal, ctx.now, { lock: true });
+    const held = holdingBrakes({ cooldown: brakes.cooldown }, ctx.deps.safety)[0];
+    return held ? { check: held.check, code: 'held', reason: held.reason } : undefined;
+  },
+};
+
+/** Executions in the last hour, all replicas: at the cap an automatic approval waits for a human. */
+export const hourlyCap: GateCheck = {
+  name: 'hourly_cap',
+  async run(ctx) {
+    if (!ctx.automatic || ctx.operation !== 'execute') return undefined;
+    const brakes = await brakesFor(ctx.tx, ctx.deps, ctx.proposal, ctx.now, { lock: true });
+    const held = holdingBrakes({ executionsLastHour: brakes.executionsLastHour }, ctx.deps.safety)[0];
+    return held ? { check: held.check, code: 'held', reason: held.reason } : undefined;
+  },
+};
+
+export const GATE_CHECKS: readonly GateCheck[] = [killSwitch, recheckCheck, cooldown, hourlyCap];
+
+/** Runs the checks in order; the first refusal wins. */
+export async function passGate(ctx: GateContext, checks: readonly GateCheck[] = GATE_CHECKS): Promise<Refusal | undefined> {
+  for (const c of checks) {
+    const r = await c.run(ctx);
+    if (r) return r;
+  }
+  return undefined;
+}
+
+/**
+ * The counts behind the cooldown and the hourly cap, from PostgreSQL. With `lock`, one advisory
+ * lock serialises automatic claims across replicas, so two never both take the last slot.
+ */
+export async function brakesFor(
+  ex: Tx | ServiceDeps['db'],
+  deps: Pick<ServiceDeps, 'safety'>,
+  p: Pick<ProposalRow, 'id' | 'action' | 'target'>,
+  now: Date,
+  opts: { lock?: boolean } = {},
+): Promise<Pick<Brakes, 'cooldown' | 'executionsLastHour'>> {
+  if (opts.lock) await ex.execute(sql`select pg_advisory_xact_lock(${BRAKES_LOCK})`);
+  const [hour] = await ex
+    .select({ n: count() })
+    .from(executions)
+    .where(and(eq(executions.operation, 'execute'), gte(executions.startedAt, new Date(now.getTime() - HOUR_MS))));
+  const [last] = await ex
+    .select({ at: executions.startedAt })
+    .from(executions)
+    .innerJoin(proposals, eq(proposals.id, executions.proposalId))
+    .where(
+      and(
+        eq(executions.operation, 'execute'),
+        eq(proposals.action, p.action),
+        eq(proposals.target, p.target),
+        ne(proposals.id, p.id),
+        gte(executions.startedAt, new Date(now.getTime() - deps.safety.actionCooldownMs)),
+      ),
+    )
+    .orderBy(desc(executions.startedAt))
+    .limit(1);
+  return { executionsLastHour: Number(hour?.n ?? 0), ...(last ? { cooldown: { action: p.action, target: p.target, at: last.at } } : {}) };
+}
+
+const GATE: Actor = { type: 'system', name: 'policy' };
+
+/**
+ * Records a refusal in the claiming transaction. stale: the proposal is marked so and, when its
+ * incident is still open, a fresh proposal is due (a timer, so a crash loses nothing). held and
+ * paused: the proposal goes back to waiting for a human, with the reason among its risk factors.
+ */
+export async function recordRefusal(ctx: GateContext, r: Refusal, actor: Actor = GATE): Promise<{ fresh: boolean }> {
+  const { tx, deps, proposal: p, now } = ctx;
+  const refs = { incidentId: p.incidentId, proposalId: p.id };
+  if (r.code === 'stale') {
+    await tx.update(proposals).set({ status: 'stale', staleReason: r.reason, updatedAt: now }).where(eq(proposals.id, p.id));
+    const [inc] = await tx.select({ status: incidents.status }).from(incidents).where(eq(incidents.id, p.incidentId));
+    const fresh = inc?.status === 'open';
+    if (fresh) {
+      await tx
+        .insert(timers)
+        .values({ kind: 'refresh', key: `refresh:${p.id}`, runAt: now, payload: { incident_id: p.incidentId, replaces: p.id } })
+        .onConflictDoNothing();
+    }
+    await appendAudit(tx, {
+      kind: 'proposal.stale',
+      actor,
+      ...refs,
+      payload: { reason: r.reason, checked: (r.details?.checked as Record<string, unknown>[] | undefined) ?? [], fresh_proposal: fresh, approved_by: p.decidedBy },
+    });
+    await enqueueNotification(tx, deps.channels, 'proposal.decided', refs, { decision: 'stale', reason: r.reason });
+    deps.metrics?.proposalsTransitions.inc({ action: p.action, status: 'stale' });
+    return { fresh };
+  }
+  // held or paused: back to pending, undecided, with the reason shown among the factors.
+  const factors = [...p.riskFactors.filter((f) => f.name !== r.check), { name: r.check, delta: 0, reason: r.reason }];
+  await tx
+    .update(proposals)
+    .set({ status: 'pending', route: 'gate', decidedBy: null, decidedVia: null, decidedAt: null, decisionReason: null, riskFactors: factors, updatedAt: now })
+    .where(eq(proposals.id, p.id));
+  await tx
+    .insert(timers)
+    .values([
+      { kind: 'expire', key: `expire:${p.id}`, runAt: p.expiresAt, payload: { proposal_id: p.id } },
+      { kind: 'escalate', key: `escalate:${p.id}`, runAt: new Date(now.getTime() + deps.lifecycle.escalateAfterMs), payload: { proposal_id: p.id } },
+    ])
+    .onConflictDoNothing();
+  await appendAudit(tx, { kind: 'proposal.held', actor, ...refs, payload: { reason: r.reason, check: r.check, approved_by: p.decidedBy } });
+  await enqueueNotification(tx, deps.channels, 'proposal.decided', refs, { decision: 'held', reason: r.reason });
+  deps.metrics?.proposalsTransitions.inc({ action: p.action, status: 'pending' });
+  return { fresh: false };
+}
+
+/**
+ * Before an approval is recorded: while paused it is answered 423 and nothing changes (the
+ * proposal keeps waiting); the refusal is audited. The gate checks the switch again at the claim.
+ */
+export async function refuseWhilePaused(deps: ServiceDeps, proposalId: string, actor: Actor): Promise<void> {
+  const s = await readSwitch(deps.db);
+  if (!s.paused) return;
+  const [p] = await deps.db.select({ id: proposals.id, incidentId: proposals.incidentId, status: proposals.status }).from(proposals).where(eq(proposals.id, proposalId));
+  if (!p || p.status !== 'pending') return;
+  const [brake] = holdingBrakes({ paused: { by: s.pausedBy, reason: s.pausedReason, at: s.pausedAt } }, deps.safety);
+  await deps.db.transaction((tx) =>
+    appendAudit(tx, { kind: 'decision.refused', actor, incidentId: p.incidentId, proposalId, payload: { code: 'paused', reason: brake!.reason, attempted: 'approve' } }),
+  );
+  deps.metrics?.decisions.inc({ channel: actorChannel(actor), decision: 'denied' });
+  throw new DomainError('paused', `Not approved: ${brake!.reason}. Proposal ${proposalId} still waits for a decision.`, {
+    paused_by: s.pausedBy,
+    paused_reason: s.pausedReason,
+    paused_at: s.pausedAt?.toISOString() ?? null,
+  });
+}

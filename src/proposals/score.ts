@@ -1,0 +1,79 @@
+import type { GatewayReads } from '../actions/gateway.js';
+import type { IncidentContext } from '../agent/reasoner.js';
+import type { ActionRequest } from '../domain/actions.js';
+import { REJECTION_WINDOW_MS, scoreRisk, targetOf, type RiskInput, type RiskScore } from '../domain/risk.js';
+import { targetsOf } from '../domain/targets.js';
+import { targetHistory } from './queries.js';
+import type { ServiceDeps } from './types.js';
+
+/**
+ * Risk scoring with its facts, shared by propose and the re-check at decision time, so a proposal
+ * scored again now is scored exactly as it was made (only the present may differ).
+ */
+
+export interface Facts {
+  requestsPerMinute?: number;
+  teamsAffected?: number;
+  /** Healthy providers other than the incident's, in its model group. Undefined when unknown. */
+  alternatives?: string[];
+}
+
+async function safely<T>(p: Promise<T>): Promise<T | undefined> {
+  try {
+    return await p;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function gatherFacts(gateway: GatewayReads, ctx: Pick<IncidentContext, 'incident'>): Promise<Facts> {
+  const d = ctx.incident.latest;
+  const facts: Facts = {};
+  if (ctx.incident.type === 'provider.unhealthy' && typeof d.requests === 'number' && typeof d.window_seconds === 'number' && d.window_seconds > 0) {
+    facts.requestsPerMinute = (d.requests / d.window_seconds) * 60;
+  }
+  if (typeof d.provider === 'string') {
+    const p = await safely(gateway.getProvider(d.provider));
+    if (p?.requests_per_minute !== undefined) facts.requestsPerMinute ??= p.requests_per_minute;
+    if (p?.teams !== undefined) facts.teamsAffected = p.teams;
+  }
+  if (typeof d.model_group === 'string') {
+    const g = await safely(gateway.getModelGroup(d.model_group));
+    if (g) facts.alternatives = g.providers.filter((x) => x.healthy && x.name !== d.provider).map((x) => x.name);
+  }
+  return facts;
+}
+
+export interface ScoreInput {
+  ctx: Pick<IncidentContext, 'incident'>;
+  request: ActionRequest;
+  facts: Facts;
+  now: Date;
+  modelAdjustment?: { delta: number; reason: string } | undefined;
+  /** The proposal being scored again: it is not its own history. */
+  excludeProposalId?: string;
+}
+
+export async function scoreProposal(deps: Pick<ServiceDeps, 'db' | 'policy'>, input: ScoreInput): Promise<RiskScore> {
+  const { ctx, request, facts, now } = input;
+  const rows = await targetHistory(deps.db, targetOf(request), new Date(now.getTime() - REJECTION_WINDOW_MS));
+  const history = rows
+    .filter((h) => h.id !== input.excludeProposalId)
+    .map((h) => ({ ...h, action: h.action as RiskInput['request']['action'] }));
+  const latest = ctx.incident.latest;
+  return scoreRisk({
+    request,
+    now,
+    timeZone: deps.policy.timeZone,
+    criticalTeams: deps.policy.criticalTeams,
+    incident: {
+      type: ctx.incident.type,
+      teams: targetsOf(ctx.incident.type, latest).teams,
+      requestsPerMinute: facts.requestsPerMinute,
+      teamsAffected: facts.teamsAffected,
+      healthyAlternatives: facts.alternatives === undefined ? undefined : facts.alternatives.length,
+    },
+    history,
+    modelAdjustment: input.modelAdjustment,
+  });
+}

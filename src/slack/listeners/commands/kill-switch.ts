@@ -1,0 +1,32 @@
+import type { SlashCommand } from '@slack/bolt';
+import { recordDenied } from '../../../proposals/deny.js';
+import { pause } from '../../../proposals/pause.js';
+import { resume } from '../../../proposals/resume.js';
+import { agentStatus } from '../../../proposals/status.js';
+import { buildAgentStatus } from '../../blocks/agent-status.js';
+import type { SlackMessage } from '../../blocks/message.js';
+import { slackActor, type SlackContext } from '../../context.js';
+
+export const KILL_SWITCH_COMMANDS = ['pause', 'resume', 'status'] as const;
+export type KillSwitchCommand = (typeof KILL_SWITCH_COMMANDS)[number];
+
+const plainText = (text: string): SlackMessage => ({ text, blocks: [{ type: 'section', text: { type: 'plain_text', text } }] });
+
+/**
+ * `/sre pause REASON | resume | status`, approvers only (SRE_APPROVERS, installed workspace): a
+ * refusal is audited and changes nothing. The reason is the rest of the command text.
+ */
+export async function killSwitchCommand(ctx: SlackContext, command: SlashCommand, sub: KillSwitchCommand, rest: string): Promise<SlackMessage> {
+  const user = { id: command.user_id, teamId: command.team_id, name: command.user_name };
+  const actor = slackActor(user);
+  const verdict = await ctx.approvers.check({ userId: user.id, teamId: user.teamId });
+  if (!verdict.ok) {
+    ctx.logger.warn({ user: user.id, command: sub, reason: verdict.reason }, 'slack kill-switch command refused');
+    await recordDenied(ctx.deps, { proposalId: `/sre ${sub}`, actor, reason: verdict.reason }).catch((e: unknown) => ctx.logger.error({ err: e }, 'could not audit a refused command'));
+    return plainText(`You are not allowed to ${sub === 'status' ? 'see the kill switch' : `${sub} the agent`} from Slack: ${verdict.reason}.`);
+  }
+  if (sub === 'status') return buildAgentStatus(await agentStatus(ctx.deps));
+  if (sub === 'resume') return buildAgentStatus(await resume(ctx.deps, { actor }), 'resumed');
+  if (!rest.trim()) return plainText('Say why: /sre pause REASON (the reason is shown on every proposal while paused). Nothing was changed.');
+  return buildAgentStatus(await pause(ctx.deps, { reason: rest, actor }), 'paused');
+}

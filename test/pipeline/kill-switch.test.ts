@@ -1,0 +1,143 @@
+import { eq, sql } from 'drizzle-orm';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli.js';
+import { queryRows, schema } from '../../src/db/client.js';
+import { execute } from '../../src/proposals/execute.js';
+import { ALICE, BOB, INGEST_TOKEN, get, post, startAgent, unhealthy, type RunningAgent } from '../support/agent.js';
+import { freshPglite, freshPostgres, type TestDatabase } from '../support/db.js';
+import { sample } from '../ship/support.js';
+
+let db: TestDatabase;
+let a: RunningAgent | undefined;
+
+beforeEach(async () => {
+  db = await freshPostgres();
+});
+afterEach(async () => {
+  await a?.stop();
+  a = undefined;
+  await db.dispose();
+});
+
+const audit = async (kind: string) => queryRows<{ actor: string; payload: Record<string, unknown> }>(db.db, sql`select actor, payload from sre_actions where kind = ${kind} order by seq`);
+const writes = (x: RunningAgent) => (x.agent.deps.gateway as unknown as { calls(): unknown[] }).calls();
+
+async function pending(x: RunningAgent, provider = 'openai') {
+  await post(x.base, '/v1/events', unhealthy(provider, { error_rate: 0.7, requests: 60, window_seconds: 60 }), INGEST_TOKEN);
+  await x.agent.tick();
+  return (await get(x.base, '/v1/proposals', ALICE)).body.proposals.find((p: { incident: { latest: { provider: string } } }) => p.incident.latest.provider === provider);
+}
+
+describe('the kill switch over the JSON API', () => {
+  it('refuses a pause without a reason or without an operator token, and changes nothing', async () => {
+    a = await startAgent(db);
+    expect((await post(a.base, '/v1/pause', { reason: 'x' })).status).toBe(401);
+    expect((await post(a.base, '/v1/pause', {}, ALICE)).body).toMatchObject({ code: 'invalid', error: expect.stringMatching(/a pause needs a reason/) });
+    expect((await post(a.base, '/v1/pause', { reason: '   ' }, ALICE)).status).toBe(400);
+    expect((await post(a.base, '/v1/pause', { reason: 42 }, ALICE)).status).toBe(400);
+    expect((await get(a.base, '/v1/status')).status).toBe(401);
+    expect((await get(a.base, '/v1/status', ALICE)).body).toEqual({ mode: 'live', paused: false, paused_by: null, paused_reason: null, paused_at: null });
+    expect(await audit('agent.paused')).toEqual([]);
+    expect((await post(a.base, '/v1/resume', {}, ALICE)).body).toMatchObject({ code: 'conflict', error: 'The agent is not paused.' });
+  });
+
+  it('while paused nothing executes: an approval is 423, auto-approval is off, revert is refused; proposals still show who paused and why', async () => {
+    a = await startAgent(db, { SRE_AUTO_APPROVE: 'true', SRE_RISK_THRESHOLD: '60' });
+    const done = await pending(a, 'mistral'); // auto-executed before the pause
+    expect(done.status).toBe('succeeded');
+    const paused = await post(a.base, '/v1/pause', { reason: 'provider maintenance window' }, ALICE);
+    expect(paused.body).toMatchObject({ mode: 'live', paused: true, paused_by: 'alice', paused_reason: 'provider maintenance window', paused_at: expect.any(String) });
+    expect((await post(a.base, '/v1/pause', { reason: 'again' }, BOB)).body).toMatchObject({ code: 'conflict', error: expect.stringMatching(/already paused by alice/) });
+
+    const p = await pending(a, 'openai');
+    expect(p).toMatchObject({ status: 'pending', route: 'gate', agent_paused: { by: 'alice', reason: 'provider maintenance window' } });
+    expect(p.risk_factors).toContainEqual({ name: 'kill_switch', delta: 0, reason: expect.stringMatching(/paused by alice \("provider maintenance window"\)/) });
+    const r = await post(a.base, `/v1/proposals/${p.id}/decision`, { decision: 'approve' }, BOB);
+    expect(r.status).toBe(423);
+    expect(r.body).toMatchObject({ code: 'paused', paused_by: 'alice', paused_reason: 'provider maintenance window' });
+    expect((await get(a.base, `/v1/proposals/${p.id}`, ALICE)).body.status).toBe('pending');
+    expect((await post(a.base, `/v1/proposals/${done.id}/revert`, {}, BOB)).status).toBe(423);
+    expect(writes(a)).toHaveLength(1);
+    expect((await audit('decision.refused'))[0]).toMatchObject({ actor: 'bob', payload: { code: 'paused' } });
+    // A rejection is still a decision a person may make.
+    expect((await post(a.base, `/v1/proposals/${p.id}/decision`, { decision: 'reject' }, BOB)).body.status).toBe('rejected');
+
+    const metrics = await (await fetch(`${a.base}/metrics`)).text();
+    expect(sample(metrics, 'sre_agent_paused', {})).toBe(1);
+  });
+
+  it('a pause outlives a restart; resume lets the waiting approval through, and every change is audited', async () => {
+    a = await startAgent(db);
+    const p = await pending(a);
+    await post(a.base, '/v1/pause', { reason: 'incident review' }, ALICE);
+    await a.stop();
+    a = await startAgent(db);
+    expect((await get(a.base, '/v1/status', BOB)).body).toMatchObject({ paused: true, paused_by: 'alice', paused_reason: 'incident review' });
+    expect((await post(a.base, `/v1/proposals/${p.id}/decision`, { decision: 'approve' }, BOB)).status).toBe(423);
+    expect((await post(a.base, '/v1/resume', {}, BOB)).body).toMatchObject({ paused: false, paused_by: null });
+    expect((await post(a.base, `/v1/proposals/${p.id}/decision`, { decision: 'approve' }, BOB)).body.status).toBe('succeeded');
+    expect((await audit('agent.paused')).map((r) => r.actor)).toEqual(['alice']);
+    expect((await audit('agent.resumed'))[0]).toMatchObject({ actor: 'bob', payload: { paused_by: 'alice', paused_reason: 'incident review' } });
+    expect(sample(await (await fetch(`${a.base}/metrics`)).text(), 'sre_agent_paused', {})).toBe(0);
+  });
+
+  it('a pause that lands between an approval and its claim: the gate refuses, the proposal waits again, nothing executes', async () => {
+    a = await startAgent(db);
+    const p = await pending(a);
+    await db.db.update(schema.proposals).set({ status: 'approved', decidedBy: 'bob', decidedVia: 'api', decidedAt: new Date() }).where(eq(schema.proposals.id, p.id));
+    await post(a.base, '/v1/pause', { reason: 'stop' }, ALICE);
+    await expect(execute(a.agent.deps, p.id)).rejects.toMatchObject({ code: 'paused' });
+    expect((await get(a.base, `/v1/proposals/${p.id}`, ALICE)).body).toMatchObject({ status: 'pending', decided_by: null });
+    expect(writes(a)).toEqual([]);
+  });
+});
+
+describe('the kill switch from the command line', () => {
+  it('pause --as NAME --reason TEXT, status and resume --as NAME; bad flags change nothing', async () => {
+    const out: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
+    const errSpy = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const before = process.env.DATABASE_URL;
+    process.env.DATABASE_URL = db.url;
+    try {
+      expect(await main(['pause', '--as', 'carol'])).toBe(2);
+      expect(await main(['pause', '--reason', 'x'])).toBe(2);
+      expect(await main(['status'])).toBe(0);
+      expect(out.pop()).toMatch(/running \(not paused\)/);
+      expect(await main(['pause', '--as', 'carol', '--reason', 'bad deploy'])).toBe(0);
+      expect(out.pop()).toMatch(/PAUSED by carol since .*: bad deploy/);
+      expect(await main(['pause', '--as', 'carol', '--reason', 'again'])).toBe(1);
+      expect(await main(['resume', '--as', 'dave'])).toBe(0);
+      expect(out.pop()).toMatch(/running/);
+    } finally {
+      spy.mockRestore();
+      errSpy.mockRestore();
+      if (before === undefined) delete process.env.DATABASE_URL;
+      else process.env.DATABASE_URL = before;
+    }
+    expect((await audit('agent.paused')).map((r) => [r.actor, r.payload.channel])).toEqual([['carol', 'cli']]);
+    expect((await audit('agent.resumed')).map((r) => r.actor)).toEqual(['dave']);
+  });
+});
+
+describe('the kill switch on the embedded default (PGlite)', () => {
+  let lite: TestDatabase;
+  let x: RunningAgent;
+  // Migrating an embedded database takes a while on a busy machine: outside the test's own budget.
+  beforeAll(async () => {
+    lite = await freshPglite();
+    x = await startAgent(lite);
+  }, 120_000);
+  afterAll(async () => {
+    await x.stop();
+    await lite.dispose();
+  });
+
+  it('pauses, refuses an approval with 423, and resumes', async () => {
+    const p = await pending(x);
+    await post(x.base, '/v1/pause', { reason: 'on PGlite' }, ALICE);
+    expect((await post(x.base, `/v1/proposals/${p.id}/decision`, { decision: 'approve' }, BOB)).status).toBe(423);
+    await post(x.base, '/v1/resume', {}, ALICE);
+    expect((await post(x.base, `/v1/proposals/${p.id}/decision`, { decision: 'approve' }, BOB)).body).toMatchObject({ status: 'succeeded', verification: { status: 'pending' } });
+  }, 60_000);
+});

@@ -1,0 +1,83 @@
+import { eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryRows, schema } from '../../../src/db/client.js';
+import { createConsole } from '../../../src/web/console/index.js';
+import { PUBLIC_BASE_URL, makeDeps, seedPending } from '../../notify/fixtures.js';
+import { freshPostgres, type TestDatabase } from '../../support/db.js';
+import { call, cookiesFrom, hidden, serve } from './client.js';
+
+const TOKENS = [{ name: 'alice', token: 'alice-token-0123456789' }];
+
+describe('console: the kill switch, stale proposals and verification', () => {
+  let d: TestDatabase;
+  let srv: Awaited<ReturnType<typeof serve>>;
+  let jar = '';
+  beforeAll(async () => {
+    d = await freshPostgres();
+    const c = createConsole({ deps: makeDeps(d.db), apiTokens: TOKENS, sessionSecret: 'session-secret-for-tests', publicBaseUrl: PUBLIC_BASE_URL });
+    srv = await serve((req, res, url) => c.handle(req, res, url));
+    const form = await call(srv.port, 'GET', '/sre/login');
+    const j = cookiesFrom(form);
+    const res = await call(srv.port, 'POST', '/sre/login', { headers: { cookie: j }, form: { csrf: hidden(form.body, 'csrf')!, next: '/sre', token: TOKENS[0]!.token } });
+    jar = cookiesFrom(res, j);
+  });
+  afterAll(async () => {
+    await srv.close();
+    await d.dispose();
+  });
+
+  const page = (path: string) => call(srv.port, 'GET', path, { headers: { cookie: jar } });
+  const postForm = (path: string, form: Record<string, string>) => call(srv.port, 'POST', path, { headers: { cookie: jar, origin: PUBLIC_BASE_URL }, form });
+  const switchRow = async () => (await d.db.select().from(schema.agentSwitch))[0];
+
+  it('pauses with a reason (CSRF-checked), shows who paused and why on every page, refuses approvals, and resumes', async () => {
+    const s = await seedPending(d.db);
+    const front = await page('/sre');
+    expect(front.body).toContain('data-kill-switch="running"');
+    const csrf = hidden(front.body, 'csrf')!;
+    expect((await postForm('/sre/pause', { reason: 'deploy freeze' })).status).toBe(403);
+    expect((await postForm('/sre/pause', { reason: '  ', csrf })).status).toBe(400);
+    expect(await switchRow()).toBeUndefined();
+
+    const paused = await postForm('/sre/pause', { reason: 'deploy <b>freeze</b>', csrf });
+    expect(paused.status).toBe(303);
+    const after = await page('/sre');
+    expect(after.body).toContain('data-kill-switch="paused"');
+    expect(after.body).toContain('The agent is paused</strong> by alice');
+    expect(after.body).toContain('deploy &lt;b&gt;freeze&lt;/b&gt;');
+    expect(after.body).toContain('action="/sre/resume"');
+    const detail = await page(`/sre/proposals/${s.proposalId}`);
+    expect(detail.body).toContain('data-kill-switch="paused"');
+
+    const refused = await postForm(`/sre/proposals/${s.proposalId}/decision`, { decision: 'approve', csrf });
+    expect(refused.status).toBe(423);
+    expect(refused.body).toMatch(/paused by alice/);
+    const [p] = await d.db.select().from(schema.proposals).where(eq(schema.proposals.id, s.proposalId));
+    expect(p!.status).toBe('pending');
+
+    expect((await postForm('/sre/resume', { csrf })).status).toBe(303);
+    expect(await switchRow()).toMatchObject({ paused: false });
+    expect((await page('/sre')).body).toContain('data-kill-switch="running"');
+    const trail = await queryRows<{ kind: string; actor: string }>(d.db, sql`select kind, actor from sre_actions where kind like 'agent.%' order by seq`);
+    expect(trail).toEqual([
+      { kind: 'agent.paused', actor: 'alice' },
+      { kind: 'agent.resumed', actor: 'alice' },
+    ]);
+  });
+
+  it('a stale proposal says why it was not executed; verification shows its state and reason', async () => {
+    const s = await seedPending(d.db, { provider: 'bedrock' });
+    await d.db.update(schema.proposals).set({ status: 'stale', staleReason: 'bedrock is healthy <again>' }).where(eq(schema.proposals.id, s.proposalId));
+    const stale = await page(`/sre/proposals/${s.proposalId}`);
+    expect(stale.body).toContain('stale — not executed');
+    expect(stale.body).toContain('the re-check at decision time found: bedrock is healthy &lt;again&gt;');
+    expect(stale.body).not.toContain('name="decision"');
+
+    const v = await seedPending(d.db, { provider: 'vertex', status: 'succeeded' });
+    for (const [status, label] of [['pending', 'Verifying'], ['passed', 'Verified'], ['failed', 'Verification failed'], ['reverted', 'Reverted']] as const) {
+      await d.db.update(schema.proposals).set({ verificationStatus: status, verificationReason: `reason for ${status}` }).where(eq(schema.proposals.id, v.proposalId));
+      const body = (await page(`/sre/proposals/${v.proposalId}`)).body;
+      expect(body).toContain(`data-verification="${status}"><strong>${label}</strong>: reason for ${status}`);
+    }
+  });
+});
