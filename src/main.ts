@@ -17,6 +17,7 @@ import { closeQuietIncidents } from './ingest/close-quiet.js';
 import { schema } from './db/client.js';
 import { propose } from './proposals/propose.js';
 import { reconcileExecutions } from './proposals/reconcile.js';
+import { recordModeChange } from './proposals/shadow.js';
 import { DEFAULT_TIMER_HANDLERS, orphanIncidents, runDueTimers } from './proposals/timers.js';
 import type { ServiceDeps } from './proposals/types.js';
 import { createWebServer, type RouteHandler } from './web/server.js';
@@ -127,7 +128,7 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
       adapters.push(createWebhookAdapter({ db: database.db, urls: config.webhook.urls, secret: config.webhook.secret, publicBaseUrl: config.http.publicBaseUrl, logger, now: deps.now }));
     }
     if (config.pagerduty.routingKey) {
-      adapters.push(createPagerDutyAdapter({ db: database.db, pager, minScore: config.pagerduty.minScore, publicBaseUrl: config.http.publicBaseUrl, logger }));
+      adapters.push(createPagerDutyAdapter({ db: database.db, pager, minScore: config.pagerduty.minScore, publicBaseUrl: config.http.publicBaseUrl, logger, mode: config.policy.mode }));
     }
   }
   channels.push(...adapters.map((a) => a.channel));
@@ -264,6 +265,7 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
       const port = typeof address === 'object' && address ? address.port : config.http.port;
       logger.info({ port, replica: `${hostname()}-${process.pid}` }, `SRE agent listening on http://localhost:${port}`);
       await scheduleRetention(deps.now());
+      await recordModeChange(deps);
       if (loopMs > 0) {
         loops.push(runLoop('timers', async () => {
           await runDueTimers(deps, handlers);

@@ -1,6 +1,6 @@
 /** The few coded errors a user may see; everything else is logged and shown as an apology with a reference. */
 
-export type ErrorCode = 'invalid' | 'not_found' | 'already_decided' | 'forbidden' | 'conflict' | 'unavailable' | 'refused';
+export type ErrorCode = 'invalid' | 'not_found' | 'already_decided' | 'forbidden' | 'conflict' | 'unavailable' | 'refused' | 'same_approver';
 
 export class DomainError extends Error {
   constructor(

@@ -8,6 +8,7 @@ import type { Actor } from '../domain/proposal.js';
 import { newId } from './ids.js';
 import { enqueueNotification } from './outbox.js';
 import { getProposal } from './queries.js';
+import { holdInShadow } from './shadow.js';
 import type { ProposalView, ServiceDeps } from './types.js';
 
 const { proposals, executions, timers } = schema;
@@ -26,6 +27,8 @@ export async function execute(deps: ServiceDeps, proposalId: string): Promise<Pr
   const now = deps.now();
   const exeId = newId('exe');
   const started = await deps.db.transaction(async (tx) => {
+    // Shadow first: an approved proposal under shadow records what it would do and stays approved.
+    if (await holdInShadow(tx, deps, proposalId, now, (row) => describeCall(requestOf(row), row.incidentId))) return undefined;
     const [p] = await tx
       .update(proposals)
       .set({ status: 'executing', updatedAt: now })

@@ -5,7 +5,8 @@ import { appendAudit, type AuditRecord } from '../audit/append.js';
 import { schema } from '../db/client.js';
 import { normalizeAction, specFor, type ActionRequest, type Adjustment } from '../domain/actions.js';
 import { DomainError } from '../domain/errors.js';
-import { routeProposal } from '../domain/policy.js';
+import { approvalsRequired, humanRequired } from '../domain/approvals.js';
+import { routeProposal, type Route } from '../domain/policy.js';
 import type { Actor } from '../domain/proposal.js';
 import { REJECTION_WINDOW_MS, scoreRisk, targetOf, type RiskInput } from '../domain/risk.js';
 import { targetProblem, targetsOf } from '../domain/targets.js';
@@ -66,7 +67,9 @@ export async function propose(deps: ServiceDeps, input: ProposeInput): Promise<P
     history,
     modelAdjustment: checked.draft.riskAdjustment,
   });
-  const route = routeProposal(risk.score, deps.policy);
+  const routed = routeProposal(risk.score, deps.policy);
+  const mustAsk = routed.route === 'auto' ? humanRequired(request.action, risk.score, deps.policy) : undefined;
+  const route: Route = mustAsk ? { route: 'gate', reason: mustAsk } : routed;
   const id = newId('prp');
   const spec = specFor(request.action);
   const expiresAt = new Date(now.getTime() + deps.lifecycle.proposalTtlMs);
@@ -96,6 +99,8 @@ export async function propose(deps: ServiceDeps, input: ProposeInput): Promise<P
       id,
       incidentId: input.incidentId,
       status: auto ? 'approved' : 'pending',
+      mode: deps.policy.mode,
+      approvalsRequired: approvalsRequired(risk.score, deps.policy.twoPersonScore),
       action: request.action,
       target: targetOf(request),
       params: request.params as Record<string, unknown>,

@@ -64,6 +64,7 @@ const STATUS: Record<ErrorCode, number> = {
   conflict: 409,
   refused: 422,
   unavailable: 503,
+  same_approver: 409,
 };
 
 /** Users see a domain error's message; anything else is logged and answered with a reference id. */

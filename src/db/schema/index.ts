@@ -4,3 +4,4 @@ export * from './work.js';
 export * from './audit.js';
 export * from './links.js';
 export * from './slack.js';
+export * from './approvals.js';
