@@ -31,7 +31,7 @@ export interface Console {
 
 const LOGIN_COOKIE = 'sre_login';
 const AUDIT_PAGE_ROWS = 200;
-const NOTICES: Record<string, string> = { approved: 'Approved.', rejected: 'Rejected.' };
+const NOTICES: Record<string, string> = { approved: 'Approved.', rejected: 'Rejected.', recorded: 'Your approval is recorded; a second person must approve before it executes.' };
 
 function safeNext(v: string | undefined): string {
   return v && /^\/sre(\/[A-Za-z0-9_\-/.]*)?(\?[A-Za-z0-9_\-=&%.:]*)?$/.test(v) && !v.includes('//') ? v : '/sre';
@@ -130,10 +130,11 @@ export function createConsole(opts: ConsoleOptions): Console {
     if (f.decision !== 'approve' && f.decision !== 'reject') return proposalView(res, s, id, false, { status: 400, error: 'Choose approve or reject.' });
     try {
       const after = await decide(deps, { proposalId: id, decision: f.decision, reason: f.reason?.trim() || undefined, actor: { type: 'user', name: s.user, via: 'console' } });
-      redirect(res, `/sre/proposals/${encodeURIComponent(id)}?done=${after.status === 'rejected' ? 'rejected' : 'approved'}`);
+      const done = after.status === 'rejected' ? 'rejected' : after.status === 'pending' ? 'recorded' : 'approved';
+      redirect(res, `/sre/proposals/${encodeURIComponent(id)}?done=${done}`);
     } catch (e) {
       if (!isDomainError(e)) throw e;
-      const status = e.code === 'already_decided' ? 409 : e.code === 'not_found' ? 404 : e.code === 'forbidden' ? 403 : 400;
+      const status = e.code === 'already_decided' || e.code === 'same_approver' ? 409 : e.code === 'not_found' ? 404 : e.code === 'forbidden' ? 403 : 400;
       const by = typeof e.details?.decided_by === 'string' ? ` by ${e.details.decided_by}` : '';
       return proposalView(res, s, id, false, { status, error: e.code === 'already_decided' ? `Already decided${by}. Nothing was changed.` : e.message });
     }

@@ -1,6 +1,6 @@
 import type { ProposalView } from '../../proposals/types.js';
 import { html, page, type Html } from './html.js';
-import { proposalSummary, statusText } from './views.js';
+import { decisionVerbs, proposalSummary, statusText } from './views.js';
 
 /** Pure page renderers for the console: data in, HTML out. Every value passes through `html`. */
 
@@ -43,11 +43,12 @@ export function loginPage(csrf: string, next: string, error?: string): string {
 }
 
 export function decisionForm(p: ProposalView, csrf: string): Html {
+  const verbs = decisionVerbs(p);
   return html`<form method="post" action="/sre/proposals/${encodeURIComponent(p.id)}/decision" class="actions">
 <input type="hidden" name="csrf" value="${csrf}">
 <input type="text" name="reason" maxlength="500" placeholder="Reason (optional)" aria-label="Reason">
-<button type="submit" name="decision" value="approve" class="approve">Approve</button>
-<button type="submit" name="decision" value="reject" class="reject">Reject</button></form>`;
+<button type="submit" name="decision" value="approve" class="approve">${verbs.approve}</button>
+<button type="submit" name="decision" value="reject" class="reject">${verbs.reject}</button></form>`;
 }
 
 export function pendingPage(opts: { user: string; csrf: string; pending: ProposalView[]; recent: ProposalView[]; dead: number }): string {
