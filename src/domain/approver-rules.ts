@@ -41,7 +41,11 @@ export function parseApproverRules(text: string | undefined): { ok: true; rules:
     if (names.every((s) => s === '')) return void problems.push(`${where}: no principal for ${action}`);
     const list: Principal[] = [];
     for (const name of names) {
-      const p = name === '' ? undefined : parsePrincipal(name);
+      if (name === '') {
+        problems.push(`${where}: an empty principal (a stray "|")`);
+        continue;
+      }
+      const p = parsePrincipal(name);
       if (!p) problems.push(`${where}: "${name.slice(0, 80)}" is neither a Slack id (U…, W…, S…) nor an operator name or email address`);
       else list.push(p);
     }
