@@ -60,7 +60,7 @@ export interface RenderedMail {
 /** Pure: the mail for one recipient. Every value from an event, the model or a user is escaped in HTML. */
 export function renderDecisionMail(p: MailProposal, kind: 'proposal.created' | 'proposal.escalated', links: { approve: string; reject: string; console: string }): RenderedMail {
   const shadow = p.mode === 'shadow';
-  const head = kind === 'proposal.escalated' ? 'Escalated: still waiting for a decision' : shadow ? 'Would you approve?' : 'Approval needed';
+  const head = kind === 'proposal.escalated' ? 'Escalated: still waiting for a decision' : 'Approval needed';
   const subject = oneLine(`[SRE]${shadow ? '[Shadow]' : ''} ${head}: ${p.action} on ${p.target} (risk ${p.riskScore})`);
   const [yes, no] = shadow ? ['Would approve', 'Would reject'] : ['Approve', 'Reject'];
   const notes = [
@@ -74,7 +74,7 @@ export function renderDecisionMail(p: MailProposal, kind: 'proposal.created' | '
     .join(', ');
   const factors = p.riskFactors.map((f) => `  ${f.delta >= 0 ? '+' : ''}${f.delta}  ${f.name}: ${f.reason}`).join('\n');
   const text = [
-    `${head}${head.endsWith('?') ? '' : '.'}`,
+    `${head}.`,
     ...notes,
     '',
     `Incident: ${p.incident.type} on ${p.incident.subject} (${p.incident.eventCount} events since ${p.incident.firstSeen.toISOString()})`,

@@ -19,7 +19,7 @@ const links = { approve: 'https://sre.example.test/sre/decide/a', reject: 'https
 describe('decision mail', () => {
   it('in shadow says so in the subject, the text and the HTML, and offers "Would approve" / "Would reject"', () => {
     const m = renderDecisionMail({ ...proposal, mode: 'shadow' }, 'proposal.created', links);
-    expect(m.subject).toBe('[SRE][Shadow] Would you approve?: bump_budget_cap on budget:team:t-search (risk 80)');
+    expect(m.subject).toBe('[SRE][Shadow] Approval needed: bump_budget_cap on budget:team:t-search (risk 80)');
     expect(m.text).toContain('Shadow mode: the agent never executes anything.');
     expect(m.text).toContain(`Would approve: ${links.approve}`);
     expect(m.text).toContain(`Would reject:  ${links.reject}`);
