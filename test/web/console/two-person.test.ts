@@ -4,6 +4,7 @@ import { createSimulatedGateway } from '../../../src/actions/simulated.js';
 import { queryRows, schema } from '../../../src/db/client.js';
 import { parseApproverRules } from '../../../src/domain/approver-rules.js';
 import { issueDecisionLinks } from '../../../src/notify/links.js';
+import { expire } from '../../../src/proposals/expire.js';
 import type { ServiceDeps } from '../../../src/proposals/types.js';
 import { createConsole } from '../../../src/web/console/index.js';
 import { PUBLIC_BASE_URL, makeDeps, seedPending } from '../../notify/fixtures.js';
@@ -121,6 +122,19 @@ describe('two-person approval, shadow and approver rules in the console and emai
     expect((await row(r.proposalId)).status).toBe('rejected');
     expect((await consoleDecide(TOKENS[1]!.token, r.proposalId, 'approve')).status).toBe(409);
     expect(gateway.calls().length).toBe(before + 1);
+  });
+
+  it('expiry still applies after a first approval: no action taken, and a late second approval is refused', async () => {
+    const s = await seed();
+    const before = gateway.calls().length;
+    expect((await consoleDecide(TOKENS[0]!.token, s.proposalId, 'approve')).status).toBe(303);
+    await d.db.update(schema.proposals).set({ expiresAt: new Date(Date.now() - 1000) }).where(eq(schema.proposals.id, s.proposalId));
+    expect(await expire(deps, s.proposalId)).toBe(true);
+    expect((await row(s.proposalId)).status).toBe('expired');
+    const late = await consoleDecide(TOKENS[1]!.token, s.proposalId, 'approve');
+    expect(late.status).toBe(409);
+    expect(late.after).toContain('Already decided');
+    expect(gateway.calls().length).toBe(before);
   });
 
   it('shadow: pages say shadow and "Would approve"; the decision is recorded and nothing executes', async () => {
