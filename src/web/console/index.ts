@@ -162,7 +162,7 @@ export function createConsole(opts: ConsoleOptions): Console {
     const list = await listProposals(deps.db, { status: 'pending', limit: 100 }, base);
     const recent = (await listProposals(deps.db, { limit: 20 }, base)).filter((p) => p.status !== 'pending');
     const [dead] = await deps.db.select({ n: count() }).from(schema.outbox).where(eq(schema.outbox.status, 'dead'));
-    sendHtml(res, 200, pendingPage({ user: s.user, csrf: csrfToken(secret, s), pending: list, recent, dead: Number(dead?.n ?? 0) }), { head });
+    sendHtml(res, 200, pendingPage({ user: s.user, csrf: csrfToken(secret, s), pending: list, recent, dead: Number(dead?.n ?? 0), mode: deps.policy.mode }), { head });
   }
 
   async function notifications(res: ServerResponse, s: Session, head: boolean) {

@@ -51,11 +51,11 @@ export function decisionForm(p: ProposalView, csrf: string): Html {
 <button type="submit" name="decision" value="reject" class="reject">${verbs.reject}</button></form>`;
 }
 
-export function pendingPage(opts: { user: string; csrf: string; pending: ProposalView[]; recent: ProposalView[]; dead: number }): string {
+export function pendingPage(opts: { user: string; csrf: string; pending: ProposalView[]; recent: ProposalView[]; dead: number; mode?: 'live' | 'shadow' }): string {
   const { pending } = opts;
   return page(
     'Pending proposals',
-    html`${opts.dead > 0 ? html`<div class="card error"><a href="/sre/notifications">${opts.dead} notification${opts.dead === 1 ? '' : 's'} could not be delivered</a></div>` : ''}
+    html`${opts.mode === 'shadow' ? html`<div class="card shadow" data-mode="shadow" role="status"><strong>The agent runs in shadow mode</strong> (SRE_MODE=shadow): it proposes and asks, and executes nothing.</div>` : ''}${opts.dead > 0 ? html`<div class="card error"><a href="/sre/notifications">${opts.dead} notification${opts.dead === 1 ? '' : 's'} could not be delivered</a></div>` : ''}
 <h1>Pending proposals (${pending.length})</h1>
 ${pending.length === 0 ? html`<p class="card">Nothing waits for a decision.</p>` : ''}
 ${pending.map((p) => html`<article class="card" data-proposal="${p.id}">${proposalSummary(p, { link: true })}${decisionForm(p, opts.csrf)}</article>`)}

@@ -157,6 +157,13 @@ describe('two-person approval, shadow and approver rules in the console and emai
     expect(page.body).toContain('<strong>Shadow mode</strong>');
     const res = await consoleDecide(TOKENS[0]!.token, c.proposalId, 'approve');
     expect(res.after).toContain('Would approve (shadow, nothing executed)');
+    expect((await call(srv.port, 'GET', '/sre', { headers: { cookie: jar } })).body).not.toContain('The agent runs in shadow mode');
+    deps.policy.mode = 'shadow';
+    try {
+      expect((await call(srv.port, 'GET', '/sre', { headers: { cookie: jar } })).body).toContain('The agent runs in shadow mode');
+    } finally {
+      deps.policy.mode = 'live';
+    }
     expect((await row(c.proposalId)).status).toBe('approved');
     expect(gateway.calls().length).toBe(before);
   });
