@@ -8,13 +8,19 @@ import { useMsw } from '../support/msw.js';
 
 const ADMIN = 'https://admin.scutum.test';
 const PD = 'https://events.pagerduty.test/v2/enqueue';
+const HOOK = 'https://hooks.example.test/sre';
 const server = useMsw();
 
 /** The admin-api answers reads; every write and every PagerDuty call is recorded (and must not happen in shadow). */
 function outside() {
   const writes: string[] = [];
   const pages: unknown[] = [];
+  const hooks: { kind: string; proposal: { mode: string } | null }[] = [];
   server.use(
+    http.post(HOOK, async ({ request }) => {
+      hooks.push((await request.json()) as (typeof hooks)[number]);
+      return HttpResponse.json({ ok: true });
+    }),
     http.get(`${ADMIN}/v1/providers/:p`, ({ params }) => HttpResponse.json({ name: params.p, healthy: false })),
     http.get(`${ADMIN}/v1/model-groups/:g`, ({ params }) =>
       HttpResponse.json({ name: params.g, provider: 'openai', providers: [{ name: 'openai', healthy: false }, { name: 'azure-openai', healthy: true }] }),
@@ -29,7 +35,7 @@ function outside() {
       return HttpResponse.json({ status: 'success', message: 'Event processed', dedup_key: 'x' }, { status: 202 });
     }),
   );
-  return { writes, pages };
+  return { writes, pages, hooks };
 }
 
 const BASE_ENV = {
@@ -42,7 +48,7 @@ const BASE_ENV = {
   SRE_RISK_THRESHOLD: '100',
 };
 // Circuit-breaking (25) auto-approves; paging on a budget (35 and up) needs two people.
-const SHADOW = { ...BASE_ENV, SRE_MODE: 'shadow', SRE_TWO_PERSON_SCORE: '30', SRE_ESCALATE_AFTER: '1s' };
+const SHADOW = { ...BASE_ENV, SRE_MODE: 'shadow', SRE_TWO_PERSON_SCORE: '30', SRE_ESCALATE_AFTER: '1s', SRE_WEBHOOK_URLS: HOOK, SRE_WEBHOOK_SECRET: 'webhook-secret-0123456789' };
 
 let db: TestDatabase;
 let a: RunningAgent | undefined;
@@ -102,6 +108,10 @@ describe('shadow mode', () => {
     expect(sent.map((r) => r.kind)).toEqual(['proposal.created', 'proposal.created', 'proposal.escalated', 'proposal.decided', 'proposal.decided']);
     for (const r of sent) expect(r).toMatchObject({ status: 'skipped', reason: expect.stringContaining('shadow mode') });
     expect(await modeRows()).toEqual([{ from: 'live', to: 'shadow' }]);
+    // Every webhook payload about a proposal says shadow.
+    const about = calls.hooks.filter((x) => x.proposal);
+    expect(about.length).toBeGreaterThan(3);
+    expect(about.every((x) => x.proposal!.mode === 'shadow')).toBe(true);
   });
 
   it('a switch of mode is audited once per switch; in shadow a live success is not reverted and a live approval is not executed', async () => {
