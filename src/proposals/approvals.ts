@@ -22,19 +22,20 @@ export async function checkApproverRule(deps: Pick<ServiceDeps, 'policy' | 'grou
   const rule = ruleFor(deps.policy.approverRules, action);
   if (!rule) return { ok: true };
   if (namedBy(rule, actor)) return { ok: true };
-  const groups = actor.type === 'slack' ? groupsOf(rule) : [];
+  const notNamed: ApproverVerdict = { ok: false, reason: `only ${describePrincipals(rule)} may approve ${action} (SRE_APPROVER_RULES)` };
+  if (actor.type !== 'slack') return notNamed;
   let failed = false;
-  for (const g of groups) {
+  for (const g of groupsOf(rule)) {
     try {
       if (!deps.groupMembers) throw new Error('no Slack user-group look-up is configured');
-      if ((await deps.groupMembers(g)).has((actor as Extract<Actor, { type: 'slack' }>).userId)) return { ok: true };
+      if ((await deps.groupMembers(g)).has(actor.userId)) return { ok: true };
     } catch (e) {
       failed = true;
       deps.logger.warn({ err: e, usergroup: g }, 'approver rule group look-up failed');
     }
   }
   if (failed) return { ok: false, reason: `the approver group look-up failed, so ${action} cannot be approved (fail closed)` };
-  return { ok: false, reason: `only ${describePrincipals(rule)} may approve ${action} (SRE_APPROVER_RULES)` };
+  return notNamed;
 }
 
 /** Refuses, audited as decision.denied, an actor whom the approver rules do not admit for this proposal's action. */
