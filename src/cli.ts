@@ -13,6 +13,7 @@ import { isDomainError } from './domain/errors.js';
 import { ingestEvents, type IngestItem } from './ingest/ingest.js';
 import { createLogger } from './logger.js';
 import { createAgent, StartupError } from './main.js';
+import { approvalProgress } from './domain/approvals.js';
 import { decide } from './proposals/decide.js';
 import { pause } from './proposals/pause.js';
 import { listProposals } from './proposals/queries.js';
@@ -88,7 +89,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (isDomainError(e)) {
       err(`sre-agent: ${e.message}`);
-      return e.code === 'already_decided' ? 3 : 1;
+      return e.code === 'already_decided' || e.code === 'same_approver' ? 3 : 1;
     }
     if ((e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (e as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || (e as { code?: string }).code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
       err(`sre-agent: ${(e as Error).message}\n\n${USAGE}`);
@@ -242,7 +243,9 @@ async function decideVerb(verb: 'approve' | 'reject', args: string[]): Promise<n
   return withDb(async (d, config) => {
     const agent = await createAgent(config, { database: d, loopMs: 0, logger: createLogger({ level: 'warn', pretty: false }) });
     const view = await decide(agent.deps, { proposalId: id, decision: verb, reason: values.reason, actor: { type: 'user', name: values.as!, via: 'cli' } });
-    out(`${view.id}: ${view.status} by ${view.decided_by}${view.result ? ` — result: ${JSON.stringify(view.result)}` : ''}`);
+    const progress = approvalProgress(view);
+    if (progress) out(`${view.id}: approval recorded (${progress}); a second person must approve before it executes`);
+    else out(`${view.id}: ${view.status} by ${view.decided_by}${view.result ? ` — result: ${JSON.stringify(view.result)}` : ''}`);
     return view.status === 'failed' ? 1 : 0;
   });
 }

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
+import { parseApproverRules, type ApproverRules } from './domain/approver-rules.js';
 import type { AgentMode, SafetySettings } from './domain/policy.js';
 
 export type { AgentMode, SafetySettings };
@@ -156,6 +157,7 @@ const EnvSchema = z.object({
   SLACK_API_URL: url('https://slack.com/api/'),
   SLACK_INCIDENT_CHANNEL: optionalString,
   SRE_APPROVERS: list,
+  SRE_APPROVER_RULES: optionalString,
   PUBLIC_BASE_URL: url('http://localhost:8080'),
   SENDGRID_API_KEY: optionalString,
   SENDGRID_API_URL: url('https://api.sendgrid.com'),
@@ -195,8 +197,8 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   http: { port: number; publicBaseUrl: string };
   storage: { databaseUrl: string | undefined; dataDir: string };
-  /** mode: shadow proposes and asks but never executes; twoPersonScore: at or above it two people approve. */
-  policy: { riskThreshold: number; autoApprove: boolean; timeZone: string; criticalTeams: string[]; mode: AgentMode; twoPersonScore: number };
+  /** mode: shadow proposes and asks but never executes; twoPersonScore: at or above it two people approve; approverRules: who may approve which action. */
+  policy: { riskThreshold: number; autoApprove: boolean; timeZone: string; criticalTeams: string[]; mode: AgentMode; twoPersonScore: number; approverRules: ApproverRules };
   /** The brakes and the watch after acting (issue "act safely"). */
   safety: SafetySettings;
   /** reasoningConcurrency: incidents reasoned about at once per replica; reasoningDeadlineMs: one incident's whole model budget. */
@@ -261,7 +263,9 @@ export function loadConfig(source: Record<string, string | undefined> = readEnvi
   for (const a of e.SRE_APPROVERS) {
     if (!/^[US][A-Z0-9]{2,}$/.test(a)) problems.push(`SRE_APPROVERS: "${a}" is neither a user id (U…) nor a user-group id (S…)`);
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  const rules = parseApproverRules(e.SRE_APPROVER_RULES);
+  if (!rules.ok) problems.push(...rules.problems.map((p) => `SRE_APPROVER_RULES: ${p}`));
+  if (problems.length > 0 || !rules.ok) throw new ConfigError(problems);
 
   const env = e.NODE_ENV === 'production' ? 'production' : e.NODE_ENV === 'test' ? 'test' : 'development';
   return {
@@ -276,6 +280,7 @@ export function loadConfig(source: Record<string, string | undefined> = readEnvi
       criticalTeams: e.SRE_CRITICAL_TEAMS,
       mode: e.SRE_MODE,
       twoPersonScore: e.SRE_TWO_PERSON_SCORE,
+      approverRules: rules.rules,
     },
     safety: {
       verifyWindowMs: e.SRE_VERIFY_WINDOW,

@@ -20,6 +20,7 @@ import { createTimerLanes } from './proposals/lanes.js';
 import { createReasoningPool } from './proposals/reasoning-pool.js';
 import { reconcileExecutions } from './proposals/reconcile.js';
 import { DEFAULT_TIMER_HANDLERS, createTimerRunner, orphanIncidents, rearmPropose } from './proposals/timers.js';
+import { recordModeChange } from './proposals/shadow.js';
 import type { ServiceDeps } from './proposals/types.js';
 import { createWebServer, type RouteHandler } from './web/server.js';
 import { createHash } from 'node:crypto';
@@ -140,7 +141,7 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
       adapters.push(createWebhookAdapter({ db: database.db, urls: config.webhook.urls, secret: config.webhook.secret, publicBaseUrl: config.http.publicBaseUrl, logger, now: deps.now }));
     }
     if (config.pagerduty.routingKey) {
-      adapters.push(createPagerDutyAdapter({ db: database.db, pager, minScore: config.pagerduty.minScore, publicBaseUrl: config.http.publicBaseUrl, logger }));
+      adapters.push(createPagerDutyAdapter({ db: database.db, pager, minScore: config.pagerduty.minScore, publicBaseUrl: config.http.publicBaseUrl, logger, mode: config.policy.mode }));
     }
   }
   channels.push(...adapters.map((a) => a.channel));
@@ -308,6 +309,7 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
       // Restarted under the same name: what this replica held when it died is due again at once.
       const released = await releaseOwnLeases(database.db, replica);
       if (released.timers + released.outbox > 0) logger.info({ replica, ...released }, 'took back the work this replica held before it restarted');
+      await recordModeChange(deps);
       if (loopMs > 0) {
         loops.push(runLoop('reasoning', () => pool.fill(), () => loopMs, reasoningWakers));
         for (const lane of lanes) loops.push(runLoop(`timers:${lane.name}`, () => lane.runOnce()));

@@ -40,6 +40,11 @@ export const AuditEntry = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('proposal.escalated'), payload: anyObj }),
   z.object({ kind: z.literal('decision.duplicate'), payload: obj({ attempted: z.string(), status: z.string() }) }),
   z.object({ kind: z.literal('decision.denied'), payload: obj({ reason: z.string() }) }),
+  // The first of two approvals (two-person rule): recorded, nothing executes yet.
+  z.object({ kind: z.literal('approval.recorded'), payload: obj({ channel: z.string(), approvals: z.number().int(), required: z.number().int() }) }),
+  // Shadow mode: what would have executed, recorded instead of executing it.
+  z.object({ kind: z.literal('execution.skipped'), payload: obj({ reason: z.string(), operation: z.string() }) }),
+  z.object({ kind: z.literal('mode.changed'), payload: obj({ from: z.enum(['live', 'shadow']), to: z.enum(['live', 'shadow']) }) }),
   z.object({ kind: z.literal('execution.started'), payload: obj({ execution_id: z.string(), operation: z.string() }) }),
   z.object({ kind: z.literal('execution.succeeded'), payload: obj({ execution_id: z.string() }) }),
   z.object({ kind: z.literal('execution.failed'), payload: obj({ execution_id: z.string(), error: z.string() }) }),

@@ -36,6 +36,8 @@ export interface ProposalView {
   mode: 'live' | 'shadow';
   /** Who approved, in order (two entries when the two-person rule applies). */
   approvals: { by: string; via: string; at: string }[];
+  /** Approvals from different people it needs before it executes: 2 at or above SRE_TWO_PERSON_SCORE. */
+  approvals_required: number;
   verification: { status: VerificationStatus; reason: string | null; checked_at: string | null };
   /** Set when the re-check at decision time refused to execute: what no longer held. */
   stale_reason: string | null;

@@ -1,6 +1,6 @@
 import { Client } from '@sendgrid/client';
 import { MailService } from '@sendgrid/mail';
-import { eq } from 'drizzle-orm';
+import { asc, eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { schema, type Db } from '../db/client.js';
 import type { RiskFactor } from '../domain/risk.js';
@@ -39,6 +39,11 @@ interface MailProposal {
   riskFactors: RiskFactor[];
   reasoning: string;
   expiresAt: Date;
+  /** live or shadow: a shadow mail says nothing will execute. */
+  mode?: string;
+  approvalsRequired?: number;
+  /** Who approved already (two-person rule). */
+  approvals?: string[];
   incident: { type: string; subject: string; eventCount: number; firstSeen: Date; latest: Record<string, unknown> };
 }
 
@@ -54,14 +59,23 @@ export interface RenderedMail {
 
 /** Pure: the mail for one recipient. Every value from an event, the model or a user is escaped in HTML. */
 export function renderDecisionMail(p: MailProposal, kind: 'proposal.created' | 'proposal.escalated', links: { approve: string; reject: string; console: string }): RenderedMail {
+  const shadow = p.mode === 'shadow';
   const head = kind === 'proposal.escalated' ? 'Escalated: still waiting for a decision' : 'Approval needed';
-  const subject = oneLine(`[SRE] ${head}: ${p.action} on ${p.target} (risk ${p.riskScore})`);
+  const subject = oneLine(`[SRE]${shadow ? '[Shadow]' : ''} ${head}: ${p.action} on ${p.target} (risk ${p.riskScore})`);
+  const [yes, no] = shadow ? ['Would approve', 'Would reject'] : ['Approve', 'Reject'];
+  const notes = [
+    ...(shadow ? ['Shadow mode: the agent never executes anything. Your decision is recorded as "would approve" or "would reject".'] : []),
+    ...((p.approvalsRequired ?? 1) > 1
+      ? [`Two-person rule: needs approvals from ${p.approvalsRequired} different people${p.approvals?.length ? ` (${p.approvals.length} of ${p.approvalsRequired}: ${p.approvals.join(', ')})` : ''}.`]
+      : []),
+  ];
   const params = Object.entries(p.params)
     .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
     .join(', ');
   const factors = p.riskFactors.map((f) => `  ${f.delta >= 0 ? '+' : ''}${f.delta}  ${f.name}: ${f.reason}`).join('\n');
   const text = [
     `${head}.`,
+    ...notes,
     '',
     `Incident: ${p.incident.type} on ${p.incident.subject} (${p.incident.eventCount} events since ${p.incident.firstSeen.toISOString()})`,
     `Proposal: ${p.action} on ${p.target}`,
@@ -72,8 +86,8 @@ export function renderDecisionMail(p: MailProposal, kind: 'proposal.created' | '
     'Reasoning:',
     p.reasoning,
     '',
-    `Approve: ${links.approve}`,
-    `Reject:  ${links.reject}`,
+    `${yes}: ${links.approve}`,
+    `${no}:  ${links.reject}`,
     '',
     `Each link opens a confirmation page, works once and only for you, and expires. The proposal expires at ${p.expiresAt.toISOString()}.`,
     `Console: ${links.console}`,
@@ -82,6 +96,7 @@ export function renderDecisionMail(p: MailProposal, kind: 'proposal.created' | '
   const e = escapeHtml;
   const html = `<!doctype html><html><body style="font-family:system-ui,sans-serif;line-height:1.45;color:#1b1f24">
 <h2 style="margin:0 0 .5em">${e(head)}</h2>
+${notes.map((n) => `<p style="background:#fff8c5;padding:8px 12px;border-radius:6px"><strong>${e(n)}</strong></p>`).join('\n')}
 <p><strong>Incident:</strong> ${e(p.incident.type)} on ${e(p.incident.subject)} (${e(p.incident.eventCount)} events since ${e(p.incident.firstSeen.toISOString())})</p>
 <p><strong>Proposal:</strong> ${e(p.action)} on ${e(p.target)}<br><strong>Parameters:</strong> <code>${e(params)}</code></p>
 <p><strong>Risk score:</strong> ${e(p.riskScore)}/100</p>
@@ -89,8 +104,8 @@ export function renderDecisionMail(p: MailProposal, kind: 'proposal.created' | '
     .map((f) => `<tr><td>${e(f.delta >= 0 ? `+${f.delta}` : f.delta)}</td><td>${e(f.name)}</td><td>${e(f.reason)}</td></tr>`)
     .join('')}</table>
 <h3>Reasoning</h3><p style="white-space:pre-wrap">${e(p.reasoning)}</p>
-<p><a href="${e(links.approve)}" style="background:#1a7f37;color:#fff;padding:10px 16px;border-radius:6px;text-decoration:none">Approve…</a>
-&nbsp; <a href="${e(links.reject)}" style="background:#cf222e;color:#fff;padding:10px 16px;border-radius:6px;text-decoration:none">Reject…</a></p>
+<p><a href="${e(links.approve)}" style="background:#1a7f37;color:#fff;padding:10px 16px;border-radius:6px;text-decoration:none">${e(yes)}…</a>
+&nbsp; <a href="${e(links.reject)}" style="background:#cf222e;color:#fff;padding:10px 16px;border-radius:6px;text-decoration:none">${e(no)}…</a></p>
 <p style="color:#57606a;font-size:13px">Each link opens a confirmation page, works once and only for you, and expires. The proposal expires at ${e(p.expiresAt.toISOString())}.<br>
 <a href="${e(links.console)}">Open in the console</a> · incident ${e(p.incidentId)} · proposal ${e(p.id)}</p>
 </body></html>`;
@@ -114,6 +129,9 @@ async function loadProposal(db: Db, id: string): Promise<MailProposal | undefine
     riskFactors: p.riskFactors,
     reasoning: p.reasoning,
     expiresAt: p.expiresAt,
+    mode: p.mode,
+    approvalsRequired: p.approvalsRequired,
+    approvals: (await db.select({ name: schema.proposalApprovals.name }).from(schema.proposalApprovals).where(eq(schema.proposalApprovals.proposalId, p.id)).orderBy(asc(schema.proposalApprovals.seq))).map((a) => a.name),
     incident: { type: i.type, subject: i.subject, eventCount: i.eventCount, firstSeen: i.firstSeen, latest: i.latest },
   };
 }

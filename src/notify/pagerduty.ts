@@ -2,6 +2,8 @@ import { and, eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { ExecutionError, type Pager } from '../actions/gateway.js';
 import { schema, type Db } from '../db/client.js';
+import type { AgentMode } from '../domain/policy.js';
+import { shadowReason } from '../domain/shadow.js';
 import { PermanentDeliveryError, RetryableDeliveryError, type ChannelAdapter, type DeliveryOutcome, type OutboxRow } from './adapter.js';
 
 /**
@@ -16,6 +18,8 @@ export interface PagerDutyAdapterOptions {
   minScore: number;
   publicBaseUrl: string;
   logger: Logger;
+  /** SRE_MODE: in shadow nobody is paged (nor resolved), whatever the proposal. */
+  mode?: AgentMode;
 }
 
 export function createPagerDutyAdapter(opts: PagerDutyAdapterOptions): ChannelAdapter {
@@ -42,6 +46,8 @@ export function createPagerDutyAdapter(opts: PagerDutyAdapterOptions): ChannelAd
       if (!r) throw new PermanentDeliveryError(`proposal ${row.proposalId} not found`);
       const p = r.proposals;
       const dedupKey = p.incidentId;
+      const shadow = shadowReason(opts.mode ?? 'live', p.mode);
+      if (shadow) return { status: 'skipped', reason: shadow };
 
       if (row.kind === 'proposal.created' || row.kind === 'proposal.escalated') {
         if (p.status !== 'pending') return { status: 'skipped', reason: `proposal is ${p.status}` };

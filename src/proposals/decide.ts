@@ -4,6 +4,7 @@ import { appendAudit } from '../audit/append.js';
 import { schema } from '../db/client.js';
 import { DomainError } from '../domain/errors.js';
 import { actorChannel, actorName, DECISIONS, type Actor } from '../domain/proposal.js';
+import { authorizeApproval, recordApproval, sameApprover, type ApprovalStep } from './approvals.js';
 import { execute } from './execute.js';
 import { refuseWhilePaused } from './gate.js';
 import { enqueueNotification } from './outbox.js';
@@ -32,7 +33,15 @@ export async function decide(deps: ServiceDeps, raw: DecideInput & { actor: Acto
   const status = decision === 'approve' ? 'approved' : 'rejected';
   if (decision === 'approve') await refuseWhilePaused(deps, proposalId, actor);
 
+  // Approver rules (SRE_APPROVER_RULES) bind every channel here; rejecting stays open to all.
+  if (decision === 'approve') await authorizeApproval(deps, { proposalId, actor, verb: 'approve' });
+
+  let approval = undefined as ApprovalStep | undefined;
   const won = await deps.db.transaction(async (tx) => {
+    if (decision === 'approve') {
+      approval = await recordApproval(tx, deps, { proposalId, actor, now });
+      if (approval.step !== 'complete') return undefined;
+    }
     const [p] = await tx
       .update(proposals)
       .set({ status, decidedBy: actorName(actor), decidedVia: actorChannel(actor), decidedAt: now, decisionReason: reason ?? null, updatedAt: now })
@@ -44,12 +53,19 @@ export async function decide(deps: ServiceDeps, raw: DecideInput & { actor: Acto
       actor,
       incidentId: p.incidentId,
       proposalId,
-      payload: { channel: actorChannel(actor), reason: reason ?? null, risk_score: p.riskScore },
+      payload: { channel: actorChannel(actor), reason: reason ?? null, risk_score: p.riskScore, ...(approval?.step === 'complete' ? { approvals: approval.approvals } : {}) },
     });
     await enqueueNotification(tx, deps.channels, 'proposal.decided', { incidentId: p.incidentId, proposalId }, { decision });
     return p;
   });
 
+  if (approval?.step === 'same_approver') throw sameApprover(proposalId, approval);
+  if (approval?.step === 'partial') {
+    deps.logger.info({ proposal_id: proposalId, by: actorName(actor), approvals: approval.approvals.length, required: approval.required }, 'approval recorded; waiting for another person');
+    deps.metrics?.decisions.inc({ channel: actorChannel(actor), decision: 'approve_partial' });
+    deps.poke?.();
+    return (await getProposal(deps.db, proposalId, deps.publicBaseUrl))!;
+  }
   if (!won) {
     deps.metrics?.decisions.inc({ channel: actorChannel(actor), decision: 'duplicate' });
     const current = await getProposal(deps.db, proposalId, deps.publicBaseUrl);

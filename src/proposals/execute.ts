@@ -10,6 +10,7 @@ import { enqueueNotification } from './outbox.js';
 import { passGate, recordRefusal, type Refusal } from './gate.js';
 import { getProposal } from './queries.js';
 import { recheckProposal } from './recheck.js';
+import { holdInShadow } from './shadow.js';
 import { startVerification } from './verify.js';
 import type { ProposalView, ServiceDeps } from './types.js';
 
@@ -35,6 +36,8 @@ export async function execute(deps: ServiceDeps, proposalId: string): Promise<Pr
   const started = await deps.db.transaction(async (tx) => {
     const [row] = await tx.select().from(proposals).where(and(eq(proposals.id, proposalId), eq(proposals.status, 'approved'))).for('update');
     if (!row) return undefined;
+    // Shadow first: an approved proposal under shadow records what it would do and stays approved.
+    if (await holdInShadow(tx, deps, proposalId, now, (r) => describeCall(requestOf(r), r.incidentId))) return undefined;
     const gate = { tx, deps, proposal: row, operation: 'execute' as const, automatic: row.decidedVia === 'policy', recheck: checked, now };
     refused = await passGate(gate);
     if (refused) {

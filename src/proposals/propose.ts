@@ -4,7 +4,8 @@ import { appendAudit, type AuditRecord } from '../audit/append.js';
 import { schema } from '../db/client.js';
 import { normalizeAction, specFor, type ActionRequest, type Adjustment } from '../domain/actions.js';
 import { DomainError, isDomainError } from '../domain/errors.js';
-import { routeWithBrakes } from '../domain/policy.js';
+import { approvalsRequired, humanRequired } from '../domain/approvals.js';
+import { routeWithBrakes, type Route } from '../domain/policy.js';
 import type { Actor } from '../domain/proposal.js';
 import { targetOf } from '../domain/risk.js';
 import { targetProblem, targetsOf } from '../domain/targets.js';
@@ -60,12 +61,15 @@ export async function propose(deps: ServiceDeps, input: ProposeInput): Promise<P
   // holds sends the proposal to a human, and says why among its factors. The gate checks again.
   const sw = await readSwitch(deps.db);
   const counts = await brakesFor(deps.db, deps, { id: '', action: request.action, target: targetOf(request) }, now);
-  const route = routeWithBrakes(risk.score, deps.policy, deps.safety, {
+  const braked = routeWithBrakes(risk.score, deps.policy, deps.safety, {
     ...counts,
     ...(sw.paused ? { paused: { by: sw.pausedBy, reason: sw.pausedReason, at: sw.pausedAt } } : {}),
     ...(fresh ? { replaces: input.replaces } : {}),
   });
-  risk.factors.push(...route.held.map((b) => ({ name: b.check, delta: 0, reason: b.reason })));
+  risk.factors.push(...braked.held.map((b) => ({ name: b.check, delta: 0, reason: b.reason })));
+  // The two-person rule and approver rules take auto-approval off too, whatever the score allows.
+  const mustAsk = braked.route === 'auto' ? humanRequired(request.action, risk.score, deps.policy) : undefined;
+  const route: Route = mustAsk ? { route: 'gate', reason: mustAsk } : braked;
   const id = newId('prp');
   const spec = specFor(request.action);
   const expiresAt = new Date(now.getTime() + deps.lifecycle.proposalTtlMs);
@@ -95,6 +99,8 @@ export async function propose(deps: ServiceDeps, input: ProposeInput): Promise<P
       id,
       incidentId: input.incidentId,
       status: auto ? 'approved' : 'pending',
+      mode: deps.policy.mode,
+      approvalsRequired: approvalsRequired(risk.score, deps.policy.twoPersonScore),
       action: request.action,
       target: targetOf(request),
       params: request.params as Record<string, unknown>,

@@ -5,9 +5,17 @@ import type { ActionId } from '../domain/actions.js';
 import type { EventType } from '../domain/events.js';
 import type { ProposalView } from './types.js';
 import { readSwitch } from './kill-switch.js';
-import { toView } from './view.js';
+import { toView, type ApprovalRow } from './view.js';
 
-const { proposals, incidents, events } = schema;
+const { proposals, incidents, events, proposalApprovals } = schema;
+
+async function approvalsOf(db: Executor, ids: string[]): Promise<Map<string, ApprovalRow[]>> {
+  const out = new Map<string, ApprovalRow[]>();
+  if (ids.length === 0) return out;
+  const rows = await db.select().from(proposalApprovals).where(inArray(proposalApprovals.proposalId, ids));
+  for (const r of rows) out.set(r.proposalId, [...(out.get(r.proposalId) ?? []), r]);
+  return out;
+}
 
 export async function listProposals(
   db: Executor,
@@ -25,7 +33,8 @@ export async function listProposals(
     .orderBy(desc(proposals.createdAt), desc(proposals.id))
     .limit(Math.min(filter.limit ?? 100, 1000));
   const sw = await readSwitch(db);
-  return rows.map((r) => toView(r.proposals, r.incidents, publicBaseUrl, sw));
+  const approvals = await approvalsOf(db, rows.map((r) => r.proposals.id));
+  return rows.map((r) => toView(r.proposals, r.incidents, publicBaseUrl, sw, approvals.get(r.proposals.id)));
 }
 
 export async function getProposal(db: Executor, id: string, publicBaseUrl: string): Promise<ProposalView | undefined> {
@@ -35,7 +44,8 @@ export async function getProposal(db: Executor, id: string, publicBaseUrl: strin
     .innerJoin(incidents, eq(incidents.id, proposals.incidentId))
     .where(eq(proposals.id, id))
     .limit(1);
-  return r ? toView(r.proposals, r.incidents, publicBaseUrl, await readSwitch(db)) : undefined;
+  if (!r) return undefined;
+  return toView(r.proposals, r.incidents, publicBaseUrl, await readSwitch(db), (await approvalsOf(db, [id])).get(id));
 }
 
 export async function getIncident(db: Executor, id: string) {

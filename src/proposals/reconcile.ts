@@ -1,6 +1,7 @@
 import { and, eq, lte } from 'drizzle-orm';
 import { schema } from '../db/client.js';
 import { finish, perform } from './execute.js';
+import { shadowHold } from './shadow.js';
 import type { ServiceDeps } from './types.js';
 
 const { executions, proposals } = schema;
@@ -20,6 +21,8 @@ export async function reconcileExecutions(deps: ServiceDeps, staleMs = 60_000): 
     .limit(50);
   let n = 0;
   for (const { executions: exe, proposals: p } of stuck) {
+    // In shadow nothing is sent, not even a resend: the row waits, still executing, for live mode.
+    if (shadowHold(deps, p)) continue;
     await deps.db.update(executions).set({ attempts: exe.attempts + 1 }).where(eq(executions.id, exe.id));
     const operation = exe.operation === 'revert' ? 'revert' : 'execute';
     const outcome = await perform(deps, p, exe.id, operation);

@@ -7,7 +7,9 @@ import { actorName, type Actor } from '../domain/proposal.js';
 import { describeCall, finish, perform, refusalError, requestOf } from './execute.js';
 import { passGate } from './gate.js';
 import { newId } from './ids.js';
+import { authorizeApproval } from './approvals.js';
 import { getProposal } from './queries.js';
+import { shadowHold } from './shadow.js';
 import type { ProposalView, ServiceDeps } from './types.js';
 
 const { proposals, executions } = schema;
@@ -16,9 +18,13 @@ const { proposals, executions } = schema;
 export async function revert(deps: ServiceDeps, input: { proposalId: string; actor: Actor }): Promise<ProposalView> {
   const now = deps.now();
   const exeId = newId('exe');
+  // A revert changes the gateway as an approval does: the same approver rules admit it.
+  if (input.actor.type !== 'system') await authorizeApproval(deps, { proposalId: input.proposalId, actor: input.actor, verb: 'revert' });
   const p = await deps.db.transaction(async (tx) => {
     const [row] = await tx.select().from(proposals).where(eq(proposals.id, input.proposalId)).for('update');
     if (!row) throw new DomainError('not_found', `proposal ${input.proposalId} not found`);
+    const held = shadowHold(deps, row);
+    if (held) throw new DomainError('refused', `Not reverted: ${held}.`);
     const spec = specFor(row.action as ActionId);
     if (!spec.reversible) throw new DomainError('refused', `${row.action} cannot be undone`);
     if (row.status !== 'succeeded') throw new DomainError('conflict', `only a succeeded action can be reverted (status: ${row.status})`);

@@ -3,6 +3,7 @@ import type postgres from 'postgres';
 import type { Gateway, Pager } from '../actions/gateway.js';
 import type { Reasoner } from '../agent/reasoner.js';
 import type { Db } from '../db/client.js';
+import type { ApproverRules } from '../domain/approver-rules.js';
 import type { Channel } from '../domain/notifications.js';
 import type { AgentMode, SafetySettings } from '../domain/policy.js';
 import type { Metrics } from '../metrics.js';
@@ -16,7 +17,8 @@ export interface ServiceDeps {
   logger: Logger;
   /** Channels with configuration: the outbox rows written for each step. */
   channels: readonly Channel[];
-  policy: { riskThreshold: number; autoApprove: boolean; timeZone: string; criticalTeams: readonly string[]; mode: AgentMode; twoPersonScore: number };
+  /** approverRules: SRE_APPROVER_RULES; absent: no per-action rules. */
+  policy: { riskThreshold: number; autoApprove: boolean; timeZone: string; criticalTeams: readonly string[]; mode: AgentMode; twoPersonScore: number; approverRules?: ApproverRules };
   safety: SafetySettings;
   lifecycle: { escalateAfterMs: number; proposalTtlMs: number; incidentQuietMs?: number };
   publicBaseUrl: string;
@@ -25,6 +27,8 @@ export interface ServiceDeps {
   metrics?: Metrics;
   /** PostgreSQL's own client for COPY (CSV export); absent on the embedded PGlite. */
   copyClient?: () => postgres.Sql;
+  /** Members of a Slack user group (the Slack app's cached look-up), for approver rules; absent without Slack. */
+  groupMembers?: (groupId: string) => Promise<ReadonlySet<string>>;
   /** Wakes the background workers after a commit (durable work is in the db either way). */
   poke?: () => void;
 }

@@ -6,6 +6,7 @@ import type { ProposalView } from './types.js';
 
 type ProposalRow = typeof schema.proposals.$inferSelect;
 type IncidentRow = typeof schema.incidents.$inferSelect;
+export type ApprovalRow = typeof schema.proposalApprovals.$inferSelect;
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 const APPROVED = new Set(['approved', 'executing', 'succeeded', 'failed']);
@@ -14,7 +15,8 @@ function verificationStatus(s: string): VerificationStatus {
   return (VERIFICATION_STATUSES as readonly string[]).includes(s) ? (s as VerificationStatus) : 'none';
 }
 
-export function toView(p: ProposalRow, i: IncidentRow, publicBaseUrl: string, sw?: SwitchState): ProposalView {
+/** sw: the kill switch now; approvals: the proposal's stored approvals (rows from before they were stored fall back to decided_by). */
+export function toView(p: ProposalRow, i: IncidentRow, publicBaseUrl: string, sw?: SwitchState, approvals: readonly ApprovalRow[] = []): ProposalView {
   return {
     id: p.id,
     incident_id: p.incidentId,
@@ -41,7 +43,13 @@ export function toView(p: ProposalRow, i: IncidentRow, publicBaseUrl: string, sw
     reverted_at: iso(p.revertedAt),
     reverted_by: p.revertedBy,
     mode: p.mode === 'shadow' ? 'shadow' : 'live',
-    approvals: p.decidedAt && p.decidedBy && APPROVED.has(p.status) ? [{ by: p.decidedBy, via: p.decidedVia ?? 'unknown', at: p.decidedAt.toISOString() }] : [],
+    approvals:
+      approvals.length > 0
+        ? [...approvals].sort((a, b) => a.seq - b.seq).map((a) => ({ by: a.name, via: a.via, at: a.at.toISOString() }))
+        : p.decidedAt && p.decidedBy && APPROVED.has(p.status)
+          ? [{ by: p.decidedBy, via: p.decidedVia ?? 'unknown', at: p.decidedAt.toISOString() }]
+          : [],
+    approvals_required: p.approvalsRequired,
     verification: { status: verificationStatus(p.verificationStatus), reason: p.verificationReason, checked_at: iso(p.verificationCheckedAt) },
     stale_reason: p.staleReason,
     agent_paused: sw?.paused ? { by: sw.pausedBy, reason: sw.pausedReason, at: iso(sw.pausedAt) } : null,

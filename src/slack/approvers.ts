@@ -6,6 +6,8 @@ export type ApproverVerdict = { ok: true } | { ok: false; reason: string };
 export interface ApproverCheck {
   /** May this Slack user of this workspace approve, reject or revert? Fails closed. */
   check(user: { userId: string; teamId: string | undefined }): Promise<ApproverVerdict>;
+  /** A user group's members (cached like the check's); rejects when the look-up fails. */
+  members(group: string): Promise<ReadonlySet<string>>;
 }
 
 export interface ApproverCheckOptions {
@@ -44,6 +46,7 @@ export function createApproverCheck(opts: ApproverCheckOptions): ApproverCheck {
   }
 
   return {
+    members,
     async check({ userId, teamId }) {
       let installed: string;
       try {

@@ -8,7 +8,7 @@ import { getProposal } from '../proposals/queries.js';
 import type { ProposalView, ServiceDeps } from '../proposals/types.js';
 import { html, page, type Html } from './console/html.js';
 import { BodyTooLarge, cookie, nonce, parseCookies, readForm, safeEqual, sameOrigin, sendHtml, sign } from './console/http.js';
-import { proposalSummary, statusText } from './console/views.js';
+import { decisionVerbs, proposalSummary, statusText } from './console/views.js';
 
 /**
  * Email decision links. GET and HEAD show what the link would do and change nothing, because mail
@@ -38,8 +38,9 @@ function csrfFor(ctx: DecideLinkContext, tokenHash: string, n: string): string {
   return sign(ctx.linkSecret, 'decide-csrf', `${tokenHash}.${n}`);
 }
 
-function verb(d: DecisionLink['decision']): string {
-  return d === 'approve' ? 'Approve' : 'Reject';
+function verb(d: DecisionLink['decision'], p: Pick<ProposalView, 'mode'>): string {
+  const v = decisionVerbs(p);
+  return d === 'approve' ? v.approve : v.reject;
 }
 
 function message(res: ServerResponse, status: number, title: string, text: Html | string, head = false, extra?: Html): void {
@@ -97,7 +98,7 @@ export async function handleDecideLink(req: DecideLinkRequest, res: ServerRespon
     const n = existing && /^[A-Za-z0-9_-]{24}$/.test(existing) ? existing : nonce();
     const secure = ctx.publicBaseUrl.startsWith('https:');
     const action = `${ctx.publicBaseUrl}${PATH_PREFIX}${req.token}`;
-    const body = html`<div class="card"><h1>${verb(link.decision)} this proposal?</h1>
+    const body = html`<div class="card"><h1>${verb(link.decision, proposal)} this proposal?</h1>
 <p class="meta">This link was sent to <strong>${link.recipient}</strong> and records them as the operator. It works once and expires at ${link.expiresAt.toISOString()}.</p></div>
 <div class="card">${proposalSummary(proposal)}</div>
 <form method="post" action="${action}" class="card">
@@ -105,9 +106,9 @@ export async function handleDecideLink(req: DecideLinkRequest, res: ServerRespon
 <input type="hidden" name="proposal_id" value="${proposal.id}">
 <input type="hidden" name="decision" value="${link.decision}">
 ${link.decision === 'reject' ? html`<p><label>Reason (optional)<br><input type="text" name="reason" maxlength="500"></label></p>` : ''}
-<p class="actions"><button type="submit" class="${link.decision}">${verb(link.decision)} ${proposal.action} on ${proposal.target}</button></p>
+<p class="actions"><button type="submit" class="${link.decision}">${verb(link.decision, proposal)} ${proposal.action} on ${proposal.target}</button></p>
 </form>`;
-    sendHtml(res, 200, page(`${verb(link.decision)} proposal`, body), {
+    sendHtml(res, 200, page(`${verb(link.decision, proposal)} proposal`, body), {
       head,
       headers: existing === n ? {} : { 'set-cookie': cookie(CSRF_COOKIE, n, { path: PATH_PREFIX, secure, maxAgeS: 3600 }) },
     });
@@ -138,7 +139,10 @@ ${link.decision === 'reject' ? html`<p><label>Reason (optional)<br><input type="
       reason,
       actor: { type: 'email', recipient: consumed.recipient },
     });
-    message(res, 200, consumed.decision === 'approve' ? 'Approved' : 'Rejected', html`Recorded as ${consumed.recipient}. The proposal is now ${statusText(after.status)}.`, false, html`<div class="card">${proposalSummary(after)}</div>`);
+    const shadow = after.mode === 'shadow';
+    const title = consumed.decision === 'reject' ? (shadow ? 'Recorded: would reject' : 'Rejected') : after.status === 'pending' ? 'Approval recorded' : shadow ? 'Recorded: would approve' : 'Approved';
+    const next = after.status === 'pending' && consumed.decision === 'approve' ? ' A second person must approve before it executes.' : '';
+    message(res, 200, title, html`Recorded as ${consumed.recipient}. The proposal is now ${statusText(after.status)}.${next}`, false, html`<div class="card">${proposalSummary(after)}</div>`);
   } catch (e) {
     if (isDomainError(e) && e.code === 'already_decided') {
       const p = await getProposal(deps.db, consumed.proposalId, ctx.publicBaseUrl);
@@ -157,7 +161,7 @@ ${link.decision === 'reject' ? html`<p><label>Reason (optional)<br><input type="
       message(res, 500, 'Something went wrong', `Nothing was decided. Try the link again in a moment (reference ${ref}).`);
       return;
     }
-    message(res, e.code === 'not_found' ? 404 : 409, 'Not decided', e.message);
+    message(res, e.code === 'not_found' ? 404 : e.code === 'forbidden' ? 403 : 409, 'Not decided', e.message);
   }
 }
 

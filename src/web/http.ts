@@ -66,6 +66,7 @@ const STATUS: Record<ErrorCode, number> = {
   unavailable: 503,
   stale: 409,
   paused: 423,
+  same_approver: 409,
 };
 
 /** Users see a domain error's message; anything else is logged and answered with a reference id. */

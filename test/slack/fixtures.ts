@@ -34,6 +34,7 @@ export function proposalView(over: Partial<ProposalView> = {}): ProposalView {
     reverted_by: null,
     mode: 'live',
     approvals: [],
+    approvals_required: 1,
     verification: { status: 'none', reason: null, checked_at: null },
     stale_reason: null,
     incident: {

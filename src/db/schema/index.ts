@@ -5,3 +5,4 @@ export * from './audit.js';
 export * from './links.js';
 export * from './slack.js';
 export * from './safety.js';
+export * from './approvals.js';

@@ -33,6 +33,8 @@ export const proposals = pgTable(
     revertedBy: text('reverted_by'),
     /** live or shadow: the mode the proposal was made in, kept whatever the agent's mode later. */
     mode: text('mode').notNull().default('live'),
+    /** 2 when the risk score was at or above SRE_TWO_PERSON_SCORE at propose time (two-person rule). */
+    approvalsRequired: integer('approvals_required').notNull().default(1),
     /** none | pending | passed | failed | reverted: the watch after a successful execution. */
     verificationStatus: text('verification_status').notNull().default('none'),
     verificationReason: text('verification_reason'),

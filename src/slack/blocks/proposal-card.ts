@@ -1,5 +1,6 @@
 import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
 import { ACTION_IDS, specFor, type ActionId } from '../../domain/actions.js';
+import { approvalProgress } from '../../domain/approvals.js';
 import type { ProposalView } from '../../domain/proposal-view.js';
 import { LIMITS, link, plain, safe, slackDate, truncate } from './escape.js';
 import { ACTION_APPROVE, ACTION_REJECT, ACTION_REVERT } from './ids.js';
@@ -41,13 +42,27 @@ export function button(text: string, actionId: string, value: string, style?: 'p
   return b;
 }
 
-/** Approve and reject for one proposal; the block id keeps several of them apart in one message. */
-export function decisionButtons(p: Pick<ProposalView, 'id'>): ActionsBlock {
+export const isShadow = (p: Pick<ProposalView, 'mode'>): boolean => p.mode === 'shadow';
+
+/** Approve and reject for one proposal ("Would approve" in shadow); the block id keeps several apart in one message. */
+export function decisionButtons(p: Pick<ProposalView, 'id' | 'mode'>): ActionsBlock {
+  const [yes, no] = isShadow(p) ? ['Would approve', 'Would reject…'] : ['Approve', 'Reject…'];
   return {
     type: 'actions',
     block_id: `decide:${p.id}`.slice(0, 255),
-    elements: [button('Approve', ACTION_APPROVE, p.id, 'primary'), button('Reject…', ACTION_REJECT, p.id, 'danger')],
+    elements: [button(yes, ACTION_APPROVE, p.id, 'primary'), button(no, ACTION_REJECT, p.id, 'danger')],
   };
+}
+
+/** Shadow and two-person notes under the status line, or nothing. */
+export function decisionNotes(p: ProposalView): string[] {
+  const notes: string[] = [];
+  if (isShadow(p)) notes.push(':ghost: *Shadow mode* — the agent proposes and asks, and never executes. Decisions are recorded as "would approve" / "would reject".');
+  const progress = approvalProgress(p);
+  if (progress) notes.push(`:ballot_box_with_check: *${safe(progress, 300)}* — a second person must approve before it executes`);
+  else if (p.status === 'pending' && p.approvals_required > 1) notes.push(`:busts_in_silhouette: Needs approvals from ${p.approvals_required} different people (two-person rule)`);
+  if (p.approvals.length > 1 && p.status !== 'pending') notes.push(`Approved by ${p.approvals.map((a) => safe(a.by, 200)).join(' and ')}`);
+  return notes;
 }
 
 function revertButton(p: ProposalView): ActionsBlock {
@@ -73,6 +88,14 @@ function when(at: string | null): string {
 export function statusLine(p: ProposalView): string {
   const auto = isAutoExecuted(p);
   const decided = auto ? `:robot_face: Executed automatically by policy at ${when(p.decided_at)}` : `:white_check_mark: Approved by ${who(p.decided_by)} at ${when(p.decided_at)}`;
+  if (isShadow(p) && p.status === 'approved') {
+    const by = auto ? 'the policy (auto-approve)' : who(p.decided_by);
+    return `:ghost: *Would approve* — by ${by} at ${when(p.decided_at)}; shadow mode, nothing was executed`;
+  }
+  if (isShadow(p) && p.status === 'rejected') {
+    const reason = p.decision_reason ? `\n> ${safe(p.decision_reason, 600)}` : '';
+    return `:ghost: *Would reject* — by ${who(p.decided_by)} at ${when(p.decided_at)}${reason}`;
+  }
   switch (p.status) {
     case 'pending': {
       const esc = p.escalated_at ? ` · escalated at ${slackDate(p.escalated_at)}` : '';
@@ -142,7 +165,8 @@ export function buildProposalCard(p: ProposalView, opts: ProposalCardOptions = {
   const spec = actionSpec(p.action);
   const title = spec?.title ?? p.action;
   const auto = isAutoExecuted(p);
-  const heading = auto ? `Auto-executed: ${title}` : p.status === 'pending' ? `Proposal: ${title}` : `${title} — ${p.status}`;
+  const base = auto ? `${isShadow(p) ? 'Would auto-execute' : 'Auto-executed'}: ${title}` : p.status === 'pending' ? `Proposal: ${title}` : `${title} — ${p.status}`;
+  const heading = isShadow(p) ? `[Shadow] ${base}` : base;
   const factors = p.risk_factors.map((f) => `• ${safe(f.name, 60)} *${signed(f.delta)}* — ${safe(f.reason, 300)}`).join('\n');
   const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: plain(heading, LIMITS.headerText), emoji: true } },
@@ -159,23 +183,25 @@ export function buildProposalCard(p: ProposalView, opts: ProposalCardOptions = {
     { type: 'section', text: { type: 'mrkdwn', text: truncate(`*Risk factors* (sum ${p.risk_score}, clamped 0–100)\n${factors || '(none)'}`, LIMITS.sectionText) } },
   ];
   if (auto) {
+    const why = isShadow(p) ? 'Would have executed without a human' : 'Executed without a human';
     blocks.push({
       type: 'context',
-      elements: [{ type: 'mrkdwn', text: 'Executed without a human because the risk is at or under the threshold and auto-approve is on.' }],
+      elements: [{ type: 'mrkdwn', text: `${why} because the risk is at or under the threshold and auto-approve is on.` }],
     });
   }
-  blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(statusLine(p), LIMITS.sectionText) } });
+  const notes = decisionNotes(p);
+  blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate([statusLine(p), ...notes].join('\n'), LIMITS.sectionText) } });
   const verified = verificationLine(p);
   if (verified) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(verified, LIMITS.sectionText) } });
   const paused = ['pending', 'approved'].includes(p.status) ? pausedLine(p) : undefined;
   if (paused) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: truncate(paused, LIMITS.contextText) }] });
-  if (p.result && ['succeeded', 'failed', 'executing'].includes(p.status)) {
+  if (p.result && (['succeeded', 'failed', 'executing'].includes(p.status) || p.result.shadow === true)) {
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Result*\n${codeBlock(formatObject(p.result, 500))}` } });
   }
   if (interactive && p.status === 'pending') blocks.push(decisionButtons(p));
   if (interactive && p.status === 'succeeded' && p.reversible && !p.reverted_at) blocks.push(revertButton(p));
   const meta = [`${safe(p.id, 100)}`, `reasoner: ${safe(p.reasoner, 40)}${p.fallback_reason ? ' (fallback)' : ''}`, `created ${slackDate(p.created_at)}`, link(p.links.console, 'console')];
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: truncate(meta.join(' · '), LIMITS.contextText) }] });
-  const text = `${auto ? 'Auto-executed' : 'Proposal'}: ${p.action} on ${p.target} — risk ${p.risk_score} — ${p.status}`;
+  const text = `${isShadow(p) ? '[Shadow] ' : ''}${auto ? (isShadow(p) ? 'Would auto-execute' : 'Auto-executed') : 'Proposal'}: ${p.action} on ${p.target} — risk ${p.risk_score} — ${p.status}`;
   return { text: safe(text, LIMITS.fallbackText), blocks };
 }

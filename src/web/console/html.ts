@@ -42,7 +42,7 @@ header{background:#1b1f24;color:#fff;padding:.6rem 1rem;display:flex;gap:1rem;fl
 header a{color:#fff;text-decoration:none;font-weight:600}header form{margin-left:auto}
 main{max-width:60rem;margin:0 auto;padding:1rem}
 .card{background:#fff;border:1px solid #d7dbe0;border-radius:8px;padding:1rem;margin:0 0 1rem}
-.meta{color:#57606a;font-size:.9rem}.score{font-weight:700}.status{display:inline-block;padding:.1rem .5rem;border-radius:1rem;background:#eef;font-size:.85rem}
+.badge{background:#5a32a3;color:#fff;border-radius:1rem;padding:.1rem .5rem;font-size:.8rem;vertical-align:middle}.card.shadow{background:#f6f0ff}.meta{color:#57606a;font-size:.9rem}.score{font-weight:700}.status{display:inline-block;padding:.1rem .5rem;border-radius:1rem;background:#eef;font-size:.85rem}
 pre,.pre{white-space:pre-wrap;word-break:break-word;background:#f6f8fa;padding:.5rem;border-radius:4px;font-size:.9rem}
 table{width:100%;border-collapse:collapse;font-size:.9rem}th,td{text-align:left;padding:.35rem;border-bottom:1px solid #e1e4e8;vertical-align:top}
 .scroll{overflow-x:auto}

@@ -36,7 +36,13 @@ export interface Console {
 
 const LOGIN_COOKIE = 'sre_login';
 const AUDIT_PAGE_ROWS = 200;
-const NOTICES: Record<string, string> = { approved: 'Approved.', rejected: 'Rejected.', paused: 'Paused: nothing executes until resumed.', resumed: 'Resumed.' };
+const NOTICES: Record<string, string> = {
+  approved: 'Approved.',
+  rejected: 'Rejected.',
+  recorded: 'Your approval is recorded; a second person must approve before it executes.',
+  paused: 'Paused: nothing executes until resumed.',
+  resumed: 'Resumed.',
+};
 
 function safeNext(v: string | undefined): string {
   return v && /^\/sre(\/[A-Za-z0-9_\-/.]*)?(\?[A-Za-z0-9_\-=&%.:]*)?$/.test(v) && !v.includes('//') ? v : '/sre';
@@ -136,10 +142,11 @@ export function createConsole(opts: ConsoleOptions): Console {
     if (f.decision !== 'approve' && f.decision !== 'reject') return proposalView(res, s, id, false, { status: 400, error: 'Choose approve or reject.' });
     try {
       const after = await decide(deps, { proposalId: id, decision: f.decision, reason: f.reason?.trim() || undefined, actor: { type: 'user', name: s.user, via: 'console' } });
-      redirect(res, `/sre/proposals/${encodeURIComponent(id)}?done=${after.status === 'rejected' ? 'rejected' : 'approved'}`);
+      const done = after.status === 'rejected' ? 'rejected' : after.status === 'pending' ? 'recorded' : 'approved';
+      redirect(res, `/sre/proposals/${encodeURIComponent(id)}?done=${done}`);
     } catch (e) {
       if (!isDomainError(e)) throw e;
-      const status = e.code === 'already_decided' || e.code === 'stale' ? 409 : e.code === 'paused' ? 423 : e.code === 'not_found' ? 404 : e.code === 'forbidden' ? 403 : 400;
+      const status = e.code === 'already_decided' || e.code === 'stale' || e.code === 'same_approver' ? 409 : e.code === 'paused' ? 423 : e.code === 'not_found' ? 404 : e.code === 'forbidden' ? 403 : 400;
       const by = typeof e.details?.decided_by === 'string' ? ` by ${e.details.decided_by}` : '';
       return proposalView(res, s, id, false, { status, error: e.code === 'already_decided' ? `Already decided${by}. Nothing was changed.` : e.message });
     }
@@ -169,7 +176,7 @@ export function createConsole(opts: ConsoleOptions): Console {
     const [dead] = await deps.db.select({ n: count() }).from(schema.outbox).where(eq(schema.outbox.status, 'dead'));
     const reasoning = await incidentsAwaitingProposal(deps.db, deps.now());
     const csrf = csrfToken(secret, s);
-    sendHtml(res, 200, pendingPage({ user: s.user, csrf, pending: list, recent, dead: Number(dead?.n ?? 0), reasoning, banner: killSwitchPanel(await agentStatus(deps), csrf) }), { head });
+    sendHtml(res, 200, pendingPage({ user: s.user, csrf, pending: list, recent, dead: Number(dead?.n ?? 0), reasoning, mode: deps.policy.mode, banner: killSwitchPanel(await agentStatus(deps), csrf) }), { head });
   }
 
   /** POST /sre/pause {reason} and /sre/resume: the kill switch, as the signed-in operator. */

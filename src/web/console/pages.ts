@@ -1,7 +1,7 @@
 import type { AwaitingIncident } from '../../proposals/awaiting.js';
 import type { ProposalView } from '../../proposals/types.js';
 import { html, page, type Html } from './html.js';
-import { proposalSummary, statusText } from './views.js';
+import { decisionVerbs, proposalSummary, statusText } from './views.js';
 
 /** Pure page renderers for the console: data in, HTML out. Every value passes through `html`. */
 
@@ -44,19 +44,20 @@ export function loginPage(csrf: string, next: string, error?: string): string {
 }
 
 export function decisionForm(p: ProposalView, csrf: string): Html {
+  const verbs = decisionVerbs(p);
   return html`<form method="post" action="/sre/proposals/${encodeURIComponent(p.id)}/decision" class="actions">
 <input type="hidden" name="csrf" value="${csrf}">
 <input type="text" name="reason" maxlength="500" placeholder="Reason (optional)" aria-label="Reason">
-<button type="submit" name="decision" value="approve" class="approve">Approve</button>
-<button type="submit" name="decision" value="reject" class="reject">Reject</button></form>`;
+<button type="submit" name="decision" value="approve" class="approve">${verbs.approve}</button>
+<button type="submit" name="decision" value="reject" class="reject">${verbs.reject}</button></form>`;
 }
 
-export function pendingPage(opts: { user: string; csrf: string; pending: ProposalView[]; recent: ProposalView[]; dead: number; reasoning?: AwaitingIncident[]; banner?: Html }): string {
+export function pendingPage(opts: { user: string; csrf: string; pending: ProposalView[]; recent: ProposalView[]; dead: number; reasoning?: AwaitingIncident[]; banner?: Html; mode?: 'live' | 'shadow' }): string {
   const { pending } = opts;
   const reasoning = opts.reasoning ?? [];
   return page(
     'Pending proposals',
-    html`${opts.banner ?? ''}${opts.dead > 0 ? html`<div class="card error"><a href="/sre/notifications">${opts.dead} notification${opts.dead === 1 ? '' : 's'} could not be delivered</a></div>` : ''}
+    html`${opts.banner ?? ''}${opts.mode === 'shadow' ? html`<div class="card shadow" data-mode="shadow" role="status"><strong>The agent runs in shadow mode</strong> (SRE_MODE=shadow): it proposes and asks, and executes nothing.</div>` : ''}${opts.dead > 0 ? html`<div class="card error"><a href="/sre/notifications">${opts.dead} notification${opts.dead === 1 ? '' : 's'} could not be delivered</a></div>` : ''}
 <h1>Pending proposals (${pending.length})</h1>
 ${pending.length === 0 ? html`<p class="card">Nothing waits for a decision.</p>` : ''}
 ${pending.map((p) => html`<article class="card" data-proposal="${p.id}">${proposalSummary(p, { link: true })}${decisionForm(p, opts.csrf)}</article>`)}

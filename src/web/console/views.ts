@@ -1,3 +1,4 @@
+import { approvalProgress } from '../../domain/approvals.js';
 import type { ProposalView } from '../../proposals/types.js';
 import { html, type Html } from './html.js';
 
@@ -33,18 +34,33 @@ export function factorsTable(p: ProposalView): Html {
   )}</tbody></table>`;
 }
 
+/** Shadow and two-person notes: what the page must say before anyone decides. */
+export function approvalNotes(p: ProposalView): Html {
+  const progress = approvalProgress(p);
+  return html`${p.mode === 'shadow' ? html`<p class="card shadow" data-mode="shadow"><strong>Shadow mode</strong>: the agent never executes anything. Decisions are recorded as “would approve” / “would reject”.</p>` : ''}${
+    progress ? html`<p class="meta" data-approvals="${p.approvals.length}"><strong>${progress}</strong>: a second person must approve before it executes.</p>` : p.status === 'pending' && p.approvals_required > 1 ? html`<p class="meta" data-approvals="0">Needs approvals from ${p.approvals_required} different people (two-person rule).</p>` : ''
+  }${p.approvals.length > 1 && p.status !== 'pending' ? html`<p class="meta">Approved by ${p.approvals.map((a) => a.by).join(' and ')}.</p>` : ''}`;
+}
+
+/** The decision verbs as shown: "Would approve" for a shadow proposal. */
+export function decisionVerbs(p: Pick<ProposalView, 'mode'>): { approve: string; reject: string } {
+  return p.mode === 'shadow' ? { approve: 'Would approve', reject: 'Would reject' } : { approve: 'Approve', reject: 'Reject' };
+}
+
 export function decisionLine(p: ProposalView): Html {
   if (p.status === 'expired') return html`<p class="meta">Expired at ${p.decided_at ?? p.expires_at}: no action taken.</p>`;
   if (p.status === 'superseded') return html`<p class="meta">Superseded by ${p.superseded_by ?? 'a newer proposal'}: no action taken.</p>`;
   if (!p.decided_by) return html``;
-  return html`<p class="meta">Decided by <strong>${p.decided_by}</strong>${p.decided_via ? ` via ${p.decided_via}` : ''} at ${p.decided_at ?? ''}${
+  const shadow = p.mode === 'shadow' && (p.status === 'approved' || p.status === 'rejected');
+  return html`<p class="meta">${shadow ? (p.status === 'approved' ? 'Would approve (shadow, nothing executed): decided' : 'Would reject (shadow): decided') : 'Decided'} by <strong>${p.decided_by}</strong>${p.decided_via ? ` via ${p.decided_via}` : ''} at ${p.decided_at ?? ''}${
     p.decision_reason ? html` — “${p.decision_reason}”` : ''
   }</p>`;
 }
 
 export function proposalSummary(p: ProposalView, opts: { link?: boolean } = {}): Html {
   const title = `${p.action} on ${p.target}`;
-  return html`<h2>${opts.link ? html`<a href="/sre/proposals/${encodeURIComponent(p.id)}">${title}</a>` : title}</h2>
+  return html`<h2>${p.mode === 'shadow' ? html`<span class="badge" data-mode="shadow">shadow</span> ` : ''}${opts.link ? html`<a href="/sre/proposals/${encodeURIComponent(p.id)}">${title}</a>` : title}</h2>
+${approvalNotes(p)}
 <p class="meta">Incident <strong>${p.incident.type}</strong> on <strong>${p.incident.subject}</strong> · ${p.incident.event_count} events · first seen ${p.incident.first_seen} · proposal <code>${p.id}</code></p>
 <p><span class="status" data-status="${p.status}">${statusText(p.status)}</span> <span class="score">risk ${p.risk_score}/100</span> (${p.route})${p.escalated_at ? html` · <strong>escalated</strong> ${p.escalated_at}` : ''}</p>
 <p>Parameters: <code>${paramsText(p.params)}</code></p>

@@ -1,0 +1,102 @@
+import { asc, eq } from 'drizzle-orm';
+import { appendAudit } from '../audit/append.js';
+import { schema, type Executor } from '../db/client.js';
+import { approverKey } from '../domain/approvals.js';
+import { describePrincipals, groupsOf, namedBy, ruleFor } from '../domain/approver-rules.js';
+import { DomainError } from '../domain/errors.js';
+import { actorChannel, actorName, type Actor } from '../domain/proposal.js';
+import { recordDenied } from './deny.js';
+import { enqueueNotification } from './outbox.js';
+import type { ServiceDeps } from './types.js';
+
+const { proposals, proposalApprovals } = schema;
+
+export type ApproverVerdict = { ok: true } | { ok: false; reason: string };
+
+/**
+ * Who may approve what (SRE_APPROVER_RULES), for any channel: an action with a rule admits only its
+ * principals; Slack user groups are looked up through deps.groupMembers, and a failed or missing
+ * look-up refuses (fail closed).
+ */
+export async function checkApproverRule(deps: Pick<ServiceDeps, 'policy' | 'groupMembers' | 'logger'>, actor: Actor, action: string): Promise<ApproverVerdict> {
+  const rule = ruleFor(deps.policy.approverRules, action);
+  if (!rule) return { ok: true };
+  if (namedBy(rule, actor)) return { ok: true };
+  const notNamed: ApproverVerdict = { ok: false, reason: `only ${describePrincipals(rule)} may approve ${action} (SRE_APPROVER_RULES)` };
+  if (actor.type !== 'slack') return notNamed;
+  let failed = false;
+  for (const g of groupsOf(rule)) {
+    try {
+      if (!deps.groupMembers) throw new Error('no Slack user-group look-up is configured');
+      if ((await deps.groupMembers(g)).has(actor.userId)) return { ok: true };
+    } catch (e) {
+      failed = true;
+      deps.logger.warn({ err: e, usergroup: g }, 'approver rule group look-up failed');
+    }
+  }
+  if (failed) return { ok: false, reason: `the approver group look-up failed, so ${action} cannot be approved (fail closed)` };
+  return notNamed;
+}
+
+/** Refuses, audited as decision.denied, an actor whom the approver rules do not admit for this proposal's action. */
+export async function authorizeApproval(deps: ServiceDeps, input: { proposalId: string; actor: Actor; verb: 'approve' | 'revert' }): Promise<void> {
+  if (!deps.policy.approverRules) return;
+  const [p] = await deps.db.select({ action: proposals.action }).from(proposals).where(eq(proposals.id, input.proposalId)).limit(1);
+  if (!p) return;
+  const verdict = await checkApproverRule(deps, input.actor, p.action);
+  if (verdict.ok) return;
+  await recordDenied(deps, { proposalId: input.proposalId, actor: input.actor, reason: verdict.reason });
+  throw new DomainError('forbidden', `You may not ${input.verb} this proposal: ${verdict.reason}.`);
+}
+
+export type ApprovalStep =
+  | { step: 'not_pending' }
+  | { step: 'same_approver'; approvals: string[]; required: number }
+  | { step: 'partial'; approvals: string[]; required: number }
+  | { step: 'complete'; approvals: string[]; required: number };
+
+/**
+ * Records one approval inside the decision's transaction, under the proposal's row lock, so
+ * racing approvals count one after the other: the same person twice is refused (and audited),
+ * a first of two is recorded and announced, the last one lets the caller approve the proposal.
+ */
+export async function recordApproval(tx: Executor, deps: ServiceDeps, input: { proposalId: string; actor: Actor; now: Date }): Promise<ApprovalStep> {
+  const [row] = await tx.select().from(proposals).where(eq(proposals.id, input.proposalId)).for('update');
+  if (!row || row.status !== 'pending') return { step: 'not_pending' };
+  const existing = await tx.select().from(proposalApprovals).where(eq(proposalApprovals.proposalId, row.id)).orderBy(asc(proposalApprovals.seq));
+  const names = existing.map((a) => a.name);
+  const required = Math.max(1, row.approvalsRequired);
+  const key = approverKey(input.actor);
+  if (existing.some((a) => a.approver === key)) {
+    await appendAudit(tx, {
+      kind: 'decision.duplicate',
+      actor: input.actor,
+      incidentId: row.incidentId,
+      proposalId: row.id,
+      payload: { attempted: 'approve', status: row.status, reason: 'same_approver', approvals: names, required },
+    });
+    return { step: 'same_approver', approvals: names, required };
+  }
+  const seq = existing.length + 1;
+  await tx.insert(proposalApprovals).values({ proposalId: row.id, seq, approver: key, name: actorName(input.actor), via: actorChannel(input.actor), at: input.now });
+  const approvals = [...names, actorName(input.actor)];
+  if (seq >= required) return { step: 'complete', approvals, required };
+  await tx.update(proposals).set({ updatedAt: input.now }).where(eq(proposals.id, row.id));
+  await appendAudit(tx, {
+    kind: 'approval.recorded',
+    actor: input.actor,
+    incidentId: row.incidentId,
+    proposalId: row.id,
+    payload: { channel: actorChannel(input.actor), approvals: seq, required, risk_score: row.riskScore },
+  });
+  await enqueueNotification(tx, deps.channels, 'proposal.decided', { incidentId: row.incidentId, proposalId: row.id }, { decision: 'approve', partial: true, approvals: seq, required });
+  return { step: 'partial', approvals, required };
+}
+
+export function sameApprover(proposalId: string, s: { approvals: string[]; required: number }): DomainError {
+  return new DomainError(
+    'same_approver',
+    `You approved ${proposalId} already; it needs ${s.required} different people (${s.approvals.length} of ${s.required}: ${s.approvals.join(', ')}).`,
+    { approvals: s.approvals, required: s.required },
+  );
+}
