@@ -87,6 +87,7 @@ describe('two-person rule over the JSON API', () => {
       'proposal.approved bob',
       'execution.started system:agent',
       'execution.succeeded system:agent',
+      'verification.started system:verifier',
     ]);
   });
 
@@ -132,6 +133,9 @@ describe('two-person rule over the JSON API', () => {
 
     // The CLI reads the same configuration: --as bob is refused, --as carol approves.
     for (const [k, v] of Object.entries({ ...env, DATABASE_URL: db.url, NODE_ENV: 'test', LOG_LEVEL: 'silent' })) vi.stubEnv(k, v);
+    // The CLI builds its own agent on the system clock: pin it to the agent's, or the re-check at
+    // approval scores the risk at another hour than the proposal was scored at.
+    vi.useFakeTimers({ toFake: ['Date'], now: a.agent.deps.now() });
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     try {
@@ -143,6 +147,7 @@ describe('two-person rule over the JSON API', () => {
     } finally {
       stderr.mockRestore();
       stdout.mockRestore();
+      vi.useRealTimers();
     }
     expect(applied).toHaveLength(1);
     const denials = (await kinds(p.id)).filter((r) => r.kind === 'decision.denied').map((r) => r.actor);
