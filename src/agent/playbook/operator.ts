@@ -108,7 +108,7 @@ export async function operatorPlan(intent: Intent, ctx: IncidentContext, reads: 
     case 'reroute': {
       if (!providerName) return { refusal: 'I cannot re-route anything here: this incident names no provider or model group.' };
       if (!groupHint) return { refusal: 'I cannot re-route: this incident names no model group.' };
-      const { named } = await reads.surroundings(providerName, groupHint);
+      const { named } = await reads.surroundings(providerName, groupHint, { namedOnly: true });
       const group = named?.group;
       const g = plain(groupHint, 100);
       if (!group) return { refusal: `I cannot re-route: model group ${g} could not be read.` };
