@@ -178,3 +178,15 @@ describe('playbook: reads the gateway reports as shapes it can trust', () => {
     expect(d.reasoning).toMatch(/provider could not be read/);
   });
 });
+
+describe('playbook: the classification in the incident thread', () => {
+  const at = new Date('2026-11-25T10:05:00Z');
+  it('states it when asked for the facts, and warns when an operator asks to break a provider for a key failure', async () => {
+    const auth = openai(['401 invalid x-api-key']);
+    const facts = await reasoner.converse(auth, [{ author: 'alice', text: "what's going on?", at }], gateway({ openai: 0.4 }));
+    expect(facts.reply).toContain('Classified as authentication failure');
+    const asked = await reasoner.converse(auth, [{ author: 'alice', text: 'circuit-break it for 60s', at }], gateway({ openai: 0.4 }));
+    expect(asked.revision).toMatchObject({ action: 'circuit_break_provider', params: { duration_seconds: 60 } });
+    expect(asked.reply).toMatch(/Note: the sample errors read as authentication failure, which a break does not fix/);
+  });
+});

@@ -5,7 +5,7 @@ import { http, HttpResponse } from 'msw';
 import type { setupServer } from 'msw/node';
 import pino from 'pino';
 import { createLogPager } from '../../src/actions/pagerduty.js';
-import { createSimulatedGateway } from '../../src/actions/simulated.js';
+import { createSimulatedGateway, defaultSimulatedState } from '../../src/actions/simulated.js';
 import { PlaybookReasoner } from '../../src/agent/playbook/index.js';
 import { schema } from '../../src/db/client.js';
 import { parseEvent } from '../../src/domain/events.js';
@@ -128,7 +128,10 @@ export interface Harness {
 export async function startHarness(opts: { approvers?: string[]; autoApprove?: boolean } = {}): Promise<Harness> {
   const db = await freshPostgres();
   const logger = pino({ level: 'silent' });
-  const gateway = createSimulatedGateway();
+  // The gateway reports openai failing, as the incidents openIncident() opens say: the playbook reads both.
+  const seed = defaultSimulatedState();
+  Object.assign(seed.providers.openai!, { healthy: false, error_rate: 0.7 });
+  const gateway = createSimulatedGateway({ seed });
   const deps: ServiceDeps = {
     db: db.db,
     gateway,

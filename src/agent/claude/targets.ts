@@ -85,15 +85,16 @@ export async function buildTargets(ctx: IncidentContext, gateway: GatewayReads, 
       }
       if (t.modelGroups.length > 0) t.facts.healthyAlternatives = healthy;
       // A break sheds every group of the provider, not only the one the event names.
-      const stranded: string[] = [];
-      for (const name of [...new Set([...groups, ...(info?.model_groups ?? [])])].slice(0, MAX_GROUPS + 1)) {
-        if (!groups.includes(name)) {
-          const g = await read(`model group ${name}`, () => gateway.getModelGroup(name));
-          if (g) healthyOthers.set(name, g.providers.filter((p) => p.healthy && p.name !== provider).length);
-        }
-        if (healthyOthers.get(name) === 0) stranded.push(name);
-      }
-      if (info || t.modelGroups.length > 0) t.strandedIfBroken = stranded;
+      const all = [...new Set([...groups, ...(info?.model_groups ?? [])])].slice(0, MAX_GROUPS + 1);
+      await Promise.all(
+        all
+          .filter((name) => !groups.includes(name))
+          .map(async (name) => {
+            const g = await read(`model group ${name}`, () => gateway.getModelGroup(name));
+            if (g) healthyOthers.set(name, g.providers.filter((p) => p.healthy && p.name !== provider).length);
+          }),
+      );
+      if (info || t.modelGroups.length > 0) t.strandedIfBroken = all.filter((name) => healthyOthers.get(name) === 0);
       break;
     }
     case 'sla.violation': {

@@ -2,7 +2,9 @@ import type { Logger } from 'pino';
 import type { GatewayReads } from '../../actions/gateway.js';
 import { normalizeAction, specFor } from '../../domain/actions.js';
 import type { IncidentContext, ProposalDraft, Reasoner, ThreadAnswer, ThreadMessage } from '../reasoner.js';
+import { classifyEvidence } from '../evidence.js';
 import { budgetExceeded } from './budget-exceeded.js';
+import { evidenceSentence } from './evidence-text.js';
 import { latencySpike } from './latency-spike.js';
 import { operatorPlan, parseIntent } from './operator.js';
 import { unreadable, type Plan } from './plan.js';
@@ -127,6 +129,8 @@ export class PlaybookReasoner implements Reasoner {
       `Incident ${plain(i.type, 40)} on ${plain(i.subject, 200)} (${plain(i.status, 20)}): first seen ${iso(i.firstSeen)}, last seen ${iso(i.lastSeen)}, ${i.eventCount} event${i.eventCount === 1 ? '' : 's'}.`,
       `Latest data: ${latestSummary(i.latest)}.`,
     ];
+    const samples = Array.isArray(i.latest.sample_errors) ? i.latest.sample_errors.filter((x): x is string => typeof x === 'string') : [];
+    if (i.type === 'provider.unhealthy' && samples.length > 0) parts.push(evidenceSentence(classifyEvidence({ sampleErrors: samples }), samples));
     const p = ctx.pending;
     if (p) {
       const n = normalizeAction(p.action, p.params);

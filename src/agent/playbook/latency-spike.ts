@@ -12,7 +12,7 @@ export async function latencySpike(ctx: IncidentContext, reads: Reads): Promise<
   const e = parsed.data;
   const provider = plain(e.provider, 100);
   const ratio = e.latency_ms / Math.max(1, e.rolling_median_ms);
-  const { named } = await reads.surroundings(e.provider, e.model_group);
+  const { named } = await reads.surroundings(e.provider, e.model_group, { namedOnly: true });
   const groupName = named?.name;
   const group = named?.group;
   const what = e.model ? `${provider} (${plain(e.model, 100)})` : provider;

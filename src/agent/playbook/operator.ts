@@ -1,5 +1,6 @@
 import { MAX_CIRCUIT_BREAK_SECONDS } from '../../domain/actions.js';
 import { BudgetExceededData, SlaViolationData } from '../../domain/events.js';
+import { classifyEvidence, shortLabel } from '../evidence.js';
 import type { IncidentContext } from '../reasoner.js';
 import type { Plan, Severity } from './plan.js';
 import { breakDuration } from './provider-unhealthy.js';
@@ -90,7 +91,12 @@ export async function operatorPlan(intent: Intent, ctx: IncidentContext, reads: 
       const rate = typeof latest.error_rate === 'number' ? latest.error_rate : undefined;
       const duration = intent.seconds ?? (rate !== undefined ? breakDuration(rate) : 120);
       const provider = plain(providerName, 100);
-      const warning = stranded ? `model group ${plain(stranded.name, 100)} has no other healthy provider, so this break is an outage for its traffic.` : undefined;
+      const ev = classifyEvidence({ sampleErrors: Array.isArray(latest.sample_errors) ? latest.sample_errors.filter((x): x is string => typeof x === 'string') : undefined });
+      const warnings = [
+        ...(stranded ? [`model group ${plain(stranded.name, 100)} has no other healthy provider, so this break is an outage for its traffic.`] : []),
+        ...(ev.providerSide ? [] : [`the sample errors read as ${shortLabel(ev.cls)}, which a break does not fix.`]),
+      ];
+      const warning = warnings.length > 0 ? warnings.join(' ') : undefined;
       return {
         action: 'circuit_break_provider',
         params: { provider: providerName, duration_seconds: duration, reason: clip(`operator asked in the incident thread to circuit-break ${provider} for ${duration} s`, REASON_MAX) },
@@ -102,7 +108,7 @@ export async function operatorPlan(intent: Intent, ctx: IncidentContext, reads: 
     case 'reroute': {
       if (!providerName) return { refusal: 'I cannot re-route anything here: this incident names no provider or model group.' };
       if (!groupHint) return { refusal: 'I cannot re-route: this incident names no model group.' };
-      const { named } = await reads.surroundings(providerName, groupHint);
+      const { named } = await reads.surroundings(providerName, groupHint, { namedOnly: true });
       const group = named?.group;
       const g = plain(groupHint, 100);
       if (!group) return { refusal: `I cannot re-route: model group ${g} could not be read.` };

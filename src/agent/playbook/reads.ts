@@ -81,15 +81,18 @@ export class Reads {
    * the only one a re-route may target; the provider's other groups (as the gateway lists them) are
    * read too, to know whether shedding all its traffic would leave one of them with nothing.
    */
-  async surroundings(provider: string, named: string | undefined): Promise<Surroundings> {
+  async surroundings(provider: string, named: string | undefined, opts: { namedOnly?: boolean } = {}): Promise<Surroundings> {
     const info = await this.read('provider', () => this.gw.getProvider(provider), ProviderRead);
-    const names = [...new Set([...(named ? [named] : []), ...(info?.model_groups ?? [])])].slice(0, named ? 6 : 5);
-    const groups: GroupView[] = [];
-    for (const name of names) {
-      const group = await this.read('model group', () => this.gw.getModelGroup(name), GroupRead);
-      const alternatives = group?.providers.filter((p) => p.healthy && p.name !== provider).map((p) => p.name);
-      groups.push({ name, ...(group ? { group } : {}), ...(alternatives ? { alternatives } : {}) });
-    }
+    const others = opts.namedOnly && named ? [] : (info?.model_groups ?? []);
+    const names = [...new Set([...(named ? [named] : []), ...others])].slice(0, named ? 6 : 5);
+    // In parallel: a slow admin-api costs one read timeout, not one per group.
+    const groups: GroupView[] = await Promise.all(
+      names.map(async (name) => {
+        const group = await this.read('model group', () => this.gw.getModelGroup(name), GroupRead);
+        const alternatives = group?.providers.filter((p) => p.healthy && p.name !== provider).map((p) => p.name);
+        return { name, ...(group ? { group } : {}), ...(alternatives ? { alternatives } : {}) };
+      }),
+    );
     const named_ = named ? groups[0] : undefined;
     return { ...(info ? { info } : {}), ...(named_ ? { named: named_ } : {}), groups };
   }

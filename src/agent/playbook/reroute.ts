@@ -1,5 +1,5 @@
 import type { Plan } from './plan.js';
-import { clip, plain, REASON_MAX } from './text.js';
+import { clip, REASON_MAX } from './text.js';
 
 /** Re-routing one model group: the narrow, reversible change (routing back undoes it). */
 export function reroutePlan(o: { group: string; from: string; to: string; reason: string; sentences: string[]; rule: string; facts: Record<string, unknown> }): Plan {
@@ -11,5 +11,3 @@ export function reroutePlan(o: { group: string; from: string; to: string; reason
     facts: { ...o.facts, reroute_to: o.to },
   };
 }
-
-export const name = (s: string) => plain(s, 100);
