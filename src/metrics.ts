@@ -236,9 +236,10 @@ export function databaseCollector(metrics: Metrics, db: Executor, now: () => Dat
       queryRows<{ n: number }>(db, sql`select count(*)::int as n from outbox where status = 'pending'`),
       queryRows<{ kind: string; n: number }>(
         db,
-        sql`select kind, count(*)::int as n from timers where status = 'pending' and run_at <= ${t}::timestamptz and (lease_expires_at is null or lease_expires_at <= ${t}::timestamptz) group by kind
+        // Due by the agent's clock; leases end by the database's (db/leases.ts).
+        sql`select kind, count(*)::int as n from timers where status = 'pending' and run_at <= ${t}::timestamptz and (lease_expires_at is null or lease_expires_at <= clock_timestamp()) group by kind
             union all
-            select 'outbox', count(*)::int from outbox where status = 'pending' and next_attempt_at <= ${t}::timestamptz and (lease_expires_at is null or lease_expires_at <= ${t}::timestamptz)`,
+            select 'outbox', count(*)::int from outbox where status = 'pending' and next_attempt_at <= ${t}::timestamptz and (lease_expires_at is null or lease_expires_at <= clock_timestamp())`,
       ),
     ]);
     // A kind seen once is reported at 0 when it empties, rather than keeping its last count.

@@ -99,10 +99,14 @@ describe('the reasoning pool', () => {
     expect(new Set(rows.map((r) => r.incident_id)).size).toBe(PROVIDERS.length);
     expect(m.calls).toBe(PROVIDERS.length);
 
-    const metrics = (await get(running.base, '/metrics')).body as string;
+    // A slot frees just after its proposal commits.
+    const base = running.base;
+    const metrics = await until('every slot free', async () => {
+      const text = (await get(base, '/metrics')).body as string;
+      return /^sre_reasoning_in_flight 0$/m.test(text) ? text : undefined;
+    });
     expect(metrics).toMatch(new RegExp(`^sre_incident_to_proposal_seconds_count ${PROVIDERS.length}$`, 'm'));
     expect(metrics).toMatch(new RegExp(`^sre_model_call_duration_seconds_count\\{outcome="ok"\\} ${PROVIDERS.length}$`, 'm'));
-    expect(metrics).toMatch(/^sre_reasoning_in_flight 0$/m);
   });
 
   it('expires and escalates on time while every reasoning slot is held by a hanging model', async () => {
@@ -195,6 +199,37 @@ describe('the reasoning deadline', () => {
     for (const r of rows) expect(r).toMatchObject({ reasoner: 'playbook', fallback_reason: expect.stringMatching(/^timeout: /) });
     // The queued ones never reached the model: their deadline had passed when a slot freed.
     expect(rows.filter((r) => /waited for a reasoning slot/.test(r.fallback_reason ?? '')).length).toBeGreaterThan(0);
+  });
+});
+
+describe('two replicas with leases shorter than the model takes', () => {
+  it('reason about each incident once: the holder renews its lease while the model thinks', async () => {
+    const m = model(async (p) => {
+      await delay(3_000);
+      return circuitBreak(p);
+    });
+    const env = claude({ SRE_REASONING_CONCURRENCY: '2', SRE_REASONING_DEADLINE: '30s' });
+    // A lease a third of the model's time; renewed every third of a lease.
+    running = await startAgent(db, { ...env, SRE_CONSUMER_NAME: 'sre-a' }, { loopMs: 50, leaseMs: 1_000 });
+    const b = await startAgent(db, { ...env, SRE_CONSUMER_NAME: 'sre-b' }, { loopMs: 50, leaseMs: 1_000, now: running.agent.deps.now });
+    try {
+      const providers = PROVIDERS.slice(0, 4);
+      await openIncidents(running, providers);
+      const rows = await until('a proposal per incident', allProposed(providers.length));
+      // Let any double run that a lost lease would allow show itself.
+      await delay(1_500);
+      expect(await proposals()).toHaveLength(providers.length);
+      expect(new Set(rows.map((r) => r.incident_id)).size).toBe(providers.length);
+      expect(m.calls).toBe(providers.length);
+      const holders = await queryRows<{ n: number }>(db.db, sql`select count(*)::int as n from timers where kind = 'propose' and status = 'done' and attempts = 1`);
+      expect(holders[0]!.n).toBe(providers.length);
+      const renewals = [(await get(running.base, '/metrics')).body as string, (await get(b.base, '/metrics')).body as string]
+        .map((t) => Number(/^sre_lease_renewals_total\{work="timer"\} (\d+)$/m.exec(t)?.[1] ?? 0))
+        .reduce((x, y) => x + y, 0);
+      expect(renewals).toBeGreaterThan(0);
+    } finally {
+      await b.stop();
+    }
   });
 });
 
