@@ -2,8 +2,12 @@ import { eq, sql } from 'drizzle-orm';
 import { delay, http, HttpResponse } from 'msw';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { queryRows, schema } from '../../src/db/client.js';
-import { BASE_URL, message, tool } from '../agent/claude/support.js';
-import { seedPending } from '../notify/fixtures.js';
+import { parseEvent } from '../../src/domain/events.js';
+import { ingestEvents } from '../../src/ingest/ingest.js';
+import { createReasoningPool } from '../../src/proposals/reasoning-pool.js';
+import { createTimerRunner } from '../../src/proposals/timers.js';
+import { BASE_URL, message, reasoner, tool } from '../agent/claude/support.js';
+import { makeDeps, seedPending } from '../notify/fixtures.js';
 import { INGEST_TOKEN, get, post, startAgent, unhealthy, type RunningAgent } from '../support/agent.js';
 import { freshPostgres, type TestDatabase } from '../support/db.js';
 import { useMsw } from '../support/msw.js';
@@ -245,5 +249,28 @@ describe('orphan incidents', () => {
     expect(t).toMatchObject({ status: 'done', attempts: 1, lastError: null, leasedBy: null });
     await running.agent.tick();
     expect(await proposals()).toHaveLength(1);
+  });
+});
+
+describe('a late proposal', () => {
+  it('asks for an incident summary update once reasoning passes the lateness mark', async () => {
+    model(async (p) => {
+      await delay(1_500);
+      return circuitBreak(p);
+    });
+    const deps = makeDeps(db.db, { channels: ['slack'], reasoner: reasoner({ wallTimeMs: 30_000 }) });
+    const parsed = parseEvent(unhealthy('openai'));
+    if (!parsed.ok) throw new Error(parsed.problems.join('; '));
+    const [incidentId] = (await ingestEvents(deps, [{ event: parsed.event, via: 'http' }])).incidentsOpened;
+    const pool = createReasoningPool(deps, { runner: createTimerRunner(deps, { holder: 'sre-a' }), concurrency: 2, deadlineMs: 30_000, lateAfterMs: 300, lateEveryMs: 60_000 });
+    expect(await pool.fill()).toBe(1);
+    const late = await until('the late note', async () => {
+      const rows = await db.db.select().from(schema.outbox).where(eq(schema.outbox.kind, 'incident.updated'));
+      return rows.length > 0 ? rows : undefined;
+    });
+    expect(late).toEqual([expect.objectContaining({ channel: 'slack', incidentId, payload: { reason: 'reasoning_late' } })]);
+    expect(pool.inFlight()).toBe(1);
+    await pool.idle();
+    expect(await proposals()).toEqual([expect.objectContaining({ incident_id: incidentId, reasoner: 'claude' })]);
   });
 });
