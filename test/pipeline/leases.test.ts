@@ -27,7 +27,7 @@ describe('owned leases on timers', () => {
   it('never runs a handler twice while it outlives its lease: the holder renews it', async () => {
     const metrics = createMetrics({ defaultMetrics: false });
     const deps = makeDeps(db.db, { metrics });
-    const LEASE = 300;
+    const LEASE = 1_500;
     const a = createTimerRunner(deps, { holder: 'replica-a', leaseMs: LEASE });
     const b = createTimerRunner(deps, { holder: 'replica-b', leaseMs: LEASE });
     await db.db.insert(schema.timers).values({ kind: 'slow', key: 'slow:1', runAt: new Date(deps.now().getTime() - 1), payload: {} });
@@ -35,7 +35,7 @@ describe('owned leases on timers', () => {
     const handlers = {
       slow: async () => {
         runs++;
-        await sleep(5 * LEASE);
+        await sleep(4 * LEASE);
       },
     };
     const [t] = await a.claim({ kinds: ['slow'] }, 5);
