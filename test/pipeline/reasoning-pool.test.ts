@@ -118,7 +118,7 @@ describe('the reasoning pool', () => {
       await delay('infinite');
       return HttpResponse.json({});
     });
-    running = await startAgent(db, claude({ SRE_REASONING_CONCURRENCY: '2', SRE_REASONING_DEADLINE: '6s' }), { loopMs: 50 });
+    running = await startAgent(db, claude({ SRE_REASONING_CONCURRENCY: '2', SRE_REASONING_DEADLINE: '10s' }), { loopMs: 50 });
     const deps = running.agent.deps;
     const toExpire = await seedPending(db.db, { provider: 'together' });
     const toEscalate = await seedPending(db.db, { provider: 'fireworks' });
