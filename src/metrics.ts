@@ -240,9 +240,10 @@ export function databaseCollector(metrics: Metrics, db: Executor, now: () => Dat
       queryRows<{ n: number }>(db, sql`select count(*)::int as n from outbox where status = 'pending'`),
       queryRows<{ kind: string; n: number }>(
         db,
-        sql`select kind, count(*)::int as n from timers where status = 'pending' and run_at <= ${t}::timestamptz and (lease_expires_at is null or lease_expires_at <= ${t}::timestamptz) group by kind
+        // Due by the agent's clock; leases end by the database's (db/leases.ts).
+        sql`select kind, count(*)::int as n from timers where status = 'pending' and run_at <= ${t}::timestamptz and (lease_expires_at is null or lease_expires_at <= clock_timestamp()) group by kind
             union all
-            select 'outbox', count(*)::int from outbox where status = 'pending' and next_attempt_at <= ${t}::timestamptz and (lease_expires_at is null or lease_expires_at <= ${t}::timestamptz)`,
+            select 'outbox', count(*)::int from outbox where status = 'pending' and next_attempt_at <= ${t}::timestamptz and (lease_expires_at is null or lease_expires_at <= clock_timestamp())`,
       ),
       queryRows<{ n: number }>(db, sql`select count(*)::int as n from agent_switch where paused`),
     ]);

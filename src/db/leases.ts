@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, sql, type SQL } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { schema, type Db } from './client.js';
 
@@ -13,7 +13,6 @@ export interface LeaseKeeperOptions {
   /** The replica's name (SRE_CONSUMER_NAME, else host-pid): what `leased_by` records. */
   holder: string;
   leaseMs: number;
-  now: () => Date;
   logger: Logger;
   /** Counts renewals (the caller's metrics; db/ imports none). */
   onRenewed?: ((work: LeasedWork, n: number) => void) | undefined;
@@ -22,8 +21,8 @@ export interface LeaseKeeperOptions {
 export interface LeaseKeeper {
   readonly holder: string;
   readonly leaseMs: number;
-  /** The lease end to write when claiming now. */
-  expiry(): Date;
+  /** The lease end to write when claiming now (the database's clock: one clock for every replica). */
+  expiry(): SQL;
   /** Renews the row's lease until release(), a third of a lease at a time. */
   hold(id: number): void;
   release(id: number): void;
@@ -44,7 +43,7 @@ export function createLeaseKeeper(opts: LeaseKeeperOptions): LeaseKeeper {
   async function renewNow(): Promise<number[]> {
     const ids = [...held];
     if (ids.length === 0) return [];
-    const until = new Date(opts.now().getTime() + opts.leaseMs);
+    const until = leaseUntil(opts.leaseMs);
     const kept =
       opts.work === 'timer'
         ? await opts.db
@@ -88,7 +87,7 @@ export function createLeaseKeeper(opts: LeaseKeeperOptions): LeaseKeeper {
   return {
     holder: opts.holder,
     leaseMs: opts.leaseMs,
-    expiry: () => new Date(opts.now().getTime() + opts.leaseMs),
+    expiry: () => leaseUntil(opts.leaseMs),
     hold(id) {
       held.add(id);
       schedule();
@@ -127,6 +126,12 @@ export async function releaseOwnLeases(db: Db, holder: string): Promise<{ timers
   return { timers: t.length, outbox: o.length };
 }
 
+/**
+ * Leases run on the database's clock, not a replica's: replicas whose clocks disagree (or tests that
+ * pin the agent's clock) still agree on when a lease ends.
+ */
+export const leaseUntil = (ms: number): SQL => sql`clock_timestamp() + ${Math.round(ms)}::int * interval '1 millisecond'`;
+
 /** Claimable: nobody holds it, or its holder's lease ran out. */
-export const leaseFree = (leaseExpiresAt: typeof schema.timers.leaseExpiresAt | typeof schema.outbox.leaseExpiresAt, now: Date) =>
-  sql`(${leaseExpiresAt} is null or ${leaseExpiresAt} <= ${now.toISOString()}::timestamptz)`;
+export const leaseFree = (leaseExpiresAt: typeof schema.timers.leaseExpiresAt | typeof schema.outbox.leaseExpiresAt): SQL =>
+  sql`(${leaseExpiresAt} is null or ${leaseExpiresAt} <= clock_timestamp())`;

@@ -50,7 +50,6 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     work: 'outbox',
     holder: opts.holder ?? `dispatcher-${process.pid}`,
     leaseMs: opts.leaseMs ?? DEFAULT_LEASE_MS,
-    now,
     logger: opts.logger,
     onRenewed: (work, n) => opts.metrics?.leaseRenewals.inc({ work }, n),
   });
@@ -74,7 +73,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
           and(
             eq(outbox.status, 'pending'),
             lte(outbox.nextAttemptAt, t),
-            leaseFree(outbox.leaseExpiresAt, t),
+            leaseFree(outbox.leaseExpiresAt),
             inArray(outbox.channel, channels),
             sql`not exists (select 1 from outbox o2 where o2.ordering_key = ${outbox.orderingKey} and o2.status = 'pending' and o2.id < ${outbox.id})`,
           ),
@@ -86,7 +85,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
       if (due.length === 0) return [];
       return tx
         .update(outbox)
-        .set({ leasedBy: keeper.holder, leaseExpiresAt: new Date(t.getTime() + keeper.leaseMs), attempts: sql`${outbox.attempts} + 1` })
+        .set({ leasedBy: keeper.holder, leaseExpiresAt: keeper.expiry(), attempts: sql`${outbox.attempts} + 1` })
         .where(inArray(outbox.id, due.map((d) => d.id)))
         .returning()
         .then((r) => {

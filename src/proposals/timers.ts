@@ -65,7 +65,6 @@ export function createTimerRunner(deps: ServiceDeps, opts: TimerRunnerOptions): 
     work: 'timer',
     holder: opts.holder,
     leaseMs,
-    now: deps.now,
     logger: deps.logger,
     onRenewed: (work, n) => deps.metrics?.leaseRenewals.inc({ work }, n),
   });
@@ -79,7 +78,7 @@ export function createTimerRunner(deps: ServiceDeps, opts: TimerRunnerOptions): 
       const due = await tx
         .select({ id: timers.id, leasedBy: timers.leasedBy })
         .from(timers)
-        .where(and(eq(timers.status, 'pending'), lte(timers.runAt, now), leaseFree(timers.leaseExpiresAt, now), kind))
+        .where(and(eq(timers.status, 'pending'), lte(timers.runAt, now), leaseFree(timers.leaseExpiresAt), kind))
         .orderBy(timers.runAt, timers.id)
         .limit(limit)
         .for('update', { skipLocked: true });

@@ -67,7 +67,8 @@ describe('a dispatcher killed mid-delivery, then restarted', () => {
     const aRun = a.runOnce();
     await Promise.all([firstHookHit.promise, secondMailHit.promise]);
 
-    // Replica B starts after A's lease ran out and delivers both rows.
+    // A stalls past its lease (leases end by the database's clock); replica B then delivers both rows.
+    await d.db.update(schema.outbox).set({ leaseExpiresAt: new Date(Date.now() - 1000) }).where(eq(schema.outbox.proposalId, s.proposalId));
     const b = createDispatcher({ db: d.db, adapters: adapters(), logger: silent, leaseMs: 60_000, now: () => new Date(t0 + 61_000) });
     expect(await b.runOnce()).toBe(2);
     // A's stalled requests finally complete: nothing is recorded twice.

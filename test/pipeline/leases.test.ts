@@ -27,7 +27,7 @@ describe('owned leases on timers', () => {
   it('never runs a handler twice while it outlives its lease: the holder renews it', async () => {
     const metrics = createMetrics({ defaultMetrics: false });
     const deps = makeDeps(db.db, { metrics });
-    const LEASE = 300;
+    const LEASE = 1_500;
     const a = createTimerRunner(deps, { holder: 'replica-a', leaseMs: LEASE });
     const b = createTimerRunner(deps, { holder: 'replica-b', leaseMs: LEASE });
     await db.db.insert(schema.timers).values({ kind: 'slow', key: 'slow:1', runAt: new Date(deps.now().getTime() - 1), payload: {} });
@@ -35,7 +35,7 @@ describe('owned leases on timers', () => {
     const handlers = {
       slow: async () => {
         runs++;
-        await sleep(5 * LEASE);
+        await sleep(4 * LEASE);
       },
     };
     const [t] = await a.claim({ kinds: ['slow'] }, 5);
@@ -66,7 +66,8 @@ describe('a replica that dies holding work', () => {
     const writer = await startAgent(db, { SRE_CONSUMER_NAME: 'writer', ...env });
     const r = await post(writer.base, '/v1/events', [unhealthy('openai')], INGEST_TOKEN);
     expect(r.status).toBe(202);
-    const until = new Date(writer.agent.deps.now().getTime() + leaseLeftMs);
+    // Leases end by the database's clock, which runs on wall time.
+    const until = new Date(Date.now() + leaseLeftMs);
     await db.db.update(schema.timers).set({ leasedBy: holder, leaseExpiresAt: until, attempts: 1 }).where(eq(schema.timers.kind, 'propose'));
     await writer.stop();
   }

@@ -2,8 +2,12 @@ import { eq, sql } from 'drizzle-orm';
 import { delay, http, HttpResponse } from 'msw';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { queryRows, schema } from '../../src/db/client.js';
-import { BASE_URL, message, tool } from '../agent/claude/support.js';
-import { seedPending } from '../notify/fixtures.js';
+import { parseEvent } from '../../src/domain/events.js';
+import { ingestEvents } from '../../src/ingest/ingest.js';
+import { createReasoningPool } from '../../src/proposals/reasoning-pool.js';
+import { createTimerRunner } from '../../src/proposals/timers.js';
+import { BASE_URL, message, reasoner, tool } from '../agent/claude/support.js';
+import { makeDeps, seedPending } from '../notify/fixtures.js';
 import { INGEST_TOKEN, get, post, startAgent, unhealthy, type RunningAgent } from '../support/agent.js';
 import { freshPostgres, type TestDatabase } from '../support/db.js';
 import { useMsw } from '../support/msw.js';
@@ -99,10 +103,14 @@ describe('the reasoning pool', () => {
     expect(new Set(rows.map((r) => r.incident_id)).size).toBe(PROVIDERS.length);
     expect(m.calls).toBe(PROVIDERS.length);
 
-    const metrics = (await get(running.base, '/metrics')).body as string;
+    // A slot frees just after its proposal commits.
+    const base = running.base;
+    const metrics = await until('every slot free', async () => {
+      const text = (await get(base, '/metrics')).body as string;
+      return /^sre_reasoning_in_flight 0$/m.test(text) ? text : undefined;
+    });
     expect(metrics).toMatch(new RegExp(`^sre_incident_to_proposal_seconds_count ${PROVIDERS.length}$`, 'm'));
     expect(metrics).toMatch(new RegExp(`^sre_model_call_duration_seconds_count\\{outcome="ok"\\} ${PROVIDERS.length}$`, 'm'));
-    expect(metrics).toMatch(/^sre_reasoning_in_flight 0$/m);
   });
 
   it('expires and escalates on time while every reasoning slot is held by a hanging model', async () => {
@@ -110,7 +118,7 @@ describe('the reasoning pool', () => {
       await delay('infinite');
       return HttpResponse.json({});
     });
-    running = await startAgent(db, claude({ SRE_REASONING_CONCURRENCY: '2', SRE_REASONING_DEADLINE: '6s' }), { loopMs: 50 });
+    running = await startAgent(db, claude({ SRE_REASONING_CONCURRENCY: '2', SRE_REASONING_DEADLINE: '10s' }), { loopMs: 50 });
     const deps = running.agent.deps;
     const toExpire = await seedPending(db.db, { provider: 'together' });
     const toEscalate = await seedPending(db.db, { provider: 'fireworks' });
@@ -194,7 +202,38 @@ describe('the reasoning deadline', () => {
     expect(m.maxInFlight).toBeLessThanOrEqual(2);
     for (const r of rows) expect(r).toMatchObject({ reasoner: 'playbook', fallback_reason: expect.stringMatching(/^timeout: /) });
     // The queued ones never reached the model: their deadline had passed when a slot freed.
-    expect(rows.filter((r) => /waited for a reasoning slot/.test(r.fallback_reason ?? '')).length).toBeGreaterThan(0);
+    expect(rows.filter((r) => /before a reasoning slot took the incident up/.test(r.fallback_reason ?? '')).length).toBeGreaterThan(0);
+  });
+});
+
+describe('two replicas with leases shorter than the model takes', () => {
+  it('reason about each incident once: the holder renews its lease while the model thinks', async () => {
+    const m = model(async (p) => {
+      await delay(5_000);
+      return circuitBreak(p);
+    });
+    const env = claude({ SRE_REASONING_CONCURRENCY: '2', SRE_REASONING_DEADLINE: '30s' });
+    // A lease a third of the model's time; renewed every third of a lease.
+    running = await startAgent(db, { ...env, SRE_CONSUMER_NAME: 'sre-a' }, { loopMs: 50, leaseMs: 2_000 });
+    const b = await startAgent(db, { ...env, SRE_CONSUMER_NAME: 'sre-b' }, { loopMs: 50, leaseMs: 2_000, now: running.agent.deps.now });
+    try {
+      const providers = PROVIDERS.slice(0, 4);
+      await openIncidents(running, providers);
+      const rows = await until('a proposal per incident', allProposed(providers.length));
+      // Let any double run that a lost lease would allow show itself.
+      await delay(1_500);
+      expect(await proposals()).toHaveLength(providers.length);
+      expect(new Set(rows.map((r) => r.incident_id)).size).toBe(providers.length);
+      expect(m.calls).toBe(providers.length);
+      const holders = await queryRows<{ n: number }>(db.db, sql`select count(*)::int as n from timers where kind = 'propose' and status = 'done' and attempts = 1`);
+      expect(holders[0]!.n).toBe(providers.length);
+      const renewals = [(await get(running.base, '/metrics')).body as string, (await get(b.base, '/metrics')).body as string]
+        .map((t) => Number(/^sre_lease_renewals_total\{work="timer"\} (\d+)$/m.exec(t)?.[1] ?? 0))
+        .reduce((x, y) => x + y, 0);
+      expect(renewals).toBeGreaterThan(0);
+    } finally {
+      await b.stop();
+    }
   });
 });
 
@@ -210,5 +249,28 @@ describe('orphan incidents', () => {
     expect(t).toMatchObject({ status: 'done', attempts: 1, lastError: null, leasedBy: null });
     await running.agent.tick();
     expect(await proposals()).toHaveLength(1);
+  });
+});
+
+describe('a late proposal', () => {
+  it('asks for an incident summary update once reasoning passes the lateness mark', async () => {
+    model(async (p) => {
+      await delay(1_500);
+      return circuitBreak(p);
+    });
+    const deps = makeDeps(db.db, { channels: ['slack'], reasoner: reasoner({ wallTimeMs: 30_000 }) });
+    const parsed = parseEvent(unhealthy('openai'));
+    if (!parsed.ok) throw new Error(parsed.problems.join('; '));
+    const [incidentId] = (await ingestEvents(deps, [{ event: parsed.event, via: 'http' }])).incidentsOpened;
+    const pool = createReasoningPool(deps, { runner: createTimerRunner(deps, { holder: 'sre-a' }), concurrency: 2, deadlineMs: 30_000, lateAfterMs: 300, lateEveryMs: 60_000 });
+    expect(await pool.fill()).toBe(1);
+    const late = await until('the late note', async () => {
+      const rows = await db.db.select().from(schema.outbox).where(eq(schema.outbox.kind, 'incident.updated'));
+      return rows.length > 0 ? rows : undefined;
+    });
+    expect(late).toEqual([expect.objectContaining({ channel: 'slack', incidentId, payload: { reason: 'reasoning_late' } })]);
+    expect(pool.inFlight()).toBe(1);
+    await pool.idle();
+    expect(await proposals()).toEqual([expect.objectContaining({ incident_id: incidentId, reasoner: 'claude' })]);
   });
 });

@@ -368,7 +368,7 @@ export function createClaudeReasoner(opts: ClaudeReasonerOptions): Reasoner {
     const b = budget(o);
     try {
       // Queued for a reasoning slot past its whole deadline: the playbook answers at once.
-      if (b.deadline <= Date.now()) return await fallbackPropose(ctx, gateway, undefined, 'the reasoning deadline passed while the incident waited for a reasoning slot', 'timeout');
+      if (b.deadline <= Date.now()) return await fallbackPropose(ctx, gateway, undefined, 'the reasoning deadline passed before a reasoning slot took the incident up', 'timeout');
       return await proposeWithin(ctx, gateway, b.deadline, b.signal);
     } finally {
       b.done();
