@@ -80,7 +80,8 @@ describe('claiming on the stream: a dead consumer is taken over, a slow live one
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await survivor.stop();
     }
-  });
+    // A child process under tsx can take half a minute to start on a busy machine.
+  }, 120_000);
 
   /** Replica A's batches take 2.5 claim idles; replica B claims every 100 ms. Returns the ids each handled. */
   async function slowAndFast(provider: string, holdEveryMs?: number) {
