@@ -53,7 +53,7 @@ export async function execute(deps: ServiceDeps, proposalId: string): Promise<Pr
       actor: EXECUTOR,
       incidentId: p.incidentId,
       proposalId,
-      payload: { execution_id: exeId, operation: 'execute', action: p.action, request: call },
+      payload: { execution_id: exeId, operation: 'execute', action: p.action, request: call, recheck: checked?.checked ?? [] },
     });
     return p;
   });

@@ -81,6 +81,20 @@ describe('the kill switch over the JSON API', () => {
     expect(sample(await (await fetch(`${a.base}/metrics`)).text(), 'sre_agent_paused', {})).toBe(0);
   });
 
+  it('all replicas obey at once: paused through one, an approval through the other is refused', async () => {
+    a = await startAgent(db);
+    const other = await startAgent(db);
+    try {
+      const p = await pending(a);
+      await post(a.base, '/v1/pause', { reason: 'one switch for all' }, ALICE);
+      expect((await post(other.base, `/v1/proposals/${p.id}/decision`, { decision: 'approve' }, BOB)).status).toBe(423);
+      expect((await get(other.base, '/v1/status', BOB)).body).toMatchObject({ paused: true, paused_reason: 'one switch for all' });
+      expect(writes(other)).toEqual([]);
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('a pause that lands between an approval and its claim: the gate refuses, the proposal waits again, nothing executes', async () => {
     a = await startAgent(db);
     const p = await pending(a);
@@ -139,5 +153,13 @@ describe('the kill switch on the embedded default (PGlite)', () => {
     expect((await post(x.base, `/v1/proposals/${p.id}/decision`, { decision: 'approve' }, BOB)).status).toBe(423);
     await post(x.base, '/v1/resume', {}, ALICE);
     expect((await post(x.base, `/v1/proposals/${p.id}/decision`, { decision: 'approve' }, BOB)).body).toMatchObject({ status: 'succeeded', verification: { status: 'pending' } });
+  }, 60_000);
+
+  it('the re-check refuses a proposal whose incident closed: 409 stale', async () => {
+    const p = await pending(x, 'mistral');
+    await lite.db.update(schema.incidents).set({ status: 'closed', closedAt: new Date() }).where(eq(schema.incidents.id, p.incident_id));
+    const r = await post(x.base, `/v1/proposals/${p.id}/decision`, { decision: 'approve' }, BOB);
+    expect(r.status).toBe(409);
+    expect(r.body).toMatchObject({ code: 'stale', stale_reason: expect.stringMatching(/the incident closed at/) });
   }, 60_000);
 });

@@ -24,8 +24,8 @@ const sample = (text: string, name: string, labels: string) => {
 
 it('/metrics counts events, transitions, decisions by channel and executions by outcome', async () => {
   server.use(
-    // The re-check at approval reads the provider again: still unhealthy, breaker closed.
-    http.get(`${ADMIN}/v1/providers/openai`, () => HttpResponse.json({ name: 'openai', healthy: false, error_rate: 0.7 })),
+    // The re-check at decision time reads the target; an unknown provider would be refused as stale.
+    http.get(`${ADMIN}/v1/providers/:p`, ({ params }) => HttpResponse.json({ name: params.p, healthy: false })),
     http.get(`${ADMIN}/v1/*`, () => HttpResponse.json({ error: 'not found' }, { status: 404 })),
     http.post(`${ADMIN}/v1/providers/:p/circuit-breaker`, () => HttpResponse.json({ ok: true })),
   );

@@ -153,6 +153,8 @@ describe('re-check at decision time', () => {
     const p = await proposal(a);
     expect((await approve(p.id)).body).toMatchObject({ status: 'succeeded', stale_reason: null, verification: { status: 'pending' } });
     expect(api.writes).toEqual(['POST /v1/providers/openai/circuit-breaker']);
+    const [started] = await audits(p.id, 'execution.started');
+    expect((started!.payload.recheck as { check: string; ok: boolean }[]).map((c) => [c.check, c.ok])).toEqual([['incident', true], ['target', true], ['risk', true]]);
   });
 
   it('approve racing the incident closing: each proposal either executed while open or went stale, never both', async () => {

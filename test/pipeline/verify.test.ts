@@ -122,4 +122,27 @@ describe('verification after an execution', () => {
     expect(mine).toHaveLength(1);
     expect(JSON.stringify(mine[0])).toMatch(/did not help/);
   });
+
+  it('a failed verification while the agent is paused is not reverted; on-call is paged', async () => {
+    const pages: Record<string, unknown>[] = [];
+    server.use(
+      http.post(PD, async ({ request }) => {
+        pages.push((await request.json()) as Record<string, unknown>);
+        return HttpResponse.json({ status: 'success', dedup_key: 'k' }, { status: 202 });
+      }),
+    );
+    a = await startAgent(db, { PAGERDUTY_ROUTING_KEY: 'pd-key', PAGERDUTY_EVENTS_URL: PD, SRE_PAGERDUTY_MIN_SCORE: '100' }, { now });
+    const id = await executed(a);
+    clock += 10_000;
+    await post(a.base, '/v1/events', event(0.9), INGEST_TOKEN);
+    await post(a.base, '/v1/pause', { reason: 'hands off' }, ALICE);
+    clock += WINDOW_MS;
+    await a.agent.tick();
+    await a.agent.tick();
+    expect(await reverts(id)).toEqual([]);
+    expect((await view(id)).verification.status).toBe('failed');
+    const mine = pages.filter((p) => p.dedup_key === `verify:${id}`);
+    expect(mine).toHaveLength(1);
+    expect(JSON.stringify(mine[0])).toMatch(/could not be reverted automatically: Not executed: the agent is paused by alice/);
+  });
 });

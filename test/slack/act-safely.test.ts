@@ -4,8 +4,9 @@ import { schema } from '../../src/db/client.js';
 import { buildAgentStatus, buildHelp, buildProposalCard } from '../../src/slack/blocks/index.js';
 import { useMsw } from '../support/msw.js';
 import { proposalView } from './fixtures.js';
+import { DEFAULT_TIMER_HANDLERS, runDueTimers } from '../../src/proposals/timers.js';
 import { ACTION_APPROVE } from '../../src/slack/blocks/ids.js';
-import { buttonClick, form, HOOKS, openIncident, postSigned, slashCommand, startHarness, STRANGER, mockSlack, type Harness, type SlackMock } from './harness.js';
+import { buttonClick, deliverAll, form, HOOKS, openIncident, postSigned, slashCommand, startHarness, STRANGER, mockSlack, type Harness, type SlackMock } from './harness.js';
 
 const HOSTILE = '<!channel> <@U0BAD> <https://evil.example|click>';
 const text = (m: { blocks: unknown[]; text: string }) => JSON.stringify(m.blocks);
@@ -104,6 +105,23 @@ describe('/sre pause | resume | status', () => {
     expect(await switchRow()).toBeUndefined();
     const denied = await h.db.db.select().from(schema.sreActions).where(eq(schema.sreActions.kind, 'decision.denied'));
     expect(denied.map((d) => d.payload.proposal_ref)).toEqual(['/sre pause', '/sre status']);
+  });
+
+  it('after an approval the thread and the card say whether the action helped', async () => {
+    const p = await openIncident(h);
+    await deliverAll(h);
+    await buttonClick(h, ACTION_APPROVE, p);
+    await h.slack.idle();
+    await deliverAll(h);
+    expect(JSON.stringify(slack.of('chat.update').at(-1)!.args.blocks)).toContain('*Verifying*');
+    // Past the verification window (a 300 s circuit-break is judged at 295 s).
+    const clock = h.deps.now;
+    h.deps.now = () => new Date(clock().getTime() + 300_000);
+    expect(await runDueTimers(h.deps, DEFAULT_TIMER_HANDLERS)).toBeGreaterThan(0);
+    await deliverAll(h);
+    const thread = slack.of('chat.postMessage').map((c) => String(c.args.text));
+    expect(thread.some((t) => t.startsWith(':white_check_mark: Verified: circuit_break_provider on provider:openai — no event at the same or worse severity'))).toBe(true);
+    expect(JSON.stringify(slack.of('chat.update').at(-1)!.args.blocks)).toContain('*Verified*');
   });
 
   it('a command from another workspace is refused and changes nothing', async () => {
