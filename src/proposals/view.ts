@@ -1,5 +1,6 @@
 import { specFor, type ActionId } from '../domain/actions.js';
 import type { schema } from '../db/client.js';
+import { approvalProgress } from '../domain/approvals.js';
 import { VERIFICATION_STATUSES, type VerificationStatus } from '../domain/proposal-view.js';
 import type { ProposalView } from './types.js';
 
@@ -16,7 +17,7 @@ function verificationStatus(s: string): VerificationStatus {
 
 /** approvals: the proposal's stored approvals; rows from before they were stored fall back to decided_by. */
 export function toView(p: ProposalRow, i: IncidentRow, publicBaseUrl: string, approvals: readonly ApprovalRow[] = []): ProposalView {
-  return {
+  const view: Omit<ProposalView, 'approval_progress'> = {
     id: p.id,
     incident_id: p.incidentId,
     status: p.status,
@@ -66,4 +67,5 @@ export function toView(p: ProposalRow, i: IncidentRow, publicBaseUrl: string, ap
     },
     links: { console: `${publicBaseUrl}/sre/proposals/${encodeURIComponent(p.id)}` },
   };
+  return { ...view, approval_progress: approvalProgress(view) ?? null };
 }
