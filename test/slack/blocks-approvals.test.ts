@@ -35,6 +35,6 @@ describe('Block Kit: shadow and two-person', () => {
     const list = buildPendingList([{ proposal: { ...p, mode: 'shadow' } }], new Date('2026-11-25T10:10:00Z'));
     expect(text(list.blocks)).toContain('1 of 2: alice &lt;!channel&gt;');
     expect(text(list.blocks)).toContain(':ghost: shadow');
-    expect(buildRejectModal({ ...p, mode: 'shadow' }, { proposalId: p.id }).submit).toEqual({ type: 'plain_text', text: 'Would reject' });
+    expect(buildRejectModal({ ...p, mode: 'shadow' }, { proposalId: p.id })).toMatchObject({ submit: { type: 'plain_text', text: 'Would reject' } });
   });
 });
