@@ -38,6 +38,8 @@ export interface ProposalView {
   approvals: { by: string; via: string; at: string }[];
   /** Approvals from different people it needs before it executes: 2 at or above SRE_TWO_PERSON_SCORE. */
   approvals_required: number;
+  /** "1 of 2: alice" while a two-person proposal waits for its second approval, else null. */
+  approval_progress: string | null;
   verification: { status: VerificationStatus; reason: string | null; checked_at: string | null };
   /** Set when the re-check at decision time refused to execute: what no longer held. */
   stale_reason: string | null;

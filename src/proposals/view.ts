@@ -1,5 +1,6 @@
 import { specFor, type ActionId } from '../domain/actions.js';
 import type { schema } from '../db/client.js';
+import { approvalProgress } from '../domain/approvals.js';
 import { VERIFICATION_STATUSES, type VerificationStatus } from '../domain/proposal-view.js';
 import type { SwitchState } from './kill-switch.js';
 import type { ProposalView } from './types.js';
@@ -17,7 +18,7 @@ function verificationStatus(s: string): VerificationStatus {
 
 /** sw: the kill switch now; approvals: the proposal's stored approvals (rows from before they were stored fall back to decided_by). */
 export function toView(p: ProposalRow, i: IncidentRow, publicBaseUrl: string, sw?: SwitchState, approvals: readonly ApprovalRow[] = []): ProposalView {
-  return {
+  const view: Omit<ProposalView, 'approval_progress'> = {
     id: p.id,
     incident_id: p.incidentId,
     status: p.status,
@@ -68,4 +69,5 @@ export function toView(p: ProposalRow, i: IncidentRow, publicBaseUrl: string, sw
     },
     links: { console: `${publicBaseUrl}/sre/proposals/${encodeURIComponent(p.id)}` },
   };
+  return { ...view, approval_progress: approvalProgress(view) ?? null };
 }

@@ -68,7 +68,7 @@ describe('two-person rule over the JSON API', () => {
 
     const first = await approve(p.id, ALICE);
     expect(first.status).toBe(200);
-    expect(first.body).toMatchObject({ status: 'pending', approvals: [{ by: 'alice', via: 'api', at: expect.any(String) }], decided_by: null });
+    expect(first.body).toMatchObject({ status: 'pending', approvals: [{ by: 'alice', via: 'api', at: expect.any(String) }], approval_progress: '1 of 2: alice', decided_by: null });
     expect(applied).toHaveLength(0);
 
     const again = await approve(p.id, ALICE);
@@ -78,7 +78,7 @@ describe('two-person rule over the JSON API', () => {
 
     const second = await approve(p.id, BOB);
     expect(second.status).toBe(200);
-    expect(second.body).toMatchObject({ status: 'succeeded', decided_by: 'bob', approvals: [{ by: 'alice', via: 'api' }, { by: 'bob', via: 'api' }] });
+    expect(second.body).toMatchObject({ status: 'succeeded', decided_by: 'bob', approval_progress: null, approvals: [{ by: 'alice', via: 'api' }, { by: 'bob', via: 'api' }] });
     expect(applied.map((x) => x.path)).toEqual(['/v1/providers/openai/circuit-breaker']);
     expect((await get(a.base, `/v1/proposals/${p.id}`, CAROL)).body.approvals.map((x: { by: string }) => x.by)).toEqual(['alice', 'bob']);
     expect((await kinds(p.id)).map((r) => `${r.kind} ${r.actor}`)).toEqual([

@@ -35,6 +35,7 @@ export function proposalView(over: Partial<ProposalView> = {}): ProposalView {
     mode: 'live',
     approvals: [],
     approvals_required: 1,
+    approval_progress: null,
     verification: { status: 'none', reason: null, checked_at: null },
     stale_reason: null,
     incident: {

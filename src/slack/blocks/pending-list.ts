@@ -1,4 +1,5 @@
 import type { KnownBlock } from '@slack/types';
+import { approvalProgress } from '../../domain/approvals.js';
 import type { ProposalView } from '../../domain/proposal-view.js';
 import { formatAge, LIMITS, link, safe, truncate } from './escape.js';
 import { actionSpec, decisionButtons } from './proposal-card.js';
@@ -26,9 +27,12 @@ export function buildPendingList(items: readonly PendingItem[], now: Date, conso
   for (const { proposal: p, threadUrl } of shown) {
     const title = actionSpec(p.action)?.title ?? p.action;
     const where = threadUrl ? link(threadUrl, 'thread') : 'no thread yet';
+    const progress = approvalProgress(p);
     const line =
       `*${safe(title, 100)}* — ${safe(p.target, 200)}\n` +
-      `Risk *${p.risk_score}* · age ${formatAge(p.created_at, now)} · ${safe(p.incident.type, 60)}: ${safe(p.incident.subject, 200)} · ${where} · \`${safe(p.id, 100)}\``;
+      `Risk *${p.risk_score}* · age ${formatAge(p.created_at, now)} · ${safe(p.incident.type, 60)}: ${safe(p.incident.subject, 200)} · ${where} · \`${safe(p.id, 100)}\`` +
+      (p.mode === 'shadow' ? ' · :ghost: shadow' : '') +
+      (progress ? ` · ${safe(progress, 300)}` : '');
     blocks.push({ type: 'divider' });
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(line, LIMITS.sectionText) } });
     blocks.push(decisionButtons(p));

@@ -27,15 +27,16 @@ export function parseRejectMetadata(raw: string | undefined): RejectModalContext
 }
 
 /** The reject-with-a-reason modal; the reason is optional and bounded. */
-export function buildRejectModal(p: Pick<ProposalView, 'id' | 'action' | 'target' | 'risk_score'>, ctx: RejectModalContext): View {
+export function buildRejectModal(p: Pick<ProposalView, 'id' | 'action' | 'target' | 'risk_score'> & Partial<Pick<ProposalView, 'mode'>>, ctx: RejectModalContext): View {
+  const shadow = p.mode === 'shadow';
   let metadata = JSON.stringify(ctx);
   if (metadata.length > LIMITS.privateMetadata) metadata = JSON.stringify({ proposalId: ctx.proposalId, channel: ctx.channel });
   return {
     type: 'modal',
     callback_id: VIEW_REJECT,
     private_metadata: metadata,
-    title: { type: 'plain_text', text: 'Reject proposal' },
-    submit: { type: 'plain_text', text: 'Reject' },
+    title: { type: 'plain_text', text: shadow ? 'Would reject (shadow)' : 'Reject proposal' },
+    submit: { type: 'plain_text', text: shadow ? 'Would reject' : 'Reject' },
     close: { type: 'plain_text', text: 'Cancel' },
     blocks: [
       {
