@@ -15,6 +15,8 @@ import { createLogger } from './logger.js';
 import { createAgent, StartupError } from './main.js';
 import { decide } from './proposals/decide.js';
 import { listProposals } from './proposals/queries.js';
+import { tuningReport } from './proposals/report.js';
+import { parseSince, reportCsv, reportText, SINCE_HINT } from './domain/report.js';
 import { runDemo } from './demo.js';
 
 const USAGE = `Usage: sre-agent <verb>
@@ -27,7 +29,8 @@ const USAGE = `Usage: sre-agent <verb>
   reject ID --as NAME [--reason TEXT]     reject a pending proposal
   audit export [--source S] [--since ISO] [--until ISO] [--out FILE]
   audit verify                            walk the hash chain; names the first broken row
-  audit purge                             purge audit rows past the licence tier's retention`;
+  audit purge                             purge audit rows past the licence tier's retention
+  report [--since 30d] [--format text|json|csv]  what past decisions say about the risk threshold`;
 
 class UsageError extends Error {}
 
@@ -58,6 +61,8 @@ export async function main(argv: string[]): Promise<number> {
         return await decideVerb(verb, rest);
       case 'audit':
         return await audit(rest);
+      case 'report':
+        return await report(rest);
       case undefined:
       case 'help':
       case '--help':
@@ -270,6 +275,22 @@ async function audit(args: string[]): Promise<number> {
     });
   }
   throw new UsageError(sub ? `unknown audit verb "${sub}"` : 'audit needs export, verify or purge');
+}
+
+const REPORT_FORMATS = { text: reportText, json: (r: object) => JSON.stringify(r, null, 2), csv: reportCsv } as const;
+
+async function report(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { since: { type: 'string' }, format: { type: 'string' } } });
+  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const format = values.format ?? 'text';
+  if (!Object.hasOwn(REPORT_FORMATS, format)) throw new UsageError(`--format: expected text, json or csv, got "${format}"`);
+  const since = values.since ?? '30d';
+  if (!parseSince(since, new Date())) throw new UsageError(`--since: ${SINCE_HINT}, got "${since}"`);
+  return withDb(async (d) => {
+    const r = await tuningReport({ db: d.db, now: () => new Date() }, { since });
+    process.stdout.write(`${REPORT_FORMATS[format as keyof typeof REPORT_FORMATS](r).replace(/\n$/, '')}\n`);
+    return 0;
+  });
 }
 
 function isoDate(flag: string, v: string): Date {

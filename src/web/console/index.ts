@@ -5,9 +5,11 @@ import { schema } from '../../db/client.js';
 import { isDomainError } from '../../domain/errors.js';
 import { decide } from '../../proposals/decide.js';
 import { getProposal, listProposals } from '../../proposals/queries.js';
+import { DEFAULT_REPORT_WINDOW, tuningReport } from '../../proposals/report.js';
 import type { ServiceDeps } from '../../proposals/types.js';
 import { routeDecideLink } from '../decide-links.js';
 import { BodyTooLarge, cookie, nonce, parseCookies, readForm, redirect, safeEqual, sameOrigin, sendHtml, sign } from './http.js';
+import { reportPage } from './report-page.js';
 import { auditPage, loginPage, messagePage, nav, notificationsPage, pendingPage, proposalPage, type AuditQuery } from './pages.js';
 import { csrfToken, decodeSession, encodeSession, matchToken, SESSION_COOKIE, SESSION_TTL_MS, type Session } from './session.js';
 
@@ -164,6 +166,17 @@ export function createConsole(opts: ConsoleOptions): Console {
     sendHtml(res, 200, pendingPage({ user: s.user, csrf: csrfToken(secret, s), pending: list, recent, dead: Number(dead?.n ?? 0) }), { head });
   }
 
+  async function report(res: ServerResponse, s: Session, url: URL, head: boolean) {
+    const since = (url.searchParams.get('since') ?? '').trim().slice(0, 40) || DEFAULT_REPORT_WINDOW;
+    const page = { user: s.user, csrf: csrfToken(secret, s), since, currentThreshold: deps.policy.riskThreshold };
+    try {
+      sendHtml(res, 200, reportPage({ ...page, report: await tuningReport(deps, { since }) }), { head });
+    } catch (e) {
+      if (!isDomainError(e) || e.code !== 'invalid') throw e;
+      sendHtml(res, 400, reportPage({ ...page, error: e.message }), { head });
+    }
+  }
+
   async function notifications(res: ServerResponse, s: Session, head: boolean) {
     const o = schema.outbox;
     const dead = await deps.db.select().from(o).where(eq(o.status, 'dead')).orderBy(desc(o.id)).limit(200);
@@ -207,6 +220,7 @@ export function createConsole(opts: ConsoleOptions): Console {
     else if (read && path === '/sre/audit') await audit(req, res, s, url);
     else if (method === 'GET' && path === '/sre/audit.csv') await auditCsv(res, s, url);
     else if (read && path === '/sre/notifications') await notifications(res, s, head);
+    else if (read && path === '/sre/report') await report(res, s, url, head);
     else if (m && !m[2] && read) await proposalView(res, s, m[1]!, head, { notice: NOTICES[url.searchParams.get('done') ?? ''] });
     else if (m && m[2] && method === 'POST') await decision(req, res, s, m[1]!);
     else sendHtml(res, 404, messagePage('Not found', 'There is no such page.', 'error', nav(s.user, csrfToken(secret, s))), { head });
