@@ -179,6 +179,14 @@ const COMPILED: readonly CompiledRoute[] = API_ROUTES.map((route) => {
   return { route, pattern: new RegExp(`^${source}$`), names };
 });
 
+function decodeSegment(seg: string): string {
+  try {
+    return decodeURIComponent(seg);
+  } catch {
+    throw new HttpError(400, `malformed percent-encoding in the path: "${seg.slice(0, 40)}"`);
+  }
+}
+
 /** The route for a method and path, or the methods the path allows (405), or nothing (404). */
 function matchRoute(method: string, path: string): { route: ApiRoute; params: Record<string, string> } | { allow: string[] } | undefined {
   const allow: string[] = [];
@@ -187,7 +195,7 @@ function matchRoute(method: string, path: string): { route: ApiRoute; params: Re
     if (!m) continue;
     if (c.route.method === method || (method === 'HEAD' && c.route.head)) {
       const params: Record<string, string> = {};
-      c.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1]!)));
+      c.names.forEach((n, i) => (params[n] = decodeSegment(m[i + 1]!)));
       return { route: c.route, params };
     }
     allow.push(c.route.method);
