@@ -29,3 +29,8 @@ export function withoutSchemaKey(schema: JsonSchema): JsonSchema {
   const { $schema: _s, $id: _i, ...rest } = schema;
   return rest;
 }
+
+/** The files `npm run docs:schemas` writes into docs/schemas/, by name, as text. */
+export function eventSchemaFiles(): Record<string, string> {
+  return Object.fromEntries(Object.entries(eventJsonSchemas()).map(([type, schema]) => [`${type}.schema.json`, `${JSON.stringify(schema, null, 2)}\n`]));
+}
