@@ -144,7 +144,7 @@ export function recommend(rows: readonly ReportRow[], table: readonly ThresholdR
   }
   const next = table.find((r) => r.threshold > t && (r.rejected_by_humans > 0 || r.verification_failed > 0));
   const above = next ? `; at ${next.threshold} a proposal was rejected or failed verification` : '';
-  return { threshold: t, rests_on_decisions: evidence, reason: `no proposal at or under ${t} was rejected by a human or failed verification (${evidence} judged)${above}` };
+  return { threshold: t, rests_on_decisions: evidence, reason: `no proposal at or under ${t} was rejected by a human or failed verification${above}` };
 }
 
 export function computeReport(rows: readonly ReportRow[], window: { since: Date; until: Date; label: string }): TuningReport {

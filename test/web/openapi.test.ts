@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_ROUTES } from '../../src/web/server.js';
@@ -92,6 +93,14 @@ describe('GET /v1/openapi.json', () => {
     expect({ undocumented, unserved }).toEqual({ undocumented: [], unserved: [] });
     for (const r of NOT_YET_SERVED) expect(served.has(r), `${r} is served now: remove it from NOT_YET_SERVED`).toBe(false);
     for (const r of CONTRACT_ROUTES) expect(documented.has(r), `${r} (CONTRACT.md) is not documented`).toBe(true);
+  });
+
+  it('docs/api.md names every route too', () => {
+    const doc = readFileSync(new URL('../../docs/api.md', import.meta.url), 'utf8');
+    const upper = (r: string) => r.replace(/^\w+/, (m) => m.toUpperCase());
+    for (const r of [...API_ROUTES.map((x) => `${x.method} ${x.path}`), ...[...NOT_YET_SERVED].map(upper)]) {
+      expect(doc, `docs/api.md does not mention ${r}`).toContain(r);
+    }
   });
 
   it('every route of the table is answered by the server, not by the catch-all 404', async () => {

@@ -37,6 +37,7 @@ ${marker(current, COLORS.current, `current ${current}`, 10)}${recommended !== un
 </svg>`;
 }
 
+const utc = (iso: string) => `${iso.slice(0, 16).replace('T', ' ')} UTC`;
 const pct = (v: number | null) => (v === null ? '—' : `${Math.round(v * 100)} %`);
 
 export function reportPage(opts: { user: string; csrf: string; report?: TuningReport; since: string; currentThreshold: number; error?: string }): string {
@@ -49,7 +50,7 @@ export function reportPage(opts: { user: string; csrf: string; report?: TuningRe
 ${opts.error ? html`<div class="card error" role="alert">${opts.error}</div>` : ''}
 ${
   r && rec
-    ? html`<p class="meta">${r.proposals} proposal(s) from ${r.since} to ${r.until}, live and shadow alike; ${r.decisions} judged by a person or a finished verification.</p>
+    ? html`<p class="meta">${r.proposals} proposal(s) from <time datetime="${r.since}">${utc(r.since)}</time> to <time datetime="${r.until}">${utc(r.until)}</time>, live and shadow alike; ${r.decisions} judged by a person or a finished verification.</p>
 <div class="card ${rec.threshold === null ? '' : 'ok'}" data-recommendation="${rec.threshold ?? 'none'}">${
         rec.threshold === null
           ? html`<strong>No recommended threshold.</strong> ${rec.reason}.`
