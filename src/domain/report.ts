@@ -3,7 +3,10 @@
  * figures out. Shadow and live proposals count alike (a shadow decision is a human's judgement too).
  */
 
-/** One past proposal, as the report needs it (read in one query by proposals/report.ts). */
+/**
+ * Past proposals alike in everything the report looks at, with how many there were (the query in
+ * proposals/report.ts groups them, so the report reads a few thousand rows, not every proposal).
+ */
 export interface ReportRow {
   action: string;
   status: string;
@@ -11,9 +14,10 @@ export interface ReportRow {
   route: string;
   mode: string;
   decidedVia: string | null;
-  createdAt: Date;
-  decidedAt: Date | null;
   verificationStatus: string;
+  count: number;
+  /** Milliseconds from proposal to decision, one per decided proposal of the group. */
+  decisionMs: number[];
 }
 
 export interface ActionFigures {
@@ -94,30 +98,46 @@ function median(values: number[]): number | null {
   return s.length % 2 === 1 ? s[mid]! : Math.round((s[mid - 1]! + s[mid]!) / 2);
 }
 
+const sum = (rows: readonly ReportRow[], keep: (r: ReportRow) => boolean = () => true) => rows.reduce((n, r) => (keep(r) ? n + r.count : n), 0);
+
 function actionFigures(action: string, rows: ReportRow[]): ActionFigures {
-  const verified = rows.filter((r) => VERIFIED.has(r.verificationStatus));
-  const passed = verified.filter((r) => r.verificationStatus === 'passed').length;
-  const times = rows.filter((r) => (humanApproved(r) || humanRejected(r)) && r.decidedAt).map((r) => r.decidedAt!.getTime() - r.createdAt.getTime());
+  const verified = sum(rows, (r) => VERIFIED.has(r.verificationStatus));
+  const passed = sum(rows, (r) => r.verificationStatus === 'passed');
   return {
     action,
-    proposals: rows.length,
-    shadow: rows.filter((r) => r.mode === 'shadow').length,
-    approved: rows.filter(humanApproved).length,
-    rejected: rows.filter(humanRejected).length,
-    expired: rows.filter((r) => r.status === 'expired').length,
-    auto_executed: rows.filter((r) => r.route === 'auto').length,
-    median_time_to_decision_ms: median(times),
-    verified: verified.length,
-    verification_pass_rate: verified.length ? Math.round((passed / verified.length) * 1000) / 1000 : null,
+    proposals: sum(rows),
+    shadow: sum(rows, (r) => r.mode === 'shadow'),
+    approved: sum(rows, humanApproved),
+    rejected: sum(rows, humanRejected),
+    expired: sum(rows, (r) => r.status === 'expired'),
+    auto_executed: sum(rows, (r) => r.route === 'auto'),
+    median_time_to_decision_ms: median(rows.filter((r) => humanApproved(r) || humanRejected(r)).flatMap((r) => r.decisionMs)),
+    verified,
+    verification_pass_rate: verified ? Math.round((passed / verified) * 1000) / 1000 : null,
   };
 }
 
 export function thresholdTable(rows: readonly ReportRow[]): ThresholdRow[] {
-  const table: ThresholdRow[] = [];
-  for (let t = 0; t <= 100; t += THRESHOLD_STEP) {
-    const under = rows.filter((r) => r.riskScore <= t);
-    table.push({ threshold: t, would_auto_execute: under.length, rejected_by_humans: under.filter(humanRejected).length, verification_failed: under.filter(verifyFailed).length });
+  // One pass into buckets (the lowest threshold each score is under), then running sums.
+  const steps = 100 / THRESHOLD_STEP + 1;
+  const buckets = Array.from({ length: steps }, () => ({ n: 0, rejected: 0, failed: 0 }));
+  for (const r of rows) {
+    if (!(r.riskScore <= 100)) continue;
+    const b = buckets[Math.max(0, Math.ceil(r.riskScore / THRESHOLD_STEP))]!;
+    b.n += r.count;
+    if (humanRejected(r)) b.rejected += r.count;
+    if (verifyFailed(r)) b.failed += r.count;
   }
+  const table: ThresholdRow[] = [];
+  let n = 0;
+  let rejected = 0;
+  let failed = 0;
+  buckets.forEach((b, i) => {
+    n += b.n;
+    rejected += b.rejected;
+    failed += b.failed;
+    table.push({ threshold: i * THRESHOLD_STEP, would_auto_execute: n, rejected_by_humans: rejected, verification_failed: failed });
+  });
   return table;
 }
 
@@ -138,7 +158,7 @@ export function recommend(rows: readonly ReportRow[], table: readonly ThresholdR
     return { threshold: null, rests_on_decisions: 0, reason };
   }
   const t = best.threshold;
-  const evidence = rows.filter((r) => r.riskScore <= t && judged(r)).length;
+  const evidence = sum(rows, (r) => r.riskScore <= t && judged(r));
   if (evidence < MIN_DECISIONS) {
     return { threshold: null, rests_on_decisions: evidence, reason: `too little evidence: ${evidence} judged proposal(s) at or under ${t}, at least ${MIN_DECISIONS} needed` };
   }
@@ -149,15 +169,19 @@ export function recommend(rows: readonly ReportRow[], table: readonly ThresholdR
 
 export function computeReport(rows: readonly ReportRow[], window: { since: Date; until: Date; label: string }): TuningReport {
   const byAction = new Map<string, ReportRow[]>();
-  for (const r of rows) byAction.set(r.action, [...(byAction.get(r.action) ?? []), r]);
+  for (const r of rows) {
+    const list = byAction.get(r.action);
+    if (list) list.push(r);
+    else byAction.set(r.action, [r]);
+  }
   const thresholds = thresholdTable(rows);
   const recommendation = recommend(rows, thresholds);
   return {
     since: window.since.toISOString(),
     until: window.until.toISOString(),
     window: window.label,
-    proposals: rows.length,
-    decisions: rows.filter(judged).length,
+    proposals: sum(rows),
+    decisions: sum(rows, judged),
     min_decisions: MIN_DECISIONS,
     actions: [...byAction.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([action, list]) => actionFigures(action, list)),
     thresholds,

@@ -8,7 +8,6 @@ const min = (n: number) => n * 60_000;
 
 function row(over: Partial<ReportRow> & { decidedAfterMs?: number }): ReportRow {
   const { decidedAfterMs, ...rest } = over;
-  const createdAt = new Date(T0.getTime() - 86_400_000);
   return {
     action: 'circuit_break_provider',
     status: 'pending',
@@ -16,10 +15,10 @@ function row(over: Partial<ReportRow> & { decidedAfterMs?: number }): ReportRow 
     route: 'gate',
     mode: 'live',
     decidedVia: null,
-    createdAt,
-    decidedAt: decidedAfterMs === undefined ? null : new Date(createdAt.getTime() + decidedAfterMs),
     verificationStatus: 'none',
+    count: 1,
     ...rest,
+    decisionMs: rest.decisionMs ?? (decidedAfterMs === undefined ? [] : [decidedAfterMs]),
   };
 }
 
@@ -109,6 +108,18 @@ describe('tuning report figures', () => {
     expect(computeReport([], WINDOW).recommendation).toEqual({ threshold: null, rests_on_decisions: 0, reason: 'no proposals in the window' });
   });
 
+  it('counts grouped rows by their count, and takes the median over every decision of the groups', () => {
+    const g = computeReport(
+      [
+        row({ status: 'rejected', decidedVia: 'slack', riskScore: 30, count: 3, decisionMs: [min(1), min(2), min(9)] }),
+        row({ status: 'succeeded', decidedVia: 'console', riskScore: 10, count: 2, decisionMs: [min(3), min(4)], verificationStatus: 'passed' }),
+      ],
+      WINDOW,
+    );
+    expect(g.actions[0]).toMatchObject({ proposals: 5, approved: 2, rejected: 3, median_time_to_decision_ms: min(3), verified: 2, verification_pass_rate: 1 });
+    expect(g.thresholds.find((t) => t.threshold === 30)).toEqual({ threshold: 30, would_auto_execute: 5, rejected_by_humans: 3, verification_failed: 0 });
+  });
+
   it('the table grows with the threshold, and never counts more of either harm than proposals', () => {
     const arbitraryRow = fc.record({
       riskScore: fc.integer({ min: 0, max: 100 }),
@@ -126,6 +137,13 @@ describe('tuning report figures', () => {
         }
         for (const x of t) expect(Math.max(x.rejected_by_humans, x.verification_failed)).toBeLessThanOrEqual(x.would_auto_execute);
         expect(t.at(-1)!.would_auto_execute).toBe(rows.length);
+        // The definition, counted naively: proposals with risk_score ≤ threshold.
+        for (const x of t) {
+          const under = rows.filter((r) => r.riskScore <= x.threshold);
+          expect(x.would_auto_execute).toBe(under.length);
+          expect(x.rejected_by_humans).toBe(under.filter((r) => r.status === 'rejected' && (r.decidedVia === 'slack' || r.decidedVia === 'api')).length);
+          expect(x.verification_failed).toBe(under.filter((r) => r.verificationStatus === 'failed' || r.verificationStatus === 'reverted').length);
+        }
       }),
     );
   });

@@ -3,10 +3,11 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli.js';
 import { schema } from '../../src/db/client.js';
 import { newId } from '../../src/proposals/ids.js';
+import { tuningReport } from '../../src/proposals/report.js';
 import { seedPending } from '../notify/fixtures.js';
 import { ALICE, get, post, startAgent, type RunningAgent } from '../support/agent.js';
 import { WORKDAY_START } from '../support/clock.js';
-import { freshPostgres, type TestDatabase } from '../support/db.js';
+import { freshPglite, freshPostgres, type TestDatabase } from '../support/db.js';
 import { call, cookiesFrom, hidden } from './console/client.js';
 
 const HOUR = 3_600_000;
@@ -177,5 +178,32 @@ describe('the tuning report over HTTP, on the command line and in the console', 
     expect(bad.body).toContain('&lt;b&gt;yesterday');
     expect(bad.body).not.toContain('<b>yesterday');
     expect((await call(port, 'GET', '/sre/report')).status).toBe(303);
+  });
+});
+
+describe('the tuning report on the embedded PGlite', () => {
+  let d: TestDatabase;
+  beforeAll(async () => {
+    d = await freshPglite();
+    await seed(d);
+  });
+  afterAll(() => d.dispose());
+
+  it('groups and times decisions as on PostgreSQL', async () => {
+    const r = await tuningReport({ db: d.db, now: () => new Date(WORKDAY_START) }, { since: '30d' });
+    expect(r.proposals).toBe(6);
+    expect(r.actions.find((x) => x.action === 'circuit_break_provider')).toEqual({
+      action: 'circuit_break_provider',
+      proposals: 5,
+      shadow: 1,
+      approved: 2,
+      rejected: 0,
+      expired: 1,
+      auto_executed: 2,
+      median_time_to_decision_ms: 7 * 60_000,
+      verified: 3,
+      verification_pass_rate: 0.667,
+    });
+    expect(r.thresholds.find((t) => t.threshold === 80)).toEqual({ threshold: 80, would_auto_execute: 6, rejected_by_humans: 1, verification_failed: 1 });
   });
 });
