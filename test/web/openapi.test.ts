@@ -92,6 +92,12 @@ describe('GET /v1/openapi.json', () => {
     const unserved = [...documented].filter((r) => !served.has(r) && !NOT_YET_SERVED.has(r));
     expect({ undocumented, unserved }).toEqual({ undocumented: [], unserved: [] });
     for (const r of NOT_YET_SERVED) expect(served.has(r), `${r} is served now: remove it from NOT_YET_SERVED`).toBe(false);
+    // Each operation names the credential the route checks.
+    const SCHEME = { none: [], operator: [{ operatorBearer: [] }], ingest: [{ ingestBearer: [] }], slack: [{ slackSignature: [] }] };
+    for (const r of API_ROUTES) {
+      const op = doc.paths[r.path.replace(/:([a-z_]+)/g, '{$1}')][r.method.toLowerCase()];
+      expect(op.security ?? doc.security, `${r.method} ${r.path}`).toEqual(SCHEME[r.auth]);
+    }
     for (const r of CONTRACT_ROUTES) expect(documented.has(r), `${r} (CONTRACT.md) is not documented`).toBe(true);
   });
 
