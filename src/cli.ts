@@ -286,6 +286,9 @@ async function report(args: string[]): Promise<number> {
   if (!Object.hasOwn(REPORT_FORMATS, format)) throw new UsageError(`--format: expected text, json or csv, got "${format}"`);
   const since = values.since ?? '30d';
   if (!parseSince(since, new Date())) throw new UsageError(`--since: ${SINCE_HINT}, got "${since}"`);
+  const config = loadConfig();
+  const pid = config.storage.databaseUrl ? undefined : runningPid(config);
+  if (pid) throw new StartupError(`The agent (pid ${pid}) holds the embedded database in ${config.storage.dataDir}. While it runs, read the report from it: GET /v1/report?since=${since} or the console's /sre/report.`);
   return withDb(async (d) => {
     const r = await tuningReport({ db: d.db, now: () => new Date() }, { since });
     process.stdout.write(`${REPORT_FORMATS[format as keyof typeof REPORT_FORMATS](r).replace(/\n$/, '')}\n`);

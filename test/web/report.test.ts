@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli.js';
@@ -154,6 +157,20 @@ describe('the tuning report over HTTP, on the command line and in the console', 
     const fmt = await cli(['report', '--format', 'xml'], env);
     expect(fmt.code).toBe(2);
     expect(fmt.stderr).toMatch(/--format: expected text, json or csv, got "xml"/);
+  });
+
+  it('beside an agent serving the embedded database, the CLI points at the running agent instead', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sre-report-'));
+    try {
+      mkdirSync(path.join(dir, 'pglite'), { recursive: true });
+      // The parent process stands in for a running agent: alive, and not this process.
+      writeFileSync(path.join(dir, 'pglite', 'agent.pid'), String(process.ppid));
+      const r = await cli(['report', '--since', '7d'], { SRE_DATA_DIR: dir, DATABASE_URL: '' });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`agent \\(pid ${process.ppid}\\) holds the embedded database.*GET /v1/report\\?since=7d or the console's /sre/report`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('the console page draws the table as inline SVG, with no script', async () => {
