@@ -19,6 +19,8 @@ import { pause } from './proposals/pause.js';
 import { listProposals } from './proposals/queries.js';
 import { resume } from './proposals/resume.js';
 import { agentStatus, type AgentStatus } from './proposals/status.js';
+import { tuningReport } from './proposals/report.js';
+import { parseSince, reportCsv, reportText, SINCE_HINT } from './domain/report.js';
 import { runDemo } from './demo.js';
 
 const USAGE = `Usage: sre-agent <verb>
@@ -34,7 +36,8 @@ const USAGE = `Usage: sre-agent <verb>
   audit purge                             purge audit rows past the licence tier's retention
   pause --as NAME --reason TEXT           the kill switch: nothing executes until resumed (all replicas)
   resume --as NAME                        turn the kill switch off
-  status                                  mode, and whether the agent is paused (by whom, why, since when)`;
+  status                                  mode, and whether the agent is paused (by whom, why, since when)
+  report [--since 30d] [--format text|json|csv]  what past decisions say about the risk threshold`;
 
 class UsageError extends Error {}
 
@@ -69,6 +72,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'resume':
       case 'status':
         return await killSwitchVerb(verb, rest);
+      case 'report':
+        return await report(rest);
       case undefined:
       case 'help':
       case '--help':
@@ -309,6 +314,25 @@ async function audit(args: string[]): Promise<number> {
     });
   }
   throw new UsageError(sub ? `unknown audit verb "${sub}"` : 'audit needs export, verify or purge');
+}
+
+const REPORT_FORMATS = { text: reportText, json: (r: object) => JSON.stringify(r, null, 2), csv: reportCsv } as const;
+
+async function report(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { since: { type: 'string' }, format: { type: 'string' } } });
+  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const format = values.format ?? 'text';
+  if (!Object.hasOwn(REPORT_FORMATS, format)) throw new UsageError(`--format: expected text, json or csv, got "${format}"`);
+  const since = values.since ?? '30d';
+  if (!parseSince(since, new Date())) throw new UsageError(`--since: ${SINCE_HINT}, got "${since}"`);
+  const config = loadConfig();
+  const pid = config.storage.databaseUrl ? undefined : runningPid(config);
+  if (pid) throw new StartupError(`The agent (pid ${pid}) holds the embedded database in ${config.storage.dataDir}. While it runs, read the report from it: GET /v1/report?since=${since} or the console's /sre/report.`);
+  return withDb(async (d) => {
+    const r = await tuningReport({ db: d.db, now: () => new Date() }, { since });
+    process.stdout.write(`${REPORT_FORMATS[format as keyof typeof REPORT_FORMATS](r).replace(/\n$/, '')}\n`);
+    return 0;
+  });
 }
 
 function isoDate(flag: string, v: string): Date {

@@ -13,8 +13,10 @@ import { pause } from '../proposals/pause.js';
 import { resume } from '../proposals/resume.js';
 import { revert } from '../proposals/revert.js';
 import { agentStatus } from '../proposals/status.js';
+import { tuningReport } from '../proposals/report.js';
 import type { ServiceDeps } from '../proposals/types.js';
 import { bearer, HttpError, matchSecret, readBody, sendError, sendJson } from './http.js';
+import { openApiDocument } from './openapi.js';
 
 export const MAX_EVENT_BODY_BYTES = 1024 * 1024;
 export const MAX_EVENTS_PER_REQUEST = 1000;
@@ -33,9 +35,197 @@ export interface WebOptions {
   routes?: RouteHandler[];
 }
 
+/** Who may call a route: anyone, the ingest token, an operator's bearer, or Slack's signature (checked by its receiver). */
+export type RouteAuth = 'none' | 'ingest' | 'operator' | 'slack';
+
+interface RouteContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  params: Record<string, string>;
+  opts: WebOptions;
+  /** The operator's name from SRE_API_TOKENS; 401 without a valid bearer. */
+  operator(): string;
+}
+
+export interface ApiRoute {
+  method: 'GET' | 'POST';
+  /** `:name` segments match one path segment; the path is also the metrics label. */
+  path: string;
+  auth: RouteAuth;
+  /** Also answers HEAD. */
+  head?: boolean;
+  run(c: RouteContext): Promise<void>;
+}
+
+/**
+ * Every route the server answers outside the console, in one table: the dispatcher walks it, and
+ * the OpenAPI document (openapi.ts) is checked against it in both directions.
+ */
+export const API_ROUTES: readonly ApiRoute[] = [
+  { method: 'GET', path: '/healthz', auth: 'none', head: true, run: async ({ res }) => sendJson(res, 200, { status: 'ok' }) },
+  {
+    method: 'GET',
+    path: '/readyz',
+    auth: 'none',
+    head: true,
+    run: async ({ res, opts }) => {
+      const r = await opts.ready();
+      sendJson(res, r.ok ? 200 : 503, { status: r.ok ? 'ready' : 'not ready', checks: r.checks });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/metrics',
+    auth: 'none',
+    run: async ({ res, opts }) => {
+      if (!opts.metrics) throw new HttpError(404, 'metrics are not served by this process');
+      const text = await opts.metrics.render();
+      res.writeHead(200, { 'content-type': opts.metrics.contentType });
+      res.end(text);
+    },
+  },
+  { method: 'GET', path: '/v1/openapi.json', auth: 'none', run: async ({ res }) => sendJson(res, 200, openApiDocument(), { 'cache-control': 'public, max-age=300' }) },
+  {
+    method: 'POST',
+    path: '/slack/events',
+    auth: 'slack',
+    run: async ({ req, res, opts }) => {
+      if (!opts.slack) throw new HttpError(404, 'Slack is not configured (SLACK_BOT_TOKEN)');
+      await opts.slack(req, res);
+    },
+  },
+  { method: 'POST', path: '/v1/events', auth: 'ingest', run: async ({ req, res, opts }) => postEvents(opts, req, res) },
+  {
+    method: 'GET',
+    path: '/v1/proposals',
+    auth: 'operator',
+    run: async ({ res, url, opts }) => {
+      const status = url.searchParams.get('status') ?? undefined;
+      const limit = Number(url.searchParams.get('limit') ?? 100);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new HttpError(400, 'limit: expected an integer 1–1000');
+      const proposals = await listProposals(opts.deps.db, { status, limit }, opts.deps.publicBaseUrl);
+      sendJson(res, 200, { proposals });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/proposals/:id',
+    auth: 'operator',
+    run: async ({ res, params, opts }) => {
+      const p = await getProposal(opts.deps.db, params.id!, opts.deps.publicBaseUrl);
+      if (!p) throw new DomainError('not_found', `proposal ${params.id} not found`);
+      sendJson(res, 200, p);
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/proposals/:id/decision',
+    auth: 'operator',
+    run: async ({ req, res, params, opts, operator }) => {
+      const name = operator();
+      const body = await jsonBody(req, 64 * 1024);
+      const b = (body ?? {}) as { decision?: unknown; reason?: unknown };
+      if (b.decision !== 'approve' && b.decision !== 'reject') throw new HttpError(400, 'decision: expected "approve" or "reject"');
+      if (b.reason !== undefined && typeof b.reason !== 'string') throw new HttpError(400, 'reason: expected a string');
+      const view = await decide(opts.deps, { proposalId: params.id!, decision: b.decision, reason: b.reason, actor: { type: 'user', name, via: 'api' } });
+      sendJson(res, 200, view);
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/proposals/:id/revert',
+    auth: 'operator',
+    run: async ({ res, params, opts, operator }) => {
+      const view = await revert(opts.deps, { proposalId: params.id!, actor: { type: 'user', name: operator(), via: 'api' } });
+      sendJson(res, 200, view);
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/audit.csv',
+    auth: 'operator',
+    run: async ({ res, url, opts }) => {
+      const filter = { source: url.searchParams.get('source') || undefined, since: dateParam(url, 'since'), until: dateParam(url, 'until') };
+      res.writeHead(200, {
+        'content-type': 'text/csv; charset=utf-8',
+        'content-disposition': `attachment; filename="sre-audit-${new Date().toISOString().slice(0, 10)}.csv"`,
+        'cache-control': 'no-store',
+      });
+      await pipeline(Readable.from(exportAuditCsv(opts.deps.db, filter, { copyClient: opts.deps.copyClient })), res);
+    },
+  },
+  { method: 'GET', path: '/v1/status', auth: 'operator', run: async ({ res, opts }) => sendJson(res, 200, await agentStatus(opts.deps)) },
+  {
+    method: 'POST',
+    path: '/v1/pause',
+    auth: 'operator',
+    run: async ({ req, res, opts, operator }) => {
+      const actor = { type: 'user', name: operator(), via: 'api' } as const;
+      const body = (await jsonBody(req, 16 * 1024)) as { reason?: unknown } | null;
+      sendJson(res, 200, await pause(opts.deps, { reason: body?.reason, actor }));
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/resume',
+    auth: 'operator',
+    run: async ({ res, opts, operator }) => sendJson(res, 200, await resume(opts.deps, { actor: { type: 'user', name: operator(), via: 'api' } })),
+  },
+  {
+    method: 'GET',
+    path: '/v1/report',
+    auth: 'operator',
+    run: async ({ res, url, opts }) => sendJson(res, 200, await tuningReport(opts.deps, { since: url.searchParams.get('since') ?? undefined })),
+  },
+];
+
+interface CompiledRoute {
+  route: ApiRoute;
+  pattern: RegExp;
+  names: string[];
+}
+
+const COMPILED: readonly CompiledRoute[] = API_ROUTES.map((route) => {
+  const names: string[] = [];
+  const source = route.path
+    .split('/')
+    .map((seg) => {
+      if (!seg.startsWith(':')) return seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      names.push(seg.slice(1));
+      return '([^/]+)';
+    })
+    .join('/');
+  return { route, pattern: new RegExp(`^${source}$`), names };
+});
+
+function decodeSegment(seg: string): string {
+  try {
+    return decodeURIComponent(seg);
+  } catch {
+    throw new HttpError(400, `malformed percent-encoding in the path: "${seg.slice(0, 40)}"`);
+  }
+}
+
+/** The route for a method and path, or the methods the path allows (405), or nothing (404). */
+function matchRoute(method: string, path: string): { route: ApiRoute; params: Record<string, string> } | { allow: string[] } | undefined {
+  const allow: string[] = [];
+  for (const c of COMPILED) {
+    const m = c.pattern.exec(path);
+    if (!m) continue;
+    if (c.route.method === method || (method === 'HEAD' && c.route.head)) {
+      const params: Record<string, string> = {};
+      c.names.forEach((n, i) => (params[n] = decodeSegment(m[i + 1]!)));
+      return { route: c.route, params };
+    }
+    allow.push(c.route.method);
+  }
+  return allow.length ? { allow } : undefined;
+}
+
 /** The agent's one HTTP server: thin adapters that parse input, call one service verb, map errors. */
 export function createWebServer(opts: WebOptions): Server {
-  const { deps, logger } = opts;
+  const { logger } = opts;
 
   function operator(req: IncomingMessage): string {
     const i = matchSecret(bearer(req), opts.apiTokens.map((t) => t.token));
@@ -45,126 +235,22 @@ export function createWebServer(opts: WebOptions): Server {
 
   async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<string> {
     const method = req.method ?? 'GET';
-    const path = url.pathname;
-    if (path === '/healthz' && (method === 'GET' || method === 'HEAD')) {
-      sendJson(res, 200, { status: 'ok' });
-      return '/healthz';
+    const found = matchRoute(method, url.pathname);
+    if (found && 'route' in found) {
+      const { route, params } = found;
+      if (route.auth === 'operator') operator(req);
+      await route.run({ req, res, url, params, opts, operator: () => operator(req) });
+      return route.path;
     }
-    if (path === '/readyz' && (method === 'GET' || method === 'HEAD')) {
-      const r = await opts.ready();
-      sendJson(res, r.ok ? 200 : 503, { status: r.ok ? 'ready' : 'not ready', checks: r.checks });
-      return '/readyz';
-    }
-    if (path === '/metrics' && method === 'GET' && opts.metrics) {
-      const text = await opts.metrics.render();
-      res.writeHead(200, { 'content-type': opts.metrics.contentType });
-      res.end(text);
-      return '/metrics';
-    }
-    if (path === '/slack/events' && method === 'POST' && opts.slack) {
-      await opts.slack(req, res);
-      return '/slack/events';
-    }
-    if (path === '/v1/events') {
-      if (method !== 'POST') throw new HttpError(405, 'use POST');
-      await postEvents(req, res);
-      return '/v1/events';
-    }
-    if (path === '/v1/proposals' && method === 'GET') {
-      operator(req);
-      const status = url.searchParams.get('status') ?? undefined;
-      const limit = Number(url.searchParams.get('limit') ?? 100);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new HttpError(400, 'limit: expected an integer 1–1000');
-      const proposals = await listProposals(deps.db, { status, limit }, deps.publicBaseUrl);
-      sendJson(res, 200, { proposals });
-      return '/v1/proposals';
-    }
-    const m = /^\/v1\/proposals\/([^/]+)(\/decision|\/revert)?$/.exec(path);
-    if (m) {
-      const id = decodeURIComponent(m[1]!);
-      const name = operator(req);
-      if (!m[2] && method === 'GET') {
-        const p = await getProposal(deps.db, id, deps.publicBaseUrl);
-        if (!p) throw new DomainError('not_found', `proposal ${id} not found`);
-        sendJson(res, 200, p);
-        return '/v1/proposals/:id';
-      }
-      if (m[2] === '/decision' && method === 'POST') {
-        const body = await jsonBody(req, 64 * 1024);
-        const b = (body ?? {}) as { decision?: unknown; reason?: unknown };
-        if (b.decision !== 'approve' && b.decision !== 'reject') throw new HttpError(400, 'decision: expected "approve" or "reject"');
-        if (b.reason !== undefined && typeof b.reason !== 'string') throw new HttpError(400, 'reason: expected a string');
-        const view = await decide(deps, { proposalId: id, decision: b.decision, reason: b.reason, actor: { type: 'user', name, via: 'api' } });
-        sendJson(res, 200, view);
-        return '/v1/proposals/:id/decision';
-      }
-      if (m[2] === '/revert' && method === 'POST') {
-        const view = await revert(deps, { proposalId: id, actor: { type: 'user', name, via: 'api' } });
-        sendJson(res, 200, view);
-        return '/v1/proposals/:id/revert';
-      }
-      throw new HttpError(405, 'method not allowed');
-    }
-    if (path === '/v1/status' && method === 'GET') {
-      operator(req);
-      sendJson(res, 200, await agentStatus(deps));
-      return '/v1/status';
-    }
-    if (path === '/v1/pause' || path === '/v1/resume') {
-      if (method !== 'POST') throw new HttpError(405, 'use POST');
-      const name = operator(req);
-      const actor = { type: 'user', name, via: 'api' } as const;
-      if (path === '/v1/resume') {
-        sendJson(res, 200, await resume(deps, { actor }));
-        return '/v1/resume';
-      }
-      const body = (await jsonBody(req, 16 * 1024)) as { reason?: unknown } | null;
-      sendJson(res, 200, await pause(deps, { reason: body?.reason, actor }));
-      return '/v1/pause';
-    }
-    if (path === '/v1/audit.csv' && method === 'GET') {
-      operator(req);
-      const filter = {
-        source: url.searchParams.get('source') || undefined,
-        since: dateParam(url, 'since'),
-        until: dateParam(url, 'until'),
-      };
-      res.writeHead(200, {
-        'content-type': 'text/csv; charset=utf-8',
-        'content-disposition': `attachment; filename="sre-audit-${new Date().toISOString().slice(0, 10)}.csv"`,
-        'cache-control': 'no-store',
-      });
-      await pipeline(Readable.from(exportAuditCsv(deps.db, filter, { copyClient: deps.copyClient })), res);
-      return '/v1/audit.csv';
+    if (found) {
+      res.setHeader('allow', found.allow.join(', '));
+      throw new HttpError(405, `method not allowed: use ${found.allow.join(' or ')}`);
     }
     for (const route of opts.routes ?? []) {
       if (await route(req, res, url)) return url.pathname.split('/').slice(0, 3).join('/');
     }
-    sendJson(res, 404, { error: `no route for ${method} ${path}` });
+    sendJson(res, 404, { error: `no route for ${method} ${url.pathname}` });
     return 'unmatched';
-  }
-
-  async function postEvents(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    // Unset token: the endpoint refuses every request (CONTRACT.md).
-    if (!opts.ingestToken || matchSecret(bearer(req), [opts.ingestToken]) < 0) throw new HttpError(401, 'a valid bearer token (SRE_INGEST_TOKEN) is required');
-    const body = await jsonBody(req, MAX_EVENT_BODY_BYTES);
-    const list = Array.isArray(body) ? body : [body];
-    if (list.length === 0) throw new HttpError(400, 'no events: send one event object or a non-empty array');
-    if (list.length > MAX_EVENTS_PER_REQUEST) throw new HttpError(400, `too many events: ${list.length} (limit ${MAX_EVENTS_PER_REQUEST} per request)`);
-    const items: IngestItem[] = [];
-    const rejected: { index: number; id?: string; problems: string[] }[] = [];
-    list.forEach((raw, index) => {
-      const r = parseEvent(raw);
-      if (r.ok) items.push({ event: r.event, via: 'http' });
-      else rejected.push({ index, ...(r.id ? { id: r.id } : {}), problems: r.problems });
-    });
-    for (const r of rejected) {
-      const t = (list[r.index] as { type?: unknown } | null)?.type;
-      deps.metrics?.eventsIngested.inc({ type: typeof t === 'string' && (EVENT_TYPES as readonly string[]).includes(t) ? t : 'unknown', outcome: 'invalid' });
-    }
-    if (items.length === 0) throw new HttpError(400, 'no valid event in the request', { rejected });
-    const out = await ingestEvents(deps, items);
-    sendJson(res, 202, { accepted: out.accepted, duplicates: out.duplicates, incidents_opened: out.incidentsOpened, rejected });
   }
 
   return createServer((req, res) => {
@@ -184,6 +270,30 @@ export function createWebServer(opts: WebOptions): Server {
         opts.metrics?.observeHttp?.(req.method ?? 'GET', route, res.statusCode, seconds);
       });
   });
+}
+
+async function postEvents(opts: WebOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { deps } = opts;
+  // Unset token: the endpoint refuses every request (CONTRACT.md).
+  if (!opts.ingestToken || matchSecret(bearer(req), [opts.ingestToken]) < 0) throw new HttpError(401, 'a valid bearer token (SRE_INGEST_TOKEN) is required');
+  const body = await jsonBody(req, MAX_EVENT_BODY_BYTES);
+  const list = Array.isArray(body) ? body : [body];
+  if (list.length === 0) throw new HttpError(400, 'no events: send one event object or a non-empty array');
+  if (list.length > MAX_EVENTS_PER_REQUEST) throw new HttpError(400, `too many events: ${list.length} (limit ${MAX_EVENTS_PER_REQUEST} per request)`);
+  const items: IngestItem[] = [];
+  const rejected: { index: number; id?: string; problems: string[] }[] = [];
+  list.forEach((raw, index) => {
+    const r = parseEvent(raw);
+    if (r.ok) items.push({ event: r.event, via: 'http' });
+    else rejected.push({ index, ...(r.id ? { id: r.id } : {}), problems: r.problems });
+  });
+  for (const r of rejected) {
+    const t = (list[r.index] as { type?: unknown } | null)?.type;
+    deps.metrics?.eventsIngested.inc({ type: typeof t === 'string' && (EVENT_TYPES as readonly string[]).includes(t) ? t : 'unknown', outcome: 'invalid' });
+  }
+  if (items.length === 0) throw new HttpError(400, 'no valid event in the request', { rejected });
+  const out = await ingestEvents(deps, items);
+  sendJson(res, 202, { accepted: out.accepted, duplicates: out.duplicates, incidents_opened: out.incidentsOpened, rejected });
 }
 
 async function jsonBody(req: IncomingMessage, limit: number): Promise<unknown> {

@@ -10,9 +10,11 @@ import { getProposal, listProposals } from '../../proposals/queries.js';
 import { resume } from '../../proposals/resume.js';
 import { agentStatus } from '../../proposals/status.js';
 import { killSwitchPanel } from './kill-switch.js';
+import { DEFAULT_REPORT_WINDOW, tuningReport } from '../../proposals/report.js';
 import type { ServiceDeps } from '../../proposals/types.js';
 import { routeDecideLink } from '../decide-links.js';
 import { BodyTooLarge, cookie, nonce, parseCookies, readForm, redirect, safeEqual, sameOrigin, sendHtml, sign } from './http.js';
+import { reportPage } from './report-page.js';
 import { auditPage, loginPage, messagePage, nav, notificationsPage, pendingPage, proposalPage, type AuditQuery } from './pages.js';
 import { csrfToken, decodeSession, encodeSession, matchToken, SESSION_COOKIE, SESSION_TTL_MS, type Session } from './session.js';
 
@@ -196,6 +198,17 @@ export function createConsole(opts: ConsoleOptions): Console {
     redirect(res, `/sre?done=${verb === 'pause' ? 'paused' : 'resumed'}`);
   }
 
+  async function report(res: ServerResponse, s: Session, url: URL, head: boolean) {
+    const since = (url.searchParams.get('since') ?? '').trim().slice(0, 40) || DEFAULT_REPORT_WINDOW;
+    const page = { user: s.user, csrf: csrfToken(secret, s), since, currentThreshold: deps.policy.riskThreshold };
+    try {
+      sendHtml(res, 200, reportPage({ ...page, report: await tuningReport(deps, { since }) }), { head });
+    } catch (e) {
+      if (!isDomainError(e) || e.code !== 'invalid') throw e;
+      sendHtml(res, 400, reportPage({ ...page, error: e.message }), { head });
+    }
+  }
+
   async function notifications(res: ServerResponse, s: Session, head: boolean) {
     const o = schema.outbox;
     const dead = await deps.db.select().from(o).where(eq(o.status, 'dead')).orderBy(desc(o.id)).limit(200);
@@ -239,6 +252,7 @@ export function createConsole(opts: ConsoleOptions): Console {
     else if (read && path === '/sre/audit') await audit(req, res, s, url);
     else if (method === 'GET' && path === '/sre/audit.csv') await auditCsv(res, s, url);
     else if (read && path === '/sre/notifications') await notifications(res, s, head);
+    else if (read && path === '/sre/report') await report(res, s, url, head);
     else if (m && !m[2] && read) await proposalView(res, s, m[1]!, head, { notice: NOTICES[url.searchParams.get('done') ?? ''] });
     else if (m && m[2] && method === 'POST') await decision(req, res, s, m[1]!);
     else if ((path === '/sre/pause' || path === '/sre/resume') && method === 'POST') await killSwitch(req, res, s, path === '/sre/pause' ? 'pause' : 'resume');

@@ -1,0 +1,226 @@
+import { ACTION_IDS } from '../domain/actions.js';
+import { eventJsonSchemas, withoutSchemaKey } from '../domain/event-json-schema.js';
+import { EVENT_TYPES } from '../domain/events.js';
+import { PROPOSAL_STATUSES } from '../domain/proposal.js';
+import { VERIFICATION_STATUSES } from '../domain/proposal-view.js';
+
+/**
+ * The JSON API as OpenAPI 3.1, served at GET /v1/openapi.json. A test validates it and compares
+ * its operations with the server's route table (server.ts API_ROUTES) in both directions.
+ */
+
+type Schema = Record<string, unknown>;
+
+const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
+const str: Schema = { type: 'string' };
+const nullable = (s: Schema): Schema => ({ ...s, type: [s.type, 'null'] });
+const time: Schema = { type: 'string', format: 'date-time' };
+const obj = (properties: Record<string, Schema>, required: string[] = Object.keys(properties)): Schema => ({ type: 'object', properties, required });
+
+const json = (schema: Schema, description: string) => ({ description, content: { 'application/json': { schema } } });
+const error = (description: string) => json(ref('Error'), description);
+const OPERATOR = [{ operatorBearer: [] }];
+const OPERATOR_ERRORS = { '401': error('no valid bearer token from SRE_API_TOKENS') };
+const idParam = { name: 'id', in: 'path', required: true, schema: str, description: 'proposal id (`prp_…`)' };
+const sinceParam = (description: string) => ({ name: 'since', in: 'query', required: false, schema: str, description });
+
+const schemas: Record<string, Schema> = {
+  Error: { type: 'object', properties: { error: str, code: { type: 'string', enum: ['invalid', 'not_found', 'already_decided', 'forbidden', 'conflict', 'unavailable', 'refused', 'stale', 'paused'] }, ref: str }, required: ['error'] },
+  RiskFactor: obj({ name: str, delta: { type: 'integer' }, reason: str }),
+  Approval: obj({ by: str, via: str, at: time }),
+  Proposal: {
+    ...obj(
+      {
+        id: str,
+        incident_id: str,
+        status: { type: 'string', enum: [...PROPOSAL_STATUSES] },
+        action: { type: 'string', enum: [...ACTION_IDS] },
+        params: { type: 'object' },
+        target: str,
+        risk_score: { type: 'integer', minimum: 0, maximum: 100 },
+        risk_factors: { type: 'array', items: ref('RiskFactor') },
+        route: { type: 'string', enum: ['auto', 'gate'] },
+        reasoning: str,
+        reasoner: str,
+        created_at: time,
+        expires_at: time,
+        decided_by: nullable(str),
+        decided_via: nullable(str),
+        decided_at: nullable(time),
+        decision_reason: nullable(str),
+        result: { type: ['object', 'null'] },
+        mode: { type: 'string', enum: ['live', 'shadow'] },
+        approvals: { type: 'array', items: ref('Approval') },
+        verification: obj({ status: { type: 'string', enum: [...VERIFICATION_STATUSES] }, reason: nullable(str), checked_at: nullable(time) }),
+        stale_reason: nullable(str),
+        incident: { type: 'object', properties: { id: str, key: str, type: { type: 'string', enum: [...EVENT_TYPES] }, subject: str, status: str }, required: ['id', 'key', 'type', 'subject', 'status'] },
+        links: obj({ console: { type: 'string', format: 'uri' } }),
+      },
+      ['id', 'incident_id', 'status', 'action', 'params', 'risk_score', 'risk_factors', 'reasoning', 'created_at', 'decided_by', 'decided_at', 'result', 'mode', 'approvals', 'verification'],
+    ),
+  },
+  Decision: { type: 'object', properties: { decision: { type: 'string', enum: ['approve', 'reject'] }, reason: { type: 'string', maxLength: 2000 } }, required: ['decision'] },
+  Event: { oneOf: EVENT_TYPES.map((t) => ref(eventName(t))) },
+  IngestAnswer: obj({
+    accepted: { type: 'array', items: str },
+    duplicates: { type: 'array', items: str },
+    incidents_opened: { type: 'array', items: str },
+    rejected: { type: 'array', items: obj({ index: { type: 'integer' }, id: str, problems: { type: 'array', items: str } }, ['index', 'problems']) },
+  }),
+  Status: obj({ mode: { type: 'string', enum: ['live', 'shadow'] }, paused: { type: 'boolean' }, paused_by: nullable(str), paused_reason: nullable(str), paused_at: nullable(time) }),
+  ActionFigures: obj({
+    action: str,
+    proposals: { type: 'integer' },
+    shadow: { type: 'integer', description: 'of them made in shadow mode' },
+    approved: { type: 'integer', description: 'approved by a person' },
+    rejected: { type: 'integer', description: 'rejected by a person' },
+    expired: { type: 'integer' },
+    auto_executed: { type: 'integer', description: 'routed to auto-execution by the threshold' },
+    median_time_to_decision_ms: { type: ['integer', 'null'] },
+    verified: { type: 'integer', description: 'executions whose verification finished' },
+    verification_pass_rate: { type: ['number', 'null'], minimum: 0, maximum: 1 },
+  }),
+  ThresholdRow: obj({ threshold: { type: 'integer' }, would_auto_execute: { type: 'integer' }, rejected_by_humans: { type: 'integer' }, verification_failed: { type: 'integer' } }),
+  Report: {
+    ...obj(
+      {
+        since: time,
+        until: time,
+        window: str,
+        proposals: { type: 'integer' },
+        decisions: { type: 'integer', description: 'proposals judged by a person or by a finished verification' },
+        min_decisions: { type: 'integer' },
+        actions: { type: 'array', items: ref('ActionFigures') },
+        thresholds: { type: 'array', items: ref('ThresholdRow'), minItems: 21, maxItems: 21 },
+        recommended_threshold: { type: 'integer', description: 'absent when the evidence is too thin' },
+        recommendation: obj({ threshold: { type: ['integer', 'null'] }, rests_on_decisions: { type: 'integer' }, reason: str }),
+      },
+      ['since', 'until', 'window', 'proposals', 'decisions', 'min_decisions', 'actions', 'thresholds', 'recommendation'],
+    ),
+  },
+  ...Object.fromEntries(Object.entries(eventJsonSchemas()).map(([t, s]) => [eventName(t), withoutSchemaKey(s)])),
+};
+
+function eventName(type: string): string {
+  return `Event_${type.replace('.', '_')}`;
+}
+
+const health = (summary: string, body: Schema, fail?: string) => {
+  const op = { summary, security: [], responses: { '200': json(body, 'ok'), ...(fail ? { '503': json(body, fail) } : {}) } };
+  return { get: op, head: { ...op, summary: `${summary} (headers only)` } };
+};
+
+const paths: Record<string, Record<string, unknown>> = {
+  '/healthz': health('Liveness', obj({ status: str })),
+  '/readyz': health('Readiness: database reachable, migrations applied', obj({ status: str, checks: { type: 'object' } }), 'not ready (or shutting down)'),
+  '/metrics': { get: { summary: 'Prometheus metrics (text exposition format)', security: [], responses: { '200': { description: 'metrics', content: { 'text/plain': { schema: str } } } } } },
+  '/v1/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': json({ type: 'object' }, 'OpenAPI 3.1') } } },
+  '/slack/events': {
+    post: {
+      summary: "Slack commands, interactions and events; the raw body's signature is verified",
+      security: [{ slackSignature: [] }],
+      requestBody: { required: true, content: { 'application/x-www-form-urlencoded': { schema: { type: 'object' } }, 'application/json': { schema: { type: 'object' } } } },
+      responses: { '200': { description: 'acknowledged' }, '401': { description: 'bad or stale signature' }, '404': error('Slack is not configured') },
+    },
+  },
+  '/v1/events': {
+    post: {
+      summary: 'Ingest one event envelope or an array of up to 1000',
+      security: [{ ingestBearer: [] }],
+      requestBody: { required: true, content: { 'application/json': { schema: { oneOf: [ref('Event'), { type: 'array', items: ref('Event'), minItems: 1, maxItems: 1000 }] } } } },
+      responses: {
+        '202': json(ref('IngestAnswer'), 'what was accepted; invalid events of a batch are listed under rejected'),
+        '400': json({ allOf: [ref('Error'), { type: 'object', properties: { rejected: { type: 'array', items: { type: 'object' } } } }] }, 'no valid event: every problem per event'),
+        '401': error('no valid SRE_INGEST_TOKEN bearer (or none configured)'),
+        '413': error('body over 1 MiB'),
+      },
+    },
+  },
+  '/v1/proposals': {
+    get: {
+      summary: 'Proposals, newest first',
+      security: OPERATOR,
+      parameters: [
+        { name: 'status', in: 'query', required: false, schema: { type: 'string', enum: [...PROPOSAL_STATUSES] } },
+        { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+      ],
+      responses: { '200': json(obj({ proposals: { type: 'array', items: ref('Proposal') } }), 'the proposals'), '400': error('bad limit'), ...OPERATOR_ERRORS },
+    },
+  },
+  '/v1/proposals/{id}': {
+    get: { summary: 'One proposal', security: OPERATOR, parameters: [idParam], responses: { '200': json(ref('Proposal'), 'the proposal'), '404': error('no such proposal'), ...OPERATOR_ERRORS } },
+  },
+  '/v1/proposals/{id}/decision': {
+    post: {
+      summary: 'Approve or reject a pending proposal, as the operator whose token it is',
+      security: OPERATOR,
+      parameters: [idParam],
+      requestBody: { required: true, content: { 'application/json': { schema: ref('Decision') } } },
+      responses: {
+        '200': json(ref('Proposal'), 'decided (and, when approved, executed)'),
+        '400': error('bad body'),
+        '404': error('no such proposal'),
+        '409': error('already decided (code already_decided), refused by the re-check (code stale), or the same person approving twice'),
+        '423': error('the kill switch is on (code paused)'),
+        ...OPERATOR_ERRORS,
+      },
+    },
+  },
+  '/v1/proposals/{id}/revert': {
+    post: { summary: 'Revert an executed, reversible action through its inverse', security: OPERATOR, parameters: [idParam], responses: { '200': json(ref('Proposal'), 'reverted'), '404': error('no such proposal'), '409': error('nothing to revert'), ...OPERATOR_ERRORS } },
+  },
+  '/v1/audit.csv': {
+    get: {
+      summary: 'The audit trail as CSV, streamed',
+      security: OPERATOR,
+      parameters: [
+        { name: 'source', in: 'query', required: false, schema: str, description: 'e.g. sre-agent' },
+        { name: 'since', in: 'query', required: false, schema: time },
+        { name: 'until', in: 'query', required: false, schema: time },
+      ],
+      responses: { '200': { description: 'CSV; cells that begin with = + - @ are neutralised', content: { 'text/csv': { schema: str } } }, '400': error('a time that does not parse'), ...OPERATOR_ERRORS },
+    },
+  },
+  '/v1/report': {
+    get: {
+      summary: 'The threshold tuning report: per-action figures, the threshold table 0–100, a recommended threshold',
+      security: OPERATOR,
+      parameters: [sinceParam('window (`12h`, `30d`, `2w`) or an ISO 8601 time; default 30d')],
+      responses: { '200': json(ref('Report'), 'the report'), '400': error('since does not parse'), ...OPERATOR_ERRORS },
+    },
+  },
+  '/v1/pause': {
+    post: {
+      summary: 'Turn the kill switch on: nothing executes until resumed',
+      security: OPERATOR,
+      requestBody: { required: true, content: { 'application/json': { schema: obj({ reason: { type: 'string', minLength: 1 } }) } } },
+      responses: { '200': json(ref('Status'), 'paused'), '400': error('no reason'), ...OPERATOR_ERRORS },
+    },
+  },
+  '/v1/resume': { post: { summary: 'Turn the kill switch off', security: OPERATOR, responses: { '200': json(ref('Status'), 'resumed'), ...OPERATOR_ERRORS } } },
+  '/v1/status': { get: { summary: 'Mode and kill switch', security: OPERATOR, responses: { '200': json(ref('Status'), 'the status'), ...OPERATOR_ERRORS } } },
+};
+
+const DOCUMENT = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Scutum SRE agent',
+    version: '1.0.0',
+    description: 'Ingest platform events, read and decide proposals, export the audit trail, tune the risk threshold. The console pages under /sre are HTML and not described here.',
+  },
+  servers: [{ url: '/' }],
+  security: OPERATOR,
+  paths,
+  components: {
+    schemas,
+    securitySchemes: {
+      operatorBearer: { type: 'http', scheme: 'bearer', description: 'a token from SRE_API_TOKENS (name:token); the name is the recorded actor' },
+      ingestBearer: { type: 'http', scheme: 'bearer', description: 'SRE_INGEST_TOKEN' },
+      slackSignature: { type: 'apiKey', in: 'header', name: 'X-Slack-Signature', description: "HMAC-SHA256 of the raw body with SLACK_SIGNING_SECRET, with X-Slack-Request-Timestamp" },
+    },
+  },
+} as const;
+
+export function openApiDocument(): typeof DOCUMENT {
+  return DOCUMENT;
+}
