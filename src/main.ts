@@ -5,7 +5,7 @@ import { createGateway, createPager } from './actions/index.js';
 import { createClaudeReasoner } from './agent/claude/reasoner.js';
 import { PlaybookReasoner } from './agent/playbook.js';
 import type { Reasoner } from './agent/reasoner.js';
-import { describeDefaults, type Config } from './config.js';
+import { describeDefaults, describeGaps, type Config } from './config.js';
 import { openDatabase, type Database } from './db/client.js';
 import type { Channel } from './domain/notifications.js';
 import { createLogger } from './logger.js';
@@ -20,7 +20,8 @@ import { reconcileExecutions } from './proposals/reconcile.js';
 import { DEFAULT_TIMER_HANDLERS, orphanIncidents, runDueTimers } from './proposals/timers.js';
 import type { ServiceDeps } from './proposals/types.js';
 import { createWebServer, type RouteHandler } from './web/server.js';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { createAuthBrake } from './web/brake.js';
 import { auditDeadLetter, streamBatchHandler } from './ingest/stream/wiring.js';
 import { createStreamConsumer, type StreamConsumer } from './ingest/redis-consumer.js';
 import { createMetrics, databaseCollector } from './metrics.js';
@@ -58,6 +59,8 @@ export interface AgentOptions {
 }
 
 const UNLICENSED = new Set(['trial', 'team']);
+/** The operator a console session opened with the start-up sign-in link acts as. */
+export const LOCAL_OPERATOR = 'local';
 
 /** The composition root: picks real or embedded parts from the configuration and wires them. */
 export async function createAgent(config: Config, opts: AgentOptions = {}): Promise<Agent> {
@@ -68,6 +71,7 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
     );
   }
   for (const line of describeDefaults(config)) logger.info(line);
+  for (const line of describeGaps(config)) logger.warn(line);
 
   const database = opts.database ?? (await openDatabase(config.storage));
   if (!opts.database) await database.migrate();
@@ -145,10 +149,17 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
 
   let stopping = false;
   const routes: RouteHandler[] = [];
-  if (config.api.tokens.length > 0 || config.email.linkSecret) {
-    // The session key is derived from the operators' tokens: stable across replicas, secret as they are.
-    const sessionSecret = createHash('sha256').update(`sre-console\0${config.api.tokens.map((t) => `${t.name}:${t.token}`).join(',')}\0${config.email.linkSecret ?? ''}`).digest('hex');
-    const consoleApp = createConsole({ deps, apiTokens: config.api.tokens, sessionSecret, publicBaseUrl: config.http.publicBaseUrl, linkSecret: config.email.linkSecret });
+  const brake = createAuthBrake({ now: () => deps.now().getTime(), logger: logger.child({ part: 'auth' }), metrics });
+  // No operator tokens: one random token (192 bits) of the operator `local`, printed once at start,
+  // kept only in memory; with a session key as short-lived, a restart ends both.
+  const localToken = config.api.tokens.length === 0 ? randomBytes(24).toString('base64url') : undefined;
+  {
+    // Otherwise the session key is derived from the operators' tokens: stable across replicas, secret as they are.
+    const sessionSecret = localToken
+      ? randomBytes(32).toString('hex')
+      : createHash('sha256').update(`sre-console\0${config.api.tokens.map((t) => `${t.name}:${t.token}`).join(',')}\0${config.email.linkSecret ?? ''}`).digest('hex');
+    const apiTokens = localToken ? [{ name: LOCAL_OPERATOR, token: localToken }] : config.api.tokens;
+    const consoleApp = createConsole({ deps, apiTokens, sessionSecret, publicBaseUrl: config.http.publicBaseUrl, linkSecret: config.email.linkSecret, signInLink: localToken !== undefined, brake });
     routes.push((req, res, url) => consoleApp.handle(req, res, url));
   }
   let consumer: StreamConsumer | undefined;
@@ -173,6 +184,7 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
     ingestToken: config.ingest.token,
     apiTokens: config.api.tokens,
     routes,
+    brake,
     metrics,
     ...(slack?.handler ? { slack: slack.handler } : {}),
     ready: async () => {
@@ -263,6 +275,8 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : config.http.port;
       logger.info({ port, replica: `${hostname()}-${process.pid}` }, `SRE agent listening on http://localhost:${port}`);
+      // The one line that ever holds this token: no audit row, no other log line, no file.
+      if (localToken) logger.info(`console: open ${config.http.publicBaseUrl}/sre/login?token=${localToken} to sign in as "${LOCAL_OPERATOR}" (valid until the agent stops; set SRE_API_TOKENS for named operators)`);
       await scheduleRetention(deps.now());
       if (loopMs > 0) {
         loops.push(runLoop('timers', async () => {

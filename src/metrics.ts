@@ -20,6 +20,7 @@ export const METRIC_NAMES = [
   'sre_dispatcher_queue_depth',
   'sre_http_request_duration_seconds',
   'sre_metrics_collect_errors_total',
+  'sre_auth_failures_total',
 ] as const;
 
 export interface Metrics {
@@ -49,6 +50,8 @@ export interface Metrics {
   dispatcherQueueDepth: Gauge;
   /** route is the route pattern (`/v1/proposals/:id`), never the raw path, to bound cardinality. */
   httpRequestDuration: Histogram<'method' | 'route' | 'status'>;
+  /** surface: console | api | ingest; outcome: refused (wrong credential) | throttled (429 after repeated failures). */
+  authFailures: Counter<'surface' | 'outcome'>;
   /** The registry behind `render()`: not prom-client's global one, so several agents (and tests) can coexist. */
   registry: Registry;
   /** The Content-Type header for `render()`'s output. */
@@ -154,6 +157,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       registers,
     }),
     httpRequestDuration,
+    authFailures: new Counter({
+      name: 'sre_auth_failures_total',
+      help: 'Wrong console tokens, API bearers and ingest tokens, by surface; throttled: answered 429 after repeated failures from one address',
+      labelNames: ['surface', 'outcome'] as const,
+      registers,
+    }),
     registry,
     contentType: registry.contentType,
     async render() {

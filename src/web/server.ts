@@ -11,6 +11,7 @@ import { decide } from '../proposals/decide.js';
 import { getProposal, listProposals } from '../proposals/queries.js';
 import { revert } from '../proposals/revert.js';
 import type { ServiceDeps } from '../proposals/types.js';
+import { clientAddress, type AuthBrake, type AuthSurface } from './brake.js';
 import { bearer, HttpError, matchSecret, readBody, sendError, sendJson } from './http.js';
 
 export const MAX_EVENT_BODY_BYTES = 1024 * 1024;
@@ -28,21 +29,46 @@ export interface WebOptions {
   /** Mounted adapters: Slack (raw body, verified by its receiver), email links, the console. */
   slack?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   routes?: RouteHandler[];
+  /** Slows repeated wrong bearers from one address (shared with the console's sign-in). */
+  brake?: AuthBrake;
 }
+
+/** Query parameters that would carry a credential into proxy logs and browser history. */
+const CREDENTIAL_PARAMS = ['token', 'access_token', 'api_key', 'apikey', 'bearer'];
 
 /** The agent's one HTTP server: thin adapters that parse input, call one service verb, map errors. */
 export function createWebServer(opts: WebOptions): Server {
   const { deps, logger } = opts;
 
+  /** Checks a presented credential; an address past the failure limit is answered 429 before any check. */
+  function credential(req: IncomingMessage, surface: AuthSurface, candidates: readonly string[], problem: string): number {
+    const presented = bearer(req);
+    const address = clientAddress(req);
+    const wait = presented && opts.brake ? opts.brake.retryAfter(address) : 0;
+    if (wait > 0) {
+      opts.brake?.throttled(surface);
+      throw new HttpError(429, `too many wrong tokens from this address; try again in ${wait} s`, {}, { 'retry-after': String(wait) });
+    }
+    const i = matchSecret(presented, candidates);
+    if (i < 0 && presented) opts.brake?.fail(address, surface);
+    if (i < 0) throw new HttpError(401, problem, {});
+    return i;
+  }
+
   function operator(req: IncomingMessage): string {
-    const i = matchSecret(bearer(req), opts.apiTokens.map((t) => t.token));
-    if (i < 0) throw new HttpError(401, 'a valid bearer token from SRE_API_TOKENS is required', {});
+    const i = credential(req, 'api', opts.apiTokens.map((t) => t.token), 'a valid bearer token from SRE_API_TOKENS is required');
     return opts.apiTokens[i]!.name;
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<string> {
     const method = req.method ?? 'GET';
     const path = url.pathname;
+    const leaked = path.startsWith('/v1/') ? CREDENTIAL_PARAMS.find((k) => url.searchParams.has(k)) : undefined;
+    if (leaked) {
+      // Refused unchecked: the value is never compared, logged or echoed.
+      logger.warn({ path, param: leaked }, 'credential in a query string refused');
+      throw new HttpError(400, `a credential in the query string (${leaked}=…) is refused: addresses end up in proxy logs and browser history. Send it as "Authorization: Bearer …", and rotate that token if it was real`);
+    }
     if (path === '/healthz' && (method === 'GET' || method === 'HEAD')) {
       sendJson(res, 200, { status: 'ok' });
       return '/healthz';
@@ -126,7 +152,7 @@ export function createWebServer(opts: WebOptions): Server {
 
   async function postEvents(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // Unset token: the endpoint refuses every request (CONTRACT.md).
-    if (!opts.ingestToken || matchSecret(bearer(req), [opts.ingestToken]) < 0) throw new HttpError(401, 'a valid bearer token (SRE_INGEST_TOKEN) is required');
+    credential(req, 'ingest', opts.ingestToken ? [opts.ingestToken] : [], 'a valid bearer token (SRE_INGEST_TOKEN) is required');
     const body = await jsonBody(req, MAX_EVENT_BODY_BYTES);
     const list = Array.isArray(body) ? body : [body];
     if (list.length === 0) throw new HttpError(400, 'no events: send one event object or a non-empty array');

@@ -67,6 +67,26 @@ export function sameOrigin(headers: IncomingHttpHeaders, publicBaseUrl: string):
   return origin === new URL(publicBaseUrl).origin;
 }
 
+/** The origin a refused POST came from ("a cross-site request" when only Sec-Fetch-Site says so); undefined when sameOrigin holds. */
+export function foreignOrigin(headers: IncomingHttpHeaders, publicBaseUrl: string): string | undefined {
+  if (sameOrigin(headers, publicBaseUrl)) return undefined;
+  const origin = headers.origin;
+  return origin && origin !== 'null' ? origin.slice(0, 200) : `a ${String(headers['sec-fetch-site'])} request`;
+}
+
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d+)?$/i;
+
+/**
+ * The console answers only to PUBLIC_BASE_URL's host, or to a loopback address (the agent on
+ * one's own machine). Any other Host is how DNS rebinding would reach it from a web page.
+ */
+export function hostAllowed(headers: IncomingHttpHeaders, publicBaseUrl: string): boolean {
+  const host = (headers.host ?? '').trim().toLowerCase();
+  if (!host) return true;
+  const configured = new URL(publicBaseUrl);
+  return host === configured.host.toLowerCase() || (configured.port === '' && host === `${configured.hostname.toLowerCase()}:${configured.protocol === 'https:' ? 443 : 80}`) || LOOPBACK.test(host);
+}
+
 const SECURITY_HEADERS: Record<string, string> = {
   'content-type': 'text/html; charset=utf-8',
   // No script anywhere: injected markup could not run, and scanners have nothing to execute.
