@@ -13,7 +13,7 @@ import { openDatabase, schema, type Database } from './db/client.js';
 import { parseEvent } from './domain/events.js';
 import { isDomainError } from './domain/errors.js';
 import { ingestEvents, type IngestItem } from './ingest/ingest.js';
-import { createLogger } from './logger.js';
+import { createLogger, wantsPretty } from './logger.js';
 import { createAgent, StartupError } from './main.js';
 import { decide } from './proposals/decide.js';
 import { listProposals } from './proposals/queries.js';
@@ -49,6 +49,8 @@ let io: CliIo = processIo();
 const out = (s: string) => io.stdout.write(`${s}\n`);
 const err = (s: string) => io.stderr.write(`${s}\n`);
 const config = () => loadConfig(io.env);
+/** Verbs log to stderr (their stdout is their output), pretty when a person watches it. */
+const cliLogger = (c: Config, level = 'warn') => createLogger({ level, pretty: wantsPretty({ isTTY: io.tty }, c.env), fd: 2 });
 const progress = (label: string, unit: string, total?: number): Progress => createProgress({ label, unit, total, tty: io.tty, write: (s) => io.stderr.write(s) });
 
 /** Runs one verb; resolves with the exit code. */
@@ -153,7 +155,7 @@ async function demo(args: string[]): Promise<number> {
   const c = config();
   const target = values.memory ? 'memory' : c.storage.databaseUrl && !values.keep ? 'memory' : 'configured';
   if (target === 'configured') assertNotServed(c);
-  return runDemo(c, out, { target });
+  return runDemo(c, out, { target, logger: cliLogger(c, 'error') });
 }
 
 async function serve(): Promise<number> {
@@ -233,7 +235,7 @@ async function ingestFile(args: string[]): Promise<number> {
   }
   if (items.length === 0) throw new UsageError(`${file} holds no events`);
   return withDb(async (d, c) => {
-    const logger = createLogger({ level: 'warn', pretty: false });
+    const logger = cliLogger(c);
     let accepted = 0;
     let duplicates = 0;
     const opened: string[] = [];
@@ -274,7 +276,7 @@ async function decideVerb(verb: 'approve' | 'reject', args: string[]): Promise<n
   if (!values.as || !/^[A-Za-z0-9._@-]{1,64}$/.test(values.as)) throw new UsageError(`${verb} needs --as NAME (letters, digits, . _ @ -), the operator recorded in the audit trail`);
   if (verb === 'approve' && values.reason !== undefined) throw new UsageError('--reason goes with reject');
   return withDb(async (d, config) => {
-    const agent = await createAgent(config, { database: d, loopMs: 0, logger: createLogger({ level: 'warn', pretty: false }) });
+    const agent = await createAgent(config, { database: d, loopMs: 0, logger: cliLogger(config) });
     const view = await decide(agent.deps, { proposalId: id, decision: verb, reason: values.reason, actor: { type: 'user', name: values.as!, via: 'cli' } });
     out(`${view.id}: ${view.status} by ${view.decided_by}${view.result ? ` — result: ${JSON.stringify(view.result)}` : ''}`);
     return view.status === 'failed' ? 1 : 0;

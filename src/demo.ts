@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { eq } from 'drizzle-orm';
 import { connectPglite, openDatabase, schema, type Database } from './db/client.js';
@@ -43,6 +44,7 @@ export interface DemoOptions {
   /** configured: the database the agent uses (SRE_DATA_DIR's PGlite, or DATABASE_URL); memory: gone when the demo ends. */
   target: 'configured' | 'memory';
   now?: () => Date;
+  logger?: Logger;
 }
 
 function where(config: Config, target: DemoOptions['target']): string {
@@ -65,7 +67,7 @@ export async function runDemo(config: Config, out: (s: string) => void, opts: De
     out(`The demo already ran into ${where(config, opts.target)}: its incidents and proposals are there. Start the agent (npm start) to see them in the console, or point SRE_DATA_DIR at an empty folder to run it afresh.`);
     return 0;
   }
-  const agent = await createAgent(demoConfig, { database, loopMs: 0, now, logger: createLogger({ level: 'error', pretty: false }) });
+  const agent = await createAgent(demoConfig, { database, loopMs: 0, now, logger: opts.logger ?? createLogger({ level: 'error', pretty: false, fd: 2 }) });
   try {
     out(`SRE agent demo — ${where(config, opts.target)}, simulated gateway, playbook reasoner; threshold ${demoConfig.policy.riskThreshold}, auto-approve on for the demo.\n`);
     const events = demoEvents(now());

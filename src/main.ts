@@ -8,7 +8,7 @@ import type { Reasoner } from './agent/reasoner.js';
 import { describeDefaults, describeGaps, type Config } from './config.js';
 import { openDatabase, type Database } from './db/client.js';
 import type { Channel } from './domain/notifications.js';
-import { createLogger } from './logger.js';
+import { createLogger, wantsPretty } from './logger.js';
 import { createDispatcher, type Dispatcher } from './notify/dispatcher.js';
 import type { ChannelAdapter } from './notify/adapter.js';
 import { escalateTimer } from './proposals/escalate.js';
@@ -64,7 +64,7 @@ export const LOCAL_OPERATOR = 'local';
 
 /** The composition root: picks real or embedded parts from the configuration and wires them. */
 export async function createAgent(config: Config, opts: AgentOptions = {}): Promise<Agent> {
-  const logger = opts.logger ?? createLogger({ level: config.logLevel, pretty: config.env === 'development' && process.stdout.isTTY === true });
+  const logger = opts.logger ?? createLogger({ level: config.logLevel, pretty: wantsPretty(process.stdout, config.env) });
   if (UNLICENSED.has(config.license.tier)) {
     throw new StartupError(
       `The SRE agent is not included in the ${config.license.tier} tier (SCUTUM_LICENSE_TIER=${config.license.tier}); it is part of the business and enterprise tiers.`,
