@@ -69,6 +69,12 @@ export function createWebServer(opts: WebOptions): Server {
       logger.warn({ path, param: leaked }, 'credential in a query string refused');
       throw new HttpError(400, `a credential in the query string (${leaked}=…) is refused: addresses end up in proxy logs and browser history. Send it as "Authorization: Bearer …", and rotate that token if it was real`);
     }
+    if (path === '/' && (method === 'GET' || method === 'HEAD')) {
+      // A person opening the agent's address lands on the console (which sends them to sign in).
+      res.writeHead(303, { location: '/sre', 'cache-control': 'no-store' });
+      res.end();
+      return '/';
+    }
     if (path === '/healthz' && (method === 'GET' || method === 'HEAD')) {
       sendJson(res, 200, { status: 'ok' });
       return '/healthz';

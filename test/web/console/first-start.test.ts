@@ -40,6 +40,11 @@ describe('the console on a first start (no SRE_API_TOKENS)', () => {
     // At least 128 bits of randomness: 24 bytes as base64url.
     expect(Buffer.from(token, 'base64url').length).toBeGreaterThanOrEqual(16);
 
+    // The agent's bare address leads to the console, which asks for a sign-in.
+    const root = await request(a.base, 'GET', '/');
+    expect([root.status, root.headers.location]).toEqual([303, '/sre']);
+    expect((await request(a.base, 'GET', '/sre')).headers.location).toBe('/sre/login?next=%2Fsre');
+
     const opened = await request(a.base, 'GET', `${link.pathname}${link.search}`);
     expect(opened.status).toBe(303);
     expect(opened.headers.location).toBe('/sre');
