@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
@@ -158,6 +159,7 @@ const EnvSchema = z.object({
   SRE_APPROVERS: list,
   // Unset: http://localhost:PORT (filled in by loadConfig, which knows the port).
   PUBLIC_BASE_URL: optionalUrl,
+  SRE_TRUSTED_PROXIES: list,
   SENDGRID_API_KEY: optionalString,
   SENDGRID_API_URL: url('https://api.sendgrid.com'),
   SRE_EMAIL_FROM: optionalString,
@@ -194,7 +196,8 @@ export const ENV_KEYS: readonly string[] = Object.keys(EnvSchema.shape);
 export interface Config {
   env: 'production' | 'development' | 'test';
   logLevel: Env['LOG_LEVEL'];
-  http: { port: number; publicBaseUrl: string };
+  /** trustedProxies: reverse proxies (addresses, CIDR ranges) whose X-Forwarded-For names the client for the sign-in brake. */
+  http: { port: number; publicBaseUrl: string; trustedProxies: string[] };
   storage: { databaseUrl: string | undefined; dataDir: string };
   /** mode: shadow proposes and asks but never executes; twoPersonScore: at or above it two people approve. */
   policy: { riskThreshold: number; autoApprove: boolean; timeZone: string; criticalTeams: string[]; mode: AgentMode; twoPersonScore: number };
@@ -262,13 +265,20 @@ export function loadConfig(source: Record<string, string | undefined> = readEnvi
   for (const a of e.SRE_APPROVERS) {
     if (!/^[US][A-Z0-9]{2,}$/.test(a)) problems.push(`SRE_APPROVERS: "${a}" is neither a user id (U…) nor a user-group id (S…)`);
   }
+  for (const p of e.SRE_TRUSTED_PROXIES) {
+    const [ip, bits, extra] = p.split('/');
+    const v = isIP(ip ?? '');
+    if (v === 0 || extra !== undefined || (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= (v === 6 ? 128 : 32)))) {
+      problems.push(`SRE_TRUSTED_PROXIES: "${p}" is neither an IP address nor a CIDR range such as 10.0.0.0/8`);
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const env = e.NODE_ENV === 'production' ? 'production' : e.NODE_ENV === 'test' ? 'test' : 'development';
   return {
     env,
     logLevel: e.LOG_LEVEL,
-    http: { port: e.PORT, publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '') },
+    http: { port: e.PORT, publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''), trustedProxies: e.SRE_TRUSTED_PROXIES },
     storage: { databaseUrl: e.DATABASE_URL, dataDir: e.SRE_DATA_DIR },
     policy: {
       riskThreshold: e.SRE_RISK_THRESHOLD,

@@ -149,7 +149,7 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
 
   let stopping = false;
   const routes: RouteHandler[] = [];
-  const brake = createAuthBrake({ now: () => deps.now().getTime(), logger: logger.child({ part: 'auth' }), metrics });
+  const brake = createAuthBrake({ now: () => deps.now().getTime(), logger: logger.child({ part: 'auth' }), metrics, trustedProxies: config.http.trustedProxies });
   // No operator tokens: one random token (192 bits) of the operator `local`, printed once at start,
   // kept only in memory; with a session key as short-lived, a restart ends both.
   const localToken = config.api.tokens.length === 0 ? randomBytes(24).toString('base64url') : undefined;

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { BlockList, isIP } from 'node:net';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
 
@@ -11,6 +12,8 @@ import type { Metrics } from '../metrics.js';
 export type AuthSurface = 'console' | 'api' | 'ingest';
 
 export interface AuthBrake {
+  /** The client address a request's failures count against (see trusted proxies). */
+  address(req: IncomingMessage): string;
   /** Seconds this address must wait before its credentials are checked again; 0 when it may try now. */
   retryAfter(address: string): number;
   /** Records one wrong credential (never the credential itself). */
@@ -27,6 +30,8 @@ export interface AuthBrakeOptions {
   windowMs?: number;
   /** Bound on the addresses remembered, so a spray from many addresses cannot grow memory. */
   maxAddresses?: number;
+  /** Addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed (SRE_TRUSTED_PROXIES). */
+  trustedProxies?: readonly string[];
 }
 
 export const AUTH_FAILURE_LIMIT = 10;
@@ -37,6 +42,7 @@ export function createAuthBrake(opts: AuthBrakeOptions): AuthBrake {
   const windowMs = opts.windowMs ?? AUTH_FAILURE_WINDOW_MS;
   const maxAddresses = opts.maxAddresses ?? 10_000;
   const failures = new Map<string, number[]>();
+  const trusted = trustedList(opts.trustedProxies ?? []);
 
   function recent(address: string, now: number): number[] {
     const list = (failures.get(address) ?? []).filter((t) => t > now - windowMs);
@@ -61,6 +67,7 @@ export function createAuthBrake(opts: AuthBrakeOptions): AuthBrake {
   }
 
   return {
+    address: (req) => clientAddress(req, trusted),
     retryAfter(address) {
       const now = opts.now();
       return wait(recent(address, now), now);
@@ -80,8 +87,38 @@ export function createAuthBrake(opts: AuthBrakeOptions): AuthBrake {
   };
 }
 
-/** The peer address of a request; IPv4 clients of a dual-stack socket come as ::ffff:a.b.c.d. */
-export function clientAddress(req: IncomingMessage): string {
-  const a = req.socket.remoteAddress ?? 'unknown';
-  return a.startsWith('::ffff:') ? a.slice(7) : a;
+function normal(a: string): string {
+  const t = a.trim();
+  return t.startsWith('::ffff:') && isIP(t.slice(7)) === 4 ? t.slice(7) : t;
+}
+
+/** Parses SRE_TRUSTED_PROXIES entries (already validated by config): `10.0.0.7`, `10.0.0.0/8`, `fd00::/8`. */
+export function trustedList(entries: readonly string[]): BlockList | undefined {
+  if (entries.length === 0) return undefined;
+  const list = new BlockList();
+  for (const e of entries) {
+    const [ip, bits] = e.split('/');
+    const type = isIP(ip ?? '') === 6 ? 'ipv6' : 'ipv4';
+    if (bits === undefined) list.addAddress(ip!, type);
+    else list.addSubnet(ip!, Number(bits), type);
+  }
+  return list;
+}
+
+function isTrusted(list: BlockList, a: string): boolean {
+  const v = isIP(a);
+  return v !== 0 && list.check(a, v === 6 ? 'ipv6' : 'ipv4');
+}
+
+/**
+ * The peer address of a request (IPv4 clients of a dual-stack socket come as ::ffff:a.b.c.d).
+ * Through trusted proxies, the rightmost X-Forwarded-For hop that is not one of them: hops to its
+ * left are whatever the client chose to send.
+ */
+export function clientAddress(req: IncomingMessage, trusted?: BlockList): string {
+  let a = normal(req.socket.remoteAddress ?? 'unknown');
+  if (!trusted || !isTrusted(trusted, a)) return a;
+  const forwarded = String(req.headers['x-forwarded-for'] ?? '').split(',').map(normal).filter(Boolean);
+  while (forwarded.length > 0 && isTrusted(trusted, a)) a = forwarded.pop()!;
+  return a;
 }

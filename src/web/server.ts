@@ -11,7 +11,7 @@ import { decide } from '../proposals/decide.js';
 import { getProposal, listProposals } from '../proposals/queries.js';
 import { revert } from '../proposals/revert.js';
 import type { ServiceDeps } from '../proposals/types.js';
-import { clientAddress, type AuthBrake, type AuthSurface } from './brake.js';
+import type { AuthBrake, AuthSurface } from './brake.js';
 import { bearer, HttpError, matchSecret, readBody, sendError, sendJson } from './http.js';
 
 export const MAX_EVENT_BODY_BYTES = 1024 * 1024;
@@ -43,7 +43,7 @@ export function createWebServer(opts: WebOptions): Server {
   /** Checks a presented credential; an address past the failure limit is answered 429 before any check. */
   function credential(req: IncomingMessage, surface: AuthSurface, candidates: readonly string[], problem: string): number {
     const presented = bearer(req);
-    const address = clientAddress(req);
+    const address = opts.brake?.address(req) ?? '';
     const wait = presented && opts.brake ? opts.brake.retryAfter(address) : 0;
     if (wait > 0) {
       opts.brake?.throttled(surface);

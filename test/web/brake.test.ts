@@ -1,6 +1,8 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuthBrake } from '../../src/web/brake.js';
+import type { IncomingMessage } from 'node:http';
+import { loadConfig } from '../../src/config.js';
+import { clientAddress, createAuthBrake, trustedList } from '../../src/web/brake.js';
 import { ALICE, INGEST_TOKEN, startAgent, unhealthy, type RunningAgent } from '../support/agent.js';
 import { freshPostgres, type TestDatabase } from '../support/db.js';
 import { sample } from '../ship/support.js';
@@ -102,5 +104,39 @@ describe('the brake window', () => {
     for (let i = 0; i < 1_000; i++) brake.fail(`10.0.${i >> 8}.${i & 255}`, 'api');
     expect(brake.retryAfter('10.0.3.231')).toBeGreaterThan(0);
     expect(brake.retryAfter('10.0.0.0')).toBe(0);
+  });
+});
+
+describe('behind a reverse proxy (SRE_TRUSTED_PROXIES)', () => {
+  const req = (peer: string, xff?: string) => ({ socket: { remoteAddress: peer }, headers: xff ? { 'x-forwarded-for': xff } : {} }) as unknown as IncomingMessage;
+
+  it('believes X-Forwarded-For only from a trusted proxy, and only its rightmost untrusted hop', () => {
+    const trusted = trustedList(['10.0.0.0/8', 'fd00::1']);
+    expect(clientAddress(req('::ffff:10.0.0.7', '6.6.6.6, 203.0.113.9'), trusted)).toBe('203.0.113.9');
+    expect(clientAddress(req('10.0.0.7', '203.0.113.9, 10.0.0.8'), trusted)).toBe('203.0.113.9');
+    expect(clientAddress(req('fd00::1', '2001:db8::5'), trusted)).toBe('2001:db8::5');
+    // Anyone else's X-Forwarded-For is whatever they chose to send.
+    expect(clientAddress(req('198.51.100.4', '203.0.113.9'), trusted)).toBe('198.51.100.4');
+    expect(clientAddress(req('::ffff:10.0.0.7', '203.0.113.9'))).toBe('10.0.0.7');
+    expect(clientAddress(req('10.0.0.7'), trusted)).toBe('10.0.0.7');
+  });
+
+  it('refuses entries that are not addresses or ranges, naming them', () => {
+    expect(() => loadConfig({ SRE_TRUSTED_PROXIES: '10.0.0.0/8,proxy.internal,10.0.0.0/33' })).toThrow(/"proxy\.internal" is neither[\s\S]*"10\.0\.0\.0\/33"/);
+    expect(loadConfig({ SRE_TRUSTED_PROXIES: '10.0.0.0/8, fd00::/8' }).http.trustedProxies).toEqual(['10.0.0.0/8', 'fd00::/8']);
+  });
+
+  it('slows one client of the proxy without holding up the others', async () => {
+    const d = await freshPostgres();
+    const a = await startAgent(d, { SRE_TRUSTED_PROXIES: '127.0.0.8' });
+    try {
+      const via = (client: string, token: string) => request(a.base, 'GET', '/v1/proposals', { from: '127.0.0.8', headers: { 'x-forwarded-for': client, authorization: `Bearer ${token}` } });
+      for (let i = 0; i < 10; i++) expect((await via('198.51.100.1', WRONG)).status).toBe(401);
+      expect((await via('198.51.100.1', ALICE)).status).toBe(429);
+      expect((await via('198.51.100.2', ALICE)).status).toBe(200);
+    } finally {
+      await a.stop();
+      await d.dispose();
+    }
   });
 });

@@ -6,7 +6,7 @@ import { isDomainError } from '../../domain/errors.js';
 import { decide } from '../../proposals/decide.js';
 import { getProposal, listProposals } from '../../proposals/queries.js';
 import type { ServiceDeps } from '../../proposals/types.js';
-import { clientAddress, type AuthBrake } from '../brake.js';
+import type { AuthBrake } from '../brake.js';
 import { routeDecideLink } from '../decide-links.js';
 import { BodyTooLarge, cookie, foreignOrigin, hostAllowed, nonce, parseCookies, readForm, redirect, safeEqual, sendHtml, sign } from './http.js';
 import { auditPage, loginPage, messagePage, nav, notificationsPage, pendingPage, proposalPage, type AuditQuery } from './pages.js';
@@ -115,7 +115,7 @@ export function createConsole(opts: ConsoleOptions): Console {
 
   /** Seconds this address must wait, having answered 429 when it must. */
   function throttled(req: IncomingMessage, res: ServerResponse): boolean {
-    const wait = opts.brake?.retryAfter(clientAddress(req)) ?? 0;
+    const wait = opts.brake ? opts.brake.retryAfter(opts.brake.address(req)) : 0;
     if (wait === 0) return false;
     opts.brake?.throttled('console');
     sendHtml(res, 429, messagePage('Too many attempts', `Too many wrong tokens came from your address. Wait ${wait} seconds, then try again.`), { headers: { 'retry-after': String(wait) } });
@@ -139,7 +139,7 @@ export function createConsole(opts: ConsoleOptions): Console {
     if (throttled(req, res)) return;
     const user = matchToken(opts.apiTokens, url.searchParams.get('token') ?? '');
     if (!user) {
-      opts.brake?.fail(clientAddress(req), 'console');
+      opts.brake?.fail(opts.brake.address(req), 'console');
       log.warn('console sign-in link refused');
       return showLogin(req, res, next, 401, 'This sign-in link is not valid (any more). A link lasts until the agent stops: after a restart, open the new one from the agent\'s first log lines ("console: open …").');
     }
@@ -165,7 +165,7 @@ export function createConsole(opts: ConsoleOptions): Console {
     if (throttled(req, res)) return;
     const user = matchToken(opts.apiTokens, f.token ?? '');
     if (!user) {
-      opts.brake?.fail(clientAddress(req), 'console');
+      opts.brake?.fail(opts.brake.address(req), 'console');
       log.warn('console sign-in refused');
       return showLogin(req, res, safeNext(f.next), 401, 'That token is not valid.');
     }
