@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { queryRows } from '../../../src/db/client.js';
@@ -7,6 +8,14 @@ import { capturingLogger, cookies, hiddenField, request } from '../request.js';
 
 const BASE_URL = 'http://localhost:8080';
 const NO_TOKENS = { SRE_API_TOKENS: '', PUBLIC_BASE_URL: BASE_URL };
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
+}
 
 function linkFrom(logs: string): URL {
   const m = /console: open (http:\/\/\S+\/sre\/login\?token=[A-Za-z0-9_-]+)/.exec(logs);
@@ -96,6 +105,23 @@ describe('the console on a first start (no SRE_API_TOKENS)', () => {
     expect(r.body).toContain('PUBLIC_BASE_URL');
     expect(a.logs()).toContain('console form sent from another origin refused');
     expect(a.logs()).toContain(seen);
+  });
+
+  it('takes localhost and 127.0.0.1 on the agent\'s own port as the same origin, and nothing else', async () => {
+    // PUBLIC_BASE_URL unset: it follows PORT.
+    const port = String(await freePort());
+    const a = await start({ SRE_API_TOKENS: '', PORT: port });
+    const link = linkFrom(a.logs());
+    expect(link.origin).toBe(`http://localhost:${port}`);
+    const jar = cookies(await request(a.base, 'GET', `${link.pathname}${link.search}`));
+    const logoutWith = async (origin: string) => {
+      const front = await request(a.base, 'GET', '/sre', { headers: { cookie: jar } });
+      return request(a.base, 'POST', '/sre/logout', { headers: { cookie: jar, origin }, form: { csrf: hiddenField(front.body, 'csrf')! } });
+    };
+    expect((await logoutWith('http://evil.example')).status).toBe(403);
+    expect((await logoutWith(`http://127.0.0.1:${Number(port) + 1}`)).status).toBe(403);
+    expect((await logoutWith(`https://127.0.0.1:${port}`)).status).toBe(403);
+    expect((await logoutWith(`http://127.0.0.1:${port}`)).status).toBe(303);
   });
 
   it('refuses a console reached through another Host, saying where it lives', async () => {
