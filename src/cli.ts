@@ -50,7 +50,10 @@ const out = (s: string) => io.stdout.write(`${s}\n`);
 const err = (s: string) => io.stderr.write(`${s}\n`);
 const config = () => loadConfig(io.env);
 /** Verbs log to stderr (their stdout is their output), pretty when a person watches it. */
-const cliLogger = (c: Config, level = 'warn') => createLogger({ level, pretty: wantsPretty({ isTTY: io.tty }, c.env), fd: 2 });
+const cliLogger = (c: Config, level = 'warn') => {
+  const pretty = wantsPretty({ isTTY: io.tty }, c.env);
+  return createLogger({ level, pretty, colorize: pretty, destination: io.stderr });
+};
 const progress = (label: string, unit: string, total?: number): Progress => createProgress({ label, unit, total, tty: io.tty, write: (s) => io.stderr.write(s) });
 
 /** Runs one verb; resolves with the exit code. */
