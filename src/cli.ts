@@ -157,15 +157,25 @@ async function demo(args: string[]): Promise<number> {
   if (values.keep && values.memory) throw new UsageError('demo takes --keep or --memory, not both');
   const c = config();
   const target = values.memory ? 'memory' : c.storage.databaseUrl && !values.keep ? 'memory' : 'configured';
+  const embedded = target === 'configured' && !c.storage.databaseUrl;
   if (target === 'configured') assertNotServed(c);
-  return runDemo(c, out, { target, logger: cliLogger(c, 'error') });
+  // While the demo writes into the data folder, an `npm start` beside it refuses as it would beside an agent.
+  if (embedded) {
+    mkdirSync(path.dirname(lockPath(c)), { recursive: true });
+    writeFileSync(lockPath(c), String(process.pid));
+  }
+  try {
+    return await runDemo(c, out, { target, logger: cliLogger(c, 'error') });
+  } finally {
+    if (embedded) rmSync(lockPath(c), { force: true });
+  }
 }
 
 async function serve(): Promise<number> {
   const config = loadConfig(io.env);
   if (!config.storage.databaseUrl) {
     const pid = runningPid(config);
-    if (pid) throw new StartupError(`Another agent (pid ${pid}) already serves the embedded database in ${config.storage.dataDir}.`);
+    if (pid) throw new StartupError(`Another sre-agent process (pid ${pid}: an agent, or a demo writing into it) holds the embedded database in ${config.storage.dataDir}.`);
   }
   const agent = await createAgent(config);
   if (!config.storage.databaseUrl) {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
@@ -62,6 +62,8 @@ describe('sre-agent demo into the data folder, then the agent on it', () => {
     const again = memoryIo(env, false);
     expect(await main(['demo'], again)).toBe(0);
     expect(again.stdoutText()).toContain('The demo already ran into');
+    // The demo's own hold on the folder ends with it.
+    expect(existsSync(path.join(dir, 'pglite', 'agent.pid'))).toBe(false);
     const both = memoryIo(env, false);
     expect(await main(['demo', '--keep', '--memory'], both)).toBe(2);
     expect(both.stderrText()).toContain('not both');
