@@ -1,17 +1,19 @@
-import { createWriteStream, existsSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
-import { exportAuditCsv } from './audit/export.js';
+import { and, count } from 'drizzle-orm';
+import { auditWhere, exportAuditCsv, type AuditFilter } from './audit/export.js';
 import { runRetention } from './audit/retention.js';
 import { verifyAudit } from './audit/verify.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { openDatabase, type Database } from './db/client.js';
+import { openDatabase, schema, type Database } from './db/client.js';
 import { parseEvent } from './domain/events.js';
 import { isDomainError } from './domain/errors.js';
 import { ingestEvents, type IngestItem } from './ingest/ingest.js';
-import { createLogger } from './logger.js';
+import { createLogger, wantsPretty } from './logger.js';
 import { createAgent, StartupError } from './main.js';
 import { approvalProgress } from './domain/approvals.js';
 import { decide } from './proposals/decide.js';
@@ -22,11 +24,12 @@ import { agentStatus, type AgentStatus } from './proposals/status.js';
 import { tuningReport } from './proposals/report.js';
 import { parseSince, reportCsv, reportText, SINCE_HINT } from './domain/report.js';
 import { runDemo } from './demo.js';
+import { createProgress, formatCount, type Progress } from './progress.js';
 
 const USAGE = `Usage: sre-agent <verb>
   serve                                   run the agent (HTTP on PORT)
   migrate                                 apply database migrations and exit
-  demo                                    replay scripted incidents on an in-memory database
+  demo [--keep | --memory]                replay scripted incidents into the agent's database (see README)
   ingest FILE.jsonl                       ingest events, one JSON envelope per line
   pending                                 list pending proposals
   approve ID --as NAME                    approve a pending proposal (and execute it)
@@ -41,11 +44,31 @@ const USAGE = `Usage: sre-agent <verb>
 
 class UsageError extends Error {}
 
-const out = (s: string) => process.stdout.write(`${s}\n`);
-const err = (s: string) => process.stderr.write(`${s}\n`);
+/** Where a verb writes, and whether stderr is a terminal (progress is drawn there only then). */
+export interface CliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  tty: boolean;
+  /** The environment the configuration is read from; unset: process.env over config/.env. */
+  env?: Record<string, string | undefined>;
+}
+
+export const processIo = (): CliIo => ({ stdout: process.stdout, stderr: process.stderr, tty: process.stderr.isTTY === true });
+
+let io: CliIo = processIo();
+const out = (s: string) => io.stdout.write(`${s}\n`);
+const err = (s: string) => io.stderr.write(`${s}\n`);
+const config = () => loadConfig(io.env);
+/** Verbs log to stderr (their stdout is their output), pretty when a person watches it. */
+const cliLogger = (c: Config, level = 'warn') => {
+  const pretty = wantsPretty({ isTTY: io.tty }, c.env);
+  return createLogger({ level, pretty, colorize: pretty, destination: io.stderr });
+};
+const progress = (label: string, unit: string, total?: number): Progress => createProgress({ label, unit, total, tty: io.tty, write: (s) => io.stderr.write(s) });
 
 /** Runs one verb; resolves with the exit code. */
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], cliIo: CliIo = processIo()): Promise<number> {
+  io = cliIo;
   const [verb, ...rest] = argv;
   try {
     switch (verb) {
@@ -58,7 +81,7 @@ export async function main(argv: string[]): Promise<number> {
           return 0;
         }, { migrate: false });
       case 'demo':
-        return await runDemo(loadConfig(), out);
+        return await demo(rest);
       case 'ingest':
         return await ingestFile(rest);
       case 'pending':
@@ -123,29 +146,52 @@ function runningPid(config: Config): number | undefined {
 
 /** Opens the configured database for a one-shot verb. PGlite is one process: never beside a running agent. */
 async function withDb<T>(fn: (d: Database, config: Config) => Promise<T>, opts: { migrate?: boolean } = {}): Promise<T> {
-  const config = loadConfig();
-  if (!config.storage.databaseUrl) {
-    const pid = runningPid(config);
-    if (pid) {
-      throw new StartupError(
-        `The agent (pid ${pid}) holds the embedded database in ${config.storage.dataDir}. Stop it first, or use its JSON API (GET /v1/proposals, POST /v1/proposals/:id/decision) while it runs.`,
-      );
-    }
-  }
-  const d = await openDatabase(config.storage);
+  const c = config();
+  assertNotServed(c);
+  const d = await openDatabase(c.storage);
   try {
     if (opts.migrate !== false) await d.migrate();
-    return await fn(d, config);
+    return await fn(d, c);
   } finally {
     await d.close();
   }
 }
 
+function assertNotServed(c: Config): void {
+  if (c.storage.databaseUrl) return;
+  const pid = runningPid(c);
+  if (pid) {
+    throw new StartupError(
+      `The agent (pid ${pid}) holds the embedded database in ${c.storage.dataDir}. Stop it first, or use its JSON API (GET /v1/proposals, POST /v1/proposals/:id/decision) while it runs.`,
+    );
+  }
+}
+
+async function demo(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { keep: { type: 'boolean' }, memory: { type: 'boolean' } } });
+  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  if (values.keep && values.memory) throw new UsageError('demo takes --keep or --memory, not both');
+  const c = config();
+  const target = values.memory ? 'memory' : c.storage.databaseUrl && !values.keep ? 'memory' : 'configured';
+  const embedded = target === 'configured' && !c.storage.databaseUrl;
+  if (target === 'configured') assertNotServed(c);
+  // While the demo writes into the data folder, an `npm start` beside it refuses as it would beside an agent.
+  if (embedded) {
+    mkdirSync(path.dirname(lockPath(c)), { recursive: true });
+    writeFileSync(lockPath(c), String(process.pid));
+  }
+  try {
+    return await runDemo(c, out, { target, logger: cliLogger(c, 'error') });
+  } finally {
+    if (embedded) rmSync(lockPath(c), { force: true });
+  }
+}
+
 async function serve(): Promise<number> {
-  const config = loadConfig();
+  const config = loadConfig(io.env);
   if (!config.storage.databaseUrl) {
     const pid = runningPid(config);
-    if (pid) throw new StartupError(`Another agent (pid ${pid}) already serves the embedded database in ${config.storage.dataDir}.`);
+    if (pid) throw new StartupError(`Another sre-agent process (pid ${pid}: an agent, or a demo writing into it) holds the embedded database in ${config.storage.dataDir}.`);
   }
   const agent = await createAgent(config);
   if (!config.storage.databaseUrl) {
@@ -186,41 +232,54 @@ async function ingestFile(args: string[]): Promise<number> {
   const file = positionals[0];
   if (!file || positionals.length > 1) throw new UsageError('ingest takes one FILE.jsonl');
   if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);
-  const lines = readFileSync(file, 'utf8').split(/\r?\n/);
   const items: IngestItem[] = [];
   const problems: string[] = [];
-  lines.forEach((line, i) => {
-    if (!line.trim()) return;
+  const size = statSync(file).size;
+  const reading = progress(`checking ${file}`, 'bytes', size);
+  let bytes = 0;
+  let i = 0;
+  // Line by line: a file of millions of events never has to fit in one string.
+  for await (const line of createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity })) {
+    i++;
+    bytes += Buffer.byteLength(line) + 1;
+    if (i % 1000 === 0) reading.update(Math.min(bytes, size));
+    if (!line.trim()) continue;
     let raw: unknown;
     try {
       raw = JSON.parse(line);
     } catch (e) {
-      problems.push(`line ${i + 1}: malformed JSON: ${(e as Error).message}`);
-      return;
+      problems.push(`line ${i}: malformed JSON: ${(e as Error).message}`);
+      continue;
     }
     const r = parseEvent(raw);
     if (r.ok) items.push({ event: r.event, via: 'file' });
-    else problems.push(...r.problems.map((p) => `line ${i + 1}${r.id ? ` (${r.id})` : ''}: ${p}`));
-  });
+    else problems.push(...r.problems.map((p) => `line ${i}${r.id ? ` (${r.id})` : ''}: ${p}`));
+  }
+  reading.finish();
   // A file with any bad line changes nothing: fix it and run again.
   if (problems.length > 0) {
-    err(`${file}: ${problems.length} problem(s); nothing was ingested:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    const shown = problems.slice(0, 200);
+    err(`${file}: ${problems.length} problem(s); nothing was ingested:\n${shown.map((p) => `  - ${p}`).join('\n')}${problems.length > shown.length ? `\n  … and ${problems.length - shown.length} more` : ''}`);
     return 1;
   }
   if (items.length === 0) throw new UsageError(`${file} holds no events`);
-  return withDb(async (d, config) => {
-    const logger = createLogger({ level: 'warn', pretty: false });
+  return withDb(async (d, c) => {
+    const logger = cliLogger(c);
     let accepted = 0;
     let duplicates = 0;
     const opened: string[] = [];
+    const storing = progress(`storing ${file}`, 'events', items.length);
+    const started = performance.now();
     for (let i = 0; i < items.length; i += 500) {
       const r = await ingestEvents({ db: d.db, channels: [], now: () => new Date(), logger }, items.slice(i, i + 500));
       accepted += r.accepted.length;
       duplicates += r.duplicates.length;
       opened.push(...r.incidentsOpened);
+      storing.update(Math.min(i + 500, items.length));
     }
+    storing.finish(`${formatCount(items.length)} events in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     out(`${file}: ${accepted} event(s) stored, ${duplicates} duplicate(s), ${opened.length} incident(s) opened${opened.length ? `: ${opened.join(', ')}` : ''}`);
-    if (opened.length && !config.storage.databaseUrl) out('The agent proposes actions for new incidents when it next runs (npm start).');
+    if (opened.length && !c.storage.databaseUrl) out('The agent proposes actions for new incidents when it next runs (npm start).');
     return 0;
   });
 }
@@ -246,7 +305,7 @@ async function decideVerb(verb: 'approve' | 'reject', args: string[]): Promise<n
   if (!values.as || !/^[A-Za-z0-9._@-]{1,64}$/.test(values.as)) throw new UsageError(`${verb} needs --as NAME (letters, digits, . _ @ -), the operator recorded in the audit trail`);
   if (verb === 'approve' && values.reason !== undefined) throw new UsageError('--reason goes with reject');
   return withDb(async (d, config) => {
-    const agent = await createAgent(config, { database: d, loopMs: 0, logger: createLogger({ level: 'warn', pretty: false }) });
+    const agent = await createAgent(config, { database: d, loopMs: 0, logger: cliLogger(config) });
     const view = await decide(agent.deps, { proposalId: id, decision: verb, reason: values.reason, actor: { type: 'user', name: values.as!, via: 'cli' } });
     const progress = approvalProgress(view);
     if (progress) out(`${view.id}: approval recorded (${progress}); a second person must approve before it executes`);
@@ -285,7 +344,15 @@ async function audit(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === 'verify') {
     return withDb(async (d) => {
-      const r = await verifyAudit(d.db);
+      // One database function walks the chain: what can be shown meanwhile is its size and the time passing.
+      const total = io.tty ? await auditRows(d, {}) : undefined;
+      const p = progress('verifying the audit trail', 'rows', total);
+      p.update();
+      const timer = setInterval(() => p.update(), 1000);
+      const r = await verifyAudit(d.db).finally(() => {
+        clearInterval(timer);
+        p.finish();
+      });
       if (r.ok) {
         out(`audit trail intact: ${r.checked} row(s) verified; ${r.eventBatchesChecked} event batch(es) match their digest${r.eventBatchesPurged > 0 ? `, ${r.eventBatchesPurged} already purged by retention` : ''}`);
         return 0;
@@ -307,8 +374,14 @@ async function audit(args: string[]): Promise<number> {
     const since = values.since ? isoDate('--since', values.since) : undefined;
     const until = values.until ? isoDate('--until', values.until) : undefined;
     return withDb(async (d) => {
-      const sink = values.out ? createWriteStream(values.out) : process.stdout;
-      await pipeline(Readable.from(exportAuditCsv(d.db, { source: values.source, since, until }, { copyClient: d.openCopyClient })), sink, { end: values.out !== undefined });
+      const filter: AuditFilter = { source: values.source, since, until };
+      const sink = values.out ? createWriteStream(values.out) : io.stdout;
+      const p = progress('exporting the audit trail', 'rows', io.tty ? await auditRows(d, filter) : undefined);
+      const counted = { lines: 0, bytes: 0 };
+      const started = performance.now();
+      await pipeline(Readable.from(countLines(exportAuditCsv(d.db, filter, { copyClient: d.openCopyClient }), counted, (n) => p.update(Math.max(0, n - 1)))), sink, { end: values.out !== undefined });
+      const rows = Math.max(0, counted.lines - 1);
+      p.finish(`exported ${formatCount(rows)} row(s), ${(counted.bytes / 1e6).toFixed(1)} MB in ${((performance.now() - started) / 1000).toFixed(1)} s`);
       if (values.out) err(`audit exported to ${values.out}`);
       return 0;
     });
@@ -330,9 +403,25 @@ async function report(args: string[]): Promise<number> {
   if (pid) throw new StartupError(`The agent (pid ${pid}) holds the embedded database in ${config.storage.dataDir}. While it runs, read the report from it: GET /v1/report?since=${since} or the console's /sre/report.`);
   return withDb(async (d) => {
     const r = await tuningReport({ db: d.db, now: () => new Date() }, { since });
-    process.stdout.write(`${REPORT_FORMATS[format as keyof typeof REPORT_FORMATS](r).replace(/\n$/, '')}\n`);
+    out(REPORT_FORMATS[format as keyof typeof REPORT_FORMATS](r).replace(/\n$/, ''));
     return 0;
   });
+}
+
+async function auditRows(d: Database, filter: AuditFilter): Promise<number> {
+  const [r] = await d.db.select({ n: count() }).from(schema.sreActions).where(and(...auditWhere(filter)));
+  return Number(r?.n ?? 0);
+}
+
+/** Passes CSV chunks through, counting line ends (a row whose cell holds a line break counts more than once). */
+async function* countLines(source: AsyncIterable<string | Buffer>, counted: { lines: number; bytes: number }, onCount: (lines: number) => void): AsyncGenerator<string | Buffer> {
+  for await (const chunk of source) {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    counted.bytes += buf.length;
+    for (let i = buf.indexOf(10); i >= 0; i = buf.indexOf(10, i + 1)) counted.lines++;
+    onCount(counted.lines);
+    yield chunk;
+  }
 }
 
 function isoDate(flag: string, v: string): Date {

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
@@ -158,7 +159,9 @@ const EnvSchema = z.object({
   SLACK_INCIDENT_CHANNEL: optionalString,
   SRE_APPROVERS: list,
   SRE_APPROVER_RULES: optionalString,
-  PUBLIC_BASE_URL: url('http://localhost:8080'),
+  // Unset: http://localhost:PORT (filled in by loadConfig, which knows the port).
+  PUBLIC_BASE_URL: optionalUrl,
+  SRE_TRUSTED_PROXIES: list,
   SENDGRID_API_KEY: optionalString,
   SENDGRID_API_URL: url('https://api.sendgrid.com'),
   SRE_EMAIL_FROM: optionalString,
@@ -195,7 +198,8 @@ export const ENV_KEYS: readonly string[] = Object.keys(EnvSchema.shape);
 export interface Config {
   env: 'production' | 'development' | 'test';
   logLevel: Env['LOG_LEVEL'];
-  http: { port: number; publicBaseUrl: string };
+  /** trustedProxies: reverse proxies (addresses, CIDR ranges) whose X-Forwarded-For names the client for the sign-in brake. */
+  http: { port: number; publicBaseUrl: string; trustedProxies: string[] };
   storage: { databaseUrl: string | undefined; dataDir: string };
   /** mode: shadow proposes and asks but never executes; twoPersonScore: at or above it two people approve; approverRules: who may approve which action. */
   policy: { riskThreshold: number; autoApprove: boolean; timeZone: string; criticalTeams: string[]; mode: AgentMode; twoPersonScore: number; approverRules: ApproverRules };
@@ -263,6 +267,13 @@ export function loadConfig(source: Record<string, string | undefined> = readEnvi
   for (const a of e.SRE_APPROVERS) {
     if (!/^[US][A-Z0-9]{2,}$/.test(a)) problems.push(`SRE_APPROVERS: "${a}" is neither a user id (U…) nor a user-group id (S…)`);
   }
+  for (const p of e.SRE_TRUSTED_PROXIES) {
+    const [ip, bits, extra] = p.split('/');
+    const v = isIP(ip ?? '');
+    if (v === 0 || extra !== undefined || (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= (v === 6 ? 128 : 32)))) {
+      problems.push(`SRE_TRUSTED_PROXIES: "${p}" is neither an IP address nor a CIDR range such as 10.0.0.0/8`);
+    }
+  }
   const rules = parseApproverRules(e.SRE_APPROVER_RULES);
   if (!rules.ok) problems.push(...rules.problems.map((p) => `SRE_APPROVER_RULES: ${p}`));
   if (problems.length > 0 || !rules.ok) throw new ConfigError(problems);
@@ -271,7 +282,7 @@ export function loadConfig(source: Record<string, string | undefined> = readEnvi
   return {
     env,
     logLevel: e.LOG_LEVEL,
-    http: { port: e.PORT, publicBaseUrl: e.PUBLIC_BASE_URL.replace(/\/+$/, '') },
+    http: { port: e.PORT, publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''), trustedProxies: e.SRE_TRUSTED_PROXIES },
     storage: { databaseUrl: e.DATABASE_URL, dataDir: e.SRE_DATA_DIR },
     policy: {
       riskThreshold: e.SRE_RISK_THRESHOLD,
@@ -337,6 +348,7 @@ export function describeDefaults(config: Config): string[] {
     config.bus.redisUrl
       ? `events: Redis Stream ${config.bus.stream}, group ${config.bus.consumerGroup}, plus HTTP and file ingest`
       : 'events: HTTP and file ingest only (REDIS_URL unset)',
+    config.ingest.token ? 'ingest: POST /v1/events with the SRE_INGEST_TOKEN bearer' : 'ingest: POST /v1/events refuses every request (SRE_INGEST_TOKEN unset)',
     config.agent.anthropicApiKey
       ? `reasoner: Claude ${config.agent.model}`
       : 'reasoner: deterministic playbook (ANTHROPIC_API_KEY unset)',
@@ -346,5 +358,29 @@ export function describeDefaults(config: Config): string[] {
     config.adminApi.url ? `executor: admin-api at ${new URL(config.adminApi.url).origin}` : 'executor: simulated gateway (ADMIN_API_URL unset)',
     `policy: threshold ${config.policy.riskThreshold}, auto-approve ${config.policy.autoApprove ? 'on' : 'off'}, two-person at ${config.policy.twoPersonScore}`,
     config.policy.mode === 'shadow' ? 'mode: shadow; proposes and asks, never executes (SRE_MODE=shadow)' : 'mode: live',
+    config.api.tokens.length > 0
+      ? `console and JSON API: ${config.api.tokens.length} operator(s) from SRE_API_TOKENS at ${config.http.publicBaseUrl}/sre`
+      : 'console: a one-time sign-in link follows once the server listens; JSON API off (SRE_API_TOKENS unset)',
   ];
+}
+
+/**
+ * Settings that look meant but do nothing as configured (a channel half set up): the first log
+ * lines name them as warnings, so "it starts and then never posts" has a visible cause.
+ */
+export function describeGaps(config: Config): string[] {
+  const gaps: string[] = [];
+  const s = config.slack;
+  if (s.botToken) {
+    if (!s.incidentChannel) gaps.push('slack: SLACK_INCIDENT_CHANNEL is unset, so no incident is ever posted to Slack; set it to a channel id (C…)');
+    if (s.approvers.length === 0) gaps.push('slack: SRE_APPROVERS is unset, so nobody can approve from Slack; set it to Slack user ids (U…) or user-group ids (S…)');
+  } else {
+    const set = [s.incidentChannel && 'SLACK_INCIDENT_CHANNEL', s.approvers.length > 0 && 'SRE_APPROVERS', s.signingSecret && 'SLACK_SIGNING_SECRET', s.appToken && 'SLACK_APP_TOKEN'].filter(Boolean);
+    if (set.length > 0) gaps.push(`slack: ${set.join(', ')} set but SLACK_BOT_TOKEN is unset, so Slack stays off`);
+  }
+  const e = config.email;
+  if (!e.sendgridApiKey && (e.to.length > 0 || e.from)) gaps.push(`email: ${e.to.length > 0 ? 'SRE_EMAIL_TO' : 'SRE_EMAIL_FROM'} set but SENDGRID_API_KEY is unset, so no email is sent`);
+  if (config.webhook.secret && config.webhook.urls.length === 0) gaps.push('webhook: SRE_WEBHOOK_SECRET set but SRE_WEBHOOK_URLS is empty, so no webhook is called');
+  if (config.adminApi.url && !config.adminApi.token) gaps.push('executor: ADMIN_API_URL set without ADMIN_API_TOKEN, so admin-api calls carry no bearer and will likely be refused');
+  return gaps;
 }

@@ -1,5 +1,7 @@
+import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import { connectPglite } from './db/client.js';
+import { eq } from 'drizzle-orm';
+import { connectPglite, openDatabase, schema, type Database } from './db/client.js';
 import type { PlatformEvent } from './domain/events.js';
 import { ingestEvents } from './ingest/ingest.js';
 import { createLogger } from './logger.js';
@@ -38,15 +40,37 @@ function describe(p: ProposalView): string[] {
   return lines;
 }
 
-/** Replays the script on an in-memory embedded database and prints a readable transcript. */
-export async function runDemo(config: Config, out: (s: string) => void): Promise<number> {
-  const database = await connectPglite();
+export interface DemoOptions {
+  /** configured: the database the agent uses (SRE_DATA_DIR's PGlite, or DATABASE_URL); memory: gone when the demo ends. */
+  target: 'configured' | 'memory';
+  now?: () => Date;
+  logger?: Logger;
+}
+
+function where(config: Config, target: DemoOptions['target']): string {
+  if (target === 'memory') return 'an in-memory database';
+  return config.storage.databaseUrl ? 'the PostgreSQL database of DATABASE_URL' : `the embedded database in ${config.storage.dataDir}`;
+}
+
+/**
+ * Replays the script and prints a readable transcript. Into the configured database by default,
+ * so `npm start` afterwards shows its incidents, proposals, decisions and audit trail.
+ */
+export async function runDemo(config: Config, out: (s: string) => void, opts: DemoOptions = { target: 'configured' }): Promise<number> {
+  const database: Database = opts.target === 'memory' ? await connectPglite() : await openDatabase(config.storage);
   await database.migrate();
   const demoConfig: Config = { ...config, policy: { ...config.policy, autoApprove: true }, agent: { ...config.agent, anthropicApiKey: undefined } };
-  const agent = await createAgent(demoConfig, { database, loopMs: 0, logger: createLogger({ level: 'warn', pretty: false }) });
+  const now = opts.now ?? (() => new Date());
+  const [already] = await database.db.select({ id: schema.events.id }).from(schema.events).where(eq(schema.events.id, 'evt_demo_lat_1')).limit(1);
+  if (already) {
+    await database.close();
+    out(`The demo already ran into ${where(config, opts.target)}: its incidents and proposals are there. Start the agent (npm start) to see them in the console, or point SRE_DATA_DIR at an empty folder to run it afresh.`);
+    return 0;
+  }
+  const agent = await createAgent(demoConfig, { database, loopMs: 0, now, logger: opts.logger ?? createLogger({ level: 'error', pretty: false, fd: 2 }) });
   try {
-    out(`SRE agent demo — embedded database, simulated gateway, playbook reasoner; threshold ${demoConfig.policy.riskThreshold}, auto-approve on for the demo.\n`);
-    const events = demoEvents(new Date());
+    out(`SRE agent demo — ${where(config, opts.target)}, simulated gateway, playbook reasoner; threshold ${demoConfig.policy.riskThreshold}, auto-approve on for the demo.\n`);
+    const events = demoEvents(now());
     for (let i = 0; i < events.length; i += 100) {
       await ingestEvents(agent.deps, events.slice(i, i + 100).map((event) => ({ event, via: 'file' as const })));
     }
@@ -74,6 +98,11 @@ export async function runDemo(config: Config, out: (s: string) => void): Promise
       }
     }
     out(`\n${events.length} events (${again.duplicates.length} replayed duplicates ignored) → ${proposals.length} incident(s), ${proposals.length} proposal(s).`);
+    if (opts.target === 'memory') {
+      out(`It ran in memory and is gone now.${config.storage.databaseUrl ? ' `sre-agent demo --keep` writes it into DATABASE_URL (whose audit rows can never be deleted).' : ''}`);
+    } else {
+      out(`It is kept in ${where(config, opts.target)}: start the agent (npm start) and open the console link it prints to see these incidents, proposals, decisions and the audit trail.`);
+    }
     return 0;
   } finally {
     await agent.stop();

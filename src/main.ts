@@ -5,10 +5,10 @@ import { createGateway, createPager } from './actions/index.js';
 import { createClaudeReasoner } from './agent/claude/reasoner.js';
 import { PlaybookReasoner } from './agent/playbook/index.js';
 import type { Reasoner } from './agent/reasoner.js';
-import { describeDefaults, type Config } from './config.js';
+import { describeDefaults, describeGaps, type Config } from './config.js';
 import { openDatabase, type Database } from './db/client.js';
 import type { Channel } from './domain/notifications.js';
-import { createLogger } from './logger.js';
+import { createLogger, wantsPretty } from './logger.js';
 import { createDispatcher, type Dispatcher } from './notify/dispatcher.js';
 import type { ChannelAdapter } from './notify/adapter.js';
 import { escalateTimer } from './proposals/escalate.js';
@@ -23,7 +23,8 @@ import { DEFAULT_TIMER_HANDLERS, createTimerRunner, orphanIncidents, rearmPropos
 import { recordModeChange } from './proposals/shadow.js';
 import type { ServiceDeps } from './proposals/types.js';
 import { createWebServer, type RouteHandler } from './web/server.js';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { createAuthBrake } from './web/brake.js';
 import { auditDeadLetter, streamBatchHandler } from './ingest/stream/wiring.js';
 import { createStreamConsumer, type StreamConsumer } from './ingest/redis-consumer.js';
 import { createMetrics, databaseCollector } from './metrics.js';
@@ -63,16 +64,19 @@ export interface AgentOptions {
 }
 
 const UNLICENSED = new Set(['trial', 'team']);
+/** The operator a console session opened with the start-up sign-in link acts as. */
+export const LOCAL_OPERATOR = 'local';
 
 /** The composition root: picks real or embedded parts from the configuration and wires them. */
 export async function createAgent(config: Config, opts: AgentOptions = {}): Promise<Agent> {
-  const logger = opts.logger ?? createLogger({ level: config.logLevel, pretty: config.env === 'development' && process.stdout.isTTY === true });
+  const logger = opts.logger ?? createLogger({ level: config.logLevel, pretty: wantsPretty(process.stdout, config.env) });
   if (UNLICENSED.has(config.license.tier)) {
     throw new StartupError(
       `The SRE agent is not included in the ${config.license.tier} tier (SCUTUM_LICENSE_TIER=${config.license.tier}); it is part of the business and enterprise tiers.`,
     );
   }
   for (const line of describeDefaults(config)) logger.info(line);
+  for (const line of describeGaps(config)) logger.warn(line);
 
   const database = opts.database ?? (await openDatabase(config.storage));
   if (!opts.database) await database.migrate();
@@ -179,10 +183,17 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
 
   let stopping = false;
   const routes: RouteHandler[] = [];
-  if (config.api.tokens.length > 0 || config.email.linkSecret) {
-    // The session key is derived from the operators' tokens: stable across replicas, secret as they are.
-    const sessionSecret = createHash('sha256').update(`sre-console\0${config.api.tokens.map((t) => `${t.name}:${t.token}`).join(',')}\0${config.email.linkSecret ?? ''}`).digest('hex');
-    const consoleApp = createConsole({ deps, apiTokens: config.api.tokens, sessionSecret, publicBaseUrl: config.http.publicBaseUrl, linkSecret: config.email.linkSecret });
+  const brake = createAuthBrake({ now: () => deps.now().getTime(), logger: logger.child({ part: 'auth' }), metrics, trustedProxies: config.http.trustedProxies });
+  // No operator tokens: one random token (192 bits) of the operator `local`, printed once at start,
+  // kept only in memory; with a session key as short-lived, a restart ends both.
+  const localToken = config.api.tokens.length === 0 ? randomBytes(24).toString('base64url') : undefined;
+  {
+    // Otherwise the session key is derived from the operators' tokens: stable across replicas, secret as they are.
+    const sessionSecret = localToken
+      ? randomBytes(32).toString('hex')
+      : createHash('sha256').update(`sre-console\0${config.api.tokens.map((t) => `${t.name}:${t.token}`).join(',')}\0${config.email.linkSecret ?? ''}`).digest('hex');
+    const apiTokens = localToken ? [{ name: LOCAL_OPERATOR, token: localToken }] : config.api.tokens;
+    const consoleApp = createConsole({ deps, apiTokens, sessionSecret, publicBaseUrl: config.http.publicBaseUrl, linkSecret: config.email.linkSecret, signInLink: localToken !== undefined, brake });
     routes.push((req, res, url) => consoleApp.handle(req, res, url));
   }
   let consumer: StreamConsumer | undefined;
@@ -208,6 +219,7 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
     ingestToken: config.ingest.token,
     apiTokens: config.api.tokens,
     routes,
+    brake,
     metrics,
     ...(slack?.handler ? { slack: slack.handler } : {}),
     ready: async () => {
@@ -305,6 +317,8 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : config.http.port;
       logger.info({ port, replica }, `SRE agent listening on http://localhost:${port}`);
+      // The one line that ever holds this token: no audit row, no other log line, no file.
+      if (localToken) logger.info(`console: open ${config.http.publicBaseUrl}/sre/login?token=${localToken} to sign in as "${LOCAL_OPERATOR}" (valid until the agent stops; set SRE_API_TOKENS for named operators)`);
       await scheduleRetention(deps.now());
       // Restarted under the same name: what this replica held when it died is due again at once.
       const released = await releaseOwnLeases(database.db, replica);

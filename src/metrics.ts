@@ -27,6 +27,7 @@ export const METRIC_NAMES = [
   'sre_model_call_duration_seconds',
   'sre_incident_to_proposal_seconds',
   'sre_agent_paused',
+  'sre_auth_failures_total',
 ] as const;
 
 export interface Metrics {
@@ -70,6 +71,8 @@ export interface Metrics {
   incidentToProposal: Histogram;
   /** 1 while the kill switch is on (nothing executes), else 0; set by the collector at scrape time. */
   agentPaused: Gauge;
+  /** surface: console | api | ingest; outcome: refused (wrong credential) | throttled (429 after repeated failures). */
+  authFailures: Counter<'surface' | 'outcome'>;
   /** The registry behind `render()`: not prom-client's global one, so several agents (and tests) can coexist. */
   registry: Registry;
   /** The Content-Type header for `render()`'s output. */
@@ -206,6 +209,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       name: 'sre_incident_to_proposal_seconds',
       help: 'Time from an incident opening to its first proposal',
       buckets: [0.1, 0.5, 1, 2, 5, 10, 20, 30, 60, 90, 120, 300],
+      registers,
+    }),
+    authFailures: new Counter({
+      name: 'sre_auth_failures_total',
+      help: 'Wrong console tokens, API bearers and ingest tokens, by surface; throttled: answered 429 after repeated failures from one address',
+      labelNames: ['surface', 'outcome'] as const,
       registers,
     }),
     registry,

@@ -6,7 +6,7 @@ import { isDomainError, type ErrorCode } from '../domain/errors.js';
 /** Small helpers for the one node:http server: bodies with a size cap, JSON answers, bearer checks. */
 
 export class HttpError extends Error {
-  constructor(readonly status: number, message: string, readonly body?: Record<string, unknown>) {
+  constructor(readonly status: number, message: string, readonly body?: Record<string, unknown>, readonly headers?: Record<string, string>) {
     super(message);
   }
 }
@@ -75,7 +75,7 @@ export function sendError(res: ServerResponse, e: unknown, logger: Logger): void
     res.destroy();
     return;
   }
-  if (e instanceof HttpError) return sendJson(res, e.status, { error: e.message, ...(e.body ?? {}) });
+  if (e instanceof HttpError) return sendJson(res, e.status, { error: e.message, ...(e.body ?? {}) }, e.headers);
   if (isDomainError(e)) return sendJson(res, STATUS[e.code], { error: e.message, code: e.code, ...(e.details ?? {}) });
   const ref = randomUUID();
   logger.error({ err: e, ref }, 'request failed');

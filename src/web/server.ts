@@ -15,6 +15,7 @@ import { revert } from '../proposals/revert.js';
 import { agentStatus } from '../proposals/status.js';
 import { tuningReport } from '../proposals/report.js';
 import type { ServiceDeps } from '../proposals/types.js';
+import type { AuthBrake, AuthSurface } from './brake.js';
 import { bearer, HttpError, matchSecret, readBody, sendError, sendJson } from './http.js';
 import { openApiDocument } from './openapi.js';
 
@@ -33,6 +34,8 @@ export interface WebOptions {
   /** Mounted adapters: Slack (raw body, verified by its receiver), email links, the console. */
   slack?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   routes?: RouteHandler[];
+  /** Slows repeated wrong bearers from one address (shared with the console's sign-in). */
+  brake?: AuthBrake;
 }
 
 /** Who may call a route: anyone, the ingest token, an operator's bearer, or Slack's signature (checked by its receiver). */
@@ -46,6 +49,8 @@ interface RouteContext {
   opts: WebOptions;
   /** The operator's name from SRE_API_TOKENS; 401 without a valid bearer. */
   operator(): string;
+  /** Checks SRE_INGEST_TOKEN (401; 429 after repeated wrong tokens from one address). */
+  ingest(): void;
 }
 
 export interface ApiRoute {
@@ -95,7 +100,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
       await opts.slack(req, res);
     },
   },
-  { method: 'POST', path: '/v1/events', auth: 'ingest', run: async ({ req, res, opts }) => postEvents(opts, req, res) },
+  { method: 'POST', path: '/v1/events', auth: 'ingest', run: async ({ req, res, opts, ingest }) => postEvents(opts, req, res, ingest) },
   {
     method: 'GET',
     path: '/v1/proposals',
@@ -222,24 +227,54 @@ function matchRoute(method: string, path: string): { route: ApiRoute; params: Re
   }
   return allow.length ? { allow } : undefined;
 }
+/** Query parameters that would carry a credential into proxy logs and browser history. */
+const CREDENTIAL_PARAMS = ['token', 'access_token', 'api_key', 'apikey', 'bearer'];
 
 /** The agent's one HTTP server: thin adapters that parse input, call one service verb, map errors. */
 export function createWebServer(opts: WebOptions): Server {
   const { logger } = opts;
 
+  /** Checks a presented credential; an address past the failure limit is answered 429 before any check. */
+  function credential(req: IncomingMessage, surface: AuthSurface, candidates: readonly string[], problem: string): number {
+    const presented = bearer(req);
+    const address = opts.brake?.address(req) ?? '';
+    const wait = presented && opts.brake ? opts.brake.retryAfter(address) : 0;
+    if (wait > 0) {
+      opts.brake?.throttled(surface);
+      throw new HttpError(429, `too many wrong tokens from this address; try again in ${wait} s`, {}, { 'retry-after': String(wait) });
+    }
+    const i = matchSecret(presented, candidates);
+    if (i < 0 && presented) opts.brake?.fail(address, surface);
+    if (i < 0) throw new HttpError(401, problem, {});
+    return i;
+  }
+
   function operator(req: IncomingMessage): string {
-    const i = matchSecret(bearer(req), opts.apiTokens.map((t) => t.token));
-    if (i < 0) throw new HttpError(401, 'a valid bearer token from SRE_API_TOKENS is required', {});
+    const i = credential(req, 'api', opts.apiTokens.map((t) => t.token), 'a valid bearer token from SRE_API_TOKENS is required');
     return opts.apiTokens[i]!.name;
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<string> {
     const method = req.method ?? 'GET';
-    const found = matchRoute(method, url.pathname);
+    const path = url.pathname;
+    const leaked = path.startsWith('/v1/') ? CREDENTIAL_PARAMS.find((k) => url.searchParams.has(k)) : undefined;
+    if (leaked) {
+      // Refused unchecked: the value is never compared, logged or echoed.
+      logger.warn({ path, param: leaked }, 'credential in a query string refused');
+      throw new HttpError(400, `a credential in the query string (${leaked}=…) is refused: addresses end up in proxy logs and browser history. Send it as "Authorization: Bearer …", and rotate that token if it was real`);
+    }
+    if (path === '/' && (method === 'GET' || method === 'HEAD')) {
+      // A person opening the agent's address lands on the console (which sends them to sign in).
+      res.writeHead(303, { location: '/sre', 'cache-control': 'no-store' });
+      res.end();
+      return '/';
+    }
+    const found = matchRoute(method, path);
     if (found && 'route' in found) {
       const { route, params } = found;
       if (route.auth === 'operator') operator(req);
-      await route.run({ req, res, url, params, opts, operator: () => operator(req) });
+      const ingest = () => void credential(req, 'ingest', opts.ingestToken ? [opts.ingestToken] : [], 'a valid bearer token (SRE_INGEST_TOKEN) is required');
+      await route.run({ req, res, url, params, opts, operator: () => operator(req), ingest });
       return route.path;
     }
     if (found) {
@@ -272,10 +307,10 @@ export function createWebServer(opts: WebOptions): Server {
   });
 }
 
-async function postEvents(opts: WebOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function postEvents(opts: WebOptions, req: IncomingMessage, res: ServerResponse, checkToken: () => void): Promise<void> {
   const { deps } = opts;
   // Unset token: the endpoint refuses every request (CONTRACT.md).
-  if (!opts.ingestToken || matchSecret(bearer(req), [opts.ingestToken]) < 0) throw new HttpError(401, 'a valid bearer token (SRE_INGEST_TOKEN) is required');
+  checkToken();
   const body = await jsonBody(req, MAX_EVENT_BODY_BYTES);
   const list = Array.isArray(body) ? body : [body];
   if (list.length === 0) throw new HttpError(400, 'no events: send one event object or a non-empty array');

@@ -58,13 +58,42 @@ export function nonce(): string {
   return randomBytes(18).toString('base64url');
 }
 
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d+)?$/i;
+
 /** A POST must come from our own pages: when the browser names an origin, it must be PUBLIC_BASE_URL's. */
 export function sameOrigin(headers: IncomingHttpHeaders, publicBaseUrl: string): boolean {
   const site = headers['sec-fetch-site'];
   if (site === 'cross-site' || site === 'same-site') return false;
   const origin = headers.origin;
   if (origin === undefined || origin === 'null') return origin === undefined;
-  return origin === new URL(publicBaseUrl).origin;
+  const configured = new URL(publicBaseUrl);
+  if (origin === configured.origin) return true;
+  // localhost and 127.0.0.1 on the agent's own port are the agent itself, whichever one was typed.
+  if (!isLoopbackHost(configured.host) || !URL.canParse(origin)) return false;
+  const seen = new URL(origin);
+  return isLoopbackHost(seen.host) && seen.port === configured.port && seen.protocol === configured.protocol;
+}
+
+function isLoopbackHost(host: string): boolean {
+  return LOOPBACK.test(host);
+}
+
+/** The origin a refused POST came from ("a cross-site request" when only Sec-Fetch-Site says so); undefined when sameOrigin holds. */
+export function foreignOrigin(headers: IncomingHttpHeaders, publicBaseUrl: string): string | undefined {
+  if (sameOrigin(headers, publicBaseUrl)) return undefined;
+  const origin = headers.origin;
+  return origin && origin !== 'null' ? origin.slice(0, 200) : `a ${String(headers['sec-fetch-site'])} request`;
+}
+
+/**
+ * The console answers only to PUBLIC_BASE_URL's host, or to a loopback address (the agent on
+ * one's own machine). Any other Host is how DNS rebinding would reach it from a web page.
+ */
+export function hostAllowed(headers: IncomingHttpHeaders, publicBaseUrl: string): boolean {
+  const host = (headers.host ?? '').trim().toLowerCase();
+  if (!host) return true;
+  const configured = new URL(publicBaseUrl);
+  return host === configured.host.toLowerCase() || (configured.port === '' && host === `${configured.hostname.toLowerCase()}:${configured.protocol === 'https:' ? 443 : 80}`) || isLoopbackHost(host);
 }
 
 const SECURITY_HEADERS: Record<string, string> = {

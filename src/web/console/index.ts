@@ -12,8 +12,9 @@ import { agentStatus } from '../../proposals/status.js';
 import { killSwitchPanel } from './kill-switch.js';
 import { DEFAULT_REPORT_WINDOW, tuningReport } from '../../proposals/report.js';
 import type { ServiceDeps } from '../../proposals/types.js';
+import type { AuthBrake } from '../brake.js';
 import { routeDecideLink } from '../decide-links.js';
-import { BodyTooLarge, cookie, nonce, parseCookies, readForm, redirect, safeEqual, sameOrigin, sendHtml, sign } from './http.js';
+import { BodyTooLarge, cookie, foreignOrigin, hostAllowed, nonce, parseCookies, readForm, redirect, safeEqual, sendHtml, sign } from './http.js';
 import { reportPage } from './report-page.js';
 import { auditPage, loginPage, messagePage, nav, notificationsPage, pendingPage, proposalPage, type AuditQuery } from './pages.js';
 import { csrfToken, decodeSession, encodeSession, matchToken, SESSION_COOKIE, SESSION_TTL_MS, type Session } from './session.js';
@@ -30,6 +31,13 @@ export interface ConsoleOptions {
   publicBaseUrl: string;
   /** When set, /sre/decide/:token (email links) is served here too. */
   linkSecret?: string;
+  /**
+   * No SRE_API_TOKENS: `apiTokens` holds the process's one-time token of the operator `local`,
+   * and GET /sre/login?token=… (the link printed at start) signs in with it.
+   */
+  signInLink?: boolean;
+  /** Slows repeated wrong tokens from one address (shared with the JSON API). */
+  brake?: AuthBrake;
 }
 
 export interface Console {
@@ -97,14 +105,65 @@ export function createConsole(opts: ConsoleOptions): Console {
     }
   }
 
-  function csrfOk(req: IncomingMessage, f: Record<string, string>, expected: string): boolean {
-    return sameOrigin(req.headers, base) && typeof f.csrf === 'string' && safeEqual(f.csrf, expected);
+  function csrfOk(f: Record<string, string>, expected: string): boolean {
+    return typeof f.csrf === 'string' && safeEqual(f.csrf, expected);
+  }
+
+  /** A POST from another origin: answered with a page naming both origins, and logged (origins are not secrets). */
+  function refuseForeignOrigin(req: IncomingMessage, res: ServerResponse): boolean {
+    const seen = foreignOrigin(req.headers, base);
+    if (seen === undefined) return false;
+    const configured = new URL(base).origin;
+    log.warn({ seen_origin: seen, configured_origin: configured, path: req.url?.split('?')[0] }, 'console form sent from another origin refused');
+    sendHtml(
+      res,
+      403,
+      messagePage(
+        'Sent from another address',
+        `This form was sent from ${seen}, but the console is configured for ${configured} (PUBLIC_BASE_URL). Open ${configured}/sre and try again, or set PUBLIC_BASE_URL to the address you use. Nothing was changed.`,
+      ),
+    );
+    return true;
+  }
+
+  /** Seconds this address must wait, having answered 429 when it must. */
+  function throttled(req: IncomingMessage, res: ServerResponse): boolean {
+    const wait = opts.brake ? opts.brake.retryAfter(opts.brake.address(req)) : 0;
+    if (wait === 0) return false;
+    opts.brake?.throttled('console');
+    sendHtml(res, 429, messagePage('Too many attempts', `Too many wrong tokens came from your address. Wait ${wait} seconds, then try again.`), { headers: { 'retry-after': String(wait) } });
+    return true;
+  }
+
+  function signIn(res: ServerResponse, user: string, next: string, via: 'form' | 'link') {
+    log.info({ operator: user, via }, 'console sign-in');
+    redirect(res, next, {
+      'set-cookie': [cookie(SESSION_COOKIE, encodeSession(secret, user, deps.now().getTime()), { path: '/sre', secure, maxAgeS: SESSION_TTL_MS / 1000 }), cookie(LOGIN_COOKIE, '', { path: '/sre', secure, maxAgeS: 0 })],
+    });
+  }
+
+  /** GET /sre/login?token=…: the start-up link when there are no operator tokens; refused otherwise. */
+  async function linkSignIn(req: IncomingMessage, res: ServerResponse, url: URL) {
+    const next = safeNext(url.searchParams.get('next') ?? undefined);
+    if (!opts.signInLink) {
+      log.warn('console token in a query string refused');
+      return showLogin(req, res, next, 400, 'Tokens do not belong in addresses: they end up in browser history and proxy logs. Paste your operator token (SRE_API_TOKENS) into the form below, and rotate it if that was a real one.');
+    }
+    if (throttled(req, res)) return;
+    const user = matchToken(opts.apiTokens, url.searchParams.get('token') ?? '');
+    if (!user) {
+      opts.brake?.fail(opts.brake.address(req), 'console');
+      log.warn('console sign-in link refused');
+      return showLogin(req, res, next, 401, 'This sign-in link is not valid (any more). A link lasts until the agent stops: after a restart, open the new one from the agent\'s first log lines ("console: open …").');
+    }
+    // The redirect drops the token from the address bar (and from any Referer after it).
+    signIn(res, user, next, 'link');
   }
 
   async function showLogin(req: IncomingMessage, res: ServerResponse, next: string, status = 200, error?: string) {
     const existing = parseCookies(req.headers)[LOGIN_COOKIE];
     const n = existing && /^[A-Za-z0-9_-]{24}$/.test(existing) ? existing : nonce();
-    sendHtml(res, status, loginPage(sign(secret, 'login-csrf', n), next, error), {
+    sendHtml(res, status, loginPage(sign(secret, 'login-csrf', n), next, error, { local: opts.signInLink === true }), {
       head: req.method === 'HEAD',
       headers: existing === n ? {} : { 'set-cookie': cookie(LOGIN_COOKIE, n, { path: '/sre', secure, maxAgeS: 3600 }) },
     });
@@ -113,17 +172,17 @@ export function createConsole(opts: ConsoleOptions): Console {
   async function login(req: IncomingMessage, res: ServerResponse) {
     const f = await form(req, res);
     if (!f) return;
+    if (refuseForeignOrigin(req, res)) return;
     const n = parseCookies(req.headers)[LOGIN_COOKIE];
-    if (!n || !csrfOk(req, f, sign(secret, 'login-csrf', n))) return showLogin(req, res, safeNext(f.next), 403, 'The sign-in form expired. Try again.');
+    if (!n || !csrfOk(f, sign(secret, 'login-csrf', n))) return showLogin(req, res, safeNext(f.next), 403, 'The sign-in form expired (or cookies are off for this site). Try again.');
+    if (throttled(req, res)) return;
     const user = matchToken(opts.apiTokens, f.token ?? '');
     if (!user) {
+      opts.brake?.fail(opts.brake.address(req), 'console');
       log.warn('console sign-in refused');
       return showLogin(req, res, safeNext(f.next), 401, 'That token is not valid.');
     }
-    log.info({ operator: user }, 'console sign-in');
-    redirect(res, safeNext(f.next), {
-      'set-cookie': [cookie(SESSION_COOKIE, encodeSession(secret, user, deps.now().getTime()), { path: '/sre', secure, maxAgeS: SESSION_TTL_MS / 1000 }), cookie(LOGIN_COOKIE, '', { path: '/sre', secure, maxAgeS: 0 })],
-    });
+    signIn(res, user, safeNext(f.next), 'form');
   }
 
   async function proposalView(res: ServerResponse, s: Session, id: string, head: boolean, extra: { notice?: string; error?: string; status?: number } = {}) {
@@ -140,7 +199,8 @@ export function createConsole(opts: ConsoleOptions): Console {
   async function decision(req: IncomingMessage, res: ServerResponse, s: Session, id: string) {
     const f = await form(req, res);
     if (!f) return;
-    if (!csrfOk(req, f, csrfToken(secret, s))) return sendHtml(res, 403, messagePage('Form expired', 'Reload the page and try again. Nothing was changed.', 'error', nav(s.user, csrfToken(secret, s))));
+    if (refuseForeignOrigin(req, res)) return;
+    if (!csrfOk(f, csrfToken(secret, s))) return sendHtml(res, 403, messagePage('Form expired', 'Reload the page and try again. Nothing was changed.', 'error', nav(s.user, csrfToken(secret, s))));
     if (f.decision !== 'approve' && f.decision !== 'reject') return proposalView(res, s, id, false, { status: 400, error: 'Choose approve or reject.' });
     try {
       const after = await decide(deps, { proposalId: id, decision: f.decision, reason: f.reason?.trim() || undefined, actor: { type: 'user', name: s.user, via: 'console' } });
@@ -185,8 +245,9 @@ export function createConsole(opts: ConsoleOptions): Console {
   async function killSwitch(req: IncomingMessage, res: ServerResponse, s: Session, verb: 'pause' | 'resume') {
     const f = await form(req, res);
     if (!f) return;
+    if (refuseForeignOrigin(req, res)) return;
     const navHtml = nav(s.user, csrfToken(secret, s));
-    if (!csrfOk(req, f, csrfToken(secret, s))) return sendHtml(res, 403, messagePage('Form expired', 'Reload the page and try again. Nothing was changed.', 'error', navHtml));
+    if (!csrfOk(f, csrfToken(secret, s))) return sendHtml(res, 403, messagePage('Form expired', 'Reload the page and try again. Nothing was changed.', 'error', navHtml));
     const actor = { type: 'user', name: s.user, via: 'console' } as const;
     try {
       if (verb === 'pause') await pause(deps, { reason: f.reason ?? '', actor });
@@ -228,8 +289,16 @@ export function createConsole(opts: ConsoleOptions): Console {
     const method = req.method ?? 'GET';
     const read = method === 'GET' || method === 'HEAD';
     const head = method === 'HEAD';
+    if (!hostAllowed(req.headers, base)) {
+      // Another Host is how DNS rebinding reaches a console on localhost; say where it lives instead.
+      const configured = new URL(base).origin;
+      log.warn({ host: String(req.headers.host ?? '').slice(0, 200), configured_origin: configured }, 'console reached through another Host refused');
+      sendHtml(res, 421, messagePage('Wrong address', `This console lives at ${configured} (PUBLIC_BASE_URL), not at the address you used. Open ${configured}/sre, or set PUBLIC_BASE_URL to the address you reach it by.`), { head });
+      return true;
+    }
     if (path === '/sre/login') {
-      if (read) await showLogin(req, res, safeNext(url.searchParams.get('next') ?? undefined));
+      if (read && url.searchParams.has('token')) await linkSignIn(req, res, url);
+      else if (read) await showLogin(req, res, safeNext(url.searchParams.get('next') ?? undefined));
       else if (method === 'POST') await login(req, res);
       else sendHtml(res, 405, messagePage('Method not allowed', 'Use the sign-in form.'));
       return true;
@@ -243,7 +312,8 @@ export function createConsole(opts: ConsoleOptions): Console {
     if (path === '/sre/logout' && method === 'POST') {
       const f = await form(req, res);
       if (!f) return true;
-      if (!csrfOk(req, f, csrfToken(secret, s))) sendHtml(res, 403, messagePage('Form expired', 'Reload the page and try again.'));
+      if (refuseForeignOrigin(req, res)) return true;
+      if (!csrfOk(f, csrfToken(secret, s))) sendHtml(res, 403, messagePage('Form expired', 'Reload the page and try again.'));
       else redirect(res, '/sre/login', { 'set-cookie': cookie(SESSION_COOKIE, '', { path: '/sre', secure, maxAgeS: 0 }) });
       return true;
     }

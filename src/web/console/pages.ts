@@ -33,12 +33,13 @@ export function nav(user: string, csrf: string): Html {
 <form method="post" action="/sre/logout"><input type="hidden" name="csrf" value="${csrf}"><span class="meta" style="color:#ccc">${user}</span> <button type="submit">Sign out</button></form></header>`;
 }
 
-export function loginPage(csrf: string, next: string, error?: string): string {
+export function loginPage(csrf: string, next: string, error?: string, opts: { local?: boolean } = {}): string {
   return page(
     'Sign in',
     html`<div class="card"><h1>SRE console</h1>${error ? html`<p class="card error">${error}</p>` : ''}
+${opts.local ? html`<p>No operator tokens are configured (SRE_API_TOKENS), so the agent printed a sign-in link in its first log lines: open it, or paste its token below. Set SRE_API_TOKENS to give people their own names.</p>` : ''}
 <form method="post" action="/sre/login"><input type="hidden" name="csrf" value="${csrf}"><input type="hidden" name="next" value="${next}">
-<p><label>Operator token (from SRE_API_TOKENS)<br><input type="password" name="token" autocomplete="current-password" required style="width:100%"></label></p>
+<p><label>${opts.local ? 'Token from the sign-in link' : 'Operator token (from SRE_API_TOKENS)'}<br><input type="password" name="token" autocomplete="current-password" required style="width:100%"></label></p>
 <p><button type="submit" class="approve">Sign in</button></p></form></div>`,
   );
 }
