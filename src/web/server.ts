@@ -43,6 +43,11 @@ export function createWebServer(opts: WebOptions): Server {
   async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<string> {
     const method = req.method ?? 'GET';
     const path = url.pathname;
+    // A person opening the agent's address lands on the console, not on a JSON 404.
+    if (path === '/' && (method === 'GET' || method === 'HEAD')) {
+      res.writeHead(302, { location: '/sre', 'cache-control': 'no-store' }).end();
+      return '/';
+    }
     if (path === '/healthz' && (method === 'GET' || method === 'HEAD')) {
       sendJson(res, 200, { status: 'ok' });
       return '/healthz';

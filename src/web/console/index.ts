@@ -1,14 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { and, asc, count, desc, eq } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 import { auditWhere, exportAuditCsv, type AuditFilter } from '../../audit/export.js';
 import { schema } from '../../db/client.js';
 import { isDomainError } from '../../domain/errors.js';
 import { decide } from '../../proposals/decide.js';
-import { getProposal, listProposals } from '../../proposals/queries.js';
 import type { ServiceDeps } from '../../proposals/types.js';
 import { routeDecideLink } from '../decide-links.js';
 import { BodyTooLarge, cookie, nonce, parseCookies, readForm, redirect, safeEqual, sameOrigin, sendHtml, sign } from './http.js';
-import { auditPage, loginPage, messagePage, nav, notificationsPage, pendingPage, proposalPage, type AuditQuery } from './pages.js';
+import { auditPage, loginPage, messagePage, nav, notificationsPage, type AuditQuery } from './pages.js';
+import type { PauseState } from './pages/data.js';
+import { createPages } from './pages/index.js';
 import { csrfToken, decodeSession, encodeSession, matchToken, SESSION_COOKIE, SESSION_TTL_MS, type Session } from './session.js';
 
 /**
@@ -23,6 +24,8 @@ export interface ConsoleOptions {
   publicBaseUrl: string;
   /** When set, /sre/decide/:token (email links) is served here too. */
   linkSecret?: string;
+  /** The kill switch's state for the overview; unset: "not paused". */
+  pauseState?: () => Promise<PauseState>;
 }
 
 export interface Console {
@@ -31,7 +34,6 @@ export interface Console {
 
 const LOGIN_COOKIE = 'sre_login';
 const AUDIT_PAGE_ROWS = 200;
-const NOTICES: Record<string, string> = { approved: 'Approved.', rejected: 'Rejected.' };
 
 function safeNext(v: string | undefined): string {
   return v && /^\/sre(\/[A-Za-z0-9_\-/.]*)?(\?[A-Za-z0-9_\-=&%.:]*)?$/.test(v) && !v.includes('//') ? v : '/sre';
@@ -67,6 +69,8 @@ export function createConsole(opts: ConsoleOptions): Console {
   const secure = base.startsWith('https:');
   const secret = opts.sessionSecret;
   const log = deps.logger.child({ component: 'console' });
+  // The SRE Agent pages (overview, incidents, proposal) live in ./pages/: reads only.
+  const pages = createPages({ deps, publicBaseUrl: base, pauseState: opts.pauseState });
 
   function session(req: IncomingMessage): Session | undefined {
     const s = decodeSession(secret, parseCookies(req.headers)[SESSION_COOKIE], deps.now().getTime());
@@ -114,13 +118,7 @@ export function createConsole(opts: ConsoleOptions): Console {
   }
 
   async function proposalView(res: ServerResponse, s: Session, id: string, head: boolean, extra: { notice?: string; error?: string; status?: number } = {}) {
-    const proposal = await getProposal(deps.db, id, base);
-    const csrf = csrfToken(secret, s);
-    if (!proposal) return sendHtml(res, 404, messagePage('Not found', `No proposal ${id}.`, 'error', nav(s.user, csrf)), { head });
-    const t = schema.sreActions;
-    const timeline = await deps.db.select().from(t).where(eq(t.incidentId, proposal.incident_id)).orderBy(asc(t.seq)).limit(500);
-    const others = await listProposals(deps.db, { incidentId: proposal.incident_id, limit: 20 }, base);
-    sendHtml(res, extra.status ?? 200, proposalPage({ user: s.user, csrf, proposal, timeline, others, notice: extra.notice, error: extra.error }), { head });
+    await pages.proposal(res, { user: s.user, csrf: csrfToken(secret, s), head }, id, extra);
   }
 
   async function decision(req: IncomingMessage, res: ServerResponse, s: Session, id: string) {
@@ -155,13 +153,6 @@ export function createConsole(opts: ConsoleOptions): Console {
       if (!res.write(chunk)) await new Promise<void>((r) => res.once('drain', r));
     }
     res.end();
-  }
-
-  async function pending(res: ServerResponse, s: Session, head: boolean) {
-    const list = await listProposals(deps.db, { status: 'pending', limit: 100 }, base);
-    const recent = (await listProposals(deps.db, { limit: 20 }, base)).filter((p) => p.status !== 'pending');
-    const [dead] = await deps.db.select({ n: count() }).from(schema.outbox).where(eq(schema.outbox.status, 'dead'));
-    sendHtml(res, 200, pendingPage({ user: s.user, csrf: csrfToken(secret, s), pending: list, recent, dead: Number(dead?.n ?? 0) }), { head });
   }
 
   async function notifications(res: ServerResponse, s: Session, head: boolean) {
@@ -202,12 +193,11 @@ export function createConsole(opts: ConsoleOptions): Console {
       else redirect(res, '/sre/login', { 'set-cookie': cookie(SESSION_COOKIE, '', { path: '/sre', secure, maxAgeS: 0 }) });
       return true;
     }
+    if (read && (await pages.serve(res, path, url, { user: s.user, csrf: csrfToken(secret, s), head }))) return true;
     const m = /^\/sre\/proposals\/([A-Za-z0-9_-]{1,100})(\/decision)?$/.exec(path);
-    if (read && path === '/sre') await pending(res, s, head);
-    else if (read && path === '/sre/audit') await audit(req, res, s, url);
+    if (read && path === '/sre/audit') await audit(req, res, s, url);
     else if (method === 'GET' && path === '/sre/audit.csv') await auditCsv(res, s, url);
     else if (read && path === '/sre/notifications') await notifications(res, s, head);
-    else if (m && !m[2] && read) await proposalView(res, s, m[1]!, head, { notice: NOTICES[url.searchParams.get('done') ?? ''] });
     else if (m && m[2] && method === 'POST') await decision(req, res, s, m[1]!);
     else sendHtml(res, 404, messagePage('Not found', 'There is no such page.', 'error', nav(s.user, csrfToken(secret, s))), { head });
     return true;
