@@ -103,6 +103,11 @@ header{padding:.45rem .7rem}header nav{order:3;flex-basis:100%;gap:.75rem;font-s
 .actions input[type=text]{flex-basis:100%}.actions button{flex:1 1 0}
 .risk-chart .factor{grid-template-columns:minmax(0,1fr) 3rem}.risk-chart svg.bar{grid-column:1/-1;grid-row:2}
 ol.timeline li{grid-template-columns:minmax(0,1fr) auto}ol.timeline li time{grid-column:1/-1}main{padding:.6rem}
+.incidents-table thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0,0,0,0)}
+.incidents-table tr{display:block;border-bottom:1px solid #e6e9ed;padding:.45rem .7rem}
+.incidents-table td{display:inline-block;border:0;padding:.1rem .7rem .1rem 0;font-size:.88rem}
+.incidents-table td:first-child,.incidents-table td:last-child{display:block;font-size:inherit;padding-right:0}
+.incidents-table td[data-label]::before{content:attr(data-label) " ";color:#59636e}
 }
 .sr-only{position:absolute;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;clip:rect(0,0,0,0);white-space:nowrap;border:0}
 `;
