@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gte, inArray, isNotNull, ne, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gte, inArray, isNotNull, ne, or, sql } from 'drizzle-orm';
 import { schema, type Executor } from '../../../db/client.js';
 import { EVENT_TYPES } from '../../../domain/events.js';
 import { getProposal, listProposals } from '../../../proposals/queries.js';
@@ -78,7 +78,7 @@ export async function loadDay(db: Executor, now: Date): Promise<DaySummary> {
   const decided = await db
     .select({ kind: a.kind, channel, n: count() })
     .from(a)
-    .where(and(gte(a.occurredAt, since), inArray(a.kind, ['proposal.approved', 'proposal.rejected', 'proposal.expired'])))
+    .where(and(eq(a.source, 'sre-agent'), gte(a.occurredAt, since), inArray(a.kind, ['proposal.approved', 'proposal.rejected', 'proposal.expired'])))
     .groupBy(a.kind, channel);
   const byChannel = new Map<string, { channel: string; approved: number; rejected: number }>();
   let expired = 0;
@@ -106,7 +106,7 @@ export async function loadDay(db: Executor, now: Date): Promise<DaySummary> {
   const ver = await db
     .select({ status: p.verificationStatus, n: count() })
     .from(p)
-    .where(and(ne(p.verificationStatus, 'none'), gte(p.updatedAt, since)))
+    .where(and(ne(p.verificationStatus, 'none'), or(eq(p.verificationStatus, 'pending'), gte(p.verificationCheckedAt, since))))
     .groupBy(p.verificationStatus);
   const vn = (s: string) => Number(ver.find((v) => v.status === s)?.n ?? 0);
   return {

@@ -61,7 +61,7 @@ export function approvalsText(p: ProposalView, policy: PolicyView): string | und
   const need = p.risk_score >= policy.twoPersonScore ? 2 : 1;
   if (need === 1 && p.approvals.length <= 1) return undefined;
   const names = p.approvals.map((a) => personName(a.by)).join(', ');
-  return `${p.approvals.length} of ${need}${names ? `: ${names}` : ''}`;
+  return `${p.approvals.length} of ${need}${names ? `: ${names}` : ''}${p.status === 'pending' && p.approvals.length < need ? ' — two people must approve' : ''}`;
 }
 
 const VERIFICATION_TEXT: Record<string, string> = { pending: 'watching the effect', passed: 'passed', failed: 'failed', reverted: 'failed, reverted' };

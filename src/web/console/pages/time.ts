@@ -37,5 +37,5 @@ export function timeLeft(v: Date | string, now: Date): Html {
   const at = toDate(v);
   const ms = at.getTime() - now.getTime();
   const text = ms > 0 ? `${durationText(ms)} left` : `due ${durationText(ms)} ago`;
-  return html`<time datetime="${at.toISOString()}" title="expires ${absoluteText(at)}" class="${ms < 3_600_000 ? 'soon' : ''}">${text}</time>`;
+  return html`<time datetime="${at.toISOString()}" title="expires ${absoluteText(at)}"${ms < 3_600_000 ? html` class="soon"` : ''}>${text}</time>`;
 }
