@@ -140,6 +140,7 @@ describe('the SRE Agent pages over HTTP', () => {
     const olderPage = (await get(`/sre/proposals/${older}`)).body;
     expect(olderPage).toContain('<strong>Not executed:</strong> the situation changed — the incident went quiet before the decision');
     expect(olderPage).not.toContain('name="decision"');
+    expect(olderPage).toContain(`Superseded by <a href="/sre/proposals/${seeded.ids.sla!.proposalId}">a newer proposal</a>: no action taken.`);
     expect((await get('/sre/proposals/prp_nope')).status).toBe(404);
   });
 

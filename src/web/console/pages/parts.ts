@@ -43,7 +43,10 @@ export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' :
 /** Who decided and how, for people: "alice in Slack 4 min ago — “reason”". */
 export function decidedLine(p: ProposalView, now: Date): Html {
   if (p.status === 'expired') return html`<p class="meta">Expired ${timeAgo(p.decided_at ?? p.expires_at, now)} with no decision: no action taken.</p>`;
-  if (p.status === 'superseded') return html`<p class="meta">Superseded by <a href="/sre/proposals/${encodeURIComponent(p.superseded_by ?? '')}">a newer proposal</a>: no action taken.</p>`;
+  if (p.status === 'superseded') {
+    const newer = p.superseded_by ? html`<a href="/sre/proposals/${encodeURIComponent(p.superseded_by)}">a newer proposal</a>` : 'a newer proposal';
+    return html`<p class="meta">Superseded by ${newer}: no action taken.</p>`;
+  }
   if (!p.decided_by) return html``;
   const verb = p.status === 'rejected' ? 'Rejected' : 'Approved';
   const who = p.decided_via === 'policy' ? '' : html` by <strong>${personName(p.decided_by)}</strong>`;
