@@ -109,6 +109,8 @@ ol.timeline li{grid-template-columns:minmax(0,1fr) auto}ol.timeline li time{grid
 .incidents-table td:first-child,.incidents-table td:last-child{display:block;font-size:inherit;padding-right:0}
 .incidents-table td[data-label]::before{content:attr(data-label) " ";color:#59636e}
 }
+header a:focus-visible,header button:focus-visible{outline-color:#7cc0ff}
+.skip{position:absolute;left:-999px;top:0;background:#fff;color:#0b5cad;padding:.5rem 1rem;z-index:1}.skip:focus{left:.5rem;top:.5rem}
 .sr-only{position:absolute;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;clip:rect(0,0,0,0);white-space:nowrap;border:0}
 `;
 
@@ -116,5 +118,5 @@ export function page(title: string, body: Html, opts: { nav?: Html } = {}): stri
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="same-origin"><title>${title} · SRE agent</title><style>${trusted(STYLE)}</style></head>
-<body>${opts.nav ?? ''}<main>${body}</main></body></html>`.value;
+<body>${opts.nav ? html`<a class="skip" href="#main">Skip to content</a>${opts.nav}` : ''}<main id="main">${body}</main></body></html>`.value;
 }
