@@ -87,7 +87,7 @@ dl.params{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.15re
 .risk-chart .reason{grid-column:1/-1;color:#59636e;font-size:.85rem;padding:0 0 .2rem}
 .risk-chart .total{border-top:1px solid #d8dee4;margin-top:.2rem;padding-top:.4rem}
 .risk-chart svg.bar{width:100%;height:1.1rem;display:block}
-.risk-chart rect.up{fill:#d1242f}.risk-chart rect.down{fill:#1a7f37}.risk-chart rect.sum.over{fill:#9a6700}.risk-chart rect.sum.under{fill:#1a7f37}
+.risk-chart rect.up{fill:#d1242f}.risk-chart rect.down{fill:#1a7f37}.risk-chart rect.sum{fill:#57606a}.risk-chart rect.sum.over{fill:#9a6700}.risk-chart rect.sum.under{fill:#1a7f37}
 .risk-chart line{stroke-width:2;stroke-dasharray:3 2}.risk-chart line.threshold{stroke:#24292f}.risk-chart line.two-person{stroke:#8250df}
 .legend .key{display:inline-block;width:1.2rem;border-top:2px dashed #24292f;vertical-align:middle}.legend .key.two-person{border-color:#8250df}
 ol.timeline{list-style:none;padding:0;margin:0}
