@@ -128,7 +128,7 @@ describe('the SRE Agent page in Chromium', { timeout: 120_000 }, () => {
       expect(top).toContain('Approvals: 0 of 2');
       expect(await cards.nth(1).innerText()).toContain('Shadow mode');
       expect(await cards.nth(1).locator('.reasoning').innerText()).toContain(XSS);
-      expect(await page.locator(`[data-incident="${seeded.ids.reasoning!.incidentId}"]`).innerText()).toMatch(/reasoning, \d+ s so far/);
+      expect(await page.locator(`[data-incident="${seeded.ids.reasoning!.incidentId}"]`).innerText()).toMatch(/reasoning, \d+ (s|min) so far/);
       const day = await page.locator('section[aria-labelledby=h-day]').innerText();
       expect(day).toMatch(/Auto-executed\s+1/);
       expect(day).toMatch(/Slack\s+1\s+0/);
