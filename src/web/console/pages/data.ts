@@ -75,11 +75,30 @@ export async function loadDay(db: Executor, now: Date): Promise<DaySummary> {
   const since = new Date(now.getTime() - DAY_MS);
   const a = schema.sreActions;
   const channel = sql<string>`coalesce(${a.payload}->>'channel', '')`;
-  const decided = await db
-    .select({ kind: a.kind, channel, n: count() })
-    .from(a)
-    .where(and(eq(a.source, 'sre-agent'), gte(a.occurredAt, since), inArray(a.kind, ['proposal.approved', 'proposal.rejected', 'proposal.expired'])))
-    .groupBy(a.kind, channel);
+  const e = schema.executions;
+  const p = schema.proposals;
+  // Independent reads: on PostgreSQL they run side by side; PGlite takes them in turn.
+  const [decided, exe, auto, ver] = await Promise.all([
+    db
+      .select({ kind: a.kind, channel, n: count() })
+      .from(a)
+      .where(and(eq(a.source, 'sre-agent'), gte(a.occurredAt, since), inArray(a.kind, ['proposal.approved', 'proposal.rejected', 'proposal.expired'])))
+      .groupBy(a.kind, channel),
+    db
+      .select({ status: e.status, n: count() })
+      .from(e)
+      .where(and(eq(e.operation, 'execute'), isNotNull(e.finishedAt), gte(e.finishedAt, since)))
+      .groupBy(e.status),
+    db
+      .select({ n: count() })
+      .from(p)
+      .where(and(eq(p.decidedVia, 'policy'), gte(p.decidedAt, since), inArray(p.status, ['executing', 'succeeded', 'failed']))),
+    db
+      .select({ status: p.verificationStatus, n: count() })
+      .from(p)
+      .where(and(ne(p.verificationStatus, 'none'), or(eq(p.verificationStatus, 'pending'), gte(p.verificationCheckedAt, since))))
+      .groupBy(p.verificationStatus),
+  ]);
   const byChannel = new Map<string, { channel: string; approved: number; rejected: number }>();
   let expired = 0;
   for (const r of decided) {
@@ -92,22 +111,6 @@ export async function loadDay(db: Executor, now: Date): Promise<DaySummary> {
     else line.rejected += Number(r.n);
     byChannel.set(r.channel, line);
   }
-  const e = schema.executions;
-  const exe = await db
-    .select({ status: e.status, n: count() })
-    .from(e)
-    .where(and(eq(e.operation, 'execute'), isNotNull(e.finishedAt), gte(e.finishedAt, since)))
-    .groupBy(e.status);
-  const p = schema.proposals;
-  const auto = await db
-    .select({ n: count() })
-    .from(p)
-    .where(and(eq(p.decidedVia, 'policy'), gte(p.decidedAt, since), inArray(p.status, ['executing', 'succeeded', 'failed'])));
-  const ver = await db
-    .select({ status: p.verificationStatus, n: count() })
-    .from(p)
-    .where(and(ne(p.verificationStatus, 'none'), or(eq(p.verificationStatus, 'pending'), gte(p.verificationCheckedAt, since))))
-    .groupBy(p.verificationStatus);
   const vn = (s: string) => Number(ver.find((v) => v.status === s)?.n ?? 0);
   return {
     decisions: [...byChannel.values()].sort((x, y) => y.approved + y.rejected - (x.approved + x.rejected)),
@@ -120,12 +123,21 @@ export async function loadDay(db: Executor, now: Date): Promise<DaySummary> {
 
 export async function loadOverview(deps: ServiceDeps, base: string, now: Date): Promise<OverviewData> {
   const i = schema.incidents;
-  const pending = (await listProposals(deps.db, { status: 'pending', limit: 100 }, base)).sort(byUrgency);
-  const openRows = await deps.db.select().from(i).where(eq(i.status, 'open')).orderBy(desc(i.lastSeen)).limit(100);
+  const [pending, openRows, recent, dead, day] = await Promise.all([
+    listProposals(deps.db, { status: 'pending', limit: 100 }, base),
+    deps.db.select().from(i).where(eq(i.status, 'open')).orderBy(desc(i.lastSeen)).limit(100),
+    listProposals(deps.db, { limit: 30 }, base),
+    deps.db.select({ n: count() }).from(schema.outbox).where(eq(schema.outbox.status, 'dead')),
+    loadDay(deps.db, now),
+  ]);
   const latest = await latestFor(deps.db, openRows.map((r) => r.id));
-  const recent = (await listProposals(deps.db, { limit: 30 }, base)).filter((p) => !ACTIVE.includes(p.status)).slice(0, 12);
-  const [dead] = await deps.db.select({ n: count() }).from(schema.outbox).where(eq(schema.outbox.status, 'dead'));
-  return { pending, open: openRows.map((incident) => ({ incident, latest: latest.get(incident.id) })), recent, day: await loadDay(deps.db, now), dead: Number(dead?.n ?? 0) };
+  return {
+    pending: pending.sort(byUrgency),
+    open: openRows.map((incident) => ({ incident, latest: latest.get(incident.id) })),
+    recent: recent.filter((p) => !ACTIVE.includes(p.status)).slice(0, 12),
+    day,
+    dead: Number(dead[0]?.n ?? 0),
+  };
 }
 
 export const INCIDENT_STATUSES = ['open', 'closed', 'all'] as const;
