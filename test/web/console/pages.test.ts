@@ -6,7 +6,7 @@ import { proposalPage } from '../../../src/web/console/pages/proposal.js';
 import { relativeText } from '../../../src/web/console/pages/time.js';
 import { createWebServer } from '../../../src/web/server.js';
 import { PUBLIC_BASE_URL, makeDeps, silent } from '../../notify/fixtures.js';
-import { freshPostgres, type TestDatabase } from '../../support/db.js';
+import { freshPglite, freshPostgres, type TestDatabase } from '../../support/db.js';
 import { call, cookiesFrom, hidden, serve } from './client.js';
 import { seedConsole, XSS, type SeededConsole } from './seed.js';
 
@@ -181,6 +181,35 @@ describe('the SRE Agent pages over HTTP', () => {
       expect((await call(p, 'POST', '/')).status).toBe(404);
     } finally {
       await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});
+
+describe('the SRE Agent pages on the embedded PGlite (what npm start serves)', () => {
+  it('the overview, the incidents list and a proposal page answer with the same content', { timeout: 60_000 }, async () => {
+    const d = await freshPglite();
+    try {
+      const seeded = await seedConsole(d.db, new Date());
+      const c = createConsole({ deps: makeDeps(d.db, { now: () => new Date(), policy: POLICY }), apiTokens: TOKENS, sessionSecret: 'session-secret-for-tests', publicBaseUrl: PUBLIC_BASE_URL });
+      const srv = await serve((req, res, url) => c.handle(req, res, url));
+      try {
+        const form = await call(srv.port, 'GET', '/sre/login');
+        const j = cookiesFrom(form);
+        const jar = cookiesFrom(await call(srv.port, 'POST', '/sre/login', { headers: { cookie: j }, form: { csrf: hidden(form.body, 'csrf')!, next: '/sre', token: TOKENS[0]!.token } }), j);
+        const overview = await call(srv.port, 'GET', '/sre', { headers: { cookie: jar } });
+        expect(overview.status).toBe(200);
+        expect([...overview.body.matchAll(/<article class="card decision" data-proposal="([^"]+)"/g)].map((m) => m[1])).toEqual([seeded.ids.openai!.proposalId, seeded.ids.anthropic!.proposalId]);
+        expect(overview.body).toContain('<tr><th scope="row">Slack</th><td>1</td><td>0</td></tr>');
+        expect(overview.body).toMatch(/<dt>Verified<\/dt><dd>2 passed<\/dd>/);
+        const closed = await call(srv.port, 'GET', '/sre/incidents?status=closed&since=all', { headers: { cookie: jar } });
+        expect(closed.body.match(/<tr data-incident=/g)).toHaveLength(3);
+        const page = await call(srv.port, 'GET', `/sre/proposals/${seeded.ids.mistral!.proposalId}`, { headers: { cookie: jar } });
+        expect(page.body).toContain('<strong>alice</strong> approved in Slack');
+      } finally {
+        await srv.close();
+      }
+    } finally {
+      await d.dispose();
     }
   });
 });
