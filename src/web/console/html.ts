@@ -56,7 +56,7 @@ h1{font-size:1.35rem;margin:.2rem 0 .8rem}h2{font-size:1.1rem;margin:1rem 0 .5re
 .s-wait{background:#fff1c2;color:#5c3b00}.s-go{background:#ddf0ff;color:#0a3d6e}.s-ok{background:#dafbe1;color:#0f5223}.s-bad{background:#ffe4e1;color:#8a1120}.s-off{background:#eaeef2;color:#424a53}
 .risk{display:inline-block;padding:.1rem .5rem;border-radius:4px;font-weight:700;font-size:.85rem;white-space:nowrap}
 .risk.low{background:#dafbe1;color:#0f5223}.risk.mid{background:#fff1c2;color:#5c3b00}.risk.high{background:#ffe4e1;color:#8a1120}
-.head{display:flex;gap:.6rem;align-items:baseline;flex-wrap:wrap}.head h1,.head h3{margin:0;flex:1 1 12rem;word-break:break-word}.head .left{font-size:.88rem;color:#59636e}
+.head{display:flex;gap:.6rem;align-items:baseline;flex-wrap:wrap}.head h1,.head h2{margin:0;flex:1 1 12rem;word-break:break-word}.head .left{font-size:.88rem;color:#59636e}
 time{text-decoration:underline dotted #8c959f;text-underline-offset:2px}time.soon{color:#8a1120;font-weight:600}
 pre,.pre{white-space:pre-wrap;word-break:break-word;background:#f6f8fa;padding:.5rem .6rem;border-radius:4px;font-size:.88rem;margin:.4rem 0}
 .decision .reasoning{max-height:9.5em;overflow:auto}
@@ -99,7 +99,7 @@ ol.timeline details.raw summary{font-size:.8rem;color:#0b5cad;cursor:pointer}ol.
 td time,.meta time{white-space:nowrap}
 @media (max-width:40rem){
 header{padding:.45rem .7rem}header nav{order:3;flex-basis:100%;gap:.75rem;font-size:.92rem}header form{margin-left:auto}
-.head h1,.head h3{flex-basis:100%;order:2}
+.head h1,.head h2{flex-basis:100%;order:2}
 .actions input[type=text]{flex-basis:100%}.actions button{flex:1 1 0}
 .risk-chart .factor{grid-template-columns:minmax(0,1fr) 3rem}.risk-chart svg.bar{grid-column:1/-1;grid-row:2}
 ol.timeline li{grid-template-columns:minmax(0,1fr) auto}ol.timeline li time{grid-column:1/-1}main{padding:.6rem}

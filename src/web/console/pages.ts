@@ -54,8 +54,8 @@ export function decisionForm(p: ProposalView, csrf: string): Html {
   return html`<form method="post" action="/sre/proposals/${encodeURIComponent(p.id)}/decision" class="actions">
 <input type="hidden" name="csrf" value="${csrf}">
 <input type="text" name="reason" maxlength="500" placeholder="Reason (optional)" aria-label="Reason">
-<button type="submit" name="decision" value="approve" class="approve">Approve</button>
-<button type="submit" name="decision" value="reject" class="reject">Reject</button></form>`;
+<button type="submit" name="decision" value="approve" class="approve" aria-label="Approve ${p.action} on ${p.target}">Approve</button>
+<button type="submit" name="decision" value="reject" class="reject" aria-label="Reject ${p.action} on ${p.target}">Reject</button></form>`;
 }
 
 function payloadText(payload: Record<string, unknown>): string {

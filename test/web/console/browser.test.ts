@@ -261,7 +261,7 @@ describe('console decisions in Chromium', { timeout: 120_000 }, () => {
     await page.waitForURL(`${base}/sre`);
 
     const card = page.locator(`article[data-proposal="${first.proposalId}"]`);
-    await expect(card.locator('h3').innerText()).resolves.toContain('circuit_break_provider on provider:openai');
+    await expect(card.locator('h2').innerText()).resolves.toContain('circuit_break_provider on provider:openai');
     await expect(card.innerText()).resolves.toContain('risk 55/100');
     await expect(card.locator('.pre').innerText()).resolves.toContain(XSS);
     expect(await pwned(page)).toBeUndefined();

@@ -21,7 +21,7 @@ const CHANNEL_NAMES: Record<string, string> = { slack: 'Slack', console: 'Consol
 function pendingCard(p: ProposalView, o: OverviewOptions): Html {
   const href = `/sre/proposals/${encodeURIComponent(p.id)}`;
   return html`<article class="card decision" data-proposal="${p.id}" aria-labelledby="h-${p.id}">
-<div class="head">${riskBadge(p.risk_score, o.policy)}<h3 id="h-${p.id}"><a href="${href}">${p.action} on ${p.target}</a></h3><span class="left">${timeLeft(p.expires_at, o.now)}</span></div>
+<div class="head">${riskBadge(p.risk_score, o.policy)}<h2 id="h-${p.id}"><a href="${href}">${p.action} on ${p.target}</a></h2><span class="left">${timeLeft(p.expires_at, o.now)}</span></div>
 <p class="meta"><strong>${p.incident.type}</strong> on <strong>${p.incident.subject}</strong> · ${plural(p.incident.event_count, 'event')} · proposed ${timeAgo(p.created_at, o.now)} by ${p.reasoner}${p.escalated_at ? html` · <strong class="warn-text">escalated</strong>` : ''}</p>
 ${safetyNotes(p, o.policy, o.now)}
 <div class="pre reasoning">${p.reasoning}</div>
