@@ -79,7 +79,7 @@ button{cursor:pointer}button.approve{background:#1a7f37;color:#fff;border-color:
 article.decision{border-left:4px solid #bf8700}
 ul.incidents{list-style:none;margin:0;padding:0}ul.incidents li{padding:.45rem 0;border-bottom:1px solid #e6e9ed}ul.incidents li:last-child{border-bottom:0}
 .reasoning-now{color:#5c3b00;font-style:italic}
-dl.figures{display:grid;grid-template-columns:repeat(auto-fit,minmax(7rem,1fr));gap:.5rem;margin:0 0 .6rem}
+dl.figures{display:grid;grid-template-columns:repeat(auto-fit,minmax(5.5rem,1fr));gap:.5rem;margin:0 0 .6rem}
 dl.figures div{background:#f6f8fa;border-radius:6px;padding:.4rem .6rem}dl.figures .sub{display:block;font-size:.82rem;font-weight:600}dl.figures dt{font-size:.8rem;color:#59636e}dl.figures dd{margin:0;font-size:1.15rem;font-weight:600}
 dl.params{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.15rem .8rem;margin:0}dl.params div{display:contents}dl.params dt{color:#59636e}dl.params dd{margin:0}
 .risk-chart{max-width:46rem}.risk-chart .factor{display:grid;grid-template-columns:minmax(5rem,9rem) minmax(0,1fr) 3rem;gap:0 .6rem;align-items:center;padding:.2rem 0}
