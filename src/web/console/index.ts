@@ -1,12 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { and, asc, count, desc, eq } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 import { auditWhere, exportAuditCsv, type AuditFilter } from '../../audit/export.js';
 import { schema } from '../../db/client.js';
 import { isDomainError } from '../../domain/errors.js';
 import { decide } from '../../proposals/decide.js';
-import { incidentsAwaitingProposal } from '../../proposals/awaiting.js';
 import { pause } from '../../proposals/pause.js';
-import { getProposal, listProposals } from '../../proposals/queries.js';
 import { resume } from '../../proposals/resume.js';
 import { agentStatus } from '../../proposals/status.js';
 import { killSwitchPanel } from './kill-switch.js';
@@ -16,7 +14,9 @@ import type { AuthBrake } from '../brake.js';
 import { routeDecideLink } from '../decide-links.js';
 import { BodyTooLarge, cookie, foreignOrigin, hostAllowed, nonce, parseCookies, readForm, redirect, safeEqual, sendHtml, sign } from './http.js';
 import { reportPage } from './report-page.js';
-import { auditPage, loginPage, messagePage, nav, notificationsPage, pendingPage, proposalPage, type AuditQuery } from './pages.js';
+import { auditPage, loginPage, messagePage, nav, notificationsPage, type AuditQuery } from './pages.js';
+import type { PauseState } from './pages/data.js';
+import { createPages } from './pages/index.js';
 import { csrfToken, decodeSession, encodeSession, matchToken, SESSION_COOKIE, SESSION_TTL_MS, type Session } from './session.js';
 
 /**
@@ -38,6 +38,8 @@ export interface ConsoleOptions {
   signInLink?: boolean;
   /** Slows repeated wrong tokens from one address (shared with the JSON API). */
   brake?: AuthBrake;
+  /** The kill switch's state for the overview; unset: read from the database (agent_switch). */
+  pauseState?: () => Promise<PauseState>;
 }
 
 export interface Console {
@@ -46,13 +48,6 @@ export interface Console {
 
 const LOGIN_COOKIE = 'sre_login';
 const AUDIT_PAGE_ROWS = 200;
-const NOTICES: Record<string, string> = {
-  approved: 'Approved.',
-  rejected: 'Rejected.',
-  recorded: 'Your approval is recorded; a second person must approve before it executes.',
-  paused: 'Paused: nothing executes until resumed.',
-  resumed: 'Resumed.',
-};
 
 function safeNext(v: string | undefined): string {
   return v && /^\/sre(\/[A-Za-z0-9_\-/.]*)?(\?[A-Za-z0-9_\-=&%.:]*)?$/.test(v) && !v.includes('//') ? v : '/sre';
@@ -88,6 +83,18 @@ export function createConsole(opts: ConsoleOptions): Console {
   const secure = base.startsWith('https:');
   const secret = opts.sessionSecret;
   const log = deps.logger.child({ component: 'console' });
+  // The SRE Agent pages (overview, incidents, proposal) live in ./pages/: reads only.
+  const pages = createPages({
+    deps,
+    publicBaseUrl: base,
+    pauseState:
+      opts.pauseState ??
+      (async () => {
+        const st = await agentStatus(deps);
+        return { paused: st.paused, by: st.paused_by, reason: st.paused_reason, at: st.paused_at };
+      }),
+    killSwitch: async (csrf) => killSwitchPanel(await agentStatus(deps), csrf),
+  });
 
   function session(req: IncomingMessage): Session | undefined {
     const s = decodeSession(secret, parseCookies(req.headers)[SESSION_COOKIE], deps.now().getTime());
@@ -186,14 +193,7 @@ export function createConsole(opts: ConsoleOptions): Console {
   }
 
   async function proposalView(res: ServerResponse, s: Session, id: string, head: boolean, extra: { notice?: string; error?: string; status?: number } = {}) {
-    const proposal = await getProposal(deps.db, id, base);
-    const csrf = csrfToken(secret, s);
-    if (!proposal) return sendHtml(res, 404, messagePage('Not found', `No proposal ${id}.`, 'error', nav(s.user, csrf)), { head });
-    const t = schema.sreActions;
-    const timeline = await deps.db.select().from(t).where(eq(t.incidentId, proposal.incident_id)).orderBy(asc(t.seq)).limit(500);
-    const others = await listProposals(deps.db, { incidentId: proposal.incident_id, limit: 20 }, base);
-    const banner = killSwitchPanel(await agentStatus(deps), csrf);
-    sendHtml(res, extra.status ?? 200, proposalPage({ user: s.user, csrf, proposal, timeline, others, notice: extra.notice, error: extra.error, banner }), { head });
+    await pages.proposal(res, { user: s.user, csrf: csrfToken(secret, s), head }, id, extra);
   }
 
   async function decision(req: IncomingMessage, res: ServerResponse, s: Session, id: string) {
@@ -230,15 +230,6 @@ export function createConsole(opts: ConsoleOptions): Console {
       if (!res.write(chunk)) await new Promise<void>((r) => res.once('drain', r));
     }
     res.end();
-  }
-
-  async function pending(res: ServerResponse, s: Session, head: boolean) {
-    const list = await listProposals(deps.db, { status: 'pending', limit: 100 }, base);
-    const recent = (await listProposals(deps.db, { limit: 20 }, base)).filter((p) => p.status !== 'pending');
-    const [dead] = await deps.db.select({ n: count() }).from(schema.outbox).where(eq(schema.outbox.status, 'dead'));
-    const reasoning = await incidentsAwaitingProposal(deps.db, deps.now());
-    const csrf = csrfToken(secret, s);
-    sendHtml(res, 200, pendingPage({ user: s.user, csrf, pending: list, recent, dead: Number(dead?.n ?? 0), reasoning, mode: deps.policy.mode, banner: killSwitchPanel(await agentStatus(deps), csrf) }), { head });
   }
 
   /** POST /sre/pause {reason} and /sre/resume: the kill switch, as the signed-in operator. */
@@ -317,13 +308,12 @@ export function createConsole(opts: ConsoleOptions): Console {
       else redirect(res, '/sre/login', { 'set-cookie': cookie(SESSION_COOKIE, '', { path: '/sre', secure, maxAgeS: 0 }) });
       return true;
     }
+    if (read && (await pages.serve(res, path, url, { user: s.user, csrf: csrfToken(secret, s), head }))) return true;
     const m = /^\/sre\/proposals\/([A-Za-z0-9_-]{1,100})(\/decision)?$/.exec(path);
-    if (read && path === '/sre') await pending(res, s, head);
-    else if (read && path === '/sre/audit') await audit(req, res, s, url);
+    if (read && path === '/sre/audit') await audit(req, res, s, url);
     else if (method === 'GET' && path === '/sre/audit.csv') await auditCsv(res, s, url);
     else if (read && path === '/sre/notifications') await notifications(res, s, head);
     else if (read && path === '/sre/report') await report(res, s, url, head);
-    else if (m && !m[2] && read) await proposalView(res, s, m[1]!, head, { notice: NOTICES[url.searchParams.get('done') ?? ''] });
     else if (m && m[2] && method === 'POST') await decision(req, res, s, m[1]!);
     else if ((path === '/sre/pause' || path === '/sre/resume') && method === 'POST') await killSwitch(req, res, s, path === '/sre/pause' ? 'pause' : 'resume');
     else sendHtml(res, 404, messagePage('Not found', 'There is no such page.', 'error', nav(s.user, csrfToken(secret, s))), { head });

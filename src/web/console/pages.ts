@@ -1,7 +1,6 @@
-import type { AwaitingIncident } from '../../proposals/awaiting.js';
 import type { ProposalView } from '../../proposals/types.js';
 import { html, page, type Html } from './html.js';
-import { decisionVerbs, proposalSummary, statusText } from './views.js';
+import { decisionVerbs } from './views.js';
 
 /** Pure page renderers for the console: data in, HTML out. Every value passes through `html`. */
 
@@ -28,9 +27,19 @@ export interface DeadNotification {
   createdAt: Date;
 }
 
-export function nav(user: string, csrf: string): Html {
-  return html`<header><a href="/sre">Pending</a><a href="/sre/audit">Audit log</a><a href="/sre/notifications">Notifications</a>
-<form method="post" action="/sre/logout"><input type="hidden" name="csrf" value="${csrf}"><span class="meta" style="color:#ccc">${user}</span> <button type="submit">Sign out</button></form></header>`;
+const NAV = [
+  ['/sre', 'Overview'],
+  ['/sre/incidents', 'Incidents'],
+  ['/sre/audit', 'Audit log'],
+  ['/sre/notifications', 'Notifications'],
+  ['/sre/report', 'Report'],
+] as const;
+
+export function nav(user: string, csrf: string, current = ''): Html {
+  return html`<header><a class="brand" href="/sre">SRE Agent</a><nav aria-label="Console">${NAV.map(
+    ([href, label]) => html`<a href="${href}"${href === current ? html` aria-current="page"` : ''}>${label}</a>`,
+  )}</nav>
+<form method="post" action="/sre/logout"><input type="hidden" name="csrf" value="${csrf}"><span class="who">${user}</span> <button type="submit">Sign out</button></form></header>`;
 }
 
 export function loginPage(csrf: string, next: string, error?: string, opts: { local?: boolean } = {}): string {
@@ -49,52 +58,13 @@ export function decisionForm(p: ProposalView, csrf: string): Html {
   return html`<form method="post" action="/sre/proposals/${encodeURIComponent(p.id)}/decision" class="actions">
 <input type="hidden" name="csrf" value="${csrf}">
 <input type="text" name="reason" maxlength="500" placeholder="Reason (optional)" aria-label="Reason">
-<button type="submit" name="decision" value="approve" class="approve">${verbs.approve}</button>
-<button type="submit" name="decision" value="reject" class="reject">${verbs.reject}</button></form>`;
-}
-
-export function pendingPage(opts: { user: string; csrf: string; pending: ProposalView[]; recent: ProposalView[]; dead: number; reasoning?: AwaitingIncident[]; banner?: Html; mode?: 'live' | 'shadow' }): string {
-  const { pending } = opts;
-  const reasoning = opts.reasoning ?? [];
-  return page(
-    'Pending proposals',
-    html`${opts.banner ?? ''}${opts.mode === 'shadow' ? html`<div class="card shadow" data-mode="shadow" role="status"><strong>The agent runs in shadow mode</strong> (SRE_MODE=shadow): it proposes and asks, and executes nothing.</div>` : ''}${opts.dead > 0 ? html`<div class="card error"><a href="/sre/notifications">${opts.dead} notification${opts.dead === 1 ? '' : 's'} could not be delivered</a></div>` : ''}
-<h1>Pending proposals (${pending.length})</h1>
-${pending.length === 0 ? html`<p class="card">Nothing waits for a decision.</p>` : ''}
-${pending.map((p) => html`<article class="card" data-proposal="${p.id}">${proposalSummary(p, { link: true })}${decisionForm(p, opts.csrf)}</article>`)}
-${reasoning.length > 0 ? html`<h2>Awaiting a proposal (${reasoning.length})</h2>${reasoning.map((i) => html`<p class="card${i.lateness.late ? ' error' : ''}" data-incident="${i.id}">${i.type} · ${i.subject}: ${i.lateness.text}</p>`)}` : ''}
-<h2>Recent</h2><div class="scroll"><table><thead><tr><th>proposal</th><th>status</th><th>risk</th><th>decided by</th></tr></thead><tbody>
-${opts.recent.map(
-  (p) => html`<tr><td><a href="/sre/proposals/${encodeURIComponent(p.id)}">${p.action} on ${p.target}</a></td><td>${statusText(p.status)}</td><td>${p.risk_score}</td><td>${p.decided_by ?? ''}</td></tr>`,
-)}</tbody></table></div>`,
-    { nav: nav(opts.user, opts.csrf) },
-  );
+<button type="submit" name="decision" value="approve" class="approve" aria-label="${verbs.approve} ${p.action} on ${p.target}">${verbs.approve}</button>
+<button type="submit" name="decision" value="reject" class="reject" aria-label="${verbs.reject} ${p.action} on ${p.target}">${verbs.reject}</button></form>`;
 }
 
 function payloadText(payload: Record<string, unknown>): string {
   const s = JSON.stringify(payload);
   return s.length > 400 ? `${s.slice(0, 399)}…` : s;
-}
-
-export function timelineList(rows: AuditRowView[]): Html {
-  return html`<ul class="timeline">${rows.map(
-    (r) => html`<li data-kind="${r.kind}"><span class="meta">${r.occurredAt.toISOString()}</span> <strong>${r.kind}</strong> · ${r.actor}${
-      r.proposalId ? html` · <a href="/sre/proposals/${encodeURIComponent(r.proposalId)}">${r.proposalId}</a>` : ''
-    }<div class="pre">${payloadText(r.payload)}</div></li>`,
-  )}</ul>`;
-}
-
-export function proposalPage(opts: { user: string; csrf: string; proposal: ProposalView; timeline: AuditRowView[]; others: ProposalView[]; notice?: string; error?: string; banner?: Html }): string {
-  const p = opts.proposal;
-  return page(
-    `${p.action} on ${p.target}`,
-    html`${opts.banner ?? ''}${opts.notice ? html`<div class="card ok" role="status">${opts.notice}</div>` : ''}${opts.error ? html`<div class="card error" role="alert">${opts.error}</div>` : ''}
-<article class="card" data-proposal="${p.id}">${proposalSummary(p)}${p.status === 'pending' ? decisionForm(p, opts.csrf) : ''}</article>
-${opts.others.length > 1 ? html`<div class="card"><h3>Proposals for this incident</h3><ul>${opts.others.map((o) => html`<li><a href="/sre/proposals/${encodeURIComponent(o.id)}">${o.action} on ${o.target}</a> — ${statusText(o.status)}</li>`)}</ul></div>` : ''}
-<div class="card"><h3>Incident timeline</h3>${timelineList(opts.timeline)}
-<p><a href="/sre/audit?incident=${encodeURIComponent(p.incident_id)}">Audit log for this incident</a></p></div>`,
-    { nav: nav(opts.user, opts.csrf) },
-  );
 }
 
 export interface AuditQuery {
@@ -124,7 +94,7 @@ ${opts.rows.map(
     r.incidentId ? html`<a href="/sre/audit?incident=${encodeURIComponent(r.incidentId)}">${r.incidentId}</a>` : ''
   }</td><td><div class="pre">${payloadText(r.payload)}</div></td></tr>`,
 )}</tbody></table></div>${opts.rows.length === 0 ? html`<p class="card">No rows match.</p>` : ''}`,
-    { nav: nav(opts.user, opts.csrf) },
+    { nav: nav(opts.user, opts.csrf, '/sre/audit') },
   );
 }
 
@@ -137,7 +107,7 @@ export function notificationsPage(opts: { user: string; csrf: string; dead: Dead
 ${opts.dead.map(
   (n) => html`<tr><td>${n.id}</td><td>${n.channel}</td><td>${n.kind}</td><td>${n.proposalId ? html`<a href="/sre/proposals/${encodeURIComponent(n.proposalId)}">${n.proposalId}</a>` : ''}</td><td>${n.attempts}</td><td>${n.lastError ?? ''}</td><td>${n.createdAt.toISOString()}</td></tr>`,
 )}</tbody></table></div>`,
-    { nav: nav(opts.user, opts.csrf) },
+    { nav: nav(opts.user, opts.csrf, '/sre/notifications') },
   );
 }
 

@@ -1,0 +1,74 @@
+import type { ServerResponse } from 'node:http';
+import type { ServiceDeps } from '../../../proposals/types.js';
+import type { Html } from '../html.js';
+import { sendHtml } from '../http.js';
+import { messagePage, nav } from '../pages.js';
+import { incidentQueryFrom, loadIncidents, loadOverview, loadProposal, notPaused, type PauseState } from './data.js';
+import { incidentsPage } from './incidents.js';
+import { overviewPage } from './overview.js';
+import type { PolicyView } from './parts.js';
+import { proposalPage } from './proposal.js';
+
+/** The SRE Agent pages (overview, incidents, one proposal): read-only routes the console mounts. */
+
+export interface PagesOptions {
+  deps: ServiceDeps;
+  publicBaseUrl: string;
+  /** The kill switch's state; unset, "not paused" (pages rendered without the agent's database). */
+  pauseState?: () => Promise<PauseState>;
+  /** The kill switch's banner and form for a viewer's CSRF token (kill-switch.ts). */
+  killSwitch?: (csrf: string) => Promise<Html>;
+}
+
+export interface Viewer {
+  user: string;
+  csrf: string;
+  head: boolean;
+}
+
+const NOTICES: Record<string, string> = {
+  approved: 'Approved.',
+  rejected: 'Rejected.',
+  recorded: 'Your approval is recorded; a second person must approve before it executes.',
+  paused: 'Paused: nothing executes until resumed.',
+  resumed: 'Resumed.',
+};
+const PROPOSAL_PATH = /^\/sre\/proposals\/([A-Za-z0-9_-]{1,100})$/;
+
+export function createPages(o: PagesOptions) {
+  const { deps } = o;
+  const pauseState = o.pauseState ?? notPaused;
+  const policy = (): PolicyView => ({ threshold: deps.policy.riskThreshold, autoApprove: deps.policy.autoApprove, twoPersonScore: deps.policy.twoPersonScore, mode: deps.policy.mode });
+
+  async function proposal(res: ServerResponse, v: Viewer, id: string, extra: { notice?: string; error?: string; status?: number } = {}): Promise<void> {
+    const [data, banner] = await Promise.all([loadProposal(deps, o.publicBaseUrl, id), o.killSwitch?.(v.csrf)]);
+    if (!data) return sendHtml(res, 404, messagePage('Not found', `No proposal ${id}.`, 'error', nav(v.user, v.csrf)), { head: v.head });
+    sendHtml(res, extra.status ?? 200, proposalPage({ user: v.user, csrf: v.csrf, now: deps.now(), policy: policy(), data, notice: extra.notice, error: extra.error, banner }), { head: v.head });
+  }
+
+  /** Serves GET and HEAD of the pages it owns; false for any other path. */
+  async function serve(res: ServerResponse, path: string, url: URL, v: Viewer): Promise<boolean> {
+    const now = deps.now();
+    if (path === '/sre') {
+      const [data, pause, banner] = await Promise.all([loadOverview(deps, o.publicBaseUrl, now), pauseState(), o.killSwitch?.(v.csrf)]);
+      sendHtml(res, 200, overviewPage({ user: v.user, csrf: v.csrf, now, policy: policy(), pause, data, banner, notice: NOTICES[url.searchParams.get('done') ?? ''] }), { head: v.head });
+      return true;
+    }
+    if (path === '/sre/incidents') {
+      const { query, problems } = incidentQueryFrom(url);
+      const lines = problems.length ? [] : await loadIncidents(deps.db, query, now);
+      sendHtml(res, problems.length ? 400 : 200, incidentsPage({ user: v.user, csrf: v.csrf, now, policy: policy(), query, lines, problems }), { head: v.head });
+      return true;
+    }
+    const m = PROPOSAL_PATH.exec(path);
+    if (m) {
+      await proposal(res, v, m[1]!, { notice: NOTICES[url.searchParams.get('done') ?? ''] });
+      return true;
+    }
+    return false;
+  }
+
+  return { serve, proposal };
+}
+
+export type Pages = ReturnType<typeof createPages>;

@@ -1,0 +1,81 @@
+import type { ProposalView } from '../../../proposals/types.js';
+import { html, type Html } from '../html.js';
+import { statusText } from '../views.js';
+import { timeAgo } from './time.js';
+
+/** Small pieces the SRE Agent pages share: risk badges, status pills, the proposal's safety notes. */
+
+export interface PolicyView {
+  threshold: number;
+  autoApprove: boolean;
+  twoPersonScore: number;
+  mode: 'live' | 'shadow';
+}
+
+export function riskClass(score: number, p: PolicyView): string {
+  return score >= p.twoPersonScore ? 'high' : score > p.threshold ? 'mid' : 'low';
+}
+
+export function riskBadge(score: number, p: PolicyView): Html {
+  return html`<span class="risk ${riskClass(score, p)}">risk ${score}/100</span>`;
+}
+
+const TONE: Record<string, string> = { pending: 'wait', approved: 'go', executing: 'go', succeeded: 'ok', failed: 'bad', rejected: 'off', expired: 'off', superseded: 'off' };
+
+/** The name a person knows: "Alice (slack U1)" → "Alice", "email:a@b" → "a@b", "system:policy" → "policy". */
+export function personName(actor: string): string {
+  const slack = /^(.*) \(slack [A-Z0-9]+\)$/.exec(actor);
+  if (slack) return slack[1]!;
+  return actor.replace(/^(email|system|slack):/, '');
+}
+
+export const CHANNEL_TEXT: Record<string, string> = {
+  slack: 'in Slack',
+  console: 'in the console',
+  api: 'through the JSON API',
+  cli: 'from the command line',
+  email: 'from an email link',
+  policy: 'automatically by policy',
+};
+
+export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** Who decided and how, for people: "alice in Slack 4 min ago — “reason”". */
+export function decidedLine(p: ProposalView, now: Date): Html {
+  if (p.status === 'expired') return html`<p class="meta">Expired ${timeAgo(p.decided_at ?? p.expires_at, now)} with no decision: no action taken.</p>`;
+  if (p.status === 'superseded') {
+    const newer = p.superseded_by ? html`<a href="/sre/proposals/${encodeURIComponent(p.superseded_by)}">a newer proposal</a>` : 'a newer proposal';
+    return html`<p class="meta">Superseded by ${newer}: no action taken.</p>`;
+  }
+  if (!p.decided_by) return html``;
+  const verb = p.status === 'rejected' ? 'Rejected' : 'Approved';
+  const who = p.decided_via === 'policy' ? '' : html` by <strong>${personName(p.decided_by)}</strong>`;
+  return html`<p class="decided">${verb}${who} ${CHANNEL_TEXT[p.decided_via ?? ''] ?? (p.decided_via ? `via ${p.decided_via}` : '')} ${p.decided_at ? timeAgo(p.decided_at, now) : ''}${
+    p.decision_reason ? html` — “${p.decision_reason}”` : ''
+  }</p>`;
+}
+
+export function statusPill(status: string, opts: { long?: boolean } = {}): Html {
+  return html`<span class="status s-${TONE[status] ?? 'off'}" data-status="${status}">${opts.long ? statusText(status) : status}</span>`;
+}
+
+/** "1 of 2: alice" — who approved, and how many approvals the score needs. */
+export function approvalsText(p: ProposalView, policy: PolicyView): string | undefined {
+  const need = p.risk_score >= policy.twoPersonScore ? 2 : 1;
+  if (need === 1 && p.approvals.length <= 1) return undefined;
+  const names = p.approvals.map((a) => personName(a.by)).join(', ');
+  return `${p.approvals.length} of ${need}${names ? `: ${names}` : ''}${p.status === 'pending' && p.approvals.length < need ? ' — two people must approve' : ''}`;
+}
+
+const VERIFICATION_TEXT: Record<string, string> = { pending: 'watching the effect', passed: 'passed', failed: 'failed', reverted: 'failed, reverted' };
+
+/** Mode, approvals, verification and a stale refusal: shown only when they say something. */
+export function safetyNotes(p: ProposalView, policy: PolicyView, now: Date): Html {
+  const approvals = approvalsText(p, policy);
+  const v = p.verification;
+  const vText = VERIFICATION_TEXT[v.status] ?? v.status;
+  return html`${p.mode === 'shadow' ? html`<p class="note shadow"><strong>Shadow mode:</strong> proposed and scored only; it is never executed.</p>` : ''}
+${approvals ? html`<p class="note"><strong>Approvals:</strong> ${approvals}</p>` : ''}
+${v.status !== 'none' ? html`<p class="note v-${v.status}"><strong>Verification:</strong> ${vText}${v.reason ? ` — ${v.reason}` : ''}${v.checked_at ? html` (checked ${timeAgo(v.checked_at, now)})` : ''}</p>` : ''}
+${p.stale_reason ? html`<p class="note stale"><strong>Not executed:</strong> the situation changed — ${p.stale_reason}</p>` : ''}`;
+}
