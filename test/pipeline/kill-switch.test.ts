@@ -22,8 +22,8 @@ afterEach(async () => {
 const audit = async (kind: string) => queryRows<{ actor: string; payload: Record<string, unknown> }>(db.db, sql`select actor, payload from sre_actions where kind = ${kind} order by seq`);
 const writes = (x: RunningAgent) => (x.agent.deps.gateway as unknown as { calls(): unknown[] }).calls();
 
-async function pending(x: RunningAgent, provider = 'openai') {
-  await post(x.base, '/v1/events', unhealthy(provider, { error_rate: 0.7, requests: 60, window_seconds: 60 }), INGEST_TOKEN);
+async function pending(x: RunningAgent, provider = 'openai', extra: Record<string, unknown> = {}) {
+  await post(x.base, '/v1/events', unhealthy(provider, { error_rate: 0.7, requests: 60, window_seconds: 60, ...extra }), INGEST_TOKEN);
   await x.agent.tick();
   return (await get(x.base, '/v1/proposals', ALICE)).body.proposals.find((p: { incident: { latest: { provider: string } } }) => p.incident.latest.provider === provider);
 }
@@ -43,8 +43,11 @@ describe('the kill switch over the JSON API', () => {
 
   it('while paused nothing executes: an approval is 423, auto-approval is off, revert is refused; proposals still show who paused and why', async () => {
     a = await startAgent(db, { SRE_AUTO_APPROVE: 'true', SRE_RISK_THRESHOLD: '60' });
-    const done = await pending(a, 'mistral'); // auto-executed before the pause
-    expect(done.status).toBe('succeeded');
+    // Auto-executed before the pause, and reversible: the playbook circuit-breaks a provider whose
+    // model groups all have another healthy provider when the event names no group (mistral's only
+    // group has none, so it pages on-call, and a page cannot be undone, paused or not).
+    const done = await pending(a, 'bedrock', { model_group: undefined });
+    expect(done).toMatchObject({ status: 'succeeded', action: 'circuit_break_provider' });
     const paused = await post(a.base, '/v1/pause', { reason: 'provider maintenance window' }, ALICE);
     expect(paused.body).toMatchObject({ mode: 'live', paused: true, paused_by: 'alice', paused_reason: 'provider maintenance window', paused_at: expect.any(String) });
     expect((await post(a.base, '/v1/pause', { reason: 'again' }, BOB)).body).toMatchObject({ code: 'conflict', error: expect.stringMatching(/already paused by alice/) });

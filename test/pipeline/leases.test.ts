@@ -9,6 +9,7 @@ import { createWebhookAdapter } from '../../src/notify/webhook.js';
 import { createTimerRunner, runTimer } from '../../src/proposals/timers.js';
 import { PUBLIC_BASE_URL, makeDeps, seedPending, silent } from '../notify/fixtures.js';
 import { INGEST_TOKEN, get, post, startAgent, unhealthy } from '../support/agent.js';
+import { workdayClock } from '../support/clock.js';
 import { freshPostgres, type TestDatabase } from '../support/db.js';
 import { useMsw } from '../support/msw.js';
 
@@ -61,9 +62,14 @@ describe('owned leases on timers', () => {
 });
 
 describe('a replica that dies holding work', () => {
-  /** An incident whose propose timer a crashed replica held (its lease still running). */
-  async function heldBy(holder: string, leaseLeftMs: number, env: Record<string, string>) {
-    const writer = await startAgent(db, { SRE_CONSUMER_NAME: 'writer', ...env });
+  /**
+   * An incident whose propose timer a crashed replica held (its lease still running). The replicas
+   * share one clock, as real ones share wall time: each startAgent's own pinned clock starts at
+   * 10:00 when it starts, so a later agent's clock would lag the writer's, and the propose timer
+   * (due at the writer's "now") would not yet be due for it.
+   */
+  async function heldBy(holder: string, leaseLeftMs: number, env: Record<string, string>, now: () => Date) {
+    const writer = await startAgent(db, { SRE_CONSUMER_NAME: 'writer', ...env }, { now });
     const r = await post(writer.base, '/v1/events', [unhealthy('openai')], INGEST_TOKEN);
     expect(r.status).toBe(202);
     // Leases end by the database's clock, which runs on wall time.
@@ -75,8 +81,9 @@ describe('a replica that dies holding work', () => {
   const proposalsMade = async () => (await queryRows<{ n: number }>(db.db, sql`select count(*)::int as n from proposals`))[0]!.n;
 
   it('restarted under the same name, takes its own leased work back at once', async () => {
-    await heldBy('sre-a', 15_000, {});
-    const restarted = await startAgent(db, { SRE_CONSUMER_NAME: 'sre-a' });
+    const now = workdayClock();
+    await heldBy('sre-a', 15_000, {}, now);
+    const restarted = await startAgent(db, { SRE_CONSUMER_NAME: 'sre-a' }, { now });
     try {
       await restarted.agent.tick();
       expect(await proposalsMade()).toBe(1);
@@ -89,8 +96,9 @@ describe('a replica that dies holding work', () => {
 
   it("a peer takes a dead replica's timers over within one lease, once", async () => {
     const LEASE_LEFT = 1_500;
-    await heldBy('sre-dead', LEASE_LEFT, {});
-    const peer = await startAgent(db, { SRE_CONSUMER_NAME: 'sre-b' });
+    const now = workdayClock();
+    await heldBy('sre-dead', LEASE_LEFT, {}, now);
+    const peer = await startAgent(db, { SRE_CONSUMER_NAME: 'sre-b' }, { now });
     try {
       const t0 = Date.now();
       await peer.agent.tick();

@@ -27,7 +27,9 @@ afterEach(async () => {
   await db.dispose();
 });
 
-const event = (errorRate: number) => unhealthy('openai', { error_rate: errorRate, requests: 60, window_seconds: 60 });
+// No model group: the failure is the provider's as a whole, so the playbook circuit-breaks (with a
+// model group that the gateway reports other groups of the provider succeeding on, it re-routes it).
+const event = (errorRate: number) => unhealthy('openai', { error_rate: errorRate, requests: 60, window_seconds: 60, model_group: undefined });
 const sim = (agent: RunningAgent) => agent.agent.deps.gateway as SimulatedGateway;
 const view = async (id: string) => (await get(a!.base, `/v1/proposals/${id}`, ALICE)).body;
 const kinds = async (id: string) => (await queryRows<{ kind: string }>(db.db, sql`select kind from sre_actions where proposal_id = ${id} order by seq`)).map((r) => r.kind);

@@ -147,7 +147,8 @@ describe('the production artifact', () => {
     expect((await sql`select count(*)::int as n from proposals`)[0]!.n).toBe(0);
 
     // Incidents with pending proposals to decide during the burst.
-    const seed = Array.from({ length: 6 }, (_, i) => event(`evt_seed_${i}`, `seed-${i}`));
+    // Providers the simulated gateway knows: the re-check at approval reads them (an unknown one is refused as stale).
+    const seed = ['openai', 'anthropic', 'azure-openai', 'bedrock', 'vertex', 'mistral'].map((provider, i) => event(`evt_seed_${i}`, provider));
     expect((await post(first.port, '/v1/events', INGEST_TOKEN, seed))?.status).toBe(202);
     const toDecide = await until('six pending proposals', async () => {
       const ids = await pendingIds(first.port);

@@ -70,14 +70,15 @@ describe('console: the kill switch, stale proposals and verification', () => {
     await d.db.update(schema.proposals).set({ status: 'stale', staleReason: 'bedrock is healthy <again>' }).where(eq(schema.proposals.id, s.proposalId));
     const stale = await page(`/sre/proposals/${s.proposalId}`);
     expect(stale.body).toContain('stale — not executed');
-    expect(stale.body).toContain('the re-check at decision time found: bedrock is healthy &lt;again&gt;');
+    // The console page words the decision-time re-check's refusal as "the situation changed".
+    expect(stale.body).toContain('<strong>Not executed:</strong> the situation changed — bedrock is healthy &lt;again&gt;');
     expect(stale.body).not.toContain('name="decision"');
 
     const v = await seedPending(d.db, { provider: 'vertex', status: 'succeeded' });
-    for (const [status, label] of [['pending', 'Verifying'], ['passed', 'Verified'], ['failed', 'Verification failed'], ['reverted', 'Reverted']] as const) {
+    for (const [status, label] of [['pending', 'watching the effect'], ['passed', 'passed'], ['failed', 'failed'], ['reverted', 'failed, reverted']] as const) {
       await d.db.update(schema.proposals).set({ verificationStatus: status, verificationReason: `reason for ${status}` }).where(eq(schema.proposals.id, v.proposalId));
       const body = (await page(`/sre/proposals/${v.proposalId}`)).body;
-      expect(body).toContain(`data-verification="${status}"><strong>${label}</strong>: reason for ${status}`);
+      expect(body).toContain(`<p class="note v-${status}"><strong>Verification:</strong> ${label} — reason for ${status}`);
     }
   });
 });

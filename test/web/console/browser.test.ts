@@ -199,7 +199,8 @@ describe('the SRE Agent page in Chromium', { timeout: 120_000 }, () => {
     }
     const reason = focused.indexOf('INPUT:reason:');
     expect(reason).toBeGreaterThan(0);
-    expect(focused.slice(reason + 1, reason + 3)).toEqual(['BUTTON:decision:Approve', 'BUTTON:decision:Reject']);
+    // The seeded proposal is a shadow one: its buttons say what the person would do.
+    expect(focused.slice(reason + 1, reason + 3)).toEqual(['BUTTON:decision:Would approve', 'BUTTON:decision:Would reject']);
     expect(await overflowX(page)).toBeLessThanOrEqual(0);
     await screenshot(page, 'sre-proposal-pending-phone');
     await checkA11y(page);

@@ -103,6 +103,8 @@ async function proposal(db: Db, now: Date, incidentId: string, s: ProposalSeed):
     decisionReason: s.decided?.reason ?? null,
     escalatedAt: s.escalated ? new Date(created.getTime() + 15 * MIN) : null,
     mode: s.mode ?? 'live',
+    // As propose.ts stores it: two people at or above SRE_TWO_PERSON_SCORE (75 in these tests).
+    approvalsRequired: s.riskScore >= 75 ? 2 : 1,
     verificationStatus: s.verification?.status ?? 'none',
     verificationReason: s.verification?.reason ?? null,
     verificationCheckedAt: s.verification ? now : null,

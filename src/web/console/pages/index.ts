@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { ServiceDeps } from '../../../proposals/types.js';
-import type { Html } from '../html.js';
+import type { KillSwitchPanel } from '../kill-switch.js';
 import { sendHtml } from '../http.js';
 import { messagePage, nav } from '../pages.js';
 import { incidentQueryFrom, loadIncidents, loadOverview, loadProposal, notPaused, type PauseState } from './data.js';
@@ -16,8 +16,8 @@ export interface PagesOptions {
   publicBaseUrl: string;
   /** The kill switch's state; unset, "not paused" (pages rendered without the agent's database). */
   pauseState?: () => Promise<PauseState>;
-  /** The kill switch's banner and form for a viewer's CSRF token (kill-switch.ts). */
-  killSwitch?: (csrf: string) => Promise<Html>;
+  /** The kill switch's banner or form for a viewer's CSRF token (kill-switch.ts); the pages place it. */
+  killSwitch?: (csrf: string) => Promise<KillSwitchPanel>;
 }
 
 export interface Viewer {

@@ -1,5 +1,6 @@
 import type { ProposalView } from '../../../proposals/types.js';
 import { html, page, type Html } from '../html.js';
+import { killSwitchPlaces, type KillSwitchPanel } from '../kill-switch.js';
 import { decisionForm, nav } from '../pages.js';
 import type { IncidentLine, OverviewData, PauseState } from './data.js';
 import { personName, plural, riskBadge, safetyNotes, statusPill, type PolicyView } from './parts.js';
@@ -14,8 +15,8 @@ export interface OverviewOptions {
   policy: PolicyView;
   pause: PauseState;
   data: OverviewData;
-  /** The kill switch's banner and form, placed first. */
-  banner?: Html;
+  /** The kill switch: paused, its banner goes first; running, its pause form follows the pending decisions. */
+  banner?: KillSwitchPanel;
   notice?: string;
 }
 
@@ -26,7 +27,7 @@ function pendingCard(p: ProposalView, o: OverviewOptions): Html {
   return html`<article class="card decision" data-proposal="${p.id}" aria-labelledby="h-${p.id}">
 <div class="head">${riskBadge(p.risk_score, o.policy)}<h2 id="h-${p.id}"><a href="${href}">${p.action} on ${p.target}</a></h2><span class="left">${timeLeft(p.expires_at, o.now)}</span></div>
 <p class="meta"><strong>${p.incident.type}</strong> on <strong>${p.incident.subject}</strong> · ${plural(p.incident.event_count, 'event')} · proposed ${timeAgo(p.created_at, o.now)} by ${p.reasoner}${p.escalated_at ? html` · <strong class="warn-text">escalated</strong>` : ''}</p>
-${safetyNotes(p, o.policy, o.now)}
+${safetyNotes(p, o.now)}
 <div class="pre reasoning">${p.reasoning}</div>
 ${decisionForm(p, o.csrf)}
 </article>`;
@@ -87,14 +88,16 @@ ${open.length === 0 ? html`<p class="meta">No open incidents.</p>` : html`<ul cl
 
 export function overviewPage(o: OverviewOptions): string {
   const { pending, recent, dead } = o.data;
+  const [top, bottom] = killSwitchPlaces(o.banner);
   return page(
     pending.length ? `(${pending.length}) SRE Agent` : 'SRE Agent',
-    html`${o.notice ? html`<div class="card ok" role="status">${o.notice}</div>` : ''}${o.banner ?? ''}${dead > 0 ? html`<div class="card error" role="alert"><a href="/sre/notifications">${dead} notification${dead === 1 ? '' : 's'} could not be delivered</a></div>` : ''}
+    html`${o.notice ? html`<div class="card ok" role="status">${o.notice}</div>` : ''}${top}${dead > 0 ? html`<div class="card error" role="alert"><a href="/sre/notifications">${dead} notification${dead === 1 ? '' : 's'} could not be delivered</a></div>` : ''}
 ${statusStrip(o)}
 <div class="columns"><div class="col-main">
 <section aria-labelledby="h-pending"><h1 id="h-pending">Waiting for a decision <span class="count">${pending.length}</span></h1>
 ${pending.length === 0 ? html`<p class="card calm">Nothing waits for a decision.</p>` : ''}
 ${pending.map((p) => pendingCard(p, o))}</section>
+${bottom}
 <section class="card" aria-labelledby="h-recent"><h2 id="h-recent">Recently decided</h2>
 ${recent.length === 0 ? html`<p class="meta">Nothing decided yet.</p>` : html`<ul class="incidents recent">${recent.map(
     (p) => html`<li data-proposal="${p.id}"><div><a href="/sre/proposals/${encodeURIComponent(p.id)}">${p.action} on ${p.target}</a></div>

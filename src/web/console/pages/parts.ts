@@ -48,7 +48,8 @@ export function decidedLine(p: ProposalView, now: Date): Html {
     return html`<p class="meta">Superseded by ${newer}: no action taken.</p>`;
   }
   if (!p.decided_by) return html``;
-  const verb = p.status === 'rejected' ? 'Rejected' : 'Approved';
+  // A shadow proposal is never executed: its decision is what the person would have done.
+  const verb = p.mode === 'shadow' ? (p.status === 'rejected' ? 'Would reject (shadow)' : 'Would approve (shadow, nothing executed)') : p.status === 'rejected' ? 'Rejected' : 'Approved';
   const who = p.decided_via === 'policy' ? '' : html` by <strong>${personName(p.decided_by)}</strong>`;
   return html`<p class="decided">${verb}${who} ${CHANNEL_TEXT[p.decided_via ?? ''] ?? (p.decided_via ? `via ${p.decided_via}` : '')} ${p.decided_at ? timeAgo(p.decided_at, now) : ''}${
     p.decision_reason ? html` — “${p.decision_reason}”` : ''
@@ -59,19 +60,22 @@ export function statusPill(status: string, opts: { long?: boolean } = {}): Html 
   return html`<span class="status s-${TONE[status] ?? 'off'}" data-status="${status}">${opts.long ? statusText(status) : status}</span>`;
 }
 
-/** "1 of 2: alice" — who approved, and how many approvals the score needs. */
-export function approvalsText(p: ProposalView, policy: PolicyView): string | undefined {
-  const need = p.risk_score >= policy.twoPersonScore ? 2 : 1;
+/**
+ * "1 of 2: alice" — who approved, and how many approvals the proposal needs. The number is the one
+ * stored with the proposal when it was made (what the decision path enforces), not today's policy.
+ */
+export function approvalsText(p: ProposalView): string | undefined {
+  const need = Math.max(1, p.approvals_required);
   if (need === 1 && p.approvals.length <= 1) return undefined;
   const names = p.approvals.map((a) => personName(a.by)).join(', ');
-  return `${p.approvals.length} of ${need}${names ? `: ${names}` : ''}${p.status === 'pending' && p.approvals.length < need ? ' — two people must approve' : ''}`;
+  return `${p.approvals.length} of ${need}${names ? `: ${names}` : ''}${p.status === 'pending' && p.approvals.length < need ? ` — needs approvals from ${need} different people` : ''}`;
 }
 
 const VERIFICATION_TEXT: Record<string, string> = { pending: 'watching the effect', passed: 'passed', failed: 'failed', reverted: 'failed, reverted' };
 
 /** Mode, approvals, verification and a stale refusal: shown only when they say something. */
-export function safetyNotes(p: ProposalView, policy: PolicyView, now: Date): Html {
-  const approvals = approvalsText(p, policy);
+export function safetyNotes(p: ProposalView, now: Date): Html {
+  const approvals = approvalsText(p);
   const v = p.verification;
   const vText = VERIFICATION_TEXT[v.status] ?? v.status;
   return html`${p.mode === 'shadow' ? html`<p class="note shadow"><strong>Shadow mode:</strong> proposed and scored only; it is never executed.</p>` : ''}

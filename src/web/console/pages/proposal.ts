@@ -1,5 +1,6 @@
 import type { ProposalView } from '../../../proposals/types.js';
-import { html, page, type Html } from '../html.js';
+import { html, page } from '../html.js';
+import { killSwitchPlaces, type KillSwitchPanel } from '../kill-switch.js';
 import { decisionForm, nav } from '../pages.js';
 import type { ProposalPageData } from './data.js';
 import { decidedLine, plural, riskBadge, safetyNotes, statusPill, type PolicyView } from './parts.js';
@@ -13,17 +14,18 @@ function paramsList(params: Record<string, unknown>) {
   return html`<dl class="params">${Object.entries(params).map(([k, v]) => html`<div><dt>${k}</dt><dd><code>${typeof v === 'string' ? v : JSON.stringify(v)}</code></dd></div>`)}</dl>`;
 }
 
-export function proposalPage(o: { user: string; csrf: string; now: Date; policy: PolicyView; data: ProposalPageData; notice?: string; error?: string; banner?: Html }): string {
+export function proposalPage(o: { user: string; csrf: string; now: Date; policy: PolicyView; data: ProposalPageData; notice?: string; error?: string; banner?: KillSwitchPanel }): string {
   const p: ProposalView = o.data.proposal;
   const others = o.data.others.filter((x) => x.id !== p.id);
+  const [top, bottom] = killSwitchPlaces(o.banner);
   return page(
     `${p.action} on ${p.target}`,
-    html`${o.banner ?? ''}${o.notice ? html`<div class="card ok" role="status">${o.notice}</div>` : ''}${o.error ? html`<div class="card error" role="alert">${o.error}</div>` : ''}
+    html`${top}${o.notice ? html`<div class="card ok" role="status">${o.notice}</div>` : ''}${o.error ? html`<div class="card error" role="alert">${o.error}</div>` : ''}
 <article class="card proposal" data-proposal="${p.id}">
 <div class="head">${riskBadge(p.risk_score, o.policy)}<h1>${p.action} on ${p.target}</h1></div>
 <p class="meta">${statusPill(p.status, { long: true })} · proposed ${timeAgo(p.created_at, o.now)} by ${p.reasoner}${p.status === 'pending' ? html` · ${timeLeft(p.expires_at, o.now)}` : ''}${p.escalated_at ? html` · escalated ${timeAgo(p.escalated_at, o.now)}` : ''} · <code>${p.id}</code></p>
 <p class="meta">Incident <strong>${p.incident.type}</strong> on <strong>${p.incident.subject}</strong> (${p.incident.status}) · ${plural(p.incident.event_count, 'event')} · first seen ${timeAgo(p.incident.first_seen, o.now)} · last ${timeAgo(p.incident.last_seen, o.now)}</p>
-${safetyNotes(p, o.policy, o.now)}
+${safetyNotes(p, o.now)}
 ${p.status === 'pending' ? decisionForm(p, o.csrf) : decidedLine(p, o.now)}
 ${p.fallback_reason ? html`<p class="note">Fallback: ${p.fallback_reason}</p>` : ''}
 <h2>Reasoning</h2><div class="pre reasoning">${p.reasoning}</div>
@@ -34,7 +36,8 @@ ${p.result ? html`<details><summary>Result</summary><pre>${JSON.stringify(p.resu
 </article>
 ${others.length ? html`<section class="card" aria-labelledby="h-others"><h2 id="h-others">Other proposals for this incident</h2><ul>${others.map((x) => html`<li><a href="/sre/proposals/${encodeURIComponent(x.id)}">${x.action} on ${x.target}</a> ${statusPill(x.status)} ${timeAgo(x.created_at, o.now)}</li>`)}</ul></section>` : ''}
 <section class="card" aria-labelledby="h-timeline"><h2 id="h-timeline">Timeline</h2>${timelineList(o.data.timeline, o.now)}
-<p><a href="/sre/audit?incident=${encodeURIComponent(p.incident_id)}">Audit log for this incident</a></p></section>`,
+<p><a href="/sre/audit?incident=${encodeURIComponent(p.incident_id)}">Audit log for this incident</a></p></section>
+${bottom}`,
     { nav: nav(o.user, o.csrf, '') },
   );
 }
