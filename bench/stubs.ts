@@ -58,7 +58,7 @@ export async function startSlackStub(onCall?: (call: StubCall) => void): Promise
   return { url: `${url}/api/`, calls, close: closer(server) };
 }
 
-/** A local admin-api that accepts every write and records when each arrived. */
+/** A local admin-api that accepts every write, answers provider reads, and records when each call arrived. */
 export async function startAdminApiStub(onWrite?: (call: StubCall) => void): Promise<Stub> {
   const calls: StubCall[] = [];
   const server = createServer((req, res) => {
@@ -67,8 +67,15 @@ export async function startAdminApiStub(onWrite?: (call: StubCall) => void): Pro
       const call = { method: `${req.method} ${req.url}`, at, body };
       calls.push(call);
       if (req.method !== 'GET') onWrite?.(call);
+      // Reads (the re-check at decision time reads the provider again): the provider is still failing.
+      const provider = req.method === 'GET' ? /^\/v1\/providers\/([^/?]+)$/.exec(req.url ?? '') : null;
+      if (req.method === 'GET' && !provider) {
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: 'not found' }));
+        return;
+      }
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ ok: true }));
+      res.end(JSON.stringify(provider ? { name: decodeURIComponent(provider[1]!), healthy: false, error_rate: 0.5, circuit_open_until: null } : { ok: true }));
     });
   });
   const url = await listen(server);

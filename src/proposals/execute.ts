@@ -37,7 +37,7 @@ export async function execute(deps: ServiceDeps, proposalId: string): Promise<Pr
     const [row] = await tx.select().from(proposals).where(and(eq(proposals.id, proposalId), eq(proposals.status, 'approved'))).for('update');
     if (!row) return undefined;
     // Shadow first: an approved proposal under shadow records what it would do and stays approved.
-    if (await holdInShadow(tx, deps, proposalId, now, (r) => describeCall(requestOf(r), r.incidentId))) return undefined;
+    if (await holdInShadow(tx, deps, proposalId, now, (r) => describeCall(requestOf(r), r.incidentId), row)) return undefined;
     const gate = { tx, deps, proposal: row, operation: 'execute' as const, automatic: row.decidedVia === 'policy', recheck: checked, now };
     refused = await passGate(gate);
     if (refused) {

@@ -63,14 +63,17 @@ export async function snapshotTarget(reads: GatewayReads, req: ActionRequest): P
  */
 export async function recheckProposal(deps: ServiceDeps, p: ProposalRow): Promise<RecheckResult> {
   const now = deps.now();
-  const [incident] = await deps.db.select().from(schema.incidents).where(eq(schema.incidents.id, p.incidentId));
-  const [last] = await deps.db.select({ at: max(schema.events.receivedAt) }).from(schema.events).where(eq(schema.events.incidentId, p.incidentId));
   const request = requestOf(p);
-  const target = await readTarget(deps.gateway, request).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+  // The target read runs beside the database reads and the facts for the new score: an approval waits on all of them.
+  const targetRead = readTarget(deps.gateway, request).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+  const [[incident], [last]] = await Promise.all([
+    deps.db.select().from(schema.incidents).where(eq(schema.incidents.id, p.incidentId)),
+    deps.db.select({ at: max(schema.events.receivedAt) }).from(schema.events).where(eq(schema.events.incidentId, p.incidentId)),
+  ]);
   const ctx = incident
     ? { incident: { ...incident, type: incident.type as EventType } }
     : undefined;
-  const facts = ctx ? await gatherFacts(deps.gateway, ctx) : {};
+  const [target, facts] = await Promise.all([targetRead, ctx ? gatherFacts(deps.gateway, ctx) : Promise.resolve({})]);
   const model = p.riskFactors.find((f: RiskFactor) => f.name === 'model_adjustment');
   const risk = ctx
     ? await scoreProposal(deps, { ctx, request, facts, now, modelAdjustment: model ? { delta: model.delta, reason: model.reason } : undefined, excludeProposalId: p.id })

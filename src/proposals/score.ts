@@ -32,15 +32,14 @@ export async function gatherFacts(gateway: GatewayReads, ctx: Pick<IncidentConte
   if (ctx.incident.type === 'provider.unhealthy' && typeof d.requests === 'number' && typeof d.window_seconds === 'number' && d.window_seconds > 0) {
     facts.requestsPerMinute = (d.requests / d.window_seconds) * 60;
   }
-  if (typeof d.provider === 'string') {
-    const p = await safely(gateway.getProvider(d.provider));
-    if (p?.requests_per_minute !== undefined) facts.requestsPerMinute ??= p.requests_per_minute;
-    if (p?.teams !== undefined) facts.teamsAffected = p.teams;
-  }
-  if (typeof d.model_group === 'string') {
-    const g = await safely(gateway.getModelGroup(d.model_group));
-    if (g) facts.alternatives = g.providers.filter((x) => x.healthy && x.name !== d.provider).map((x) => x.name);
-  }
+  // The two reads are independent: made side by side, as the re-check at decision time waits on them.
+  const [p, g] = await Promise.all([
+    typeof d.provider === 'string' ? safely(gateway.getProvider(d.provider)) : undefined,
+    typeof d.model_group === 'string' ? safely(gateway.getModelGroup(d.model_group)) : undefined,
+  ]);
+  if (p?.requests_per_minute !== undefined) facts.requestsPerMinute ??= p.requests_per_minute;
+  if (p?.teams !== undefined) facts.teamsAffected = p.teams;
+  if (g) facts.alternatives = g.providers.filter((x) => x.healthy && x.name !== d.provider).map((x) => x.name);
   return facts;
 }
 

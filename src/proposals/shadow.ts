@@ -23,8 +23,16 @@ export function shadowHold(deps: Pick<ServiceDeps, 'policy'>, p: Pick<ProposalRo
  * would have done is recorded once (result, audit, a card refresh) and it stays approved.
  * Returns true when it held the proposal, false when the normal claim should go on.
  */
-export async function holdInShadow(tx: Executor, deps: ServiceDeps, proposalId: string, now: Date, wouldExecute: (p: ProposalRow) => Record<string, unknown>): Promise<boolean> {
-  const [row] = await tx.select().from(proposals).where(eq(proposals.id, proposalId)).for('update');
+export async function holdInShadow(
+  tx: Executor,
+  deps: ServiceDeps,
+  proposalId: string,
+  now: Date,
+  wouldExecute: (p: ProposalRow) => Record<string, unknown>,
+  /** The row, when the caller already holds its lock (execute's claim): one round trip fewer. */
+  locked?: ProposalRow,
+): Promise<boolean> {
+  const [row] = locked ? [locked] : await tx.select().from(proposals).where(eq(proposals.id, proposalId)).for('update');
   if (!row || row.status !== 'approved') return false;
   const reason = shadowHold(deps, row);
   if (!reason) return false;
