@@ -36,12 +36,12 @@ export async function execute(deps: ServiceDeps, proposalId: string): Promise<Pr
   const started = await deps.db.transaction(async (tx) => {
     const [row] = await tx.select().from(proposals).where(and(eq(proposals.id, proposalId), eq(proposals.status, 'approved'))).for('update');
     if (!row) return undefined;
-    // Shadow first: an approved proposal under shadow records what it would do and stays approved.
-    if (await holdInShadow(tx, deps, proposalId, now, (r) => describeCall(requestOf(r), r.incidentId), row)) return undefined;
     const gate = { tx, deps, proposal: row, operation: 'execute' as const, automatic: row.decidedVia === 'policy', recheck: checked, now };
     refused = await passGate(gate);
     if (refused) {
-      await recordRefusal(gate, refused);
+      // Shadow: the approved proposal records what it would do and stays approved; no error.
+      if (refused.code === 'shadow') await holdInShadow(tx, deps, row, now, describeCall(requestOf(row), row.incidentId), refused.reason);
+      else await recordRefusal(gate, refused);
       return undefined;
     }
     const [p] = await tx.update(proposals).set({ status: 'executing', updatedAt: now }).where(eq(proposals.id, proposalId)).returning();
@@ -57,7 +57,7 @@ export async function execute(deps: ServiceDeps, proposalId: string): Promise<Pr
     });
     return p;
   });
-  if (refused && refused.code !== 'held') throw refusalError(proposalId, refused);
+  if (refused && refused.code !== 'held' && refused.code !== 'shadow') throw refusalError(proposalId, refused);
   if (!started) {
     const view = await getProposal(deps.db, proposalId, deps.publicBaseUrl);
     if (!view) throw new DomainError('not_found', `proposal ${proposalId} not found`);
@@ -71,6 +71,7 @@ export async function execute(deps: ServiceDeps, proposalId: string): Promise<Pr
 /** What the deciding person is told: 409 stale, 423 paused; a held automatic approval is no error. */
 export function refusalError(proposalId: string, r: Refusal): DomainError {
   if (r.code === 'stale') return new DomainError('stale', `Not executed: ${r.reason}. Proposal ${proposalId} is stale; a fresh one is made while the incident is open.`, { stale_reason: r.reason });
+  if (r.code === 'shadow') return new DomainError('refused', `Refused: ${r.reason}.`, { check: r.check });
   if (r.code === 'paused') return new DomainError('paused', `Not executed: ${r.reason}. Proposal ${proposalId} still waits for a decision.`, r.details);
   return new DomainError('refused', `Held for a human: ${r.reason}.`, { check: r.check });
 }

@@ -6,6 +6,7 @@ import { DomainError } from '../domain/errors.js';
 import { actorChannel, type Actor } from '../domain/proposal.js';
 import type { RecheckResult } from '../domain/recheck.js';
 import { readSwitch } from './kill-switch.js';
+import { shadowHold } from './shadow.js';
 import { enqueueNotification } from './outbox.js';
 import type { ServiceDeps } from './types.js';
 
@@ -32,10 +33,11 @@ export interface GateContext {
 }
 
 /**
+ * shadow: nothing executes in shadow mode (an approval records what it would do; a revert is 422);
  * paused: the kill switch (423); stale: the re-check (409, the proposal is marked stale);
  * held: a brake on automatic execution (the proposal waits for a human instead).
  */
-export type RefusalCode = 'paused' | 'stale' | 'held';
+export type RefusalCode = 'shadow' | 'paused' | 'stale' | 'held';
 
 export interface Refusal {
   check: string;
@@ -51,6 +53,15 @@ export interface GateCheck {
 
 const BRAKES_LOCK = 7400133;
 const HOUR_MS = 3_600_000;
+
+/** Shadow mode, the agent's or the proposal's: first, as it refuses whatever else holds. */
+export const shadow: GateCheck = {
+  name: 'shadow',
+  async run(ctx) {
+    const reason = shadowHold(ctx.deps, ctx.proposal);
+    return reason ? { check: 'shadow', code: 'shadow', reason } : undefined;
+  },
+};
 
 export const killSwitch: GateCheck = {
   name: 'kill_switch',
@@ -102,7 +113,7 @@ export const hourlyCap: GateCheck = {
   },
 };
 
-export const GATE_CHECKS: readonly GateCheck[] = [killSwitch, recheckCheck, cooldown, hourlyCap];
+export const GATE_CHECKS: readonly GateCheck[] = [shadow, killSwitch, recheckCheck, cooldown, hourlyCap];
 
 /** Runs the checks in order; the first refusal wins. */
 export async function passGate(ctx: GateContext, checks: readonly GateCheck[] = GATE_CHECKS): Promise<Refusal | undefined> {

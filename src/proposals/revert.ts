@@ -9,7 +9,6 @@ import { passGate } from './gate.js';
 import { newId } from './ids.js';
 import { authorizeApproval } from './approvals.js';
 import { getProposal } from './queries.js';
-import { shadowHold } from './shadow.js';
 import type { ProposalView, ServiceDeps } from './types.js';
 
 const { proposals, executions } = schema;
@@ -23,8 +22,6 @@ export async function revert(deps: ServiceDeps, input: { proposalId: string; act
   const p = await deps.db.transaction(async (tx) => {
     const [row] = await tx.select().from(proposals).where(eq(proposals.id, input.proposalId)).for('update');
     if (!row) throw new DomainError('not_found', `proposal ${input.proposalId} not found`);
-    const held = shadowHold(deps, row);
-    if (held) throw new DomainError('refused', `Not reverted: ${held}.`);
     const spec = specFor(row.action as ActionId);
     if (!spec.reversible) throw new DomainError('refused', `${row.action} cannot be undone`);
     if (row.status !== 'succeeded') throw new DomainError('conflict', `only a succeeded action can be reverted (status: ${row.status})`);

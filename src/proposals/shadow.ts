@@ -13,39 +13,25 @@ type ProposalRow = typeof proposals.$inferSelect;
 // Any constant will do: it only has to be the same for every replica.
 const sqlLock = sql`select pg_advisory_xact_lock(7361029)`;
 
-/** Shadow as the gate's first check: the reason nothing may execute for this proposal, or undefined. */
+/** The gate's first check (gate.ts), and reconciliation's: the reason nothing may execute for this proposal, or undefined. */
 export function shadowHold(deps: Pick<ServiceDeps, 'policy'>, p: Pick<ProposalRow, 'mode'>): string | undefined {
   return shadowReason(deps.policy.mode, p.mode);
 }
 
 /**
- * At the start of the execution claim: an approved proposal under shadow is not executed; what it
- * would have done is recorded once (result, audit, a card refresh) and it stays approved.
- * Returns true when it held the proposal, false when the normal claim should go on.
+ * The gate's shadow refusal of an approved proposal, in the claiming transaction (the row is
+ * locked): what it would have done is recorded once (result, audit, a card refresh), and it stays
+ * approved.
  */
-export async function holdInShadow(
-  tx: Executor,
-  deps: ServiceDeps,
-  proposalId: string,
-  now: Date,
-  wouldExecute: (p: ProposalRow) => Record<string, unknown>,
-  /** The row, when the caller already holds its lock (execute's claim): one round trip fewer. */
-  locked?: ProposalRow,
-): Promise<boolean> {
-  const [row] = locked ? [locked] : await tx.select().from(proposals).where(eq(proposals.id, proposalId)).for('update');
-  if (!row || row.status !== 'approved') return false;
-  const reason = shadowHold(deps, row);
-  if (!reason) return false;
-  if (row.result?.shadow === true) return true;
-  const would = wouldExecute(row);
+export async function holdInShadow(tx: Executor, deps: ServiceDeps, row: ProposalRow, now: Date, wouldExecute: Record<string, unknown>, reason: string): Promise<void> {
+  if (row.result?.shadow === true) return;
   await tx
     .update(proposals)
-    .set({ result: { shadow: true, would_execute: would, reason, held_at: now.toISOString() }, updatedAt: now })
-    .where(eq(proposals.id, proposalId));
-  await appendAudit(tx, { kind: 'execution.skipped', actor: AGENT, incidentId: row.incidentId, proposalId, payload: { reason, operation: 'execute', would_execute: would } });
-  await enqueueNotification(tx, deps.channels, 'execution.finished', { incidentId: row.incidentId, proposalId }, { operation: 'execute', ok: false, shadow: true });
-  deps.logger.info({ proposal_id: proposalId, incident_id: row.incidentId }, 'shadow: approved, not executed');
-  return true;
+    .set({ result: { shadow: true, would_execute: wouldExecute, reason, held_at: now.toISOString() }, updatedAt: now })
+    .where(eq(proposals.id, row.id));
+  await appendAudit(tx, { kind: 'execution.skipped', actor: AGENT, incidentId: row.incidentId, proposalId: row.id, payload: { reason, operation: 'execute', would_execute: wouldExecute } });
+  await enqueueNotification(tx, deps.channels, 'execution.finished', { incidentId: row.incidentId, proposalId: row.id }, { operation: 'execute', ok: false, shadow: true });
+  deps.logger.info({ proposal_id: row.id, incident_id: row.incidentId }, 'shadow: approved, not executed');
 }
 
 /**
