@@ -58,6 +58,28 @@ export async function snapshotTarget(reads: GatewayReads, req: ActionRequest): P
 }
 
 /**
+ * One re-check asks the gateway once per provider and model group: the target read and the facts
+ * of the new score share the answer (each still handles a failed read its own way).
+ */
+function readsOnce(g: GatewayReads): GatewayReads {
+  const once = <T>(cache: Map<string, Promise<T>>, key: string, read: () => Promise<T>): Promise<T> => {
+    let p = cache.get(key);
+    if (!p) cache.set(key, (p = read()));
+    return p;
+  };
+  const providers = new Map<string, ReturnType<GatewayReads['getProvider']>>();
+  const groups = new Map<string, ReturnType<GatewayReads['getModelGroup']>>();
+  return {
+    getProvider: (name) => once(providers, name, () => g.getProvider(name)),
+    getModelGroup: (name) => once(groups, name, () => g.getModelGroup(name)),
+    getTeam: (id) => g.getTeam(id),
+    getBudget: (scope, id) => g.getBudget(scope, id),
+    ...(g.getGuardrail ? { getGuardrail: (rule: string) => g.getGuardrail!(rule) } : {}),
+    ...(g.getSla ? { getSla: (id: string) => g.getSla!(id) } : {}),
+  };
+}
+
+/**
  * The I/O half of the re-check, done before the claiming transaction: the incident, its last
  * event, the target read again, and the risk scored again now. The gate applies the result.
  */
@@ -65,7 +87,8 @@ export async function recheckProposal(deps: ServiceDeps, p: ProposalRow): Promis
   const now = deps.now();
   const request = requestOf(p);
   // The target read runs beside the database reads and the facts for the new score: an approval waits on all of them.
-  const targetRead = readTarget(deps.gateway, request).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+  const reads = readsOnce(deps.gateway);
+  const targetRead = readTarget(reads, request).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
   const [[incident], [last]] = await Promise.all([
     deps.db.select().from(schema.incidents).where(eq(schema.incidents.id, p.incidentId)),
     deps.db.select({ at: max(schema.events.receivedAt) }).from(schema.events).where(eq(schema.events.incidentId, p.incidentId)),
@@ -73,7 +96,7 @@ export async function recheckProposal(deps: ServiceDeps, p: ProposalRow): Promis
   const ctx = incident
     ? { incident: { ...incident, type: incident.type as EventType } }
     : undefined;
-  const [target, facts] = await Promise.all([targetRead, ctx ? gatherFacts(deps.gateway, ctx) : Promise.resolve({})]);
+  const [target, facts] = await Promise.all([targetRead, ctx ? gatherFacts(reads, ctx) : Promise.resolve({})]);
   const model = p.riskFactors.find((f: RiskFactor) => f.name === 'model_adjustment');
   const risk = ctx
     ? await scoreProposal(deps, { ctx, request, facts, now, modelAdjustment: model ? { delta: model.delta, reason: model.reason } : undefined, excludeProposalId: p.id })

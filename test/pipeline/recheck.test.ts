@@ -16,9 +16,10 @@ const server = useMsw();
 function adminApi() {
   const state = { healthy: false, openUntil: null as string | null, readStatus: 200 };
   const writes: string[] = [];
+  const reads: string[] = [];
   server.use(
     http.get(`${ADMIN}/v1/providers/:p`, ({ params }) =>
-      state.readStatus === 200 ? HttpResponse.json({ name: params.p, healthy: state.healthy, circuit_open_until: state.openUntil }) : HttpResponse.json({ error: 'down' }, { status: state.readStatus }),
+      (reads.push(`provider ${String(params.p)}`), state.readStatus) === 200 ? HttpResponse.json({ name: params.p, healthy: state.healthy, circuit_open_until: state.openUntil }) : HttpResponse.json({ error: 'down' }, { status: state.readStatus }),
     ),
     http.get(`${ADMIN}/v1/model-groups/:g`, ({ params }) =>
       HttpResponse.json({ name: params.g, provider: 'openai', providers: [{ name: 'openai', healthy: state.healthy }, { name: 'azure-openai', healthy: true }] }),
@@ -28,7 +29,7 @@ function adminApi() {
       return HttpResponse.json({ ok: true });
     }),
   );
-  return { state, writes };
+  return { state, writes, reads };
 }
 
 let db: TestDatabase;
@@ -151,10 +152,13 @@ describe('re-check at decision time', () => {
     const api = adminApi();
     a = await startAgent(db, ENV, { now });
     const p = await proposal(a);
+    api.reads.length = 0;
     expect((await approve(p.id)).body).toMatchObject({ status: 'succeeded', stale_reason: null, verification: { status: 'pending' } });
     expect(api.writes).toEqual(['POST /v1/providers/openai/circuit-breaker']);
     const [started] = await audits(p.id, 'execution.started');
     expect((started!.payload.recheck as { check: string; ok: boolean }[]).map((c) => [c.check, c.ok])).toEqual([['incident', true], ['target', true], ['risk', true]]);
+    // The re-check reads the provider once: the target read and the new score's facts share it.
+    expect(api.reads).toEqual(['provider openai']);
   });
 
   it('approve racing the incident closing: each proposal either executed while open or went stale, never both', async () => {
