@@ -1,3 +1,4 @@
+import { systemClock } from '../src/clock.js';
 import { WebClient } from '@slack/web-api';
 import { createLogPager, createSimulatedGateway, type Gateway } from '../src/actions/index.js';
 import { PlaybookReasoner } from '../src/agent/playbook/index.js';
@@ -46,13 +47,13 @@ export async function startBenchAgent(opts: { db: Db; stream?: string; slackUrl?
     safety: { verifyWindowMs: 5 * 60_000, autoRevert: true, actionCooldownMs: 30 * 60_000, maxActionsPerHour: 10 },
     lifecycle: { escalateAfterMs: 15 * 60_000, proposalTtlMs: 24 * 3_600_000 },
     publicBaseUrl: 'http://localhost:8080',
-    now: () => new Date(),
+    clock: systemClock,
     poke: () => wake?.(),
   };
   const adapters = opts.slackUrl
     ? [createSlackAdapter({ db: opts.db, client: new WebClient('xoxb-bench', slackClientOptions(opts.slackUrl, logger)), channel: 'C0BENCH', publicBaseUrl: deps.publicBaseUrl, logger })]
     : [];
-  const dispatcher = createDispatcher({ db: opts.db, adapters, logger, now: deps.now });
+  const dispatcher = createDispatcher({ db: opts.db, adapters, logger, clock: deps.clock });
 
   let stopping = false;
   const loopMs = opts.loopMs ?? 500;

@@ -66,7 +66,7 @@ function context(s: Scenario): IncidentContext {
 
 /** The simulated gateway seeded for the scenario; unavailable reads throw as a down admin-api would. */
 export function gatewayFor(s: Scenario): GatewayReads {
-  const sim = createSimulatedGateway({ seed: seedOf(s), now: () => new Date(s.at) });
+  const sim = createSimulatedGateway({ seed: seedOf(s), clock: { now: () => new Date(s.at) } });
   const down = new Set(s.unavailable_reads ?? []);
   const fail = async (): Promise<never> => {
     throw new Error('connect ECONNREFUSED (eval: read unavailable)');

@@ -1,3 +1,4 @@
+import { systemClock } from './clock.js';
 import { createReadStream, createWriteStream, existsSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -271,7 +272,7 @@ async function ingestFile(args: string[]): Promise<number> {
     const storing = progress(`storing ${file}`, 'events', items.length);
     const started = performance.now();
     for (let i = 0; i < items.length; i += 500) {
-      const r = await ingestEvents({ db: d.db, channels: [], now: () => new Date(), logger }, items.slice(i, i + 500));
+      const r = await ingestEvents({ db: d.db, channels: [], clock: systemClock, logger }, items.slice(i, i + 500));
       accepted += r.accepted.length;
       duplicates += r.duplicates.length;
       opened.push(...r.incidentsOpened);
@@ -327,7 +328,7 @@ async function killSwitchVerb(verb: 'pause' | 'resume' | 'status', args: string[
   if (verb !== 'status' && (!v.as || !/^[A-Za-z0-9._@-]{1,64}$/.test(v.as))) throw new UsageError(`${verb} needs --as NAME (letters, digits, . _ @ -), the operator recorded in the audit trail`);
   if (verb === 'pause' && !v.reason?.trim()) throw new UsageError('pause needs --reason TEXT: say why, it is shown on every proposal while paused');
   return withDb(async (d, config) => {
-    const deps = { db: d.db, policy: config.policy, safety: config.safety, logger: createLogger({ level: 'warn', pretty: false }), now: () => new Date() };
+    const deps = { db: d.db, policy: config.policy, safety: config.safety, logger: createLogger({ level: 'warn', pretty: false }), clock: systemClock };
     const actor = { type: 'user', name: v.as ?? '', via: 'cli' } as const;
     const s =
       verb === 'status'
@@ -402,7 +403,7 @@ async function report(args: string[]): Promise<number> {
   const pid = config.storage.databaseUrl ? undefined : runningPid(config);
   if (pid) throw new StartupError(`The agent (pid ${pid}) holds the embedded database in ${config.storage.dataDir}. While it runs, read the report from it: GET /v1/report?since=${since} or the console's /sre/report.`);
   return withDb(async (d) => {
-    const r = await tuningReport({ db: d.db, now: () => new Date() }, { since });
+    const r = await tuningReport({ db: d.db, clock: systemClock}, { since });
     out(REPORT_FORMATS[format as keyof typeof REPORT_FORMATS](r).replace(/\n$/, ''));
     return 0;
   });

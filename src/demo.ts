@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from './clock.js';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { eq } from 'drizzle-orm';
@@ -43,7 +44,7 @@ function describe(p: ProposalView): string[] {
 export interface DemoOptions {
   /** configured: the database the agent uses (SRE_DATA_DIR's PGlite, or DATABASE_URL); memory: gone when the demo ends. */
   target: 'configured' | 'memory';
-  now?: () => Date;
+  clock?: Clock;
   logger?: Logger;
 }
 
@@ -60,14 +61,15 @@ export async function runDemo(config: Config, out: (s: string) => void, opts: De
   const database: Database = opts.target === 'memory' ? await connectPglite() : await openDatabase(config.storage);
   await database.migrate();
   const demoConfig: Config = { ...config, policy: { ...config.policy, autoApprove: true }, agent: { ...config.agent, anthropicApiKey: undefined } };
-  const now = opts.now ?? (() => new Date());
+  const clock = opts.clock ?? systemClock;
+  const now = () => clock.now();
   const [already] = await database.db.select({ id: schema.events.id }).from(schema.events).where(eq(schema.events.id, 'evt_demo_lat_1')).limit(1);
   if (already) {
     await database.close();
     out(`The demo already ran into ${where(config, opts.target)}: its incidents and proposals are there. Start the agent (npm start) to see them in the console, or point SRE_DATA_DIR at an empty folder to run it afresh.`);
     return 0;
   }
-  const agent = await createAgent(demoConfig, { database, loopMs: 0, now, logger: opts.logger ?? createLogger({ level: 'error', pretty: false, fd: 2 }) });
+  const agent = await createAgent(demoConfig, { database, loopMs: 0, clock, logger: opts.logger ?? createLogger({ level: 'error', pretty: false, fd: 2 }) });
   try {
     out(`SRE agent demo — ${where(config, opts.target)}, simulated gateway, playbook reasoner; threshold ${demoConfig.policy.riskThreshold}, auto-approve on for the demo.\n`);
     const events = demoEvents(now());

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { systemClock, wakeable, type Clock } from './clock.js';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { createGateway, createPager } from './actions/index.js';
@@ -54,7 +55,8 @@ export interface Agent {
 export interface AgentOptions {
   logger?: Logger;
   database?: Database;
-  now?: () => Date;
+  /** The one clock (default: the system's); tests pass a test clock. */
+  clock?: Clock;
   /** Background loop period; 0 disables the loop (tests call tick()). */
   loopMs?: number;
   reconcileStaleMs?: number;
@@ -80,7 +82,8 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
 
   const database = opts.database ?? (await openDatabase(config.storage));
   if (!opts.database) await database.migrate();
-  const gateway = createGateway(config.adminApi, logger);
+  const clock = opts.clock ?? systemClock;
+  const gateway = createGateway(config.adminApi, logger, clock);
   const pager = createPager(config.pagerduty, logger);
   const playbook = new PlaybookReasoner({ logger });
   const reasoner: Reasoner = config.agent.anthropicApiKey
@@ -90,6 +93,7 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
         model: config.agent.model,
         logger,
         fallback: playbook,
+        clock,
         limits: { wallTimeMs: config.agent.reasoningDeadlineMs },
       })
     : playbook;
@@ -98,10 +102,12 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
 
   const adapters: ChannelAdapter[] = [...(opts.adapters ?? [])];
   const channels: Channel[] = [];
-  // Resolvers of the background loops' sleeps: a commit wakes them at once.
-  const wakers = new Set<() => void>();
+  // The background loops' pauses: a commit wakes them at once.
+  const pauses = wakeable(clock);
+  const reasoningPause = wakeable(clock);
   const wake = () => {
-    for (const w of [...wakers]) w();
+    pauses.wake();
+    reasoningPause.wake();
   };
   const metrics = createMetrics({ logger });
   const deps: ServiceDeps = {
@@ -117,7 +123,7 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
     safety: { ...config.safety },
     lifecycle: { ...config.lifecycle },
     publicBaseUrl: config.http.publicBaseUrl,
-    now: opts.now ?? (() => new Date()),
+    clock,
     poke: wake,
   };
   let slack: SlackApp | undefined;
@@ -134,15 +140,15 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
         logger: logger.child({ part: 'slack' }),
       });
       if (config.slack.incidentChannel) {
-        adapters.push(createSlackAdapter({ db: database.db, client: slack.client, channel: config.slack.incidentChannel, publicBaseUrl: config.http.publicBaseUrl, logger, now: deps.now }));
+        adapters.push(createSlackAdapter({ db: database.db, client: slack.client, channel: config.slack.incidentChannel, publicBaseUrl: config.http.publicBaseUrl, logger, clock }));
       }
     }
     const e = config.email;
     if (e.sendgridApiKey && e.from && e.linkSecret && e.to.length > 0) {
-      adapters.push(createEmailAdapter({ db: database.db, apiKey: e.sendgridApiKey, apiUrl: e.sendgridApiUrl, from: e.from, to: e.to, linkSecret: e.linkSecret, publicBaseUrl: config.http.publicBaseUrl, logger, now: deps.now }));
+      adapters.push(createEmailAdapter({ db: database.db, apiKey: e.sendgridApiKey, apiUrl: e.sendgridApiUrl, from: e.from, to: e.to, linkSecret: e.linkSecret, publicBaseUrl: config.http.publicBaseUrl, logger, clock }));
     }
     if (config.webhook.urls.length > 0 && config.webhook.secret) {
-      adapters.push(createWebhookAdapter({ db: database.db, urls: config.webhook.urls, secret: config.webhook.secret, publicBaseUrl: config.http.publicBaseUrl, logger, now: deps.now }));
+      adapters.push(createWebhookAdapter({ db: database.db, urls: config.webhook.urls, secret: config.webhook.secret, publicBaseUrl: config.http.publicBaseUrl, logger, clock }));
     }
     if (config.pagerduty.routingKey) {
       adapters.push(createPagerDutyAdapter({ db: database.db, pager, minScore: config.pagerduty.minScore, publicBaseUrl: config.http.publicBaseUrl, logger, mode: config.policy.mode }));
@@ -154,7 +160,7 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
     metrics,
     adapters,
     logger: logger.child({ part: 'dispatcher' }),
-    now: deps.now,
+    clock,
     holder: replica,
     ...(opts.leaseMs !== undefined ? { leaseMs: opts.leaseMs } : {}),
   });
@@ -163,27 +169,24 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
     escalate: escalateTimer,
     // Daily, one replica at a time (the timer's lease), then schedules tomorrow's run.
     retention: async (d: ServiceDeps) => {
-      const r = await runRetention(d.db, config.license.tier, d.now(), 'system:retention');
+      const r = await runRetention(d.db, config.license.tier, d.clock.now(), 'system:retention');
       d.logger.info({ ...r, tier: config.license.tier }, 'retention purge done');
-      await scheduleRetention(nextRetentionRun(d.now()));
+      await scheduleRetention(nextRetentionRun(d.clock.now()));
     },
   };
   // Lanes: reasoning in a bounded pool of its own, every other timer kind in a lane of its own.
   const runner = createTimerRunner(deps, { holder: replica, ...(opts.leaseMs !== undefined ? { leaseMs: opts.leaseMs } : {}) });
   const lanes = createTimerLanes(deps, runner, handlers);
-  const reasoningWakers = new Set<() => void>();
   const pool = createReasoningPool(deps, {
     runner,
     concurrency: config.agent.reasoningConcurrency,
     deadlineMs: config.agent.reasoningDeadlineMs,
-    onSlotFree: () => {
-      for (const w of [...reasoningWakers]) w();
-    },
+    onSlotFree: () => reasoningPause.wake(),
   });
 
   let stopping = false;
   const routes: RouteHandler[] = [];
-  const brake = createAuthBrake({ now: () => deps.now().getTime(), logger: logger.child({ part: 'auth' }), metrics, trustedProxies: config.http.trustedProxies });
+  const brake = createAuthBrake({ now: () => clock.nowMs(), logger: logger.child({ part: 'auth' }), metrics, trustedProxies: config.http.trustedProxies });
   // No operator tokens: one random token (192 bits) of the operator `local`, printed once at start,
   // kept only in memory; with a session key as short-lived, a restart ends both.
   const localToken = config.api.tokens.length === 0 ? randomBytes(24).toString('base64url') : undefined;
@@ -240,7 +243,7 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
     },
   });
 
-  const collectDb = databaseCollector(metrics, database.db, deps.now);
+  const collectDb = databaseCollector(metrics, database.db, clock);
   metrics.setCollector(async () => {
     await collectDb();
     const lag = consumer?.status().lag;
@@ -264,8 +267,8 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
   }
 
   async function periodic(): Promise<void> {
-    if (Date.now() - lastReconcile > 30_000 || opts.loopMs === 0) {
-      lastReconcile = Date.now();
+    if (clock.nowMs() - lastReconcile > 30_000 || opts.loopMs === 0) {
+      lastReconcile = clock.nowMs();
       await reconcileExecutions(deps, opts.reconcileStaleMs ?? 60_000);
       await closeQuietIncidents(deps, config.lifecycle.incidentQuietMs);
       const orphans = await orphanIncidents(deps);
@@ -281,7 +284,7 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
   const loopMs = opts.loopMs ?? 500;
   // One loop a lane: a slow model holds only the reasoning pool's slots, never expiry, escalation,
   // restore, retention, reconciliation or the outbox, and none of those holds up another.
-  async function runLoop(name: string, work: () => Promise<unknown>, sleepMs: () => number = () => loopMs, ownWakers?: Set<() => void>): Promise<void> {
+  async function runLoop(name: string, work: () => Promise<unknown>, sleepMs: () => number = () => loopMs, own?: typeof reasoningPause): Promise<void> {
     while (!stopping) {
       try {
         await work();
@@ -289,17 +292,8 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
         logger.error({ err: e, loop: name }, 'background work failed; retrying');
       }
       if (stopping) break;
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(t);
-          wakers.delete(done);
-          ownWakers?.delete(done);
-          resolve();
-        };
-        const t = setTimeout(done, sleepMs());
-        wakers.add(done);
-        ownWakers?.add(done);
-      });
+      // A commit anywhere wakes every loop; a freed reasoning slot wakes only the pool's.
+      await (own ?? pauses).sleep(sleepMs());
     }
   }
 
@@ -319,13 +313,13 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
       logger.info({ port, replica }, `SRE agent listening on http://localhost:${port}`);
       // The one line that ever holds this token: no audit row, no other log line, no file.
       if (localToken) logger.info(`console: open ${config.http.publicBaseUrl}/sre/login?token=${localToken} to sign in as "${LOCAL_OPERATOR}" (valid until the agent stops; set SRE_API_TOKENS for named operators)`);
-      await scheduleRetention(deps.now());
+      await scheduleRetention(deps.clock.now());
       // Restarted under the same name: what this replica held when it died is due again at once.
       const released = await releaseOwnLeases(database.db, replica);
       if (released.timers + released.outbox > 0) logger.info({ replica, ...released }, 'took back the work this replica held before it restarted');
       await recordModeChange(deps);
       if (loopMs > 0) {
-        loops.push(runLoop('reasoning', () => pool.fill(), () => loopMs, reasoningWakers));
+        loops.push(runLoop('reasoning', () => pool.fill(), () => loopMs, reasoningPause));
         for (const lane of lanes) loops.push(runLoop(`timers:${lane.name}`, () => lane.runOnce()));
         loops.push(runLoop('maintenance', () => periodic()));
         loops.push(runLoop('outbox', () => dispatcher.runOnce(), () => Math.min(loopMs, dispatcher.nextWakeInMs() ?? loopMs)));

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from './clock.js';
 import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -244,10 +245,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
  * The collector for the database-backed gauges (proposals by state, open incidents, outbox depth),
  * for `metrics.setCollector(...)`. Consumer lag comes from the stream consumer, not from here.
  */
-export function databaseCollector(metrics: Metrics, db: Executor, now: () => Date = () => new Date()): () => Promise<void> {
+export function databaseCollector(metrics: Metrics, db: Executor, clock: Pick<Clock, 'now'> = systemClock): () => Promise<void> {
   const seen = new Set<string>();
   return async () => {
-    const t = now().toISOString();
+    const t = clock.now().toISOString();
     const [proposals, incidents, outbox, due, paused] = await Promise.all([
       queryRows<{ status: string; n: number }>(db, sql`select status, count(*)::int as n from proposals group by status`),
       queryRows<{ n: number }>(db, sql`select count(*)::int as n from incidents where status = 'open'`),

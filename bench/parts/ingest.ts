@@ -1,3 +1,4 @@
+import { systemClock } from '../../src/clock.js';
 import { ingestEvents } from '../../src/ingest/ingest.js';
 import { createStreamConsumer } from '../../src/ingest/redis-consumer.js';
 import { entriesOfRead } from '../../src/ingest/stream/redis-reply.js';
@@ -41,7 +42,7 @@ export async function benchIngest(): Promise<IngestResult> {
     const rawSeconds = (performance.now() - rawT0) / 1000;
     progress(`ingest: raw ${rawDone} in ${rawSeconds.toFixed(1)} s`);
 
-    const deps = { db: agentDb.db, channels: ['slack'] as const, now: () => new Date(), logger };
+    const deps = { db: agentDb.db, channels: ['slack'] as const, clock: systemClock, logger };
     let committed = 0;
     const consumer = createStreamConsumer({
       redisUrl: REDIS_URL,

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
 import { createAdminApiGateway } from './admin-api.js';
 import type { Gateway, Pager } from './gateway.js';
 import { createLogPager, createPagerDuty } from './pagerduty.js';
@@ -17,9 +18,9 @@ export { createLogPager, createPagerDuty, type LoggedPage, type PagerDutyOptions
 export { observeEffect, type Observed } from './observe.js';
 
 /** The admin-api when ADMIN_API_URL is set, otherwise the in-process simulated gateway. */
-export function createGateway(config: { url?: string | undefined; token?: string | undefined }, logger: Logger): Gateway {
+export function createGateway(config: { url?: string | undefined; token?: string | undefined }, logger: Logger, clock?: Pick<Clock, 'now'>): Gateway {
   if (config.url) return createAdminApiGateway({ baseUrl: config.url, logger, ...(config.token ? { token: config.token } : {}) });
-  return createSimulatedGateway();
+  return createSimulatedGateway(clock ? { clock } : {});
 }
 
 /** PagerDuty when PAGERDUTY_ROUTING_KEY is set, otherwise a pager that logs. */

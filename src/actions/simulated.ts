@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../clock.js';
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import type { AdminCall } from '../domain/actions.js';
@@ -174,8 +175,9 @@ function segments(path: string): string[] | undefined {
   }
 }
 
-export function createSimulatedGateway(opts: { now?: () => Date; seed?: SimulatedState } = {}): SimulatedGateway {
-  const now = opts.now ?? (() => new Date());
+export function createSimulatedGateway(opts: { clock?: Pick<Clock, 'now'>; seed?: SimulatedState } = {}): SimulatedGateway {
+  const clock = opts.clock ?? systemClock;
+  const now = () => clock.now();
   const state: SimulatedState = structuredClone(opts.seed ?? defaultSimulatedState());
   const log: SimulatedCall[] = [];
   const replays = new Map<string, { call: AdminCall; answer: Answer | Refusal }>();

@@ -1,5 +1,6 @@
 import { and, eq, inArray, isNotNull, sql, type SQL } from 'drizzle-orm';
 import type { Logger } from 'pino';
+import type { Clock, TimerHandle } from '../clock.js';
 import { schema, type Db } from './client.js';
 
 /** Short: a dead replica's work comes due within this; a live one renews well before it ends. */
@@ -14,6 +15,8 @@ export interface LeaseKeeperOptions {
   holder: string;
   leaseMs: number;
   logger: Logger;
+  /** Paces the renewals (the lease ends themselves are on the database's clock). */
+  clock: Clock;
   /** Counts renewals (the caller's metrics; db/ imports none). */
   onRenewed?: ((work: LeasedWork, n: number) => void) | undefined;
 }
@@ -37,7 +40,7 @@ export interface LeaseKeeper {
  */
 export function createLeaseKeeper(opts: LeaseKeeperOptions): LeaseKeeper {
   const held = new Set<number>();
-  let timer: NodeJS.Timeout | undefined;
+  let timer: TimerHandle | undefined;
   let renewing: Promise<number[]> | undefined;
 
   async function renewNow(): Promise<number[]> {
@@ -80,8 +83,7 @@ export function createLeaseKeeper(opts: LeaseKeeperOptions): LeaseKeeper {
 
   function schedule() {
     if (timer || held.size === 0) return;
-    timer = setInterval(() => void renew(), Math.max(50, Math.floor(opts.leaseMs / 3)));
-    timer.unref();
+    timer = opts.clock.every(Math.max(50, Math.floor(opts.leaseMs / 3)), () => void renew());
   }
 
   return {
@@ -95,14 +97,14 @@ export function createLeaseKeeper(opts: LeaseKeeperOptions): LeaseKeeper {
     release(id) {
       held.delete(id);
       if (held.size === 0 && timer) {
-        clearInterval(timer);
+        timer.cancel();
         timer = undefined;
       }
     },
     renew,
     stop() {
       held.clear();
-      if (timer) clearInterval(timer);
+      timer?.cancel();
       timer = undefined;
     },
   };

@@ -10,8 +10,8 @@ const { incidents } = schema;
  * Closes incidents that received no event for the quiet period; a later event on the same key
  * opens a new one. Each close takes the key's ingest lock, so no event lands in a closing incident.
  */
-export async function closeQuietIncidents(deps: Pick<ServiceDeps, 'db' | 'channels' | 'now' | 'logger'>, quietMs: number): Promise<string[]> {
-  const cutoff = new Date(deps.now().getTime() - quietMs);
+export async function closeQuietIncidents(deps: Pick<ServiceDeps, 'db' | 'channels' | 'clock' | 'logger'>, quietMs: number): Promise<string[]> {
+  const cutoff = new Date(deps.clock.now().getTime() - quietMs);
   const candidates = await deps.db
     .select({ id: incidents.id, key: incidents.key })
     .from(incidents)
@@ -29,7 +29,7 @@ export async function closeQuietIncidents(deps: Pick<ServiceDeps, 'db' | 'channe
       await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${c.key}, 7400132))`);
       const [row] = await tx
         .update(incidents)
-        .set({ status: 'closed', closedAt: deps.now() })
+        .set({ status: 'closed', closedAt: deps.clock.now() })
         .where(
           and(
             eq(incidents.id, c.id),

@@ -26,7 +26,7 @@ export interface IngestOutcome {
  * one open incident per key (counters exact), audited, and each new incident given a durable
  * 'propose' timer. Returns after commit; the caller may then acknowledge its source.
  */
-export async function ingestEvents(deps: Pick<ServiceDeps, 'db' | 'channels' | 'now' | 'poke' | 'logger' | 'metrics'>, items: readonly IngestItem[]): Promise<IngestOutcome> {
+export async function ingestEvents(deps: Pick<ServiceDeps, 'db' | 'channels' | 'clock' | 'poke' | 'logger' | 'metrics'>, items: readonly IngestItem[]): Promise<IngestOutcome> {
   if (items.length === 0) return { accepted: [], duplicates: [], incidentsOpened: [] };
   // Within the batch, the first occurrence of an id wins.
   const seen = new Set<string>();
@@ -60,8 +60,8 @@ type Stored = {
   last_occurred_at: string;
 };
 
-async function ingestInTx(tx: Tx, deps: Pick<ServiceDeps, 'channels' | 'now'>, items: IngestItem[]): Promise<IngestOutcome> {
-  const now = deps.now();
+async function ingestInTx(tx: Tx, deps: Pick<ServiceDeps, 'channels' | 'clock'>, items: IngestItem[]): Promise<IngestOutcome> {
+  const now = deps.clock.now();
   const byKey = new Map<string, IngestItem[]>();
   for (const it of items) {
     const k = incidentKey(it.event);

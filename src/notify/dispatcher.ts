@@ -4,6 +4,7 @@ import { appendAudit } from '../audit/append.js';
 import { schema, type Db } from '../db/client.js';
 import { DEFAULT_LEASE_MS, createLeaseKeeper, leaseFree } from '../db/leases.js';
 import type { Channel, NotificationKind } from '../domain/notifications.js';
+import { systemClock, type Clock } from '../clock.js';
 import type { Metrics } from '../metrics.js';
 import { PermanentDeliveryError, RetryableDeliveryError, type ChannelAdapter, type OutboxRow } from './adapter.js';
 
@@ -14,7 +15,7 @@ export interface DispatcherOptions {
   db: Db;
   adapters: readonly ChannelAdapter[];
   logger: Logger;
-  now?: () => Date;
+  clock?: Clock;
   maxAttempts?: number;
   baseDelayMs?: number;
   maxDelayMs?: number;
@@ -41,7 +42,8 @@ export interface Dispatcher {
  * a cap, honouring Retry-After; after maxAttempts a row goes dead (visible, logged, audited).
  */
 export function createDispatcher(opts: DispatcherOptions): Dispatcher {
-  const now = opts.now ?? (() => new Date());
+  const clock = opts.clock ?? systemClock;
+  const now = () => clock.now();
   const maxAttempts = opts.maxAttempts ?? 8;
   const base = opts.baseDelayMs ?? 1000;
   const cap = opts.maxDelayMs ?? 5 * 60_000;
@@ -51,6 +53,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     holder: opts.holder ?? `dispatcher-${process.pid}`,
     leaseMs: opts.leaseMs ?? DEFAULT_LEASE_MS,
     logger: opts.logger,
+    clock,
     onRenewed: (work, n) => opts.metrics?.leaseRenewals.inc({ work }, n),
   });
   const mine = and(eq(outbox.status, 'pending'), eq(outbox.leasedBy, keeper.holder));
@@ -124,7 +127,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     };
     const paceKey = adapter.paceKey?.(view);
     if (paceKey && adapter.paceMs) {
-      const wait = (lastSent.get(paceKey) ?? 0) + adapter.paceMs - Date.now();
+      const wait = (lastSent.get(paceKey) ?? 0) + adapter.paceMs - clock.nowMs();
       if (wait > 0) {
         // Not yet its turn: hand the row back until it is (not an attempt) rather than sleeping
         // here, so rows of other pace keys — a new incident's first post — never wait behind it.
@@ -132,14 +135,14 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
           .update(outbox)
           .set({ nextAttemptAt: new Date(now().getTime() + wait), attempts: sql`greatest(${outbox.attempts} - 1, 0)`, ...unlease })
           .where(and(eq(outbox.id, row.id), mine));
-        nextReady = Math.min(nextReady, Date.now() + wait);
+        nextReady = Math.min(nextReady, clock.nowMs() + wait);
         return false;
       }
     }
     const log = opts.logger.child({ outbox_id: row.id, channel: row.channel, kind: row.kind, incident_id: row.incidentId, proposal_id: row.proposalId });
     try {
       const outcome = await adapter.deliver(view);
-      if (paceKey) lastSent.set(paceKey, Date.now());
+      if (paceKey) lastSent.set(paceKey, clock.nowMs());
       opts.metrics?.notifications.inc({ channel: row.channel, outcome: outcome.status });
       await opts.db.transaction(async (tx) => {
         const done = await tx
@@ -153,7 +156,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
       });
       return true;
     } catch (e) {
-      if (paceKey) lastSent.set(paceKey, Date.now());
+      if (paceKey) lastSent.set(paceKey, clock.nowMs());
       const message = (e as Error).message.slice(0, 1000);
       const permanent = e instanceof PermanentDeliveryError || row.attempts >= maxAttempts;
       if (permanent) {
@@ -198,7 +201,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     },
     nextWakeInMs() {
       if (!Number.isFinite(nextReady)) return undefined;
-      const ms = Math.max(0, nextReady - Date.now());
+      const ms = Math.max(0, nextReady - clock.nowMs());
       if (ms === 0) nextReady = Number.POSITIVE_INFINITY;
       return ms;
     },

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../clock.js';
 import { Client } from '@sendgrid/client';
 import { MailService } from '@sendgrid/mail';
 import { asc, eq } from 'drizzle-orm';
@@ -25,7 +26,7 @@ export interface EmailAdapterOptions {
   publicBaseUrl: string;
   tokenTtlMs?: number;
   logger: Logger;
-  now?: () => Date;
+  clock?: Clock;
 }
 
 interface MailProposal {
@@ -163,7 +164,8 @@ export function createEmailAdapter(opts: EmailAdapterOptions): ChannelAdapter {
   const mail = new MailService();
   mail.setClient(client);
   mail.setTimeout(10_000);
-  const now = opts.now ?? (() => new Date());
+  const clock = opts.clock ?? systemClock;
+  const now = () => clock.now();
   const ttlMs = opts.tokenTtlMs ?? 3_600_000;
   const base = opts.publicBaseUrl.replace(/\/+$/, '');
   const logger = opts.logger.child({ component: 'email' });

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../clock.js';
 import { and, eq, isNull } from 'drizzle-orm';
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
@@ -20,7 +21,7 @@ export interface SlackAdapterOptions {
   publicBaseUrl: string;
   logger: Logger;
   /** The agent's clock, for how long reasoning has taken so far. */
-  now?: () => Date;
+  clock?: Clock;
 }
 
 type IncidentRow = typeof schema.incidents.$inferSelect;
@@ -74,7 +75,8 @@ function summaryOf(i: IncidentRow): IncidentSummaryInput {
  */
 export function createSlackAdapter(opts: SlackAdapterOptions): ChannelAdapter {
   const { db, client, logger } = opts;
-  const now = opts.now ?? (() => new Date());
+  const clock = opts.clock ?? systemClock;
+  const now = () => clock.now();
 
   /** The summary as it stands, saying "reasoning, N s so far" while the first proposal is late. */
   async function summaryMessage(i: IncidentRow): Promise<SlackMessage> {

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../clock.js';
 import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client.js';
@@ -19,7 +20,7 @@ export interface WebhookAdapterOptions {
   publicBaseUrl: string;
   logger: Logger;
   timeoutMs?: number;
-  now?: () => Date;
+  clock?: Clock;
   fetch?: typeof fetch;
 }
 
@@ -34,7 +35,8 @@ function retryAfterMs(h: string | null): number | undefined {
 
 export function createWebhookAdapter(opts: WebhookAdapterOptions): ChannelAdapter {
   const base = opts.publicBaseUrl.replace(/\/+$/, '');
-  const now = opts.now ?? (() => new Date());
+  const clock = opts.clock ?? systemClock;
+  const now = () => clock.now();
   const doFetch = opts.fetch ?? globalThis.fetch;
   const logger = opts.logger.child({ component: 'webhook' });
 

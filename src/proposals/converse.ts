@@ -22,7 +22,7 @@ export async function converse(
 ): Promise<{ reply: string; revision?: ProposalView }> {
   const text = input.text.trim().slice(0, 4000);
   if (!text) throw new DomainError('invalid', 'the message is empty');
-  const now = deps.now();
+  const now = deps.clock.now();
   const ctx = await loadIncidentContext(deps.db, input.incidentId, now);
   if (!ctx) throw new DomainError('not_found', `incident ${input.incidentId} not found`);
   await deps.db.transaction((tx) => appendAudit(tx, { kind: 'thread.message', actor: input.actor, incidentId: input.incidentId, payload: { text } }));

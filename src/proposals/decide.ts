@@ -29,7 +29,7 @@ export async function decide(deps: ServiceDeps, raw: DecideInput & { actor: Acto
   if (!parsed.success) throw new DomainError('invalid', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   const { proposalId, decision, reason } = parsed.data;
   const actor = raw.actor;
-  const now = deps.now();
+  const now = deps.clock.now();
   const status = decision === 'approve' ? 'approved' : 'rejected';
   if (decision === 'approve') await refuseWhilePaused(deps, proposalId, actor);
 

@@ -20,7 +20,7 @@ export interface EscalateResult {
  * fired twice (retry, two replicas) escalates once; audit and re-notification commit with it.
  */
 export async function escalate(deps: ServiceDeps, proposalId: string): Promise<EscalateResult> {
-  const now = deps.now();
+  const now = deps.clock.now();
   const result = await deps.db.transaction(async (tx): Promise<EscalateResult> => {
     const [row] = await tx
       .update(proposals)

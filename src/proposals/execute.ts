@@ -31,7 +31,7 @@ export async function execute(deps: ServiceDeps, proposalId: string): Promise<Pr
   const exeId = newId('exe');
   const [before] = await deps.db.select().from(proposals).where(and(eq(proposals.id, proposalId), eq(proposals.status, 'approved')));
   const checked = before ? await recheckProposal(deps, before) : undefined;
-  const now = deps.now();
+  const now = deps.clock.now();
   let refused: Refusal | undefined;
   const started = await deps.db.transaction(async (tx) => {
     const [row] = await tx.select().from(proposals).where(and(eq(proposals.id, proposalId), eq(proposals.status, 'approved'))).for('update');
@@ -115,7 +115,7 @@ export async function perform(deps: ServiceDeps, p: Pick<ProposalRow, 'action' |
 
 /** Records an execution's outcome, once: only an execution still `executing` is finished. */
 export async function finish(deps: ServiceDeps, p: ProposalRow, exeId: string, operation: Operation, outcome: Outcome, reconciled: boolean): Promise<boolean> {
-  const now = deps.now();
+  const now = deps.clock.now();
   return deps.db.transaction(async (tx) => {
     // The proposal row first, as decide and revert lock it: one lock order (proposal, then
     // execution) for every transaction that writes both, so none of them can deadlock another.

@@ -8,7 +8,7 @@ const { proposals } = schema;
 
 /** A proposal pending past its TTL expires: "no action taken". Once, by a conditional UPDATE. */
 export async function expire(deps: ServiceDeps, proposalId: string): Promise<boolean> {
-  const now = deps.now();
+  const now = deps.clock.now();
   return deps.db.transaction(async (tx) => {
     const [p] = await tx
       .update(proposals)

@@ -14,12 +14,12 @@ export type PauseInput = z.infer<typeof PauseInput>;
  * Turns the kill switch on: from the commit on, no replica executes anything (auto-approval off,
  * approvals answered "paused"); proposals are still made. Audited; a second pause is refused.
  */
-export async function pause(deps: Pick<ServiceDeps, 'db' | 'now' | 'logger' | 'policy'>, raw: { reason?: unknown; actor: Actor }): Promise<AgentStatus> {
+export async function pause(deps: Pick<ServiceDeps, 'db' | 'clock' | 'logger' | 'policy'>, raw: { reason?: unknown; actor: Actor }): Promise<AgentStatus> {
   if (typeof raw.reason !== 'string') throw new DomainError('invalid', 'reason: a pause needs a reason (text saying why)');
   const parsed = PauseInput.safeParse({ reason: raw.reason });
   if (!parsed.success) throw new DomainError('invalid', `reason: ${parsed.error.issues[0]?.message ?? 'expected text'}`);
   const { reason } = parsed.data;
-  const now = deps.now();
+  const now = deps.clock.now();
   const by = actorName(raw.actor);
   await deps.db.transaction(async (tx) => {
     const current = await readSwitch(tx, 'update');

@@ -41,7 +41,7 @@ export interface ProposeInput {
  * The first proposal of an incident is made once however often this is called.
  */
 export async function propose(deps: ServiceDeps, input: ProposeInput): Promise<ProposalView | undefined> {
-  const now = deps.now();
+  const now = deps.clock.now();
   const ctx = await loadIncidentContext(deps.db, input.incidentId, now);
   if (!ctx) throw new DomainError('not_found', `incident ${input.incidentId} not found`);
   const revision = input.draft !== undefined;

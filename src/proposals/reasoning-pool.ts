@@ -1,4 +1,5 @@
 import { eq } from 'drizzle-orm';
+import type { TimerHandle } from '../clock.js';
 import { schema } from '../db/client.js';
 import { REASONING_LATE_AFTER_MS } from '../domain/lateness.js';
 import { enqueueNotification } from './outbox.js';
@@ -35,7 +36,7 @@ export interface ReasoningPool {
 interface Slot {
   incidentId: string;
   done: Promise<void>;
-  late?: NodeJS.Timeout;
+  late?: TimerHandle;
 }
 
 /**
@@ -62,25 +63,23 @@ export function createReasoningPool(deps: ServiceDeps, opts: ReasoningPoolOption
     if (!view || !deps.metrics) return;
     const [inc] = await deps.db.select({ openedAt: schema.incidents.openedAt }).from(schema.incidents).where(eq(schema.incidents.id, incidentId));
     // Now, not view.created_at: a proposal's created_at is stamped when reasoning began.
-    if (inc) deps.metrics.incidentToProposal.observe(Math.max(0, deps.now().getTime() - inc.openedAt.getTime()) / 1000);
+    if (inc) deps.metrics.incidentToProposal.observe(Math.max(0, deps.clock.now().getTime() - inc.openedAt.getTime()) / 1000);
     deps.logger.debug({ incident_id: incidentId, timer: t.key }, 'reasoning slot done');
   }
 
   function start(t: TimerRow): void {
     const incidentId = String(t.payload.incident_id);
-    const waited = Math.max(0, deps.now().getTime() - t.runAt.getTime());
-    const deadline = Date.now() + opts.deadlineMs - waited;
+    const waited = Math.max(0, deps.clock.now().getTime() - t.runAt.getTime());
+    const deadline = deps.clock.nowMs() + opts.deadlineMs - waited;
     const slot: Slot = { incidentId, done: Promise.resolve() };
     slots.set(t.id, slot);
     gauge();
     const late = () => {
       if (!slots.has(t.id)) return;
       void sayLate(incidentId).catch((err: unknown) => deps.logger.warn({ err, incident_id: incidentId }, 'could not note late reasoning'));
-      slot.late = setTimeout(late, lateEvery);
-      slot.late.unref();
+      slot.late = deps.clock.after(lateEvery, late);
     };
-    slot.late = setTimeout(late, Math.max(0, lateAfter - waited));
-    slot.late.unref();
+    slot.late = deps.clock.after(Math.max(0, lateAfter - waited), late);
     slot.done = opts.runner
       .run(t, () => reason(t, incidentId, deadline))
       .then(
@@ -88,7 +87,7 @@ export function createReasoningPool(deps: ServiceDeps, opts: ReasoningPoolOption
         (err: unknown) => deps.logger.error({ err, incident_id: incidentId }, 'reasoning slot failed'),
       )
       .finally(() => {
-        clearTimeout(slot.late);
+        slot.late?.cancel();
         slots.delete(t.id);
         gauge();
         opts.onSlotFree?.();

@@ -84,7 +84,7 @@ function readsOnce(g: GatewayReads): GatewayReads {
  * event, the target read again, and the risk scored again now. The gate applies the result.
  */
 export async function recheckProposal(deps: ServiceDeps, p: ProposalRow): Promise<RecheckResult> {
-  const now = deps.now();
+  const now = deps.clock.now();
   const request = requestOf(p);
   // The target read runs beside the database reads and the facts for the new score: an approval waits on all of them.
   const reads = readsOnce(deps.gateway);

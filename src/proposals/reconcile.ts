@@ -12,7 +12,7 @@ const { executions, proposals } = schema;
  * Only rows older than `staleMs` are touched, so a live peer's in-flight call is left alone.
  */
 export async function reconcileExecutions(deps: ServiceDeps, staleMs = 60_000): Promise<number> {
-  const cutoff = new Date(deps.now().getTime() - staleMs);
+  const cutoff = new Date(deps.clock.now().getTime() - staleMs);
   const stuck = await deps.db
     .select()
     .from(executions)

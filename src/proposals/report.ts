@@ -12,9 +12,9 @@ export const DEFAULT_REPORT_WINDOW = '30d';
  * The tuning report over proposals created since `since` (`30d`, `12h`, an ISO time). One query
  * groups them by what the report looks at; the figures are computed in domain/report.ts.
  */
-export async function tuningReport(deps: Pick<ServiceDeps, 'db' | 'now'>, input: { since?: string }): Promise<TuningReport> {
+export async function tuningReport(deps: Pick<ServiceDeps, 'db' | 'clock'>, input: { since?: string }): Promise<TuningReport> {
   const label = (input.since ?? DEFAULT_REPORT_WINDOW).trim();
-  const until = deps.now();
+  const until = deps.clock.now();
   const since = parseSince(label, until);
   if (!since) throw new DomainError('invalid', `since: ${SINCE_HINT}, got "${label.slice(0, 40)}"`, { field: 'since' });
   const keys = { action: p.action, status: p.status, riskScore: p.riskScore, route: p.route, mode: p.mode, decidedVia: p.decidedVia, verificationStatus: p.verificationStatus };

@@ -7,8 +7,8 @@ import { agentStatus, type AgentStatus } from './status.js';
 import type { ServiceDeps } from './types.js';
 
 /** Turns the kill switch off; audited with who had paused. Resuming an agent that runs is refused. */
-export async function resume(deps: Pick<ServiceDeps, 'db' | 'now' | 'logger' | 'policy' | 'poke'>, input: { actor: Actor }): Promise<AgentStatus> {
-  const now = deps.now();
+export async function resume(deps: Pick<ServiceDeps, 'db' | 'clock' | 'logger' | 'policy' | 'poke'>, input: { actor: Actor }): Promise<AgentStatus> {
+  const now = deps.clock.now();
   await deps.db.transaction(async (tx) => {
     const current = await readSwitch(tx, 'update');
     if (!current.paused) throw new DomainError('conflict', 'The agent is not paused.');

@@ -15,7 +15,7 @@ const { proposals, executions } = schema;
 
 /** Undoes a succeeded, reversible action once (the executions unique key admits one revert). */
 export async function revert(deps: ServiceDeps, input: { proposalId: string; actor: Actor }): Promise<ProposalView> {
-  const now = deps.now();
+  const now = deps.clock.now();
   const exeId = newId('exe');
   // A revert changes the gateway as an approval does: the same approver rules admit it.
   if (input.actor.type !== 'system') await authorizeApproval(deps, { proposalId: input.proposalId, actor: input.actor, verb: 'revert' });

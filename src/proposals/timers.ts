@@ -66,12 +66,13 @@ export function createTimerRunner(deps: ServiceDeps, opts: TimerRunnerOptions): 
     holder: opts.holder,
     leaseMs,
     logger: deps.logger,
+    clock: deps.clock,
     onRenewed: (work, n) => deps.metrics?.leaseRenewals.inc({ work }, n),
   });
 
   async function claim(filter: KindFilter, limit: number): Promise<TimerRow[]> {
     if (limit <= 0) return [];
-    const now = deps.now();
+    const now = deps.clock.now();
     const kind: SQL | undefined =
       'kinds' in filter ? inArray(timers.kind, [...filter.kinds]) : filter.exceptKinds.length > 0 ? notInArray(timers.kind, [...filter.exceptKinds]) : undefined;
     const claimed = await deps.db.transaction(async (tx) => {
@@ -103,7 +104,7 @@ export function createTimerRunner(deps: ServiceDeps, opts: TimerRunnerOptions): 
     try {
       await work();
       keeper.release(t.id);
-      await deps.db.update(timers).set({ status: 'done', doneAt: deps.now(), lastError: null, leasedBy: null, leaseExpiresAt: null }).where(eq(timers.id, t.id));
+      await deps.db.update(timers).set({ status: 'done', doneAt: deps.clock.now(), lastError: null, leasedBy: null, leaseExpiresAt: null }).where(eq(timers.id, t.id));
       return true;
     } catch (e) {
       keeper.release(t.id);
@@ -114,7 +115,7 @@ export function createTimerRunner(deps: ServiceDeps, opts: TimerRunnerOptions): 
         .set({
           status: dead ? 'dead' : 'pending',
           lastError: (e as Error).message.slice(0, 1000),
-          runAt: new Date(deps.now().getTime() + Math.min(300_000, 1000 * 2 ** t.attempts)),
+          runAt: new Date(deps.clock.now().getTime() + Math.min(300_000, 1000 * 2 ** t.attempts)),
           leasedBy: null,
           leaseExpiresAt: null,
         })
@@ -155,7 +156,7 @@ export async function orphanIncidents(deps: ServiceDeps): Promise<string[]> {
 
 /** Gives an orphan incident a due `propose` timer again, so it is reasoned about in the pool like any other. */
 export async function rearmPropose(deps: ServiceDeps, incidentId: string): Promise<void> {
-  const now = deps.now();
+  const now = deps.clock.now();
   await deps.db
     .insert(timers)
     .values({ kind: 'propose', key: `propose:${incidentId}`, runAt: now, payload: { incident_id: incidentId } })

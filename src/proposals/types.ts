@@ -6,6 +6,7 @@ import type { Db } from '../db/client.js';
 import type { ApproverRules } from '../domain/approver-rules.js';
 import type { Channel } from '../domain/notifications.js';
 import type { AgentMode, SafetySettings } from '../domain/policy.js';
+import type { Clock } from '../clock.js';
 import type { Metrics } from '../metrics.js';
 
 /** Everything the service verbs need, passed in one options object (no globals, no env). */
@@ -22,7 +23,8 @@ export interface ServiceDeps {
   safety: SafetySettings;
   lifecycle: { escalateAfterMs: number; proposalTtlMs: number; incidentQuietMs?: number };
   publicBaseUrl: string;
-  now: () => Date;
+  /** The one clock (src/clock.ts): every time a verb decides comes from it. */
+  clock: Clock;
   /** Prometheus counters; absent in tools that do not serve /metrics (CLI one-shots). */
   metrics?: Metrics;
   /** PostgreSQL's own client for COPY (CSV export); absent on the embedded PGlite. */

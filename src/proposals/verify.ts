@@ -61,13 +61,13 @@ export async function verifyTimer(deps: ServiceDeps, payload: Record<string, unk
     .limit(1000);
   let observed: Observation | Error;
   try {
-    observed = await observeEffect(deps.gateway, requestOf(p), deps.now());
+    observed = await observeEffect(deps.gateway, requestOf(p), deps.clock.now());
   } catch (e) {
     observed = e instanceof Error ? e : new Error(String(e));
   }
   const baseline = typeof payload.baseline === 'number' ? payload.baseline : undefined;
   const v = verdict({ operation, windowMs: Number(payload.window_ms ?? deps.safety.verifyWindowMs), baseline, later: later.map((e) => severityOf(e.type, e.data)), observed });
-  const now = deps.now();
+  const now = deps.clock.now();
   const reversible = specFor(p.action as ActionId).reversible;
   const next = v.passed ? 'none' : operation === 'revert' ? 'page' : deps.safety.autoRevert && reversible && !p.revertedBy ? 'revert' : 'page';
 

@@ -74,7 +74,7 @@ export async function handleDecideLink(req: DecideLinkRequest, res: ServerRespon
     res.end();
     return;
   }
-  const now = deps.now();
+  const now = deps.clock.now();
   const found = await lookupDecisionLink(deps.db, ctx.linkSecret, req.token, now);
   if (!found.ok) {
     const [status, title, text] = REFUSED[found.reason];

@@ -37,7 +37,7 @@ describe('simulated gateway', () => {
 
   it.each(requests)('applies $action and its inverse restores the state', async (req) => {
     const c = clock();
-    const sim = createSimulatedGateway({ now: c.now });
+    const sim = createSimulatedGateway({ clock: c });
     const before = sim.state();
     const spec = specFor(req.action);
     expect(spec.normalize(req.params)).toMatchObject({ ok: true, adjustments: [] });
@@ -55,7 +55,7 @@ describe('simulated gateway', () => {
 
   it('shows each change through the reads', async () => {
     const c = clock();
-    const sim = createSimulatedGateway({ now: c.now });
+    const sim = createSimulatedGateway({ clock: c });
     for (const [i, req] of requests.entries()) await sim.send(specFor(req.action).call(req.params)!, `exec_${i}`);
     expect(await sim.getProvider('openai')).toMatchObject({ healthy: false, circuit_open_until: '2026-11-25T10:02:00.000Z' });
     expect(await sim.getModelGroup('claude-sonnet')).toMatchObject({ provider: 'bedrock' });
@@ -135,7 +135,7 @@ describe('simulated gateway', () => {
 
   it('closes a circuit by itself once the clock passes its end', async () => {
     const c = clock();
-    const sim = createSimulatedGateway({ now: c.now });
+    const sim = createSimulatedGateway({ clock: c });
     await sim.send(ACTIONS.circuit_break_provider.call({ provider: 'anthropic', duration_seconds: 300, reason: 'r' })!, 'cb');
     c.advance(299);
     expect(await sim.getProvider('anthropic')).toMatchObject({ healthy: false, circuit_open_until: '2026-11-25T10:05:00.000Z' });
@@ -160,7 +160,7 @@ describe('simulated gateway', () => {
 describe('observeEffect', () => {
   it('tells applied from not applied through the reads', async () => {
     const c = clock();
-    const sim = createSimulatedGateway({ now: c.now });
+    const sim = createSimulatedGateway({ clock: c });
     const [cb, reroute, raise, , bump, sla] = requests as [ActionRequest, ActionRequest, ActionRequest, ActionRequest, ActionRequest, ActionRequest];
     for (const r of [reroute, raise, bump]) expect(await observeEffect(sim, r, c.now())).toBe('not_applied');
     expect(await observeEffect(sim, cb, c.now())).toBe('unknown');

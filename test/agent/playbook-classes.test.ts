@@ -22,7 +22,7 @@ function incident(latest: Record<string, unknown>, eventCount = 4): IncidentCont
 function gateway(failing: Record<string, number> = {}) {
   const seed = defaultSimulatedState();
   for (const [p, rate] of Object.entries(failing)) Object.assign(seed.providers[p]!, { healthy: false, error_rate: rate });
-  return createSimulatedGateway({ seed, now: () => now });
+  return createSimulatedGateway({ seed, clock: { now: () => now } });
 }
 
 const MOVING: ActionId[] = ['circuit_break_provider', 'reroute_model_group'];
@@ -134,7 +134,7 @@ describe('playbook: the least drastic action', () => {
     const seed = defaultSimulatedState();
     seed.model_groups['claude-sonnet']!.provider = 'vertex';
     Object.assign(seed.providers.vertex!, { healthy: false, error_rate: 0.4 });
-    const r = valid(await reasoner.propose(claude, createSimulatedGateway({ seed, now: () => now })));
+    const r = valid(await reasoner.propose(claude, createSimulatedGateway({ seed, clock: { now: () => now } })));
     expect(r).toMatchObject({ action: 'reroute_model_group', params: { model_group: 'claude-sonnet', provider: 'anthropic' } });
     expect(r.reasoning).toMatch(/A circuit-break of vertex was not chosen: model group gemini-pro has no other healthy provider/);
   });

@@ -335,7 +335,7 @@ describe('playbook: converse', () => {
 });
 
 describe('playbook on the simulated gateway (the embedded default)', () => {
-  const sim = () => createSimulatedGateway({ now: () => now });
+  const sim = () => createSimulatedGateway({ clock: { now: () => now } });
   const providerCtx = (provider: string, error_rate: number, model_group?: string) =>
     ctx('provider.unhealthy', { provider, error_rate, requests: 500, window_seconds: 60, ...(model_group ? { model_group } : {}) });
 

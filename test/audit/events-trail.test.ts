@@ -1,3 +1,4 @@
+import { systemClock } from '../../src/clock.js';
 import { sql } from 'drizzle-orm';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,7 +31,7 @@ for (const [label, make] of [['postgres', freshPostgres], ['pglite', freshPglite
   describe(`event receipt in the audit trail on ${label}`, () => {
     let d: TestDatabase;
     const ingest = (events: PlatformEvent[], via: Via = 'http') =>
-      ingestEvents({ db: d.db, channels: ['slack'], now: () => new Date(), logger }, events.map((event) => ({ event, via })));
+      ingestEvents({ db: d.db, channels: ['slack'], clock: systemClock, logger }, events.map((event) => ({ event, via })));
     const received = () => queryRows<Received>(d.db, sql`select seq::int, incident_id, payload from sre_actions where kind = 'events.received' order by seq`);
 
     beforeAll(async () => {

@@ -23,13 +23,13 @@ describe('sre-agent demo into the data folder, then the agent on it', () => {
 
   it('keeps its incidents, proposals, decisions and audit trail for the next npm start', async () => {
     const lines: string[] = [];
-    expect(await runDemo(loadConfig(env), (s) => lines.push(s), { target: 'configured', now: workdayClock() })).toBe(0);
+    expect(await runDemo(loadConfig(env), (s) => lines.push(s), { target: 'configured', clock: workdayClock()})).toBe(0);
     const transcript = lines.join('\n');
     expect(transcript).toContain(`kept in the embedded database in ${dir}`);
     const shown = [...transcript.matchAll(/proposal (prp_\S+):/g)].map((m) => m[1]!);
     expect(shown.length).toBeGreaterThanOrEqual(4);
 
-    const agent = await createAgent(loadConfig(env), { loopMs: 0, logger: pino({ level: 'silent' }), now: workdayClock() });
+    const agent = await createAgent(loadConfig(env), { loopMs: 0, logger: pino({ level: 'silent' }), clock: workdayClock()});
     const port = await agent.start();
     try {
       const base = `http://127.0.0.1:${port}`;

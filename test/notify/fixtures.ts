@@ -22,7 +22,7 @@ export function makeDeps(db: Db, overrides: Partial<ServiceDeps> = {}): ServiceD
     safety: { verifyWindowMs: 5 * 60_000, autoRevert: true, actionCooldownMs: 30 * 60_000, maxActionsPerHour: 10 },
     lifecycle: { escalateAfterMs: 15 * 60_000, proposalTtlMs: 24 * 3_600_000 },
     publicBaseUrl: PUBLIC_BASE_URL,
-    now: workdayClock(),
+    clock: workdayClock(),
     ...overrides,
   };
 }

@@ -1,3 +1,4 @@
+import { readingClock } from '../support/clock.js';
 import { and, eq } from 'drizzle-orm';
 import { http, HttpResponse } from 'msw';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,13 +64,13 @@ describe('a dispatcher killed mid-delivery, then restarted', () => {
     ];
     const t0 = Date.now();
     // Replica A claims both rows and "dies" while the receivers hold its requests.
-    const a = createDispatcher({ db: d.db, adapters: adapters(), logger: silent, leaseMs: 60_000, now: () => new Date(t0) });
+    const a = createDispatcher({ db: d.db, adapters: adapters(), logger: silent, leaseMs: 60_000, clock: readingClock(() => new Date(t0))});
     const aRun = a.runOnce();
     await Promise.all([firstHookHit.promise, secondMailHit.promise]);
 
     // A stalls past its lease (leases end by the database's clock); replica B then delivers both rows.
     await d.db.update(schema.outbox).set({ leaseExpiresAt: new Date(Date.now() - 1000) }).where(eq(schema.outbox.proposalId, s.proposalId));
-    const b = createDispatcher({ db: d.db, adapters: adapters(), logger: silent, leaseMs: 60_000, now: () => new Date(t0 + 61_000) });
+    const b = createDispatcher({ db: d.db, adapters: adapters(), logger: silent, leaseMs: 60_000, clock: readingClock(() => new Date(t0 + 61_000))});
     expect(await b.runOnce()).toBe(2);
     // A's stalled requests finally complete: nothing is recorded twice.
     release.resolve(503);
@@ -90,7 +91,7 @@ describe('a dispatcher killed mid-delivery, then restarted', () => {
   it('the escalate timer escalates once however often it fires', async () => {
     const s = await seedPending(d.db, { provider: 'anthropic' });
     const deps = makeDeps(d.db, { channels: ['webhook'] });
-    await d.db.insert(schema.timers).values({ kind: 'escalate', key: `escalate:${s.proposalId}`, runAt: new Date(deps.now().getTime() - 1000), payload: { proposal_id: s.proposalId } });
+    await d.db.insert(schema.timers).values({ kind: 'escalate', key: `escalate:${s.proposalId}`, runAt: new Date(deps.clock.now().getTime() - 1000), payload: { proposal_id: s.proposalId } });
     const handlers = { ...DEFAULT_TIMER_HANDLERS, escalate: escalateTimer };
     await Promise.all([runDueTimers(deps, handlers), runDueTimers(deps, handlers), escalate(deps, s.proposalId)]);
     const [p] = await d.db.select().from(schema.proposals).where(eq(schema.proposals.id, s.proposalId));

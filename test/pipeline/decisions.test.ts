@@ -1,3 +1,4 @@
+import { readingClock } from '../support/clock.js';
 import { eq, sql } from 'drizzle-orm';
 import { http, HttpResponse } from 'msw';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -63,7 +64,7 @@ describe('routing at the threshold', () => {
   it('auto-executes at score = threshold, recorded as approved by the policy', async () => {
     const api = adminApi();
     // circuit-break 300 s: baseline 15 + magnitude 10 = 25.
-    a = await startAgent(db, { ...ENV, SRE_AUTO_APPROVE: 'true', SRE_RISK_THRESHOLD: '25' }, { now: () => NOW });
+    a = await startAgent(db, { ...ENV, SRE_AUTO_APPROVE: 'true', SRE_RISK_THRESHOLD: '25' }, { clock: readingClock(() => NOW)});
     const p = await incidentWithProposal(a);
     expect(p.risk_score).toBe(25);
     expect(p.risk_factors).toEqual([
@@ -78,7 +79,7 @@ describe('routing at the threshold', () => {
 
   it('waits for a human at score = threshold + 1', async () => {
     const api = adminApi();
-    a = await startAgent(db, { ...ENV, SRE_AUTO_APPROVE: 'true', SRE_RISK_THRESHOLD: '24' }, { now: () => NOW });
+    a = await startAgent(db, { ...ENV, SRE_AUTO_APPROVE: 'true', SRE_RISK_THRESHOLD: '24' }, { clock: readingClock(() => NOW)});
     const p = await incidentWithProposal(a);
     expect(p).toMatchObject({ risk_score: 25, status: 'pending', route: 'gate', decided_by: null });
     expect(api.applied).toHaveLength(0);
@@ -86,7 +87,7 @@ describe('routing at the threshold', () => {
 
   it('waits for a human whatever the score when auto-approve is off', async () => {
     adminApi();
-    a = await startAgent(db, { ...ENV, SRE_RISK_THRESHOLD: '100' }, { now: () => NOW });
+    a = await startAgent(db, { ...ENV, SRE_RISK_THRESHOLD: '100' }, { clock: readingClock(() => NOW)});
     expect(await incidentWithProposal(a)).toMatchObject({ status: 'pending' });
   });
 });
@@ -94,7 +95,7 @@ describe('routing at the threshold', () => {
 describe('deciding exactly once', () => {
   it('20 concurrent approvals make one decision and one admin-api call', async () => {
     const api = adminApi();
-    a = await startAgent(db, ENV, { now: () => NOW });
+    a = await startAgent(db, ENV, { clock: readingClock(() => NOW)});
     const p = await incidentWithProposal(a);
     const answers = await Promise.all(
       Array.from({ length: 20 }, (_, i) => post(a!.base, `/v1/proposals/${p.id}/decision`, { decision: 'approve' }, i % 2 ? ALICE : BOB)),
@@ -112,7 +113,7 @@ describe('deciding exactly once', () => {
 
   it('approve racing reject: one wins, the other is told who decided', async () => {
     const api = adminApi();
-    a = await startAgent(db, ENV, { now: () => NOW });
+    a = await startAgent(db, ENV, { clock: readingClock(() => NOW)});
     const p = await incidentWithProposal(a);
     const [x, y] = await Promise.all([
       post(a.base, `/v1/proposals/${p.id}/decision`, { decision: 'approve' }, ALICE),
@@ -126,7 +127,7 @@ describe('deciding exactly once', () => {
 
   it('refuses decisions without an operator token and bad decision bodies', async () => {
     adminApi();
-    a = await startAgent(db, ENV, { now: () => NOW });
+    a = await startAgent(db, ENV, { clock: readingClock(() => NOW)});
     const p = await incidentWithProposal(a);
     expect((await post(a.base, `/v1/proposals/${p.id}/decision`, { decision: 'approve' })).status).toBe(401);
     expect((await post(a.base, `/v1/proposals/${p.id}/decision`, { decision: 'approve all' }, ALICE)).status).toBe(400);
@@ -136,7 +137,7 @@ describe('deciding exactly once', () => {
 
   it('a rejection records the operator and the reason, and executes nothing', async () => {
     const api = adminApi();
-    a = await startAgent(db, ENV, { now: () => NOW });
+    a = await startAgent(db, ENV, { clock: readingClock(() => NOW)});
     const p = await incidentWithProposal(a);
     const r = await post(a.base, `/v1/proposals/${p.id}/decision`, { decision: 'reject', reason: 'provider recovering' }, BOB);
     expect(r.body).toMatchObject({ status: 'rejected', decided_by: 'bob', decision_reason: 'provider recovering' });
@@ -147,11 +148,11 @@ describe('deciding exactly once', () => {
 describe('restarts and crashes', () => {
   it('a restarted agent still has the pending proposals and can decide them', async () => {
     const api = adminApi();
-    a = await startAgent(db, ENV, { now: () => NOW });
+    a = await startAgent(db, ENV, { clock: readingClock(() => NOW)});
     const p1 = await incidentWithProposal(a, 'openai');
     const p2 = await incidentWithProposal(a, 'mistral');
     await a.stop();
-    a = await startAgent(db, ENV, { now: () => NOW });
+    a = await startAgent(db, ENV, { clock: readingClock(() => NOW)});
     const pending = (await get(a.base, '/v1/proposals?status=pending', ALICE)).body.proposals.map((p: { id: string }) => p.id).sort();
     expect(pending).toEqual([p1.id, p2.id].sort());
     const r = await post(a.base, `/v1/proposals/${p1.id}/decision`, { decision: 'approve' }, ALICE);
@@ -161,7 +162,7 @@ describe('restarts and crashes', () => {
 
   it('a crash between the admin-api call and recording its result is reconciled with the same key, never fired twice', async () => {
     const api = adminApi();
-    a = await startAgent(db, ENV, { now: () => NOW });
+    a = await startAgent(db, ENV, { clock: readingClock(() => NOW)});
     const p = await incidentWithProposal(a);
     // The crash: approved, marked executing, the call sent — and the process died before recording.
     const exeId = 'exe_crashed_1';
@@ -171,7 +172,7 @@ describe('restarts and crashes', () => {
     expect(api.applied).toHaveLength(1);
     await a.stop();
 
-    a = await startAgent(db, ENV, { now: () => NOW });
+    a = await startAgent(db, ENV, { clock: readingClock(() => NOW)});
     await a.agent.tick();
     expect(api.requests.filter((r) => r.key === exeId)).toHaveLength(2);
     expect(api.applied).toHaveLength(1);

@@ -1,3 +1,4 @@
+import { systemClock } from '../../src/clock.js';
 import { sql } from 'drizzle-orm';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,7 +32,7 @@ describe('ingest beside the outbox dispatcher', () => {
   afterAll(async () => d.dispose());
 
   it('never holds the audit chain lock while it waits for a notification row the dispatcher holds', async () => {
-    const deps = { db: d.db, channels: ['slack'] as const, now: () => new Date(), logger };
+    const deps = { db: d.db, channels: ['slack'] as const, clock: systemClock, logger };
     await ingestEvents(deps, [{ event: ev(1), via: 'stream' }]);
     await ingestEvents(deps, [{ event: ev(2), via: 'stream' }]);
     const [row] = await queryRows<{ id: string }>(d.db, sql`select id from outbox where kind = 'incident.updated' and status = 'pending'`);

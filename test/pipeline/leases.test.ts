@@ -10,6 +10,7 @@ import { createTimerRunner, runTimer } from '../../src/proposals/timers.js';
 import { PUBLIC_BASE_URL, makeDeps, seedPending, silent } from '../notify/fixtures.js';
 import { INGEST_TOKEN, get, post, startAgent, unhealthy } from '../support/agent.js';
 import { workdayClock } from '../support/clock.js';
+import type { Clock } from '../../src/clock.js';
 import { freshPostgres, type TestDatabase } from '../support/db.js';
 import { useMsw } from '../support/msw.js';
 
@@ -31,7 +32,7 @@ describe('owned leases on timers', () => {
     const LEASE = 1_500;
     const a = createTimerRunner(deps, { holder: 'replica-a', leaseMs: LEASE });
     const b = createTimerRunner(deps, { holder: 'replica-b', leaseMs: LEASE });
-    await db.db.insert(schema.timers).values({ kind: 'slow', key: 'slow:1', runAt: new Date(deps.now().getTime() - 1), payload: {} });
+    await db.db.insert(schema.timers).values({ kind: 'slow', key: 'slow:1', runAt: new Date(deps.clock.now().getTime() - 1), payload: {} });
     let runs = 0;
     const handlers = {
       slow: async () => {
@@ -68,8 +69,8 @@ describe('a replica that dies holding work', () => {
    * 10:00 when it starts, so a later agent's clock would lag the writer's, and the propose timer
    * (due at the writer's "now") would not yet be due for it.
    */
-  async function heldBy(holder: string, leaseLeftMs: number, env: Record<string, string>, now: () => Date) {
-    const writer = await startAgent(db, { SRE_CONSUMER_NAME: 'writer', ...env }, { now });
+  async function heldBy(holder: string, leaseLeftMs: number, env: Record<string, string>, now: Clock) {
+    const writer = await startAgent(db, { SRE_CONSUMER_NAME: 'writer', ...env }, { clock: now });
     const r = await post(writer.base, '/v1/events', [unhealthy('openai')], INGEST_TOKEN);
     expect(r.status).toBe(202);
     // Leases end by the database's clock, which runs on wall time.
@@ -83,7 +84,7 @@ describe('a replica that dies holding work', () => {
   it('restarted under the same name, takes its own leased work back at once', async () => {
     const now = workdayClock();
     await heldBy('sre-a', 15_000, {}, now);
-    const restarted = await startAgent(db, { SRE_CONSUMER_NAME: 'sre-a' }, { now });
+    const restarted = await startAgent(db, { SRE_CONSUMER_NAME: 'sre-a' }, { clock: now });
     try {
       await restarted.agent.tick();
       expect(await proposalsMade()).toBe(1);
@@ -98,7 +99,7 @@ describe('a replica that dies holding work', () => {
     const LEASE_LEFT = 1_500;
     const now = workdayClock();
     await heldBy('sre-dead', LEASE_LEFT, {}, now);
-    const peer = await startAgent(db, { SRE_CONSUMER_NAME: 'sre-b' }, { now });
+    const peer = await startAgent(db, { SRE_CONSUMER_NAME: 'sre-b' }, { clock: now });
     try {
       const t0 = Date.now();
       await peer.agent.tick();

@@ -1,3 +1,4 @@
+import { readingClock } from '../support/clock.js';
 import { eq, sql } from 'drizzle-orm';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -25,17 +26,17 @@ const parsed = (raw: unknown): PlatformEvent => {
   return r.event;
 };
 const at = (iso: string) => () => new Date(iso);
-const ingestAt = (iso: string, events: PlatformEvent[]) => ingestEvents({ db: db.db, channels: [], now: at(iso), logger }, events.map((event) => ({ event, via: 'http' as const })));
+const ingestAt = (iso: string, events: PlatformEvent[]) => ingestEvents({ db: db.db, channels: [], clock: readingClock(at(iso)), logger }, events.map((event) => ({ event, via: 'http' as const })));
 
 describe('incident lifecycle', () => {
   it('closes an incident after its quiet period, audits it, and a later event opens a new one', async () => {
     const first = [parsed(unhealthy('openai')), parsed(unhealthy('openai'))];
     await ingestAt('2026-11-25T10:00:00Z', first);
     // Still within 30 minutes of the last event: stays open.
-    expect(await closeQuietIncidents({ db: db.db, channels: [], now: at('2026-11-25T10:20:00Z'), logger }, 30 * 60_000)).toEqual([]);
+    expect(await closeQuietIncidents({ db: db.db, channels: [], clock: readingClock(at('2026-11-25T10:20:00Z')), logger }, 30 * 60_000)).toEqual([]);
     await ingestAt('2026-11-25T10:25:00Z', [parsed(unhealthy('openai'))]);
-    expect(await closeQuietIncidents({ db: db.db, channels: [], now: at('2026-11-25T10:50:00Z'), logger }, 30 * 60_000)).toEqual([]);
-    const closed = await closeQuietIncidents({ db: db.db, channels: [], now: at('2026-11-25T10:56:00Z'), logger }, 30 * 60_000);
+    expect(await closeQuietIncidents({ db: db.db, channels: [], clock: readingClock(at('2026-11-25T10:50:00Z')), logger }, 30 * 60_000)).toEqual([]);
+    const closed = await closeQuietIncidents({ db: db.db, channels: [], clock: readingClock(at('2026-11-25T10:56:00Z')), logger }, 30 * 60_000);
     expect(closed).toHaveLength(1);
     const [old] = await db.db.select().from(schema.incidents).where(eq(schema.incidents.id, closed[0]!));
     expect(old).toMatchObject({ status: 'closed', eventCount: 3 });
@@ -61,7 +62,7 @@ describe('retention', () => {
       const [b] = await queryRows<{ t: string }>(db.db, sql`select to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as t`);
       await new Promise((r) => setTimeout(r, 20));
       const young = [parsed(unhealthy('vertex'))];
-      await ingestEvents({ db: db.db, channels: [], now: () => new Date(Date.now() + RETENTION_DAYS[tier] * 86_400_000), logger }, young.map((event) => ({ event, via: 'http' as const })));
+      await ingestEvents({ db: db.db, channels: [], clock: readingClock(() => new Date(Date.now() + RETENTION_DAYS[tier] * 86_400_000)), logger }, young.map((event) => ({ event, via: 'http' as const })));
       const oldAudit = (await queryRows<{ n: number }>(db.db, sql`select count(*)::int as n from sre_actions where occurred_at < ${b!.t}::timestamptz`))[0]!.n;
       expect(oldAudit).toBeGreaterThan(0);
 

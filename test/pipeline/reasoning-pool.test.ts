@@ -126,7 +126,7 @@ describe('the reasoning pool', () => {
     const base = running.base;
     await until('two reasoning runs in flight', async () => ((await get(base, '/metrics')).body as string).match(/^sre_reasoning_in_flight 2$/m) ?? undefined);
 
-    const past = new Date(deps.now().getTime() - 1000);
+    const past = new Date(deps.clock.now().getTime() - 1000);
     await db.db.update(schema.proposals).set({ expiresAt: past }).where(eq(schema.proposals.id, toExpire.proposalId));
     await db.db.insert(schema.timers).values([
       { kind: 'expire', key: `expire:${toExpire.proposalId}`, runAt: past, payload: { proposal_id: toExpire.proposalId } },
@@ -215,7 +215,7 @@ describe('two replicas with leases shorter than the model takes', () => {
     const env = claude({ SRE_REASONING_CONCURRENCY: '2', SRE_REASONING_DEADLINE: '30s' });
     // A lease a third of the model's time; renewed every third of a lease.
     running = await startAgent(db, { ...env, SRE_CONSUMER_NAME: 'sre-a' }, { loopMs: 50, leaseMs: 2_000 });
-    const b = await startAgent(db, { ...env, SRE_CONSUMER_NAME: 'sre-b' }, { loopMs: 50, leaseMs: 2_000, now: running.agent.deps.now });
+    const b = await startAgent(db, { ...env, SRE_CONSUMER_NAME: 'sre-b' }, { loopMs: 50, leaseMs: 2_000, clock: running.agent.deps.clock });
     try {
       const providers = PROVIDERS.slice(0, 4);
       await openIncidents(running, providers);
@@ -258,7 +258,8 @@ describe('a late proposal', () => {
       await delay(1_500);
       return circuitBreak(p);
     });
-    const deps = makeDeps(db.db, { channels: ['slack'], reasoner: reasoner({ wallTimeMs: 30_000 }) });
+    const deps = makeDeps(db.db, { channels: ['slack'] });
+    deps.reasoner = reasoner({ wallTimeMs: 30_000 }, [], deps.clock);
     const parsed = parseEvent(unhealthy('openai'));
     if (!parsed.ok) throw new Error(parsed.problems.join('; '));
     const [incidentId] = (await ingestEvents(deps, [{ event: parsed.event, via: 'http' }])).incidentsOpened;

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { queryRows } from '../../src/db/client.js';
 import { closeQuietIncidents } from '../../src/ingest/close-quiet.js';
 import { ALICE, BOB, INGEST_TOKEN, get, post, startAgent, unhealthy, type RunningAgent } from '../support/agent.js';
-import { WORKDAY_START } from '../support/clock.js';
+import { WORKDAY_START, readingClock } from '../support/clock.js';
 import { freshPostgres, type TestDatabase } from '../support/db.js';
 import { useMsw } from '../support/msw.js';
 
@@ -36,7 +36,7 @@ let db: TestDatabase;
 let a: RunningAgent | undefined;
 // A clock the test moves: proposals are made at 10:00 on a Tuesday.
 let clock = WORKDAY_START;
-const now = () => new Date(clock);
+const now = readingClock(() => clock);
 
 beforeEach(async () => {
   db = await freshPostgres();
@@ -61,7 +61,7 @@ const audits = (id: string, kind: string) => queryRows<{ payload: Record<string,
 describe('re-check at decision time', () => {
   it('the provider is healthy again: 409 stale, nothing executed, the proposal marked, audited, and a fresh one made', async () => {
     const api = adminApi();
-    a = await startAgent(db, ENV, { now });
+    a = await startAgent(db, ENV, { clock: now });
     const p = await proposal(a);
     expect(p).toMatchObject({ action: 'circuit_break_provider', status: 'pending' });
     api.state.healthy = true;
@@ -89,7 +89,7 @@ describe('re-check at decision time', () => {
 
   it("the provider's breaker is already open", async () => {
     const api = adminApi();
-    a = await startAgent(db, ENV, { now });
+    a = await startAgent(db, ENV, { clock: now });
     const p = await proposal(a);
     api.state.openUntil = new Date(clock + 120_000).toISOString();
     const r = await approve(p.id);
@@ -99,7 +99,7 @@ describe('re-check at decision time', () => {
 
   it('a gateway read that fails is refused as stale, "could not confirm the current state" (fail closed)', async () => {
     const api = adminApi();
-    a = await startAgent(db, ENV, { now });
+    a = await startAgent(db, ENV, { clock: now });
     const p = await proposal(a);
     api.state.readStatus = 503;
     const r = await approve(p.id);
@@ -110,7 +110,7 @@ describe('re-check at decision time', () => {
 
   it('the incident closed: stale, and no fresh proposal', async () => {
     const api = adminApi();
-    a = await startAgent(db, ENV, { now });
+    a = await startAgent(db, ENV, { clock: now });
     const p = await proposal(a);
     clock += 31 * 60_000;
     expect(await closeQuietIncidents(a.agent.deps, 30 * 60_000)).toEqual([p.incident_id]);
@@ -125,7 +125,7 @@ describe('re-check at decision time', () => {
 
   it('the incident went quiet since the proposal', async () => {
     adminApi();
-    a = await startAgent(db, { ...ENV, SRE_VERIFY_WINDOW: '5m' }, { now });
+    a = await startAgent(db, { ...ENV, SRE_VERIFY_WINDOW: '5m' }, { clock: now });
     const e = unhealthy('openai', { error_rate: 0.7, requests: 60, window_seconds: 60 });
     await post(a.base, '/v1/events', e, INGEST_TOKEN);
     clock += 1000;
@@ -137,7 +137,7 @@ describe('re-check at decision time', () => {
 
   it('the risk scored again rose past what the approver saw (approved at night)', async () => {
     const api = adminApi();
-    a = await startAgent(db, ENV, { now });
+    a = await startAgent(db, ENV, { clock: now });
     const p = await proposal(a);
     // A new event keeps the incident lively; then the approval comes at 23:00.
     clock += 13 * 3_600_000 - 60_000;
@@ -150,7 +150,7 @@ describe('re-check at decision time', () => {
 
   it('unchanged: the approval executes, and the audit records what was checked', async () => {
     const api = adminApi();
-    a = await startAgent(db, ENV, { now });
+    a = await startAgent(db, ENV, { clock: now });
     const p = await proposal(a);
     api.reads.length = 0;
     expect((await approve(p.id)).body).toMatchObject({ status: 'succeeded', stale_reason: null, verification: { status: 'pending' } });
@@ -163,7 +163,7 @@ describe('re-check at decision time', () => {
 
   it('approve racing the incident closing: each proposal either executed while open or went stale, never both', async () => {
     const api = adminApi();
-    a = await startAgent(db, ENV, { now });
+    a = await startAgent(db, ENV, { clock: now });
     const providers = ['openai', 'anthropic', 'bedrock', 'vertex', 'mistral', 'azure-openai'];
     const ps = [];
     for (const pr of providers) ps.push(await proposal(a, pr));

@@ -135,7 +135,7 @@ describe('two-person rule over the JSON API', () => {
     for (const [k, v] of Object.entries({ ...env, DATABASE_URL: db.url, NODE_ENV: 'test', LOG_LEVEL: 'silent' })) vi.stubEnv(k, v);
     // The CLI builds its own agent on the system clock: pin it to the agent's, or the re-check at
     // approval scores the risk at another hour than the proposal was scored at.
-    vi.useFakeTimers({ toFake: ['Date'], now: a.agent.deps.now() });
+    vi.useFakeTimers({ toFake: ['Date'], now: a.agent.deps.clock.now() });
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     try {

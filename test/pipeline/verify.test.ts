@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SimulatedGateway } from '../../src/actions/simulated.js';
 import { queryRows, schema } from '../../src/db/client.js';
 import { ALICE, INGEST_TOKEN, get, post, startAgent, unhealthy, type RunningAgent } from '../support/agent.js';
-import { WORKDAY_START } from '../support/clock.js';
+import { WORKDAY_START, readingClock } from '../support/clock.js';
 import { freshPostgres, type TestDatabase } from '../support/db.js';
 import { useMsw } from '../support/msw.js';
 
@@ -14,7 +14,7 @@ const PD = 'https://events.pagerduty.test/v2/enqueue';
 let db: TestDatabase;
 let a: RunningAgent | undefined;
 let clock = WORKDAY_START;
-const now = () => new Date(clock);
+const now = readingClock(() => clock);
 const WINDOW_MS = 295_000; // a 300 s circuit-break is judged 5 s before it restores itself
 
 beforeEach(async () => {
@@ -46,22 +46,23 @@ async function executed(agent: RunningAgent) {
 
 describe('verification after an execution', () => {
   it('passes when no event at the same or worse severity arrives within the window, with the evidence audited', async () => {
-    a = await startAgent(db, {}, { now });
+    a = await startAgent(db, {}, { clock: now });
     const id = await executed(a);
     clock += 60_000;
     await post(a.base, '/v1/events', event(0.2), INGEST_TOKEN);
     await a.agent.tick();
     expect((await view(id)).verification.status).toBe('pending');
-    clock += WINDOW_MS;
+    // To the check itself (the breaker is still open then: the gateway reads it applied).
+    clock += WINDOW_MS - 60_000;
     await a.agent.tick();
-    expect((await view(id)).verification).toMatchObject({ status: 'passed', reason: expect.stringMatching(/no event at the same or worse severity within 5 min \(target read: applied\)/), checked_at: now().toISOString() });
+    expect((await view(id)).verification).toMatchObject({ status: 'passed', reason: expect.stringMatching(/no event at the same or worse severity within 5 min \(target read: applied\)/), checked_at: now.now().toISOString() });
     const [passed] = await queryRows<{ payload: { evidence: Record<string, unknown> } }>(db.db, sql`select payload from sre_actions where proposal_id = ${id} and kind = 'verification.passed'`);
     expect(passed!.payload.evidence).toMatchObject({ baseline_severity: 0.7, later_events: 1, same_or_worse: 0, target_read: 'applied' });
     expect(await reverts(id)).toEqual([]);
   });
 
   it('fails on an event at the same or worse severity, reverts once through the inverse, and verifies the revert', async () => {
-    a = await startAgent(db, {}, { now });
+    a = await startAgent(db, {}, { clock: now });
     const id = await executed(a);
     clock += 30_000;
     await post(a.base, '/v1/events', event(0.9), INGEST_TOKEN);
@@ -84,7 +85,7 @@ describe('verification after an execution', () => {
   });
 
   it('a crash between the failed verification and its revert: the revert happens once after restart, and the button answers "already reverted"', async () => {
-    a = await startAgent(db, {}, { now });
+    a = await startAgent(db, {}, { clock: now });
     const id = await executed(a);
     clock += 10_000;
     await post(a.base, '/v1/events', event(0.8), INGEST_TOKEN);
@@ -92,7 +93,7 @@ describe('verification after an execution', () => {
     await a.agent.tick(); // failed, and the revert timer committed with the verdict
     expect((await view(id)).verification.status).toBe('failed');
     await a.stop();
-    a = await startAgent(db, {}, { now });
+    a = await startAgent(db, {}, { clock: now });
     await a.agent.tick();
     await a.agent.tick();
     expect(await reverts(id)).toHaveLength(1);
@@ -111,7 +112,7 @@ describe('verification after an execution', () => {
         return HttpResponse.json({ status: 'success', dedup_key: 'k' }, { status: 202 });
       }),
     );
-    a = await startAgent(db, { SRE_AUTO_REVERT: 'false', PAGERDUTY_ROUTING_KEY: 'pd-key', PAGERDUTY_EVENTS_URL: PD, SRE_PAGERDUTY_MIN_SCORE: '100' }, { now });
+    a = await startAgent(db, { SRE_AUTO_REVERT: 'false', PAGERDUTY_ROUTING_KEY: 'pd-key', PAGERDUTY_EVENTS_URL: PD, SRE_PAGERDUTY_MIN_SCORE: '100' }, { clock: now });
     const id = await executed(a);
     clock += 10_000;
     await post(a.base, '/v1/events', event(0.7), INGEST_TOKEN);
@@ -133,7 +134,7 @@ describe('verification after an execution', () => {
         return HttpResponse.json({ status: 'success', dedup_key: 'k' }, { status: 202 });
       }),
     );
-    a = await startAgent(db, { PAGERDUTY_ROUTING_KEY: 'pd-key', PAGERDUTY_EVENTS_URL: PD, SRE_PAGERDUTY_MIN_SCORE: '100' }, { now });
+    a = await startAgent(db, { PAGERDUTY_ROUTING_KEY: 'pd-key', PAGERDUTY_EVENTS_URL: PD, SRE_PAGERDUTY_MIN_SCORE: '100' }, { clock: now });
     const id = await executed(a);
     clock += 10_000;
     await post(a.base, '/v1/events', event(0.9), INGEST_TOKEN);

@@ -115,8 +115,7 @@ describe('/sre pause | resume | status', () => {
     await deliverAll(h);
     expect(JSON.stringify(slack.of('chat.update').at(-1)!.args.blocks)).toContain('*Verifying*');
     // Past the verification window (a 300 s circuit-break is judged at 295 s).
-    const clock = h.deps.now;
-    h.deps.now = () => new Date(clock().getTime() + 300_000);
+    await h.clock.advance(300_000);
     expect(await runDueTimers(h.deps, DEFAULT_TIMER_HANDLERS)).toBeGreaterThan(0);
     await deliverAll(h);
     const thread = slack.of('chat.postMessage').map((c) => String(c.args.text));

@@ -1,3 +1,4 @@
+import { readingClock } from '../support/clock.js';
 import { and, eq } from 'drizzle-orm';
 import { HttpResponse } from 'msw';
 import pino from 'pino';
@@ -39,7 +40,7 @@ describe('Slack delivery through the outbox', () => {
   it('429 with Retry-After: the notification waits that long, is posted once, and the proposal stays pending', async () => {
     const p = await openIncident(h);
     let clock = new Date();
-    const dispatcher = createDispatcher({ db: h.db.db, adapters: [h.adapter], logger: pino({ level: 'silent' }), now: () => clock });
+    const dispatcher = createDispatcher({ db: h.db.db, adapters: [h.adapter], logger: pino({ level: 'silent' }), clock: readingClock(() => clock)});
     slack.failNext('chat.postMessage', () => new HttpResponse(JSON.stringify({ ok: false, error: 'ratelimited' }), { status: 429, headers: { 'retry-after': '7', 'content-type': 'application/json' } }));
 
     await dispatcher.runOnce();

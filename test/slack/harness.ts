@@ -17,7 +17,7 @@ import type { ProposalView, ServiceDeps } from '../../src/proposals/types.js';
 import { createSlackApp, type SlackApp } from '../../src/slack/app.js';
 import { signSlackRequest } from '../../src/slack/verify.js';
 import { freshPostgres, type TestDatabase } from '../support/db.js';
-import { workdayClock } from '../support/clock.js';
+import { workdayClock, type TestClock } from '../support/clock.js';
 
 export const API = 'https://slack.test/api/';
 export const HOOKS = 'https://hooks.slack.com/';
@@ -118,6 +118,7 @@ export function mockSlack(server: ReturnType<typeof setupServer>): SlackMock {
 export interface Harness {
   db: TestDatabase;
   deps: ServiceDeps;
+  clock: TestClock;
   slack: SlackApp;
   adapter: ChannelAdapter;
   base: string;
@@ -132,6 +133,7 @@ export async function startHarness(opts: { approvers?: string[]; autoApprove?: b
   const seed = defaultSimulatedState();
   Object.assign(seed.providers.openai!, { healthy: false, error_rate: 0.7 });
   const gateway = createSimulatedGateway({ seed });
+  const clock = workdayClock();
   const deps: ServiceDeps = {
     db: db.db,
     gateway,
@@ -143,10 +145,10 @@ export async function startHarness(opts: { approvers?: string[]; autoApprove?: b
     safety: { verifyWindowMs: 5 * 60_000, autoRevert: true, actionCooldownMs: 30 * 60_000, maxActionsPerHour: 10 },
     lifecycle: { escalateAfterMs: 15 * 60_000, proposalTtlMs: 24 * 3_600_000 },
     publicBaseUrl: BASE_URL,
-    now: workdayClock(),
+    clock,
   };
   const slack = createSlackApp({ deps, botToken: 'xoxb-test-token', signingSecret: SECRET, apiUrl: API, incidentChannel: CHANNEL, approvers: opts.approvers ?? [APPROVER, GROUP], logger });
-  const adapter = createSlackAdapter({ db: db.db, client: slack.client, channel: CHANNEL, publicBaseUrl: BASE_URL, logger, now: deps.now });
+  const adapter = createSlackAdapter({ db: db.db, client: slack.client, channel: CHANNEL, publicBaseUrl: BASE_URL, logger, clock });
   const srv: Server = createServer((req, res) => {
     if (req.url === '/slack/events') void slack.handler!(req, res);
     else res.writeHead(404).end();
@@ -156,6 +158,7 @@ export async function startHarness(opts: { approvers?: string[]; autoApprove?: b
   return {
     db,
     deps,
+    clock,
     slack,
     adapter,
     base,
@@ -173,7 +176,7 @@ export async function openIncident(h: Harness, data: Record<string, unknown> = {
   const parsed = parseEvent({
     id: `evt_${Math.random().toString(36).slice(2)}`,
     type: 'provider.unhealthy',
-    occurred_at: h.deps.now().toISOString(),
+    occurred_at: h.deps.clock.now().toISOString(),
     source: 'admin-api',
     data: { provider: 'openai', error_rate: 0.7, requests: 1200, window_seconds: 60, model_group: 'gpt-4o', ...data },
   });

@@ -40,13 +40,13 @@ describe('the Slack incident summary while reasoning is late', () => {
   afterEach(async () => h.close());
 
   it('says "reasoning, N s so far" on a summary update, and no longer once the proposal is posted', async () => {
-    const parsed = parseEvent({ id: 'evt_late_1', type: 'provider.unhealthy', occurred_at: h.deps.now().toISOString(), source: 'admin-api', data: { provider: 'openai', error_rate: 0.7, requests: 1200, window_seconds: 60 } });
+    const parsed = parseEvent({ id: 'evt_late_1', type: 'provider.unhealthy', occurred_at: h.deps.clock.now().toISOString(), source: 'admin-api', data: { provider: 'openai', error_rate: 0.7, requests: 1200, window_seconds: 60 } });
     if (!parsed.ok) throw new Error(parsed.problems.join('; '));
     const [incidentId] = (await ingestEvents(h.deps, [{ event: parsed.event, via: 'http' }])).incidentsOpened;
     await deliverAll(h);
     expect(slack.of('chat.postMessage')).toHaveLength(1);
     // The model has been at it for 40 s: the reasoning pool asks for a summary update.
-    await h.db.db.update(schema.incidents).set({ openedAt: new Date(h.deps.now().getTime() - 40_000) }).where(eq(schema.incidents.id, incidentId!));
+    await h.db.db.update(schema.incidents).set({ openedAt: new Date(h.deps.clock.now().getTime() - 40_000) }).where(eq(schema.incidents.id, incidentId!));
     await h.db.db.transaction((tx) => enqueueNotification(tx, ['slack'], 'incident.updated', { incidentId: incidentId! }));
     await deliverAll(h);
     const note = JSON.stringify(slack.of('chat.update').at(-1)!.args.blocks);

@@ -26,7 +26,7 @@ export interface RunningAgent {
 
 /** An agent on a test database, listening on a free loopback port, background loop off (tests tick). */
 export async function startAgent(db: TestDatabase, env: Record<string, string> = {}, opts: Parameters<typeof createAgent>[1] = {}): Promise<RunningAgent> {
-  const agent = await createAgent(testConfig(env), { database: db, loopMs: 0, logger: pino({ level: 'silent' }), reconcileStaleMs: 0, now: workdayClock(), ...opts });
+  const agent = await createAgent(testConfig(env), { database: db, loopMs: 0, logger: pino({ level: 'silent' }), reconcileStaleMs: 0, clock: workdayClock(), ...opts });
   const port = await agent.start();
   return { agent, base: `http://127.0.0.1:${port}`, stop: () => agent.stop() };
 }

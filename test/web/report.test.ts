@@ -1,3 +1,4 @@
+import { readingClock } from '../support/clock.js';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -207,7 +208,7 @@ describe('the tuning report on the embedded PGlite', () => {
   afterAll(() => d.dispose());
 
   it('groups and times decisions as on PostgreSQL', async () => {
-    const r = await tuningReport({ db: d.db, now: () => new Date(WORKDAY_START) }, { since: '30d' });
+    const r = await tuningReport({ db: d.db, clock: readingClock(() => new Date(WORKDAY_START))}, { since: '30d' });
     expect(r.proposals).toBe(6);
     expect(r.actions.find((x) => x.action === 'circuit_break_provider')).toEqual({
       action: 'circuit_break_provider',

@@ -19,6 +19,8 @@ export interface RetryPolicy {
   /** The most a retry-after header may make us wait. */
   maxRetryAfterMs: number;
   sleep: (ms: number) => Promise<void>;
+  /** The clock the deadline is on (epoch ms). */
+  nowMs: () => number;
 }
 
 export interface Attempt {
@@ -98,7 +100,7 @@ export async function callModel(
   const attempts: Attempt[] = [];
   let last: FailureCause = 'timeout';
   for (let n = 0; ; n++) {
-    const remaining = deadline - Date.now();
+    const remaining = deadline - policy.nowMs();
     if (remaining <= 0 || signal?.aborted) {
       const after = attempts.at(-1)?.error;
       return { ok: false, reason: `the reasoning deadline passed before the model answered${after ? ` (last attempt: ${after})` : ''}`, cause: attempts.length > 0 ? last : 'timeout', attempts };
@@ -119,7 +121,7 @@ export async function callModel(
       }
       const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** n) * (1 - Math.random() * 0.25);
       const wait = Math.round(c.retryAfterMs !== undefined ? Math.min(c.retryAfterMs, policy.maxRetryAfterMs) : backoff);
-      if (Date.now() + wait >= deadline) {
+      if (policy.nowMs() + wait >= deadline) {
         return { ok: false, reason: `model call failed (${c.error}); waiting ${wait} ms would pass the reasoning deadline`, cause: c.cause, attempts };
       }
       attempt.waited_ms = wait;

@@ -11,6 +11,7 @@ import type {
   ToolUseBlock,
 } from '@anthropic-ai/sdk/resources/messages';
 import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../../clock.js';
 import type { GatewayReads } from '../../actions/gateway.js';
 import { specFor, type ActionId, type Adjustment } from '../../domain/actions.js';
 import type { IncidentContext, ProposalDraft, ReasonOptions, Reasoner, ThreadAnswer, ThreadMessage } from '../reasoner.js';
@@ -58,7 +59,9 @@ export interface ClaudeReasonerOptions {
   /** Answers whenever the model cannot: failures, refusals, repeated guardrail violations. */
   fallback: Reasoner;
   limits?: ClaudeLimits;
-  /** How retries wait (tests pass a recorder that does not sleep). */
+  /** Deadlines, latencies and retry waits (default: the system clock). */
+  clock?: Clock;
+  /** How retries wait (tests pass a recorder that does not sleep); default: the clock's sleep. */
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -114,7 +117,6 @@ interface Run {
 /** FailureCause of a model call, or why a run that reached the model still ended without a proposal. */
 export type FallbackCause = FailureCause | 'refusal' | 'no_proposal' | 'budget' | 'error';
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
  * Response blocks go back to the API unchanged in the next request, as the Messages API expects
@@ -148,6 +150,7 @@ const textOf = (m: Message) =>
 
 export function createClaudeReasoner(opts: ClaudeReasonerOptions): Reasoner {
   const limits: Required<ClaudeLimits> = { ...DEFAULT_LIMITS, ...opts.limits };
+  const clock = opts.clock ?? systemClock;
   const logger = opts.logger.child({ reasoner: 'claude', model: opts.model });
   const client = new Anthropic({
     apiKey: opts.apiKey,
@@ -161,7 +164,8 @@ export function createClaudeReasoner(opts: ClaudeReasonerOptions): Reasoner {
     baseDelayMs: limits.retryBaseDelayMs,
     maxDelayMs: Math.max(limits.retryBaseDelayMs, 8_000),
     maxRetryAfterMs: limits.maxRetryAfterMs,
-    sleep: opts.sleep ?? sleep,
+    sleep: opts.sleep ?? ((ms) => clock.sleep(ms)),
+    nowMs: () => clock.nowMs(),
   };
 
   async function start(
@@ -173,7 +177,7 @@ export function createClaudeReasoner(opts: ClaudeReasonerOptions): Reasoner {
     deadline: number,
     signal: AbortSignal,
   ): Promise<Run> {
-    const started = Date.now();
+    const started = clock.nowMs();
     const targets = await buildTargets(ctx, gateway, Math.max(1, Math.min(limits.readTimeoutMs, deadline - started)));
     const { tools, actions } = buildTools(targets);
     return {
@@ -196,7 +200,7 @@ export function createClaudeReasoner(opts: ClaudeReasonerOptions): Reasoner {
   function exhausted(run: Run): string | undefined {
     if (run.calls.length >= limits.maxModelCalls) return `model-call cap reached (${limits.maxModelCalls})`;
     if (totalTokens(run.usage) >= limits.maxTokens) return `token cap reached (${totalTokens(run.usage)} ≥ ${limits.maxTokens})`;
-    if (Date.now() >= run.deadline) return `timeout: the reasoning deadline passed (${Math.round((run.deadline - run.started) / 1000)} s for this run)`;
+    if (clock.nowMs() >= run.deadline) return `timeout: the reasoning deadline passed (${Math.round((run.deadline - run.started) / 1000)} s for this run)`;
     return undefined;
   }
 
@@ -212,7 +216,7 @@ export function createClaudeReasoner(opts: ClaudeReasonerOptions): Reasoner {
   }
 
   async function step(run: Run, toolChoice: ToolChoice) {
-    const t0 = Date.now();
+    const t0 = clock.nowMs();
     const out = await callModel(
       client,
       {
@@ -232,7 +236,7 @@ export function createClaudeReasoner(opts: ClaudeReasonerOptions): Reasoner {
       n: run.calls.length + 1,
       messages_sent: run.messages.length,
       tool_choice: toolChoice,
-      latency_ms: Date.now() - t0,
+      latency_ms: clock.nowMs() - t0,
       attempts: out.attempts,
       response: null,
     };
@@ -262,7 +266,7 @@ export function createClaudeReasoner(opts: ClaudeReasonerOptions): Reasoner {
       cost_note: `estimate from list prices (${pricesFor(opts.model).pricedAs})`,
       corrections: run.corrections,
       injection_signals: run.injection,
-      wall_ms: Date.now() - run.started,
+      wall_ms: clock.nowMs() - run.started,
       outcome,
       ...extra,
     };
@@ -355,11 +359,10 @@ export function createClaudeReasoner(opts: ClaudeReasonerOptions): Reasoner {
 
   /** The run's deadline: its own budget, or the caller's when sooner; aborts what is in flight then. */
   function budget(o: ReasonOptions | undefined): { deadline: number; signal: AbortSignal; done: () => void } {
-    const deadline = Math.min(Date.now() + limits.wallTimeMs, o?.deadline ?? Number.POSITIVE_INFINITY);
+    const deadline = Math.min(clock.nowMs() + limits.wallTimeMs, o?.deadline ?? Number.POSITIVE_INFINITY);
     const ac = new AbortController();
-    const t = setTimeout(() => ac.abort(), Math.max(0, deadline - Date.now()));
-    t.unref();
-    return { deadline, signal: ac.signal, done: () => clearTimeout(t) };
+    const t = clock.after(Math.max(0, deadline - clock.nowMs()), () => ac.abort());
+    return { deadline, signal: ac.signal, done: () => t.cancel() };
   }
 
   const overCause = (over: string): FallbackCause => (over.startsWith('timeout') ? 'timeout' : 'budget');
@@ -368,7 +371,7 @@ export function createClaudeReasoner(opts: ClaudeReasonerOptions): Reasoner {
     const b = budget(o);
     try {
       // Queued for a reasoning slot past its whole deadline: the playbook answers at once.
-      if (b.deadline <= Date.now()) return await fallbackPropose(ctx, gateway, undefined, 'the reasoning deadline passed before a reasoning slot took the incident up', 'timeout');
+      if (b.deadline <= clock.nowMs()) return await fallbackPropose(ctx, gateway, undefined, 'the reasoning deadline passed before a reasoning slot took the incident up', 'timeout');
       return await proposeWithin(ctx, gateway, b.deadline, b.signal);
     } finally {
       b.done();

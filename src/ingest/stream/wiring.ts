@@ -4,7 +4,7 @@ import { ingestEvents } from '../ingest.js';
 import type { DeadLetter, StreamEntry } from '../redis-consumer.js';
 
 /** The consumer's `handleBatch`: the whole batch into ingestEvents, one transaction, resolved after commit. */
-export function streamBatchHandler(deps: Pick<ServiceDeps, 'db' | 'channels' | 'now' | 'poke' | 'logger' | 'metrics'>): (entries: StreamEntry[]) => Promise<void> {
+export function streamBatchHandler(deps: Pick<ServiceDeps, 'db' | 'channels' | 'clock' | 'poke' | 'logger' | 'metrics'>): (entries: StreamEntry[]) => Promise<void> {
   return async (entries) => {
     await ingestEvents(deps, entries.map((e) => ({ event: e.event, via: 'stream' as const, entryId: e.id })));
   };

@@ -97,7 +97,7 @@ export function createConsole(opts: ConsoleOptions): Console {
   });
 
   function session(req: IncomingMessage): Session | undefined {
-    const s = decodeSession(secret, parseCookies(req.headers)[SESSION_COOKIE], deps.now().getTime());
+    const s = decodeSession(secret, parseCookies(req.headers)[SESSION_COOKIE], deps.clock.now().getTime());
     // A token removed from SRE_API_TOKENS ends that operator's sessions.
     return s && opts.apiTokens.some((t) => t.name === s.user) ? s : undefined;
   }
@@ -145,7 +145,7 @@ export function createConsole(opts: ConsoleOptions): Console {
   function signIn(res: ServerResponse, user: string, next: string, via: 'form' | 'link') {
     log.info({ operator: user, via }, 'console sign-in');
     redirect(res, next, {
-      'set-cookie': [cookie(SESSION_COOKIE, encodeSession(secret, user, deps.now().getTime()), { path: '/sre', secure, maxAgeS: SESSION_TTL_MS / 1000 }), cookie(LOGIN_COOKIE, '', { path: '/sre', secure, maxAgeS: 0 })],
+      'set-cookie': [cookie(SESSION_COOKIE, encodeSession(secret, user, deps.clock.now().getTime()), { path: '/sre', secure, maxAgeS: SESSION_TTL_MS / 1000 }), cookie(LOGIN_COOKIE, '', { path: '/sre', secure, maxAgeS: 0 })],
     });
   }
 

@@ -1,3 +1,4 @@
+import type { Clock } from '../../../src/clock.js';
 import { http, HttpResponse } from 'msw';
 import type { setupServer } from 'msw/node';
 import { pino } from 'pino';
@@ -71,8 +72,9 @@ export function apiError(status: number, type: string, headers: Record<string, s
   return HttpResponse.json({ type: 'error', error: { type, message: `${type} (test)` } }, { status, headers });
 }
 
-export function reasoner(limits: ClaudeLimits = {}, waits: number[] = []) {
+export function reasoner(limits: ClaudeLimits = {}, waits: number[] = [], clock?: Clock) {
   return createClaudeReasoner({
+    ...(clock ? { clock } : {}),
     apiKey: 'sk-ant-test-key',
     baseURL: BASE_URL,
     model: MODEL,

@@ -1,3 +1,4 @@
+import { systemClock } from '../../../src/clock.js';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import type { SQL } from 'drizzle-orm';
@@ -38,7 +39,7 @@ export function providerEvent(i: number, provider = 'openai', extra: Partial<{ s
 }
 
 export function ingestDeps(db: Db) {
-  return { db, channels: [] as const, now: () => new Date(), logger };
+  return { db, channels: [] as const, clock: systemClock, logger };
 }
 
 /** The handler main.ts wires: the whole batch into ingestEvents, one transaction. */
@@ -105,7 +106,7 @@ export function serviceDeps(db: Db, channels: readonly Channel[] = ['slack']): {
     safety: { verifyWindowMs: 5 * 60_000, autoRevert: true, actionCooldownMs: 30 * 60_000, maxActionsPerHour: 10 },
     lifecycle: { escalateAfterMs: 15 * 60_000, proposalTtlMs: 24 * 3_600_000 },
     publicBaseUrl: 'http://localhost:8080',
-    now: workdayClock(),
+    clock: workdayClock(),
   };
   return { deps, reasoningRuns: () => runs };
 }

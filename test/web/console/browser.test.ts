@@ -1,3 +1,4 @@
+import { systemClock } from '../../../src/clock.js';
 import { existsSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { eq } from 'drizzle-orm';
@@ -92,7 +93,7 @@ describe('the SRE Agent page in Chromium', { timeout: 120_000 }, () => {
 
   // Only reads here, no decision and no risk scoring: the clock is the database's, as in production.
   beforeAll(async () => {
-    srv = await consoleServer((d) => makeDeps(d.db, { now: () => new Date(), policy: { riskThreshold: 40, autoApprove: true, timeZone: 'UTC', criticalTeams: [], mode: 'live', twoPersonScore: 75 } }));
+    srv = await consoleServer((d) => makeDeps(d.db, { clock: systemClock, policy: { riskThreshold: 40, autoApprove: true, timeZone: 'UTC', criticalTeams: [], mode: 'live', twoPersonScore: 75 } }));
     seeded = await seedConsole(srv.d.db, new Date());
     await srv.d.db.insert(schema.outbox).values({ channel: 'webhook', kind: 'proposal.created', incidentId: seeded.ids.groq!.incidentId, proposalId: seeded.ids.groq!.proposalId, payload: {}, status: 'dead', attempts: 8, lastError: 'webhook 0 answered 410' });
   }, 120_000);

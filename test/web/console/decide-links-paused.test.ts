@@ -1,3 +1,4 @@
+import { systemClock } from '../../../src/clock.js';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { schema } from '../../../src/db/client.js';
@@ -15,7 +16,7 @@ let srv: Awaited<ReturnType<typeof serve>>;
 let deps: ReturnType<typeof makeDeps>;
 beforeAll(async () => {
   d = await freshPostgres();
-  deps = makeDeps(d.db, { now: () => new Date() });
+  deps = makeDeps(d.db, { clock: systemClock});
   srv = await serve((req, res, url) => routeDecideLink(req, res, url, { deps, linkSecret: SECRET, publicBaseUrl: PUBLIC_BASE_URL }));
 });
 afterAll(async () => {

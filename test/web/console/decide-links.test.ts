@@ -1,3 +1,5 @@
+import { readingClock } from '../../support/clock.js';
+import { systemClock } from '../../../src/clock.js';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows, schema } from '../../../src/db/client.js';
@@ -17,7 +19,7 @@ describe('email decision links', () => {
   let srv: Awaited<ReturnType<typeof serve>>;
   beforeAll(async () => {
     d = await freshPostgres();
-    const deps = makeDeps(d.db, { now: () => new Date() }); // token times here are wall-clock; nothing is scored
+    const deps = makeDeps(d.db, { clock: systemClock}); // token times here are wall-clock; nothing is scored
     srv = await serve((req, res, url) => routeDecideLink(req, res, url, { deps, linkSecret: SECRET, publicBaseUrl: PUBLIC_BASE_URL }));
   });
   afterAll(async () => {
@@ -155,7 +157,7 @@ describe('email decision links', () => {
     // Expired by the scheduler: the link says no action was taken.
     const old = await seedPending(d.db, { provider: 'bedrock' });
     const ol = await links(old.proposalId);
-    await expire(makeDeps(d.db, { now: () => new Date(Date.now() + 25 * 3_600_000) }), old.proposalId);
+    await expire(makeDeps(d.db, { clock: readingClock(() => new Date(Date.now() + 25 * 3_600_000))}), old.proposalId);
     const gone = await call(srv.port, 'GET', path(ol.approve));
     expect(gone.status).toBe(409);
     expect(gone.body).toContain('No action taken');

@@ -1,3 +1,4 @@
+import { systemClock } from '../../../src/clock.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProposalView } from '../../../src/proposals/types.js';
 import { createConsole } from '../../../src/web/console/index.js';
@@ -23,7 +24,7 @@ describe('the SRE Agent pages over HTTP', () => {
   let port = 0;
 
   async function consoleOn(opts: { pause?: { paused: boolean; by?: string; reason?: string; at?: string }; mode?: 'live' | 'shadow' } = {}) {
-    const deps = makeDeps(d.db, { now: () => new Date(), policy: { ...POLICY, mode: opts.mode ?? 'live' } });
+    const deps = makeDeps(d.db, { clock: systemClock, policy: { ...POLICY, mode: opts.mode ?? 'live' } });
     const c = createConsole({ deps, apiTokens: TOKENS, sessionSecret: 'session-secret-for-tests', publicBaseUrl: PUBLIC_BASE_URL, ...(opts.pause ? { pauseState: async () => opts.pause! } : {}) });
     const srv = await serve((req, res, url) => c.handle(req, res, url));
     servers.push(srv);
@@ -190,7 +191,7 @@ describe('the SRE Agent pages on the embedded PGlite (what npm start serves)', (
     const d = await freshPglite();
     try {
       const seeded = await seedConsole(d.db, new Date());
-      const c = createConsole({ deps: makeDeps(d.db, { now: () => new Date(), policy: POLICY }), apiTokens: TOKENS, sessionSecret: 'session-secret-for-tests', publicBaseUrl: PUBLIC_BASE_URL });
+      const c = createConsole({ deps: makeDeps(d.db, { clock: systemClock, policy: POLICY }), apiTokens: TOKENS, sessionSecret: 'session-secret-for-tests', publicBaseUrl: PUBLIC_BASE_URL });
       const srv = await serve((req, res, url) => c.handle(req, res, url));
       try {
         const form = await call(srv.port, 'GET', '/sre/login');

@@ -1,3 +1,4 @@
+import { systemClock } from '../../../src/clock.js';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSimulatedGateway } from '../../../src/actions/simulated.js';
@@ -32,7 +33,7 @@ describe('two-person approval, shadow and approver rules in the console and emai
   let gateway = createSimulatedGateway();
   beforeAll(async () => {
     d = await freshPostgres();
-    deps = makeDeps(d.db, { gateway, now: () => new Date() }); // link times are wall-clock
+    deps = makeDeps(d.db, { gateway, clock: systemClock}); // link times are wall-clock
     const c = createConsole({ deps, apiTokens: TOKENS, sessionSecret: 'session-secret-for-tests', publicBaseUrl: PUBLIC_BASE_URL, linkSecret: LINK_SECRET });
     srv = await serve((req, res, url) => c.handle(req, res, url));
   });

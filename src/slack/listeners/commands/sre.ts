@@ -16,7 +16,7 @@ async function answer(ctx: SlackContext, sub: string, arg: string | undefined): 
   if (sub === 'pending') {
     const pending = await listProposals(ctx.deps.db, { status: 'pending', limit: 100 }, ctx.deps.publicBaseUrl);
     const items = pending.map((p) => ({ proposal: p, threadUrl: threadUrl(inst, p.incident.slack_channel, p.incident.slack_ts) }));
-    return buildPendingList(items, ctx.deps.now(), `${ctx.deps.publicBaseUrl}/sre`);
+    return buildPendingList(items, ctx.deps.clock.now(), `${ctx.deps.publicBaseUrl}/sre`);
   }
   if (!arg) return buildHelp(sub);
   const p = await getProposal(ctx.deps.db, arg, ctx.deps.publicBaseUrl);

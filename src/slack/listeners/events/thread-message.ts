@@ -44,7 +44,7 @@ export async function handleThreadMessage(ctx: SlackContext, m: ThreadMessageInp
     .returning({ key: schema.slackReceipts.key });
   if (first.length === 0) return;
   // Receipts only need to outlive Slack's retries (minutes); a week is generous and keeps the table small.
-  await ctx.deps.db.delete(schema.slackReceipts).where(lt(schema.slackReceipts.receivedAt, new Date(ctx.deps.now().getTime() - RECEIPT_TTL_MS)));
+  await ctx.deps.db.delete(schema.slackReceipts).where(lt(schema.slackReceipts.receivedAt, new Date(ctx.deps.clock.now().getTime() - RECEIPT_TTL_MS)));
   try {
     const verdict = await ctx.approvers.check({ userId: m.user, teamId: m.teamId });
     await converse(ctx.deps, { incidentId: incident.id, actor: slackActor({ id: m.user, teamId: m.teamId }), text, mayRevise: verdict.ok });

@@ -43,12 +43,12 @@ export function createPages(o: PagesOptions) {
   async function proposal(res: ServerResponse, v: Viewer, id: string, extra: { notice?: string; error?: string; status?: number } = {}): Promise<void> {
     const [data, banner] = await Promise.all([loadProposal(deps, o.publicBaseUrl, id), o.killSwitch?.(v.csrf)]);
     if (!data) return sendHtml(res, 404, messagePage('Not found', `No proposal ${id}.`, 'error', nav(v.user, v.csrf)), { head: v.head });
-    sendHtml(res, extra.status ?? 200, proposalPage({ user: v.user, csrf: v.csrf, now: deps.now(), policy: policy(), data, notice: extra.notice, error: extra.error, banner }), { head: v.head });
+    sendHtml(res, extra.status ?? 200, proposalPage({ user: v.user, csrf: v.csrf, now: deps.clock.now(), policy: policy(), data, notice: extra.notice, error: extra.error, banner }), { head: v.head });
   }
 
   /** Serves GET and HEAD of the pages it owns; false for any other path. */
   async function serve(res: ServerResponse, path: string, url: URL, v: Viewer): Promise<boolean> {
-    const now = deps.now();
+    const now = deps.clock.now();
     if (path === '/sre') {
       const [data, pause, banner] = await Promise.all([loadOverview(deps, o.publicBaseUrl, now), pauseState(), o.killSwitch?.(v.csrf)]);
       sendHtml(res, 200, overviewPage({ user: v.user, csrf: v.csrf, now, policy: policy(), pause, data, banner, notice: NOTICES[url.searchParams.get('done') ?? ''] }), { head: v.head });
