@@ -1,4 +1,3 @@
-import { systemClock } from './clock.js';
 import { createReadStream, createWriteStream, existsSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -12,17 +11,12 @@ import { verifyAudit } from './audit/verify.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase, schema, type Database } from './db/client.js';
 import { parseEvent } from './domain/events.js';
-import { isDomainError } from './domain/errors.js';
+import { exitCodeOf, isDomainError } from './domain/errors.js';
 import { ingestEvents, type IngestItem } from './ingest/ingest.js';
 import { createLogger, wantsPretty } from './logger.js';
-import { createAgent, StartupError } from './main.js';
+import { buildServiceDeps, createAgent, StartupError, type Services } from './main.js';
 import { approvalProgress } from './domain/approvals.js';
-import { decide } from './proposals/decide.js';
-import { pause } from './proposals/pause.js';
-import { listProposals } from './proposals/queries.js';
-import { resume } from './proposals/resume.js';
-import { agentStatus, type AgentStatus } from './proposals/status.js';
-import { tuningReport } from './proposals/report.js';
+import { agentStatus, decide, listProposals, pause, resume, tuningReport, type AgentStatus } from './proposals/index.js';
 import { parseSince, reportCsv, reportText, SINCE_HINT } from './domain/report.js';
 import { runDemo } from './demo.js';
 import { createProgress, formatCount, type Progress } from './progress.js';
@@ -118,7 +112,7 @@ export async function main(argv: string[], cliIo: CliIo = processIo()): Promise<
     }
     if (isDomainError(e)) {
       err(`sre-agent: ${e.message}`);
-      return e.code === 'already_decided' || e.code === 'same_approver' ? 3 : 1;
+      return exitCodeOf(e);
     }
     if ((e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (e as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || (e as { code?: string }).code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
       err(`sre-agent: ${(e as Error).message}\n\n${USAGE}`);
@@ -156,6 +150,14 @@ async function withDb<T>(fn: (d: Database, config: Config) => Promise<T>, opts: 
   } finally {
     await d.close();
   }
+}
+
+/** The services (buildServiceDeps, the one composition root) on the configured database, for a one-shot verb. */
+async function withServices<T>(fn: (s: Services, config: Config) => Promise<T>, level = 'warn'): Promise<T> {
+  return withDb(async (d, c) => {
+    const s = await buildServiceDeps(c, { database: d, logger: cliLogger(c, level) });
+    return fn(s, c);
+  });
 }
 
 function assertNotServed(c: Config): void {
@@ -264,15 +266,14 @@ async function ingestFile(args: string[]): Promise<number> {
     return 1;
   }
   if (items.length === 0) throw new UsageError(`${file} holds no events`);
-  return withDb(async (d, c) => {
-    const logger = cliLogger(c);
+  return withServices(async ({ deps }, c) => {
     let accepted = 0;
     let duplicates = 0;
     const opened: string[] = [];
     const storing = progress(`storing ${file}`, 'events', items.length);
     const started = performance.now();
     for (let i = 0; i < items.length; i += 500) {
-      const r = await ingestEvents({ db: d.db, channels: [], clock: systemClock, logger }, items.slice(i, i + 500));
+      const r = await ingestEvents(deps, items.slice(i, i + 500));
       accepted += r.accepted.length;
       duplicates += r.duplicates.length;
       opened.push(...r.incidentsOpened);
@@ -286,8 +287,8 @@ async function ingestFile(args: string[]): Promise<number> {
 }
 
 async function pending(): Promise<number> {
-  return withDb(async (d, config) => {
-    const list = await listProposals(d.db, { status: 'pending' }, config.http.publicBaseUrl);
+  return withServices(async ({ deps }) => {
+    const list = await listProposals(deps, { status: 'pending' });
     if (list.length === 0) {
       out('No pending proposals.');
       return 0;
@@ -305,9 +306,8 @@ async function decideVerb(verb: 'approve' | 'reject', args: string[]): Promise<n
   if (!id || positionals.length > 1) throw new UsageError(`${verb} takes one proposal ID`);
   if (!values.as || !/^[A-Za-z0-9._@-]{1,64}$/.test(values.as)) throw new UsageError(`${verb} needs --as NAME (letters, digits, . _ @ -), the operator recorded in the audit trail`);
   if (verb === 'approve' && values.reason !== undefined) throw new UsageError('--reason goes with reject');
-  return withDb(async (d, config) => {
-    const agent = await createAgent(config, { database: d, loopMs: 0, logger: cliLogger(config) });
-    const view = await decide(agent.deps, { proposalId: id, decision: verb, reason: values.reason, actor: { type: 'user', name: values.as!, via: 'cli' } });
+  return withServices(async ({ deps }) => {
+    const view = await decide(deps, { proposalId: id, decision: verb, reason: values.reason, actor: { type: 'user', name: values.as!, via: 'cli' } });
     const progress = approvalProgress(view);
     if (progress) out(`${view.id}: approval recorded (${progress}); a second person must approve before it executes`);
     else out(`${view.id}: ${view.status} by ${view.decided_by}${view.result ? ` — result: ${JSON.stringify(view.result)}` : ''}`);
@@ -327,8 +327,7 @@ async function killSwitchVerb(verb: 'pause' | 'resume' | 'status', args: string[
   const v = { as: str(values.as), reason: str(values.reason) };
   if (verb !== 'status' && (!v.as || !/^[A-Za-z0-9._@-]{1,64}$/.test(v.as))) throw new UsageError(`${verb} needs --as NAME (letters, digits, . _ @ -), the operator recorded in the audit trail`);
   if (verb === 'pause' && !v.reason?.trim()) throw new UsageError('pause needs --reason TEXT: say why, it is shown on every proposal while paused');
-  return withDb(async (d, config) => {
-    const deps = { db: d.db, policy: config.policy, safety: config.safety, logger: createLogger({ level: 'warn', pretty: false }), clock: systemClock };
+  return withServices(async ({ deps }) => {
     const actor = { type: 'user', name: v.as ?? '', via: 'cli' } as const;
     const s =
       verb === 'status'
@@ -402,8 +401,8 @@ async function report(args: string[]): Promise<number> {
   const config = loadConfig();
   const pid = config.storage.databaseUrl ? undefined : runningPid(config);
   if (pid) throw new StartupError(`The agent (pid ${pid}) holds the embedded database in ${config.storage.dataDir}. While it runs, read the report from it: GET /v1/report?since=${since} or the console's /sre/report.`);
-  return withDb(async (d) => {
-    const r = await tuningReport({ db: d.db, clock: systemClock}, { since });
+  return withServices(async ({ deps }) => {
+    const r = await tuningReport(deps, { since });
     out(REPORT_FORMATS[format as keyof typeof REPORT_FORMATS](r).replace(/\n$/, ''));
     return 0;
   });

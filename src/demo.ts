@@ -7,9 +7,7 @@ import type { PlatformEvent } from './domain/events.js';
 import { ingestEvents } from './ingest/ingest.js';
 import { createLogger } from './logger.js';
 import { createAgent } from './main.js';
-import { decide } from './proposals/decide.js';
-import { listProposals } from './proposals/queries.js';
-import type { ProposalView } from './proposals/types.js';
+import { decide, listProposals, type ProposalView } from './proposals/index.js';
 
 /** The scripted incidents: one of each event type, then a storm for one provider. */
 export function demoEvents(base: Date): PlatformEvent[] {
@@ -80,7 +78,7 @@ export async function runDemo(config: Config, out: (s: string) => void, opts: De
     const again = await ingestEvents(agent.deps, events.slice(0, 50).map((event) => ({ event, via: 'file' as const })));
     await agent.tick();
     await agent.tick();
-    const proposals = (await listProposals(agent.deps.db, { limit: 100 }, agent.deps.publicBaseUrl)).reverse();
+    const proposals = (await listProposals(agent.deps, { limit: 100 })).reverse();
     for (const p of proposals) {
       out(`■ incident ${p.incident.id}: ${p.incident.type} on ${p.incident.subject} — ${p.incident.event_count} event(s)`);
       for (const l of describe(p)) out(l);

@@ -16,7 +16,7 @@ export async function benchApprove(): Promise<Record<string, number>> {
   const admin = await startAdminApiStub((call) => {
     arrival ??= call.at;
   });
-  const agent = await startBenchAgent({ db: db.db, loopMs: 50 });
+  const agent = await startBenchAgent({ database: db, loopMs: 50 });
   try {
     // Proposals made by the playbook against the simulated gateway: one circuit-break per provider.
     await ingestEvents(agent.deps, Array.from({ length: n }, (_, i) => ({ event: providerEvent(`evt_appr_${i}`, `appr-${i}`, i), via: 'http' as const })));

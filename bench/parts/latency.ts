@@ -30,7 +30,7 @@ export async function benchEventToSlack(): Promise<Record<string, number>> {
   });
   const r = await redisClient();
   const stream = streamName('latency');
-  const agent = await startBenchAgent({ db: db.db, stream, slackUrl: slack.url });
+  const agent = await startBenchAgent({ database: db, stream, slackUrl: slack.url });
   let background = true;
   let bgSent = 0;
   const bg = (async () => {

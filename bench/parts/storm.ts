@@ -16,7 +16,7 @@ export async function benchStorm(): Promise<Record<string, number>> {
   const slack = await startSlackStub();
   const r = await redisClient();
   const stream = streamName('storm');
-  const agent = await startBenchAgent({ db: db.db, stream, slackUrl: slack.url });
+  const agent = await startBenchAgent({ database: db, stream, slackUrl: slack.url });
   try {
     const t0 = performance.now();
     await xaddAll(

@@ -317,6 +317,14 @@ export function specFor(action: ActionId): ActionSpec<ActionId> {
   return ACTIONS[action] as unknown as ActionSpec<ActionId>;
 }
 
+/**
+ * A stored proposal's action and params as a request. Safe without re-validation: a proposal row
+ * is only ever written from a request that passed `normalizeAction`.
+ */
+export function storedRequest(p: { action: string; params: Record<string, unknown> }): ActionRequest {
+  return { action: p.action as ActionId, params: p.params } as ActionRequest;
+}
+
 /** Validate and clamp raw params for an action id that may itself be untrusted. */
 export function normalizeAction(action: unknown, raw: unknown): ({ ok: true; request: ActionRequest; adjustments: Adjustment[] }) | { ok: false; problems: string[] } {
   const id = ActionId.safeParse(action);

@@ -1,5 +1,7 @@
 /** From this long after an incident opened without a proposal, the card and the console say so. */
 export const REASONING_LATE_AFTER_MS = 15_000;
+/** Then how often the card says it again while reasoning lasts. */
+export const REASONING_LATE_EVERY_MS = 30_000;
 
 export interface LatenessInput {
   status: string;

@@ -1,8 +1,8 @@
 import { and, eq, lt, sql } from 'drizzle-orm';
 import { appendAudit } from '../audit/append.js';
 import { schema } from '../db/client.js';
-import { enqueueNotification } from '../proposals/outbox.js';
-import type { ServiceDeps } from '../proposals/types.js';
+import { enqueueNotification } from '../jobs/index.js';
+import { type ServiceDeps } from '../proposals/index.js';
 
 const { incidents } = schema;
 

@@ -2,9 +2,8 @@ import { inArray, sql } from 'drizzle-orm';
 import { appendAudit, type AuditRecord } from '../audit/append.js';
 import { queryRows, schema, type Tx } from '../db/client.js';
 import { incidentKey, incidentSubject, type PlatformEvent } from '../domain/events.js';
-import { newId } from '../proposals/ids.js';
-import { enqueueNotifications } from '../proposals/outbox.js';
-import type { ServiceDeps } from '../proposals/types.js';
+import { newId, type ServiceDeps } from '../proposals/index.js';
+import { enqueueNotifications } from '../jobs/index.js';
 
 const { incidents, timers } = schema;
 const INGEST = { type: 'system', name: 'ingest' } as const;

@@ -1,8 +1,8 @@
-import { and, eq, inArray, lte, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { appendAudit } from '../audit/append.js';
 import { schema, type Db } from '../db/client.js';
-import { DEFAULT_LEASE_MS, createLeaseKeeper, leaseFree } from '../db/leases.js';
+import { createLeasedQueue } from '../jobs/index.js';
 import type { Channel, NotificationKind } from '../domain/notifications.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { Metrics } from '../metrics.js';
@@ -47,60 +47,33 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
   const maxAttempts = opts.maxAttempts ?? 8;
   const base = opts.baseDelayMs ?? 1000;
   const cap = opts.maxDelayMs ?? 5 * 60_000;
-  const keeper = createLeaseKeeper({
+  const queue = createLeasedQueue('outbox', {
     db: opts.db,
-    work: 'outbox',
-    holder: opts.holder ?? `dispatcher-${process.pid}`,
-    leaseMs: opts.leaseMs ?? DEFAULT_LEASE_MS,
-    logger: opts.logger,
     clock,
-    onRenewed: (work, n) => opts.metrics?.leaseRenewals.inc({ work }, n),
+    logger: opts.logger,
+    holder: opts.holder ?? `dispatcher-${process.pid}`,
+    ...(opts.leaseMs !== undefined ? { leaseMs: opts.leaseMs } : {}),
+    metrics: opts.metrics,
   });
-  const mine = and(eq(outbox.status, 'pending'), eq(outbox.leasedBy, keeper.holder));
-  const unlease = { leasedBy: null, leaseExpiresAt: null };
   const random = opts.random ?? Math.random;
   const byChannel = new Map<Channel, ChannelAdapter>(opts.adapters.map((a) => [a.channel, a]));
   const lastSent = new Map<string, number>();
   let nextReady = Number.POSITIVE_INFINITY;
   const channels = [...byChannel.keys()];
 
-  async function claim(): Promise<(typeof outbox.$inferSelect)[]> {
-    if (channels.length === 0) return [];
-    const t = now();
-    const rows = await opts.db.transaction(async (tx) => {
-      // The oldest due row per ordering key only: one incident's messages go out in order.
-      const due = await tx
-        .select({ id: outbox.id, leasedBy: outbox.leasedBy })
-        .from(outbox)
-        .where(
-          and(
-            eq(outbox.status, 'pending'),
-            lte(outbox.nextAttemptAt, t),
-            leaseFree(outbox.leaseExpiresAt),
-            inArray(outbox.channel, channels),
-            sql`not exists (select 1 from outbox o2 where o2.ordering_key = ${outbox.orderingKey} and o2.status = 'pending' and o2.id < ${outbox.id})`,
-          ),
-        )
-        // New incidents and new proposals first: a summary edit of a busy incident can wait.
-        .orderBy(sql`case ${outbox.kind} when 'incident.opened' then 0 when 'proposal.created' then 1 when 'proposal.decided' then 2 when 'execution.finished' then 2 when 'incident.updated' then 9 else 5 end`, outbox.id)
-        .limit(opts.batchSize ?? 20)
-        .for('update', { skipLocked: true });
-      if (due.length === 0) return [];
-      return tx
-        .update(outbox)
-        .set({ leasedBy: keeper.holder, leaseExpiresAt: keeper.expiry(), attempts: sql`${outbox.attempts} + 1` })
-        .where(inArray(outbox.id, due.map((d) => d.id)))
-        .returning()
-        .then((r) => {
-          // A holder that finishes clears leased_by: one still set means its lease ran out unfinished.
-          const expired = due.filter((d) => d.leasedBy !== null).length;
-          if (expired > 0) opts.metrics?.leaseExpiries.inc({ work: 'outbox' }, expired);
-          return r;
-        });
-    });
+  function claim(): Promise<(typeof outbox.$inferSelect)[]> {
+    if (channels.length === 0) return Promise.resolve([]);
+    // The oldest due row per ordering key only: one incident's messages go out in order.
+    // New incidents and new proposals first: a summary edit of a busy incident can wait.
     // Held from the claim on: a row waiting behind its pace key's earlier rows keeps its lease too.
-    for (const r of rows) keeper.hold(r.id);
-    return rows;
+    return queue.claim({
+      where: and(
+        inArray(outbox.channel, channels),
+        sql`not exists (select 1 from outbox o2 where o2.ordering_key = ${outbox.orderingKey} and o2.status = 'pending' and o2.id < ${outbox.id})`,
+      ),
+      orderBy: [sql`case ${outbox.kind} when 'incident.opened' then 0 when 'proposal.created' then 1 when 'proposal.decided' then 2 when 'execution.finished' then 2 when 'incident.updated' then 9 else 5 end`, outbox.id],
+      limit: opts.batchSize ?? 20,
+    });
   }
 
   /** Delivers one claimed row with its lease renewed throughout, so a slow receiver never gets it twice. */
@@ -108,7 +81,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     try {
       return await deliverOne(row);
     } finally {
-      keeper.release(row.id);
+      queue.release(row.id);
     }
   }
 
@@ -131,10 +104,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
       if (wait > 0) {
         // Not yet its turn: hand the row back until it is (not an attempt) rather than sleeping
         // here, so rows of other pace keys — a new incident's first post — never wait behind it.
-        await opts.db
-          .update(outbox)
-          .set({ nextAttemptAt: new Date(now().getTime() + wait), attempts: sql`greatest(${outbox.attempts} - 1, 0)`, ...unlease })
-          .where(and(eq(outbox.id, row.id), mine));
+        await queue.handBack(row.id, new Date(now().getTime() + wait));
         nextReady = Math.min(nextReady, clock.nowMs() + wait);
         return false;
       }
@@ -145,12 +115,8 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
       if (paceKey) lastSent.set(paceKey, clock.nowMs());
       opts.metrics?.notifications.inc({ channel: row.channel, outcome: outcome.status });
       await opts.db.transaction(async (tx) => {
-        const done = await tx
-          .update(outbox)
-          .set({ status: outcome.status, sentAt: now(), result: outcome.status === 'sent' ? (outcome.result ?? {}) : { reason: outcome.reason }, lastError: null, ...unlease })
-          .where(and(eq(outbox.id, row.id), eq(outbox.status, 'pending')))
-          .returning({ id: outbox.id });
-        if (done.length > 0 && outcome.status === 'sent') {
+        const done = await queue.finish(tx, row.id, { status: outcome.status, sentAt: now(), result: outcome.status === 'sent' ? (outcome.result ?? {}) : { reason: outcome.reason } });
+        if (done && outcome.status === 'sent') {
           await appendAudit(tx, { kind: 'notification.sent', actor: DISPATCHER, incidentId: row.incidentId, proposalId: row.proposalId, payload: { channel: row.channel, notification: row.kind, outbox_id: row.id, attempts: row.attempts, result: outcome.result ?? {} } });
         }
       });
@@ -163,8 +129,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
         log.error({ err: message, attempts: row.attempts }, 'notification dead');
         opts.metrics?.notifications.inc({ channel: row.channel, outcome: 'dead' });
         await opts.db.transaction(async (tx) => {
-          const died = await tx.update(outbox).set({ status: 'dead', lastError: message, ...unlease }).where(and(eq(outbox.id, row.id), eq(outbox.status, 'pending'))).returning({ id: outbox.id });
-          if (died.length === 0) return;
+          if (!(await queue.finish(tx, row.id, { status: 'dead', lastError: message }))) return;
           await appendAudit(tx, { kind: 'notification.dead', actor: DISPATCHER, incidentId: row.incidentId, proposalId: row.proposalId, payload: { channel: row.channel, notification: row.kind, outbox_id: row.id, attempts: row.attempts, error: message } });
         });
         return true;
@@ -174,7 +139,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
       log.warn({ err: message, attempts: row.attempts, retry_in_ms: delay }, 'notification failed; will retry');
       opts.metrics?.notifications.inc({ channel: row.channel, outcome: 'retried' });
       // Only while still ours: a peer that took the row over after a stall decides its fate now.
-      await opts.db.update(outbox).set({ lastError: message, nextAttemptAt: new Date(now().getTime() + delay), ...unlease }).where(and(eq(outbox.id, row.id), mine));
+      await queue.retry(row.id, new Date(now().getTime() + delay), message);
       return false;
     }
   }

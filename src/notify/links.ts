@@ -1,23 +1,16 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { and, eq, gt, isNull } from 'drizzle-orm';
+import { randomBytes } from 'node:crypto';
+import { and, eq, gt } from 'drizzle-orm';
 import { schema, type Executor } from '../db/client.js';
+import { hashToken } from '../domain/decision-link.js';
 import type { Decision } from '../domain/proposal.js';
 
 /**
- * Email decision links. A token is 32 random bytes (base64url); the database keeps only
- * HMAC-SHA256(linkSecret, token), so neither a leaked table nor a guessed id opens a link.
+ * Issuing email decision links (the token scheme is domain/decision-link.ts; consuming one is the
+ * proposals' `decideByLink`).
  */
 
-const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 const t = schema.decisionLinks;
-
-export function isWellFormedToken(token: string): boolean {
-  return TOKEN.test(token);
-}
-
-export function hashToken(linkSecret: string, token: string): string {
-  return createHmac('sha256', linkSecret).update(`decision-link:${token}`).digest('hex');
-}
+export { hashToken };
 
 export function decideUrl(publicBaseUrl: string, token: string): string {
   return `${publicBaseUrl.replace(/\/+$/, '')}/sre/decide/${token}`;
@@ -47,61 +40,6 @@ export async function issueDecisionLinks(
   });
   await ex.insert(t).values([row(approve, 'approve'), row(reject, 'reject')]);
   return { approve, reject };
-}
-
-export interface DecisionLink {
-  tokenHash: string;
-  proposalId: string;
-  recipient: string;
-  decision: Decision;
-  expiresAt: Date;
-  usedAt: Date | null;
-}
-
-export type LinkLookup =
-  | { ok: true; link: DecisionLink }
-  | { ok: false; reason: 'malformed' | 'unknown' | 'expired' | 'used'; link?: DecisionLink };
-
-/** Reads a link without changing it (GET, HEAD). */
-export async function lookupDecisionLink(ex: Executor, linkSecret: string, token: string, now: Date): Promise<LinkLookup> {
-  if (!isWellFormedToken(token)) return { ok: false, reason: 'malformed' };
-  const hash = hashToken(linkSecret, token);
-  const [row] = await ex.select().from(t).where(eq(t.tokenHash, hash)).limit(1);
-  // The primary-key lookup already matched; the constant-time compare guards against a collation surprise.
-  if (!row || !timingSafeEqual(Buffer.from(row.tokenHash), Buffer.from(hash))) return { ok: false, reason: 'unknown' };
-  const link = linkOf(row);
-  if (row.usedAt) return { ok: false, reason: 'used', link };
-  if (row.expiresAt.getTime() <= now.getTime()) return { ok: false, reason: 'expired', link };
-  return { ok: true, link };
-}
-
-/**
- * Consumes a link: one conditional UPDATE, so two concurrent POSTs with the same token see one
- * winner. Consuming one decision's token also retires the recipient's other token for that proposal.
- */
-export async function consumeDecisionLink(ex: Executor, tokenHash: string, now: Date): Promise<DecisionLink | undefined> {
-  const [row] = await ex
-    .update(t)
-    .set({ usedAt: now })
-    .where(and(eq(t.tokenHash, tokenHash), isNull(t.usedAt), gt(t.expiresAt, now)))
-    .returning();
-  if (!row) return undefined;
-  await ex
-    .update(t)
-    .set({ usedAt: now })
-    .where(and(eq(t.proposalId, row.proposalId), eq(t.recipient, row.recipient), isNull(t.usedAt)));
-  return linkOf(row);
-}
-
-function linkOf(row: typeof t.$inferSelect): DecisionLink {
-  return {
-    tokenHash: row.tokenHash,
-    proposalId: row.proposalId,
-    recipient: row.recipient,
-    decision: row.decision === 'reject' ? 'reject' : 'approve',
-    expiresAt: row.expiresAt,
-    usedAt: row.usedAt,
-  };
 }
 
 /** Recipients whose mail for this outbox row was already accepted (a retry skips them). */

@@ -129,7 +129,7 @@ export function createSlackAdapter(opts: SlackAdapterOptions): ChannelAdapter {
   }
 
   async function proposalCreated(row: OutboxRow): Promise<DeliveryOutcome> {
-    const p = row.proposalId ? await getProposal(db, row.proposalId, opts.publicBaseUrl) : undefined;
+    const p = row.proposalId ? await getProposal({ db, publicBaseUrl: opts.publicBaseUrl }, row.proposalId) : undefined;
     if (!p) return { status: 'skipped', reason: 'proposal not found' };
     const parent = await ensureParent(p.incident_id);
     if (!parent) return { status: 'skipped', reason: 'incident not found' };
@@ -145,7 +145,7 @@ export function createSlackAdapter(opts: SlackAdapterOptions): ChannelAdapter {
   }
 
   async function refreshCard(row: OutboxRow): Promise<DeliveryOutcome> {
-    const p = row.proposalId ? await getProposal(db, row.proposalId, opts.publicBaseUrl) : undefined;
+    const p = row.proposalId ? await getProposal({ db, publicBaseUrl: opts.publicBaseUrl }, row.proposalId) : undefined;
     if (!p) return { status: 'skipped', reason: 'proposal not found' };
     const msg = buildProposalCard(p);
     const known = await remembered(p.id, 'card');

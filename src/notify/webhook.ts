@@ -43,7 +43,7 @@ export function createWebhookAdapter(opts: WebhookAdapterOptions): ChannelAdapte
   return {
     channel: 'webhook',
     async deliver(row: OutboxRow): Promise<DeliveryOutcome> {
-      const proposal = row.proposalId ? await getProposal(opts.db, row.proposalId, base) : undefined;
+      const proposal = row.proposalId ? await getProposal({ db: opts.db, publicBaseUrl: base }, row.proposalId) : undefined;
       if (row.proposalId && !proposal) throw new PermanentDeliveryError(`proposal ${row.proposalId} not found`);
       const delivered = now();
       const body = JSON.stringify({

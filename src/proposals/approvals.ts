@@ -5,8 +5,9 @@ import { approverKey } from '../domain/approvals.js';
 import { describePrincipals, groupsOf, namedBy, ruleFor } from '../domain/approver-rules.js';
 import { DomainError } from '../domain/errors.js';
 import { actorChannel, actorName, type Actor } from '../domain/proposal.js';
+import { reader } from './context.js';
 import { recordDenied } from './deny.js';
-import { enqueueNotification } from './outbox.js';
+import { enqueueNotification } from '../jobs/index.js';
 import type { ServiceDeps } from './types.js';
 
 const { proposals, proposalApprovals } = schema;
@@ -41,7 +42,7 @@ export async function checkApproverRule(deps: Pick<ServiceDeps, 'policy' | 'grou
 /** Refuses, audited as decision.denied, an actor whom the approver rules do not admit for this proposal's action. */
 export async function authorizeApproval(deps: ServiceDeps, input: { proposalId: string; actor: Actor; verb: 'approve' | 'revert' }): Promise<void> {
   if (!deps.policy.approverRules) return;
-  const [p] = await deps.db.select({ action: proposals.action }).from(proposals).where(eq(proposals.id, input.proposalId)).limit(1);
+  const [p] = await reader(deps).select({ action: proposals.action }).from(proposals).where(eq(proposals.id, input.proposalId)).limit(1);
   if (!p) return;
   const verdict = await checkApproverRule(deps, input.actor, p.action);
   if (verdict.ok) return;

@@ -4,7 +4,7 @@ import { appendAudit } from '../audit/append.js';
 import { schema } from '../db/client.js';
 import { DomainError } from '../domain/errors.js';
 import { actorName, type Actor } from '../domain/proposal.js';
-import { enqueueNotification } from './outbox.js';
+import { enqueueNotification } from '../jobs/index.js';
 import { propose } from './propose.js';
 import { loadIncidentContext } from './queries.js';
 import type { ProposalView, ServiceDeps } from './types.js';

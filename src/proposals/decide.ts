@@ -1,17 +1,16 @@
-import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { appendAudit } from '../audit/append.js';
-import { schema } from '../db/client.js';
 import { DomainError } from '../domain/errors.js';
 import { actorChannel, actorName, DECISIONS, type Actor } from '../domain/proposal.js';
+import { enqueueNotification } from '../jobs/index.js';
 import { authorizeApproval, recordApproval, sameApprover, type ApprovalStep } from './approvals.js';
-import { execute } from './execute.js';
+import { withTransaction } from './context.js';
+import { executeApproved } from './execute.js';
+import { writeExecuteJob } from './schedule.js';
 import { refuseWhilePaused } from './gate.js';
-import { enqueueNotification } from './outbox.js';
 import { getProposal } from './queries.js';
+import { transitionOne } from './transition.js';
 import type { ProposalView, ServiceDeps } from './types.js';
-
-const { proposals } = schema;
 
 export const DecideInput = z.object({
   proposalId: z.string().trim().min(1).max(100),
@@ -22,9 +21,11 @@ export type DecideInput = z.infer<typeof DecideInput>;
 
 /**
  * Approves or rejects a pending proposal exactly once: one conditional UPDATE decides the winner;
- * every loser gets "already decided by …" and is audited. An approval executes after the commit.
+ * every loser gets "already decided by …" and is audited. An approval writes its execute job in the
+ * same transaction, so a crash after the commit still executes it once; the request then runs it.
+ * Joined to a caller's transaction, the execution waits for the caller's commit (its job is there).
  */
-export async function decide(deps: ServiceDeps, raw: DecideInput & { actor: Actor }, opts: { execute?: boolean } = {}): Promise<ProposalView> {
+export async function decide(deps: ServiceDeps, raw: DecideInput & { actor: Actor }): Promise<ProposalView> {
   const parsed = DecideInput.safeParse(raw);
   if (!parsed.success) throw new DomainError('invalid', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   const { proposalId, decision, reason } = parsed.data;
@@ -37,17 +38,14 @@ export async function decide(deps: ServiceDeps, raw: DecideInput & { actor: Acto
   if (decision === 'approve') await authorizeApproval(deps, { proposalId, actor, verb: 'approve' });
 
   let approval = undefined as ApprovalStep | undefined;
-  const won = await deps.db.transaction(async (tx) => {
+  const won = await withTransaction(deps, async (tx) => {
     if (decision === 'approve') {
       approval = await recordApproval(tx, deps, { proposalId, actor, now });
       if (approval.step !== 'complete') return undefined;
     }
-    const [p] = await tx
-      .update(proposals)
-      .set({ status, decidedBy: actorName(actor), decidedVia: actorChannel(actor), decidedAt: now, decisionReason: reason ?? null, updatedAt: now })
-      .where(and(eq(proposals.id, proposalId), eq(proposals.status, 'pending')))
-      .returning();
+    const p = await transitionOne(tx, proposalId, 'pending', status, { decidedBy: actorName(actor), decidedVia: actorChannel(actor), decidedAt: now, decisionReason: reason ?? null, updatedAt: now });
     if (!p) return undefined;
+    if (decision === 'approve') await writeExecuteJob(deps, tx, proposalId, now);
     await appendAudit(tx, {
       kind: decision === 'approve' ? 'proposal.approved' : 'proposal.rejected',
       actor,
@@ -64,13 +62,13 @@ export async function decide(deps: ServiceDeps, raw: DecideInput & { actor: Acto
     deps.logger.info({ proposal_id: proposalId, by: actorName(actor), approvals: approval.approvals.length, required: approval.required }, 'approval recorded; waiting for another person');
     deps.metrics?.decisions.inc({ channel: actorChannel(actor), decision: 'approve_partial' });
     deps.poke?.();
-    return (await getProposal(deps.db, proposalId, deps.publicBaseUrl))!;
+    return (await getProposal(deps, proposalId))!;
   }
   if (!won) {
     deps.metrics?.decisions.inc({ channel: actorChannel(actor), decision: 'duplicate' });
-    const current = await getProposal(deps.db, proposalId, deps.publicBaseUrl);
+    const current = await getProposal(deps, proposalId);
     if (!current) throw new DomainError('not_found', `proposal ${proposalId} not found`);
-    await deps.db.transaction((tx) =>
+    await withTransaction(deps, (tx) =>
       appendAudit(tx, {
         kind: 'decision.duplicate',
         actor,
@@ -84,9 +82,15 @@ export async function decide(deps: ServiceDeps, raw: DecideInput & { actor: Acto
   deps.logger.info({ proposal_id: proposalId, incident_id: won.incidentId, decision, by: actorName(actor) }, 'proposal decided');
   deps.metrics?.decisions.inc({ channel: actorChannel(actor), decision });
   deps.metrics?.proposalsTransitions.inc({ action: won.action, status });
+  if (decision === 'approve' && !deps.tx) {
+    try {
+      return await executeApproved(deps, { proposalId });
+    } finally {
+      deps.poke?.();
+    }
+  }
   deps.poke?.();
-  if (decision === 'approve' && opts.execute !== false) return execute(deps, proposalId);
-  return (await getProposal(deps.db, proposalId, deps.publicBaseUrl))!;
+  return (await getProposal(deps, proposalId))!;
 }
 
 export function alreadyDecided(p: ProposalView): DomainError {

@@ -2,8 +2,8 @@ import { and, eq, isNull } from 'drizzle-orm';
 import { appendAudit } from '../audit/append.js';
 import { schema } from '../db/client.js';
 import type { Actor } from '../domain/proposal.js';
-import { enqueueNotification } from './outbox.js';
-import type { TimerHandler } from './timers.js';
+import { enqueueNotification } from '../jobs/index.js';
+import { withTransaction } from './context.js';
 import type { ServiceDeps } from './types.js';
 
 const { proposals } = schema;
@@ -19,9 +19,10 @@ export interface EscalateResult {
  * Escalates a proposal still pending after SRE_ESCALATE_AFTER: one conditional UPDATE, so a timer
  * fired twice (retry, two replicas) escalates once; audit and re-notification commit with it.
  */
-export async function escalate(deps: ServiceDeps, proposalId: string): Promise<EscalateResult> {
+export async function escalate(deps: ServiceDeps, input: { proposalId: string }): Promise<EscalateResult> {
+  const { proposalId } = input;
   const now = deps.clock.now();
-  const result = await deps.db.transaction(async (tx): Promise<EscalateResult> => {
+  const result = await withTransaction(deps, async (tx): Promise<EscalateResult> => {
     const [row] = await tx
       .update(proposals)
       .set({ escalatedAt: now, updatedAt: now })
@@ -49,8 +50,3 @@ export async function escalate(deps: ServiceDeps, proposalId: string): Promise<E
   }
   return result;
 }
-
-/** The timer worker's handler for kind 'escalate' (payload { proposal_id }): wire as `escalate: escalateTimer`. */
-export const escalateTimer: TimerHandler = async (deps, payload) => {
-  await escalate(deps, String(payload.proposal_id));
-};

@@ -1,20 +1,25 @@
 import { and, eq, lte } from 'drizzle-orm';
 import { appendAudit } from '../audit/append.js';
 import { schema } from '../db/client.js';
-import { enqueueNotification } from './outbox.js';
+import { enqueueNotification } from '../jobs/index.js';
+import { withTransaction } from './context.js';
+import { transition } from './transition.js';
 import type { ServiceDeps } from './types.js';
 
 const { proposals } = schema;
 
 /** A proposal pending past its TTL expires: "no action taken". Once, by a conditional UPDATE. */
-export async function expire(deps: ServiceDeps, proposalId: string): Promise<boolean> {
+export async function expire(deps: ServiceDeps, input: { proposalId: string }): Promise<boolean> {
+  const { proposalId } = input;
   const now = deps.clock.now();
-  return deps.db.transaction(async (tx) => {
-    const [p] = await tx
-      .update(proposals)
-      .set({ status: 'expired', decidedAt: now, decidedBy: 'system:scheduler', decidedVia: 'expiry', decisionReason: 'no action taken: nobody decided before the proposal expired', updatedAt: now })
-      .where(and(eq(proposals.id, proposalId), eq(proposals.status, 'pending'), lte(proposals.expiresAt, now)))
-      .returning();
+  return withTransaction(deps, async (tx) => {
+    const [p] = await transition(tx, { where: and(eq(proposals.id, proposalId), lte(proposals.expiresAt, now))! }, 'pending', 'expired', {
+      decidedAt: now,
+      decidedBy: 'system:scheduler',
+      decidedVia: 'expiry',
+      decisionReason: 'no action taken: nobody decided before the proposal expired',
+      updatedAt: now,
+    });
     if (!p) return false;
     deps.metrics?.proposalsTransitions.inc({ action: p.action, status: 'expired' });
     await appendAudit(tx, { kind: 'proposal.expired', actor: { type: 'system', name: 'scheduler' }, incidentId: p.incidentId, proposalId, payload: { expires_at: p.expiresAt.toISOString(), outcome: 'no action taken' } });

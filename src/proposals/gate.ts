@@ -5,9 +5,12 @@ import { holdingBrakes, type Brakes } from '../domain/policy.js';
 import { DomainError } from '../domain/errors.js';
 import { actorChannel, type Actor } from '../domain/proposal.js';
 import type { RecheckResult } from '../domain/recheck.js';
+import { reader, withTransaction } from './context.js';
 import { readSwitch } from './kill-switch.js';
 import { shadowHold } from './shadow.js';
-import { enqueueNotification } from './outbox.js';
+import { enqueue, enqueueNotification, job } from '../jobs/index.js';
+import { waitingJobs } from './schedule.js';
+import { transitionOne } from './transition.js';
 import type { ServiceDeps } from './types.js';
 
 /**
@@ -17,7 +20,7 @@ import type { ServiceDeps } from './types.js';
  */
 
 type ProposalRow = typeof schema.proposals.$inferSelect;
-const { proposals, executions, incidents, timers } = schema;
+const { proposals, executions, incidents } = schema;
 
 export interface GateContext {
   tx: Tx;
@@ -169,15 +172,10 @@ export async function recordRefusal(ctx: GateContext, r: Refusal, actor: Actor =
   const { tx, deps, proposal: p, now } = ctx;
   const refs = { incidentId: p.incidentId, proposalId: p.id };
   if (r.code === 'stale') {
-    await tx.update(proposals).set({ status: 'stale', staleReason: r.reason, updatedAt: now }).where(eq(proposals.id, p.id));
+    await transitionOne(tx, p.id, 'approved', 'stale', { staleReason: r.reason, updatedAt: now });
     const [inc] = await tx.select({ status: incidents.status }).from(incidents).where(eq(incidents.id, p.incidentId));
     const fresh = inc?.status === 'open';
-    if (fresh) {
-      await tx
-        .insert(timers)
-        .values({ kind: 'refresh', key: `refresh:${p.id}`, runAt: now, payload: { incident_id: p.incidentId, replaces: p.id } })
-        .onConflictDoNothing();
-    }
+    if (fresh) await enqueue(tx, job('refresh', `refresh:${p.id}`, now, { incident_id: p.incidentId, replaces: p.id }));
     await appendAudit(tx, {
       kind: 'proposal.stale',
       actor,
@@ -190,17 +188,8 @@ export async function recordRefusal(ctx: GateContext, r: Refusal, actor: Actor =
   }
   // held or paused: back to pending, undecided, with the reason shown among the factors.
   const factors = [...p.riskFactors.filter((f) => f.name !== r.check), { name: r.check, delta: 0, reason: r.reason }];
-  await tx
-    .update(proposals)
-    .set({ status: 'pending', route: 'gate', decidedBy: null, decidedVia: null, decidedAt: null, decisionReason: null, riskFactors: factors, updatedAt: now })
-    .where(eq(proposals.id, p.id));
-  await tx
-    .insert(timers)
-    .values([
-      { kind: 'expire', key: `expire:${p.id}`, runAt: p.expiresAt, payload: { proposal_id: p.id } },
-      { kind: 'escalate', key: `escalate:${p.id}`, runAt: new Date(now.getTime() + deps.lifecycle.escalateAfterMs), payload: { proposal_id: p.id } },
-    ])
-    .onConflictDoNothing();
+  await transitionOne(tx, p.id, 'approved', 'pending', { route: 'gate', decidedBy: null, decidedVia: null, decidedAt: null, decisionReason: null, riskFactors: factors, updatedAt: now });
+  await enqueue(tx, waitingJobs(deps, p.id, p.expiresAt, now));
   await appendAudit(tx, { kind: 'proposal.held', actor, ...refs, payload: { reason: r.reason, check: r.check, approved_by: p.decidedBy } });
   await enqueueNotification(tx, deps.channels, 'proposal.decided', refs, { decision: 'held', reason: r.reason });
   deps.metrics?.proposalsTransitions.inc({ action: p.action, status: 'pending' });
@@ -212,12 +201,12 @@ export async function recordRefusal(ctx: GateContext, r: Refusal, actor: Actor =
  * proposal keeps waiting); the refusal is audited. The gate checks the switch again at the claim.
  */
 export async function refuseWhilePaused(deps: ServiceDeps, proposalId: string, actor: Actor): Promise<void> {
-  const s = await readSwitch(deps.db);
+  const s = await readSwitch(reader(deps));
   if (!s.paused) return;
-  const [p] = await deps.db.select({ id: proposals.id, incidentId: proposals.incidentId, status: proposals.status }).from(proposals).where(eq(proposals.id, proposalId));
+  const [p] = await reader(deps).select({ id: proposals.id, incidentId: proposals.incidentId, status: proposals.status }).from(proposals).where(eq(proposals.id, proposalId));
   if (!p || p.status !== 'pending') return;
   const [brake] = holdingBrakes({ paused: { by: s.pausedBy, reason: s.pausedReason, at: s.pausedAt } }, deps.safety);
-  await deps.db.transaction((tx) =>
+  await withTransaction(deps, (tx) =>
     appendAudit(tx, { kind: 'decision.refused', actor, incidentId: p.incidentId, proposalId, payload: { code: 'paused', reason: brake!.reason, attempted: 'approve' } }),
   );
   deps.metrics?.decisions.inc({ channel: actorChannel(actor), decision: 'denied' });

@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { IncidentContext, ProposalDraft } from '../agent/reasoner.js';
 import { appendAudit, type AuditRecord } from '../audit/append.js';
 import { schema } from '../db/client.js';
@@ -9,18 +9,21 @@ import { routeWithBrakes, type Route } from '../domain/policy.js';
 import type { Actor } from '../domain/proposal.js';
 import { targetOf } from '../domain/risk.js';
 import { targetProblem, targetsOf } from '../domain/targets.js';
-import { execute } from './execute.js';
+import { withTransaction } from './context.js';
+import { executeApproved } from './execute.js';
+import { waitingJobs, writeExecuteJob } from './schedule.js';
 import { brakesFor } from './gate.js';
 import { readSwitch } from './kill-switch.js';
 import { snapshotTarget } from './recheck.js';
 import { gatherFacts, scoreProposal } from './score.js';
 import { newId } from './ids.js';
 import { recordReasoning } from '../metrics.js';
-import { enqueueNotification } from './outbox.js';
+import { enqueue, enqueueNotification } from '../jobs/index.js';
+import { transition } from './transition.js';
 import { getProposal, loadIncidentContext } from './queries.js';
 import type { ProposalView, ServiceDeps } from './types.js';
 
-const { proposals, timers } = schema;
+const { proposals } = schema;
 const POLICY: Actor = { type: 'system', name: 'policy' };
 const AGENT: Actor = { type: 'system', name: 'agent' };
 
@@ -75,7 +78,7 @@ export async function propose(deps: ServiceDeps, input: ProposeInput): Promise<P
   const expiresAt = new Date(now.getTime() + deps.lifecycle.proposalTtlMs);
   const auto = route.route === 'auto';
 
-  await deps.db.transaction(async (tx) => {
+  await withTransaction(deps, async (tx) => {
     if (!revision && !fresh) {
       // Another worker may have proposed meanwhile: the first proposal is made once.
       const [existing] = await tx
@@ -85,11 +88,7 @@ export async function propose(deps: ServiceDeps, input: ProposeInput): Promise<P
         .limit(1);
       if (existing) throw new AlreadyProposed();
     }
-    const superseded = await tx
-      .update(proposals)
-      .set({ status: 'superseded', supersededBy: id, updatedAt: now })
-      .where(and(eq(proposals.incidentId, input.incidentId), eq(proposals.status, 'pending')))
-      .returning({ id: proposals.id });
+    const superseded = await transition(tx, { where: eq(proposals.incidentId, input.incidentId) }, 'pending', 'superseded', { supersededBy: id, updatedAt: now });
     const audits: AuditRecord[] = [];
     for (const s of superseded) {
       audits.push({ kind: 'proposal.superseded', actor: input.actor ?? AGENT, incidentId: input.incidentId, proposalId: s.id, payload: { superseded_by: id } });
@@ -154,21 +153,14 @@ export async function propose(deps: ServiceDeps, input: ProposeInput): Promise<P
     if (auto) audits.push({ kind: 'proposal.approved', actor: POLICY, incidentId: input.incidentId, proposalId: id, payload: { channel: 'policy', reason: route.reason } });
     await appendAudit(tx, ...audits);
     await enqueueNotification(tx, deps.channels, 'proposal.created', { incidentId: input.incidentId, proposalId: id });
-    if (!auto) {
-      await tx
-        .insert(timers)
-        .values([
-          { kind: 'expire', key: `expire:${id}`, runAt: expiresAt, payload: { proposal_id: id } },
-          { kind: 'escalate', key: `escalate:${id}`, runAt: new Date(now.getTime() + deps.lifecycle.escalateAfterMs), payload: { proposal_id: id } },
-        ])
-        .onConflictDoNothing();
-    }
+    if (auto) await writeExecuteJob(deps, tx, id, now);
+    else await enqueue(tx, waitingJobs(deps, id, expiresAt, now));
   }).catch((e: unknown) => {
     if (e instanceof AlreadyProposed) return;
     throw e;
   });
 
-  const view = await getProposal(deps.db, id, deps.publicBaseUrl);
+  const view = await getProposal(deps, id);
   if (!view) return undefined;
   recordReasoning(deps.metrics, checked.draft.trace, checked.draft.fallbackReason !== undefined);
   deps.metrics?.proposalsTransitions.inc({ action: request.action, status: auto ? 'approved' : 'pending' });
@@ -177,9 +169,9 @@ export async function propose(deps: ServiceDeps, input: ProposeInput): Promise<P
   deps.poke?.();
   if (auto) {
     // A refusal at the gate is recorded on the proposal itself; the caller (a timer) is done either way.
-    return execute(deps, id).catch(async (e: unknown) => {
+    return executeApproved(deps, { proposalId: id }).catch(async (e: unknown) => {
       if (!isDomainError(e)) throw e;
-      return (await getProposal(deps.db, id, deps.publicBaseUrl)) ?? view;
+      return (await getProposal(deps, id)) ?? view;
     });
   }
   return view;

@@ -3,7 +3,8 @@ import type { IncidentContext } from '../agent/reasoner.js';
 import { schema, type Executor } from '../db/client.js';
 import type { ActionId } from '../domain/actions.js';
 import type { EventType } from '../domain/events.js';
-import type { ProposalView } from './types.js';
+import { reader } from './context.js';
+import type { ProposalView, ServiceDeps } from './types.js';
 import { readSwitch } from './kill-switch.js';
 import { toView, type ApprovalRow } from './view.js';
 
@@ -17,11 +18,18 @@ async function approvalsOf(db: Executor, ids: string[]): Promise<Map<string, App
   return out;
 }
 
-export async function listProposals(
-  db: Executor,
-  filter: { status?: string; incidentId?: string; limit?: number },
-  publicBaseUrl: string,
-): Promise<ProposalView[]> {
+export interface ProposalQuery {
+  status?: string | undefined;
+  incidentId?: string | undefined;
+  limit?: number | undefined;
+}
+
+type ReadDeps = Pick<ServiceDeps, 'db' | 'tx' | 'publicBaseUrl'>;
+
+/** Proposals as JSON (CONTRACT.md), newest first. */
+export async function listProposals(deps: ReadDeps, filter: ProposalQuery = {}): Promise<ProposalView[]> {
+  const db = reader(deps);
+  const publicBaseUrl = deps.publicBaseUrl;
   const where = [];
   if (filter.status) where.push(eq(proposals.status, filter.status));
   if (filter.incidentId) where.push(eq(proposals.incidentId, filter.incidentId));
@@ -37,7 +45,9 @@ export async function listProposals(
   return rows.map((r) => toView(r.proposals, r.incidents, publicBaseUrl, sw, approvals.get(r.proposals.id)));
 }
 
-export async function getProposal(db: Executor, id: string, publicBaseUrl: string): Promise<ProposalView | undefined> {
+export async function getProposal(deps: ReadDeps, id: string): Promise<ProposalView | undefined> {
+  const db = reader(deps);
+  const publicBaseUrl = deps.publicBaseUrl;
   const [r] = await db
     .select()
     .from(proposals)

@@ -1,11 +1,10 @@
 import { eq, max } from 'drizzle-orm';
 import type { GatewayReads } from '../actions/gateway.js';
 import { schema } from '../db/client.js';
-import type { ActionRequest } from '../domain/actions.js';
+import { storedRequest, type ActionRequest } from '../domain/actions.js';
 import type { EventType } from '../domain/events.js';
 import { recheck, type RecheckResult, type TargetState } from '../domain/recheck.js';
 import type { RiskFactor } from '../domain/risk.js';
-import { requestOf } from './execute.js';
 import { gatherFacts, scoreProposal } from './score.js';
 import type { ServiceDeps } from './types.js';
 
@@ -85,7 +84,7 @@ function readsOnce(g: GatewayReads): GatewayReads {
  */
 export async function recheckProposal(deps: ServiceDeps, p: ProposalRow): Promise<RecheckResult> {
   const now = deps.clock.now();
-  const request = requestOf(p);
+  const request = storedRequest(p);
   // The target read runs beside the database reads and the facts for the new score: an approval waits on all of them.
   const reads = readsOnce(deps.gateway);
   const targetRead = readTarget(reads, request).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));

@@ -1,6 +1,6 @@
 import { and, eq, lte } from 'drizzle-orm';
 import { schema } from '../db/client.js';
-import { finish, perform } from './execute.js';
+import { finish, perform } from './executions.js';
 import { shadowHold } from './shadow.js';
 import type { ServiceDeps } from './types.js';
 

@@ -1,10 +1,10 @@
 import { and, eq } from 'drizzle-orm';
 import { appendAudit } from '../audit/append.js';
 import { schema } from '../db/client.js';
-import { specFor, type ActionId } from '../domain/actions.js';
+import { specFor, storedRequest, type ActionId } from '../domain/actions.js';
 import { DomainError } from '../domain/errors.js';
 import { actorName, type Actor } from '../domain/proposal.js';
-import { describeCall, finish, perform, refusalError, requestOf } from './execute.js';
+import { describeCall, finish, perform, refusalError } from './executions.js';
 import { passGate } from './gate.js';
 import { newId } from './ids.js';
 import { authorizeApproval } from './approvals.js';
@@ -30,7 +30,7 @@ export async function revert(deps: ServiceDeps, input: { proposalId: string; act
     if (row.revertedBy) throw new DomainError('already_decided', `Proposal ${row.id} was already reverted by ${row.revertedBy}.`);
     const refused = await passGate({ tx, deps, proposal: row, operation: 'revert', automatic: input.actor.type === 'system', now });
     if (refused) throw refusalError(row.id, refused);
-    const call = describeCall(requestOf(row), row.incidentId, 'revert');
+    const call = describeCall(storedRequest(row), row.incidentId, 'revert');
     const inserted = await tx
       .insert(executions)
       .values({ id: exeId, proposalId: row.id, operation: 'revert', status: 'executing', request: call, startedAt: now, attempts: 1 })
@@ -49,5 +49,5 @@ export async function revert(deps: ServiceDeps, input: { proposalId: string; act
   });
   const outcome = await perform(deps, p, exeId, 'revert');
   await finish(deps, p, exeId, 'revert', outcome, false);
-  return (await getProposal(deps.db, input.proposalId, deps.publicBaseUrl))!;
+  return (await getProposal(deps, input.proposalId))!;
 }

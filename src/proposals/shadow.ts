@@ -4,7 +4,7 @@ import { schema, type Executor } from '../db/client.js';
 import type { AgentMode } from '../domain/policy.js';
 import type { Actor } from '../domain/proposal.js';
 import { shadowReason } from '../domain/shadow.js';
-import { enqueueNotification } from './outbox.js';
+import { enqueueNotification } from '../jobs/index.js';
 import type { ServiceDeps } from './types.js';
 
 const { proposals, sreActions } = schema;

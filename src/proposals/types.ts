@@ -2,16 +2,19 @@ import type { Logger } from 'pino';
 import type postgres from 'postgres';
 import type { Gateway, Pager } from '../actions/gateway.js';
 import type { Reasoner } from '../agent/reasoner.js';
-import type { Db } from '../db/client.js';
+import type { Db, Tx } from '../db/client.js';
 import type { ApproverRules } from '../domain/approver-rules.js';
 import type { Channel } from '../domain/notifications.js';
 import type { AgentMode, SafetySettings } from '../domain/policy.js';
 import type { Clock } from '../clock.js';
+import type { JobRunner } from '../jobs/index.js';
 import type { Metrics } from '../metrics.js';
 
 /** Everything the service verbs need, passed in one options object (no globals, no env). */
 export interface ServiceDeps {
   db: Db;
+  /** Set when a verb runs inside a caller's transaction (context.ts `withTransaction` joins it). */
+  tx?: Tx;
   gateway: Gateway;
   pager: Pager;
   reasoner: Reasoner;
@@ -33,6 +36,8 @@ export interface ServiceDeps {
   groupMembers?: (groupId: string) => Promise<ReadonlySet<string>>;
   /** Wakes the background workers after a commit (durable work is in the db either way). */
   poke?: () => void;
+  /** Runs a just-written job in this process (the job machinery's runner); absent: the verb does the work itself. */
+  jobs?: Pick<JobRunner, 'runNow' | 'enqueueLeased'>;
 }
 
 export type { ProposalView } from '../domain/proposal-view.js';

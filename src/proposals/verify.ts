@@ -1,15 +1,15 @@
 import { and, eq, gt, inArray } from 'drizzle-orm';
 import { observeEffect } from '../actions/observe.js';
 import { appendAudit } from '../audit/append.js';
-import { schema, type Tx } from '../db/client.js';
-import { specFor, type ActionId } from '../domain/actions.js';
+import { schema } from '../db/client.js';
+import { specFor, storedRequest, type ActionId } from '../domain/actions.js';
 import { isDomainError } from '../domain/errors.js';
-import type { Actor } from '../domain/proposal.js';
-import { severityOf, verdict, verifyWindowFor, type Observation, type Operation } from '../domain/verification.js';
-import { requestOf } from './execute.js';
-import { enqueueNotification } from './outbox.js';
+import { severityOf, verdict, type Observation, type Operation } from '../domain/verification.js';
+import { enqueue, enqueueNotification, job, type PayloadOf } from '../jobs/index.js';
+import { withTransaction } from './context.js';
 import { revert } from './revert.js';
 import type { ServiceDeps } from './types.js';
+import { VERIFIER } from './verification.js';
 
 /**
  * Verification after an execution: a durable timer watches the action for its window, then judges
@@ -17,35 +17,12 @@ import type { ServiceDeps } from './types.js';
  * action is reverted once (a timer written with the verdict, so a crash between them loses nothing).
  */
 
-type ProposalRow = typeof schema.proposals.$inferSelect;
-const { proposals, incidents, events, timers } = schema;
-const VERIFIER: Actor = { type: 'system', name: 'verifier' };
+const { proposals, incidents, events } = schema;
 
-/** Called by finish in the transaction that records a successful execution or revert. */
-export async function startVerification(tx: Tx, deps: ServiceDeps, p: ProposalRow, exeId: string, operation: Operation, now: Date): Promise<void> {
-  const request = requestOf(p);
-  const windowMs = verifyWindowFor(request, deps.safety.verifyWindowMs);
-  if (windowMs === undefined) return;
-  const [inc] = await tx.select({ type: incidents.type, latest: incidents.latest }).from(incidents).where(eq(incidents.id, p.incidentId));
-  const baseline = inc ? severityOf(inc.type, inc.latest) : undefined;
-  const checkAt = new Date(now.getTime() + windowMs);
-  // A revert keeps the status "reverted" while its own check runs; the reason says it is being watched.
-  const set =
-    operation === 'execute'
-      ? { verificationStatus: 'pending', verificationReason: `watching for ${Math.round(windowMs / 1000)} s`, verificationCheckedAt: null, updatedAt: now }
-      : { verificationStatus: 'reverted', verificationReason: `reverted at ${now.toISOString()}; checking the revert holds`, verificationCheckedAt: null, updatedAt: now };
-  await tx.update(proposals).set(set).where(eq(proposals.id, p.id));
-  await tx
-    .insert(timers)
-    .values({ kind: 'verify', key: `verify:${operation}:${p.id}`, runAt: checkAt, payload: { proposal_id: p.id, execution_id: exeId, operation, since: now.toISOString(), window_ms: windowMs, baseline: baseline ?? null } })
-    .onConflictDoNothing();
-  await appendAudit(tx, { kind: 'verification.started', actor: VERIFIER, incidentId: p.incidentId, proposalId: p.id, payload: { execution_id: exeId, operation, check_at: checkAt.toISOString(), window_ms: windowMs, baseline_severity: baseline ?? null } });
-}
-
-/** The `verify` timer: judge, record the verdict and its evidence, and schedule what follows a failure. */
-export async function verifyTimer(deps: ServiceDeps, payload: Record<string, unknown>): Promise<void> {
-  const proposalId = String(payload.proposal_id);
-  const operation: Operation = payload.operation === 'revert' ? 'revert' : 'execute';
+/** The `verify` job: judge, record the verdict and its evidence, and schedule what follows a failure. */
+export async function verifyJob(deps: ServiceDeps, payload: PayloadOf<'verify'>): Promise<void> {
+  const proposalId = payload.proposal_id;
+  const operation: Operation = payload.operation;
   const [p] = await deps.db.select().from(proposals).where(eq(proposals.id, proposalId));
   if (!p) return;
   const watching = operation === 'execute' ? 'pending' : 'reverted';
@@ -61,17 +38,17 @@ export async function verifyTimer(deps: ServiceDeps, payload: Record<string, unk
     .limit(1000);
   let observed: Observation | Error;
   try {
-    observed = await observeEffect(deps.gateway, requestOf(p), deps.clock.now());
+    observed = await observeEffect(deps.gateway, storedRequest(p), deps.clock.now());
   } catch (e) {
     observed = e instanceof Error ? e : new Error(String(e));
   }
-  const baseline = typeof payload.baseline === 'number' ? payload.baseline : undefined;
-  const v = verdict({ operation, windowMs: Number(payload.window_ms ?? deps.safety.verifyWindowMs), baseline, later: later.map((e) => severityOf(e.type, e.data)), observed });
+  const baseline = payload.baseline ?? undefined;
+  const v = verdict({ operation, windowMs: payload.window_ms, baseline, later: later.map((e) => severityOf(e.type, e.data)), observed });
   const now = deps.clock.now();
   const reversible = specFor(p.action as ActionId).reversible;
   const next = v.passed ? 'none' : operation === 'revert' ? 'page' : deps.safety.autoRevert && reversible && !p.revertedBy ? 'revert' : 'page';
 
-  await deps.db.transaction(async (tx) => {
+  await withTransaction(deps, async (tx) => {
     const status = v.passed ? (operation === 'revert' ? 'reverted' : 'passed') : 'failed';
     const reason = operation === 'revert' ? (v.passed ? `reverted; ${v.reason}` : `the revert did not take: ${v.reason}`) : v.reason;
     const [done] = await tx
@@ -87,8 +64,8 @@ export async function verifyTimer(deps: ServiceDeps, payload: Record<string, unk
         ? { kind: 'verification.passed', actor: VERIFIER, ...refs, payload: { operation, reason: v.reason, evidence: v.evidence } }
         : { kind: 'verification.failed', actor: VERIFIER, ...refs, payload: { operation, reason: v.reason, evidence: v.evidence, next } },
     );
-    if (next === 'revert') await tx.insert(timers).values({ kind: 'auto_revert', key: `auto_revert:${p.id}`, runAt: now, payload: { proposal_id: p.id } }).onConflictDoNothing();
-    if (next === 'page') await tx.insert(timers).values({ kind: 'verify_page', key: `verify_page:${operation}:${p.id}`, runAt: now, payload: { proposal_id: p.id, why: reason.slice(0, 500) } }).onConflictDoNothing();
+    if (next === 'revert') await enqueue(tx, job('auto_revert', `auto_revert:${p.id}`, now, { proposal_id: p.id }));
+    if (next === 'page') await enqueue(tx, job('verify_page', `verify_page:${operation}:${p.id}`, now, { proposal_id: p.id, why: reason.slice(0, 500) }));
     await enqueueNotification(tx, deps.channels, 'execution.finished', refs, { operation: 'verify', passed: v.passed });
     const what = operation === 'revert' ? 'The revert' : `${p.action} on ${p.target}`;
     const tail = next === 'revert' ? ' Reverting it automatically.' : next === 'page' ? ' Paging on-call.' : '';
@@ -97,9 +74,9 @@ export async function verifyTimer(deps: ServiceDeps, payload: Record<string, unk
   deps.poke?.();
 }
 
-/** The `auto_revert` timer: the same idempotent, audited path as the revert button, once per proposal. */
-export async function autoRevertTimer(deps: ServiceDeps, payload: Record<string, unknown>): Promise<void> {
-  const proposalId = String(payload.proposal_id);
+/** The `auto_revert` job: the same idempotent, audited path as the revert button, once per proposal. */
+export async function autoRevertJob(deps: ServiceDeps, payload: PayloadOf<'auto_revert'>): Promise<void> {
+  const proposalId = payload.proposal_id;
   try {
     const after = await revert(deps, { proposalId, actor: VERIFIER });
     const r = (after.result?.revert ?? undefined) as { ok?: boolean; error?: string } | undefined;
@@ -112,9 +89,9 @@ export async function autoRevertTimer(deps: ServiceDeps, payload: Record<string,
   }
 }
 
-/** The `verify_page` timer: on-call hears of an action that did not help and was not undone. */
-export async function verifyPageTimer(deps: ServiceDeps, payload: Record<string, unknown>): Promise<void> {
-  await page(deps, String(payload.proposal_id), String(payload.why ?? 'its verification failed'));
+/** The `verify_page` job: on-call hears of an action that did not help and was not undone. */
+export async function verifyPageJob(deps: ServiceDeps, payload: PayloadOf<'verify_page'>): Promise<void> {
+  await page(deps, payload.proposal_id, payload.why || 'its verification failed');
 }
 
 async function page(deps: ServiceDeps, proposalId: string, why: string): Promise<void> {
@@ -131,4 +108,3 @@ async function page(deps: ServiceDeps, proposalId: string, why: string): Promise
   deps.logger.warn({ proposal_id: p.id, why }, 'on-call paged: an action did not help and was not undone');
 }
 
-export const VERIFY_TIMER_HANDLERS = { verify: verifyTimer, auto_revert: autoRevertTimer, verify_page: verifyPageTimer };

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { App, LogLevel, type Logger as BoltLogger } from '@slack/bolt';
 import { WebClient, type WebClientOptions } from '@slack/web-api';
 import type { Logger } from 'pino';
-import type { ServiceDeps } from '../proposals/types.js';
+import { type ServiceDeps } from '../proposals/index.js';
 import { createApproverCheck } from './approvers.js';
 import type { Installation, SlackContext } from './context.js';
 import { registerListeners } from './listeners/index.js';

@@ -1,4 +1,4 @@
-import { recordDenied } from '../proposals/deny.js';
+import { recordDenied } from '../proposals/index.js';
 import type { Actor } from '../domain/proposal.js';
 import { slackActor, tellUser, type Reply, type SlackContext } from './context.js';
 

@@ -2,7 +2,7 @@ import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import { isDomainError } from '../domain/errors.js';
 import type { Actor } from '../domain/proposal.js';
-import type { ServiceDeps } from '../proposals/types.js';
+import { type ServiceDeps } from '../proposals/index.js';
 import type { ApproverCheck } from './approvers.js';
 import { escapeMrkdwn } from './blocks/escape.js';
 

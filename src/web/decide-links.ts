@@ -1,11 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { and, eq } from 'drizzle-orm';
-import { schema } from '../db/client.js';
-import { isDomainError } from '../domain/errors.js';
-import { consumeDecisionLink, lookupDecisionLink, type DecisionLink } from '../notify/links.js';
-import { decide } from '../proposals/decide.js';
-import { getProposal } from '../proposals/queries.js';
-import type { ProposalView, ServiceDeps } from '../proposals/types.js';
+import { ERROR_TABLE } from '../domain/errors.js';
+import { decideByLink, readDecisionLink, type DecisionLink, type LinkDecision, type LinkView, type ProposalView, type ServiceDeps } from '../proposals/index.js';
 import { html, page, type Html } from './console/html.js';
 import { BodyTooLarge, cookie, nonce, parseCookies, readForm, safeEqual, sameOrigin, sendHtml, sign } from './console/http.js';
 import { decisionVerbs, proposalSummary, statusText } from './console/views.js';
@@ -67,38 +62,54 @@ function alreadyDecided(res: ServerResponse, p: ProposalView, head: boolean): vo
 
 /** Handles one parsed request for /sre/decide/:token (GET, HEAD, POST). */
 export async function handleDecideLink(req: DecideLinkRequest, res: ServerResponse, ctx: DecideLinkContext): Promise<void> {
-  const { deps } = ctx;
   const head = req.method === 'HEAD';
   if (req.method !== 'GET' && !head && req.method !== 'POST') {
     res.writeHead(405, { allow: 'GET, HEAD, POST' });
     res.end();
     return;
   }
-  const now = deps.clock.now();
-  const found = await lookupDecisionLink(deps.db, ctx.linkSecret, req.token, now);
-  if (!found.ok) {
-    const [status, title, text] = REFUSED[found.reason];
-    message(res, status, title, text, head);
-    return;
-  }
-  const link = found.link;
-  const proposal = await getProposal(deps.db, link.proposalId, ctx.publicBaseUrl);
-  if (!proposal) {
-    message(res, 404, 'Proposal not found', 'The proposal this link was made for no longer exists.', head);
-    return;
-  }
-  if (proposal.status !== 'pending') {
-    alreadyDecided(res, proposal, head);
-    return;
-  }
+  const seen = await readDecisionLink(ctx.deps, { linkSecret: ctx.linkSecret, token: req.token });
+  if (seen.outcome !== 'open') return answerClosed(res, seen, head);
+  if (req.method !== 'POST') return confirmationPage(req, res, ctx, seen.link, seen.proposal, head);
 
-  if (req.method !== 'POST') {
-    const cookies = parseCookies(req.headers);
-    const existing = cookies[CSRF_COOKIE];
-    const n = existing && /^[A-Za-z0-9_-]{24}$/.test(existing) ? existing : nonce();
-    const secure = ctx.publicBaseUrl.startsWith('https:');
-    const action = `${ctx.publicBaseUrl}${PATH_PREFIX}${req.token}`;
-    const body = html`<div class="card"><h1>${verb(link.decision, proposal)} this proposal?</h1>
+  const form = req.form ?? {};
+  const n = parseCookies(req.headers)[CSRF_COOKIE];
+  if (!sameOrigin(req.headers, ctx.publicBaseUrl) || !n || !form.csrf || !safeEqual(form.csrf, csrfFor(ctx, seen.link.tokenHash, n))) {
+    message(res, 403, 'Confirmation expired', html`Open the link from the email again and press the button on that page. Nothing was changed.`);
+    return;
+  }
+  try {
+    const r = await decideByLink(ctx.deps, {
+      linkSecret: ctx.linkSecret,
+      token: req.token,
+      proposalId: form.proposal_id ?? '',
+      decision: form.decision ?? '',
+      reason: form.reason?.trim().slice(0, 500) || undefined,
+    });
+    answerDecision(res, r);
+  } catch (e) {
+    // Nothing committed: the link still works.
+    const ref = nonce().slice(0, 8);
+    ctx.deps.logger.error({ err: e, ref, proposal_id: seen.link.proposalId }, 'email-link decision failed');
+    message(res, 500, 'Something went wrong', `Nothing was decided. Try the link again in a moment (reference ${ref}).`);
+  }
+}
+
+function answerClosed(res: ServerResponse, v: Exclude<LinkView, { outcome: 'open' }>, head: boolean): void {
+  if (v.outcome === 'refused') {
+    const [status, title, text] = REFUSED[v.reason];
+    return message(res, status, title, text, head);
+  }
+  if (v.outcome === 'missing') return message(res, 404, 'Proposal not found', 'The proposal this link was made for no longer exists.', head);
+  alreadyDecided(res, v.proposal, head);
+}
+
+function confirmationPage(req: DecideLinkRequest, res: ServerResponse, ctx: DecideLinkContext, link: DecisionLink, proposal: ProposalView, head: boolean): void {
+  const existing = parseCookies(req.headers)[CSRF_COOKIE];
+  const n = existing && /^[A-Za-z0-9_-]{24}$/.test(existing) ? existing : nonce();
+  const secure = ctx.publicBaseUrl.startsWith('https:');
+  const action = `${ctx.publicBaseUrl}${PATH_PREFIX}${req.token}`;
+  const body = html`<div class="card"><h1>${verb(link.decision, proposal)} this proposal?</h1>
 <p class="meta">This link was sent to <strong>${link.recipient}</strong> and records them as the operator. It works once and expires at ${link.expiresAt.toISOString()}.</p></div>
 <div class="card">${proposalSummary(proposal)}</div>
 <form method="post" action="${action}" class="card">
@@ -108,60 +119,33 @@ export async function handleDecideLink(req: DecideLinkRequest, res: ServerRespon
 ${link.decision === 'reject' ? html`<p><label>Reason (optional)<br><input type="text" name="reason" maxlength="500"></label></p>` : ''}
 <p class="actions"><button type="submit" class="${link.decision}">${verb(link.decision, proposal)} ${proposal.action} on ${proposal.target}</button></p>
 </form>`;
-    sendHtml(res, 200, page(`${verb(link.decision, proposal)} proposal`, body), {
-      head,
-      headers: existing === n ? {} : { 'set-cookie': cookie(CSRF_COOKIE, n, { path: PATH_PREFIX, secure, maxAgeS: 3600 }) },
-    });
-    return;
-  }
+  sendHtml(res, 200, page(`${verb(link.decision, proposal)} proposal`, body), {
+    head,
+    headers: existing === n ? {} : { 'set-cookie': cookie(CSRF_COOKIE, n, { path: PATH_PREFIX, secure, maxAgeS: 3600 }) },
+  });
+}
 
-  const form = req.form ?? {};
-  const n = parseCookies(req.headers)[CSRF_COOKIE];
-  if (!sameOrigin(req.headers, ctx.publicBaseUrl) || !n || !form.csrf || !safeEqual(form.csrf, csrfFor(ctx, link.tokenHash, n))) {
-    message(res, 403, 'Confirmation expired', html`Open the link from the email again and press the button on that page. Nothing was changed.`);
-    return;
-  }
-  if (form.proposal_id !== link.proposalId || form.decision !== link.decision) {
-    message(res, 400, 'This link is for a different decision', 'The link is bound to one proposal and one decision. Nothing was changed.');
-    return;
-  }
-  const consumed = await consumeDecisionLink(deps.db, link.tokenHash, now);
-  if (!consumed) {
-    const [, title, text] = REFUSED.used;
-    message(res, 410, title, text);
-    return;
-  }
-  const reason = form.reason?.trim().slice(0, 500) || undefined;
-  try {
-    const after = await decide(deps, {
-      proposalId: consumed.proposalId,
-      decision: consumed.decision,
-      reason,
-      actor: { type: 'email', recipient: consumed.recipient },
-    });
-    const shadow = after.mode === 'shadow';
-    const title = consumed.decision === 'reject' ? (shadow ? 'Recorded: would reject' : 'Rejected') : after.status === 'pending' ? 'Approval recorded' : shadow ? 'Recorded: would approve' : 'Approved';
-    const next = after.status === 'pending' && consumed.decision === 'approve' ? ' A second person must approve before it executes.' : '';
-    message(res, 200, title, html`Recorded as ${consumed.recipient}. The proposal is now ${statusText(after.status)}.${next}`, false, html`<div class="card">${proposalSummary(after)}</div>`);
-  } catch (e) {
-    if (isDomainError(e) && e.code === 'already_decided') {
-      const p = await getProposal(deps.db, consumed.proposalId, ctx.publicBaseUrl);
-      if (p) return alreadyDecided(res, p, false);
+function answerDecision(res: ServerResponse, r: LinkDecision): void {
+  switch (r.outcome) {
+    case 'mismatch':
+      return message(res, 400, 'This link is for a different decision', 'The link is bound to one proposal and one decision. Nothing was changed.');
+    case 'refused':
+      return message(res, 410, REFUSED.used[1], REFUSED.used[2]);
+    case 'missing':
+    case 'not_pending':
+      return answerClosed(res, r, false);
+    case 'refused_by_agent': {
+      const { error } = r;
+      if (r.linkReleased) return message(res, 423, 'Paused', `${error.message} This link still works once the agent is resumed.`);
+      return message(res, ERROR_TABLE[error.code].http, 'Not decided', error.message);
     }
-    if (!isDomainError(e) || e.code === 'paused') {
-      // The decision did not happen: give the link back so the person can try again.
-      await deps.db
-        .update(schema.decisionLinks)
-        .set({ usedAt: null })
-        .where(and(eq(schema.decisionLinks.proposalId, consumed.proposalId), eq(schema.decisionLinks.recipient, consumed.recipient)))
-        .catch(() => undefined);
-      if (isDomainError(e)) return message(res, 423, 'Paused', `${e.message} This link still works once the agent is resumed.`);
-      const ref = nonce().slice(0, 8);
-      deps.logger.error({ err: e, ref, proposal_id: consumed.proposalId }, 'email-link decision failed');
-      message(res, 500, 'Something went wrong', `Nothing was decided. Try the link again in a moment (reference ${ref}).`);
-      return;
+    case 'decided': {
+      const after = r.proposal;
+      const shadow = after.mode === 'shadow';
+      const title = r.link.decision === 'reject' ? (shadow ? 'Recorded: would reject' : 'Rejected') : after.status === 'pending' ? 'Approval recorded' : shadow ? 'Recorded: would approve' : 'Approved';
+      const next = after.status === 'pending' && r.link.decision === 'approve' ? ' A second person must approve before it executes.' : '';
+      return message(res, 200, title, html`Recorded as ${r.link.recipient}. The proposal is now ${statusText(after.status)}.${next}`, false, html`<div class="card">${proposalSummary(after)}</div>`);
     }
-    message(res, e.code === 'not_found' ? 404 : e.code === 'forbidden' ? 403 : 409, 'Not decided', e.message);
   }
 }
 

@@ -1,7 +1,7 @@
 import { randomUUID, timingSafeEqual, createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { isDomainError, type ErrorCode } from '../domain/errors.js';
+import { httpStatusOf, isDomainError } from '../domain/errors.js';
 
 /** Small helpers for the one node:http server: bodies with a size cap, JSON answers, bearer checks. */
 
@@ -56,18 +56,6 @@ export function bearer(req: IncomingMessage): string | undefined {
   return m?.[1]?.trim();
 }
 
-const STATUS: Record<ErrorCode, number> = {
-  invalid: 400,
-  not_found: 404,
-  already_decided: 409,
-  forbidden: 403,
-  conflict: 409,
-  refused: 422,
-  unavailable: 503,
-  stale: 409,
-  paused: 423,
-  same_approver: 409,
-};
 
 /** Users see a domain error's message; anything else is logged and answered with a reference id. */
 export function sendError(res: ServerResponse, e: unknown, logger: Logger): void {
@@ -76,7 +64,7 @@ export function sendError(res: ServerResponse, e: unknown, logger: Logger): void
     return;
   }
   if (e instanceof HttpError) return sendJson(res, e.status, { error: e.message, ...(e.body ?? {}) }, e.headers);
-  if (isDomainError(e)) return sendJson(res, STATUS[e.code], { error: e.message, code: e.code, ...(e.details ?? {}) });
+  if (isDomainError(e)) return sendJson(res, httpStatusOf(e), { error: e.message, code: e.code, ...(e.details ?? {}) });
   const ref = randomUUID();
   logger.error({ err: e, ref }, 'request failed');
   sendJson(res, 500, { error: 'Sorry, something went wrong on our side.', ref });

@@ -7,14 +7,7 @@ import { exportAuditCsv } from '../audit/export.js';
 import { EVENT_TYPES, parseEvent } from '../domain/events.js';
 import { DomainError } from '../domain/errors.js';
 import { ingestEvents, type IngestItem } from '../ingest/ingest.js';
-import { decide } from '../proposals/decide.js';
-import { getProposal, listProposals } from '../proposals/queries.js';
-import { pause } from '../proposals/pause.js';
-import { resume } from '../proposals/resume.js';
-import { revert } from '../proposals/revert.js';
-import { agentStatus } from '../proposals/status.js';
-import { tuningReport } from '../proposals/report.js';
-import type { ServiceDeps } from '../proposals/types.js';
+import { agentStatus, decide, getProposal, listProposals, pause, resume, revert, tuningReport, type ServiceDeps } from '../proposals/index.js';
 import type { AuthBrake, AuthSurface } from './brake.js';
 import { bearer, HttpError, matchSecret, readBody, sendError, sendJson } from './http.js';
 import { openApiDocument } from './openapi.js';
@@ -109,7 +102,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
       const status = url.searchParams.get('status') ?? undefined;
       const limit = Number(url.searchParams.get('limit') ?? 100);
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new HttpError(400, 'limit: expected an integer 1–1000');
-      const proposals = await listProposals(opts.deps.db, { status, limit }, opts.deps.publicBaseUrl);
+      const proposals = await listProposals(opts.deps, { status, limit });
       sendJson(res, 200, { proposals });
     },
   },
@@ -118,7 +111,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
     path: '/v1/proposals/:id',
     auth: 'operator',
     run: async ({ res, params, opts }) => {
-      const p = await getProposal(opts.deps.db, params.id!, opts.deps.publicBaseUrl);
+      const p = await getProposal(opts.deps, params.id!);
       if (!p) throw new DomainError('not_found', `proposal ${params.id} not found`);
       sendJson(res, 200, p);
     },

@@ -91,8 +91,8 @@ describe('webhook and PagerDuty adapters', () => {
 
     // Escalation: the conditional UPDATE runs once, writes the outbox rows and pages again.
     const deps = makeDeps(d.db);
-    expect(await escalate(deps, high.proposalId)).toEqual({ escalated: true });
-    expect(await escalate(deps, high.proposalId)).toEqual({ escalated: false, reason: 'already_escalated' });
+    expect(await escalate(deps, { proposalId: high.proposalId })).toEqual({ escalated: true });
+    expect(await escalate(deps, { proposalId: high.proposalId })).toEqual({ escalated: false, reason: 'already_escalated' });
     const rows = await d.db.select().from(schema.outbox).where(eq(schema.outbox.proposalId, high.proposalId));
     expect(rows.map((r) => `${r.channel}:${r.kind}`).sort()).toEqual(['email:proposal.escalated', 'pagerduty:proposal.escalated', 'webhook:proposal.escalated']);
     const audit = await d.db.select().from(schema.sreActions).where(eq(schema.sreActions.proposalId, high.proposalId));
@@ -100,7 +100,7 @@ describe('webhook and PagerDuty adapters', () => {
     await a.deliver(outboxRow(3, 'proposal.escalated', high, 'pagerduty'));
 
     await decide(deps, { proposalId: high.proposalId, decision: 'reject', actor: { type: 'user', name: 'carol', via: 'console' } });
-    expect(await escalate(deps, high.proposalId)).toEqual({ escalated: false, reason: 'not_pending' });
+    expect(await escalate(deps, { proposalId: high.proposalId })).toEqual({ escalated: false, reason: 'not_pending' });
     await a.deliver(outboxRow(4, 'proposal.decided', high, 'pagerduty'));
     await expect(a.deliver(outboxRow(5, 'proposal.decided', low, 'pagerduty'))).resolves.toMatchObject({ status: 'skipped' });
 

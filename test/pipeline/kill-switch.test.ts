@@ -103,7 +103,7 @@ describe('the kill switch over the JSON API', () => {
     const p = await pending(a);
     await db.db.update(schema.proposals).set({ status: 'approved', decidedBy: 'bob', decidedVia: 'api', decidedAt: new Date() }).where(eq(schema.proposals.id, p.id));
     await post(a.base, '/v1/pause', { reason: 'stop' }, ALICE);
-    await expect(execute(a.agent.deps, p.id)).rejects.toMatchObject({ code: 'paused' });
+    await expect(execute(a.agent.deps, { proposalId: p.id })).rejects.toMatchObject({ code: 'paused' });
     expect((await get(a.base, `/v1/proposals/${p.id}`, ALICE)).body).toMatchObject({ status: 'pending', decided_by: null });
     expect(writes(a)).toEqual([]);
   });

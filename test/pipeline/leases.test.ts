@@ -2,11 +2,11 @@ import { and, eq, sql } from 'drizzle-orm';
 import { http, HttpResponse } from 'msw';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { queryRows, schema } from '../../src/db/client.js';
-import { releaseOwnLeases } from '../../src/db/leases.js';
+import { createCatalog, createJobRunner, releaseOwnLeases } from '../../src/jobs/index.js';
 import { createMetrics } from '../../src/metrics.js';
 import { createDispatcher } from '../../src/notify/dispatcher.js';
 import { createWebhookAdapter } from '../../src/notify/webhook.js';
-import { createTimerRunner, runTimer } from '../../src/proposals/timers.js';
+import { proposalJobs } from '../../src/proposals/index.js';
 import { PUBLIC_BASE_URL, makeDeps, seedPending, silent } from '../notify/fixtures.js';
 import { INGEST_TOKEN, get, post, startAgent, unhealthy } from '../support/agent.js';
 import { workdayClock } from '../support/clock.js';
@@ -30,25 +30,29 @@ describe('owned leases on timers', () => {
     const metrics = createMetrics({ defaultMetrics: false });
     const deps = makeDeps(db.db, { metrics });
     const LEASE = 1_500;
-    const a = createTimerRunner(deps, { holder: 'replica-a', leaseMs: LEASE });
-    const b = createTimerRunner(deps, { holder: 'replica-b', leaseMs: LEASE });
-    await db.db.insert(schema.timers).values({ kind: 'slow', key: 'slow:1', runAt: new Date(deps.clock.now().getTime() - 1), payload: {} });
     let runs = 0;
-    const handlers = {
-      slow: async () => {
+    // A restore whose handler outlives its lease four times over.
+    const catalog = createCatalog({
+      ...proposalJobs({ reconcileStaleMs: 0 }),
+      close_quiet: async () => undefined,
+      retention: async () => undefined,
+      restore: async () => {
         runs++;
         await sleep(4 * LEASE);
       },
-    };
-    const [t] = await a.claim({ kinds: ['slow'] }, 5);
+    });
+    const a = createJobRunner(deps, catalog, { holder: 'replica-a', leaseMs: LEASE });
+    const b = createJobRunner(deps, catalog, { holder: 'replica-b', leaseMs: LEASE });
+    await db.db.insert(schema.timers).values({ kind: 'restore', key: 'slow:1', runAt: new Date(deps.clock.now().getTime() - 1), payload: { proposal_id: 'prp_x', execution_id: 'exe_x' } });
+    const [t] = await a.claim(['restore'], 5);
     expect(t).toMatchObject({ leasedBy: 'replica-a' });
-    const running = runTimer(deps, a, handlers, t!);
+    const running = a.run(t!);
     // The other replica keeps looking for due work all along, and finds none.
     let stolen = 0;
     while (runs === 1 && stolen === 0) {
-      const got = await b.claim({ kinds: ['slow'] }, 5);
+      const got = await b.claim(['restore'], 5);
       stolen += got.length;
-      await Promise.all(got.map((x) => runTimer(deps, b, handlers, x)));
+      await Promise.all(got.map((x) => b.run(x)));
       const [row] = await db.db.select().from(schema.timers).where(eq(schema.timers.key, 'slow:1'));
       if (row!.status === 'done') break;
       await sleep(25);
@@ -135,8 +139,8 @@ describe('a replica that dies holding work', () => {
     const dispatcher = (holder: string) =>
       createDispatcher({ db: db.db, holder, adapters: [createWebhookAdapter({ db: db.db, urls: [HOOK], secret: 'whsec-0123456789abcdef', publicBaseUrl: PUBLIC_BASE_URL, logger: silent })], logger: silent });
     expect(await dispatcher('sre-b').runOnce()).toBe(0);
-    expect(await releaseOwnLeases(db.db, 'sre-b')).toEqual({ timers: 0, outbox: 0 });
-    expect(await releaseOwnLeases(db.db, 'sre-a')).toEqual({ timers: 0, outbox: 1 });
+    expect(await releaseOwnLeases(db.db, 'sre-b')).toEqual({ timer: 0, outbox: 0 });
+    expect(await releaseOwnLeases(db.db, 'sre-a')).toEqual({ timer: 0, outbox: 1 });
     expect(await dispatcher('sre-a').runOnce()).toBe(1);
     expect(hits).toHaveLength(1);
     const [row] = await db.db.select().from(schema.outbox).where(eq(schema.outbox.proposalId, s.proposalId));

@@ -4,8 +4,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { queryRows, schema } from '../../src/db/client.js';
 import { parseEvent } from '../../src/domain/events.js';
 import { ingestEvents } from '../../src/ingest/ingest.js';
-import { createReasoningPool } from '../../src/proposals/reasoning-pool.js';
-import { createTimerRunner } from '../../src/proposals/timers.js';
+import { createPool } from '../../src/jobs/index.js';
+import { noteLateReasoning } from '../../src/proposals/index.js';
+import { testCatalog, testRunner } from '../support/jobs.js';
 import { BASE_URL, message, reasoner, tool } from '../agent/claude/support.js';
 import { makeDeps, seedPending } from '../notify/fixtures.js';
 import { INGEST_TOKEN, get, post, startAgent, unhealthy, type RunningAgent } from '../support/agent.js';
@@ -263,7 +264,14 @@ describe('a late proposal', () => {
     const parsed = parseEvent(unhealthy('openai'));
     if (!parsed.ok) throw new Error(parsed.problems.join('; '));
     const [incidentId] = (await ingestEvents(deps, [{ event: parsed.event, via: 'http' }])).incidentsOpened;
-    const pool = createReasoningPool(deps, { runner: createTimerRunner(deps, { holder: 'sre-a' }), concurrency: 2, deadlineMs: 30_000, lateAfterMs: 300, lateEveryMs: 60_000 });
+    const pool = createPool(deps, testCatalog(), {
+      runner: testRunner(deps, { holder: 'sre-a' }),
+      concurrency: 2,
+      deadlineMs: 30_000,
+      lateAfterMs: 300,
+      lateEveryMs: 60_000,
+      onLate: (row) => noteLateReasoning(deps, String(row.payload.incident_id)),
+    });
     expect(await pool.fill()).toBe(1);
     const late = await until('the late note', async () => {
       const rows = await db.db.select().from(schema.outbox).where(eq(schema.outbox.kind, 'incident.updated'));

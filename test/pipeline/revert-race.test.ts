@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../src/db/client.js';
 import { schema } from '../../src/db/client.js';
 import { decide } from '../../src/proposals/decide.js';
-import { finish } from '../../src/proposals/execute.js';
+import { finish } from '../../src/proposals/executions.js';
 import { newId } from '../../src/proposals/ids.js';
 import { revert } from '../../src/proposals/revert.js';
 import { freshPostgres, type TestDatabase } from '../support/db.js';

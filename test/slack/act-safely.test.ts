@@ -4,7 +4,7 @@ import { schema } from '../../src/db/client.js';
 import { buildAgentStatus, buildHelp, buildProposalCard } from '../../src/slack/blocks/index.js';
 import { useMsw } from '../support/msw.js';
 import { proposalView } from './fixtures.js';
-import { DEFAULT_TIMER_HANDLERS, runDueTimers } from '../../src/proposals/timers.js';
+import { runDueJobs } from '../support/jobs.js';
 import { ACTION_APPROVE } from '../../src/slack/blocks/ids.js';
 import { buttonClick, deliverAll, form, HOOKS, openIncident, postSigned, slashCommand, startHarness, STRANGER, mockSlack, type Harness, type SlackMock } from './harness.js';
 
@@ -116,7 +116,7 @@ describe('/sre pause | resume | status', () => {
     expect(JSON.stringify(slack.of('chat.update').at(-1)!.args.blocks)).toContain('*Verifying*');
     // Past the verification window (a 300 s circuit-break is judged at 295 s).
     await h.clock.advance(300_000);
-    expect(await runDueTimers(h.deps, DEFAULT_TIMER_HANDLERS)).toBeGreaterThan(0);
+    expect(await runDueJobs(h.deps)).toBeGreaterThan(0);
     await deliverAll(h);
     const thread = slack.of('chat.postMessage').map((c) => String(c.args.text));
     expect(thread.some((t) => t.startsWith(':white_check_mark: Verified: circuit_break_provider on provider:openai — no event at the same or worse severity'))).toBe(true);

@@ -5,7 +5,7 @@ import { parseApproverRules } from '../../src/domain/approver-rules.js';
 import { getProposal } from '../../src/proposals/queries.js';
 import { ACTION_APPROVE } from '../../src/slack/blocks/ids.js';
 import { useMsw } from '../support/msw.js';
-import { APPROVER, BASE_URL, buttonClick, deliverAll, GROUP, GROUPIE, mockSlack, openIncident, startHarness, type Harness, type SlackMock } from './harness.js';
+import { APPROVER, buttonClick, deliverAll, GROUP, GROUPIE, mockSlack, openIncident, startHarness, type Harness, type SlackMock } from './harness.js';
 
 const server = useMsw();
 let h: Harness;
@@ -20,7 +20,7 @@ afterEach(async () => {
 });
 
 const writes = () => h.gateway.calls().filter((c) => !c.replayed);
-const view = async (id: string) => (await getProposal(h.db.db, id, BASE_URL))!;
+const view = async (id: string) => (await getProposal(h.deps, id))!;
 const ephemerals = () => slack.of('chat.postEphemeral').map((e) => String(e.args.text));
 const lastCard = () => JSON.stringify(slack.of('chat.update').at(-1)?.args.blocks ?? slack.of('chat.postMessage').at(-1)?.args.blocks);
 const denials = () => h.db.db.select().from(schema.sreActions).where(eq(schema.sreActions.kind, 'decision.denied'));

@@ -10,7 +10,7 @@ import { classifySlackError } from '../../src/notify/slack.js';
 import { getProposal } from '../../src/proposals/queries.js';
 import { useMsw } from '../support/msw.js';
 import { ACTION_APPROVE } from '../../src/slack/blocks/ids.js';
-import { BASE_URL, buttonClick, CHANNEL, mockSlack, openIncident, startHarness, type Harness, type SlackMock } from './harness.js';
+import { buttonClick, CHANNEL, mockSlack, openIncident, startHarness, type Harness, type SlackMock } from './harness.js';
 
 const server = useMsw();
 let h: Harness;
@@ -49,7 +49,7 @@ describe('Slack delivery through the outbox', () => {
     const [row] = await h.db.db.select().from(schema.outbox).where(and(eq(schema.outbox.kind, 'incident.opened'), eq(schema.outbox.channel, 'slack')));
     expect(row!.status).toBe('pending');
     expect(row!.nextAttemptAt.getTime() - clock.getTime()).toBe(7000);
-    expect((await getProposal(h.db.db, p.id, BASE_URL))!.status).toBe('pending');
+    expect((await getProposal(h.deps, p.id))!.status).toBe('pending');
 
     // Not before Retry-After has passed.
     clock = new Date(clock.getTime() + 6000);
@@ -101,10 +101,10 @@ describe('Slack delivery through the outbox', () => {
     const dispatcher = createDispatcher({ db: h.db.db, adapters: [h.adapter], logger: pino({ level: 'silent' }), baseDelayMs: 1 });
     await drain(dispatcher);
     slack.failNext('chat.update', () => HttpResponse.json({ ok: false, error: 'internal_error' }));
-    const view = (await getProposal(h.db.db, p.id, BASE_URL))!;
+    const view = (await getProposal(h.deps, p.id))!;
     await buttonClick(h, ACTION_APPROVE, view);
     await h.slack.idle();
-    expect((await getProposal(h.db.db, p.id, BASE_URL))!.status).toBe('succeeded');
+    expect((await getProposal(h.deps, p.id))!.status).toBe('succeeded');
     await drain(dispatcher);
     expect(slack.failed.map((c) => c.method)).toEqual(['chat.update']);
     expect(JSON.stringify(slack.of('chat.update').at(-1)!.args.blocks)).toContain('Executed successfully');

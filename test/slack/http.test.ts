@@ -6,7 +6,6 @@ import { ACTION_APPROVE, ACTION_REJECT, ACTION_REVERT, REJECT_REASON_BLOCK, REJE
 import { useMsw } from '../support/msw.js';
 import {
   APPROVER,
-  BASE_URL,
   buttonClick,
   CHANNEL,
   deliverAll,
@@ -39,7 +38,7 @@ afterEach(async () => {
 const audit = (kind: string) => h.db.db.select().from(schema.sreActions).where(eq(schema.sreActions.kind, kind));
 /** Admin-api writes actually applied (replays of an Idempotency-Key excluded). */
 const writes = () => h.gateway.calls().filter((c) => !c.replayed);
-const status = async (id: string) => (await getProposal(h.db.db, id, BASE_URL))!.status;
+const status = async (id: string) => (await getProposal(h.deps, id))!.status;
 const buttonsOf = (blocks: unknown) =>
   (blocks as { type: string; elements?: { action_id?: string; value?: string }[] }[]).filter((b) => b.type === 'actions').flatMap((b) => b.elements ?? []).map((e) => e.action_id);
 
@@ -60,7 +59,7 @@ describe('a full incident in Slack', () => {
     expect(buttonsOf(card!.blocks)).toEqual([ACTION_APPROVE, ACTION_REJECT]);
     expect(JSON.stringify(card!.blocks)).toContain(`"value":"${p.id}"`);
 
-    const fresh = (await getProposal(h.db.db, p.id, BASE_URL))!;
+    const fresh = (await getProposal(h.deps, p.id))!;
     const res = await buttonClick(h, ACTION_APPROVE, fresh);
     expect(res.status).toBe(200);
     await h.slack.idle();
@@ -81,12 +80,12 @@ describe('a full incident in Slack', () => {
     expect(slack.of('chat.postMessage')).toHaveLength(3);
 
     // Revert: same gate, executes the inverse once, and the card says so.
-    const done = (await getProposal(h.db.db, p.id, BASE_URL))!;
+    const done = (await getProposal(h.deps, p.id))!;
     await buttonClick(h, ACTION_REVERT, done);
     await buttonClick(h, ACTION_REVERT, done);
     await h.slack.idle();
     expect(writes()).toHaveLength(2);
-    expect((await getProposal(h.db.db, p.id, BASE_URL))!.reverted_at).not.toBeNull();
+    expect((await getProposal(h.deps, p.id))!.reverted_at).not.toBeNull();
     await deliverAll(h);
     const reverted = slack.of('chat.update').at(-1)!.args;
     expect(reverted.ts).toBe(cardTs);
@@ -98,7 +97,7 @@ describe('a full incident in Slack', () => {
   it('reject opens the reason modal; submitting it rejects with the reason', async () => {
     const p = await openIncident(h);
     await deliverAll(h);
-    const fresh = (await getProposal(h.db.db, p.id, BASE_URL))!;
+    const fresh = (await getProposal(h.deps, p.id))!;
     expect((await buttonClick(h, ACTION_REJECT, fresh)).status).toBe(200);
     await h.slack.idle();
     const open = slack.of('views.open');
@@ -132,7 +131,7 @@ describe('a full incident in Slack', () => {
     const res = await postSigned(h, form({ payload: JSON.stringify(submission) }), 'application/x-www-form-urlencoded');
     expect(res.status).toBe(200);
     await h.slack.idle();
-    const after = (await getProposal(h.db.db, p.id, BASE_URL))!;
+    const after = (await getProposal(h.deps, p.id))!;
     expect(after).toMatchObject({ status: 'rejected', decision_reason: 'traffic is recovering <!channel>' });
     await deliverAll(h);
     const edited = JSON.stringify(slack.of('chat.update').at(-1)!.args.blocks);
@@ -145,7 +144,7 @@ describe('request signatures', () => {
   it('refuses forged, altered, stale and future requests with 401 and changes nothing', async () => {
     const p = await openIncident(h);
     await deliverAll(h);
-    const fresh = (await getProposal(h.db.db, p.id, BASE_URL))!;
+    const fresh = (await getProposal(h.deps, p.id))!;
     const before = slack.calls.length;
     const now = Math.floor(Date.now() / 1000);
     // Well past the five-minute window either way, so a slow second on a loaded machine cannot bring them inside it.
@@ -173,7 +172,7 @@ describe('who may decide', () => {
   it('refuses a user outside SRE_APPROVERS and another workspace, audits the refusal, and lets a group member in', async () => {
     const p = await openIncident(h);
     await deliverAll(h);
-    const fresh = (await getProposal(h.db.db, p.id, BASE_URL))!;
+    const fresh = (await getProposal(h.deps, p.id))!;
 
     // A failed group look-up refuses (and is not cached).
     slack.groupLookupFails = true;
@@ -207,7 +206,7 @@ describe('replays and retries', () => {
   it('a replayed approval and two approvers at once make one decision and one execution; losers are told who won', async () => {
     const p = await openIncident(h);
     await deliverAll(h);
-    const fresh = (await getProposal(h.db.db, p.id, BASE_URL))!;
+    const fresh = (await getProposal(h.deps, p.id))!;
     const results = await Promise.all([
       buttonClick(h, ACTION_APPROVE, fresh),
       buttonClick(h, ACTION_APPROVE, fresh, {}, { headers: { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' } }),
@@ -232,7 +231,7 @@ describe('/sre', () => {
     const b = await openIncident(h, { provider: 'anthropic', model_group: 'claude-sonnet' });
     const c = await openIncident(h, { provider: 'mistral', model_group: 'mistral-large' });
     await deliverAll(h);
-    const fresh = (await getProposal(h.db.db, b.id, BASE_URL))!;
+    const fresh = (await getProposal(h.deps, b.id))!;
     await buttonClick(h, ACTION_APPROVE, fresh);
     await h.slack.idle();
     expect(await status(b.id)).not.toBe('pending');

@@ -4,7 +4,7 @@ import { schema } from '../../src/db/client.js';
 import { formatWait, reasoningLateness } from '../../src/domain/lateness.js';
 import { parseEvent } from '../../src/domain/events.js';
 import { ingestEvents } from '../../src/ingest/ingest.js';
-import { enqueueNotification } from '../../src/proposals/outbox.js';
+import { enqueueNotification } from '../../src/jobs/index.js';
 import { propose } from '../../src/proposals/propose.js';
 import { buildIncidentSummary } from '../../src/slack/blocks/incident-summary.js';
 import { useMsw } from '../support/msw.js';

@@ -1,5 +1,5 @@
 import { appendAudit } from '../../audit/append.js';
-import type { ServiceDeps } from '../../proposals/types.js';
+import { type ServiceDeps } from '../../proposals/index.js';
 import { ingestEvents } from '../ingest.js';
 import type { DeadLetter, StreamEntry } from '../redis-consumer.js';
 

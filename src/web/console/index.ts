@@ -2,14 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { and, desc, eq } from 'drizzle-orm';
 import { auditWhere, exportAuditCsv, type AuditFilter } from '../../audit/export.js';
 import { schema } from '../../db/client.js';
-import { isDomainError } from '../../domain/errors.js';
-import { decide } from '../../proposals/decide.js';
-import { pause } from '../../proposals/pause.js';
-import { resume } from '../../proposals/resume.js';
-import { agentStatus } from '../../proposals/status.js';
+import { httpStatusOf, isDomainError } from '../../domain/errors.js';
+import { DEFAULT_REPORT_WINDOW, agentStatus, decide, pause, resume, tuningReport, type ServiceDeps } from '../../proposals/index.js';
 import { killSwitchPanel } from './kill-switch.js';
-import { DEFAULT_REPORT_WINDOW, tuningReport } from '../../proposals/report.js';
-import type { ServiceDeps } from '../../proposals/types.js';
 import type { AuthBrake } from '../brake.js';
 import { routeDecideLink } from '../decide-links.js';
 import { BodyTooLarge, cookie, foreignOrigin, hostAllowed, nonce, parseCookies, readForm, redirect, safeEqual, sendHtml, sign } from './http.js';
@@ -208,7 +203,7 @@ export function createConsole(opts: ConsoleOptions): Console {
       redirect(res, `/sre/proposals/${encodeURIComponent(id)}?done=${done}`);
     } catch (e) {
       if (!isDomainError(e)) throw e;
-      const status = e.code === 'already_decided' || e.code === 'stale' || e.code === 'same_approver' ? 409 : e.code === 'paused' ? 423 : e.code === 'not_found' ? 404 : e.code === 'forbidden' ? 403 : 400;
+      const status = httpStatusOf(e);
       const by = typeof e.details?.decided_by === 'string' ? ` by ${e.details.decided_by}` : '';
       return proposalView(res, s, id, false, { status, error: e.code === 'already_decided' ? `Already decided${by}. Nothing was changed.` : e.message });
     }

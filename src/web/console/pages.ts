@@ -1,4 +1,4 @@
-import type { ProposalView } from '../../proposals/types.js';
+import { type ProposalView } from '../../proposals/index.js';
 import { html, page, type Html } from './html.js';
 import { decisionVerbs } from './views.js';
 

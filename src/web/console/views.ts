@@ -1,5 +1,5 @@
 import { approvalProgress } from '../../domain/approvals.js';
-import type { ProposalView } from '../../proposals/types.js';
+import { type ProposalView } from '../../proposals/index.js';
 import { html, type Html } from './html.js';
 import { riskChart } from './pages/risk-chart.js';
 import { absoluteText } from './pages/time.js';

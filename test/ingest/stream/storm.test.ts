@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStreamConsumer } from '../../../src/ingest/redis-consumer.js';
-import { DEFAULT_TIMER_HANDLERS, runDueTimers } from '../../../src/proposals/timers.js';
+import { runDueJobs } from '../../support/jobs.js';
 import { freshPostgres, type TestDatabase } from '../../support/db.js';
 import { TEST_REDIS_URL } from '../../support/env.js';
 import { count, logger, pendingCount, providerEvent, redis, serviceDeps, uniqueStream, waitFor } from './support.js';
@@ -43,10 +43,10 @@ describe('a storm of ten thousand events for one provider', () => {
     let storming = true;
     const worker = (async () => {
       while (storming) {
-        await runDueTimers(deps, DEFAULT_TIMER_HANDLERS);
+        await runDueJobs(deps);
         await new Promise((res) => setTimeout(res, 100));
       }
-      await runDueTimers(deps, DEFAULT_TIMER_HANDLERS);
+      await runDueJobs(deps);
     })();
     try {
       for (let i = 0; i < STORM; i += 500) {

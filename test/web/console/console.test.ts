@@ -75,7 +75,7 @@ describe('console over HTTP', () => {
   it('shows undeliverable notifications, and an expired proposal says no action was taken', async () => {
     const s = await seedPending(d.db, { provider: 'mistral' });
     await d.db.insert(schema.outbox).values({ channel: 'webhook', kind: 'proposal.created', incidentId: s.incidentId, proposalId: s.proposalId, payload: {}, status: 'dead', attempts: 8, lastError: 'webhook 0 answered 410 <b>gone</b>' });
-    await expire(makeDeps(d.db, { clock: readingClock(() => new Date(Date.now() + 25 * 3_600_000))}), s.proposalId);
+    await expire(makeDeps(d.db, { clock: readingClock(() => new Date(Date.now() + 25 * 3_600_000)) }), { proposalId: s.proposalId });
     const { jar } = await signIn(TOKENS[0]!.token);
     const front = await call(srv.port, 'GET', '/sre', { headers: { cookie: jar } });
     expect(front.body).toContain('1 notification could not be delivered');

@@ -157,7 +157,7 @@ describe('email decision links', () => {
     // Expired by the scheduler: the link says no action was taken.
     const old = await seedPending(d.db, { provider: 'bedrock' });
     const ol = await links(old.proposalId);
-    await expire(makeDeps(d.db, { clock: readingClock(() => new Date(Date.now() + 25 * 3_600_000))}), old.proposalId);
+    await expire(makeDeps(d.db, { clock: readingClock(() => new Date(Date.now() + 25 * 3_600_000)) }), { proposalId: old.proposalId });
     const gone = await call(srv.port, 'GET', path(ol.approve));
     expect(gone.status).toBe(409);
     expect(gone.body).toContain('No action taken');

@@ -6,7 +6,7 @@ import { PlaybookReasoner } from '../../../src/agent/playbook/index.js';
 import { schema } from '../../../src/db/client.js';
 import { createDispatcher } from '../../../src/notify/dispatcher.js';
 import { createEmailAdapter } from '../../../src/notify/email.js';
-import { DEFAULT_TIMER_HANDLERS, runDueTimers } from '../../../src/proposals/timers.js';
+import { runDueJobs } from '../../support/jobs.js';
 import type { ServiceDeps } from '../../../src/proposals/types.js';
 import { createConsole } from '../../../src/web/console/index.js';
 import { createWebServer } from '../../../src/web/server.js';
@@ -45,7 +45,7 @@ describe('event to email link to decision, through the agent server', () => {
     const ev = { id: 'evt_e2e_1', type: 'provider.unhealthy', occurred_at: new Date().toISOString(), source: 'admin-api', data: { provider: 'openai', error_rate: 0.5, requests: 2000, window_seconds: 60, model_group: 'gpt-4o' } };
     const accepted = await call(port, 'POST', '/v1/events', { headers: { ...spoof, authorization: `Bearer ${INGEST}` }, json: ev });
     expect(accepted.status).toBe(202);
-    await runDueTimers(deps, DEFAULT_TIMER_HANDLERS);
+    await runDueJobs(deps);
     const [proposal] = await d.db.select().from(schema.proposals);
     expect(proposal!.status).toBe('pending');
 

@@ -136,7 +136,7 @@ describe('two-person approval, shadow and approver rules in the console and emai
     const before = gateway.calls().length;
     expect((await consoleDecide(TOKENS[0]!.token, s.proposalId, 'approve')).status).toBe(303);
     await d.db.update(schema.proposals).set({ expiresAt: new Date(Date.now() - 1000) }).where(eq(schema.proposals.id, s.proposalId));
-    expect(await expire(deps, s.proposalId)).toBe(true);
+    expect(await expire(deps, { proposalId: s.proposalId })).toBe(true);
     expect((await row(s.proposalId)).status).toBe('expired');
     const late = await consoleDecide(TOKENS[1]!.token, s.proposalId, 'approve');
     expect(late.status).toBe(409);

@@ -1,5 +1,5 @@
 import { approvalProgress } from '../../../domain/approvals.js';
-import { decide } from '../../../proposals/decide.js';
+import { decide } from '../../../proposals/index.js';
 import { tellUser, type SlackContext } from '../../context.js';
 import { gatedButton } from './gate.js';
 

@@ -1,5 +1,4 @@
-import { alreadyDecided } from '../../../proposals/decide.js';
-import { getProposal } from '../../../proposals/queries.js';
+import { alreadyDecided, getProposal } from '../../../proposals/index.js';
 import { buildRejectModal } from '../../blocks/reject-modal.js';
 import { tellUser, type SlackContext } from '../../context.js';
 import { gatedButton } from './gate.js';
@@ -7,7 +6,7 @@ import { gatedButton } from './gate.js';
 /** Reject: open the reason modal (the decision happens on submit). */
 export function rejectListener(ctx: SlackContext) {
   return gatedButton(ctx, 'opening the reject dialog', async ({ proposalId, reply, body }) => {
-    const p = await getProposal(ctx.deps.db, proposalId, ctx.deps.publicBaseUrl);
+    const p = await getProposal(ctx.deps, proposalId);
     if (!p) return await tellUser(ctx, reply, `Proposal ${proposalId} was not found.`);
     if (p.status !== 'pending') return await tellUser(ctx, reply, alreadyDecided(p).message);
     await ctx.client.views.open({

@@ -1,4 +1,4 @@
-import { revert } from '../../../proposals/revert.js';
+import { revert } from '../../../proposals/index.js';
 import type { SlackContext } from '../../context.js';
 import { gatedButton } from './gate.js';
 

@@ -1,8 +1,5 @@
 import type { SlashCommand } from '@slack/bolt';
-import { recordDenied } from '../../../proposals/deny.js';
-import { pause } from '../../../proposals/pause.js';
-import { resume } from '../../../proposals/resume.js';
-import { agentStatus } from '../../../proposals/status.js';
+import { agentStatus, pause, recordDenied, resume } from '../../../proposals/index.js';
 import { buildAgentStatus } from '../../blocks/agent-status.js';
 import type { SlackMessage } from '../../blocks/message.js';
 import { slackActor, type SlackContext } from '../../context.js';

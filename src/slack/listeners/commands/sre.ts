@@ -1,5 +1,5 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import { getProposal, listProposals } from '../../../proposals/queries.js';
+import { getProposal, listProposals } from '../../../proposals/index.js';
 import { escapeMrkdwn } from '../../blocks/escape.js';
 import { buildHelp } from '../../blocks/help.js';
 import type { SlackMessage } from '../../blocks/message.js';
@@ -14,12 +14,12 @@ type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 async function answer(ctx: SlackContext, sub: string, arg: string | undefined): Promise<SlackMessage> {
   const inst = await ctx.installation().catch(() => undefined);
   if (sub === 'pending') {
-    const pending = await listProposals(ctx.deps.db, { status: 'pending', limit: 100 }, ctx.deps.publicBaseUrl);
+    const pending = await listProposals(ctx.deps, { status: 'pending', limit: 100 });
     const items = pending.map((p) => ({ proposal: p, threadUrl: threadUrl(inst, p.incident.slack_channel, p.incident.slack_ts) }));
     return buildPendingList(items, ctx.deps.clock.now(), `${ctx.deps.publicBaseUrl}/sre`);
   }
   if (!arg) return buildHelp(sub);
-  const p = await getProposal(ctx.deps.db, arg, ctx.deps.publicBaseUrl);
+  const p = await getProposal(ctx.deps, arg);
   if (!p) return { text: 'Not found', blocks: [{ type: 'section', text: { type: 'plain_text', text: `No proposal ${arg.slice(0, 100)}.` } }] };
   return buildProposalCard(p);
 }

@@ -1,10 +1,6 @@
-import { and, eq, lt } from 'drizzle-orm';
-import { schema } from '../../../db/client.js';
 import { isDomainError } from '../../../domain/errors.js';
-import { converse } from '../../../proposals/converse.js';
+import { answerThreadMessage, incidentForThread } from '../../../proposals/index.js';
 import { slackActor, type SlackContext } from '../../context.js';
-
-const RECEIPT_TTL_MS = 7 * 24 * 3_600_000;
 
 export interface ThreadMessageInput {
   channel: string;
@@ -23,33 +19,21 @@ export interface ThreadMessageInput {
  */
 export async function handleThreadMessage(ctx: SlackContext, m: ThreadMessageInput): Promise<void> {
   if (!m.threadTs || m.threadTs === m.ts || !m.user) return;
-  const [incident] = await ctx.deps.db
-    .select({ id: schema.incidents.id })
-    .from(schema.incidents)
-    .where(and(eq(schema.incidents.slackChannel, m.channel), eq(schema.incidents.slackTs, m.threadTs)))
-    .limit(1);
-  if (!incident) return;
+  const incidentId = await incidentForThread(ctx.deps, { channel: m.channel, threadTs: m.threadTs });
+  if (!incidentId) return;
   const inst = await ctx.installation().catch(() => undefined);
   if (!inst || m.teamId !== inst.teamId) {
-    ctx.logger.warn({ incident_id: incident.id, team: m.teamId }, 'thread message from another workspace ignored');
+    ctx.logger.warn({ incident_id: incidentId, team: m.teamId }, 'thread message from another workspace ignored');
     return;
   }
   const mention = new RegExp(`<@${inst.botUserId}>`, 'g');
   const text = m.text.replace(mention, '').trim();
   if (!text) return;
-  const first = await ctx.deps.db
-    .insert(schema.slackReceipts)
-    .values({ key: `${m.channel}:${m.ts}` })
-    .onConflictDoNothing()
-    .returning({ key: schema.slackReceipts.key });
-  if (first.length === 0) return;
-  // Receipts only need to outlive Slack's retries (minutes); a week is generous and keeps the table small.
-  await ctx.deps.db.delete(schema.slackReceipts).where(lt(schema.slackReceipts.receivedAt, new Date(ctx.deps.clock.now().getTime() - RECEIPT_TTL_MS)));
   try {
     const verdict = await ctx.approvers.check({ userId: m.user, teamId: m.teamId });
-    await converse(ctx.deps, { incidentId: incident.id, actor: slackActor({ id: m.user, teamId: m.teamId }), text, mayRevise: verdict.ok });
+    await answerThreadMessage(ctx.deps, { incidentId, receiptKey: `${m.channel}:${m.ts}`, actor: slackActor({ id: m.user, teamId: m.teamId }), text, mayRevise: verdict.ok });
   } catch (e) {
-    if (isDomainError(e)) ctx.logger.info({ incident_id: incident.id, code: e.code }, 'thread message not answered');
-    else ctx.logger.error({ err: e, incident_id: incident.id }, 'thread conversation failed');
+    if (isDomainError(e)) ctx.logger.info({ incident_id: incidentId, code: e.code }, 'thread message not answered');
+    else ctx.logger.error({ err: e, incident_id: incidentId }, 'thread conversation failed');
   }
 }

@@ -1,5 +1,5 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
-import { decide } from '../../../proposals/decide.js';
+import { decide } from '../../../proposals/index.js';
 import { authorizeDecision } from '../../authorize.js';
 import { REJECT_REASON_BLOCK, REJECT_REASON_INPUT, REJECT_REASON_MAX } from '../../blocks/ids.js';
 import { parseRejectMetadata } from '../../blocks/reject-modal.js';

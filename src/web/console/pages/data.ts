@@ -1,13 +1,7 @@
-import { and, asc, count, desc, eq, gte, inArray, isNotNull, ne, or, sql } from 'drizzle-orm';
-import { schema, type Executor } from '../../../db/client.js';
 import { EVENT_TYPES } from '../../../domain/events.js';
-import { getProposal, listProposals } from '../../../proposals/queries.js';
-import type { ProposalView, ServiceDeps } from '../../../proposals/types.js';
-import type { AuditRowView } from '../pages.js';
+import { INCIDENT_STATUSES, INCIDENT_WINDOWS, loadIncidents as incidents, loadOverview as overview, loadProposal as proposal, type IncidentQuery, type ServiceDeps } from '../../../proposals/index.js';
 
-/** The console's reads for the SRE Agent pages: plain queries, no writes. */
-
-export type IncidentRow = typeof schema.incidents.$inferSelect;
+/** What the console's SRE Agent pages need beyond the proposals' read models. */
 
 export interface PauseState {
   paused: boolean;
@@ -18,137 +12,6 @@ export interface PauseState {
 
 /** Until the kill switch is wired in (its status reader replaces this), the agent is never paused. */
 export const notPaused = async (): Promise<PauseState> => ({ paused: false });
-
-export interface LatestProposal {
-  id: string;
-  status: string;
-  action: string;
-  target: string;
-  riskScore: number;
-  createdAt: Date;
-}
-
-export interface IncidentLine {
-  incident: IncidentRow;
-  latest?: LatestProposal;
-}
-
-export interface DaySummary {
-  /** channel → decision → count, over the last 24 h (policy is the auto-approval). */
-  decisions: { channel: string; approved: number; rejected: number }[];
-  expired: number;
-  autoExecuted: number;
-  executions: { succeeded: number; failed: number };
-  verification: { passed: number; failed: number; reverted: number; watching: number };
-}
-
-export interface OverviewData {
-  pending: ProposalView[];
-  open: IncidentLine[];
-  recent: ProposalView[];
-  day: DaySummary;
-  dead: number;
-}
-
-const DAY_MS = 24 * 3_600_000;
-const ACTIVE = ['pending', 'approved', 'executing'];
-
-async function latestFor(db: Executor, incidentIds: string[]): Promise<Map<string, LatestProposal>> {
-  const p = schema.proposals;
-  if (incidentIds.length === 0) return new Map();
-  const rows = await db
-    .select({ id: p.id, incidentId: p.incidentId, status: p.status, action: p.action, target: p.target, riskScore: p.riskScore, createdAt: p.createdAt })
-    .from(p)
-    .where(inArray(p.incidentId, incidentIds))
-    .orderBy(desc(p.createdAt), desc(p.id));
-  const out = new Map<string, LatestProposal>();
-  for (const r of rows) if (!out.has(r.incidentId)) out.set(r.incidentId, r);
-  return out;
-}
-
-/** Pending first by risk (highest first), then the one that expires soonest. */
-export function byUrgency(a: ProposalView, b: ProposalView): number {
-  return b.risk_score - a.risk_score || a.expires_at.localeCompare(b.expires_at);
-}
-
-export async function loadDay(db: Executor, now: Date): Promise<DaySummary> {
-  const since = new Date(now.getTime() - DAY_MS);
-  const a = schema.sreActions;
-  const channel = sql<string>`coalesce(${a.payload}->>'channel', '')`;
-  const e = schema.executions;
-  const p = schema.proposals;
-  // Independent reads: on PostgreSQL they run side by side; PGlite takes them in turn.
-  const [decided, exe, auto, ver] = await Promise.all([
-    db
-      .select({ kind: a.kind, channel, n: count() })
-      .from(a)
-      .where(and(eq(a.source, 'sre-agent'), gte(a.occurredAt, since), inArray(a.kind, ['proposal.approved', 'proposal.rejected', 'proposal.expired'])))
-      .groupBy(a.kind, channel),
-    db
-      .select({ status: e.status, n: count() })
-      .from(e)
-      .where(and(eq(e.operation, 'execute'), isNotNull(e.finishedAt), gte(e.finishedAt, since)))
-      .groupBy(e.status),
-    db
-      .select({ n: count() })
-      .from(p)
-      .where(and(eq(p.decidedVia, 'policy'), gte(p.decidedAt, since), inArray(p.status, ['executing', 'succeeded', 'failed']))),
-    db
-      .select({ status: p.verificationStatus, n: count() })
-      .from(p)
-      .where(and(ne(p.verificationStatus, 'none'), or(eq(p.verificationStatus, 'pending'), gte(p.verificationCheckedAt, since))))
-      .groupBy(p.verificationStatus),
-  ]);
-  const byChannel = new Map<string, { channel: string; approved: number; rejected: number }>();
-  let expired = 0;
-  for (const r of decided) {
-    if (r.kind === 'proposal.expired') {
-      expired += Number(r.n);
-      continue;
-    }
-    const line = byChannel.get(r.channel) ?? { channel: r.channel, approved: 0, rejected: 0 };
-    if (r.kind === 'proposal.approved') line.approved += Number(r.n);
-    else line.rejected += Number(r.n);
-    byChannel.set(r.channel, line);
-  }
-  const vn = (s: string) => Number(ver.find((v) => v.status === s)?.n ?? 0);
-  return {
-    decisions: [...byChannel.values()].sort((x, y) => y.approved + y.rejected - (x.approved + x.rejected)),
-    expired,
-    autoExecuted: Number(auto[0]?.n ?? 0),
-    executions: { succeeded: Number(exe.find((r) => r.status === 'succeeded')?.n ?? 0), failed: Number(exe.find((r) => r.status === 'failed')?.n ?? 0) },
-    verification: { passed: vn('passed'), failed: vn('failed'), reverted: vn('reverted'), watching: vn('pending') },
-  };
-}
-
-export async function loadOverview(deps: ServiceDeps, base: string, now: Date): Promise<OverviewData> {
-  const i = schema.incidents;
-  const [pending, openRows, recent, dead, day] = await Promise.all([
-    listProposals(deps.db, { status: 'pending', limit: 100 }, base),
-    deps.db.select().from(i).where(eq(i.status, 'open')).orderBy(desc(i.lastSeen)).limit(100),
-    listProposals(deps.db, { limit: 30 }, base),
-    deps.db.select({ n: count() }).from(schema.outbox).where(eq(schema.outbox.status, 'dead')),
-    loadDay(deps.db, now),
-  ]);
-  const latest = await latestFor(deps.db, openRows.map((r) => r.id));
-  return {
-    pending: pending.sort(byUrgency),
-    open: openRows.map((incident) => ({ incident, latest: latest.get(incident.id) })),
-    recent: recent.filter((p) => !ACTIVE.includes(p.status)).slice(0, 12),
-    day,
-    dead: Number(dead[0]?.n ?? 0),
-  };
-}
-
-export const INCIDENT_STATUSES = ['open', 'closed', 'all'] as const;
-export const INCIDENT_WINDOWS: Record<string, number | undefined> = { '1h': 3_600_000, '24h': DAY_MS, '7d': 7 * DAY_MS, '30d': 30 * DAY_MS, all: undefined };
-export const INCIDENT_PAGE_ROWS = 200;
-
-export interface IncidentQuery {
-  status: string;
-  type: string;
-  since: string;
-}
 
 /** The incidents list's filters from the query string, or every problem with them. */
 export function incidentQueryFrom(url: URL): { query: IncidentQuery; problems: string[] } {
@@ -161,34 +24,18 @@ export function incidentQueryFrom(url: URL): { query: IncidentQuery; problems: s
   return { query, problems };
 }
 
-export async function loadIncidents(db: Executor, q: IncidentQuery, now: Date): Promise<IncidentLine[]> {
-  const i = schema.incidents;
-  const where = [];
-  if (q.status !== 'all') where.push(eq(i.status, q.status));
-  if (q.type !== 'all') where.push(eq(i.type, q.type));
-  const window = INCIDENT_WINDOWS[q.since];
-  if (window !== undefined) where.push(gte(i.lastSeen, new Date(now.getTime() - window)));
-  const rows = await db
-    .select()
-    .from(i)
-    .where(where.length ? and(...where) : undefined)
-    .orderBy(desc(i.lastSeen), desc(i.id))
-    .limit(INCIDENT_PAGE_ROWS);
-  const latest = await latestFor(db, rows.map((r) => r.id));
-  return rows.map((incident) => ({ incident, latest: latest.get(incident.id) }));
-}
 
-export interface ProposalPageData {
-  proposal: ProposalView;
-  timeline: AuditRowView[];
-  others: ProposalView[];
-}
+export {
+  INCIDENT_PAGE_ROWS,
+  INCIDENT_STATUSES,
+  INCIDENT_WINDOWS,
+  type IncidentLine,
+  type IncidentQuery,
+  type OverviewData,
+  type ProposalPageData,
+} from '../../../proposals/index.js';
 
-export async function loadProposal(deps: ServiceDeps, base: string, id: string): Promise<ProposalPageData | undefined> {
-  const proposal = await getProposal(deps.db, id, base);
-  if (!proposal) return undefined;
-  const t = schema.sreActions;
-  const timeline = await deps.db.select().from(t).where(eq(t.incidentId, proposal.incident_id)).orderBy(asc(t.seq)).limit(500);
-  const others = await listProposals(deps.db, { incidentId: proposal.incident_id, limit: 20 }, base);
-  return { proposal, timeline, others };
-}
+/** The pages read as a console at `base` (PUBLIC_BASE_URL without its trailing slash) links. */
+export const loadOverview = (deps: ServiceDeps, base: string, now: Date) => overview({ ...deps, publicBaseUrl: base }, { now });
+export const loadIncidents = (db: ServiceDeps['db'], query: IncidentQuery, now: Date) => incidents({ db }, { query, now });
+export const loadProposal = (deps: ServiceDeps, base: string, id: string) => proposal({ ...deps, publicBaseUrl: base }, { id });

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { ServiceDeps } from '../../../proposals/types.js';
+import { type ServiceDeps } from '../../../proposals/index.js';
 import type { KillSwitchPanel } from '../kill-switch.js';
 import { sendHtml } from '../http.js';
 import { messagePage, nav } from '../pages.js';

@@ -1,4 +1,4 @@
-import type { ProposalView } from '../../../proposals/types.js';
+import { type ProposalView } from '../../../proposals/index.js';
 import { html, type Html } from '../html.js';
 import { statusText } from '../views.js';
 import { timeAgo } from './time.js';

@@ -1,4 +1,4 @@
-import type { ProposalView } from '../../../proposals/types.js';
+import { type ProposalView } from '../../../proposals/index.js';
 import { html, page } from '../html.js';
 import { killSwitchPlaces, type KillSwitchPanel } from '../kill-switch.js';
 import { decisionForm, nav } from '../pages.js';

@@ -1,24 +1,42 @@
 import { and, eq, inArray, isNotNull, sql, type SQL } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../clock.js';
-import { schema, type Db } from './client.js';
+import { schema, type Db } from '../db/client.js';
 
 /** Short: a dead replica's work comes due within this; a live one renews well before it ends. */
 export const DEFAULT_LEASE_MS = 15_000;
 
-export type LeasedWork = 'timer' | 'outbox';
+/** The two leased queues: durable timers (jobs) and the notification outbox. */
+export type QueueName = 'timer' | 'outbox';
+export type LeasedTable = typeof schema.timers | typeof schema.outbox;
+
+export const QUEUE_TABLES: Readonly<Record<QueueName, LeasedTable>> = { timer: schema.timers, outbox: schema.outbox };
+
+/**
+ * Both queue tables carry the same lease columns (id, status, attempts, leased_by,
+ * lease_expires_at, last_error): an update or a filter on those columns is valid on either, and
+ * the column objects reached through this view are the real table's own.
+ */
+export function leaseColumns(t: LeasedTable): typeof schema.timers {
+  return t as unknown as typeof schema.timers;
+}
+
+/** Counters a lease keeper and a queue report to (the caller's metrics; jobs/ imports none). */
+export interface LeaseCounters {
+  leaseRenewals: { inc(labels: { work: string }, n?: number): void };
+  leaseExpiries: { inc(labels: { work: string }, n?: number): void };
+}
 
 export interface LeaseKeeperOptions {
   db: Db;
-  work: LeasedWork;
+  queue: QueueName;
   /** The replica's name (SRE_CONSUMER_NAME, else host-pid): what `leased_by` records. */
   holder: string;
   leaseMs: number;
   logger: Logger;
   /** Paces the renewals (the lease ends themselves are on the database's clock). */
   clock: Clock;
-  /** Counts renewals (the caller's metrics; db/ imports none). */
-  onRenewed?: ((work: LeasedWork, n: number) => void) | undefined;
+  metrics?: LeaseCounters | undefined;
 }
 
 export interface LeaseKeeper {
@@ -39,6 +57,7 @@ export interface LeaseKeeper {
  * them, so a handler slower than the lease is never taken over while its replica lives.
  */
 export function createLeaseKeeper(opts: LeaseKeeperOptions): LeaseKeeper {
+  const t = leaseColumns(QUEUE_TABLES[opts.queue]);
   const held = new Set<number>();
   let timer: TimerHandle | undefined;
   let renewing: Promise<number[]> | undefined;
@@ -46,25 +65,17 @@ export function createLeaseKeeper(opts: LeaseKeeperOptions): LeaseKeeper {
   async function renewNow(): Promise<number[]> {
     const ids = [...held];
     if (ids.length === 0) return [];
-    const until = leaseUntil(opts.leaseMs);
-    const kept =
-      opts.work === 'timer'
-        ? await opts.db
-            .update(schema.timers)
-            .set({ leaseExpiresAt: until })
-            .where(and(inArray(schema.timers.id, ids), eq(schema.timers.leasedBy, opts.holder), eq(schema.timers.status, 'pending')))
-            .returning({ id: schema.timers.id })
-        : await opts.db
-            .update(schema.outbox)
-            .set({ leaseExpiresAt: until })
-            .where(and(inArray(schema.outbox.id, ids), eq(schema.outbox.leasedBy, opts.holder), eq(schema.outbox.status, 'pending')))
-            .returning({ id: schema.outbox.id });
-    if (kept.length > 0) opts.onRenewed?.(opts.work, kept.length);
+    const kept = await opts.db
+      .update(t)
+      .set({ leaseExpiresAt: leaseUntil(opts.leaseMs) })
+      .where(and(inArray(t.id, ids), eq(t.leasedBy, opts.holder), eq(t.status, 'pending')))
+      .returning({ id: t.id });
+    if (kept.length > 0) opts.metrics?.leaseRenewals.inc({ work: opts.queue }, kept.length);
     const keptIds = new Set(kept.map((k) => k.id));
     // Finished meanwhile, or taken by a peer after a stall longer than the lease: stop renewing.
     const lost = ids.filter((id) => !keptIds.has(id) && held.has(id));
     for (const id of lost) held.delete(id);
-    if (lost.length > 0) opts.logger.debug({ work: opts.work, ids: lost }, 'leases no longer ours');
+    if (lost.length > 0) opts.logger.debug({ work: opts.queue, ids: lost }, 'leases no longer ours');
     return lost;
   }
 
@@ -72,7 +83,7 @@ export function createLeaseKeeper(opts: LeaseKeeperOptions): LeaseKeeper {
     // One renewal at a time: a slow database must not stack them up.
     renewing ??= renewNow()
       .catch((err: unknown) => {
-        opts.logger.warn({ err, work: opts.work }, 'lease renewal failed; retrying next period');
+        opts.logger.warn({ err, work: opts.queue }, 'lease renewal failed; retrying next period');
         return [];
       })
       .finally(() => {
@@ -114,18 +125,18 @@ export function createLeaseKeeper(opts: LeaseKeeperOptions): LeaseKeeper {
  * A replica restarted under its old name takes back what it held when it died at once: nothing of
  * that name runs any more, so its leases are released instead of waited out.
  */
-export async function releaseOwnLeases(db: Db, holder: string): Promise<{ timers: number; outbox: number }> {
-  const t = await db
-    .update(schema.timers)
-    .set({ leasedBy: null, leaseExpiresAt: null })
-    .where(and(eq(schema.timers.leasedBy, holder), eq(schema.timers.status, 'pending'), isNotNull(schema.timers.leaseExpiresAt)))
-    .returning({ id: schema.timers.id });
-  const o = await db
-    .update(schema.outbox)
-    .set({ leasedBy: null, leaseExpiresAt: null })
-    .where(and(eq(schema.outbox.leasedBy, holder), eq(schema.outbox.status, 'pending'), isNotNull(schema.outbox.leaseExpiresAt)))
-    .returning({ id: schema.outbox.id });
-  return { timers: t.length, outbox: o.length };
+export async function releaseOwnLeases(db: Db, holder: string): Promise<Record<QueueName, number>> {
+  const out = { timer: 0, outbox: 0 };
+  for (const q of ['timer', 'outbox'] as const) {
+    const t = leaseColumns(QUEUE_TABLES[q]);
+    const rows = await db
+      .update(t)
+      .set({ leasedBy: null, leaseExpiresAt: null })
+      .where(and(eq(t.leasedBy, holder), eq(t.status, 'pending'), isNotNull(t.leaseExpiresAt)))
+      .returning({ id: t.id });
+    out[q] = rows.length;
+  }
+  return out;
 }
 
 /**
@@ -135,5 +146,4 @@ export async function releaseOwnLeases(db: Db, holder: string): Promise<{ timers
 export const leaseUntil = (ms: number): SQL => sql`clock_timestamp() + ${Math.round(ms)}::int * interval '1 millisecond'`;
 
 /** Claimable: nobody holds it, or its holder's lease ran out. */
-export const leaseFree = (leaseExpiresAt: typeof schema.timers.leaseExpiresAt | typeof schema.outbox.leaseExpiresAt): SQL =>
-  sql`(${leaseExpiresAt} is null or ${leaseExpiresAt} <= clock_timestamp())`;
+export const leaseFree = (leaseExpiresAt: LeasedTable['leaseExpiresAt']): SQL => sql`(${leaseExpiresAt} is null or ${leaseExpiresAt} <= clock_timestamp())`;

@@ -1,0 +1,110 @@
+import { eq, inArray } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import { schema, type Db, type Executor } from '../db/client.js';
+import { enqueueLeased, type JobSpec } from './enqueue.js';
+import type { Catalog, JobContext } from './catalog.js';
+import { backoffMs, type JobKindName } from './kinds.js';
+import type { LeaseCounters } from './lease.js';
+import { createLeasedQueue, type LeasedQueue, type QueueRow } from './queue.js';
+
+/** What the job machinery needs of the services' dependencies. */
+export interface JobDeps {
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  metrics?: LeaseCounters | undefined;
+}
+
+export type JobRow = QueueRow<'timer'>;
+
+export interface JobRunner {
+  readonly queue: LeasedQueue<'timer'>;
+  /** Claims up to `limit` due jobs of these kinds, oldest first, leased to this replica. */
+  claim(kinds: readonly JobKindName[], limit: number): Promise<JobRow[]>;
+  /** Runs one claimed job through its kind's handler with its lease renewed; records done, a retry with backoff, or dead. */
+  run(row: JobRow, extra?: Pick<JobContext, 'deadline'>): Promise<boolean>;
+  /**
+   * Runs the pending job with this key now, in this process, under its lease (due or not): the
+   * request that wrote it does the work at once, and the job stays behind only if the process dies
+   * first. `ran: false` when no such job is free (another worker holds it, or it is done).
+   */
+  runNow<T>(key: string, work: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }>;
+  /**
+   * Writes a job leased to this runner in the caller's transaction (enqueue.ts `enqueueLeased`), for
+   * `runNow` after the commit: no lane takes it meanwhile, and after a crash it is taken over once
+   * the lease ends.
+   */
+  enqueueLeased(tx: Executor, spec: JobSpec): Promise<number | undefined>;
+  stop(): void;
+}
+
+export interface JobRunnerOptions {
+  holder: string;
+  leaseMs?: number;
+  /** An error after which retrying cannot help (a refusal the work already recorded): the job is done. */
+  isFinal?: (err: unknown) => boolean;
+}
+
+export function createJobRunner<D extends JobDeps>(deps: D, catalog: Catalog<D>, opts: JobRunnerOptions): JobRunner {
+  const queue = createLeasedQueue('timer', { db: deps.db, clock: deps.clock, logger: deps.logger, holder: opts.holder, leaseMs: opts.leaseMs, metrics: deps.metrics });
+
+  async function run(row: JobRow, extra: Pick<JobContext, 'deadline'> = {}): Promise<boolean> {
+    const entry = catalog.entry(row.kind);
+    const log = deps.logger.child({ job: row.key, kind: row.kind });
+    try {
+      if (!entry) throw new Error(`no handler for job kind ${row.kind}`);
+      await entry.run(deps, row.payload, { key: row.key, runAt: row.runAt, attempts: row.attempts, ...extra });
+      queue.release(row.id);
+      if (entry.everyMs !== undefined) await queue.retry(row.id, new Date(deps.clock.nowMs() + entry.everyMs), null, { resetAttempts: true });
+      else await queue.finish(deps.db, row.id, { status: 'done', doneAt: deps.clock.now() });
+      return true;
+    } catch (e) {
+      queue.release(row.id);
+      const message = (e as Error).message ?? String(e);
+      if (entry?.everyMs !== undefined) {
+        log.error({ err: e }, 'recurring job failed; it runs again at its next period');
+        await queue.retry(row.id, new Date(deps.clock.nowMs() + entry.everyMs), message, { resetAttempts: true });
+        return false;
+      }
+      // A payload that does not fit its kind never will: it goes dead at once.
+      const dead = !entry || row.attempts >= entry.retry.maxAttempts || (e as { name?: string }).name === 'ZodError';
+      log.error({ err: e, attempts: row.attempts }, dead ? 'job gave up' : 'job failed; will retry');
+      if (dead) await queue.finish(deps.db, row.id, { status: 'dead', lastError: message.slice(0, 1000) });
+      else await queue.retry(row.id, new Date(deps.clock.nowMs() + backoffMs(entry.retry, row.attempts)), message);
+      return false;
+    }
+  }
+
+  /** Runs work for an already leased row and records how it ended. */
+  async function ownWork<T>(row: { id: number; kind: string; attempts: number }, work: () => Promise<T>): Promise<T> {
+    queue.keeper.hold(row.id);
+    const retry = catalog.entry(row.kind)?.retry;
+    try {
+      const value = await work();
+      queue.release(row.id);
+      await queue.finish(deps.db, row.id, { status: 'done', doneAt: deps.clock.now() });
+      return value;
+    } catch (e) {
+      queue.release(row.id);
+      if (opts.isFinal?.(e)) await queue.finish(deps.db, row.id, { status: 'done', doneAt: deps.clock.now() });
+      else await queue.retry(row.id, new Date(deps.clock.nowMs() + (retry ? backoffMs(retry, row.attempts) : 1_000)), (e as Error).message ?? String(e));
+      throw e;
+    }
+  }
+
+  async function runNow<T>(key: string, work: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
+    const [row] = await queue.claim({ where: eq(schema.timers.key, key), limit: 1, early: true });
+    if (!row) return { ran: false };
+    return { ran: true, value: await ownWork(row, work) };
+  }
+
+  return {
+    queue,
+    runNow,
+    enqueueLeased: (tx, spec) => enqueueLeased(tx, spec, { holder: queue.keeper.holder, until: queue.keeper.expiry() }),
+    claim: (kinds, limit) => (kinds.length === 0 ? Promise.resolve([]) : queue.claim({ where: inArray(schema.timers.kind, [...kinds]), limit })),
+    run,
+    stop: () => queue.stop(),
+  };
+}
