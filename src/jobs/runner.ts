@@ -2,6 +2,7 @@ import { eq, inArray } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { schema, type Db, type Executor } from '../db/client.js';
+import { errorText } from '../db/errors.js';
 import { enqueueLeased, type JobSpec } from './enqueue.js';
 import type { Catalog, JobContext } from './catalog.js';
 import { backoffMs, type JobKindName } from './kinds.js';
@@ -61,7 +62,7 @@ export function createJobRunner<D extends JobDeps>(deps: D, catalog: Catalog<D>,
       return true;
     } catch (e) {
       queue.release(row.id);
-      const message = (e as Error).message ?? String(e);
+      const message = errorText(e);
       if (entry?.everyMs !== undefined) {
         log.error({ err: e }, 'recurring job failed; it runs again at its next period');
         await queue.retry(row.id, new Date(deps.clock.nowMs() + entry.everyMs), message, { resetAttempts: true });
@@ -88,7 +89,7 @@ export function createJobRunner<D extends JobDeps>(deps: D, catalog: Catalog<D>,
     } catch (e) {
       queue.release(row.id);
       if (opts.isFinal?.(e)) await queue.finish(deps.db, row.id, { status: 'done', doneAt: deps.clock.now() });
-      else await queue.retry(row.id, new Date(deps.clock.nowMs() + (retry ? backoffMs(retry, row.attempts) : 1_000)), (e as Error).message ?? String(e));
+      else await queue.retry(row.id, new Date(deps.clock.nowMs() + (retry ? backoffMs(retry, row.attempts) : 1_000)), errorText(e));
       throw e;
     }
   }

@@ -2,7 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import { appendAudit } from '../audit/append.js';
 import { schema } from '../db/client.js';
 import { storedRequest } from '../domain/actions.js';
-import { DomainError } from '../domain/errors.js';
+import { DomainError, isDomainError } from '../domain/errors.js';
 import { describeCall, EXECUTOR, finish, perform, refusalError } from './executions.js';
 import { passGate, recordRefusal, type Refusal } from './gate.js';
 import { newId } from './ids.js';
@@ -69,8 +69,14 @@ export async function execute(deps: ServiceDeps, input: { proposalId: string }):
  */
 export async function executeApproved(deps: ServiceDeps, input: { proposalId: string }): Promise<ProposalView> {
   if (!deps.jobs) return execute(deps, input);
-  const r = await deps.jobs.runNow(executeKey(input.proposalId), () => execute(deps, input));
-  if (r.ran) return r.value;
+  try {
+    const r = await deps.jobs.runNow(executeKey(input.proposalId), () => execute(deps, input));
+    if (r.ran) return r.value;
+  } catch (e) {
+    if (isDomainError(e)) throw e;
+    // The decision stands and its job retries the execution: the decider is told it is approved.
+    deps.logger.error({ err: e, proposal_id: input.proposalId }, 'execution failed after the decision committed; its job retries it');
+  }
   const view = await getProposal(deps, input.proposalId);
   if (!view) throw new DomainError('not_found', `proposal ${input.proposalId} not found`);
   return view;
