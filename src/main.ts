@@ -246,8 +246,9 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
   const collectDb = databaseCollector(metrics, database.db, clock);
   metrics.setCollector(async () => {
     await collectDb();
-    const lag = consumer?.status().lag;
+    const { lag, pending } = consumer?.status() ?? {};
     if (lag !== undefined) metrics.consumerLag.set(lag);
+    if (pending !== undefined) metrics.streamPending.set(pending);
   });
 
   async function scheduleRetention(at: Date): Promise<void> {
