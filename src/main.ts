@@ -332,8 +332,9 @@ function collector(deps: ServiceDeps, consumer: StreamConsumer | undefined): () 
   const collectDb = databaseCollector(deps.metrics!, deps.db, deps.clock);
   return async () => {
     await collectDb();
-    const lag = consumer?.status().lag;
+    const { lag, pending } = consumer?.status() ?? {};
     if (lag !== undefined) deps.metrics?.consumerLag.set(lag);
+    if (pending !== undefined) deps.metrics?.streamPending.set(pending);
   };
 }
 

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { queryRows, type Executor } from './db/client.js';
 import { PROPOSAL_STATUSES } from './domain/proposal.js';
+import { VERIFICATION_STATUSES } from './domain/proposal-view.js';
 
 /** The metric names `/metrics` exposes (beside prom-client's default process metrics); docs/deploy.md lists them. */
 export const METRIC_NAMES = [
@@ -29,6 +30,10 @@ export const METRIC_NAMES = [
   'sre_incident_to_proposal_seconds',
   'sre_agent_paused',
   'sre_auth_failures_total',
+  'sre_ready',
+  'sre_stream_pending',
+  'sre_gate_refusals_total',
+  'sre_verifications_current',
 ] as const;
 
 export interface Metrics {
@@ -74,6 +79,14 @@ export interface Metrics {
   agentPaused: Gauge;
   /** surface: console | api | ingest; outcome: refused (wrong credential) | throttled (429 after repeated failures). */
   authFailures: Counter<'surface' | 'outcome'>;
+  /** 1 while `/readyz` would answer 200, else 0: its checks run at scrape time (see `setReadiness`). */
+  ready: Gauge;
+  /** Stream entries delivered to the consumer group and not yet acknowledged, all consumers together. */
+  streamPending: Gauge;
+  /** One per refusal of the gate (gate.ts): check is the refusing check, code what it means (shadow | paused | stale | held). */
+  gateRefusals: Counter<'check' | 'code' | 'operation'>;
+  /** Proposals by verification status (none | pending | passed | failed | reverted); set by the collector at scrape time. */
+  verificationsCurrent: Gauge<'status'>;
   /** The registry behind `render()`: not prom-client's global one, so several agents (and tests) can coexist. */
   registry: Registry;
   /** The Content-Type header for `render()`'s output. */
@@ -82,6 +95,8 @@ export interface Metrics {
   render(): Promise<string>;
   /** The function that refreshes the scrape-time gauges; the last one set wins. */
   setCollector(fn: () => Promise<void>): void;
+  /** The readiness checks behind `/readyz`, for `sre_ready`; the web server hands them over. */
+  setReadiness(probe: () => Promise<{ ok: boolean }>): void;
   /** Records one HTTP request: `route` is the matched pattern, never the raw path. */
   observeHttp(method: string, route: string, status: number, seconds: number): void;
 }
@@ -109,6 +124,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     registers,
   });
   let collector: (() => Promise<void>) | undefined;
+  let readiness: (() => Promise<{ ok: boolean }>) | undefined;
+  const operations = operationsMetrics(registers);
 
   const httpRequestDuration = new Histogram({
     name: 'sre_http_request_duration_seconds',
@@ -218,6 +235,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       labelNames: ['surface', 'outcome'] as const,
       registers,
     }),
+    ...operations,
     registry,
     contentType: registry.contentType,
     async render() {
@@ -230,10 +248,15 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
           options.logger?.warn({ err }, 'metrics collector failed; serving the previous gauge values');
         }
       }
+      // Apart from the collector, so an unreachable database reads as not ready rather than stale.
+      if (readiness) operations.ready.set(await readiness().then((r) => (r.ok ? 1 : 0), () => 0));
       return registry.metrics();
     },
     setCollector(fn) {
       collector = fn;
+    },
+    setReadiness(probe) {
+      readiness = probe;
     },
     observeHttp(method, route, status, seconds) {
       httpRequestDuration.observe({ method, route, status: String(status) }, seconds);
@@ -241,16 +264,36 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   };
 }
 
+/** What the alert rules and the dashboard (deploy/) read beside the counters of the flow. */
+function operationsMetrics(registers: Registry[]): Pick<Metrics, 'ready' | 'streamPending' | 'gateRefusals' | 'verificationsCurrent'> {
+  return {
+    ready: new Gauge({ name: 'sre_ready', help: '1 while /readyz answers 200 (database migrated, consumer attached, not shutting down), else 0', registers }),
+    streamPending: new Gauge({ name: 'sre_stream_pending', help: 'Event stream entries delivered to the consumer group and not yet acknowledged', registers }),
+    gateRefusals: new Counter({
+      name: 'sre_gate_refusals_total',
+      help: 'Executions and reverts the gate refused, by check, refusal code and operation',
+      labelNames: ['check', 'code', 'operation'] as const,
+      registers,
+    }),
+    verificationsCurrent: new Gauge({
+      name: 'sre_verifications_current',
+      help: 'Proposals by verification status (none, pending, passed, failed, reverted)',
+      labelNames: ['status'] as const,
+      registers,
+    }),
+  };
+}
+
 /**
- * The collector for the database-backed gauges (proposals by state, open incidents, outbox depth),
- * for `metrics.setCollector(...)`. Consumer lag comes from the stream consumer, not from here.
+ * The collector for the database-backed gauges (proposals by state and by verification, open incidents, outbox depth),
+ * for `metrics.setCollector(...)`. Consumer lag and pending entries come from the stream consumer, not from here.
  */
 export function databaseCollector(metrics: Metrics, db: Executor, clock: Pick<Clock, 'now'> = systemClock): () => Promise<void> {
   const seen = new Set<string>();
   return async () => {
     const t = clock.now().toISOString();
     const [proposals, incidents, outbox, due, paused] = await Promise.all([
-      queryRows<{ status: string; n: number }>(db, sql`select status, count(*)::int as n from proposals group by status`),
+      queryRows<{ status: string; verification: string; n: number }>(db, sql`select status, verification_status as verification, count(*)::int as n from proposals group by status, verification_status`),
       queryRows<{ n: number }>(db, sql`select count(*)::int as n from incidents where status = 'open'`),
       queryRows<{ n: number }>(db, sql`select count(*)::int as n from outbox where status = 'pending'`),
       queryRows<{ kind: string; n: number }>(
@@ -269,8 +312,14 @@ export function databaseCollector(metrics: Metrics, db: Executor, clock: Pick<Cl
     for (const k of dueByKind.keys()) seen.add(k);
     for (const kind of seen) metrics.workDue.set({ kind }, dueByKind.get(kind) ?? 0);
     // Every state is set, so a state that empties drops to 0 instead of keeping its last count.
-    const byStatus = new Map(proposals.map((r) => [r.status, Number(r.n)]));
+    const byStatus = new Map<string, number>();
+    const byVerification = new Map<string, number>();
+    for (const r of proposals) {
+      byStatus.set(r.status, (byStatus.get(r.status) ?? 0) + Number(r.n));
+      byVerification.set(r.verification, (byVerification.get(r.verification) ?? 0) + Number(r.n));
+    }
     for (const status of PROPOSAL_STATUSES) metrics.proposalsCurrent.set({ status }, byStatus.get(status) ?? 0);
+    for (const status of VERIFICATION_STATUSES) metrics.verificationsCurrent.set({ status }, byVerification.get(status) ?? 0);
     metrics.incidentsOpen.set(Number(incidents[0]?.n ?? 0));
     metrics.dispatcherQueueDepth.set(Number(outbox[0]?.n ?? 0));
   };

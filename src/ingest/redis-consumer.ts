@@ -60,6 +60,8 @@ export interface StreamConsumerStatus {
   running: boolean;
   /** Entries in the stream not yet delivered to the group (Redis ≥ 7). */
   lag?: number;
+  /** Entries delivered to the group and not yet acknowledged, all consumers together. */
+  pending?: number;
   lastError?: string;
   acked: number;
   deadLettered: number;
@@ -139,6 +141,7 @@ export function createStreamConsumer(opts: StreamConsumerOptions): StreamConsume
   let lastError: string | undefined;
   let lastErrorLogAt = 0;
   let lag: number | undefined;
+  let pending: number | undefined;
   let acked = 0;
   let deadLettered = 0;
   let longestBatchMs = 0;
@@ -417,8 +420,9 @@ export function createStreamConsumer(opts: StreamConsumerOptions): StreamConsume
     if (!Array.isArray(groups)) return;
     for (const g of groups) {
       if (typeof g === 'object' && g !== null && (g as { name?: unknown }).name === group) {
-        const l = (g as { lag?: unknown }).lag;
+        const { lag: l, pending: p } = g as { lag?: unknown; pending?: unknown };
         lag = typeof l === 'number' ? l : undefined;
+        pending = typeof p === 'number' ? p : undefined;
       }
     }
   }
@@ -506,6 +510,7 @@ export function createStreamConsumer(opts: StreamConsumerOptions): StreamConsume
         connected: client.isReady,
         running,
         ...(lag !== undefined ? { lag } : {}),
+        ...(pending !== undefined ? { pending } : {}),
         ...(lastError !== undefined ? { lastError } : {}),
         acked,
         deadLettered,

@@ -122,7 +122,9 @@ export const GATE_CHECKS: readonly GateCheck[] = [shadow, killSwitch, recheckChe
 export async function passGate(ctx: GateContext, checks: readonly GateCheck[] = GATE_CHECKS): Promise<Refusal | undefined> {
   for (const c of checks) {
     const r = await c.run(ctx);
-    if (r) return r;
+    if (!r) continue;
+    ctx.deps.metrics?.gateRefusals.inc({ check: r.check, code: r.code, operation: ctx.operation });
+    return r;
   }
   return undefined;
 }

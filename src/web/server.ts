@@ -23,7 +23,7 @@ export interface WebOptions {
   ingestToken: string | undefined;
   apiTokens: readonly { name: string; token: string }[];
   ready: () => Promise<{ ok: boolean; checks: Record<string, unknown> }>;
-  metrics?: { render(): Promise<string>; contentType: string; observeHttp?(method: string, route: string, status: number, seconds: number): void };
+  metrics?: { render(): Promise<string>; contentType: string; observeHttp?(method: string, route: string, status: number, seconds: number): void; setReadiness?(probe: () => Promise<{ ok: boolean }>): void };
   /** Mounted adapters: Slack (raw body, verified by its receiver), email links, the console. */
   slack?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   routes?: RouteHandler[];
@@ -226,6 +226,7 @@ const CREDENTIAL_PARAMS = ['token', 'access_token', 'api_key', 'apikey', 'bearer
 /** The agent's one HTTP server: thin adapters that parse input, call one service verb, map errors. */
 export function createWebServer(opts: WebOptions): Server {
   const { logger } = opts;
+  opts.metrics?.setReadiness?.(opts.ready);
 
   /** Checks a presented credential; an address past the failure limit is answered 429 before any check. */
   function credential(req: IncomingMessage, surface: AuthSurface, candidates: readonly string[], problem: string): number {
