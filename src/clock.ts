@@ -6,8 +6,10 @@
  * Columns the database stamps are the exception, and are named as such: lease ends
  * (`clock_timestamp()`, so replicas whose clocks disagree still agree when a lease ends), the audit
  * trail's `occurred_at` (the chain trigger: the order rows were appended in) and the `DEFAULT now()`
- * of receipt-like columns (`received_at`, `posted_at`, `opened_at` when not given). Every other time
- * the agent writes is the Clock's.
+ * of receipt-like columns nothing is scheduled by (`slack_receipts.received_at`,
+ * `slack_messages.posted_at`, `decision_links.created_at`). Every time something is compared with
+ * to decide (a job's `run_at`, an outbox row's `next_attempt_at`, an event's `received_at`, an
+ * incident's `opened_at`) is written from the Clock, because the comparison uses the Clock.
  */
 
 /** A scheduled callback; `cancel()` is idempotent. */

@@ -178,6 +178,7 @@ const EnvSchema = z.object({
   SRE_ESCALATE_AFTER: duration('15m'),
   SRE_PROPOSAL_TTL: duration('24h'),
   SRE_INCIDENT_QUIET: duration('30m'),
+  SRE_RECONCILE_MAX_AGE: duration('10m'),
   SCUTUM_LICENSE_TIER: z.enum(LICENSE_TIERS).default('business'),
   SRE_REASONING_CONCURRENCY: int(8, 1, 256),
   SRE_REASONING_DEADLINE: duration('60s'),
@@ -230,7 +231,7 @@ export interface Config {
   /** minScore: a gated proposal at or above it pages on-call while it waits. */
   pagerduty: { routingKey: string | undefined; eventsUrl: string; minScore: number };
   adminApi: { url: string | undefined; token: string | undefined };
-  lifecycle: { escalateAfterMs: number; proposalTtlMs: number; incidentQuietMs: number };
+  lifecycle: { escalateAfterMs: number; proposalTtlMs: number; incidentQuietMs: number; reconcileMaxAgeMs: number };
   license: { tier: LicenseTier };
 }
 
@@ -327,7 +328,7 @@ export function loadConfig(source: Record<string, string | undefined> = readEnvi
     webhook: { urls: e.SRE_WEBHOOK_URLS, secret: e.SRE_WEBHOOK_SECRET },
     pagerduty: { routingKey: e.PAGERDUTY_ROUTING_KEY, eventsUrl: e.PAGERDUTY_EVENTS_URL, minScore: e.SRE_PAGERDUTY_MIN_SCORE },
     adminApi: { url: e.ADMIN_API_URL, token: e.ADMIN_API_TOKEN },
-    lifecycle: { escalateAfterMs: e.SRE_ESCALATE_AFTER, proposalTtlMs: e.SRE_PROPOSAL_TTL, incidentQuietMs: e.SRE_INCIDENT_QUIET },
+    lifecycle: { escalateAfterMs: e.SRE_ESCALATE_AFTER, proposalTtlMs: e.SRE_PROPOSAL_TTL, incidentQuietMs: e.SRE_INCIDENT_QUIET, reconcileMaxAgeMs: e.SRE_RECONCILE_MAX_AGE },
     license: { tier: e.SCUTUM_LICENSE_TIER },
   };
 }

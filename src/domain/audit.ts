@@ -50,6 +50,9 @@ export const AuditEntry = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('execution.failed'), payload: obj({ execution_id: z.string(), error: z.string() }) }),
   z.object({ kind: z.literal('execution.reconciled'), payload: obj({ execution_id: z.string(), outcome: z.string() }) }),
   z.object({ kind: z.literal('action.restored'), payload: obj({ execution_id: z.string() }) }),
+  // On-call paged by the agent itself (not through a notification channel), and such a page resolved.
+  z.object({ kind: z.literal('oncall.paged'), payload: obj({ dedup_key: z.string(), why: z.string() }) }),
+  z.object({ kind: z.literal('page.resolved'), payload: obj({ dedup_key: z.string(), reason: z.string() }) }),
   // Act safely: what the re-check found, a brake holding an automatic approval, a refused
   // decision, the verification's evidence, and every change of the kill switch.
   z.object({ kind: z.literal('proposal.stale'), payload: obj({ reason: z.string(), checked: z.array(anyObj) }) }),

@@ -28,6 +28,12 @@ export interface RecheckInput {
   policy: { riskThreshold: number; autoApprove: boolean; twoPersonScore: number };
   /** An incident with no event for this long since the proposal went quiet. */
   quietMs: number;
+  /**
+   * A re-send of an execution cut off by a crash: a target that already shows the action's own
+   * effect is expected (the first send may have landed), not a reason to stop; the same
+   * Idempotency-Key then replays the first answer.
+   */
+  resend?: boolean;
 }
 
 export interface Check {
@@ -61,48 +67,57 @@ function incidentCheck({ incident, proposal, at, quietMs }: RecheckInput): Check
   return { check: 'incident', ok: true, detail: last ? `open; last event ${last.toISOString()}` : 'open' };
 }
 
-function targetCheck({ request, proposal, target, at }: RecheckInput): Check {
+function targetCheck({ request, proposal, target, at, resend }: RecheckInput): Check {
   if (target instanceof Error) return { check: 'target', ok: false, detail: `${COULD_NOT_CONFIRM} (${target.message.slice(0, 300)})` };
-  const changed = targetChange(request, proposal.targetState, target, at);
-  if (changed) return { check: 'target', ok: false, detail: changed };
+  const change = targetChange(request, proposal.targetState, target, at);
+  if (change && resend && change.applied) return { check: 'target', ok: true, detail: `shows the action's effect already (${change.text}): re-sent under the same Idempotency-Key` };
+  if (change) return { check: 'target', ok: false, detail: change.text };
   return { check: 'target', ok: true, detail: target.kind === 'unknown' ? `not checked: ${target.why}` : `unchanged: ${JSON.stringify(target)}` };
 }
 
-/** What already changed on the target, in words; undefined when the action still makes sense. */
-export function targetChange(request: ActionRequest, before: TargetState | undefined, now: TargetState, at: Date): string | undefined {
+/**
+ * What already changed on the target, in words (`applied`: it is what the action itself would
+ * do); undefined when the action still makes sense.
+ */
+export function targetChange(request: ActionRequest, before: TargetState | undefined, now: TargetState, at: Date): { text: string; applied: boolean } | undefined {
+  const r = changeText(request, before, now, at);
+  return r && { text: r[0], applied: r[1] };
+}
+
+function changeText(request: ActionRequest, before: TargetState | undefined, now: TargetState, at: Date): [string, boolean] | undefined {
   switch (request.action) {
     case 'circuit_break_provider': {
       if (now.kind !== 'provider') return undefined;
       const p = request.params.provider;
-      if (now.circuit_open_until && Date.parse(now.circuit_open_until) > at.getTime()) return `the breaker of ${p} is already open until ${now.circuit_open_until}`;
-      if (before?.kind === 'provider' && !before.healthy && now.healthy) return `${p} is healthy again`;
+      if (now.circuit_open_until && Date.parse(now.circuit_open_until) > at.getTime()) return [`the breaker of ${p} is already open until ${now.circuit_open_until}`, true];
+      if (before?.kind === 'provider' && !before.healthy && now.healthy) return [`${p} is healthy again`, false];
       return undefined;
     }
     case 'reroute_model_group': {
       if (now.kind !== 'model_group') return undefined;
       const { model_group: g, provider, previous_provider: prev } = request.params;
-      if (now.provider === provider) return `the routing of ${g} already moved to ${provider}`;
-      if (now.provider !== prev) return `${g} now routes to ${now.provider}, not ${prev} as the proposal assumed`;
+      if (now.provider === provider) return [`the routing of ${g} already moved to ${provider}`, true];
+      if (now.provider !== prev) return [`${g} now routes to ${now.provider}, not ${prev} as the proposal assumed`, false];
       return undefined;
     }
     case 'raise_rate_limit': {
       if (now.kind !== 'team') return undefined;
       const { team, requests_per_minute: want, previous } = request.params;
-      if (now.requests_per_minute >= want) return `${team}'s rate limit is already ${now.requests_per_minute} rpm (asked for ${want})`;
-      if (now.requests_per_minute !== previous) return `${team}'s rate limit is now ${now.requests_per_minute} rpm, not ${previous} as the proposal assumed`;
+      if (now.requests_per_minute >= want) return [`${team}'s rate limit is already ${now.requests_per_minute} rpm (asked for ${want})`, now.requests_per_minute === want];
+      if (now.requests_per_minute !== previous) return [`${team}'s rate limit is now ${now.requests_per_minute} rpm, not ${previous} as the proposal assumed`, false];
       return undefined;
     }
     case 'bump_budget_cap': {
       if (now.kind !== 'budget') return undefined;
       const { scope, scope_id: id, hard_limit_usd: want, previous } = request.params;
-      if (now.hard_limit_usd >= want) return `the hard cap of ${scope} ${id} is already $${now.hard_limit_usd} (asked for $${want})`;
-      if (now.hard_limit_usd !== previous) return `the hard cap of ${scope} ${id} is now $${now.hard_limit_usd}, not $${previous} as the proposal assumed`;
+      if (now.hard_limit_usd >= want) return [`the hard cap of ${scope} ${id} is already $${now.hard_limit_usd} (asked for $${want})`, now.hard_limit_usd === want];
+      if (now.hard_limit_usd !== previous) return [`the hard cap of ${scope} ${id} is now $${now.hard_limit_usd}, not $${previous} as the proposal assumed`, false];
       return undefined;
     }
     case 'disable_guardrail_rule':
-      return now.kind === 'guardrail' && !now.enabled ? `guardrail rule ${request.params.rule} is already disabled` : undefined;
+      return now.kind === 'guardrail' && !now.enabled ? [`guardrail rule ${request.params.rule} is already disabled`, true] : undefined;
     case 'disable_sla_contract':
-      return now.kind === 'sla' && !now.enabled ? `SLA contract ${request.params.sla_id} is already disabled` : undefined;
+      return now.kind === 'sla' && !now.enabled ? [`SLA contract ${request.params.sla_id} is already disabled`, true] : undefined;
     case 'page_oncall':
       return undefined;
   }

@@ -1,7 +1,7 @@
 import { and, eq, lt, sql } from 'drizzle-orm';
 import { appendAudit } from '../audit/append.js';
 import { schema } from '../db/client.js';
-import { enqueueNotification } from '../jobs/index.js';
+import { enqueue, enqueueNotification, job } from '../jobs/index.js';
 import { type ServiceDeps } from '../proposals/index.js';
 
 const { incidents } = schema;
@@ -45,7 +45,13 @@ export async function closeQuietIncidents(deps: Pick<ServiceDeps, 'db' | 'channe
         incidentId: row.id,
         payload: { reason: `no new event for ${Math.round(quietMs / 60_000)} min`, event_count: row.eventCount, first_seen: row.firstSeen.toISOString(), last_seen: row.lastSeen.toISOString() },
       });
-      await enqueueNotification(tx, deps.channels, 'incident.closed', { incidentId: row.id });
+      await enqueueNotification(tx, deps, 'incident.closed', { incidentId: row.id });
+      // Pages the incident's page_oncall actions raised end with it (their own dedup keys).
+      const pages = await tx
+        .select({ id: schema.proposals.id })
+        .from(schema.proposals)
+        .where(and(eq(schema.proposals.incidentId, row.id), eq(schema.proposals.action, 'page_oncall'), eq(schema.proposals.status, 'succeeded')));
+      await enqueue(tx, pages.map((pg) => job('resolve_page', `resolve_page:${pg.id}`, deps.clock.now(), { proposal_id: pg.id })));
       return true;
     });
     if (done) {

@@ -197,7 +197,7 @@ async function ingestInTx(tx: Tx, deps: Pick<ServiceDeps, 'channels' | 'clock'>,
   const empty = opened.filter((o) => !storedIn.has(o.id)).map((o) => o.id);
   if (empty.length > 0) await tx.delete(incidents).where(inArray(incidents.id, empty));
   if (proposeTimers.length > 0) await tx.insert(timers).values(proposeTimers).onConflictDoNothing();
-  await enqueueNotifications(tx, deps.channels, notes);
+  await enqueueNotifications(tx, deps, notes);
   // The audit chain's lock last, as every writer takes it: an outbox insert that waits on the
   // dispatcher while holding the chain lock would deadlock with the dispatcher's own audit row.
   await appendAudit(tx, ...audits);

@@ -60,6 +60,10 @@ export const JOB_KINDS = {
   verify_page: kind(z.object({ proposal_id: id, why: z.string().max(1000) }), 'verify'),
   /** Executions cut off by a crash, re-sent through the gate (one replica at a time: the job's lease). */
   reconcile: kind(z.object({}), 'maintenance', { everyMs: 30_000 }),
+  /** On-call hears of an execution cut off by a crash that was not re-sent (too old, or refused by the gate). */
+  reconcile_page: kind(z.object({ proposal_id: id, execution_id: id, why: z.string().max(1000) }), 'maintenance'),
+  /** An executed page_oncall is resolved when its incident closes (its own dedup key: no notification resolves it). */
+  resolve_page: kind(proposal, 'maintenance'),
   /** Incidents quiet for SRE_INCIDENT_QUIET are closed; open ones without a proposal are reasoned about again. */
   close_quiet: kind(z.object({}), 'maintenance', { everyMs: 30_000 }),
   /** Daily, one replica at a time; the handler schedules the next day's run. */

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import type { Clock } from '../clock.js';
 import type { Executor } from '../db/client.js';
 import { CHANNEL_INTERESTS, type Channel, type NotificationKind } from '../domain/notifications.js';
 
@@ -6,14 +7,20 @@ import { CHANNEL_INTERESTS, type Channel, type NotificationKind } from '../domai
  * Writes notification rows in the caller's transaction, one per interested channel. A crash
  * after commit loses nothing: the dispatcher finds the rows. Coalesced kinds keep one pending row.
  */
+/** Who is told (the configured channels) and when the rows are due (the agent's clock: the dispatcher compares with it). */
+export interface NotifyDeps {
+  channels: readonly Channel[];
+  clock: Pick<Clock, 'now'>;
+}
+
 export async function enqueueNotification(
   tx: Executor,
-  channels: readonly Channel[],
+  deps: NotifyDeps,
   kind: NotificationKind,
   refs: { incidentId?: string | null; proposalId?: string | null },
   payload: Record<string, unknown> = {},
 ): Promise<void> {
-  await enqueueNotifications(tx, channels, [{ kind, ...refs, payload }]);
+  await enqueueNotifications(tx, deps, [{ kind, ...refs, payload }]);
 }
 
 type NotificationItem = { kind: NotificationKind; incidentId?: string | null; proposalId?: string | null; payload?: Record<string, unknown> };
@@ -22,9 +29,9 @@ type NotificationItem = { kind: NotificationKind; incidentId?: string | null; pr
  * Many notifications in one INSERT (ingest writes one per incident key of a batch), as one json
  * parameter; a coalesced kind keeps the one pending row it already has.
  */
-export async function enqueueNotifications(tx: Executor, channels: readonly Channel[], items: readonly NotificationItem[]): Promise<void> {
+export async function enqueueNotifications(tx: Executor, deps: NotifyDeps, items: readonly NotificationItem[]): Promise<void> {
   const rows = items.flatMap((it) =>
-    channels
+    deps.channels
       .filter((c) => CHANNEL_INTERESTS[c].includes(it.kind))
       .map((channel) => ({
         channel,
@@ -38,8 +45,8 @@ export async function enqueueNotifications(tx: Executor, channels: readonly Chan
   );
   if (rows.length === 0) return;
   await tx.execute(sql`
-    insert into outbox (channel, kind, incident_id, proposal_id, ordering_key, coalesce_key, payload)
-    select x.channel, x.kind, x.incident_id, x.proposal_id, x.ordering_key, x.coalesce_key, x.payload::jsonb
+    insert into outbox (channel, kind, incident_id, proposal_id, ordering_key, coalesce_key, payload, next_attempt_at)
+    select x.channel, x.kind, x.incident_id, x.proposal_id, x.ordering_key, x.coalesce_key, x.payload::jsonb, ${deps.clock.now().toISOString()}::timestamptz
     from rows from (json_to_recordset(${JSON.stringify(rows)}::json)
            as (channel text, kind text, incident_id text, proposal_id text, ordering_key text, coalesce_key text, payload json))
          with ordinality as x(channel, kind, incident_id, proposal_id, ordering_key, coalesce_key, payload, ord)

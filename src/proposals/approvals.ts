@@ -90,7 +90,7 @@ export async function recordApproval(tx: Executor, deps: ServiceDeps, input: { p
     proposalId: row.id,
     payload: { channel: actorChannel(input.actor), approvals: seq, required, risk_score: row.riskScore },
   });
-  await enqueueNotification(tx, deps.channels, 'proposal.decided', { incidentId: row.incidentId, proposalId: row.id }, { decision: 'approve', partial: true, approvals: seq, required });
+  await enqueueNotification(tx, deps, 'proposal.decided', { incidentId: row.incidentId, proposalId: row.id }, { decision: 'approve', partial: true, approvals: seq, required });
   return { step: 'partial', approvals, required };
 }
 

@@ -53,7 +53,7 @@ export async function converse(
   }
   await deps.db.transaction(async (tx) => {
     await appendAudit(tx, { kind: 'thread.reply', actor: AGENT, incidentId: input.incidentId, payload: { text: reply, in_reply_to: actorName(input.actor), ...(trace ? { trace } : {}) } });
-    await enqueueNotification(tx, deps.channels, 'thread.reply', { incidentId: input.incidentId }, { text: reply });
+    await enqueueNotification(tx, deps, 'thread.reply', { incidentId: input.incidentId }, { text: reply });
   });
   if (!revisionDraft) return { reply };
   const revision = await propose(deps, { incidentId: input.incidentId, draft: revisionDraft, actor: input.actor });

@@ -53,7 +53,7 @@ export async function decide(deps: ServiceDeps, raw: DecideInput & { actor: Acto
       proposalId,
       payload: { channel: actorChannel(actor), reason: reason ?? null, risk_score: p.riskScore, ...(approval?.step === 'complete' ? { approvals: approval.approvals } : {}) },
     });
-    await enqueueNotification(tx, deps.channels, 'proposal.decided', { incidentId: p.incidentId, proposalId }, { decision });
+    await enqueueNotification(tx, deps, 'proposal.decided', { incidentId: p.incidentId, proposalId }, { decision });
     return p;
   });
 

@@ -41,7 +41,7 @@ export async function escalate(deps: ServiceDeps, input: { proposalId: string })
       proposalId: row.id,
       payload: { pending_ms: pendingMs, escalate_after_ms: deps.lifecycle.escalateAfterMs, risk_score: row.riskScore, channels: [...deps.channels] },
     });
-    await enqueueNotification(tx, deps.channels, 'proposal.escalated', { incidentId: row.incidentId, proposalId: row.id }, { pending_ms: pendingMs });
+    await enqueueNotification(tx, deps, 'proposal.escalated', { incidentId: row.incidentId, proposalId: row.id }, { pending_ms: pendingMs });
     return { escalated: true };
   });
   if (result.escalated) {

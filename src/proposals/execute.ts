@@ -34,13 +34,13 @@ export async function execute(deps: ServiceDeps, input: { proposalId: string }):
     refused = await passGate(gate);
     if (refused) {
       // Shadow: the approved proposal records what it would do and stays approved; no error.
-      if (refused.code === 'shadow') await holdInShadow(tx, deps, row, now, describeCall(storedRequest(row), row.incidentId), refused.reason);
+      if (refused.code === 'shadow') await holdInShadow(tx, deps, row, now, describeCall(storedRequest(row), row), refused.reason);
       else await recordRefusal(gate, refused);
       return undefined;
     }
     const p = await transitionOne(tx, proposalId, 'approved', 'executing', { updatedAt: now });
     if (!p) return undefined;
-    const call = describeCall(storedRequest(p), p.incidentId);
+    const call = describeCall(storedRequest(p), p);
     await tx.insert(executions).values({ id: exeId, proposalId, operation: 'execute', status: 'executing', request: call, startedAt: now, attempts: 1 });
     await appendAudit(tx, {
       kind: 'execution.started',

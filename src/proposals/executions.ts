@@ -9,6 +9,7 @@ import { enqueue, enqueueNotification, job } from '../jobs/index.js';
 import type { Refusal } from './gate.js';
 import { transitionOne, type ProposalRow } from './transition.js';
 import type { ServiceDeps } from './types.js';
+import { actionPageKey } from './oncall.js';
 import { startVerification } from './verification.js';
 
 /**
@@ -30,21 +31,21 @@ export function refusalError(proposalId: string, r: Refusal): DomainError {
   return new DomainError('refused', `Held for a human: ${r.reason}.`, { check: r.check });
 }
 
-export function describeCall(request: ActionRequest, incidentId: string, operation: Operation = 'execute'): Record<string, unknown> {
+export function describeCall(request: ActionRequest, p: Pick<ProposalRow, 'id'>, operation: Operation = 'execute'): Record<string, unknown> {
   const spec = specFor(request.action);
-  if (request.action === 'page_oncall') return { pagerduty: { dedup_key: incidentId, severity: request.params.severity, summary: request.params.summary } };
+  if (request.action === 'page_oncall') return { pagerduty: { dedup_key: actionPageKey(p.id), severity: request.params.severity, summary: request.params.summary } };
   const call = operation === 'execute' ? spec.call(request.params) : spec.inverse(request.params);
   return { admin_api: call ?? null };
 }
 
 /** Sends the call; the same execution id is the Idempotency-Key on every try, first or reconciling. */
-export async function perform(deps: ServiceDeps, p: Pick<ProposalRow, 'action' | 'params' | 'incidentId' | 'reasoning'>, exeId: string, operation: Operation): Promise<Outcome> {
+export async function perform(deps: ServiceDeps, p: Pick<ProposalRow, 'id' | 'action' | 'params' | 'incidentId' | 'reasoning'>, exeId: string, operation: Operation): Promise<Outcome> {
   const request = storedRequest(p);
   const spec = specFor(request.action);
   try {
     if (request.action === 'page_oncall') {
       const r = await deps.pager.trigger({
-        dedupKey: p.incidentId,
+        dedupKey: actionPageKey(p.id),
         summary: request.params.summary,
         severity: request.params.severity,
         source: 'scutum-sre-agent',
@@ -102,7 +103,7 @@ export async function finish(deps: ServiceDeps, p: ProposalRow, exeId: string, o
         : { kind: 'execution.failed' as const, actor: EXECUTOR, incidentId: p.incidentId, proposalId: p.id, payload: { execution_id: exeId, operation, error: outcome.error } },
     );
     await appendAudit(tx, ...audits);
-    await enqueueNotification(tx, deps.channels, 'execution.finished', { incidentId: p.incidentId, proposalId: p.id }, { operation, ok: outcome.ok });
+    await enqueueNotification(tx, deps, 'execution.finished', { incidentId: p.incidentId, proposalId: p.id }, { operation, ok: outcome.ok });
     if (outcome.ok) await startVerification(tx, deps, p, exeId, operation, now);
     if (outcome.ok && operation === 'execute' && p.action === 'circuit_break_provider') {
       const seconds = Number((p.params as { duration_seconds?: number }).duration_seconds ?? 0);

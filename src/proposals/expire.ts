@@ -23,7 +23,7 @@ export async function expire(deps: ServiceDeps, input: { proposalId: string }): 
     if (!p) return false;
     deps.metrics?.proposalsTransitions.inc({ action: p.action, status: 'expired' });
     await appendAudit(tx, { kind: 'proposal.expired', actor: { type: 'system', name: 'scheduler' }, incidentId: p.incidentId, proposalId, payload: { expires_at: p.expiresAt.toISOString(), outcome: 'no action taken' } });
-    await enqueueNotification(tx, deps.channels, 'proposal.expired', { incidentId: p.incidentId, proposalId });
+    await enqueueNotification(tx, deps, 'proposal.expired', { incidentId: p.incidentId, proposalId });
     return true;
   });
 }

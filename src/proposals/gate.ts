@@ -184,7 +184,7 @@ export async function recordRefusal(ctx: GateContext, r: Refusal, actor: Actor =
       ...refs,
       payload: { reason: r.reason, checked: (r.details?.checked as Record<string, unknown>[] | undefined) ?? [], fresh_proposal: fresh, approved_by: p.decidedBy },
     });
-    await enqueueNotification(tx, deps.channels, 'proposal.decided', refs, { decision: 'stale', reason: r.reason });
+    await enqueueNotification(tx, deps, 'proposal.decided', refs, { decision: 'stale', reason: r.reason });
     deps.metrics?.proposalsTransitions.inc({ action: p.action, status: 'stale' });
     return { fresh };
   }
@@ -193,7 +193,7 @@ export async function recordRefusal(ctx: GateContext, r: Refusal, actor: Actor =
   await transitionOne(tx, p.id, 'approved', 'pending', { route: 'gate', decidedBy: null, decidedVia: null, decidedAt: null, decisionReason: null, riskFactors: factors, updatedAt: now });
   await enqueue(tx, waitingJobs(deps, p.id, p.expiresAt, now));
   await appendAudit(tx, { kind: 'proposal.held', actor, ...refs, payload: { reason: r.reason, check: r.check, approved_by: p.decidedBy } });
-  await enqueueNotification(tx, deps.channels, 'proposal.decided', refs, { decision: 'held', reason: r.reason });
+  await enqueueNotification(tx, deps, 'proposal.decided', refs, { decision: 'held', reason: r.reason });
   deps.metrics?.proposalsTransitions.inc({ action: p.action, status: 'pending' });
   return { fresh: false };
 }

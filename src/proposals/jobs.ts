@@ -8,6 +8,7 @@ import { escalate } from './escalate.js';
 import { execute } from './execute.js';
 import { expire } from './expire.js';
 import { propose } from './propose.js';
+import { pageAbout, resolveActionPage } from './oncall.js';
 import { reconcileExecutions } from './reconcile.js';
 import type { ServiceDeps } from './types.js';
 import { autoRevertJob, verifyJob, verifyPageJob } from './verify.js';
@@ -62,12 +63,20 @@ export function proposalJobs(opts: { reconcileStaleMs: number }): ProposalJobs {
     reconcile: async (deps) => {
       await reconcileExecutions(deps, opts.reconcileStaleMs);
     },
+    reconcile_page: (deps, p) =>
+      pageAbout(deps, {
+        proposalId: p.proposal_id,
+        dedupKey: `reconcile:${p.execution_id}`,
+        why: p.why,
+        summary: (row) => `SRE agent: ${row.action} on ${row.target} was cut off by a crash and not re-sent (${p.why}); check the target by hand`,
+      }),
+    resolve_page: (deps, p) => resolveActionPage(deps, { proposalId: p.proposal_id, reason: 'the incident closed' }),
   };
 }
 
 /** While reasoning runs past the lateness mark, the incident summary is re-rendered to say so (domain/lateness.ts). */
 export async function noteLateReasoning(deps: ServiceDeps, incidentId: string): Promise<void> {
-  await withTransaction(deps, (tx) => enqueueNotification(tx, deps.channels, 'incident.updated', { incidentId }, { reason: 'reasoning_late' }));
+  await withTransaction(deps, (tx) => enqueueNotification(tx, deps, 'incident.updated', { incidentId }, { reason: 'reasoning_late' }));
   deps.poke?.();
 }
 

@@ -92,7 +92,7 @@ export async function propose(deps: ServiceDeps, input: ProposeInput): Promise<P
     const audits: AuditRecord[] = [];
     for (const s of superseded) {
       audits.push({ kind: 'proposal.superseded', actor: input.actor ?? AGENT, incidentId: input.incidentId, proposalId: s.id, payload: { superseded_by: id } });
-      await enqueueNotification(tx, deps.channels, 'proposal.superseded', { incidentId: input.incidentId, proposalId: s.id }, { superseded_by: id });
+      await enqueueNotification(tx, deps, 'proposal.superseded', { incidentId: input.incidentId, proposalId: s.id }, { superseded_by: id });
     }
     await tx.insert(proposals).values({
       id,
@@ -152,7 +152,7 @@ export async function propose(deps: ServiceDeps, input: ProposeInput): Promise<P
     );
     if (auto) audits.push({ kind: 'proposal.approved', actor: POLICY, incidentId: input.incidentId, proposalId: id, payload: { channel: 'policy', reason: route.reason } });
     await appendAudit(tx, ...audits);
-    await enqueueNotification(tx, deps.channels, 'proposal.created', { incidentId: input.incidentId, proposalId: id });
+    await enqueueNotification(tx, deps, 'proposal.created', { incidentId: input.incidentId, proposalId: id });
     if (auto) await writeExecuteJob(deps, tx, id, now);
     else await enqueue(tx, waitingJobs(deps, id, expiresAt, now));
   }).catch((e: unknown) => {

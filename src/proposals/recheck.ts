@@ -82,7 +82,7 @@ function readsOnce(g: GatewayReads): GatewayReads {
  * The I/O half of the re-check, done before the claiming transaction: the incident, its last
  * event, the target read again, and the risk scored again now. The gate applies the result.
  */
-export async function recheckProposal(deps: ServiceDeps, p: ProposalRow): Promise<RecheckResult> {
+export async function recheckProposal(deps: ServiceDeps, p: ProposalRow, opts: { resend?: boolean } = {}): Promise<RecheckResult> {
   const now = deps.clock.now();
   const request = storedRequest(p);
   // The target read runs beside the database reads and the facts for the new score: an approval waits on all of them.
@@ -109,5 +109,6 @@ export async function recheckProposal(deps: ServiceDeps, p: ProposalRow): Promis
     risk,
     policy: deps.policy,
     quietMs: deps.safety.verifyWindowMs,
+    ...(opts.resend ? { resend: true } : {}),
   });
 }

@@ -30,7 +30,7 @@ export async function revert(deps: ServiceDeps, input: { proposalId: string; act
     if (row.revertedBy) throw new DomainError('already_decided', `Proposal ${row.id} was already reverted by ${row.revertedBy}.`);
     const refused = await passGate({ tx, deps, proposal: row, operation: 'revert', automatic: input.actor.type === 'system', now });
     if (refused) throw refusalError(row.id, refused);
-    const call = describeCall(storedRequest(row), row.incidentId, 'revert');
+    const call = describeCall(storedRequest(row), row, 'revert');
     const inserted = await tx
       .insert(executions)
       .values({ id: exeId, proposalId: row.id, operation: 'revert', status: 'executing', request: call, startedAt: now, attempts: 1 })

@@ -30,7 +30,7 @@ export async function holdInShadow(tx: Executor, deps: ServiceDeps, row: Proposa
     .set({ result: { shadow: true, would_execute: wouldExecute, reason, held_at: now.toISOString() }, updatedAt: now })
     .where(eq(proposals.id, row.id));
   await appendAudit(tx, { kind: 'execution.skipped', actor: AGENT, incidentId: row.incidentId, proposalId: row.id, payload: { reason, operation: 'execute', would_execute: wouldExecute } });
-  await enqueueNotification(tx, deps.channels, 'execution.finished', { incidentId: row.incidentId, proposalId: row.id }, { operation: 'execute', ok: false, shadow: true });
+  await enqueueNotification(tx, deps, 'execution.finished', { incidentId: row.incidentId, proposalId: row.id }, { operation: 'execute', ok: false, shadow: true });
   deps.logger.info({ proposal_id: row.id, incident_id: row.incidentId }, 'shadow: approved, not executed');
 }
 

@@ -24,7 +24,7 @@ export interface ServiceDeps {
   /** approverRules: SRE_APPROVER_RULES; absent: no per-action rules. */
   policy: { riskThreshold: number; autoApprove: boolean; timeZone: string; criticalTeams: readonly string[]; mode: AgentMode; twoPersonScore: number; approverRules?: ApproverRules };
   safety: SafetySettings;
-  lifecycle: { escalateAfterMs: number; proposalTtlMs: number; incidentQuietMs?: number };
+  lifecycle: { escalateAfterMs: number; proposalTtlMs: number; incidentQuietMs?: number; reconcileMaxAgeMs?: number };
   publicBaseUrl: string;
   /** The one clock (src/clock.ts): every time a verb decides comes from it. */
   clock: Clock;

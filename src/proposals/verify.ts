@@ -9,6 +9,7 @@ import { enqueue, enqueueNotification, job, type PayloadOf } from '../jobs/index
 import { withTransaction } from './context.js';
 import { revert } from './revert.js';
 import type { ServiceDeps } from './types.js';
+import { pageAbout } from './oncall.js';
 import { VERIFIER } from './verification.js';
 
 /**
@@ -66,10 +67,10 @@ export async function verifyJob(deps: ServiceDeps, payload: PayloadOf<'verify'>)
     );
     if (next === 'revert') await enqueue(tx, job('auto_revert', `auto_revert:${p.id}`, now, { proposal_id: p.id }));
     if (next === 'page') await enqueue(tx, job('verify_page', `verify_page:${operation}:${p.id}`, now, { proposal_id: p.id, why: reason.slice(0, 500) }));
-    await enqueueNotification(tx, deps.channels, 'execution.finished', refs, { operation: 'verify', passed: v.passed });
+    await enqueueNotification(tx, deps, 'execution.finished', refs, { operation: 'verify', passed: v.passed });
     const what = operation === 'revert' ? 'The revert' : `${p.action} on ${p.target}`;
     const tail = next === 'revert' ? ' Reverting it automatically.' : next === 'page' ? ' Paging on-call.' : '';
-    await enqueueNotification(tx, deps.channels, 'thread.reply', refs, { text: `${v.passed ? ':white_check_mark: Verified' : ':warning: Verification failed'}: ${what} — ${reason}.${tail}` });
+    await enqueueNotification(tx, deps, 'thread.reply', refs, { text: `${v.passed ? ':white_check_mark: Verified' : ':warning: Verification failed'}: ${what} — ${reason}.${tail}` });
   });
   deps.poke?.();
 }
@@ -94,17 +95,7 @@ export async function verifyPageJob(deps: ServiceDeps, payload: PayloadOf<'verif
   await page(deps, payload.proposal_id, payload.why || 'its verification failed');
 }
 
-async function page(deps: ServiceDeps, proposalId: string, why: string): Promise<void> {
-  const [p] = await deps.db.select().from(proposals).where(eq(proposals.id, proposalId));
-  if (!p) return;
-  await deps.pager.trigger({
-    dedupKey: `verify:${p.id}`,
-    summary: `SRE agent: ${p.action} on ${p.target} did not help — ${why}`.slice(0, 1024),
-    severity: 'error',
-    source: 'scutum-sre-agent',
-    details: { proposal_id: p.id, incident_id: p.incidentId, verification: p.verificationReason },
-    links: [{ href: `${deps.publicBaseUrl}/sre/proposals/${encodeURIComponent(p.id)}`, text: 'proposal in the SRE console' }],
-  });
-  deps.logger.warn({ proposal_id: p.id, why }, 'on-call paged: an action did not help and was not undone');
+function page(deps: ServiceDeps, proposalId: string, why: string): Promise<void> {
+  return pageAbout(deps, { proposalId, dedupKey: `verify:${proposalId}`, why, summary: (p) => `SRE agent: ${p.action} on ${p.target} did not help — ${why}` });
 }
 

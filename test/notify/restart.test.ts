@@ -1,3 +1,4 @@
+import { systemClock } from '../../src/clock.js';
 import { readingClock } from '../support/clock.js';
 import { and, eq } from 'drizzle-orm';
 import { http, HttpResponse } from 'msw';
@@ -32,7 +33,7 @@ describe('a dispatcher killed mid-delivery, then restarted', () => {
 
   it('webhook: the repeat carries the same Idempotency-Key; email: accepted recipients are not mailed again', async () => {
     const s = await seedPending(d.db);
-    await d.db.transaction((tx) => enqueueNotification(tx, ['webhook', 'email'], 'proposal.created', { incidentId: s.incidentId, proposalId: s.proposalId }));
+    await d.db.transaction((tx) => enqueueNotification(tx, { channels: ['webhook', 'email'], clock: systemClock }, 'proposal.created', { incidentId: s.incidentId, proposalId: s.proposalId }));
 
     const hookKeys: string[] = [];
     const mails: string[] = [];

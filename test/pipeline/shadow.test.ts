@@ -96,7 +96,7 @@ describe('shadow mode', () => {
     expect((await post(a.base, `/v1/proposals/${page.id}/decision`, { decision: 'approve' }, ALICE)).body.status).toBe('pending');
     const done = await post(a.base, `/v1/proposals/${page.id}/decision`, { decision: 'approve' }, BOB);
     expect(done.status).toBe(200);
-    expect(done.body).toMatchObject({ status: 'approved', mode: 'shadow', result: { shadow: true, would_execute: { pagerduty: { dedup_key: page.incident_id } } } });
+    expect(done.body).toMatchObject({ status: 'approved', mode: 'shadow', result: { shadow: true, would_execute: { pagerduty: { dedup_key: `page:${page.id}` } } } });
     await tick(a);
     await tick(a);
 

@@ -47,7 +47,7 @@ describe('the Slack incident summary while reasoning is late', () => {
     expect(slack.of('chat.postMessage')).toHaveLength(1);
     // The model has been at it for 40 s: the reasoning pool asks for a summary update.
     await h.db.db.update(schema.incidents).set({ openedAt: new Date(h.deps.clock.now().getTime() - 40_000) }).where(eq(schema.incidents.id, incidentId!));
-    await h.db.db.transaction((tx) => enqueueNotification(tx, ['slack'], 'incident.updated', { incidentId: incidentId! }));
+    await h.db.db.transaction((tx) => enqueueNotification(tx, { channels: ['slack'], clock: h.clock }, 'incident.updated', { incidentId: incidentId! }));
     await deliverAll(h);
     const note = JSON.stringify(slack.of('chat.update').at(-1)!.args.blocks);
     expect(note).toMatch(/Reasoning, 4\d s so far/);
