@@ -3,6 +3,7 @@ import type { IncidentContext, ProposalDraft } from '../agent/reasoner.js';
 import { appendAudit, type AuditRecord } from '../audit/append.js';
 import { schema } from '../db/client.js';
 import { normalizeAction, specFor, type ActionRequest, type Adjustment } from '../domain/actions.js';
+import { eventContradiction } from '../domain/contradiction.js';
 import { DomainError, isDomainError } from '../domain/errors.js';
 import { approvalsRequired, humanRequired } from '../domain/approvals.js';
 import { routeWithBrakes, type Route } from '../domain/policy.js';
@@ -70,8 +71,11 @@ export async function propose(deps: ServiceDeps, input: ProposeInput): Promise<P
     ...(fresh ? { replaces: input.replaces } : {}),
   });
   risk.factors.push(...braked.held.map((b) => ({ name: b.check, delta: 0, reason: b.reason })));
-  // The two-person rule and approver rules take auto-approval off too, whatever the score allows.
-  const mustAsk = braked.route === 'auto' ? humanRequired(request.action, risk.score, deps.policy) : undefined;
+  // The gateway contradicting the event, the two-person rule and approver rules take
+  // auto-approval off too, whatever the score allows.
+  const disagrees = eventContradiction(ctx.incident.type, ctx.incident.latest, facts.reads);
+  if (disagrees) risk.factors.push({ name: 'gateway_disagrees', delta: 0, reason: `${disagrees}: a person decides` });
+  const mustAsk = braked.route === 'auto' ? (disagrees ? `${disagrees}: a person decides` : humanRequired(request.action, risk.score, deps.policy)) : undefined;
   const route: Route = mustAsk ? { route: 'gate', reason: mustAsk } : braked;
   const id = newId('prp');
   const spec = specFor(request.action);

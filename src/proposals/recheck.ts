@@ -95,7 +95,7 @@ export async function recheckProposal(deps: ServiceDeps, p: ProposalRow, opts: {
   const ctx = incident
     ? { incident: { ...incident, type: incident.type as EventType } }
     : undefined;
-  const [target, facts] = await Promise.all([targetRead, ctx ? gatherFacts(reads, ctx) : Promise.resolve({})]);
+  const [target, facts] = await Promise.all([targetRead, ctx ? gatherFacts(reads, ctx) : Promise.resolve({ reads: {} })]);
   const model = p.riskFactors.find((f: RiskFactor) => f.name === 'model_adjustment');
   const risk = ctx
     ? await scoreProposal(deps, { ctx, request, facts, now, modelAdjustment: model ? { delta: model.delta, reason: model.reason } : undefined, excludeProposalId: p.id })

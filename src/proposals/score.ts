@@ -1,6 +1,7 @@
 import type { GatewayReads } from '../actions/gateway.js';
 import type { IncidentContext } from '../agent/reasoner.js';
 import type { ActionRequest } from '../domain/actions.js';
+import type { SubjectReads } from '../domain/contradiction.js';
 import { REJECTION_WINDOW_MS, scoreRisk, targetOf, type RiskInput, type RiskScore } from '../domain/risk.js';
 import { targetsOf } from '../domain/targets.js';
 import { targetHistory } from './queries.js';
@@ -16,6 +17,8 @@ export interface Facts {
   teamsAffected?: number;
   /** Healthy providers other than the incident's, in its model group. Undefined when unknown. */
   alternatives?: string[];
+  /** The gateway's own reads of the incident's subject, to hold against what the event says. */
+  reads: SubjectReads;
 }
 
 async function safely<T>(p: Promise<T>): Promise<T | undefined> {
@@ -28,15 +31,19 @@ async function safely<T>(p: Promise<T>): Promise<T | undefined> {
 
 export async function gatherFacts(gateway: GatewayReads, ctx: Pick<IncidentContext, 'incident'>): Promise<Facts> {
   const d = ctx.incident.latest;
-  const facts: Facts = {};
+  const facts: Facts = { reads: {} };
   if (ctx.incident.type === 'provider.unhealthy' && typeof d.requests === 'number' && typeof d.window_seconds === 'number' && d.window_seconds > 0) {
     facts.requestsPerMinute = (d.requests / d.window_seconds) * 60;
   }
   // The two reads are independent: made side by side, as the re-check at decision time waits on them.
-  const [p, g] = await Promise.all([
+  const scope = d.scope === 'team' ? 'team' : d.scope === 'org' ? 'org' : undefined;
+  const budget = ctx.incident.type === 'budget.exceeded' && scope && typeof d.scope_id === 'string' ? { scope, id: d.scope_id } : undefined;
+  const [p, g, b] = await Promise.all([
     typeof d.provider === 'string' ? safely(gateway.getProvider(d.provider)) : undefined,
     typeof d.model_group === 'string' ? safely(gateway.getModelGroup(d.model_group)) : undefined,
+    budget ? safely(gateway.getBudget(budget.scope, budget.id)) : undefined,
   ]);
+  facts.reads = { ...(p ? { provider: p } : {}), ...(b ? { budget: b } : {}) };
   if (p?.requests_per_minute !== undefined) facts.requestsPerMinute ??= p.requests_per_minute;
   if (p?.teams !== undefined) facts.teamsAffected = p.teams;
   if (g) facts.alternatives = g.providers.filter((x) => x.healthy && x.name !== d.provider).map((x) => x.name);
