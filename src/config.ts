@@ -118,6 +118,9 @@ const apiTokens = z
     return out;
   });
 
+/** The shortest ingest token, link secret or webhook secret the agent accepts. */
+export const MIN_SECRET_LENGTH = 32;
+
 export const LICENSE_TIERS = ['trial', 'team', 'business', 'enterprise'] as const;
 export type LicenseTier = (typeof LICENSE_TIERS)[number];
 
@@ -261,6 +264,12 @@ export function loadConfig(source: Record<string, string | undefined> = readEnvi
   }
   if (e.SRE_WEBHOOK_URLS.length > 0 && !e.SRE_WEBHOOK_SECRET) {
     problems.push('SRE_WEBHOOK_SECRET: required with SRE_WEBHOOK_URLS');
+  }
+  // Guessable secrets are refused at start; the value itself is never echoed.
+  for (const [key, value] of [['SRE_INGEST_TOKEN', e.SRE_INGEST_TOKEN], ['SRE_LINK_SECRET', e.SRE_LINK_SECRET], ['SRE_WEBHOOK_SECRET', e.SRE_WEBHOOK_SECRET]] as const) {
+    if (value !== undefined && value.length < MIN_SECRET_LENGTH) {
+      problems.push(`${key}: too short (${value.length} characters; at least ${MIN_SECRET_LENGTH}, e.g. \`openssl rand -hex 32\`)`);
+    }
   }
   for (const u of e.SRE_WEBHOOK_URLS) {
     if (!URL.canParse(u)) problems.push(`SRE_WEBHOOK_URLS: "${u}" is not an absolute URL`);

@@ -184,7 +184,12 @@ export interface AgentOptions extends Omit<ServiceDepsOptions, 'channels'> {
   loopMs?: number;
   /** Channel adapters instead of the configured ones (tests). */
   adapters?: ChannelAdapter[];
+  /** How long stop() lets work in flight finish before handing its leases back (default 15 s). */
+  drainMs?: number;
 }
+
+/** SIGTERM to exit within Kubernetes' 30 s grace: 15 s for work in flight, the rest to hand back and close. */
+const DRAIN_MS = 15_000;
 
 /** The agent process: the services, their workers, the HTTP server, Slack and the stream consumer. */
 export async function createAgent(config: Config, opts: AgentOptions = {}): Promise<Agent> {
@@ -238,7 +243,10 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
       // Readiness fails first; unacked stream entries stay pending for the next start.
       await consumer?.stop();
       await slack?.stop();
-      await workers.stop();
+      await workers.stop(opts.drainMs ?? DRAIN_MS);
+      // What still runs (a slow model) is handed back, for a peer to take now rather than when its lease ends.
+      const handed = (await s.runner.queue.keeper.handBack()) + (await dispatcher.handBack());
+      if (handed > 0) logger.info({ handed_back: handed }, 'handed unfinished work back to the other replicas');
       s.runner.stop();
       await close(server.server);
       await s.close();
@@ -296,6 +304,7 @@ function buildServer(config: Config, deps: ServiceDeps, parts: ServerParts): { s
     ? randomBytes(32).toString('hex')
     : createHash('sha256').update(`sre-console\0${config.api.tokens.map((t) => `${t.name}:${t.token}`).join(',')}\0${config.email.linkSecret ?? ''}`).digest('hex');
   const apiTokens = localToken ? [{ name: LOCAL_OPERATOR, token: localToken }] : config.api.tokens;
+  const said = new Map<string, string>();
   const consoleApp = createConsole({ deps, apiTokens, sessionSecret, publicBaseUrl: config.http.publicBaseUrl, linkSecret: config.email.linkSecret, signInLink: localToken !== undefined, brake });
   const server = createWebServer({
     deps,
@@ -306,18 +315,29 @@ function buildServer(config: Config, deps: ServiceDeps, parts: ServerParts): { s
     brake,
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
     ...(parts.slack?.handler ? { slack: parts.slack.handler } : {}),
-    ready: () => readiness(parts),
+    ready: () => readiness(parts, deps.logger.child({ part: 'readiness' }), said),
   });
   return { server, localToken };
 }
 
-async function readiness(parts: ServerParts): Promise<{ ok: boolean; checks: Record<string, unknown> }> {
+/**
+ * What /readyz shows anyone: each check in words (attached, detached, unreachable), never the
+ * driver's error text with its internal host and port; that goes to the log, once per change.
+ */
+async function readiness(parts: ServerParts, logger: Logger, said: Map<string, string>): Promise<{ ok: boolean; checks: Record<string, unknown> }> {
+  const note = (check: string, detail: string | undefined) => {
+    if (detail && said.get(check) !== detail) logger.warn({ check, detail }, 'readiness check failing');
+    if (detail) said.set(check, detail);
+    else said.delete(check);
+  };
   const db = await parts.database.ready();
-  const checks: Record<string, unknown> = { database: db.detail, shutting_down: parts.stopping() };
+  note('database', db.ok ? undefined : db.detail);
+  const checks: Record<string, unknown> = { database: db.ok || !db.detail.startsWith('database unreachable') ? db.detail : 'unreachable', shutting_down: parts.stopping() };
   let ok = db.ok && !parts.stopping();
   if (parts.consumer) {
     const st = parts.consumer.status();
-    checks.redis_consumer = st.connected ? 'attached' : `detached${st.lastError ? `: ${st.lastError}` : ''}`;
+    note('redis_consumer', st.connected ? undefined : st.lastError ?? 'not connected');
+    checks.redis_consumer = st.connected ? 'attached' : 'detached (the stream is unreachable; see the log)';
     ok &&= st.connected;
   }
   if (parts.slack) {

@@ -2,8 +2,11 @@ import { z } from 'zod';
 
 /** The platform events the admin-api publishes (CONTRACT.md "Events"). */
 
-const id = z.string().trim().min(1).max(200);
-const name = z.string().trim().min(1).max(200);
+// Names become admin-api path segments: `.` and `..` would be dot-segments (a different path).
+const notDotSegment = (v: string) => v !== '.' && v !== '..';
+const DOT_SEGMENT = { message: '"." and ".." are not names (they would change the admin-api path)' };
+const id = z.string().trim().min(1).max(200).refine(notDotSegment, DOT_SEGMENT);
+const name = z.string().trim().min(1).max(200).refine(notDotSegment, DOT_SEGMENT);
 const nonNegative = z.number().finite().nonnegative();
 
 export const ProviderUnhealthyData = z.object({

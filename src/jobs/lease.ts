@@ -49,6 +49,11 @@ export interface LeaseKeeper {
   release(id: number): void;
   /** Renews every held lease now; returns the ids whose lease another replica took. */
   renew(): Promise<number[]>;
+  /**
+   * Gives every held row back at once (shutting down): unleased and its attempt not counted, so a
+   * peer takes it now instead of when the lease would have ended. Returns how many.
+   */
+  handBack(): Promise<number>;
   stop(): void;
 }
 
@@ -113,6 +118,19 @@ export function createLeaseKeeper(opts: LeaseKeeperOptions): LeaseKeeper {
       }
     },
     renew,
+    async handBack() {
+      const ids = [...held];
+      held.clear();
+      timer?.cancel();
+      timer = undefined;
+      if (ids.length === 0) return 0;
+      const rows = await opts.db
+        .update(t)
+        .set({ leasedBy: null, leaseExpiresAt: null, attempts: sql`greatest(${t.attempts} - 1, 0)` })
+        .where(and(inArray(t.id, ids), eq(t.leasedBy, opts.holder), eq(t.status, 'pending')))
+        .returning({ id: t.id });
+      return rows.length;
+    },
     stop() {
       held.clear();
       timer?.cancel();

@@ -26,8 +26,8 @@ export interface WorkersOptions {
 
 export interface Workers {
   start(): Promise<void>;
-  /** Ends the loops after their pass in flight, then waits for the pool's runs. */
-  stop(): Promise<void>;
+  /** Ends the loops after their pass in flight, then waits for the pool's runs, at most `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
   /** Wakes every loop now: durable work was just committed. */
   wake(): void;
   /** Wakes the reasoning pool's loop only (a slot freed). */
@@ -81,12 +81,15 @@ export function createWorkers(opts: WorkersOptions): Workers {
       for (const lane of opts.lanes) loops.push(loop(`jobs:${lane.name}`, () => lane.runOnce(), every));
       loops.push(loop('outbox', () => opts.outbox.runOnce(), () => Math.min(opts.loopMs, opts.outbox.nextWakeInMs() ?? opts.loopMs)));
     },
-    async stop() {
+    async stop(graceMs = Number.POSITIVE_INFINITY) {
       stopping = true;
       wake();
       await Promise.all(loops);
-      // Reasoning runs are bounded by their deadline: let them record their proposals.
-      await opts.pool.idle();
+      // Runs in flight may record their results within the grace; what still runs after it is
+      // handed back by the caller (its leases), for a peer to take now.
+      const ac = new AbortController();
+      await Promise.race([opts.pool.idle(), Number.isFinite(graceMs) ? opts.clock.sleep(graceMs, ac.signal) : new Promise<void>(() => undefined)]);
+      ac.abort();
     },
     wake,
     wakeReasoning: () => reasoningPause.wake(),

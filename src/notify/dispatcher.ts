@@ -34,6 +34,8 @@ export interface Dispatcher {
   queueDepth(): Promise<number>;
   /** Milliseconds until a row handed back for pacing comes due; undefined when none is waiting. */
   nextWakeInMs(): number | undefined;
+  /** Shutting down: rows claimed and not yet delivered go back to the queue at once. */
+  handBack(): Promise<number>;
 }
 
 /**
@@ -164,6 +166,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
       );
       return finished;
     },
+    handBack: () => queue.keeper.handBack(),
     nextWakeInMs() {
       if (!Number.isFinite(nextReady)) return undefined;
       const ms = Math.max(0, nextReady - clock.nowMs());

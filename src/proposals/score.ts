@@ -36,7 +36,7 @@ export async function gatherFacts(gateway: GatewayReads, ctx: Pick<IncidentConte
     facts.requestsPerMinute = (d.requests / d.window_seconds) * 60;
   }
   // The two reads are independent: made side by side, as the re-check at decision time waits on them.
-  const scope = d.scope === 'team' ? 'team' : d.scope === 'org' ? 'org' : undefined;
+  const scope: 'team' | 'org' | undefined = d.scope === 'team' ? 'team' : d.scope === 'org' ? 'org' : undefined;
   const budget = ctx.incident.type === 'budget.exceeded' && scope && typeof d.scope_id === 'string' ? { scope, id: d.scope_id } : undefined;
   const [p, g, b] = await Promise.all([
     typeof d.provider === 'string' ? safely(gateway.getProvider(d.provider)) : undefined,

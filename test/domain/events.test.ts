@@ -27,6 +27,21 @@ describe('events', () => {
     expect(e.data).toEqual(data);
   });
 
+  it.each([
+    ['provider.unhealthy', 'provider'],
+    ['provider.unhealthy', 'model_group'],
+    ['budget.exceeded', 'scope_id'],
+    ['sla.violation', 'sla_id'],
+    ['sla.violation', 'team'],
+    ['latency.spike', 'model_group'],
+  ] as const)('refuses "." and ".." as %s %s: they would be dot-segments in admin-api paths', (type, field) => {
+    for (const v of ['.', '..', ' .. ']) {
+      const p = problems({ ...envelope, type, data: { ...valid[type], [field]: v } });
+      expect(p.join('; ')).toMatch(new RegExp(`${field}.*are not names`));
+    }
+    expect(accepted({ ...envelope, type, data: { ...valid[type], [field]: '...x' } }).type).toBe(type);
+  });
+
   it('accepts optional fields left out and an offset timestamp', () => {
     const e = accepted({ ...envelope, occurred_at: '2026-11-25T11:00:00+01:00', type: 'latency.spike', data: { provider: 'p', latency_ms: 1, rolling_median_ms: 1 } });
     expect(incidentKey(e)).toBe('latency:p');

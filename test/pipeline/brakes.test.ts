@@ -1,7 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { queryRows, schema } from '../../src/db/client.js';
-import { ALICE, INGEST_TOKEN, get, post, startAgent, unhealthy, type RunningAgent } from '../support/agent.js';
+import { ALICE, INGEST_TOKEN, gatewayAgreeing, get, post, startAgent, unhealthy, type RunningAgent } from '../support/agent.js';
 import { freshPostgres, type TestDatabase } from '../support/db.js';
 
 // Two replicas on one database: the brakes are counted in PostgreSQL, so they agree.
@@ -19,7 +19,9 @@ afterEach(async () => {
 });
 
 async function replicas(env: Record<string, string>): Promise<[RunningAgent, RunningAgent]> {
-  agents = [await startAgent(db, { ...AUTO, ...env }), await startAgent(db, { ...AUTO, ...env })];
+  // Each replica reads its own copy of a gateway that agrees with the events.
+  const gateway = () => gatewayAgreeing(['openai', 'anthropic', 'mistral', 'vertex', 'bedrock']);
+  agents = [await startAgent(db, { ...AUTO, ...env }, { gateway: gateway() }), await startAgent(db, { ...AUTO, ...env }, { gateway: gateway() })];
   return agents as [RunningAgent, RunningAgent];
 }
 

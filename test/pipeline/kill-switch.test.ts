@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { main } from '../../src/cli.js';
 import { queryRows, schema } from '../../src/db/client.js';
 import { execute } from '../../src/proposals/execute.js';
-import { ALICE, BOB, INGEST_TOKEN, get, post, startAgent, unhealthy, type RunningAgent } from '../support/agent.js';
+import { ALICE, BOB, INGEST_TOKEN, get, post, startAgent, unhealthy, type RunningAgent, gatewayAgreeing } from '../support/agent.js';
 import { freshPglite, freshPostgres, type TestDatabase } from '../support/db.js';
 import { sample } from '../ship/support.js';
 
@@ -42,7 +42,7 @@ describe('the kill switch over the JSON API', () => {
   });
 
   it('while paused nothing executes: an approval is 423, auto-approval is off, revert is refused; proposals still show who paused and why', async () => {
-    a = await startAgent(db, { SRE_AUTO_APPROVE: 'true', SRE_RISK_THRESHOLD: '60' });
+    a = await startAgent(db, { SRE_AUTO_APPROVE: 'true', SRE_RISK_THRESHOLD: '60' }, { gateway: gatewayAgreeing(['bedrock', 'openai']) });
     // Auto-executed before the pause, and reversible: the playbook circuit-breaks a provider whose
     // model groups all have another healthy provider when the event names no group (mistral's only
     // group has none, so it pages on-call, and a page cannot be undone, paused or not).

@@ -2,6 +2,7 @@ import { http, HttpResponse } from 'msw';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { ALICE, INGEST_TOKEN, get, post, startAgent, unhealthy, type RunningAgent } from '../support/agent.js';
 import { freshPostgres, type TestDatabase } from '../support/db.js';
+import { capturingLogger } from '../web/request.js';
 import { useMsw } from '../support/msw.js';
 
 const ADMIN = 'https://admin.scutum.test';
@@ -49,8 +50,12 @@ it('/readyz is ready on a migrated database and fails while the stream consumer 
   expect(await get(a.base, '/readyz')).toMatchObject({ status: 200, body: { status: 'ready' } });
   await a.stop();
   // Nothing listens on port 1: the consumer stays detached and readiness says so.
-  a = await startAgent(db, { REDIS_URL: 'redis://127.0.0.1:1' });
+  const log = capturingLogger();
+  a = await startAgent(db, { REDIS_URL: 'redis://127.0.0.1:1' }, { logger: log.logger });
   const r = await get(a.base, '/readyz');
   expect(r.status).toBe(503);
   expect(String(r.body.checks.redis_consumer)).toMatch(/^detached/);
+  // Anyone may ask /readyz: the internal address and the driver's error stay in the log.
+  expect(JSON.stringify(r.body)).not.toMatch(/127\.0\.0\.1|ECONNREFUSED/);
+  expect(log.text()).toMatch(/readiness check failing.*ECONNREFUSED|ECONNREFUSED.*readiness check failing/);
 });

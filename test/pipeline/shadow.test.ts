@@ -48,7 +48,7 @@ const BASE_ENV = {
   SRE_RISK_THRESHOLD: '100',
 };
 // Circuit-breaking (25) auto-approves; paging on a budget (35 and up) needs two people.
-const SHADOW = { ...BASE_ENV, SRE_MODE: 'shadow', SRE_TWO_PERSON_SCORE: '30', SRE_ESCALATE_AFTER: '1s', SRE_WEBHOOK_URLS: HOOK, SRE_WEBHOOK_SECRET: 'webhook-secret-0123456789' };
+const SHADOW = { ...BASE_ENV, SRE_MODE: 'shadow', SRE_TWO_PERSON_SCORE: '30', SRE_ESCALATE_AFTER: '1s', SRE_WEBHOOK_URLS: HOOK, SRE_WEBHOOK_SECRET: 'webhook-secret-0123456789abcdefghij' };
 
 let db: TestDatabase;
 let a: RunningAgent | undefined;

@@ -17,6 +17,21 @@ describe('configuration', () => {
     expect(problems).not.toContain('short');
   });
 
+  it('refuses an ingest token, link secret or webhook secret under 32 characters, without echoing it', () => {
+    const short = 'hunter2-but-longer-0123456789';
+    let error: unknown;
+    try {
+      loadConfig({ SRE_INGEST_TOKEN: short, SRE_LINK_SECRET: short, SRE_WEBHOOK_SECRET: short, SRE_WEBHOOK_URLS: 'https://hooks.example.test/sre' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    for (const name of ['SRE_INGEST_TOKEN', 'SRE_LINK_SECRET', 'SRE_WEBHOOK_SECRET']) expect(problems).toMatch(new RegExp(`${name}: too short \\(29 characters; at least 32`));
+    expect(problems).not.toContain(short);
+    expect(loadConfig({ SRE_INGEST_TOKEN: 'x'.repeat(32) }).ingest.token).toHaveLength(32);
+  });
+
   it('has the contract defaults', () => {
     const c = loadConfig({});
     expect(c).toMatchObject({

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSimulatedGateway, type SimulatedGateway } from '../../src/actions/simulated.js';
 import { schema } from '../../src/db/client.js';
 import { decide, joined } from '../../src/proposals/index.js';
-import { ALICE, INGEST_TOKEN, get, post, startAgent, unhealthy, type RunningAgent } from '../support/agent.js';
+import { ALICE, INGEST_TOKEN, gatewayAgreeing, get, post, startAgent, unhealthy, type RunningAgent } from '../support/agent.js';
 import { workdayClock } from '../support/clock.js';
 import { freshPostgres, type TestDatabase } from '../support/db.js';
 
@@ -106,6 +106,7 @@ describe('an approved proposal is never stranded', () => {
   });
 
   it('an auto-approval writes its execute job with the proposal too', async () => {
+    gateway = gatewayAgreeing(['openai'], workdayClock());
     const a = await startAgent(db, { SRE_AUTO_APPROVE: 'true', SRE_RISK_THRESHOLD: '100' }, { gateway, clock: workdayClock() });
     agents.push(a);
     expect((await post(a.base, '/v1/events', unhealthy('openai'), INGEST_TOKEN)).status).toBe(202);

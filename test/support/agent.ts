@@ -1,10 +1,12 @@
 import pino from 'pino';
+import { createSimulatedGateway, defaultSimulatedState, type SimulatedGateway } from '../../src/actions/simulated.js';
+import type { Clock } from '../../src/clock.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createAgent, type Agent } from '../../src/main.js';
 import { workdayClock } from './clock.js';
 import type { TestDatabase } from './db.js';
 
-export const INGEST_TOKEN = 'ingest-token-0123456789abcdef';
+export const INGEST_TOKEN = 'ingest-token-0123456789abcdef0123456';
 export const ALICE = 'alice-token-0123456789abcdef';
 export const BOB = 'bob-token-0123456789abcdefgh';
 
@@ -64,4 +66,19 @@ export async function get(base: string, path: string, token?: string): Promise<{
   } catch {
     return { status: res.status, body: text };
   }
+}
+
+/**
+ * The simulated gateway reading these providers as failing, as `unhealthy()` events say: an event
+ * the gateway agrees with (one it contradicts is never executed automatically).
+ */
+export function gatewayAgreeing(providers: readonly string[], clock?: Pick<Clock, 'now'>): SimulatedGateway {
+  const seed = defaultSimulatedState();
+  for (const p of providers) {
+    const s = seed.providers[p];
+    if (!s) throw new Error(`the simulated gateway has no provider ${p}`);
+    s.healthy = false;
+    s.error_rate = 0.7;
+  }
+  return createSimulatedGateway({ seed, ...(clock ? { clock } : {}) });
 }
