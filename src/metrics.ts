@@ -136,105 +136,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   });
 
   return {
-    eventsIngested: new Counter({
-      name: 'sre_events_ingested_total',
-      help: 'Events received, by event type and outcome',
-      labelNames: ['type', 'outcome'] as const,
-      registers,
-    }),
-    incidentsOpen: new Gauge({ name: 'sre_incidents_open', help: 'Incidents currently open', registers }),
-    proposalsTransitions: new Counter({
-      name: 'sre_proposals_total',
-      help: 'Proposal state transitions, by action and the state entered',
-      labelNames: ['action', 'status'] as const,
-      registers,
-    }),
-    proposalsCurrent: new Gauge({
-      name: 'sre_proposals_current',
-      help: 'Proposals currently in each state',
-      labelNames: ['status'] as const,
-      registers,
-    }),
-    decisions: new Counter({
-      name: 'sre_decisions_total',
-      help: 'Decisions on proposals, by channel and decision',
-      labelNames: ['channel', 'decision'] as const,
-      registers,
-    }),
-    executions: new Counter({
-      name: 'sre_executions_total',
-      help: 'Action executions, by action and outcome',
-      labelNames: ['action', 'outcome'] as const,
-      registers,
-    }),
-    notifications: new Counter({
-      name: 'sre_notifications_total',
-      help: 'Notification delivery attempts, by channel and outcome (dead: given up)',
-      labelNames: ['channel', 'outcome'] as const,
-      registers,
-    }),
-    modelCalls: new Counter({
-      name: 'sre_model_calls_total',
-      help: 'Calls to the reasoning model, by outcome',
-      labelNames: ['outcome'] as const,
-      registers,
-    }),
-    modelTokens: new Counter({
-      name: 'sre_model_tokens_total',
-      help: 'Model tokens used, by kind',
-      labelNames: ['kind'] as const,
-      registers,
-    }),
-    modelFallbacks: new Counter({
-      name: 'sre_model_fallbacks_total',
-      help: 'Proposals made by the playbook because the model failed',
-      registers,
-    }),
-    consumerLag: new Gauge({
-      name: 'sre_consumer_lag',
-      help: 'Event stream entries not yet processed by the consumer group',
-      registers,
-    }),
-    dispatcherQueueDepth: new Gauge({
-      name: 'sre_dispatcher_queue_depth',
-      help: 'Outbox notifications waiting to be delivered',
-      registers,
-    }),
-    agentPaused: new Gauge({ name: 'sre_agent_paused', help: '1 while the kill switch is on (nothing executes), else 0', registers }),
+    ...flowMetrics(registers),
+    ...modelMetrics(registers),
+    ...workMetrics(registers),
     httpRequestDuration,
-    reasoningInFlight: new Gauge({ name: 'sre_reasoning_in_flight', help: 'Incidents being reasoned about by this replica now', registers }),
-    workDue: new Gauge({
-      name: 'sre_work_due',
-      help: 'Durable work due now and not held by a live lease, by kind (timer kinds and outbox)',
-      labelNames: ['kind'] as const,
-      registers,
-    }),
-    leaseRenewals: new Counter({ name: 'sre_lease_renewals_total', help: 'Work leases renewed while their handler ran, by work (timer, outbox)', labelNames: ['work'] as const, registers }),
-    leaseExpiries: new Counter({
-      name: 'sre_lease_expiries_total',
-      help: 'Work taken over because its holder let the lease run out, by work (timer, outbox)',
-      labelNames: ['work'] as const,
-      registers,
-    }),
-    modelCallDuration: new Histogram({
-      name: 'sre_model_call_duration_seconds',
-      help: 'Messages API call latency (retries included), by outcome',
-      labelNames: ['outcome'] as const,
-      buckets: [0.25, 0.5, 1, 2, 4, 8, 15, 30, 60],
-      registers,
-    }),
-    incidentToProposal: new Histogram({
-      name: 'sre_incident_to_proposal_seconds',
-      help: 'Time from an incident opening to its first proposal',
-      buckets: [0.1, 0.5, 1, 2, 5, 10, 20, 30, 60, 90, 120, 300],
-      registers,
-    }),
-    authFailures: new Counter({
-      name: 'sre_auth_failures_total',
-      help: 'Wrong console tokens, API bearers and ingest tokens, by surface; throttled: answered 429 after repeated failures from one address',
-      labelNames: ['surface', 'outcome'] as const,
-      registers,
-    }),
     ...operations,
     registry,
     contentType: registry.contentType,
@@ -346,4 +251,121 @@ export function recordReasoning(metrics: Metrics | undefined, trace: Record<stri
     const n = usage[field];
     if (typeof n === 'number' && n > 0) metrics.modelTokens.inc({ kind }, n);
   }
+}
+
+/** The flow of incidents: events in, proposals, decisions, executions, notifications out. */
+function flowMetrics(registers: Registry[]): Pick<Metrics, 'eventsIngested' | 'incidentsOpen' | 'proposalsTransitions' | 'proposalsCurrent' | 'decisions' | 'executions' | 'notifications' | 'incidentToProposal'> {
+  return {
+    eventsIngested: new Counter({
+      name: 'sre_events_ingested_total',
+      help: 'Events received, by event type and outcome',
+      labelNames: ['type', 'outcome'] as const,
+      registers,
+    }),
+    incidentsOpen: new Gauge({ name: 'sre_incidents_open', help: 'Incidents currently open', registers }),
+    proposalsTransitions: new Counter({
+      name: 'sre_proposals_total',
+      help: 'Proposal state transitions, by action and the state entered',
+      labelNames: ['action', 'status'] as const,
+      registers,
+    }),
+    proposalsCurrent: new Gauge({
+      name: 'sre_proposals_current',
+      help: 'Proposals currently in each state',
+      labelNames: ['status'] as const,
+      registers,
+    }),
+    decisions: new Counter({
+      name: 'sre_decisions_total',
+      help: 'Decisions on proposals, by channel and decision',
+      labelNames: ['channel', 'decision'] as const,
+      registers,
+    }),
+    executions: new Counter({
+      name: 'sre_executions_total',
+      help: 'Action executions, by action and outcome',
+      labelNames: ['action', 'outcome'] as const,
+      registers,
+    }),
+    notifications: new Counter({
+      name: 'sre_notifications_total',
+      help: 'Notification delivery attempts, by channel and outcome (dead: given up)',
+      labelNames: ['channel', 'outcome'] as const,
+      registers,
+    }),
+    incidentToProposal: new Histogram({
+      name: 'sre_incident_to_proposal_seconds',
+      help: 'Time from an incident opening to its first proposal',
+      buckets: [0.1, 0.5, 1, 2, 5, 10, 20, 30, 60, 90, 120, 300],
+      registers,
+    }),
+  };
+}
+
+/** The reasoning model: calls, tokens, latency, fallbacks. */
+function modelMetrics(registers: Registry[]): Pick<Metrics, 'modelCalls' | 'modelTokens' | 'modelFallbacks' | 'modelCallDuration'> {
+  return {
+    modelCalls: new Counter({
+      name: 'sre_model_calls_total',
+      help: 'Calls to the reasoning model, by outcome',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+    modelTokens: new Counter({
+      name: 'sre_model_tokens_total',
+      help: 'Model tokens used, by kind',
+      labelNames: ['kind'] as const,
+      registers,
+    }),
+    modelFallbacks: new Counter({
+      name: 'sre_model_fallbacks_total',
+      help: 'Proposals made by the playbook because the model failed',
+      registers,
+    }),
+    modelCallDuration: new Histogram({
+      name: 'sre_model_call_duration_seconds',
+      help: 'Messages API call latency (retries included), by outcome',
+      labelNames: ['outcome'] as const,
+      buckets: [0.25, 0.5, 1, 2, 4, 8, 15, 30, 60],
+      registers,
+    }),
+  };
+}
+
+/** Background work and its brakes: the stream, the outbox, leases, the kill switch, sign-in failures. */
+function workMetrics(registers: Registry[]): Pick<Metrics, 'consumerLag' | 'dispatcherQueueDepth' | 'agentPaused' | 'reasoningInFlight' | 'workDue' | 'leaseRenewals' | 'leaseExpiries' | 'authFailures'> {
+  return {
+    consumerLag: new Gauge({
+      name: 'sre_consumer_lag',
+      help: 'Event stream entries not yet processed by the consumer group',
+      registers,
+    }),
+    dispatcherQueueDepth: new Gauge({
+      name: 'sre_dispatcher_queue_depth',
+      help: 'Outbox notifications waiting to be delivered',
+      registers,
+    }),
+    agentPaused: new Gauge({ name: 'sre_agent_paused', help: '1 while the kill switch is on (nothing executes), else 0', registers }),
+    reasoningInFlight: new Gauge({ name: 'sre_reasoning_in_flight', help: 'Incidents being reasoned about by this replica now', registers }),
+    workDue: new Gauge({
+      name: 'sre_work_due',
+      help: 'Durable work due now and not held by a live lease, by kind (timer kinds and outbox)',
+      labelNames: ['kind'] as const,
+      registers,
+    }),
+    leaseRenewals: new Counter({ name: 'sre_lease_renewals_total', help: 'Work leases renewed while their handler ran, by work (timer, outbox)', labelNames: ['work'] as const, registers }),
+    leaseExpiries: new Counter({
+      name: 'sre_lease_expiries_total',
+      help: 'Work taken over because its holder let the lease run out, by work (timer, outbox)',
+      labelNames: ['work'] as const,
+      registers,
+    }),
+    authFailures: new Counter({
+      name: 'sre_auth_failures_total',
+      help: 'Wrong console tokens, API bearers and ingest tokens, by surface; throttled: answered 429 after repeated failures from one address',
+      labelNames: ['surface', 'outcome'] as const,
+      registers,
+    }),
+
+  };
 }

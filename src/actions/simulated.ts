@@ -175,6 +175,99 @@ function segments(path: string): string[] | undefined {
   }
 }
 
+const effectivelyHealthy = (p: SimProvider) => p.healthy && p.circuit_open_until === null;
+
+/** One admin-api write applied to the state: the answer, or a Refusal with the status the admin-api would give. */
+function applyCall(state: SimulatedState, call: AdminCall, now: () => Date): Answer {
+  const seg = segments(call.path);
+  if (!seg || seg[0] !== 'v1') throw new Refusal(404, `no route ${call.method} ${call.path}`);
+  const [, kind, id, verb, extra] = seg;
+  if (id === undefined || id === '') throw new Refusal(404, `no route ${call.method} ${call.path}`);
+  // budgets/{scope}/{scope_id} has two ids; every other route is kind/{id}/verb.
+  const route = kind === 'budgets' ? `${call.method} budgets` : `${call.method} ${kind}${verb === undefined ? '' : `/${verb}`}${extra === undefined ? '' : '/…'}`;
+
+  switch (route) {
+    case 'POST providers/circuit-breaker': {
+      const p = lookup(state.providers, id, 'provider');
+      const b = parseBody(CircuitBreakBody, call.body);
+      p.circuit_open_until = new Date(now().getTime() + b.duration_seconds * 1000).toISOString();
+      return { status: 200, body: { provider: id, circuit_open_until: p.circuit_open_until, healthy: false } };
+    }
+    case 'DELETE providers/circuit-breaker': {
+      const p = lookup(state.providers, id, 'provider');
+      p.circuit_open_until = null;
+      return { status: 200, body: { provider: id, circuit_open_until: null, healthy: effectivelyHealthy(p) } };
+    }
+    case 'PUT model-groups/routing': {
+      const g = lookup(state.model_groups, id, 'model group');
+      const b = parseBody(RoutingBody, call.body);
+      if (!g.providers.includes(b.provider)) {
+        throw new Refusal(400, `provider ${JSON.stringify(b.provider)} is not in model group ${JSON.stringify(id)} (${g.providers.join(', ')})`);
+      }
+      if (g.provider !== b.previous_provider) {
+        throw new Refusal(409, `previous_provider is ${JSON.stringify(b.previous_provider)} but ${id} routes to ${JSON.stringify(g.provider)}`);
+      }
+      g.provider = b.provider;
+      return { status: 200, body: { model_group: id, provider: g.provider, previous_provider: b.previous_provider } };
+    }
+    case 'PATCH teams/rate-limit': {
+      const t = lookup(state.teams, id, 'team');
+      const b = parseBody(RateLimitBody, call.body);
+      if (t.requests_per_minute !== b.previous) {
+        throw new Refusal(409, `previous is ${b.previous} but ${id}'s limit is ${t.requests_per_minute} rpm`);
+      }
+      t.requests_per_minute = b.requests_per_minute;
+      return { status: 200, body: { team: id, requests_per_minute: t.requests_per_minute, previous: b.previous } };
+    }
+    case 'PATCH budgets': {
+      if (verb === undefined || extra !== undefined) throw new Refusal(404, `no route ${call.method} ${call.path}`);
+      const budget = lookup(state.budgets, `${id}/${verb}`, 'budget');
+      const b = parseBody(BudgetBody, call.body);
+      if (budget.hard_limit_usd !== b.previous) {
+        throw new Refusal(409, `previous is ${b.previous} but the hard cap of ${id} ${verb} is ${budget.hard_limit_usd}`);
+      }
+      budget.hard_limit_usd = b.hard_limit_usd;
+      return { status: 200, body: { scope: id, scope_id: verb, hard_limit_usd: b.hard_limit_usd, previous: b.previous } };
+    }
+    case 'POST guardrails/disable':
+    case 'POST guardrails/enable': {
+      const g = lookup(state.guardrails, id, 'guardrail rule');
+      parseBody(ReasonBody, call.body);
+      g.enabled = verb === 'enable';
+      return { status: 200, body: { rule: id, enabled: g.enabled } };
+    }
+    case 'POST slas/disable':
+    case 'POST slas/enable': {
+      const s = lookup(state.slas, id, 'SLA contract');
+      parseBody(ReasonBody, call.body);
+      s.enabled = verb === 'enable';
+      return { status: 200, body: { sla_id: id, enabled: s.enabled } };
+    }
+    default:
+      throw new Refusal(404, `no route ${call.method} ${call.path}`);
+  }
+}
+
+function answerOrThrow(call: AdminCall, outcome: Answer | Refusal): GatewayResponse {
+  if (outcome instanceof Refusal) {
+    throw new ExecutionError(`simulated admin-api ${call.method} ${call.path} answered ${outcome.status}: ${outcome.message}`, false, outcome.status);
+  }
+  return structuredClone(outcome);
+}
+
+function providerInfo(name: string, p: SimProvider): ProviderInfo {
+  return {
+    name,
+    healthy: effectivelyHealthy(p),
+    error_rate: p.error_rate,
+    requests_per_minute: p.requests_per_minute,
+    teams: p.teams,
+    model_groups: [...p.model_groups],
+    circuit_open_until: p.circuit_open_until,
+  };
+}
+
+
 export function createSimulatedGateway(opts: { clock?: Pick<Clock, 'now'>; seed?: SimulatedState } = {}): SimulatedGateway {
   const clock = opts.clock ?? systemClock;
   const now = () => clock.now();
@@ -188,97 +281,6 @@ export function createSimulatedGateway(opts: { clock?: Pick<Clock, 'now'>; seed?
     for (const p of Object.values(state.providers)) {
       if (p.circuit_open_until !== null && Date.parse(p.circuit_open_until) <= t) p.circuit_open_until = null;
     }
-  }
-
-  const effectivelyHealthy = (p: SimProvider) => p.healthy && p.circuit_open_until === null;
-
-  function apply(call: AdminCall): Answer {
-    const seg = segments(call.path);
-    if (!seg || seg[0] !== 'v1') throw new Refusal(404, `no route ${call.method} ${call.path}`);
-    const [, kind, id, verb, extra] = seg;
-    if (id === undefined || id === '') throw new Refusal(404, `no route ${call.method} ${call.path}`);
-    // budgets/{scope}/{scope_id} has two ids; every other route is kind/{id}/verb.
-    const route = kind === 'budgets' ? `${call.method} budgets` : `${call.method} ${kind}${verb === undefined ? '' : `/${verb}`}${extra === undefined ? '' : '/…'}`;
-
-    switch (route) {
-      case 'POST providers/circuit-breaker': {
-        const p = lookup(state.providers, id, 'provider');
-        const b = parseBody(CircuitBreakBody, call.body);
-        p.circuit_open_until = new Date(now().getTime() + b.duration_seconds * 1000).toISOString();
-        return { status: 200, body: { provider: id, circuit_open_until: p.circuit_open_until, healthy: false } };
-      }
-      case 'DELETE providers/circuit-breaker': {
-        const p = lookup(state.providers, id, 'provider');
-        p.circuit_open_until = null;
-        return { status: 200, body: { provider: id, circuit_open_until: null, healthy: effectivelyHealthy(p) } };
-      }
-      case 'PUT model-groups/routing': {
-        const g = lookup(state.model_groups, id, 'model group');
-        const b = parseBody(RoutingBody, call.body);
-        if (!g.providers.includes(b.provider)) {
-          throw new Refusal(400, `provider ${JSON.stringify(b.provider)} is not in model group ${JSON.stringify(id)} (${g.providers.join(', ')})`);
-        }
-        if (g.provider !== b.previous_provider) {
-          throw new Refusal(409, `previous_provider is ${JSON.stringify(b.previous_provider)} but ${id} routes to ${JSON.stringify(g.provider)}`);
-        }
-        g.provider = b.provider;
-        return { status: 200, body: { model_group: id, provider: g.provider, previous_provider: b.previous_provider } };
-      }
-      case 'PATCH teams/rate-limit': {
-        const t = lookup(state.teams, id, 'team');
-        const b = parseBody(RateLimitBody, call.body);
-        if (t.requests_per_minute !== b.previous) {
-          throw new Refusal(409, `previous is ${b.previous} but ${id}'s limit is ${t.requests_per_minute} rpm`);
-        }
-        t.requests_per_minute = b.requests_per_minute;
-        return { status: 200, body: { team: id, requests_per_minute: t.requests_per_minute, previous: b.previous } };
-      }
-      case 'PATCH budgets': {
-        if (verb === undefined || extra !== undefined) throw new Refusal(404, `no route ${call.method} ${call.path}`);
-        const budget = lookup(state.budgets, `${id}/${verb}`, 'budget');
-        const b = parseBody(BudgetBody, call.body);
-        if (budget.hard_limit_usd !== b.previous) {
-          throw new Refusal(409, `previous is ${b.previous} but the hard cap of ${id} ${verb} is ${budget.hard_limit_usd}`);
-        }
-        budget.hard_limit_usd = b.hard_limit_usd;
-        return { status: 200, body: { scope: id, scope_id: verb, hard_limit_usd: b.hard_limit_usd, previous: b.previous } };
-      }
-      case 'POST guardrails/disable':
-      case 'POST guardrails/enable': {
-        const g = lookup(state.guardrails, id, 'guardrail rule');
-        parseBody(ReasonBody, call.body);
-        g.enabled = verb === 'enable';
-        return { status: 200, body: { rule: id, enabled: g.enabled } };
-      }
-      case 'POST slas/disable':
-      case 'POST slas/enable': {
-        const s = lookup(state.slas, id, 'SLA contract');
-        parseBody(ReasonBody, call.body);
-        s.enabled = verb === 'enable';
-        return { status: 200, body: { sla_id: id, enabled: s.enabled } };
-      }
-      default:
-        throw new Refusal(404, `no route ${call.method} ${call.path}`);
-    }
-  }
-
-  function answerOrThrow(call: AdminCall, outcome: Answer | Refusal): GatewayResponse {
-    if (outcome instanceof Refusal) {
-      throw new ExecutionError(`simulated admin-api ${call.method} ${call.path} answered ${outcome.status}: ${outcome.message}`, false, outcome.status);
-    }
-    return structuredClone(outcome);
-  }
-
-  function providerInfo(name: string, p: SimProvider): ProviderInfo {
-    return {
-      name,
-      healthy: effectivelyHealthy(p),
-      error_rate: p.error_rate,
-      requests_per_minute: p.requests_per_minute,
-      teams: p.teams,
-      model_groups: [...p.model_groups],
-      circuit_open_until: p.circuit_open_until,
-    };
   }
 
   return {
@@ -300,7 +302,7 @@ export function createSimulatedGateway(opts: { clock?: Pick<Clock, 'now'>; seed?
       }
       let outcome: Answer | Refusal;
       try {
-        outcome = apply(copy);
+        outcome = applyCall(state, copy, now);
       } catch (e) {
         if (!(e instanceof Refusal)) throw e;
         outcome = e;

@@ -3,9 +3,9 @@ import { appendAudit, type AuditRecord } from '../audit/append.js';
 import { queryRows, schema, type Tx } from '../db/client.js';
 import { incidentKey, incidentSubject, type PlatformEvent } from '../domain/events.js';
 import { newId, type ServiceDeps } from '../proposals/index.js';
-import { enqueueNotifications } from '../jobs/index.js';
+import { enqueue, enqueueNotifications, job } from '../jobs/index.js';
 
-const { incidents, timers } = schema;
+const { incidents } = schema;
 const INGEST = { type: 'system', name: 'ingest' } as const;
 
 export type Via = 'stream' | 'http' | 'file';
@@ -23,7 +23,7 @@ export interface IngestOutcome {
 /**
  * Stores a batch of parsed events in ONE transaction: deduplicated by event id, correlated into
  * one open incident per key (counters exact), audited, and each new incident given a durable
- * 'propose' timer. Returns after commit; the caller may then acknowledge its source.
+ * 'propose' job. Returns after commit; the caller may then acknowledge its source.
  */
 export async function ingestEvents(deps: Pick<ServiceDeps, 'db' | 'channels' | 'clock' | 'poke' | 'logger' | 'metrics'>, items: readonly IngestItem[]): Promise<IngestOutcome> {
   if (items.length === 0) return { accepted: [], duplicates: [], incidentsOpened: [] };
@@ -68,13 +68,39 @@ async function ingestInTx(tx: Tx, deps: Pick<ServiceDeps, 'channels' | 'clock'>,
     if (list) list.push(it);
     else byKey.set(k, [it]);
   }
+  const { incidentOf, opened } = await correlate(tx, byKey, now);
+  const stored = await storeEvents(tx, byKey, incidentOf, now);
+  const accepted = new Set(stored.flatMap((s) => s.ids));
+  const storedIn = new Set(stored.map((s) => s.incident_id));
+  const openedIds = opened.filter((o) => storedIn.has(o.id)).map((o) => o.id);
+  // A new incident whose every event was already stored is not an incident.
+  const empty = opened.filter((o) => !storedIn.has(o.id)).map((o) => o.id);
+  if (empty.length > 0) await tx.delete(incidents).where(inArray(incidents.id, empty));
+  await enqueue(tx, openedIds.map((id) => job('propose', `propose:${id}`, now, { incident_id: id })));
+  await enqueueNotifications(tx, deps, [...storedIn].map((id) => ({ kind: openedIds.includes(id) ? ('incident.opened' as const) : ('incident.updated' as const), incidentId: id })));
+  // The audit chain's lock last, as every writer takes it: an outbox insert that waits on the
+  // dispatcher while holding the chain lock would deadlock with the dispatcher's own audit row.
+  await appendAudit(tx, ...openedAudits(opened.filter((o) => storedIn.has(o.id)), byKey, accepted), ...stored.map((s) => receivedAudit(s, now)));
+  return {
+    accepted: items.filter((it) => accepted.has(it.event.id)).map((it) => it.event.id),
+    duplicates: items.filter((it) => !accepted.has(it.event.id)).map((it) => it.event.id),
+    incidentsOpened: openedIds,
+  };
+}
+
+type Opened = { id: string; key: string; sample: PlatformEvent };
+
+/**
+ * Per-key locks in a fixed order (replicas correlating the same subject queue, never deadlock),
+ * then the open incidents read under them with a fresh snapshot: one round trip (drizzle/0005).
+ * A key without an open incident gets a new, still empty one.
+ */
+async function correlate(tx: Tx, byKey: Map<string, IngestItem[]>, now: Date): Promise<{ incidentOf: Map<string, string>; opened: Opened[] }> {
   const keys = [...byKey.keys()].sort();
-  // Per-key locks in a fixed order (replicas correlating the same subject queue, never deadlock),
-  // then the open incidents read under them with a fresh snapshot: one round trip (drizzle/0005).
   const open = await queryRows<{ id: string; key: string }>(tx, sql`select id, key from sre_ingest_lock_keys(${pgTextArray(keys)}::text[])`);
   const openByKey = new Map(open.map((i) => [i.key, i.id]));
   const incidentOf = new Map<string, string>();
-  const opened: { id: string; key: string; sample: PlatformEvent }[] = [];
+  const opened: Opened[] = [];
   for (const k of keys) {
     const id = openByKey.get(k);
     if (id) incidentOf.set(k, id);
@@ -103,11 +129,16 @@ async function ingestInTx(tx: Tx, deps: Pick<ServiceDeps, 'channels' | 'clock'>,
       })),
     );
   }
+  return { incidentOf, opened };
+}
 
-  // One statement: store the events (an id already stored, here or by a concurrent transaction,
-  // is skipped by ON CONFLICT), move each incident's counters by exactly what was stored, and
-  // return per incident and source the stored ids with the digest of their canonical rows.
-  // The events travel as ONE json parameter: thousands of bind parameters cost more than parsing.
+/**
+ * One statement: store the events (an id already stored, here or by a concurrent transaction,
+ * is skipped by ON CONFLICT), move each incident's counters by exactly what was stored, and
+ * return per incident and source the stored ids with the digest of their canonical rows.
+ * The events travel as ONE json parameter: thousands of bind parameters cost more than parsing.
+ */
+async function storeEvents(tx: Tx, byKey: Map<string, IngestItem[]>, incidentOf: Map<string, string>, now: Date): Promise<Stored[]> {
   const rows = [...byKey].flatMap(([k, list]) =>
     list.map((it) => ({
       id: it.event.id,
@@ -119,7 +150,7 @@ async function ingestInTx(tx: Tx, deps: Pick<ServiceDeps, 'channels' | 'clock'>,
       incident_id: incidentOf.get(k)!,
     })),
   );
-  const stored = await queryRows<Stored>(
+  return queryRows<Stored>(
     tx,
     sql`
       with ins as (
@@ -154,57 +185,26 @@ async function ingestInTx(tx: Tx, deps: Pick<ServiceDeps, 'channels' | 'clock'>,
       from ins group by incident_id, via order by incident_id, via`,
   );
 
-  const accepted = new Set<string>();
-  const storedIn = new Set<string>();
-  for (const s of stored) {
-    storedIn.add(s.incident_id);
-    for (const id of s.ids) accepted.add(id);
-  }
-  const audits: AuditRecord[] = [];
-  const openedIds: string[] = [];
-  const notes: { kind: 'incident.opened' | 'incident.updated'; incidentId: string }[] = [];
-  const proposeTimers: (typeof timers.$inferInsert)[] = [];
-  for (const o of opened) {
-    if (!storedIn.has(o.id)) continue;
-    openedIds.push(o.id);
+}
+
+function openedAudits(opened: Opened[], byKey: Map<string, IngestItem[]>, accepted: Set<string>): AuditRecord[] {
+  return opened.map((o) => {
     const first = earliest(byKey.get(o.key)!.filter((it) => accepted.has(it.event.id)));
-    audits.push({
+    return {
       kind: 'incident.opened',
       actor: INGEST,
       incidentId: o.id,
       payload: { key: o.key, type: first.type, subject: incidentSubject(first), first_event: first as unknown as Record<string, unknown> },
-    });
-    proposeTimers.push({ kind: 'propose', key: `propose:${o.id}`, runAt: now, payload: { incident_id: o.id } });
-  }
-  for (const id of storedIn) notes.push({ kind: openedIds.includes(id) ? 'incident.opened' : 'incident.updated', incidentId: id });
-  for (const s of stored) {
-    audits.push({
-      kind: 'events.received',
-      actor: INGEST,
-      incidentId: s.incident_id,
-      payload: {
-        via: s.via,
-        count: Number(s.n),
-        event_ids: s.ids,
-        digest: s.digest,
-        received_at: now.toISOString(),
-        first_occurred_at: s.first_occurred_at,
-        last_occurred_at: s.last_occurred_at,
-      },
-    });
-  }
-  // A new incident whose every event was already stored is not an incident.
-  const empty = opened.filter((o) => !storedIn.has(o.id)).map((o) => o.id);
-  if (empty.length > 0) await tx.delete(incidents).where(inArray(incidents.id, empty));
-  if (proposeTimers.length > 0) await tx.insert(timers).values(proposeTimers).onConflictDoNothing();
-  await enqueueNotifications(tx, deps, notes);
-  // The audit chain's lock last, as every writer takes it: an outbox insert that waits on the
-  // dispatcher while holding the chain lock would deadlock with the dispatcher's own audit row.
-  await appendAudit(tx, ...audits);
+    };
+  });
+}
+
+function receivedAudit(s: Stored, now: Date): AuditRecord {
   return {
-    accepted: items.filter((it) => accepted.has(it.event.id)).map((it) => it.event.id),
-    duplicates: items.filter((it) => !accepted.has(it.event.id)).map((it) => it.event.id),
-    incidentsOpened: openedIds,
+    kind: 'events.received',
+    actor: INGEST,
+    incidentId: s.incident_id,
+    payload: { via: s.via, count: Number(s.n), event_ids: s.ids, digest: s.digest, received_at: now.toISOString(), first_occurred_at: s.first_occurred_at, last_occurred_at: s.last_occurred_at },
   };
 }
 

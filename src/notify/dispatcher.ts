@@ -2,11 +2,11 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { appendAudit } from '../audit/append.js';
 import { schema, type Db } from '../db/client.js';
-import { createLeasedQueue } from '../jobs/index.js';
+import { createLeasedQueue, type LeasedQueue } from '../jobs/index.js';
 import type { Channel, NotificationKind } from '../domain/notifications.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { Metrics } from '../metrics.js';
-import { PermanentDeliveryError, RetryableDeliveryError, type ChannelAdapter, type OutboxRow } from './adapter.js';
+import { PermanentDeliveryError, RetryableDeliveryError, type ChannelAdapter, type DeliveryOutcome, type OutboxRow } from './adapter.js';
 
 const { outbox } = schema;
 const DISPATCHER = { type: 'system', name: 'dispatcher' } as const;
@@ -46,9 +46,6 @@ export interface Dispatcher {
 export function createDispatcher(opts: DispatcherOptions): Dispatcher {
   const clock = opts.clock ?? systemClock;
   const now = () => clock.now();
-  const maxAttempts = opts.maxAttempts ?? 8;
-  const base = opts.baseDelayMs ?? 1000;
-  const cap = opts.maxDelayMs ?? 5 * 60_000;
   const queue = createLeasedQueue('outbox', {
     db: opts.db,
     clock,
@@ -57,11 +54,12 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     ...(opts.leaseMs !== undefined ? { leaseMs: opts.leaseMs } : {}),
     metrics: opts.metrics,
   });
-  const random = opts.random ?? Math.random;
   const byChannel = new Map<Channel, ChannelAdapter>(opts.adapters.map((a) => [a.channel, a]));
   const lastSent = new Map<string, number>();
   let nextReady = Number.POSITIVE_INFINITY;
   const channels = [...byChannel.keys()];
+  const [base, cap] = [opts.baseDelayMs ?? 1000, opts.maxDelayMs ?? 5 * 60_000];
+  const ctx: Outcomes = { db: opts.db, queue, logger: opts.logger, metrics: opts.metrics, now, maxAttempts: opts.maxAttempts ?? 8, backoff: (n) => Math.min(cap, base * 2 ** (n - 1)), random: opts.random ?? Math.random };
 
   function claim(): Promise<(typeof outbox.$inferSelect)[]> {
     if (channels.length === 0) return Promise.resolve([]);
@@ -111,38 +109,14 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
         return false;
       }
     }
-    const log = opts.logger.child({ outbox_id: row.id, channel: row.channel, kind: row.kind, incident_id: row.incidentId, proposal_id: row.proposalId });
     try {
       const outcome = await adapter.deliver(view);
       if (paceKey) lastSent.set(paceKey, clock.nowMs());
-      opts.metrics?.notifications.inc({ channel: row.channel, outcome: outcome.status });
-      await opts.db.transaction(async (tx) => {
-        const done = await queue.finish(tx, row.id, { status: outcome.status, sentAt: now(), result: outcome.status === 'sent' ? (outcome.result ?? {}) : { reason: outcome.reason } });
-        if (done && outcome.status === 'sent') {
-          await appendAudit(tx, { kind: 'notification.sent', actor: DISPATCHER, incidentId: row.incidentId, proposalId: row.proposalId, payload: { channel: row.channel, notification: row.kind, outbox_id: row.id, attempts: row.attempts, result: outcome.result ?? {} } });
-        }
-      });
+      await recordDelivery(ctx, row, outcome);
       return true;
     } catch (e) {
       if (paceKey) lastSent.set(paceKey, clock.nowMs());
-      const message = (e as Error).message.slice(0, 1000);
-      const permanent = e instanceof PermanentDeliveryError || row.attempts >= maxAttempts;
-      if (permanent) {
-        log.error({ err: message, attempts: row.attempts }, 'notification dead');
-        opts.metrics?.notifications.inc({ channel: row.channel, outcome: 'dead' });
-        await opts.db.transaction(async (tx) => {
-          if (!(await queue.finish(tx, row.id, { status: 'dead', lastError: message }))) return;
-          await appendAudit(tx, { kind: 'notification.dead', actor: DISPATCHER, incidentId: row.incidentId, proposalId: row.proposalId, payload: { channel: row.channel, notification: row.kind, outbox_id: row.id, attempts: row.attempts, error: message } });
-        });
-        return true;
-      }
-      const backoff = Math.min(cap, base * 2 ** (row.attempts - 1));
-      const delay = e instanceof RetryableDeliveryError && e.retryAfterMs !== undefined ? e.retryAfterMs : Math.round(backoff / 2 + (random() * backoff) / 2);
-      log.warn({ err: message, attempts: row.attempts, retry_in_ms: delay }, 'notification failed; will retry');
-      opts.metrics?.notifications.inc({ channel: row.channel, outcome: 'retried' });
-      // Only while still ours: a peer that took the row over after a stall decides its fate now.
-      await queue.retry(row.id, new Date(now().getTime() + delay), message);
-      return false;
+      return recordFailure(ctx, row, e);
     }
   }
 
@@ -178,4 +152,51 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
       return r?.n ?? 0;
     },
   };
+}
+
+type Row = typeof outbox.$inferSelect;
+
+/** What recording a delivery's outcome needs. */
+interface Outcomes {
+  db: Db;
+  queue: LeasedQueue<'outbox'>;
+  logger: Logger;
+  metrics: Metrics | undefined;
+  now: () => Date;
+  maxAttempts: number;
+  backoff: (attempts: number) => number;
+  random: () => number;
+}
+
+/** Sent or skipped: the row is finished once, and a sent one is audited in the same transaction. */
+async function recordDelivery(o: Outcomes, row: Row, outcome: DeliveryOutcome): Promise<void> {
+  o.metrics?.notifications.inc({ channel: row.channel, outcome: outcome.status });
+  await o.db.transaction(async (tx) => {
+    const done = await o.queue.finish(tx, row.id, { status: outcome.status, sentAt: o.now(), result: outcome.status === 'sent' ? (outcome.result ?? {}) : { reason: outcome.reason } });
+    if (done && outcome.status === 'sent') {
+      await appendAudit(tx, { kind: 'notification.sent', actor: DISPATCHER, incidentId: row.incidentId, proposalId: row.proposalId, payload: { channel: row.channel, notification: row.kind, outbox_id: row.id, attempts: row.attempts, result: outcome.result ?? {} } });
+    }
+  });
+}
+
+/** A failure backs off (honouring Retry-After) until maxAttempts, or goes dead at once when permanent; true when the row is finished. */
+async function recordFailure(o: Outcomes, row: Row, e: unknown): Promise<boolean> {
+  const log = o.logger.child({ outbox_id: row.id, channel: row.channel, kind: row.kind, incident_id: row.incidentId, proposal_id: row.proposalId });
+  const message = (e as Error).message.slice(0, 1000);
+  if (e instanceof PermanentDeliveryError || row.attempts >= o.maxAttempts) {
+    log.error({ err: message, attempts: row.attempts }, 'notification dead');
+    o.metrics?.notifications.inc({ channel: row.channel, outcome: 'dead' });
+    await o.db.transaction(async (tx) => {
+      if (!(await o.queue.finish(tx, row.id, { status: 'dead', lastError: message }))) return;
+      await appendAudit(tx, { kind: 'notification.dead', actor: DISPATCHER, incidentId: row.incidentId, proposalId: row.proposalId, payload: { channel: row.channel, notification: row.kind, outbox_id: row.id, attempts: row.attempts, error: message } });
+    });
+    return true;
+  }
+  const backoff = o.backoff(row.attempts);
+  const delay = e instanceof RetryableDeliveryError && e.retryAfterMs !== undefined ? e.retryAfterMs : Math.round(backoff / 2 + (o.random() * backoff) / 2);
+  log.warn({ err: message, attempts: row.attempts, retry_in_ms: delay }, 'notification failed; will retry');
+  o.metrics?.notifications.inc({ channel: row.channel, outcome: 'retried' });
+  // Only while still ours: a peer that took the row over after a stall decides its fate now.
+  await o.queue.retry(row.id, new Date(o.now().getTime() + delay), message);
+  return false;
 }

@@ -1,14 +1,15 @@
 import { eq } from 'drizzle-orm';
 import type { IncidentContext, ProposalDraft } from '../agent/reasoner.js';
 import { appendAudit, type AuditRecord } from '../audit/append.js';
-import { schema } from '../db/client.js';
+import { schema, type Tx } from '../db/client.js';
 import { normalizeAction, specFor, type ActionRequest, type Adjustment } from '../domain/actions.js';
 import { eventContradiction } from '../domain/contradiction.js';
 import { DomainError, isDomainError } from '../domain/errors.js';
 import { approvalsRequired, humanRequired } from '../domain/approvals.js';
 import { routeWithBrakes, type Route } from '../domain/policy.js';
 import type { Actor } from '../domain/proposal.js';
-import { targetOf } from '../domain/risk.js';
+import type { TargetState } from '../domain/recheck.js';
+import { targetOf, type RiskScore } from '../domain/risk.js';
 import { targetProblem, targetsOf } from '../domain/targets.js';
 import { withTransaction } from './context.js';
 import { executeApproved } from './execute.js';
@@ -16,7 +17,7 @@ import { waitingJobs, writeExecuteJob } from './schedule.js';
 import { brakesFor } from './gate.js';
 import { readSwitch } from './kill-switch.js';
 import { snapshotTarget } from './recheck.js';
-import { gatherFacts, scoreProposal } from './score.js';
+import { gatherFacts, scoreProposal, type Facts } from './score.js';
 import { newId } from './ids.js';
 import { recordReasoning } from '../metrics.js';
 import { enqueue, enqueueNotification } from '../jobs/index.js';
@@ -39,9 +40,23 @@ export interface ProposeInput {
   replaces?: string;
 }
 
+/** A proposal decided in code and ready to record: what, how risky, where it goes. */
+interface Planned {
+  id: string;
+  input: ProposeInput;
+  ctx: IncidentContext;
+  draft: ProposalDraft;
+  checked: Checked;
+  risk: RiskScore;
+  route: Route;
+  targetState: TargetState | undefined;
+  now: Date;
+  expiresAt: Date;
+}
+
 /**
  * Reasons about an incident, scores the proposal in code, routes it by policy and records it —
- * proposal, risk, audit, outbox and timers in one transaction — then executes it when auto-approved.
+ * proposal, risk, audit, outbox and jobs in one transaction — then executes it when auto-approved.
  * The first proposal of an incident is made once however often this is called.
  */
 export async function propose(deps: ServiceDeps, input: ProposeInput): Promise<ProposalView | undefined> {
@@ -49,136 +64,140 @@ export async function propose(deps: ServiceDeps, input: ProposeInput): Promise<P
   const ctx = await loadIncidentContext(deps.db, input.incidentId, now);
   if (!ctx) throw new DomainError('not_found', `incident ${input.incidentId} not found`);
   const revision = input.draft !== undefined;
-  const fresh = input.replaces !== undefined;
-  if (!revision && !fresh && ctx.history.some((h) => h.incidentId === input.incidentId)) return undefined;
+  if (!revision && input.replaces === undefined && ctx.history.some((h) => h.incidentId === input.incidentId)) return undefined;
   if (ctx.incident.status !== 'open' && !revision) return undefined;
 
   const log = deps.logger.child({ incident_id: input.incidentId });
   const draft = input.draft ?? (await reason(deps, ctx, log, input.deadline));
   const facts = await gatherFacts(deps.gateway, ctx);
   const checked = checkDraft(draft, ctx, facts.alternatives, input.actor);
-  const request = checked.request;
+  const risk = await scoreProposal(deps, { ctx, request: checked.request, facts, now, modelAdjustment: checked.draft.riskAdjustment });
+  const [targetState, route] = await Promise.all([snapshotTarget(deps.gateway, checked.request), routeProposal(deps, { ctx, request: checked.request, facts, risk, replaces: input.replaces, now })]);
+  const plan: Planned = { id: newId('prp'), input, ctx, draft, checked, risk, route, targetState, now, expiresAt: new Date(now.getTime() + deps.lifecycle.proposalTtlMs) };
 
-  const risk = await scoreProposal(deps, { ctx, request, facts, now, modelAdjustment: checked.draft.riskAdjustment });
-  const targetState = await snapshotTarget(deps.gateway, request);
-  // The brakes (kill switch, cooldown, hourly cap, a fresh proposal after a stale one): any that
-  // holds sends the proposal to a human, and says why among its factors. The gate checks again.
-  const sw = await readSwitch(deps.db);
-  const counts = await brakesFor(deps.db, deps, { id: '', action: request.action, target: targetOf(request) }, now);
-  const braked = routeWithBrakes(risk.score, deps.policy, deps.safety, {
-    ...counts,
-    ...(sw.paused ? { paused: { by: sw.pausedBy, reason: sw.pausedReason, at: sw.pausedAt } } : {}),
-    ...(fresh ? { replaces: input.replaces } : {}),
-  });
-  risk.factors.push(...braked.held.map((b) => ({ name: b.check, delta: 0, reason: b.reason })));
-  // The gateway contradicting the event, the two-person rule and approver rules take
-  // auto-approval off too, whatever the score allows.
-  const disagrees = eventContradiction(ctx.incident.type, ctx.incident.latest, facts.reads);
-  if (disagrees) risk.factors.push({ name: 'gateway_disagrees', delta: 0, reason: `${disagrees}: a person decides` });
-  const mustAsk = braked.route === 'auto' ? (disagrees ? `${disagrees}: a person decides` : humanRequired(request.action, risk.score, deps.policy)) : undefined;
-  const route: Route = mustAsk ? { route: 'gate', reason: mustAsk } : braked;
-  const id = newId('prp');
-  const spec = specFor(request.action);
-  const expiresAt = new Date(now.getTime() + deps.lifecycle.proposalTtlMs);
-  const auto = route.route === 'auto';
-
-  await withTransaction(deps, async (tx) => {
-    if (!revision && !fresh) {
-      // Another worker may have proposed meanwhile: the first proposal is made once.
-      const [existing] = await tx
-        .select({ id: proposals.id })
-        .from(proposals)
-        .where(eq(proposals.incidentId, input.incidentId))
-        .limit(1);
-      if (existing) throw new AlreadyProposed();
-    }
-    const superseded = await transition(tx, { where: eq(proposals.incidentId, input.incidentId) }, 'pending', 'superseded', { supersededBy: id, updatedAt: now });
-    const audits: AuditRecord[] = [];
-    for (const s of superseded) {
-      audits.push({ kind: 'proposal.superseded', actor: input.actor ?? AGENT, incidentId: input.incidentId, proposalId: s.id, payload: { superseded_by: id } });
-      await enqueueNotification(tx, deps, 'proposal.superseded', { incidentId: input.incidentId, proposalId: s.id }, { superseded_by: id });
-    }
-    await tx.insert(proposals).values({
-      id,
-      incidentId: input.incidentId,
-      status: auto ? 'approved' : 'pending',
-      mode: deps.policy.mode,
-      approvalsRequired: approvalsRequired(risk.score, deps.policy.twoPersonScore),
-      action: request.action,
-      target: targetOf(request),
-      params: request.params as Record<string, unknown>,
-      riskScore: risk.score,
-      riskFactors: risk.factors,
-      route: route.route,
-      targetState: targetState ?? null,
-      reasoning: checked.draft.reasoning,
-      reasoner: checked.draft.reasoner,
-      fallbackReason: checked.draft.fallbackReason ?? null,
-      createdAt: now,
-      updatedAt: now,
-      expiresAt,
-      ...(auto ? { decidedBy: 'system:policy', decidedVia: 'policy', decidedAt: now, decisionReason: route.reason } : {}),
-    });
-    if (checked.draft.trace) {
-      audits.push({ kind: 'reasoning.completed', actor: AGENT, incidentId: input.incidentId, proposalId: id, payload: checked.draft.trace });
-    }
-    audits.push(
-      {
-        kind: 'proposal.created',
-        actor: input.actor ?? AGENT,
-        incidentId: input.incidentId,
-        proposalId: id,
-        payload: {
-          action: request.action,
-          params: request.params as Record<string, unknown>,
-          reasoning: checked.draft.reasoning,
-          reasoner: checked.draft.reasoner,
-          fallback_reason: checked.draft.fallbackReason ?? null,
-          raw: { action: draft.action, params: draft.params },
-          adjustments: checked.adjustments,
-          rejected: checked.problems,
-          revision,
-          ...(fresh ? { replaces: input.replaces } : {}),
-          summary: spec.describe(request.params as never),
-          // What the proposal was reasoned from: the stored events behind these ids are bound to
-          // the trail by their `events.received` digests.
-          evidence: {
-            event_count: ctx.incident.eventCount,
-            first_seen: ctx.incident.firstSeen.toISOString(),
-            last_seen: ctx.incident.lastSeen.toISOString(),
-            first_event_data: ctx.incident.first,
-            latest_event_data: ctx.incident.latest,
-            recent_event_ids: ctx.recentEvents.map((e) => e.id),
-          },
-        },
-      },
-      { kind: 'risk.scored', actor: AGENT, incidentId: input.incidentId, proposalId: id, payload: { score: risk.score, factors: risk.factors, route: route.route, route_reason: route.reason, threshold: deps.policy.riskThreshold, auto_approve: deps.policy.autoApprove } },
-    );
-    if (auto) audits.push({ kind: 'proposal.approved', actor: POLICY, incidentId: input.incidentId, proposalId: id, payload: { channel: 'policy', reason: route.reason } });
-    await appendAudit(tx, ...audits);
-    await enqueueNotification(tx, deps, 'proposal.created', { incidentId: input.incidentId, proposalId: id });
-    if (auto) await writeExecuteJob(deps, tx, id, now);
-    else await enqueue(tx, waitingJobs(deps, id, expiresAt, now));
-  }).catch((e: unknown) => {
+  await withTransaction(deps, (tx) => recordProposal(tx, deps, plan)).catch((e: unknown) => {
     if (e instanceof AlreadyProposed) return;
     throw e;
   });
-
-  const view = await getProposal(deps, id);
+  const view = await getProposal(deps, plan.id);
   if (!view) return undefined;
+  const auto = route.route === 'auto';
   recordReasoning(deps.metrics, checked.draft.trace, checked.draft.fallbackReason !== undefined);
-  deps.metrics?.proposalsTransitions.inc({ action: request.action, status: auto ? 'approved' : 'pending' });
+  deps.metrics?.proposalsTransitions.inc({ action: checked.request.action, status: auto ? 'approved' : 'pending' });
   if (auto) deps.metrics?.decisions.inc({ channel: 'auto', decision: 'approve' });
-  log.info({ proposal_id: id, action: request.action, risk: risk.score, route: route.route }, 'proposal recorded');
+  log.info({ proposal_id: plan.id, action: checked.request.action, risk: risk.score, route: route.route }, 'proposal recorded');
   deps.poke?.();
-  if (auto) {
-    // A refusal at the gate is recorded on the proposal itself; the caller (a timer) is done either way.
-    return executeApproved(deps, { proposalId: id }).catch(async (e: unknown) => {
-      if (!isDomainError(e)) throw e;
-      return (await getProposal(deps, id)) ?? view;
-    });
+  if (!auto) return view;
+  // A refusal at the gate is recorded on the proposal itself; the caller (a job) is done either way.
+  return executeApproved(deps, { proposalId: plan.id }).catch(async (e: unknown) => {
+    if (!isDomainError(e)) throw e;
+    return (await getProposal(deps, plan.id)) ?? view;
+  });
+}
+
+/**
+ * Where a scored proposal goes. The brakes (kill switch, cooldown, hourly cap, a fresh proposal
+ * after a stale one), the gateway contradicting the event, the two-person rule and approver rules
+ * each send it to a person whatever the score allows, and say why among its factors (pushed onto
+ * `risk.factors`). The gate checks again at the claim.
+ */
+async function routeProposal(
+  deps: ServiceDeps,
+  p: { ctx: IncidentContext; request: ActionRequest; facts: Facts; risk: RiskScore; replaces: string | undefined; now: Date },
+): Promise<Route> {
+  const [sw, counts] = await Promise.all([readSwitch(deps.db), brakesFor(deps.db, deps, { id: '', action: p.request.action, target: targetOf(p.request) }, p.now)]);
+  const braked = routeWithBrakes(p.risk.score, deps.policy, deps.safety, {
+    ...counts,
+    ...(sw.paused ? { paused: { by: sw.pausedBy, reason: sw.pausedReason, at: sw.pausedAt } } : {}),
+    ...(p.replaces !== undefined ? { replaces: p.replaces } : {}),
+  });
+  p.risk.factors.push(...braked.held.map((b) => ({ name: b.check, delta: 0, reason: b.reason })));
+  const disagrees = eventContradiction(p.ctx.incident.type, p.ctx.incident.latest, p.facts.reads);
+  if (disagrees) p.risk.factors.push({ name: 'gateway_disagrees', delta: 0, reason: `${disagrees}: a person decides` });
+  if (braked.route !== 'auto') return braked;
+  const mustAsk = disagrees ? `${disagrees}: a person decides` : humanRequired(p.request.action, p.risk.score, deps.policy);
+  return mustAsk ? { route: 'gate', reason: mustAsk } : braked;
+}
+
+/** The proposal, what it supersedes, its audit rows, notifications and jobs, in one transaction. */
+async function recordProposal(tx: Tx, deps: ServiceDeps, p: Planned): Promise<void> {
+  const { id, input, now, route, risk } = p;
+  const request = p.checked.request;
+  const auto = route.route === 'auto';
+  if (input.draft === undefined && input.replaces === undefined) {
+    // Another worker may have proposed meanwhile: the first proposal is made once.
+    const [existing] = await tx.select({ id: proposals.id }).from(proposals).where(eq(proposals.incidentId, input.incidentId)).limit(1);
+    if (existing) throw new AlreadyProposed();
   }
-  return view;
+  const superseded = await transition(tx, { where: eq(proposals.incidentId, input.incidentId) }, 'pending', 'superseded', { supersededBy: id, updatedAt: now });
+  for (const s of superseded) await enqueueNotification(tx, deps, 'proposal.superseded', { incidentId: input.incidentId, proposalId: s.id }, { superseded_by: id });
+  await tx.insert(proposals).values({
+    id,
+    incidentId: input.incidentId,
+    status: auto ? 'approved' : 'pending',
+    mode: deps.policy.mode,
+    approvalsRequired: approvalsRequired(risk.score, deps.policy.twoPersonScore),
+    action: request.action,
+    target: targetOf(request),
+    params: request.params as Record<string, unknown>,
+    riskScore: risk.score,
+    riskFactors: risk.factors,
+    route: route.route,
+    targetState: p.targetState ?? null,
+    reasoning: p.checked.draft.reasoning,
+    reasoner: p.checked.draft.reasoner,
+    fallbackReason: p.checked.draft.fallbackReason ?? null,
+    createdAt: now,
+    updatedAt: now,
+    expiresAt: p.expiresAt,
+    ...(auto ? { decidedBy: 'system:policy', decidedVia: 'policy', decidedAt: now, decisionReason: route.reason } : {}),
+  });
+  await appendAudit(tx, ...supersededAudits(p, superseded), ...proposalAudits(deps, p));
+  await enqueueNotification(tx, deps, 'proposal.created', { incidentId: input.incidentId, proposalId: id });
+  if (auto) await writeExecuteJob(deps, tx, id, now);
+  else await enqueue(tx, waitingJobs(deps, id, p.expiresAt, now));
+}
+
+const supersededAudits = (p: Planned, superseded: { id: string }[]): AuditRecord[] =>
+  superseded.map((s) => ({ kind: 'proposal.superseded', actor: p.input.actor ?? AGENT, incidentId: p.input.incidentId, proposalId: s.id, payload: { superseded_by: p.id } }));
+
+function proposalAudits(deps: ServiceDeps, p: Planned): AuditRecord[] {
+  const { id, input, ctx, checked, risk, route } = p;
+  const request = checked.request;
+  const refs = { incidentId: input.incidentId, proposalId: id };
+  return [
+    ...(checked.draft.trace ? [{ kind: 'reasoning.completed' as const, actor: AGENT, ...refs, payload: checked.draft.trace }] : []),
+    {
+      kind: 'proposal.created',
+      actor: input.actor ?? AGENT,
+      ...refs,
+      payload: {
+        action: request.action,
+        params: request.params as Record<string, unknown>,
+        reasoning: checked.draft.reasoning,
+        reasoner: checked.draft.reasoner,
+        fallback_reason: checked.draft.fallbackReason ?? null,
+        raw: { action: p.draft.action, params: p.draft.params },
+        adjustments: checked.adjustments,
+        rejected: checked.problems,
+        revision: input.draft !== undefined,
+        ...(input.replaces !== undefined ? { replaces: input.replaces } : {}),
+        summary: specFor(request.action).describe(request.params as never),
+        // What the proposal was reasoned from: the stored events behind these ids are bound to
+        // the trail by their `events.received` digests.
+        evidence: {
+          event_count: ctx.incident.eventCount,
+          first_seen: ctx.incident.firstSeen.toISOString(),
+          last_seen: ctx.incident.lastSeen.toISOString(),
+          first_event_data: ctx.incident.first,
+          latest_event_data: ctx.incident.latest,
+          recent_event_ids: ctx.recentEvents.map((e) => e.id),
+        },
+      },
+    },
+    { kind: 'risk.scored', actor: AGENT, ...refs, payload: { score: risk.score, factors: risk.factors, route: route.route, route_reason: route.reason, threshold: deps.policy.riskThreshold, auto_approve: deps.policy.autoApprove } },
+    ...(route.route === 'auto' ? [{ kind: 'proposal.approved' as const, actor: POLICY, ...refs, payload: { channel: 'policy', reason: route.reason } }] : []),
+  ];
 }
 
 class AlreadyProposed extends Error {}
