@@ -1,4 +1,4 @@
-import { sql, type SQL } from 'drizzle-orm';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
 import { schema, type Executor } from '../db/client.js';
 import { JOB_KINDS, type JobKindName, type PayloadOf } from './kinds.js';
 
@@ -55,4 +55,16 @@ function rearm(lease: { leasedBy: string | null; leaseExpiresAt: SQL | null; att
     set: { status: 'pending', runAt: sql`excluded.run_at`, payload: sql`excluded.payload`, lastError: null, doneAt: null, ...lease },
     setWhere: sql`${t.status} <> 'pending'`,
   };
+}
+
+/**
+ * Completes the pending job of this key inside the caller's transaction: the work it stood for
+ * committed there (an execution claimed, or refused by the gate), so nothing is left to run.
+ */
+export async function completeJob(tx: Executor, key: string, now: Date): Promise<void> {
+  const t = schema.timers;
+  await tx
+    .update(t)
+    .set({ status: 'done', doneAt: now, leasedBy: null, leaseExpiresAt: null, lastError: null })
+    .where(and(eq(t.key, key), eq(t.status, 'pending')));
 }

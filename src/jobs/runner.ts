@@ -26,17 +26,14 @@ export interface JobRunner {
   /** Runs one claimed job through its kind's handler with its lease renewed; records done, a retry with backoff, or dead. */
   run(row: JobRow, extra?: Pick<JobContext, 'deadline'>): Promise<boolean>;
   /**
-   * Runs the pending job with this key now, in this process, under its lease (due or not): the
-   * request that wrote it does the work at once, and the job stays behind only if the process dies
-   * first. `ran: false` when no such job is free (another worker holds it, or it is done).
-   */
-  runNow<T>(key: string, work: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }>;
-  /**
-   * Writes a job leased to this runner in the caller's transaction (enqueue.ts `enqueueLeased`), for
-   * `runNow` after the commit: no lane takes it meanwhile, and after a crash it is taken over once
-   * the lease ends.
+   * Writes a job leased to this runner in the caller's transaction (enqueue.ts `enqueueLeased`):
+   * the caller does the work right after its commit and completes the job in the work's own
+   * transaction (`completeJob`); no lane takes it meanwhile, and after a crash a lane takes it over
+   * once the lease ends.
    */
   enqueueLeased(tx: Executor, spec: JobSpec): Promise<number | undefined>;
+  /** The caller's work on a job it leased itself failed: it is due again after backoff, for any lane. */
+  retryLeased(key: string, error: unknown): Promise<void>;
   stop(): void;
 }
 
@@ -77,32 +74,16 @@ export function createJobRunner<D extends JobDeps>(deps: D, catalog: Catalog<D>,
     }
   }
 
-  /** Runs work for an already leased row and records how it ended. */
-  async function ownWork<T>(row: { id: number; kind: string; attempts: number }, work: () => Promise<T>): Promise<T> {
-    queue.keeper.hold(row.id);
+  async function retryLeased(key: string, error: unknown): Promise<void> {
+    const [row] = await deps.db.select({ id: schema.timers.id, kind: schema.timers.kind, attempts: schema.timers.attempts }).from(schema.timers).where(eq(schema.timers.key, key));
+    if (!row) return;
     const retry = catalog.entry(row.kind)?.retry;
-    try {
-      const value = await work();
-      queue.release(row.id);
-      await queue.finish(deps.db, row.id, { status: 'done', doneAt: deps.clock.now() });
-      return value;
-    } catch (e) {
-      queue.release(row.id);
-      if (opts.isFinal?.(e)) await queue.finish(deps.db, row.id, { status: 'done', doneAt: deps.clock.now() });
-      else await queue.retry(row.id, new Date(deps.clock.nowMs() + (retry ? backoffMs(retry, row.attempts) : 1_000)), errorText(e));
-      throw e;
-    }
-  }
-
-  async function runNow<T>(key: string, work: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
-    const [row] = await queue.claim({ where: eq(schema.timers.key, key), limit: 1, early: true });
-    if (!row) return { ran: false };
-    return { ran: true, value: await ownWork(row, work) };
+    await queue.retry(row.id, new Date(deps.clock.nowMs() + (retry ? backoffMs(retry, row.attempts) : 1_000)), errorText(error));
   }
 
   return {
     queue,
-    runNow,
+    retryLeased,
     enqueueLeased: (tx, spec) => enqueueLeased(tx, spec, { holder: queue.keeper.holder, until: queue.keeper.expiry() }),
     claim: (kinds, limit) => (kinds.length === 0 ? Promise.resolve([]) : queue.claim({ where: inArray(schema.timers.kind, [...kinds]), limit })),
     run,

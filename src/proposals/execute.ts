@@ -10,6 +10,7 @@ import { getProposal } from './queries.js';
 import { recheckProposal } from './recheck.js';
 import { holdInShadow } from './shadow.js';
 import { transitionOne } from './transition.js';
+import { completeJob } from '../jobs/index.js';
 import { executeKey } from './schedule.js';
 import type { ProposalView, ServiceDeps } from './types.js';
 
@@ -30,8 +31,12 @@ export async function execute(deps: ServiceDeps, input: { proposalId: string }):
   const started = await deps.db.transaction(async (tx) => {
     const [row] = await tx.select().from(proposals).where(and(eq(proposals.id, proposalId), eq(proposals.status, 'approved'))).for('update');
     if (!row) return undefined;
+    // Claimed or refused here, in this transaction: the execute job the approval wrote is done.
+    // Sent beside the gate's reads (one connection pipelines them), awaited before the commit.
+    const jobDone = completeJob(tx, executeKey(proposalId), now);
     const gate = { tx, deps, proposal: row, operation: 'execute' as const, automatic: row.decidedVia === 'policy', recheck: checked, now };
-    refused = await passGate(gate);
+    refused = await passGate(gate).finally(() => jobDone);
+    await jobDone;
     if (refused) {
       // Shadow: the approved proposal records what it would do and stays approved; no error.
       if (refused.code === 'shadow') await holdInShadow(tx, deps, row, now, describeCall(storedRequest(row), row), refused.reason);
@@ -64,20 +69,20 @@ export async function execute(deps: ServiceDeps, input: { proposalId: string }):
 
 
 /**
- * Executes a just-approved proposal in this request, under its execute job's lease, so a crash
- * here leaves the job for the lane. Another worker already holding the job executes it instead.
+ * Executes a just-approved proposal in this request. Its execute job, leased to this replica by the
+ * decision, completes in the claiming transaction; a failure before that hands the job back for a
+ * lane to retry, and a crash leaves it to be taken over when its lease ends.
  */
 export async function executeApproved(deps: ServiceDeps, input: { proposalId: string }): Promise<ProposalView> {
-  if (!deps.jobs) return execute(deps, input);
   try {
-    const r = await deps.jobs.runNow(executeKey(input.proposalId), () => execute(deps, input));
-    if (r.ran) return r.value;
+    return await execute(deps, input);
   } catch (e) {
-    if (isDomainError(e)) throw e;
+    if (isDomainError(e) || !deps.jobs) throw e;
     // The decision stands and its job retries the execution: the decider is told it is approved.
     deps.logger.error({ err: e, proposal_id: input.proposalId }, 'execution failed after the decision committed; its job retries it');
+    await deps.jobs.retryLeased(executeKey(input.proposalId), e).catch(() => undefined);
+    const view = await getProposal(deps, input.proposalId);
+    if (!view) throw new DomainError('not_found', `proposal ${input.proposalId} not found`);
+    return view;
   }
-  const view = await getProposal(deps, input.proposalId);
-  if (!view) throw new DomainError('not_found', `proposal ${input.proposalId} not found`);
-  return view;
 }

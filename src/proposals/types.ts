@@ -37,7 +37,7 @@ export interface ServiceDeps {
   /** Wakes the background workers after a commit (durable work is in the db either way). */
   poke?: () => void;
   /** Runs a just-written job in this process (the job machinery's runner); absent: the verb does the work itself. */
-  jobs?: Pick<JobRunner, 'runNow' | 'enqueueLeased'>;
+  jobs?: Pick<JobRunner, 'enqueueLeased' | 'retryLeased'>;
 }
 
 export type { ProposalView } from '../domain/proposal-view.js';
