@@ -33,42 +33,38 @@ const NOTICES: Record<string, string> = {
   paused: 'Paused: nothing executes until resumed.',
   resumed: 'Resumed.',
 };
-const PROPOSAL_PATH = /^\/sre\/proposals\/([A-Za-z0-9_-]{1,100})$/;
+
+/** The notice a page shows after a redirect (`?done=approved`, …). */
+export const noticeOf = (url: URL): string | undefined => NOTICES[url.searchParams.get('done') ?? ''];
 
 export function createPages(o: PagesOptions) {
   const { deps } = o;
   const pauseState = o.pauseState ?? notPaused;
   const policy = (): PolicyView => ({ threshold: deps.policy.riskThreshold, autoApprove: deps.policy.autoApprove, twoPersonScore: deps.policy.twoPersonScore, mode: deps.policy.mode });
 
+  /** GET /sre/proposals/:id, and the same page again after a refused decision (with its status and error). */
   async function proposal(res: ServerResponse, v: Viewer, id: string, extra: { notice?: string; error?: string; status?: number } = {}): Promise<void> {
     const [data, banner] = await Promise.all([loadProposal(deps, o.publicBaseUrl, id), o.killSwitch?.(v.csrf)]);
     if (!data) return sendHtml(res, 404, messagePage('Not found', `No proposal ${id}.`, 'error', nav(v.user, v.csrf)), { head: v.head });
     sendHtml(res, extra.status ?? 200, proposalPage({ user: v.user, csrf: v.csrf, now: deps.clock.now(), policy: policy(), data, notice: extra.notice, error: extra.error, banner }), { head: v.head });
   }
 
-  /** Serves GET and HEAD of the pages it owns; false for any other path. */
-  async function serve(res: ServerResponse, path: string, url: URL, v: Viewer): Promise<boolean> {
+  /** GET /sre: what waits for a decision, the day so far, the kill switch. */
+  async function overview(res: ServerResponse, url: URL, v: Viewer): Promise<void> {
     const now = deps.clock.now();
-    if (path === '/sre') {
-      const [data, pause, banner] = await Promise.all([loadOverview(deps, o.publicBaseUrl, now), pauseState(), o.killSwitch?.(v.csrf)]);
-      sendHtml(res, 200, overviewPage({ user: v.user, csrf: v.csrf, now, policy: policy(), pause, data, banner, notice: NOTICES[url.searchParams.get('done') ?? ''] }), { head: v.head });
-      return true;
-    }
-    if (path === '/sre/incidents') {
-      const { query, problems } = incidentQueryFrom(url);
-      const lines = problems.length ? [] : await loadIncidents(deps.db, query, now);
-      sendHtml(res, problems.length ? 400 : 200, incidentsPage({ user: v.user, csrf: v.csrf, now, policy: policy(), query, lines, problems }), { head: v.head });
-      return true;
-    }
-    const m = PROPOSAL_PATH.exec(path);
-    if (m) {
-      await proposal(res, v, m[1]!, { notice: NOTICES[url.searchParams.get('done') ?? ''] });
-      return true;
-    }
-    return false;
+    const [data, pause, banner] = await Promise.all([loadOverview(deps, o.publicBaseUrl, now), pauseState(), o.killSwitch?.(v.csrf)]);
+    sendHtml(res, 200, overviewPage({ user: v.user, csrf: v.csrf, now, policy: policy(), pause, data, banner, notice: noticeOf(url) }), { head: v.head });
   }
 
-  return { serve, proposal };
+  /** GET /sre/incidents?status=…&type=…&since=…: 400 with every problem when a filter is wrong. */
+  async function incidents(res: ServerResponse, url: URL, v: Viewer): Promise<void> {
+    const now = deps.clock.now();
+    const { query, problems } = incidentQueryFrom(url);
+    const lines = problems.length ? [] : await loadIncidents(deps.db, query, now);
+    sendHtml(res, problems.length ? 400 : 200, incidentsPage({ user: v.user, csrf: v.csrf, now, policy: policy(), query, lines, problems }), { head: v.head });
+  }
+
+  return { overview, incidents, proposal };
 }
 
 export type Pages = ReturnType<typeof createPages>;
