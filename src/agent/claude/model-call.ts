@@ -3,6 +3,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 import type { Message, MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/messages';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import type { Clock } from '../../clock.js';
 
 /**
  * One Messages API call with our own bounded retries (the SDK's are off so that waits are
@@ -18,9 +19,10 @@ export interface RetryPolicy {
   maxDelayMs: number;
   /** The most a retry-after header may make us wait. */
   maxRetryAfterMs: number;
+  /** The clock the deadline, the attempt timeout and retry-after dates are on. */
+  clock: Clock;
+  /** How a retry waits: the clock's sleep, or a test's recorder. */
   sleep: (ms: number) => Promise<void>;
-  /** The clock the deadline is on (epoch ms). */
-  nowMs: () => number;
 }
 
 export interface Attempt {
@@ -53,6 +55,13 @@ class MalformedResponse extends Error {
   override name = 'MalformedResponse';
 }
 
+const SDK_BACKSTOP_MS = 1_000;
+
+/** The attempt's own timeout, kept on the clock. */
+class AttemptTimeout extends Error {
+  override name = 'AttemptTimeout';
+}
+
 interface Classified {
   status?: number;
   error: string;
@@ -61,8 +70,8 @@ interface Classified {
   cause: FailureCause;
 }
 
-function classify(err: unknown): Classified {
-  if (err instanceof APIConnectionTimeoutError) return { error: 'timeout', retryable: true, cause: 'timeout' };
+function classify(err: unknown, nowMs: number): Classified {
+  if (err instanceof APIConnectionTimeoutError || err instanceof AttemptTimeout) return { error: 'timeout', retryable: true, cause: 'timeout' };
   // Our own signal: the incident's reasoning deadline passed mid-call.
   if (err instanceof APIUserAbortError) return { error: 'timeout: the reasoning deadline passed during the call', retryable: false, cause: 'timeout' };
   if (err instanceof APIConnectionError) return { error: 'connection error', retryable: true, cause: 'connection' };
@@ -70,7 +79,7 @@ function classify(err: unknown): Classified {
     const status = err.status;
     const type = typeof err.type === 'string' ? err.type : 'api_error';
     const retryable = status === undefined || status === 408 || status === 409 || status === 429 || status >= 500;
-    const ra = retryAfterMs(err.headers);
+    const ra = retryAfterMs(err.headers, nowMs);
     const cause: FailureCause = status === 429 ? '429' : status === undefined || status >= 500 ? '5xx' : status === 408 ? 'timeout' : 'client_error';
     return { status, error: `${status ?? '?'} ${type}`, retryable, cause, ...(ra !== undefined ? { retryAfterMs: ra } : {}) };
   }
@@ -79,14 +88,58 @@ function classify(err: unknown): Classified {
   return { error: err instanceof Error ? err.name : 'unknown error', retryable: false, cause: 'client_error' };
 }
 
-export function retryAfterMs(headers: Headers | undefined): number | undefined {
+export function retryAfterMs(headers: Headers | undefined, nowMs: number): number | undefined {
   const ms = headers?.get('retry-after-ms');
   if (ms && Number.isFinite(Number(ms))) return Math.max(0, Number(ms));
   const s = headers?.get('retry-after');
   if (!s) return undefined;
   if (Number.isFinite(Number(s))) return Math.max(0, Number(s) * 1000);
   const at = Date.parse(s);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+}
+
+/**
+ * One attempt's signal: aborted by the run's signal, or by the clock when the attempt times out.
+ * No attempt timer when it would fire at the deadline too: then the deadline's abort says why.
+ */
+function attemptSignal(clock: Clock, timeoutMs: number | undefined, run: AbortSignal | undefined) {
+  const ac = new AbortController();
+  let timedOut = false;
+  const stop = () => ac.abort();
+  run?.addEventListener('abort', stop, { once: true });
+  if (run?.aborted) ac.abort();
+  const timer =
+    timeoutMs === undefined
+      ? undefined
+      : clock.after(timeoutMs, () => {
+          timedOut = true;
+          ac.abort();
+        });
+  return {
+    signal: ac.signal,
+    timedOut: () => timedOut && !run?.aborted,
+    done: () => {
+      timer?.cancel();
+      run?.removeEventListener('abort', stop);
+    },
+  };
+}
+
+/** One HTTP attempt, bounded by the attempt timeout and the deadline; a wrong shape throws as malformed. */
+async function attemptOnce(client: Anthropic, params: MessageCreateParamsNonStreaming, policy: RetryPolicy, remaining: number, run: AbortSignal | undefined): Promise<Message> {
+  const ms = Math.max(1, Math.min(policy.timeoutMs, remaining));
+  const a = attemptSignal(policy.clock, run && policy.timeoutMs >= remaining ? undefined : ms, run);
+  try {
+    // The clock's timers decide; the SDK's own (wall time) is only a backstop, so it runs a little longer.
+    const raw: unknown = await client.messages.create(params, { timeout: ms + SDK_BACKSTOP_MS, maxRetries: 0, signal: a.signal });
+    const shape = MessageShape.safeParse(raw);
+    if (!shape.success) throw new MalformedResponse(shape.error.issues[0]?.message ?? 'unexpected shape');
+    return raw as Message;
+  } catch (err) {
+    throw a.timedOut() ? new AttemptTimeout() : err;
+  } finally {
+    a.done();
+  }
 }
 
 export async function callModel(
@@ -100,18 +153,16 @@ export async function callModel(
   const attempts: Attempt[] = [];
   let last: FailureCause = 'timeout';
   for (let n = 0; ; n++) {
-    const remaining = deadline - policy.nowMs();
+    const remaining = deadline - policy.clock.nowMs();
     if (remaining <= 0 || signal?.aborted) {
       const after = attempts.at(-1)?.error;
       return { ok: false, reason: `the reasoning deadline passed before the model answered${after ? ` (last attempt: ${after})` : ''}`, cause: attempts.length > 0 ? last : 'timeout', attempts };
     }
     try {
-      const raw: unknown = await client.messages.create(params, { timeout: Math.max(1, Math.min(policy.timeoutMs, remaining)), maxRetries: 0, ...(signal ? { signal } : {}) });
-      const shape = MessageShape.safeParse(raw);
-      if (!shape.success) throw new MalformedResponse(shape.error.issues[0]?.message ?? 'unexpected shape');
-      return { ok: true, message: raw as Message, attempts };
+      const message = await attemptOnce(client, params, policy, remaining, signal);
+      return { ok: true, message, attempts };
     } catch (err) {
-      const c = classify(err);
+      const c = classify(err, policy.clock.nowMs());
       const attempt: Attempt = { error: c.error, retryable: c.retryable, ...(c.status !== undefined ? { status: c.status } : {}) };
       attempts.push(attempt);
       last = c.cause;
@@ -121,7 +172,7 @@ export async function callModel(
       }
       const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** n) * (1 - Math.random() * 0.25);
       const wait = Math.round(c.retryAfterMs !== undefined ? Math.min(c.retryAfterMs, policy.maxRetryAfterMs) : backoff);
-      if (policy.nowMs() + wait >= deadline) {
+      if (policy.clock.nowMs() + wait >= deadline) {
         return { ok: false, reason: `model call failed (${c.error}); waiting ${wait} ms would pass the reasoning deadline`, cause: c.cause, attempts };
       }
       attempt.waited_ms = wait;

@@ -1,4 +1,5 @@
 import type { GatewayReads } from '../../actions/gateway.js';
+import { systemClock, type Clock, type TimerHandle } from '../../clock.js';
 import { BudgetExceededData, LatencySpikeData, ProviderUnhealthyData, SlaViolationData } from '../../domain/events.js';
 import type { IncidentContext } from '../reasoner.js';
 
@@ -28,20 +29,25 @@ export interface IncidentTargets {
 const MAX_GROUPS = 5;
 export const DEFAULT_READ_TIMEOUT_MS = 2_000;
 
-/** A read slower than `ms` counts as failed: a hung admin-api must not hold the run past its caps. */
-export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
+/** A read slower than `ms` of the clock counts as failed: a hung admin-api must not hold the run past its caps. */
+export function withTimeout<T>(p: Promise<T>, ms: number, clock: Clock = systemClock): Promise<T> {
+  let timer: TimerHandle | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error(`read timed out after ${ms} ms`), { name: 'ReadTimeout' })), ms);
+    timer = clock.after(ms, () => reject(Object.assign(new Error(`read timed out after ${ms} ms`), { name: 'ReadTimeout' })));
   });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([p, timeout]).finally(() => timer?.cancel());
 }
 
-export async function buildTargets(ctx: IncidentContext, gateway: GatewayReads, readTimeoutMs = DEFAULT_READ_TIMEOUT_MS): Promise<IncidentTargets> {
+export async function buildTargets(
+  ctx: IncidentContext,
+  gateway: GatewayReads,
+  readTimeoutMs = DEFAULT_READ_TIMEOUT_MS,
+  clock: Clock = systemClock,
+): Promise<IncidentTargets> {
   const t: IncidentTargets = { modelGroups: [], teams: [], slaIds: [], knownProviders: [], facts: {}, notes: [] };
   const read = async <T>(what: string, f: () => Promise<T | undefined>): Promise<T | undefined> => {
     try {
-      const v = await withTimeout(f(), readTimeoutMs);
+      const v = await withTimeout(f(), readTimeoutMs, clock);
       if (v === undefined) t.notes.push(`${what}: not found`);
       return v;
     } catch (err) {

@@ -1,6 +1,7 @@
 import type { Tool } from '@anthropic-ai/sdk/resources/messages';
 import { z } from 'zod';
 import type { GatewayReads } from '../../actions/gateway.js';
+import { systemClock, type Clock } from '../../clock.js';
 import { ActionParams, MAX_BUDGET_FACTOR, MAX_CIRCUIT_BREAK_SECONDS, MAX_RATE_LIMIT_FACTOR, type ActionId } from '../../domain/actions.js';
 import { MODEL_ADJUSTMENT_BOUND } from '../../domain/risk.js';
 import type { IncidentContext } from '../reasoner.js';
@@ -194,7 +195,9 @@ export async function runInvestigation(
   gateway: GatewayReads,
   t: IncidentTargets,
   readTimeoutMs = DEFAULT_READ_TIMEOUT_MS,
+  clock: Clock = systemClock,
 ): Promise<ReadResult> {
+  const read = (p: Promise<unknown>) => withTimeout(p, readTimeoutMs, clock);
   const refuse = (why: string): ReadResult => ({ ok: false, content: `refused: ${why}` });
   const answer = (v: unknown): ReadResult =>
     v === undefined ? { ok: false, content: 'not found' } : { ok: true, content: fenceJson('untrusted_tool_data', v) };
@@ -221,26 +224,26 @@ export async function runInvestigation(
       case 'get_provider': {
         const a = NameArg.safeParse(input);
         if (!a.success || !t.knownProviders.includes(a.data.name)) return refuse(`name must be one of ${JSON.stringify(t.knownProviders)}`);
-        return answer(await withTimeout(gateway.getProvider(a.data.name), readTimeoutMs));
+        return answer(await read(gateway.getProvider(a.data.name)));
       }
       case 'get_model_group': {
         const a = NameArg.safeParse(input);
         const names = t.modelGroups.map((g) => g.name);
         if (!a.success || !names.includes(a.data.name)) return refuse(`name must be one of ${JSON.stringify(names)}`);
-        return answer(await withTimeout(gateway.getModelGroup(a.data.name), readTimeoutMs));
+        return answer(await read(gateway.getModelGroup(a.data.name)));
       }
       case 'get_team': {
         const a = IdArg.safeParse(input);
         const ids = t.teams.map((x) => x.id);
         if (!a.success || !ids.includes(a.data.id)) return refuse(`id must be one of ${JSON.stringify(ids)}`);
-        return answer(await withTimeout(gateway.getTeam(a.data.id), readTimeoutMs));
+        return answer(await read(gateway.getTeam(a.data.id)));
       }
       case 'get_budget': {
         const a = BudgetArg.safeParse(input);
         if (!a.success || !t.budget || a.data.scope !== t.budget.scope || a.data.scope_id !== t.budget.scopeId) {
           return refuse('scope and scope_id must be the incident\u2019s budget');
         }
-        return answer(await withTimeout(gateway.getBudget(a.data.scope, a.data.scope_id), readTimeoutMs));
+        return answer(await read(gateway.getBudget(a.data.scope, a.data.scope_id)));
       }
       default:
         return refuse(`unknown tool ${JSON.stringify(name)}`);

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { GatewayReads } from '../../actions/gateway.js';
+import { systemClock, type Clock, type TimerHandle } from '../../clock.js';
 
 /**
  * The gateway's reads as the rules use them. The gateway is another system: every answer is
@@ -51,14 +52,15 @@ export class Reads {
     readonly gw: GatewayReads,
     private readonly timeoutMs: number,
     private readonly logger: Logger | undefined,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** A gateway read that never throws: failures, timeouts and malformed answers become undefined. */
   async read<T>(what: string, fn: () => Promise<unknown>, schema: z.ZodType<T>): Promise<T | undefined> {
-    let timer: NodeJS.Timeout | undefined;
+    let timer: TimerHandle | undefined;
     try {
       const timeout = new Promise<undefined>((resolve) => {
-        timer = setTimeout(() => resolve(undefined), this.timeoutMs);
+        timer = this.clock.after(this.timeoutMs, () => resolve(undefined));
       });
       const value = await Promise.race([fn(), timeout]);
       if (value === undefined || value === null) return undefined;
@@ -72,7 +74,7 @@ export class Reads {
       this.logger?.warn({ what, err: err instanceof Error ? err.message : String(err) }, 'gateway read failed; deciding without it');
       return undefined;
     } finally {
-      if (timer) clearTimeout(timer);
+      timer?.cancel();
     }
   }
 
