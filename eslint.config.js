@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import regexp from 'eslint-plugin-regexp';
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'drizzle/', '.data/', 'test-results/', 'coverage/'] },
@@ -20,6 +21,16 @@ export default tseslint.config(
     // Tests read JSON answers loosely; product code may not.
     files: ['test/**'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  {
+    // Issue 18: a pattern that backtracks super-linearly stalls the event loop on one crafted string.
+    // Product code reads untrusted text; tests read only their own fixtures.
+    files: ['src/**', 'scripts/**', 'bench/**', 'eval/**'],
+    plugins: { regexp },
+    rules: {
+      'regexp/no-super-linear-backtracking': 'error',
+      'regexp/no-super-linear-move': 'error',
+    },
   },
   {
     files: ['bin/**/*.js'],

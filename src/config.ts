@@ -1,3 +1,4 @@
+import { withoutTrailingSlashes } from './domain/text.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
@@ -292,7 +293,7 @@ export function loadConfig(source: Record<string, string | undefined> = readEnvi
   return {
     env,
     logLevel: e.LOG_LEVEL,
-    http: { port: e.PORT, publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''), trustedProxies: e.SRE_TRUSTED_PROXIES },
+    http: { port: e.PORT, publicBaseUrl: withoutTrailingSlashes(e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`), trustedProxies: e.SRE_TRUSTED_PROXIES },
     storage: { databaseUrl: e.DATABASE_URL, dataDir: e.SRE_DATA_DIR },
     policy: {
       riskThreshold: e.SRE_RISK_THRESHOLD,
@@ -329,7 +330,7 @@ export function loadConfig(source: Record<string, string | undefined> = readEnvi
     },
     email: {
       sendgridApiKey: e.SENDGRID_API_KEY,
-      sendgridApiUrl: e.SENDGRID_API_URL.replace(/\/+$/, ''),
+      sendgridApiUrl: withoutTrailingSlashes(e.SENDGRID_API_URL),
       from: e.SRE_EMAIL_FROM,
       to: e.SRE_EMAIL_TO,
       linkSecret: e.SRE_LINK_SECRET,

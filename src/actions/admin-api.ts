@@ -1,3 +1,4 @@
+import { withoutTrailingSlashes } from '../domain/text.js';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { AdminCall } from '../domain/actions.js';
@@ -68,7 +69,7 @@ const enc = encodeURIComponent;
 
 function joinUrl(baseUrl: string, path: string): string {
   const base = new URL(baseUrl);
-  const prefix = base.pathname.replace(/\/+$/, '');
+  const prefix = withoutTrailingSlashes(base.pathname);
   return `${base.origin}${prefix}${path.startsWith('/') ? path : `/${path}`}`;
 }
 

@@ -1,3 +1,4 @@
+import { withoutTrailingSlashes } from '../domain/text.js';
 import { systemClock, type Clock } from '../clock.js';
 import { Client } from '@sendgrid/client';
 import { MailService } from '@sendgrid/mail';
@@ -160,14 +161,14 @@ export function createEmailAdapter(opts: EmailAdapterOptions): ChannelAdapter {
   const client = new Client();
   client.setApiKey(opts.apiKey);
   // After setApiKey, which resets the base URL to SendGrid's global region.
-  client.setDefaultRequest('baseUrl', `${opts.apiUrl.replace(/\/+$/, '')}/`);
+  client.setDefaultRequest('baseUrl', `${withoutTrailingSlashes(opts.apiUrl)}/`);
   const mail = new MailService();
   mail.setClient(client);
   mail.setTimeout(10_000);
   const clock = opts.clock ?? systemClock;
   const now = () => clock.now();
   const ttlMs = opts.tokenTtlMs ?? 3_600_000;
-  const base = opts.publicBaseUrl.replace(/\/+$/, '');
+  const base = withoutTrailingSlashes(opts.publicBaseUrl);
   const logger = opts.logger.child({ component: 'email' });
 
   return {

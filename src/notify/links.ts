@@ -1,3 +1,4 @@
+import { withoutTrailingSlashes } from '../domain/text.js';
 import { randomBytes } from 'node:crypto';
 import { and, eq, gt } from 'drizzle-orm';
 import { schema, type Executor } from '../db/client.js';
@@ -13,7 +14,7 @@ const t = schema.decisionLinks;
 export { hashToken };
 
 export function decideUrl(publicBaseUrl: string, token: string): string {
-  return `${publicBaseUrl.replace(/\/+$/, '')}/sre/decide/${token}`;
+  return `${withoutTrailingSlashes(publicBaseUrl)}/sre/decide/${token}`;
 }
 
 export interface IssuedLinks {

@@ -1,3 +1,4 @@
+import { withoutTrailingSlashes } from '../domain/text.js';
 import { and, eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { ExecutionError, type Pager } from '../actions/gateway.js';
@@ -23,7 +24,7 @@ export interface PagerDutyAdapterOptions {
 }
 
 export function createPagerDutyAdapter(opts: PagerDutyAdapterOptions): ChannelAdapter {
-  const base = opts.publicBaseUrl.replace(/\/+$/, '');
+  const base = withoutTrailingSlashes(opts.publicBaseUrl);
   const logger = opts.logger.child({ component: 'pagerduty-notify' });
   const { proposals, incidents } = schema;
 

@@ -1,3 +1,4 @@
+import { withoutTrailingSlashes } from '../domain/text.js';
 import { systemClock, type Clock } from '../clock.js';
 import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -34,7 +35,7 @@ function retryAfterMs(h: string | null): number | undefined {
 }
 
 export function createWebhookAdapter(opts: WebhookAdapterOptions): ChannelAdapter {
-  const base = opts.publicBaseUrl.replace(/\/+$/, '');
+  const base = withoutTrailingSlashes(opts.publicBaseUrl);
   const clock = opts.clock ?? systemClock;
   const now = () => clock.now();
   const doFetch = opts.fetch ?? globalThis.fetch;

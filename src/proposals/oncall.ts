@@ -1,3 +1,4 @@
+import { withoutTrailingSlashes } from '../domain/text.js';
 import { eq } from 'drizzle-orm';
 import { appendAudit } from '../audit/append.js';
 import { schema } from '../db/client.js';
@@ -26,7 +27,7 @@ export async function pageAbout(deps: ServiceDeps, input: { proposalId: string; 
     severity: 'error',
     source: 'scutum-sre-agent',
     details: { proposal_id: p.id, incident_id: p.incidentId, why: input.why, verification: p.verificationReason },
-    links: [{ href: `${deps.publicBaseUrl.replace(/\/+$/, '')}/sre/proposals/${encodeURIComponent(p.id)}`, text: 'proposal in the SRE console' }],
+    links: [{ href: `${withoutTrailingSlashes(deps.publicBaseUrl)}/sre/proposals/${encodeURIComponent(p.id)}`, text: 'proposal in the SRE console' }],
   });
   await withTransaction(deps, (tx) =>
     appendAudit(tx, { kind: 'oncall.paged', actor: AGENT, incidentId: p.incidentId, proposalId: p.id, payload: { dedup_key: input.dedupKey, why: input.why } }),

@@ -52,7 +52,7 @@ export function matchSecret(presented: string | undefined, candidates: readonly 
 export function bearer(req: IncomingMessage): string | undefined {
   const h = req.headers.authorization;
   if (!h) return undefined;
-  const m = /^Bearer\s+(.+)$/i.exec(h.trim());
+  const m = /^Bearer\s+(\S.*)$/i.exec(h.trim());
   return m?.[1]?.trim();
 }
 

@@ -131,20 +131,34 @@ export function checkProposal(
   return { ok: true, request: n.request, rationale: extras.data.rationale, adjustments, ...(riskAdjustment ? { riskAdjustment } : {}) };
 }
 
-/** Phrases that try to steer an agent; their presence in data is a signal, never a parser of intent. */
+/**
+ * Phrases that try to steer an agent; their presence in data is a signal, never a parser of intent.
+ * They read text whose whitespace runs are folded to one character (`folded`), so each quantifier
+ * meets one space at most and every pattern is linear in its input (issue 18: a `\s*` beside a
+ * `\s*` took 13 s on "risk" and 3,000 spaces, holding the whole agent).
+ */
 const INJECTION_PATTERNS: readonly RegExp[] = [
-  /ignore\s+(all\s+|any\s+|the\s+|your\s+|previous\s+|prior\s+|above\s+)*(instructions|rules|prompts?|guardrails)/i,
-  /disregard\s+(all\s+|your\s+|previous\s+|the\s+)*(instructions|rules)/i,
-  /auto[-\s]?approv/i,
-  /disable\s+(every|all)\s/i,
-  /\bsystem\s*(prompt|message|override)\b/i,
-  /you\s+are\s+now\b/i,
-  /risk\s*(score)?\s*(of|to|=|:)?\s*0\b/i,
-  /<\/?\s*untrusted_/i,
-  /\bnew\s+instructions\b/i,
-  /(?:^|[\n.;:!?]\s*)(?:system|assistant|admin(?:istrator)?|operator)\s*:/i,
-  /\bdisable\s+(?:the\s+)?guardrails?\b/i,
+  /ignore (?:(?:all|any|the|your|previous|prior|above) )*(?:instructions|rules|prompts?|guardrails)/i,
+  /disregard (?:(?:all|your|previous|the) )*(?:instructions|rules)/i,
+  /auto[- ]?approv/i,
+  /disable (?:every|all) /i,
+  /\bsystem ?(?:prompt|message|override)\b/i,
+  /you are now\b/i,
+  /risk[ \n]?(?:score[ \n]?)?(?:(?:of|to|=|:)[ \n]?)?0\b/i,
+  /<\/? ?untrusted_/i,
+  /\bnew instructions\b/i,
+  /(?:^ ?|[\n.;:!?] ?)(?:system|assistant|admin(?:istrator)?|operator) ?:/i,
+  /\bdisable (?:the )?guardrails?\b/i,
 ];
+
+/** The most of one untrusted string that is read: longer than any field the agent accepts keeps. */
+export const MAX_SCANNED_CHARS = 32_768;
+
+/** Cut to MAX_SCANNED_CHARS, each whitespace run folded to one newline (if it held one) or one space. */
+export function folded(s: string): string {
+  const capped = s.length > MAX_SCANNED_CHARS ? s.slice(0, MAX_SCANNED_CHARS) : s;
+  return capped.replace(/\s+/g, (run) => (run.includes('\n') ? '\n' : ' '));
+}
 
 /** Strings of the untrusted data an incident carries (event data, history reasons, pending text). */
 export function untrustedStrings(ctx: IncidentContext, extra: readonly string[] = []): string[] {
@@ -170,6 +184,9 @@ export function untrustedStrings(ctx: IncidentContext, extra: readonly string[] 
 /** The patterns found, for the trace; empty when the data looks like plain data. */
 export function detectInjection(texts: readonly string[]): string[] {
   const found = new Set<string>();
-  for (const s of texts) for (const p of INJECTION_PATTERNS) if (p.test(s)) found.add(p.source);
+  for (const raw of texts) {
+    const s = folded(raw);
+    for (const p of INJECTION_PATTERNS) if (p.test(s)) found.add(p.source);
+  }
   return [...found];
 }

@@ -1,3 +1,4 @@
+import { withoutTrailingSlashes } from '../../domain/text.js';
 import { agentStatus } from '../../proposals/index.js';
 import { nonce, sendHtml } from './http.js';
 import { killSwitchPanel } from './kill-switch.js';
@@ -20,7 +21,7 @@ const COMPILED = compileRoutes(CONSOLE_ROUTES);
 
 export function createConsole(opts: ConsoleOptions): Console {
   const { deps } = opts;
-  const base = opts.publicBaseUrl.replace(/\/+$/, '');
+  const base = withoutTrailingSlashes(opts.publicBaseUrl);
   const log = deps.logger.child({ component: 'console' });
   // The SRE Agent pages (overview, incidents, proposal) live in ./pages/: reads only.
   const pages = createPages({

@@ -1,3 +1,4 @@
+import { withoutTrailingSlashes } from '../../../domain/text.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { routeDecideLink } from '../../decide-links.js';
 import { redirect, sendHtml } from '../http.js';
@@ -49,7 +50,7 @@ function matchRoute(table: readonly CompiledRoute[], method: string, path: strin
  * form POST the body, origin and CSRF checks. False for paths outside /sre.
  */
 export async function dispatch(app: ConsoleApp, table: readonly CompiledRoute[], req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
-  const path = url.pathname.replace(/\/+$/, '') || '/';
+  const path = withoutTrailingSlashes(url.pathname) || '/';
   if (path !== '/sre' && !path.startsWith('/sre/')) return false;
   if (path.startsWith('/sre/decide/') || path === '/sre/decide') {
     if (app.opts.linkSecret) return routeDecideLink(req, res, url, { deps: app.deps, linkSecret: app.opts.linkSecret, publicBaseUrl: app.base });
