@@ -11,6 +11,7 @@ import { agentStatus, decide, getProposal, listProposals, pause, resume, revert,
 import type { AuthBrake, AuthSurface } from './brake.js';
 import { bearer, HttpError, matchSecret, readBody, sendError, sendJson } from './http.js';
 import { openApiDocument } from './openapi.js';
+import { compilePath } from './route-path.js';
 
 export const MAX_EVENT_BODY_BYTES = 1024 * 1024;
 export const MAX_EVENTS_PER_REQUEST = 1000;
@@ -184,18 +185,7 @@ interface CompiledRoute {
   names: string[];
 }
 
-const COMPILED: readonly CompiledRoute[] = API_ROUTES.map((route) => {
-  const names: string[] = [];
-  const source = route.path
-    .split('/')
-    .map((seg) => {
-      if (!seg.startsWith(':')) return seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      names.push(seg.slice(1));
-      return '([^/]+)';
-    })
-    .join('/');
-  return { route, pattern: new RegExp(`^${source}$`), names };
-});
+const COMPILED: readonly CompiledRoute[] = API_ROUTES.map((route) => ({ route, ...compilePath(route.path, '([^/]+)') }));
 
 function decodeSegment(seg: string): string {
   try {

@@ -1,6 +1,7 @@
 import { withoutTrailingSlashes } from '../../../domain/text.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { routeDecideLink } from '../../decide-links.js';
+import { compilePath } from '../../route-path.js';
 import { redirect, sendHtml } from '../http.js';
 import { messagePage, nav } from '../pages.js';
 import { csrfToken } from '../session.js';
@@ -18,18 +19,7 @@ interface CompiledRoute {
 const PARAM = '([A-Za-z0-9_-]{1,100})';
 
 export function compileRoutes(routes: readonly ConsoleRoute[]): readonly CompiledRoute[] {
-  return routes.map((route) => {
-    const names: string[] = [];
-    const source = route.path
-      .split('/')
-      .map((seg) => {
-        if (!seg.startsWith(':')) return seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-        names.push(seg.slice(1));
-        return PARAM;
-      })
-      .join('/');
-    return { route, pattern: new RegExp(`^${source}$`), names };
-  });
+  return routes.map((route) => ({ route, ...compilePath(route.path, PARAM) }));
 }
 
 function matchRoute(table: readonly CompiledRoute[], method: string, path: string): { route: ConsoleRoute; params: Record<string, string> } | undefined {
