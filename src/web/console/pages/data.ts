@@ -1,7 +1,7 @@
 import { EVENT_TYPES } from '../../../domain/events.js';
-import { INCIDENT_STATUSES, INCIDENT_WINDOWS, loadIncidents as incidents, loadOverview as overview, loadProposal as proposal, type IncidentQuery, type ServiceDeps } from '../../../proposals/index.js';
+import { INCIDENT_STATUSES, INCIDENT_WINDOWS, type IncidentQuery } from '../../../proposals/index.js';
 
-/** What the console's SRE Agent pages need beyond the proposals' read models. */
+/** What the console's SRE Agent pages need beyond the proposals' read models (which they call directly). */
 
 export interface PauseState {
   paused: boolean;
@@ -10,7 +10,7 @@ export interface PauseState {
   at?: string | null;
 }
 
-/** Until the kill switch is wired in (its status reader replaces this), the agent is never paused. */
+/** Pages rendered without the agent's database (the console's own tests) read the kill switch as not set. */
 export const notPaused = async (): Promise<PauseState> => ({ paused: false });
 
 /** The incidents list's filters from the query string, or every problem with them. */
@@ -34,8 +34,3 @@ export {
   type OverviewData,
   type ProposalPageData,
 } from '../../../proposals/index.js';
-
-/** The pages read as a console at `base` (PUBLIC_BASE_URL without its trailing slash) links. */
-export const loadOverview = (deps: ServiceDeps, base: string, now: Date) => overview({ ...deps, publicBaseUrl: base }, { now });
-export const loadIncidents = (db: ServiceDeps['db'], query: IncidentQuery, now: Date) => incidents({ db }, { query, now });
-export const loadProposal = (deps: ServiceDeps, base: string, id: string) => proposal({ ...deps, publicBaseUrl: base }, { id });

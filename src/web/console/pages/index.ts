@@ -1,9 +1,9 @@
 import type { ServerResponse } from 'node:http';
-import { type ServiceDeps } from '../../../proposals/index.js';
+import { loadIncidents, loadOverview, loadProposal, type ServiceDeps } from '../../../proposals/index.js';
 import type { KillSwitchPanel } from '../kill-switch.js';
 import { sendHtml } from '../http.js';
 import { messagePage, nav } from '../pages.js';
-import { incidentQueryFrom, loadIncidents, loadOverview, loadProposal, notPaused, type PauseState } from './data.js';
+import { incidentQueryFrom, notPaused, type PauseState } from './data.js';
 import { incidentsPage } from './incidents.js';
 import { overviewPage } from './overview.js';
 import type { PolicyView } from './parts.js';
@@ -39,12 +39,14 @@ export const noticeOf = (url: URL): string | undefined => NOTICES[url.searchPara
 
 export function createPages(o: PagesOptions) {
   const { deps } = o;
+  /** The read models build links as a console at PUBLIC_BASE_URL (without its trailing slash). */
+  const reading = { ...deps, publicBaseUrl: o.publicBaseUrl };
   const pauseState = o.pauseState ?? notPaused;
   const policy = (): PolicyView => ({ threshold: deps.policy.riskThreshold, autoApprove: deps.policy.autoApprove, twoPersonScore: deps.policy.twoPersonScore, mode: deps.policy.mode });
 
   /** GET /sre/proposals/:id, and the same page again after a refused decision (with its status and error). */
   async function proposal(res: ServerResponse, v: Viewer, id: string, extra: { notice?: string; error?: string; status?: number } = {}): Promise<void> {
-    const [data, banner] = await Promise.all([loadProposal(deps, o.publicBaseUrl, id), o.killSwitch?.(v.csrf)]);
+    const [data, banner] = await Promise.all([loadProposal(reading, { id }), o.killSwitch?.(v.csrf)]);
     if (!data) return sendHtml(res, 404, messagePage('Not found', `No proposal ${id}.`, 'error', nav(v.user, v.csrf)), { head: v.head });
     sendHtml(res, extra.status ?? 200, proposalPage({ user: v.user, csrf: v.csrf, now: deps.clock.now(), policy: policy(), data, notice: extra.notice, error: extra.error, banner }), { head: v.head });
   }
@@ -52,7 +54,7 @@ export function createPages(o: PagesOptions) {
   /** GET /sre: what waits for a decision, the day so far, the kill switch. */
   async function overview(res: ServerResponse, url: URL, v: Viewer): Promise<void> {
     const now = deps.clock.now();
-    const [data, pause, banner] = await Promise.all([loadOverview(deps, o.publicBaseUrl, now), pauseState(), o.killSwitch?.(v.csrf)]);
+    const [data, pause, banner] = await Promise.all([loadOverview(reading, { now }), pauseState(), o.killSwitch?.(v.csrf)]);
     sendHtml(res, 200, overviewPage({ user: v.user, csrf: v.csrf, now, policy: policy(), pause, data, banner, notice: noticeOf(url) }), { head: v.head });
   }
 
@@ -60,7 +62,7 @@ export function createPages(o: PagesOptions) {
   async function incidents(res: ServerResponse, url: URL, v: Viewer): Promise<void> {
     const now = deps.clock.now();
     const { query, problems } = incidentQueryFrom(url);
-    const lines = problems.length ? [] : await loadIncidents(deps.db, query, now);
+    const lines = problems.length ? [] : await loadIncidents(deps, { query, now });
     sendHtml(res, problems.length ? 400 : 200, incidentsPage({ user: v.user, csrf: v.csrf, now, policy: policy(), query, lines, problems }), { head: v.head });
   }
 
