@@ -88,16 +88,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
   async function deliverOne(row: typeof outbox.$inferSelect): Promise<boolean> {
     const adapter = byChannel.get(row.channel as Channel);
     if (!adapter) return false;
-    const view: OutboxRow = {
-      id: row.id,
-      channel: row.channel as Channel,
-      kind: row.kind as NotificationKind,
-      incidentId: row.incidentId,
-      proposalId: row.proposalId,
-      payload: row.payload,
-      attempts: row.attempts,
-      createdAt: row.createdAt,
-    };
+    const view = viewOf(row);
     const paceKey = adapter.paceKey?.(view);
     if (paceKey && adapter.paceMs) {
       const wait = (lastSent.get(paceKey) ?? 0) + adapter.paceMs - clock.nowMs();
@@ -122,19 +113,10 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
 
   return {
     async runOnce() {
-      const rows = await claim();
       let finished = 0;
       // Different pace keys in parallel; the same key one after another.
-      const groups = new Map<string, typeof rows>();
-      for (const r of rows) {
-        const a = byChannel.get(r.channel as Channel);
-        const key = a?.paceKey?.({ ...r, channel: r.channel as Channel, kind: r.kind as NotificationKind }) ?? `row:${r.id}`;
-        const g = groups.get(key);
-        if (g) g.push(r);
-        else groups.set(key, [r]);
-      }
       await Promise.all(
-        [...groups.values()].map(async (g) => {
+        byPaceKey(await claim(), byChannel).map(async (g) => {
           for (const r of g) if (await deliverLeased(r)) finished++;
         }),
       );
@@ -155,6 +137,32 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
 }
 
 type Row = typeof outbox.$inferSelect;
+
+/** What an adapter sees of a claimed row. */
+function viewOf(row: Row): OutboxRow {
+  return {
+    id: row.id,
+    channel: row.channel as Channel,
+    kind: row.kind as NotificationKind,
+    incidentId: row.incidentId,
+    proposalId: row.proposalId,
+    payload: row.payload,
+    attempts: row.attempts,
+    createdAt: row.createdAt,
+  };
+}
+
+/** Claimed rows grouped by their adapter's pace key, in claim order within a group; unpaced rows alone. */
+function byPaceKey(rows: Row[], byChannel: ReadonlyMap<Channel, ChannelAdapter>): Row[][] {
+  const groups = new Map<string, Row[]>();
+  for (const r of rows) {
+    const key = byChannel.get(r.channel as Channel)?.paceKey?.(viewOf(r)) ?? `row:${r.id}`;
+    const g = groups.get(key);
+    if (g) g.push(r);
+    else groups.set(key, [r]);
+  }
+  return [...groups.values()];
+}
 
 /** What recording a delivery's outcome needs. */
 interface Outcomes {
