@@ -122,8 +122,8 @@ const apiTokens = z
 /** The shortest ingest token, link secret or webhook secret the agent accepts. */
 export const MIN_SECRET_LENGTH = 32;
 
-export const LICENSE_TIERS = ['trial', 'team', 'business', 'enterprise'] as const;
-export type LicenseTier = (typeof LICENSE_TIERS)[number];
+import { LICENSE_TIERS, type LicenseTier } from './domain/audit.js';
+export { LICENSE_TIERS, type LicenseTier };
 
 const EnvSchema = z.object({
   NODE_ENV: z.string().optional(),

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type { LicenseTier } from '../config.js';
+import type { LicenseTier } from '../domain/audit.js';
 import { queryRows, type Executor } from '../db/client.js';
 import { purgeAudit, retentionCutoff } from './purge.js';
 

@@ -73,3 +73,7 @@ export const AuditEntry = z.discriminatedUnion('kind', [
 ]);
 export type AuditEntry = z.infer<typeof AuditEntry>;
 export type AuditKind = AuditEntry['kind'];
+
+/** Scutum's license tiers; each keeps the audit trail for its own minimum (audit/purge.ts). */
+export const LICENSE_TIERS = ['trial', 'team', 'business', 'enterprise'] as const;
+export type LicenseTier = (typeof LICENSE_TIERS)[number];

@@ -3,7 +3,7 @@ import { and, eq, isNull } from 'drizzle-orm';
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import { schema, type Db } from '../db/client.js';
-import { getIncident, getProposal } from '../proposals/queries.js';
+import { getIncident, getProposal } from '../proposals/index.js';
 import type { ProposalView } from '../domain/proposal-view.js';
 import { reasoningLateness, REASONING_LATE_AFTER_MS } from '../domain/lateness.js';
 import { escapeMrkdwn, slackDate, truncate } from '../slack/blocks/escape.js';

@@ -3,7 +3,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client.js';
-import { getProposal } from '../proposals/queries.js';
+import { getProposal } from '../proposals/index.js';
 import { PermanentDeliveryError, RetryableDeliveryError, type ChannelAdapter, type DeliveryOutcome, type OutboxRow } from './adapter.js';
 
 /**

@@ -24,7 +24,7 @@ export { recordModeChange } from './shadow.js';
 export { reconcileExecutions } from './reconcile.js';
 
 export { agentStatus, type AgentStatus } from './status.js';
-export { getProposal, listProposals, type ProposalQuery } from './queries.js';
+export { getIncident, getProposal, listProposals, type ProposalQuery } from './queries.js';
 export { DEFAULT_REPORT_WINDOW, tuningReport } from './report.js';
 export {
   byUrgency,
