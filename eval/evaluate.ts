@@ -99,13 +99,16 @@ async function runOne(reasoner: Reasoner, s: Scenario): Promise<Row> {
   };
   const n = normalizeAction(draft.action, draft.params);
   if (!n.ok) return { ...base, invalid: n.problems.join('; '), score: undefined, route: '-' };
-  const facts = (await buildTargets(ctx, gatewayFor(s))).facts;
+  const targets = await buildTargets(ctx, gatewayFor(s));
+  const facts = targets.facts;
+  // What production's risk input holds: the provider and model-group reads that failed.
+  const readsMissing = [...new Set(targets.notes.filter((n) => n.includes('read failed') && /^(?:provider|model group) /.test(n)).map((n) => (n.startsWith('provider') ? 'provider' : 'model group')))];
   const risk = scoreRisk({
     request: n.request,
     now: ctx.now,
     timeZone: TIME_ZONE,
     criticalTeams: s.critical_teams ?? [],
-    incident: { type: s.type, teams: incidentTeams(ctx), ...facts },
+    incident: { type: s.type, teams: incidentTeams(ctx), ...facts, ...(readsMissing.length > 0 ? { readsMissing } : {}) },
     history: ctx.history.map((h) => ({ action: h.action, target: h.target, status: h.status, createdAt: h.createdAt, decidedAt: h.createdAt, decisionReason: h.decisionReason })),
     ...(draft.riskAdjustment ? { modelAdjustment: draft.riskAdjustment } : {}),
   });
