@@ -79,6 +79,9 @@ export const CLASS_ANSWER: Record<FailureClass, ClassAnswer> = {
   unknown: { moves: 'shed', answer: "act on the gateway's own verdict (error rate, healthy alternatives)" },
 };
 
+/** Latency this many times its rolling median is decisive on its own: clients time out, so it is an outage for that traffic. */
+export const DECISIVE_LATENCY_RATIO = 20;
+
 /** Failures of the provider itself (or of the path to it): moving its traffic elsewhere can help. */
 export const isProviderSide = (c: FailureClass) => CLASS_ANSWER[c].moves !== 'none';
 

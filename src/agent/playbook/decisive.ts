@@ -1,4 +1,5 @@
 import type { LatencySpikeData } from '../../domain/events.js';
+import { DECISIVE_LATENCY_RATIO } from '../evidence.js';
 import type { IncidentContext } from '../reasoner.js';
 import { recentlyRejected, type Plan } from './plan.js';
 import { missingReads, type Reads } from './reads.js';
@@ -10,7 +11,7 @@ import { clip, iso, plain, REASON_MAX } from './text.js';
  * the action it deserves, a short self-restoring break, unless a read shows the break would strand
  * a group or change nothing. The missing read is named in the reasoning and becomes a risk factor.
  */
-export const DECISIVE_LATENCY_RATIO = 20;
+export { DECISIVE_LATENCY_RATIO };
 const CIRCUIT_BREAK_FOR_DECISIVE_LATENCY = 120;
 
 export async function decisiveLatency(
