@@ -108,7 +108,7 @@ const PATTERNS: readonly Pattern[] = [
   },
   {
     cls: 'quota_exhausted',
-    text: /insufficient[\s_-]?quota|exceeded your current quota|plan and billing|billing[\s_-]?(?:error|hard[\s_-]?limit)|credit[\s_-]?balance|credits? (?:exhausted|depleted)|spend[\s_-]?limit|usage[\s_-]?limit|payment[\s_-]?(?:required|method)|ServiceQuotaExceeded|exceeds the service quota/i,
+    text: /insufficient[\s_-]?(?:quota|credits?|balance|funds)|exceeded your current quota|plans? (?:and|&) billing|billing[\s_-]?(?:error|hard[\s_-]?limit)|credit[\s_-]?balance|credits? (?:exhausted|depleted)|spend[\s_-]?limit|usage[\s_-]?limit|payment[\s_-]?(?:required|method)|ServiceQuotaExceeded|exceeds the service quota/i,
     status: (s) => s === 402,
   },
   {
@@ -123,12 +123,12 @@ const PATTERNS: readonly Pattern[] = [
   { cls: 'quota_exhausted', text: /quota[\s_-]?exceeded|exceeded[^.;]{0,30}quota|quota increase|RESOURCE_EXHAUSTED[^.;]{0,80}quota/i },
   {
     cls: 'model_unavailable',
-    text: /model[\s_-]?not[\s_-]?found|not_found_error|DeploymentNotFound|deployment[^.;]{0,60}does not exist|(?:model|deployment)[^.;]{0,80}(?:does not exist|was not found|is not (?:available|supported|enabled))|(?:don't|do not) have access to the model|invalid model|unknown[\s_-]model|(?:country|region|territory|location) (?:is )?not supported|unsupported_country|not available in (?:your|this) (?:region|country)|FTUFormNotFilled|use case details/i,
+    text: /model[\s_-]?not[\s_-]?found|not_found_error|\bnot[\s_-]?found\b|DeploymentNotFound|deployment[^.;]{0,60}does not exist|(?:model|deployment)[^.;]{0,80}(?:does not exist|was not found|is not (?:available|supported|enabled))|(?:don't|do not) have access to the model|invalid model|unknown[\s_-]model|(?:country|region|territory|location) (?:is )?not supported|unsupported_country|not available in (?:your|this) (?:region|country)|FTUFormNotFilled|use case details/i,
     status: (s) => s === 404,
   },
   {
     cls: 'authentication',
-    text: /invalid[\s_-]*(?:x-)?api[\s_-]*key|api[\s_-]*key[^.;]{0,40}(?:revoked|invalid|expired|disabled)|authentication[\s_-]*(?:error|failed)|unauthori[sz]ed|unauthenticated|permission[\s_-]*(?:denied|error)|AccessDenied|invalid[\s_-]*credentials|invalid api token|security token[^.;]{0,40}invalid|\brevoked\b|incorrect api key|IP not authorized/i,
+    text: /invalid[\s_-]*(?:x-)?api[\s_-]*key|api[\s_-]*key[^.;]{0,40}(?:revoked|invalid|expired|disabled)|authentication[\s_-]*(?:error|failed)|unauthori[sz]ed|unauthenticated|permission[\s_-]*(?:denied|error)|access[\s_-]?denied|invalid[\s_-]*credentials|invalid api token|security token[^.;]{0,40}invalid|\brevoked\b|incorrect api key|IP not authorized/i,
     status: (s) => s === 401 || s === 403,
   },
   {
