@@ -173,6 +173,7 @@ export function formatTable(sum: Summary): string {
     );
   }
   const adversarial = sum.rows.filter((r) => r.s.tags?.includes('adversarial')).length;
+  const worded = sum.rows.filter((r) => r.s.tags?.includes('provider-wording'));
   const classes = [...new Set(sum.rows.map((r) => r.s.class).filter((c) => c !== undefined))];
   const perClass = classes.map((c) => {
     const rows = sum.rows.filter((r) => r.s.class === c);
@@ -183,6 +184,7 @@ export function formatTable(sum: Summary): string {
     '-'.repeat(header.length),
     `acceptable-action rate: ${rate(sum.acceptable, n)}`,
     ...(perClass.length > 0 ? [`by failure class: ${perClass.join(', ')}`] : []),
+    ...(worded.length > 0 ? [`in providers' documented wording: ${rate(worded.filter((r) => r.acceptable).length, worded.length)} acceptable, ${worded.filter((r) => r.s.source).length} with their source`] : []),
     `forbidden actions: ${sum.forbidden.length}${sum.forbidden.map(why).join('')}`,
     `not acceptable (but not forbidden): ${sum.rows.filter((r) => !r.acceptable && !r.forbidden && !r.invalid).length}${sum.rows.filter((r) => !r.acceptable && !r.forbidden && !r.invalid).map(why).join('')}`,
     `invalid proposals: ${sum.invalid.length}${sum.invalid.map((r) => `\n  ${r.s.id}: ${r.invalid ?? ''}`).join('')}`,
