@@ -214,7 +214,8 @@ export function readMissing(input: RiskInput): RiskFactor | undefined {
   if (missing.length === 0 || !MOVING_ACTIONS.has(input.request.action)) return undefined;
   return {
     name: 'read_missing',
-    delta: READ_MISSING_DELTA,
+    // Each read missing is one check skipped: with the provider read gone, neither blast radius nor contradiction is known.
+    delta: Math.min(2 * READ_MISSING_DELTA, READ_MISSING_DELTA * missing.length),
     reason: `decided without the gateway's ${missing.map((m) => m.slice(0, 40)).join(' and ')} read: healthy alternatives and the gateway's own verdict could not be checked`,
   };
 }

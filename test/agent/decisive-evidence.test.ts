@@ -83,6 +83,8 @@ describe('read_missing, a risk factor of its own', () => {
     expect(factor).toMatchObject({ delta: 15 });
     expect(factor?.reason).toContain('model group');
     expect(missing.score).toBe(without.score + 15);
+    const blind = scoreRisk({ ...base, request: breakReq.request, incident: { type: 'latency.spike', teams: [], readsMissing: ['provider', 'model group'] } });
+    expect(blind.factors.find((f) => f.name === 'read_missing')?.delta).toBe(30);
   });
 
   it('leaves a page alone: paging needs no gateway read', () => {
