@@ -6,11 +6,12 @@
  * the eval holds a documented sample of each with its source (eval/provider-wording.ts).
  */
 
+// On a tie between classes the earlier one wins: quota before rate limiting, as a break cannot fix it.
 export const FAILURE_CLASSES = [
   'provider_outage',
   'provider_overloaded',
-  'provider_rate_limit',
   'quota_exhausted',
+  'provider_rate_limit',
   'timeout',
   'network',
   'stream_interrupted',

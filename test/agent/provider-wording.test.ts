@@ -54,6 +54,8 @@ describe('the classifier on every documented sample', () => {
     expect(classifyError('429 Too Many Requests')).toBe('provider_rate_limit');
     expect(classifyError('402')).toBe('quota_exhausted');
     expect(classifyError('529')).toBe('provider_overloaded');
+    // Half the samples billing, half rate limiting: the one a break cannot fix decides.
+    expect(classifyEvidence({ sampleErrors: ['429 insufficient_quota', '429 Rate limit reached for requests'], requests: 5000 }).cls).toBe('quota_exhausted');
   });
 
   it('reads only the first characters of an untrusted sample, and stays fast on text built to backtrack', () => {
