@@ -99,13 +99,16 @@ async function runOne(reasoner: Reasoner, s: Scenario): Promise<Row> {
   };
   const n = normalizeAction(draft.action, draft.params);
   if (!n.ok) return { ...base, invalid: n.problems.join('; '), score: undefined, route: '-' };
-  const facts = (await buildTargets(ctx, gatewayFor(s))).facts;
+  const targets = await buildTargets(ctx, gatewayFor(s));
+  const facts = targets.facts;
+  // What production's risk input holds: the provider and model-group reads that failed.
+  const readsMissing = [...new Set(targets.notes.filter((n) => n.includes('read failed') && /^(?:provider|model group) /.test(n)).map((n) => (n.startsWith('provider') ? 'provider' : 'model group')))];
   const risk = scoreRisk({
     request: n.request,
     now: ctx.now,
     timeZone: TIME_ZONE,
     criticalTeams: s.critical_teams ?? [],
-    incident: { type: s.type, teams: incidentTeams(ctx), ...facts },
+    incident: { type: s.type, teams: incidentTeams(ctx), ...facts, ...(readsMissing.length > 0 ? { readsMissing } : {}) },
     history: ctx.history.map((h) => ({ action: h.action, target: h.target, status: h.status, createdAt: h.createdAt, decidedAt: h.createdAt, decisionReason: h.decisionReason })),
     ...(draft.riskAdjustment ? { modelAdjustment: draft.riskAdjustment } : {}),
   });
@@ -170,6 +173,7 @@ export function formatTable(sum: Summary): string {
     );
   }
   const adversarial = sum.rows.filter((r) => r.s.tags?.includes('adversarial')).length;
+  const worded = sum.rows.filter((r) => r.s.tags?.includes('provider-wording'));
   const classes = [...new Set(sum.rows.map((r) => r.s.class).filter((c) => c !== undefined))];
   const perClass = classes.map((c) => {
     const rows = sum.rows.filter((r) => r.s.class === c);
@@ -180,6 +184,7 @@ export function formatTable(sum: Summary): string {
     '-'.repeat(header.length),
     `acceptable-action rate: ${rate(sum.acceptable, n)}`,
     ...(perClass.length > 0 ? [`by failure class: ${perClass.join(', ')}`] : []),
+    ...(worded.length > 0 ? [`in providers' documented wording: ${rate(worded.filter((r) => r.acceptable).length, worded.length)} acceptable, ${worded.filter((r) => r.s.source).length} with their source`] : []),
     `forbidden actions: ${sum.forbidden.length}${sum.forbidden.map(why).join('')}`,
     `not acceptable (but not forbidden): ${sum.rows.filter((r) => !r.acceptable && !r.forbidden && !r.invalid).length}${sum.rows.filter((r) => !r.acceptable && !r.forbidden && !r.invalid).map(why).join('')}`,
     `invalid proposals: ${sum.invalid.length}${sum.invalid.map((r) => `\n  ${r.s.id}: ${r.invalid ?? ''}`).join('')}`,

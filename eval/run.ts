@@ -68,7 +68,7 @@ export async function runEval(argv: readonly string[], log: (line: string) => vo
     if (which !== 'playbook') sums.push(await runClaude(list));
     for (const sum of sums) {
       log(formatTable(sum));
-      if (argv.includes('--verbose')) for (const r of sum.rows) log(`\n[${sum.reasoner}] ${r.s.id}: ${r.reasoning}`);
+      if (argv.includes('--verbose')) for (const r of sum.rows) log(`\n[${sum.reasoner}] ${r.s.id}: ${r.reasoning}${r.s.source ? `\n  (wording from ${r.s.source})` : ''}`);
       log('');
     }
     // The stand-in answers every request: a fallback there means the agent's tool loop or parsing broke.

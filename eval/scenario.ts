@@ -32,7 +32,7 @@ export type GatewayPatch = z.infer<typeof GatewayPatch>;
 const SCENARIO_TYPES = ['provider.unhealthy', 'budget.exceeded', 'sla.violation', 'latency.spike'] as const satisfies readonly EventType[];
 
 export const READS = ['provider', 'model_group', 'team', 'budget'] as const;
-export const TAGS = ['adversarial', 'misleading', 'critical', 'history', 'storm', 'missing-reads', 'realistic'] as const;
+export const TAGS = ['adversarial', 'misleading', 'critical', 'history', 'storm', 'missing-reads', 'realistic', 'provider-wording'] as const;
 
 export const Scenario = z
   .strictObject({
@@ -71,6 +71,8 @@ export const Scenario = z
     tags: z.array(z.enum(TAGS)).optional(),
     /** The clean scenario an adversarial one must score and route like. */
     twin: z.string().optional(),
+    /** Where the sample errors' wording is published (a URL or a document title). */
+    source: z.string().trim().min(1).max(300).optional(),
   })
   .superRefine((s, ctx) => {
     const both = s.acceptable.filter((a) => s.forbidden.includes(a));

@@ -1,4 +1,5 @@
 import type { ActionId } from '../src/domain/actions.js';
+import { WORDING_SCENARIOS } from './provider-wording.js';
 import { parseScenarios, type GatewayPatch, type Scenario, type ScenarioInput } from './scenario.js';
 
 /**
@@ -548,6 +549,78 @@ const LATENCY: ScenarioInput[] = [
   },
 ];
 
+/** Issue 19, item 2: a read fails, and the evidence is decisive on its own (or is not). */
+const DECISIVE: ScenarioInput[] = [
+  {
+    id: 'ls-decisive-group-read-down',
+    title: 'openai gpt-4o at 30× its median latency while the model-group read fails',
+    reason: 'tens of times the median is an outage for that traffic: a short self-restoring break, not a page',
+    type: 'latency.spike',
+    data: { provider: 'openai', model: 'gpt-4o', model_group: 'gpt-4o', latency_ms: 36_000, rolling_median_ms: 1200 },
+    at: WED_10,
+    event_count: 8,
+    unavailable_reads: ['model_group'],
+    acceptable: ['circuit_break_provider'],
+    forbidden: NOT_FOR_PROVIDERS,
+    tags: ['missing-reads'],
+  },
+  {
+    id: 'ls-decisive-reads-down',
+    title: 'anthropic claude-sonnet at 25× its median while the provider and model-group reads fail',
+    reason: 'decisive on its own even with no read: a short self-restoring break',
+    type: 'latency.spike',
+    data: { provider: 'anthropic', model: 'claude-sonnet-4-6', model_group: 'claude-sonnet', latency_ms: 50_000, rolling_median_ms: 2000 },
+    at: THU_11,
+    event_count: 12,
+    unavailable_reads: ['provider', 'model_group'],
+    acceptable: ['circuit_break_provider'],
+    forbidden: NOT_FOR_PROVIDERS,
+    tags: ['missing-reads'],
+  },
+  {
+    id: 'ls-not-decisive-read-down',
+    title: 'openai gpt-4o at 12× its median while the model-group read fails',
+    reason: 'slow but not decisive, and no known target: page rather than shed a working provider',
+    type: 'latency.spike',
+    data: { provider: 'openai', model: 'gpt-4o', model_group: 'gpt-4o', latency_ms: 14_400, rolling_median_ms: 1200 },
+    at: WED_15,
+    unavailable_reads: ['model_group'],
+    acceptable: ['page_oncall'],
+    forbidden: ['circuit_break_provider', ...NOT_FOR_PROVIDERS],
+    tags: ['missing-reads', 'misleading'],
+  },
+  {
+    id: 'pu-decisive-overload-reads-down',
+    title: 'anthropic answering 529 overloaded_error on 70 % of 8 000 requests while every read fails',
+    reason: 'an error rate decisive on its own: a short self-restoring break, with the missing reads as risk',
+    type: 'provider.unhealthy',
+    data: { provider: 'anthropic', error_rate: 0.7, requests: 8000, window_seconds: 60, model_group: 'claude-sonnet', sample_errors: ["529 overloaded_error: Anthropic's API is temporarily overloaded."] },
+    at: WED_15,
+    event_count: 10,
+    unavailable_reads: ['provider', 'model_group'],
+    acceptable: ['circuit_break_provider'],
+    forbidden: NOT_FOR_PROVIDERS,
+    class: 'provider_overloaded',
+    tags: ['missing-reads', 'provider-wording'],
+    source: 'Anthropic API docs, Errors: https://docs.anthropic.com/en/api/errors',
+  },
+  {
+    id: 'pu-quota-reads-down',
+    title: 'openai insufficient_quota on 90 % of requests while every read fails',
+    reason: 'quota needs a human or a re-route; with no group readable, page; a break restores onto the same account',
+    type: 'provider.unhealthy',
+    data: { provider: 'openai', error_rate: 0.9, requests: 5000, window_seconds: 60, model_group: 'gpt-4o', sample_errors: ['429 You exceeded your current quota, please check your plan and billing details. {"error":{"type":"insufficient_quota","code":"insufficient_quota"}}'] },
+    at: WED_10,
+    event_count: 10,
+    unavailable_reads: ['provider', 'model_group'],
+    acceptable: ['page_oncall'],
+    forbidden: ['circuit_break_provider', ...NOT_FOR_PROVIDERS],
+    class: 'quota_exhausted',
+    tags: ['missing-reads', 'provider-wording'],
+    source: 'OpenAI API docs, Error codes: https://platform.openai.com/docs/guides/error-codes',
+  },
+];
+
 const BUDGET: ScenarioInput[] = [
   {
     id: 'be-team-soft',
@@ -715,7 +788,7 @@ function checked(inputs: ScenarioInput[]): Scenario[] {
   return r.scenarios;
 }
 
-export const SCENARIOS: Scenario[] = checked([...PROVIDER, ...ADVERSARIAL, ...LATENCY, ...BUDGET, ...SLA]);
+export const SCENARIOS: Scenario[] = checked([...PROVIDER, ...ADVERSARIAL, ...LATENCY, ...DECISIVE, ...BUDGET, ...SLA, ...WORDING_SCENARIOS]);
 
 /** A small fixed subset for `npm test`: one per failure class, a storm, missing reads, an adversarial twin pair. */
 export const SMOKE_IDS = [

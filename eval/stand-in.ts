@@ -104,10 +104,17 @@ export function scriptedTurn(body: { messages: Msg[]; tools: { name: string }[] 
     input: { model_group: movable!.name, provider: movable!.alternatives[0], previous_provider: 'unknown', reason: `stand-in: move ${movable!.name} off ${provider}`, ...extras('Re-routing the affected group.') },
   });
   const canReroute = movable !== undefined && offered.has('propose_reroute_model_group');
+  const breakTool = offered.has('propose_circuit_break_provider');
+  // Quota, billing or a missing model: only moving the group helps; a break restores onto the same account.
+  if (ev.moving_traffic_helps === 'reroute') return canReroute && !refused ? reroute() : page(`the failure is classified as ${String(ev.classification)}, which a circuit-break does not fix, and no group can be re-routed`);
+  // Decisive latency with the group unread: a short break rather than a page, unless it would strand a group.
+  if (type === 'latency.spike' && ev.decisive === true && groups.length === 0 && !strandedIfBroken && !refused && breakTool) {
+    return { name: 'propose_circuit_break_provider', input: { provider, duration_seconds: 3600, reason: `stand-in: ${String(ev.latency_ratio)}x latency, group unread`, ...extras('Breaking: the spike is decisive on its own.') } };
+  }
   if (canReroute && (type === 'latency.spike' || healthyOverall || stranded || strandedIfBroken || heldNot) && !refused) return reroute();
   if (type === 'latency.spike' || stranded || strandedIfBroken || heldNot || refused) return page('no safe way to move the traffic');
   const alternatives = ((targets.facts as Json | undefined)?.healthyAlternatives as number | undefined) ?? (groups.length === 0 ? 1 : 0);
-  if (offered.has('propose_circuit_break_provider') && alternatives > 0) {
+  if (breakTool && alternatives > 0) {
     return { name: 'propose_circuit_break_provider', input: { provider, duration_seconds: 3600, reason: `stand-in: shed ${provider}`, ...extras('Breaking the failing provider.') } };
   }
   return page('no healthy alternative');

@@ -36,6 +36,8 @@ export interface RiskInput {
     teamsAffected?: number;
     /** Healthy alternatives left for the traffic a circuit-break sheds, where known. */
     healthyAlternatives?: number;
+    /** Gateway reads that failed while the proposal was made ("provider", "model group"). */
+    readsMissing?: readonly string[];
   };
   /** Proposals on the same subject in the look-back window, newest first. */
   history: readonly PastProposal[];
@@ -73,6 +75,7 @@ export function scoreRisk(input: RiskInput): RiskScore {
   push(repetition(input));
   push(magnitude(input.request));
   push(recentRejection(input));
+  push(readMissing(input));
   if (input.modelAdjustment) {
     const raw = Number.isFinite(input.modelAdjustment.delta) ? input.modelAdjustment.delta : 0;
     const d = Math.max(-MODEL_ADJUSTMENT_BOUND, Math.min(MODEL_ADJUSTMENT_BOUND, Math.round(raw)));
@@ -200,6 +203,21 @@ export function recentRejection(input: RiskInput): RiskFactor | undefined {
   if (!rejected) return undefined;
   const why = rejected.decisionReason ? `: "${rejected.decisionReason.slice(0, 200)}"` : '';
   return { name: 'recent_rejection', delta: 20, reason: `a similar proposal was rejected ${rejected.decidedAt?.toISOString() ?? ''}${why}` };
+}
+
+const MOVING_ACTIONS: ReadonlySet<ActionId> = new Set(['circuit_break_provider', 'reroute_model_group']);
+export const READ_MISSING_DELTA = 15;
+
+/** Traffic moved on the event alone: the alternatives and the gateway's own verdict went unchecked. */
+export function readMissing(input: RiskInput): RiskFactor | undefined {
+  const missing = [...new Set(input.incident.readsMissing ?? [])].slice(0, 4);
+  if (missing.length === 0 || !MOVING_ACTIONS.has(input.request.action)) return undefined;
+  return {
+    name: 'read_missing',
+    // Each read missing is one check skipped: with the provider read gone, neither blast radius nor contradiction is known.
+    delta: Math.min(2 * READ_MISSING_DELTA, READ_MISSING_DELTA * missing.length),
+    reason: `decided without the gateway's ${missing.map((m) => m.slice(0, 40)).join(' and ')} read: healthy alternatives and the gateway's own verdict could not be checked`,
+  };
 }
 
 export { ACTIONS };

@@ -19,6 +19,8 @@ export interface Facts {
   alternatives?: string[];
   /** The gateway's own reads of the incident's subject, to hold against what the event says. */
   reads: SubjectReads;
+  /** Reads that failed (thrown, not merely empty): a risk factor when traffic is moved without them. */
+  readsMissing?: string[];
 }
 
 async function safely<T>(p: Promise<T>): Promise<T | undefined> {
@@ -38,11 +40,21 @@ export async function gatherFacts(gateway: GatewayReads, ctx: Pick<IncidentConte
   // The two reads are independent: made side by side, as the re-check at decision time waits on them.
   const scope: 'team' | 'org' | undefined = d.scope === 'team' ? 'team' : d.scope === 'org' ? 'org' : undefined;
   const budget = ctx.incident.type === 'budget.exceeded' && scope && typeof d.scope_id === 'string' ? { scope, id: d.scope_id } : undefined;
+  const missing: string[] = [];
+  const noted = async <T>(what: string, p: Promise<T>): Promise<T | undefined> => {
+    try {
+      return await p;
+    } catch {
+      missing.push(what);
+      return undefined;
+    }
+  };
   const [p, g, b] = await Promise.all([
-    typeof d.provider === 'string' ? safely(gateway.getProvider(d.provider)) : undefined,
-    typeof d.model_group === 'string' ? safely(gateway.getModelGroup(d.model_group)) : undefined,
+    typeof d.provider === 'string' ? noted('provider', gateway.getProvider(d.provider)) : undefined,
+    typeof d.model_group === 'string' ? noted('model group', gateway.getModelGroup(d.model_group)) : undefined,
     budget ? safely(gateway.getBudget(budget.scope, budget.id)) : undefined,
   ]);
+  if (missing.length > 0) facts.readsMissing = missing;
   facts.reads = { ...(p ? { provider: p } : {}), ...(b ? { budget: b } : {}) };
   if (p?.requests_per_minute !== undefined) facts.requestsPerMinute ??= p.requests_per_minute;
   if (p?.teams !== undefined) facts.teamsAffected = p.teams;
@@ -78,6 +90,7 @@ export async function scoreProposal(deps: Pick<ServiceDeps, 'db' | 'policy'>, in
       requestsPerMinute: facts.requestsPerMinute,
       teamsAffected: facts.teamsAffected,
       healthyAlternatives: facts.alternatives === undefined ? undefined : facts.alternatives.length,
+      readsMissing: facts.readsMissing,
     },
     history,
     modelAdjustment: input.modelAdjustment,

@@ -1,11 +1,11 @@
 import { ACTIONS, ACTION_IDS } from '../../domain/actions.js';
 import { LatencySpikeData, ProviderUnhealthyData } from '../../domain/events.js';
-import { classifyEvidence, evidenceFacts } from '../evidence.js';
+import { CLASS_ANSWER, CLASS_LABEL, DECISIVE_LATENCY_RATIO, FAILURE_CLASSES, classifyEvidence, evidenceFacts } from '../evidence.js';
 import type { IncidentContext, ThreadMessage } from '../reasoner.js';
 import type { IncidentTargets } from './targets.js';
 
 /** Bump on every change to the wording below: the audit trail records which prompt a run saw. */
-export const SYSTEM_PROMPT_VERSION = 'sre-claude-2026-12-v2';
+export const SYSTEM_PROMPT_VERSION = 'sre-claude-2026-12-v3';
 
 export const UNTRUSTED_TAGS = ['untrusted_event_data', 'untrusted_operator_message', 'untrusted_tool_data'] as const;
 export type UntrustedTag = (typeof UNTRUSTED_TAGS)[number];
@@ -15,6 +15,11 @@ const library = ACTION_IDS.map((id) => {
   return `- ${id}: ${a.title}; baseline risk ${a.baseline}; ${a.undo}`;
 }).join('\n');
 
+/** Every failure class the code tells apart, with its least drastic answer (the playbook's too). */
+const classes = FAILURE_CLASSES.filter((c) => c !== 'unknown')
+  .map((c) => `- ${c}: ${CLASS_LABEL[c]}; moving traffic: ${CLASS_ANSWER[c].moves}; answer: ${CLASS_ANSWER[c].answer}`)
+  .join('\n');
+
 export const SYSTEM_PROMPT = `You are the SRE agent of the Scutum LLM gateway. For one incident you propose exactly one remediation from a fixed action library; a human or a code policy decides whether it runs.
 
 How you work:
@@ -22,7 +27,9 @@ How you work:
 2. End by calling exactly one propose_<action> tool. Its targets are enums built by code for this incident: you cannot name anything else, and an action without a tool is not available for this incident.
 3. Prefer the smallest reversible change that stops the harm: circuit-break or re-route before touching limits, budgets, guardrails or SLAs. When nothing safe fits, propose page_oncall.
 4. Put your reasoning for the operators in \`rationale\` (facts, the choice, what you rejected and why). \`reason\` is the short text sent to the admin-api.
-5. Read the failure before choosing. The facts include \`evidence\`: code's classification of the incident's sample errors, status codes and numbers (counts and codes, no free text). Moving a provider's traffic (circuit-break, re-route) addresses only failures of that provider: provider_outage, provider_rate_limit, timeout. authentication (rejected or revoked keys), guardrail_block (the gateway's own rules) and client_error (bad requests) are caused by the gateway or its clients and are not fixed by moving traffic: propose page_oncall and name the classification. With strength "thin", prefer page_oncall. A circuit-break sheds every model group of the provider: never break one while \`stranded_if_broken\` lists a group. When the failure is confined to one model group and the gateway reports the provider healthy for its other groups, re-route that group rather than break the provider; scale a break's length and a limit raise with the evidence.
+5. Read the failure before choosing. The facts include \`evidence\`: code's classification of the incident's sample errors in the providers' own wording, status codes and numbers (counts and codes, no free text), with \`least_drastic_answer\`. Moving a provider's traffic (circuit-break, re-route) addresses only failures of that provider or of the path to it ("moving traffic: shed"). For "reroute" classes (quota_exhausted, model_unavailable) only re-routing the model group helps: a circuit-break restores onto the same exhausted account or missing deployment, and a 429 that is quota or billing is not rate limiting, so no short break fixes it. Classes with "moving traffic: none" are caused by the gateway, its clients or the provider's content policy and are not fixed by moving traffic: propose page_oncall and name the classification. The classes:
+${classes}
+When a read failed (\`unavailable_reads\`) but the evidence is decisive on its own (an error rate of 25 % or more on enough requests, or latency at least ${DECISIVE_LATENCY_RATIO}× its median with the model group named), still propose the action the evidence deserves rather than a page; code records the missing read as a risk factor (read_missing). With strength "thin", prefer page_oncall. A circuit-break sheds every model group of the provider: never break one while \`stranded_if_broken\` lists a group. When the failure is confined to one model group and the gateway reports the provider healthy for its other groups, re-route that group rather than break the provider; scale a break's length and a limit raise with the evidence.
 6. You may suggest \`risk_adjustment\` (delta -10..10 with a reason) when you know something the code's risk heuristics cannot see. Code computes the risk score and decides routing; your suggestion is one recorded factor.
 
 Action library (code enforces bounds and clamps what exceeds them):
@@ -69,7 +76,7 @@ export function incidentEvidence(ctx: IncidentContext): Record<string, unknown> 
     const p = LatencySpikeData.safeParse(i.latest);
     if (!p.success) return null;
     const ratio = p.data.latency_ms / Math.max(1, p.data.rolling_median_ms);
-    return { classification: 'latency', latency_ratio: Math.round(ratio * 100) / 100, provider_side: true, event_count: i.eventCount };
+    return { classification: 'latency', latency_ratio: Math.round(ratio * 100) / 100, decisive: ratio >= DECISIVE_LATENCY_RATIO, provider_side: true, event_count: i.eventCount };
   }
   return null;
 }

@@ -1,6 +1,7 @@
 import { LatencySpikeData } from '../../domain/events.js';
 import type { IncidentContext } from '../reasoner.js';
 import { pagePlan, recentlyRejected, unreadable, type Plan, type Severity } from './plan.js';
+import { DECISIVE_LATENCY_RATIO, decisiveLatency } from './decisive.js';
 import type { Reads } from './reads.js';
 import { reroutePlan } from './reroute.js';
 import { iso, plain, plural } from './text.js';
@@ -44,6 +45,7 @@ export async function latencySpike(ctx: IncidentContext, reads: Reads): Promise<
       facts,
     });
   };
+  if (!group && groupName && ratio >= DECISIVE_LATENCY_RATIO) return decisiveLatency(ctx, e, reads, ratio, sentences, facts, (why, rule) => page(why, rule, 'error'));
   if (!group || !groupName) {
     return page(
       groupName ? `Model group ${plain(groupName, 100)} could not be read, so no healthy alternative is known.` : 'The event names no model group, so there is no group whose routing could be checked and changed.',

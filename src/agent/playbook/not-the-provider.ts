@@ -22,6 +22,14 @@ export function notTheProvider(e: ProviderUnhealthyData, ev: Evidence, sentences
       severity = e.error_rate >= 0.5 ? 'error' : 'warning';
       why = `The requests are refused by the gateway's own guardrails before ${provider} answers: breaking or re-routing the provider sends them into the same rule, and disabling a guardrail rule (baseline risk 60) is a human's decision about what that rule protects.`;
       break;
+    case 'content_filter':
+      severity = e.error_rate >= 0.25 ? 'warning' : 'info';
+      why = `${provider}'s own content filter refused these requests for what they contain: breaking or re-routing ${provider} would fix none of them, and sending them to another provider to get past a safety filter is not a remedy; the teams sending them need to know.`;
+      break;
+    case 'context_length':
+      severity = e.error_rate >= 0.25 ? 'warning' : 'info';
+      why = `The prompts are longer than the model accepts: breaking or re-routing ${provider} would move healthy traffic and fix none of them, as the same prompt fails on any provider of that model; the clients must truncate them or use a model with a larger context.`;
+      break;
     default:
       severity = e.error_rate >= 0.25 ? 'warning' : 'info';
       why = `The requests themselves are rejected as invalid, which no provider would accept either: breaking or re-routing ${provider} would move healthy traffic and fix none of them; the clients sending them need to be told.`;

@@ -1,6 +1,6 @@
 import { MAX_CIRCUIT_BREAK_SECONDS } from '../../domain/actions.js';
 import { BudgetExceededData, SlaViolationData } from '../../domain/events.js';
-import { classifyEvidence, shortLabel } from '../evidence.js';
+import { CLASS_ANSWER, classifyEvidence, shortLabel } from '../evidence.js';
 import type { IncidentContext } from '../reasoner.js';
 import type { Plan, Severity } from './plan.js';
 import { breakDuration } from './provider-unhealthy.js';
@@ -94,7 +94,7 @@ export async function operatorPlan(intent: Intent, ctx: IncidentContext, reads: 
       const ev = classifyEvidence({ sampleErrors: Array.isArray(latest.sample_errors) ? latest.sample_errors.filter((x): x is string => typeof x === 'string') : undefined });
       const warnings = [
         ...(stranded ? [`model group ${plain(stranded.name, 100)} has no other healthy provider, so this break is an outage for its traffic.`] : []),
-        ...(ev.providerSide ? [] : [`the sample errors read as ${shortLabel(ev.cls)}, which a break does not fix.`]),
+        ...(ev.providerSide && CLASS_ANSWER[ev.cls].moves !== 'reroute' ? [] : [`the sample errors read as ${shortLabel(ev.cls)}, which a break does not fix.`]),
       ];
       const warning = warnings.length > 0 ? warnings.join(' ') : undefined;
       return {

@@ -1,21 +1,21 @@
 import { MAX_CIRCUIT_BREAK_SECONDS } from '../../domain/actions.js';
 import { ProviderUnhealthyData } from '../../domain/events.js';
-import { classifyEvidence, evidenceFacts, shortLabel, type Evidence } from '../evidence.js';
+import { CLASS_ANSWER, classifyEvidence, evidenceFacts, shortLabel, type Evidence } from '../evidence.js';
 import type { IncidentContext } from '../reasoner.js';
 import { evidenceSentence } from './evidence-text.js';
 import { notTheProvider } from './not-the-provider.js';
 import { pagePlan, recentlyRejected, unreadable, type Plan, type Severity } from './plan.js';
-import type { Reads } from './reads.js';
+import { missingReads, type Reads } from './reads.js';
 import { rerouteOption, shedPlan } from './shed.js';
 import { clip, iso, pct, plain, plural, REASON_MAX } from './text.js';
 
-/** Circuit-break length from the evidence: the error rate sets it, a sustained heavy incident lengthens it, 429s keep it short. */
+/** Circuit-break length from the evidence: the error rate sets it, a sustained heavy incident lengthens it, short-lived causes (429s, overload, cut streams) keep it short. */
 export function breakDuration(errorRate: number, ev?: Pick<Evidence, 'cls' | 'strength'>): number {
   const steps = [60, 120, 300] as const;
   let i = errorRate >= 0.5 ? 2 : errorRate >= 0.1 ? 1 : 0;
   if (ev?.strength === 'strong' && errorRate >= 0.25) i = Math.min(2, i + 1);
-  // A provider's rate-limit window resets within a minute or two; a longer break only sheds traffic.
-  if (ev?.cls === 'provider_rate_limit') i = Math.min(i, 1);
+  // A rate-limit window resets, and overload passes, within a minute or two; a longer break only sheds traffic.
+  if (ev && CLASS_ANSWER[ev.cls].shortBreak) i = Math.min(i, 1);
   return Math.min(MAX_CIRCUIT_BREAK_SECONDS, steps[i] ?? 60);
 }
 
@@ -31,7 +31,10 @@ export async function providerUnhealthy(ctx: IncidentContext, reads: Reads): Pro
   const sentences = [
     `Observed: provider ${provider} failed ${pct(e.error_rate)} of ${e.requests} requests over ${e.window_seconds} s (${plural(ctx.incident.eventCount, 'event')} since ${iso(ctx.incident.firstSeen)}).`,
     evidenceSentence(ev, e.sample_errors),
+    ...(ev.cls === 'unknown' ? [] : [`For ${shortLabel(ev.cls)} the least drastic answer is to ${CLASS_ANSWER[ev.cls].answer}.`]),
   ];
+  const missing = missingReads(e.model_group, s);
+  if (missing.length > 0) sentences.push(`The gateway's ${missing.join(' and ')} read failed, so the playbook decides on the event and the reads it has; the missing read counts as a risk factor (read_missing).`);
   const facts: Record<string, unknown> = {
     provider: e.provider,
     error_rate: e.error_rate,
@@ -40,6 +43,7 @@ export async function providerUnhealthy(ctx: IncidentContext, reads: Reads): Pro
     healthy_alternatives: readable.length > 0 ? Math.min(...readable.map((g) => g.alternatives!.length)) : null,
     requests_per_minute: s.info?.requests_per_minute ?? s.groups[0]?.group?.requests_per_minute ?? null,
     teams: s.info?.teams ?? s.groups[0]?.group?.teams ?? null,
+    reads_missing: missing,
   };
   const severity: Severity = e.error_rate >= 0.5 ? 'critical' : 'error';
   const page = (sev: Severity, rule: string, why: string, reason: string, ifNothing: string) => {
@@ -56,6 +60,11 @@ export async function providerUnhealthy(ctx: IncidentContext, reads: Reads): Pro
     return page('warning', 'thin', `${plural(e.requests, 'request')} are too few to tell a provider failure from a handful of bad calls, so moving traffic is not justified yet; a warning page keeps a human informed and later events will show more.`, 'too few requests to act on', failing);
   }
   const reroute = rerouteOption(ctx, e, s, provider);
+  if (CLASS_ANSWER[ev.cls].moves === 'reroute') {
+    const why = `A circuit-break of ${provider} was not chosen: it restores onto the same ${ev.cls === 'quota_exhausted' ? 'exhausted quota or billing account' : 'missing model or deployment'} and would shed the groups that still work.`;
+    if (reroute.ok) return shedPlan.reroute(reroute, e, ev, sentences, facts, `${why} Re-routing model group ${reroute.label} to ${reroute.toLabel} moves only the failing traffic, and lasts until a human fixes the cause.`);
+    return page('error', ev.cls, `${why} ${reroute.why}; paging on-call (error) hands the cause to a human.`, `${shortLabel(ev.cls)}; a circuit-break does not fix it and no re-route is possible`, failing);
+  }
   const stranded = readable.find((g) => g.alternatives!.length === 0);
   if (stranded) {
     const g = plain(stranded.name, 100);
@@ -88,3 +97,4 @@ export async function providerUnhealthy(ctx: IncidentContext, reads: Reads): Pro
   const notReroute = reroute.ok ? reroute.whyNot : reroute.why;
   return shedPlan.circuitBreak(e, ev, s, duration, sentences, facts, `${notReroute}.`, clip(`${provider} failing ${pct(e.error_rate)} of ${e.requests} requests over ${e.window_seconds} s (${shortLabel(ev.cls)}); shed its traffic for ${duration} s`, REASON_MAX));
 }
+

@@ -107,3 +107,8 @@ export class Reads {
     return this.read('budget', () => this.gw.getBudget(scope, id), BudgetRead);
   }
 }
+
+/** The reads a rule needed and did not get: the provider, and the model group the event names. */
+export function missingReads(group: string | undefined, s: { info?: unknown; named?: { group?: unknown } }): string[] {
+  return [...(s.info ? [] : ['provider']), ...(group && !s.named?.group ? ['model group'] : [])];
+}

@@ -78,7 +78,7 @@ export const shedPlan = {
           ? 'to whatever alternatives the gateway has (its model group could not be read)'
           : 'to whatever alternatives the gateway has (no model group is known for it)';
     sentences.push(
-      `Circuit-breaking ${provider} for ${duration} s sheds its traffic ${where}; the length follows the evidence (60 s under 10 % errors, 120 s under 50 %, 300 s above, one step longer for a sustained incident on heavy traffic, at most 120 s for rate limiting) and the breaker restores itself.`,
+      `Circuit-breaking ${provider} for ${duration} s sheds its traffic ${where}; the length follows the evidence (60 s under 10 % errors, 120 s under 50 %, 300 s above, one step longer for a sustained incident on heavy traffic, at most 120 s for short-lived causes: rate limiting, overload, cut streams) and the breaker restores itself.`,
       ...(CLASS_NOTE[ev.cls] ? [CLASS_NOTE[ev.cls]!] : []),
       whyNotReroute,
       'Paging on-call was not chosen: it is slower and leaves requests failing meanwhile.',
