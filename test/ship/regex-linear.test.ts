@@ -69,11 +69,17 @@ describe('regular expressions in src/', () => {
   it('all answer inputs of 10,000 characters built to backtrack in well under a second together', () => {
     const slow: string[] = [];
     let total = 0;
-    for (const f of found) {
-      const inputs = attacks(f.regex);
+    // A busy machine only ever adds time: a pattern over budget is timed twice more and judged by
+    // its fastest run, so a descheduled test never reads as backtracking (which costs seconds).
+    const time = (f: Found, inputs: string[]) => {
       const t0 = performance.now();
       for (const s of inputs) f.regex.test(s);
-      const ms = performance.now() - t0;
+      return performance.now() - t0;
+    };
+    for (const f of found) {
+      const inputs = attacks(f.regex);
+      let ms = time(f, inputs);
+      if (ms > 20) ms = Math.min(ms, time(f, inputs), time(f, inputs));
       total += ms;
       if (ms > 100) slow.push(`${f.where} ${f.regex} took ${Math.round(ms)} ms`);
     }
