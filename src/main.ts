@@ -277,6 +277,7 @@ function buildConsumer(config: Config, deps: ServiceDeps, replica: string): Stre
     group: config.bus.consumerGroup,
     consumer: replica,
     claimIdleMs: config.bus.claimIdleMs,
+    clock: deps.clock,
     logger: deps.logger.child({ part: 'stream' }),
     handleBatch: streamBatchHandler(deps),
     onDeadLetter: async (entry, error) => {
