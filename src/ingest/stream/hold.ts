@@ -56,3 +56,37 @@ export function holdWhileWorking(ctx: ConsumerContext, raw: RawEntry[], startedA
     },
   };
 }
+
+/**
+ * Lets go of entries this consumer still owns: their idle time is set to `idleMs` (the claim idle)
+ * without a delivery, so the next claim pass of any consumer in the group takes them. Atomic like
+ * the hold, so an entry a peer has claimed meanwhile is left alone.
+ * KEYS[1] stream; ARGV group, consumer, first id, last id, count, idle ms, then the ids.
+ */
+const LET_GO_SCRIPT = `
+local wanted = {}
+for i = 7, #ARGV do wanted[ARGV[i]] = true end
+local owned = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[2])
+local args = { KEYS[1], ARGV[1], ARGV[2], 0 }
+for _, e in ipairs(owned) do
+  if wanted[e[1]] then args[#args + 1] = e[1] end
+end
+if #args == 4 then return 0 end
+args[#args + 1] = 'IDLE'
+args[#args + 1] = ARGV[6]
+args[#args + 1] = 'JUSTID'
+return #redis.call('XCLAIM', unpack(args))
+`;
+
+/** Lets go of `ids` (within the batch `raw`); resolves with how many were still ours. */
+export async function letGo(ctx: ConsumerContext, raw: RawEntry[], ids: string[]): Promise<number> {
+  const first = raw[0];
+  const last = raw[raw.length - 1];
+  if (!first || !last || ids.length === 0) return 0;
+  const { stream, group, consumer, claimIdleMs, batchSize } = ctx.settings;
+  const n = await ctx.client.eval(LET_GO_SCRIPT, {
+    keys: [stream],
+    arguments: [group, consumer, first.id, last.id, String(raw.length + batchSize), String(claimIdleMs), ...ids],
+  });
+  return Number(n);
+}

@@ -38,7 +38,7 @@ async function step(ctx: ConsumerContext): Promise<void> {
   if (clock.nowMs() >= state.lagDueAt) await refreshLag(ctx);
   if (state.drainOwn && clock.nowMs() >= state.retryAt) {
     await drainOwnStep(ctx);
-  } else if (clock.nowMs() >= state.claimDueAt) {
+  } else if (state.claimDue()) {
     await claimStep(ctx);
   } else {
     const { group, consumer, stream, batchSize, blockMs } = settings;
@@ -69,7 +69,9 @@ async function drainOwnStep(ctx: ConsumerContext): Promise<void> {
     return;
   }
   ctx.state.ownCursor = last.id;
-  await processBatch(ctx, entries, true);
+  // Entries given up at a handler's deadline are left to a peer's claim for a while.
+  const mine = entries.filter((e) => !ctx.state.isAbandoned(e.id));
+  if (mine.length > 0) await processBatch(ctx, mine, true);
 }
 
 async function claimStep(ctx: ConsumerContext): Promise<void> {

@@ -28,6 +28,7 @@ export interface Settings {
   forgetIdleMs: number;
   deadLetterStream: string;
   startId: string;
+  handlerTimeoutMs: number;
 }
 
 export function settingsOf(opts: StreamConsumerOptions): Settings {
@@ -45,6 +46,7 @@ export function settingsOf(opts: StreamConsumerOptions): Settings {
     forgetIdleMs: opts.forgetIdleConsumersMs ?? Math.max(10 * claimIdleMs, 3_600_000),
     deadLetterStream: opts.deadLetterStream ?? `${opts.stream}:dead`,
     startId: opts.startId ?? '0',
+    handlerTimeoutMs: opts.handlerTimeoutMs ?? 60_000,
   };
 }
 
@@ -66,6 +68,7 @@ export class ConsumerState {
   deadLettered = 0;
   longestBatchMs = 0;
   holdTouches = 0;
+  handlerTimeouts = 0;
 
   // Own pending entries: re-read from '0' on start, after errors, and (with backoff) after failures.
   drainOwn = true;
@@ -82,6 +85,11 @@ export class ConsumerState {
    * pending list.
    */
   readonly transientDeliveries = new Map<string, number>();
+  /**
+   * Entries whose handler passed its deadline, until when this consumer leaves them for a peer:
+   * its own pass over its pending entries skips them, and its claim waits until then.
+   */
+  private readonly abandoned = new Map<string, number>();
 
   constructor(private readonly clock: Clock) {}
 
@@ -131,6 +139,28 @@ export class ConsumerState {
     }
   }
 
+  /** Leaves `ids` to a peer for `graceMs`: no own pass handles them and our claim waits meanwhile. */
+  abandon(ids: string[], graceMs: number): void {
+    const until = this.clock.nowMs() + graceMs;
+    for (const id of ids) this.abandoned.set(id, until);
+    this.claimDueAt = Math.max(this.claimDueAt, until);
+  }
+
+  /** Whether an entry is still left for a peer (forgotten once its grace is over). */
+  isAbandoned(id: string): boolean {
+    const until = this.abandoned.get(id);
+    if (until === undefined) return false;
+    if (this.clock.nowMs() < until) return true;
+    this.abandoned.delete(id);
+    return false;
+  }
+
+  /** Whether the claim pass is due; it waits while entries are left for a peer (it would take them back). */
+  claimDue(): boolean {
+    for (const id of [...this.abandoned.keys()]) this.isAbandoned(id);
+    return this.clock.nowMs() >= this.claimDueAt;
+  }
+
   private scheduleRetry(): void {
     this.retryAt = this.clock.nowMs() + Math.min(RETRY_BASE_MS * 2 ** this.retryAttempt, RETRY_MAX_MS);
     this.retryAttempt++;
@@ -147,6 +177,7 @@ export class ConsumerState {
       deadLettered: this.deadLettered,
       longestBatchMs: this.longestBatchMs,
       holdTouches: this.holdTouches,
+      handlerTimeouts: this.handlerTimeouts,
     };
   }
 }
@@ -160,6 +191,7 @@ export interface ConsumerContext {
   log: Logger;
   handleBatch: (entries: StreamEntry[]) => Promise<void>;
   onDeadLetter: ((entry: DeadLetter, error: string) => Promise<void>) | undefined;
+  onHandlerTimeout: ((entryIds: string[]) => void) | undefined;
   isTransient: (err: unknown) => boolean;
 }
 
@@ -175,6 +207,7 @@ export function contextOf(opts: StreamConsumerOptions, client: RedisClient): Con
     log: opts.logger.child({ stream, group, consumer }),
     handleBatch: opts.handleBatch,
     onDeadLetter: opts.onDeadLetter,
+    onHandlerTimeout: opts.onHandlerTimeout,
     isTransient: opts.isTransient ?? isTransientError,
   };
 }

@@ -47,6 +47,15 @@ export interface StreamConsumerOptions {
   startId?: string;
   /** Called after the dead-letter XADD and before the XACK; a failure leaves the entry pending. */
   onDeadLetter?: (entry: DeadLetter, error: string) => Promise<void>;
+  /**
+   * A `handleBatch` call that has not returned after this long is given up (SRE_STREAM_HANDLER_TIMEOUT,
+   * default 60 s): its entries are no longer held, so a peer's claim (or, with no peer, this
+   * consumer's own, after one claim idle) takes them again. The store is idempotent by event id, so
+   * a late return of the abandoned call writes nothing twice.
+   */
+  handlerTimeoutMs?: number;
+  /** Called with the entry ids of a batch whose handler passed its deadline (a metric). */
+  onHandlerTimeout?: (entryIds: string[]) => void;
   /** Infrastructure failures (database down) never count towards dead-lettering; default: connection and SQLSTATE 08/53/57 codes. */
   isTransient?: (err: unknown) => boolean;
 }
@@ -65,6 +74,8 @@ export interface StreamConsumerStatus {
   longestBatchMs: number;
   /** Entries whose idle time a slow batch reset while holding them (summed over its touches). */
   holdTouches: number;
+  /** `handleBatch` calls given up at their deadline. */
+  handlerTimeouts: number;
 }
 
 export interface StreamConsumer {
