@@ -1,7 +1,10 @@
 import { sql } from 'drizzle-orm';
 import { pino } from 'pino';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStreamConsumer, type StreamEntry } from '../../../src/ingest/redis-consumer.js';
+import { sample } from '../../ship/support.js';
+import { startAgent } from '../../support/agent.js';
 import { workdayClock } from '../../support/clock.js';
 import { freshPostgres, type TestDatabase } from '../../support/db.js';
 import { TEST_REDIS_URL } from '../../support/env.js';
@@ -173,6 +176,34 @@ describe('a stream handler that never returns', () => {
       expect(await receiptTotal(provider)).toBe(ENTRIES);
     } finally {
       await a.stop();
+    }
+  }, 60_000);
+
+  it('as main.ts wires it: an ingest stuck on a lock passes SRE_STREAM_HANDLER_TIMEOUT, is counted, and its late commit and the retry store each event once', async () => {
+    const provider = 'hung-wired';
+    const { stream, group } = await streamWith(provider);
+    // Another session holds ingest's per-key lock for this provider: the agent's handler waits on it.
+    const locker = postgres(pg.url, { max: 1, onnotice: () => {} });
+    const clock = workdayClock();
+    let running: Awaited<ReturnType<typeof startAgent>> | undefined;
+    try {
+      await locker`select pg_advisory_lock(hashtextextended(${`provider:${provider}`}, 7400132))`;
+      running = await startAgent(pg, { REDIS_URL: TEST_REDIS_URL, SRE_EVENT_STREAM: stream, SRE_CONSUMER_GROUP: group, SRE_CONSUMER_NAME: 'agent-a', SRE_STREAM_CLAIM_IDLE: '1s', SRE_STREAM_HANDLER_TIMEOUT: '45s' }, { clock });
+      const base = running.base;
+      const waiting = () => count(pg.db, sql`select count(*) as n from pg_locks where locktype = 'advisory' and not granted`);
+      await waitFor('the agent\'s ingest to wait on the lock', async () => (await waiting()) > 0);
+      await clock.advance(45_000);
+      await waitFor('the timeout counted', async () => sample(await (await fetch(`${base}/metrics`)).text(), 'sre_stream_handler_timeouts_total') === 1, 10_000);
+
+      // The lock goes: the abandoned call commits late, and the retry (no peer here) finds every event stored.
+      await locker`select pg_advisory_unlock_all()`;
+      await waitFor('every entry stored and acknowledged', async () => (await pendingCount(r, stream, group)) === 0 && (await stored(provider)) === ENTRIES, 10_000);
+      expect(await eventCount(provider)).toBe(ENTRIES);
+      expect(await receiptTotal(provider)).toBe(ENTRIES);
+      expect(await count(pg.db, sql`select count(*) as n from incidents where key = ${`provider:${provider}`}`)).toBe(1);
+    } finally {
+      await locker.end();
+      await running?.stop();
     }
   }, 60_000);
 });
