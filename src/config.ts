@@ -187,6 +187,7 @@ const EnvSchema = z.object({
   SRE_REASONING_CONCURRENCY: int(8, 1, 256),
   SRE_REASONING_DEADLINE: duration('60s'),
   SRE_STREAM_CLAIM_IDLE: duration('15s'),
+  SRE_STREAM_HANDLER_TIMEOUT: duration('60s'),
   SRE_MODE: z.enum(['live', 'shadow'], { error: (i) => `expected live or shadow, got "${String(i.input)}"` }).default('live'),
   SRE_TWO_PERSON_SCORE: int(75, 0, 100),
   SRE_VERIFY_WINDOW: duration('5m'),
@@ -212,8 +213,8 @@ export interface Config {
   safety: SafetySettings;
   /** reasoningConcurrency: incidents reasoned about at once per replica; reasoningDeadlineMs: one incident's whole model budget. */
   agent: { model: string; anthropicApiKey: string | undefined; anthropicBaseUrl: string | undefined; reasoningConcurrency: number; reasoningDeadlineMs: number };
-  /** consumerName: stable per replica (a pod name) so a restart re-reads its own pending entries at once; claimIdleMs: a peer's entry idle this long is claimed. */
-  bus: { redisUrl: string | undefined; stream: string; consumerGroup: string; consumerName: string | undefined; claimIdleMs: number };
+  /** consumerName: stable per replica (a pod name) so a restart re-reads its own pending entries at once; claimIdleMs: a peer's entry idle this long is claimed; handlerTimeoutMs: a batch's handler past this is given up and its entries handed on. */
+  bus: { redisUrl: string | undefined; stream: string; consumerGroup: string; consumerName: string | undefined; claimIdleMs: number; handlerTimeoutMs: number };
   ingest: { token: string | undefined };
   api: { tokens: { name: string; token: string }[] };
   slack: {
@@ -317,7 +318,7 @@ export function loadConfig(source: Record<string, string | undefined> = readEnvi
       reasoningConcurrency: e.SRE_REASONING_CONCURRENCY,
       reasoningDeadlineMs: e.SRE_REASONING_DEADLINE,
     },
-    bus: { redisUrl: e.REDIS_URL, stream: e.SRE_EVENT_STREAM, consumerGroup: e.SRE_CONSUMER_GROUP, consumerName: e.SRE_CONSUMER_NAME, claimIdleMs: e.SRE_STREAM_CLAIM_IDLE },
+    bus: { redisUrl: e.REDIS_URL, stream: e.SRE_EVENT_STREAM, consumerGroup: e.SRE_CONSUMER_GROUP, consumerName: e.SRE_CONSUMER_NAME, claimIdleMs: e.SRE_STREAM_CLAIM_IDLE, handlerTimeoutMs: e.SRE_STREAM_HANDLER_TIMEOUT },
     ingest: { token: e.SRE_INGEST_TOKEN },
     api: { tokens: e.SRE_API_TOKENS },
     slack: {

@@ -277,8 +277,11 @@ function buildConsumer(config: Config, deps: ServiceDeps, replica: string): Stre
     group: config.bus.consumerGroup,
     consumer: replica,
     claimIdleMs: config.bus.claimIdleMs,
+    handlerTimeoutMs: config.bus.handlerTimeoutMs,
+    clock: deps.clock,
     logger: deps.logger.child({ part: 'stream' }),
     handleBatch: streamBatchHandler(deps),
+    onHandlerTimeout: () => deps.metrics?.streamHandlerTimeouts.inc(),
     onDeadLetter: async (entry, error) => {
       deps.metrics?.eventsIngested.inc({ type: 'unknown', outcome: 'dead_lettered' });
       await auditDead(entry, error);

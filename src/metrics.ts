@@ -32,6 +32,7 @@ export const METRIC_NAMES = [
   'sre_auth_failures_total',
   'sre_ready',
   'sre_stream_pending',
+  'sre_stream_handler_timeouts_total',
   'sre_gate_refusals_total',
   'sre_verifications_current',
 ] as const;
@@ -83,6 +84,8 @@ export interface Metrics {
   ready: Gauge;
   /** Stream entries delivered to the consumer group and not yet acknowledged, all consumers together. */
   streamPending: Gauge;
+  /** Batches of stream entries whose handler passed SRE_STREAM_HANDLER_TIMEOUT (given up, entries handed to a peer). */
+  streamHandlerTimeouts: Counter;
   /** One per refusal of the gate (gate.ts): check is the refusing check, code what it means (shadow | paused | stale | held). */
   gateRefusals: Counter<'check' | 'code' | 'operation'>;
   /** Proposals by verification status (none | pending | passed | failed | reverted); set by the collector at scrape time. */
@@ -170,10 +173,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 }
 
 /** What the alert rules and the dashboard (deploy/) read beside the counters of the flow. */
-function operationsMetrics(registers: Registry[]): Pick<Metrics, 'ready' | 'streamPending' | 'gateRefusals' | 'verificationsCurrent'> {
+function operationsMetrics(registers: Registry[]): Pick<Metrics, 'ready' | 'streamPending' | 'streamHandlerTimeouts' | 'gateRefusals' | 'verificationsCurrent'> {
   return {
     ready: new Gauge({ name: 'sre_ready', help: '1 while /readyz answers 200 (database migrated, consumer attached, not shutting down), else 0', registers }),
     streamPending: new Gauge({ name: 'sre_stream_pending', help: 'Event stream entries delivered to the consumer group and not yet acknowledged', registers }),
+    streamHandlerTimeouts: new Counter({ name: 'sre_stream_handler_timeouts_total', help: 'Batches of stream entries whose handler did not return within SRE_STREAM_HANDLER_TIMEOUT; their entries were handed to a peer', registers }),
     gateRefusals: new Counter({
       name: 'sre_gate_refusals_total',
       help: 'Executions and reverts the gate refused, by check, refusal code and operation',

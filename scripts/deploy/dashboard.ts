@@ -120,9 +120,10 @@ function rows(): [string, PanelBuilder[]][] {
       'Ingest and the stream',
       [
         timeseries('Ingest rate by outcome', 'Events received per second: accepted, duplicate, invalid, dead-lettered', 'ops', [q(`sum by (outcome) (rate(sre_events_ingested_total{${J}}[$__rate_interval]))`, '{{outcome}}')], { stack: true }),
-        timeseries('Stream lag and pending entries', 'Entries not yet delivered to the consumer group, and delivered but not acknowledged', 'short', [
+        timeseries('Stream lag and pending entries', 'Entries not yet delivered to the consumer group, delivered but not acknowledged, and batches given up at the handler deadline', 'short', [
           q(`max(sre_consumer_lag{${J}})`, 'lag'),
           q(`max(sre_stream_pending{${J}})`, 'pending'),
+          q(`sum(increase(sre_stream_handler_timeouts_total{${J}}[$__rate_interval]))`, 'handler timeouts'),
         ]),
         timeseries('HTTP p99 by route', 'Request latency by route pattern', 's', [q(`histogram_quantile(0.99, sum by (le, route) (rate(sre_http_request_duration_seconds_bucket{${J}}[$__rate_interval])))`, '{{route}}')]),
       ],

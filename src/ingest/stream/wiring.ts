@@ -1,7 +1,7 @@
 import { appendAudit } from '../../audit/append.js';
 import { type ServiceDeps } from '../../proposals/index.js';
 import { ingestEvents } from '../ingest.js';
-import type { DeadLetter, StreamEntry } from '../redis-consumer.js';
+import type { DeadLetter, StreamEntry } from './types.js';
 
 /** The consumer's `handleBatch`: the whole batch into ingestEvents, one transaction, resolved after commit. */
 export function streamBatchHandler(deps: Pick<ServiceDeps, 'db' | 'channels' | 'clock' | 'poke' | 'logger' | 'metrics'>): (entries: StreamEntry[]) => Promise<void> {
