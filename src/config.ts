@@ -133,6 +133,7 @@ const EnvSchema = z.object({
   SRE_AGENT_MODEL: z.string().min(1).default('claude-sonnet-4-6'),
   SRE_RISK_THRESHOLD: int(40, 0, 100),
   SRE_AUTO_APPROVE: bool(false),
+  SRE_PAGE_WITHOUT_APPROVAL: bool(true),
   SRE_TIMEZONE: z
     .string()
     .default('UTC')
@@ -207,7 +208,8 @@ export interface Config {
   http: { port: number; publicBaseUrl: string; trustedProxies: string[] };
   storage: { databaseUrl: string | undefined; dataDir: string };
   /** mode: shadow proposes and asks but never executes; twoPersonScore: at or above it two people approve; approverRules: who may approve which action. */
-  policy: { riskThreshold: number; autoApprove: boolean; timeZone: string; criticalTeams: string[]; mode: AgentMode; twoPersonScore: number; approverRules: ApproverRules };
+  /** pageWithoutApproval: a page_oncall proposal pages at once (through the gate), whatever its score. */
+  policy: { riskThreshold: number; autoApprove: boolean; timeZone: string; criticalTeams: string[]; mode: AgentMode; twoPersonScore: number; approverRules: ApproverRules; pageWithoutApproval: boolean };
   /** The brakes and the watch after acting (issue "act safely"). */
   safety: SafetySettings;
   /** reasoningConcurrency: incidents reasoned about at once per replica; reasoningDeadlineMs: one incident's whole model budget. */
@@ -303,6 +305,7 @@ export function loadConfig(source: Record<string, string | undefined> = readEnvi
       mode: e.SRE_MODE,
       twoPersonScore: e.SRE_TWO_PERSON_SCORE,
       approverRules: rules.rules,
+      pageWithoutApproval: e.SRE_PAGE_WITHOUT_APPROVAL,
     },
     safety: {
       verifyWindowMs: e.SRE_VERIFY_WINDOW,

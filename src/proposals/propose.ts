@@ -6,7 +6,7 @@ import { normalizeAction, specFor, type ActionRequest, type Adjustment } from '.
 import { eventContradiction } from '../domain/contradiction.js';
 import { DomainError, isDomainError } from '../domain/errors.js';
 import { approvalsRequired, humanRequired } from '../domain/approvals.js';
-import { routeWithBrakes, type Route } from '../domain/policy.js';
+import { pagesWithoutApproval, routeWithBrakes, type Route } from '../domain/policy.js';
 import type { Actor } from '../domain/proposal.js';
 import type { TargetState } from '../domain/recheck.js';
 import { targetOf, type RiskScore } from '../domain/risk.js';
@@ -110,12 +110,14 @@ async function routeProposal(
     ...counts,
     ...(sw.paused ? { paused: { by: sw.pausedBy, reason: sw.pausedReason, at: sw.pausedAt } } : {}),
     ...(p.replaces !== undefined ? { replaces: p.replaces } : {}),
-  });
+  }, p.request.action);
   p.risk.factors.push(...braked.held.map((b) => ({ name: b.check, delta: 0, reason: b.reason })));
   const disagrees = eventContradiction(p.ctx.incident.type, p.ctx.incident.latest, p.facts.reads);
   if (disagrees) p.risk.factors.push({ name: 'gateway_disagrees', delta: 0, reason: `${disagrees}: a person decides` });
   if (braked.route !== 'auto') return braked;
-  const mustAsk = disagrees ? `${disagrees}: a person decides` : humanRequired(p.request.action, p.risk.score, deps.policy);
+  // A page without approval needs no approver, one or two (SRE_PAGE_WITHOUT_APPROVAL); a contradicted event still waits.
+  const page = pagesWithoutApproval(p.request.action, deps.policy);
+  const mustAsk = disagrees ? `${disagrees}: a person decides` : page ? undefined : humanRequired(p.request.action, p.risk.score, deps.policy);
   return mustAsk ? { route: 'gate', reason: mustAsk } : braked;
 }
 
