@@ -9,7 +9,7 @@ import { approvalsRequired, humanRequired } from '../domain/approvals.js';
 import { pagesWithoutApproval, routeWithBrakes, type Route } from '../domain/policy.js';
 import type { Actor } from '../domain/proposal.js';
 import type { TargetState } from '../domain/recheck.js';
-import { targetOf, type RiskScore } from '../domain/risk.js';
+import { subjectOf, type RiskScore } from '../domain/risk.js';
 import { targetProblem, targetsOf } from '../domain/targets.js';
 import { withTransaction } from './context.js';
 import { executeApproved } from './execute.js';
@@ -105,7 +105,7 @@ async function routeProposal(
   deps: ServiceDeps,
   p: { ctx: IncidentContext; request: ActionRequest; facts: Facts; risk: RiskScore; replaces: string | undefined; now: Date },
 ): Promise<Route> {
-  const [sw, counts] = await Promise.all([readSwitch(deps.db), brakesFor(deps.db, deps, { id: '', action: p.request.action, target: targetOf(p.request) }, p.now)]);
+  const [sw, counts] = await Promise.all([readSwitch(deps.db), brakesFor(deps.db, deps, { id: '', action: p.request.action, target: subjectOf(p.request, p.ctx.incident.key) }, p.now)]);
   const braked = routeWithBrakes(p.risk.score, deps.policy, deps.safety, {
     ...counts,
     ...(sw.paused ? { paused: { by: sw.pausedBy, reason: sw.pausedReason, at: sw.pausedAt } } : {}),
@@ -140,7 +140,7 @@ async function recordProposal(tx: Tx, deps: ServiceDeps, p: Planned): Promise<vo
     mode: deps.policy.mode,
     approvalsRequired: approvalsRequired(risk.score, deps.policy.twoPersonScore),
     action: request.action,
-    target: targetOf(request),
+    target: subjectOf(request, p.ctx.incident.key),
     params: request.params as Record<string, unknown>,
     riskScore: risk.score,
     riskFactors: risk.factors,
