@@ -371,10 +371,21 @@ export function describeDefaults(config: Config): string[] {
       : 'slack: off; console and JSON API only (SLACK_BOT_TOKEN unset)',
     config.adminApi.url ? `executor: admin-api at ${new URL(config.adminApi.url).origin}` : 'executor: simulated gateway (ADMIN_API_URL unset)',
     `policy: threshold ${config.policy.riskThreshold}, auto-approve ${config.policy.autoApprove ? 'on' : 'off'}, two-person at ${config.policy.twoPersonScore}`,
+    config.policy.pageWithoutApproval
+      ? 'paging: page_oncall pages at once without approval, through the gate (SRE_PAGE_WITHOUT_APPROVAL=true)'
+      : `paging: page_oncall waits for a person, and pages anyway if nobody decided within SRE_ESCALATE_AFTER (SRE_PAGE_WITHOUT_APPROVAL=false)`,
     config.policy.mode === 'shadow' ? 'mode: shadow; proposes and asks, never executes (SRE_MODE=shadow)' : 'mode: live',
     config.api.tokens.length > 0
       ? `console and JSON API: ${config.api.tokens.length} operator(s) from SRE_API_TOKENS at ${config.http.publicBaseUrl}/sre`
       : 'console: a one-time sign-in link follows once the server listens; JSON API off (SRE_API_TOKENS unset)',
+  ];
+}
+
+/** The log-only pager reaches nobody: the first log lines say so, so a page never reads as sent. */
+export function describePagingGaps(config: Config): string[] {
+  if (config.pagerduty.routingKey) return [];
+  return [
+    'pagerduty: PAGERDUTY_ROUTING_KEY is unset, so page_oncall and escalation page NOBODY: each page is only logged and recorded as "not paged: PagerDuty is not configured"',
   ];
 }
 
