@@ -113,11 +113,12 @@ async function routeProposal(
   }, p.request.action);
   p.risk.factors.push(...braked.held.map((b) => ({ name: b.check, delta: 0, reason: b.reason })));
   const disagrees = eventContradiction(p.ctx.incident.type, p.ctx.incident.latest, p.facts.reads);
-  if (disagrees) p.risk.factors.push({ name: 'gateway_disagrees', delta: 0, reason: `${disagrees}: a person decides` });
-  if (braked.route !== 'auto') return braked;
-  // A page without approval needs no approver, one or two (SRE_PAGE_WITHOUT_APPROVAL); a contradicted event still waits.
+  // A page without approval (SRE_PAGE_WITHOUT_APPROVAL) needs no approver, one or two; a page changes
+  // nothing on the gateway, so an event the gateway contradicts is paged about, not held.
   const page = pagesWithoutApproval(p.request.action, deps.policy);
-  const mustAsk = disagrees ? `${disagrees}: a person decides` : page ? undefined : humanRequired(p.request.action, p.risk.score, deps.policy);
+  if (disagrees) p.risk.factors.push({ name: 'gateway_disagrees', delta: 0, reason: `${disagrees}: ${page ? 'paged anyway, as a page changes nothing on the gateway and asks a person to look' : 'a person decides'}` });
+  if (braked.route !== 'auto' || page) return braked;
+  const mustAsk = disagrees ? `${disagrees}: a person decides` : humanRequired(p.request.action, p.risk.score, deps.policy);
   return mustAsk ? { route: 'gate', reason: mustAsk } : braked;
 }
 
