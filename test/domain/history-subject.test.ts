@@ -45,7 +45,8 @@ describe('the subject history factors match', () => {
   });
 
   it("a rejected page on a budget incident adds nothing to a later page of another incident, and its reason is never quoted", () => {
-    const i = input(PROVIDER, [rejectedPage(BUDGET, 'finance owns the t-research budget')]);
+    // Both stored as the agent stores them: each page's target is its own incident's subject.
+    const i = input(subjectOf(page, PROVIDER), [rejectedPage(subjectOf(page, BUDGET), 'finance owns the t-research budget')]);
     expect(history(i)).toEqual([]);
     expect(JSON.stringify(scoreRisk(i))).not.toContain('finance');
     expect(scoreRisk(i).score).toBe(42);
