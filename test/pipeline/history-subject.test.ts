@@ -8,6 +8,8 @@ import { freshPostgres, type TestDatabase } from '../support/db.js';
  * and its card quoted the other team's reason. A page's subject is now its incident's key.
  */
 
+/** Unset, as config/.env.example ships it: the product default (testConfig turns it off for older tests). */
+const DEFAULTS = { SRE_PAGE_WITHOUT_APPROVAL: '' };
 let db: TestDatabase;
 let a: RunningAgent | undefined;
 
@@ -63,7 +65,7 @@ describe('history factors across two incidents', () => {
   });
 
   it('by default two incidents paged within the cooldown both page: the cooldown is per subject too', async () => {
-    a = await startAgent(db);
+    a = await startAgent(db, DEFAULTS);
     const one = await proposeFor(a, hardBudget('t-research'));
     const two = await proposeFor(a, hardBudget('t-search'));
     expect([one.status, two.status]).toEqual(['succeeded', 'succeeded']);

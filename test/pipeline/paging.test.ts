@@ -3,6 +3,7 @@ import { http, HttpResponse } from 'msw';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LoggedPage } from '../../src/actions/pagerduty.js';
+import { describeDefaults, loadConfig } from '../../src/config.js';
 import { queryRows } from '../../src/db/client.js';
 import { escalate } from '../../src/proposals/escalate.js';
 import { ALICE, INGEST_TOKEN, event, get, post, startAgent, type RunningAgent } from '../support/agent.js';
@@ -18,6 +19,8 @@ import { useMsw } from '../support/msw.js';
 
 const PD = 'https://events.pagerduty.test/v2/enqueue';
 const msw = useMsw();
+/** Unset, as config/.env.example ships it: the product default (testConfig turns it off for older tests). */
+const DEFAULTS = { SRE_PAGE_WITHOUT_APPROVAL: '' };
 let db: TestDatabase;
 let a: RunningAgent | undefined;
 
@@ -65,7 +68,7 @@ describe('the log-only pager (PAGERDUTY_ROUTING_KEY unset)', () => {
   it('warns in the first log lines that page_oncall and escalation page nobody', async () => {
     const lines: { level: number; msg: string }[] = [];
     const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as { level: number; msg: string }) });
-    a = await startAgent(db, {}, { logger });
+    a = await startAgent(db, DEFAULTS, { logger });
     const first = lines.slice(0, 20);
     expect(first).toContainEqual(expect.objectContaining({ level: 40, msg: expect.stringMatching(/PAGERDUTY_ROUTING_KEY is unset, so page_oncall and escalation page NOBODY/) }));
   });
@@ -84,8 +87,15 @@ describe('the log-only pager (PAGERDUTY_ROUTING_KEY unset)', () => {
 });
 
 describe('SRE_PAGE_WITHOUT_APPROVAL (default true): a page does not wait for the person it pages', () => {
+  it('is on unless set to false, and the first log lines say which', () => {
+    expect(loadConfig({}).policy.pageWithoutApproval).toBe(true);
+    expect(loadConfig({ SRE_PAGE_WITHOUT_APPROVAL: 'false' }).policy.pageWithoutApproval).toBe(false);
+    expect(() => loadConfig({ SRE_PAGE_WITHOUT_APPROVAL: 'maybe' })).toThrow(/SRE_PAGE_WITHOUT_APPROVAL/);
+    expect(describeDefaults(loadConfig({}))).toContain('paging: page_oncall pages at once without approval, through the gate (SRE_PAGE_WITHOUT_APPROVAL=true)');
+  });
+
   it('a page at risk 42–45, above the threshold, pages at once, decided by the policy and saying so', async () => {
-    a = await startAgent(db);
+    a = await startAgent(db, DEFAULTS);
     const p = await proposeFor(a, hardBudget());
     expect(p.action).toBe('page_oncall');
     expect(p.risk_score).toBeGreaterThanOrEqual(42);
@@ -108,7 +118,7 @@ describe('SRE_PAGE_WITHOUT_APPROVAL (default true): a page does not wait for the
         return HttpResponse.json({ status: 'success', dedup_key: body.dedup_key }, { status: 202 });
       }),
     );
-    a = await startAgent(db, { PAGERDUTY_ROUTING_KEY: 'R0UTINGKEY0123456789abcdef012345', PAGERDUTY_EVENTS_URL: PD });
+    a = await startAgent(db, { ...DEFAULTS, PAGERDUTY_ROUTING_KEY: 'R0UTINGKEY0123456789abcdef012345', PAGERDUTY_EVENTS_URL: PD });
     const p = await proposeFor(a, hardBudget());
     expect(p).toMatchObject({ status: 'succeeded', result: { paged: true } });
     expect(p.result).not.toHaveProperty('not_paged');
@@ -116,7 +126,7 @@ describe('SRE_PAGE_WITHOUT_APPROVAL (default true): a page does not wait for the
   });
 
   it('is refused while the agent is paused: the page waits, nobody is paged, and the factor says why', async () => {
-    a = await startAgent(db);
+    a = await startAgent(db, DEFAULTS);
     expect((await post(a.base, '/v1/pause', { reason: 'pager storm' }, ALICE)).status).toBe(200);
     const p = await proposeFor(a, hardBudget());
     expect(p).toMatchObject({ action: 'page_oncall', status: 'pending', route: 'gate' });
@@ -125,7 +135,7 @@ describe('SRE_PAGE_WITHOUT_APPROVAL (default true): a page does not wait for the
   });
 
   it('is refused in shadow mode: approved by the policy, recorded as what it would do, nobody paged', async () => {
-    a = await startAgent(db, { SRE_MODE: 'shadow' });
+    a = await startAgent(db, { ...DEFAULTS, SRE_MODE: 'shadow' });
     const p = await proposeFor(a, hardBudget());
     expect(p).toMatchObject({ action: 'page_oncall', status: 'approved', decided_by: 'system:policy', result: { shadow: true } });
     expect((await audit(p.id)).map((r) => r.kind)).toContain('execution.skipped');
