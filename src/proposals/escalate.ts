@@ -84,7 +84,8 @@ async function pageHeld(tx: Tx, deps: ServiceDeps, row: Escalated): Promise<stri
 function escalationPage(deps: ServiceDeps, row: Escalated): PageOutcome {
   const shadow = shadowHold(deps, row);
   if (shadow) return { paged: false, not_paged: `${shadow}: nobody is paged` };
-  if (!deps.channels.includes('pagerduty') || deps.pager.kind === 'log') return { paged: false, not_paged: NOT_PAGED_UNCONFIGURED };
+  // The PagerDuty channel exists only with PAGERDUTY_ROUTING_KEY (main.ts configuredChannels).
+  if (!deps.channels.includes('pagerduty')) return { paged: false, not_paged: NOT_PAGED_UNCONFIGURED };
   return { paged: true };
 }
 
