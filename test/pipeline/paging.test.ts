@@ -6,6 +6,7 @@ import type { LoggedPage } from '../../src/actions/pagerduty.js';
 import { describeDefaults, loadConfig } from '../../src/config.js';
 import { queryRows } from '../../src/db/client.js';
 import { escalate } from '../../src/proposals/escalate.js';
+import { pageAbout } from '../../src/proposals/oncall.js';
 import { ALICE, INGEST_TOKEN, event, get, post, startAgent, type RunningAgent } from '../support/agent.js';
 import { freshPostgres, type TestDatabase } from '../support/db.js';
 import { useMsw } from '../support/msw.js';
@@ -83,6 +84,14 @@ describe('the log-only pager (PAGERDUTY_ROUTING_KEY unset)', () => {
     const succeeded = (await audit(p.id)).find((r) => r.kind === 'execution.succeeded');
     expect(succeeded?.payload).toMatchObject({ paged: false, not_paged: 'PagerDuty is not configured' });
     expect(pages(a)).toHaveLength(1);
+  });
+
+  it("the agent's own page (a failed verification, a lost execution) is recorded as not paged", async () => {
+    a = await startAgent(db, { SRE_PAGE_WITHOUT_APPROVAL: 'false' });
+    const p = await proposeFor(a, hardBudget());
+    await pageAbout(a.agent.deps, { proposalId: p.id, dedupKey: `verify:${p.id}`, why: 'did not help', summary: () => 'SRE agent: it did not help' });
+    const row = (await audit(p.id)).find((r) => r.kind === 'oncall.paged');
+    expect(row?.payload).toMatchObject({ dedup_key: `verify:${p.id}`, paged: false, not_paged: 'PagerDuty is not configured' });
   });
 });
 
