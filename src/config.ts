@@ -133,6 +133,7 @@ const EnvSchema = z.object({
   SRE_AGENT_MODEL: z.string().min(1).default('claude-sonnet-4-6'),
   SRE_RISK_THRESHOLD: int(40, 0, 100),
   SRE_AUTO_APPROVE: bool(false),
+  SRE_PAGE_WITHOUT_APPROVAL: bool(true),
   SRE_TIMEZONE: z
     .string()
     .default('UTC')
@@ -208,7 +209,8 @@ export interface Config {
   http: { port: number; publicBaseUrl: string; trustedProxies: string[] };
   storage: { databaseUrl: string | undefined; dataDir: string };
   /** mode: shadow proposes and asks but never executes; twoPersonScore: at or above it two people approve; approverRules: who may approve which action. */
-  policy: { riskThreshold: number; autoApprove: boolean; timeZone: string; criticalTeams: string[]; mode: AgentMode; twoPersonScore: number; approverRules: ApproverRules };
+  /** pageWithoutApproval: a page_oncall proposal pages at once (through the gate), whatever its score. */
+  policy: { riskThreshold: number; autoApprove: boolean; timeZone: string; criticalTeams: string[]; mode: AgentMode; twoPersonScore: number; approverRules: ApproverRules; pageWithoutApproval: boolean };
   /** The brakes and the watch after acting (issue "act safely"). */
   safety: SafetySettings;
   /** reasoningConcurrency: incidents reasoned about at once per replica; reasoningDeadlineMs: one incident's whole model budget. */
@@ -304,6 +306,7 @@ export function loadConfig(source: Record<string, string | undefined> = readEnvi
       mode: e.SRE_MODE,
       twoPersonScore: e.SRE_TWO_PERSON_SCORE,
       approverRules: rules.rules,
+      pageWithoutApproval: e.SRE_PAGE_WITHOUT_APPROVAL,
     },
     safety: {
       verifyWindowMs: e.SRE_VERIFY_WINDOW,
@@ -369,10 +372,21 @@ export function describeDefaults(config: Config): string[] {
       : 'slack: off; console and JSON API only (SLACK_BOT_TOKEN unset)',
     config.adminApi.url ? `executor: admin-api at ${new URL(config.adminApi.url).origin}` : 'executor: simulated gateway (ADMIN_API_URL unset)',
     `policy: threshold ${config.policy.riskThreshold}, auto-approve ${config.policy.autoApprove ? 'on' : 'off'}, two-person at ${config.policy.twoPersonScore}`,
+    config.policy.pageWithoutApproval
+      ? 'paging: page_oncall pages at once without approval, through the gate (SRE_PAGE_WITHOUT_APPROVAL=true)'
+      : `paging: page_oncall waits for a person, and pages anyway if nobody decided within SRE_ESCALATE_AFTER (SRE_PAGE_WITHOUT_APPROVAL=false)`,
     config.policy.mode === 'shadow' ? 'mode: shadow; proposes and asks, never executes (SRE_MODE=shadow)' : 'mode: live',
     config.api.tokens.length > 0
       ? `console and JSON API: ${config.api.tokens.length} operator(s) from SRE_API_TOKENS at ${config.http.publicBaseUrl}/sre`
       : 'console: a one-time sign-in link follows once the server listens; JSON API off (SRE_API_TOKENS unset)',
+  ];
+}
+
+/** The log-only pager reaches nobody: the first log lines say so, so a page never reads as sent. */
+export function describePagingGaps(config: Config): string[] {
+  if (config.pagerduty.routingKey) return [];
+  return [
+    'pagerduty: PAGERDUTY_ROUTING_KEY is unset, so page_oncall and escalation page NOBODY: each page is only logged and recorded as "not paged: PagerDuty is not configured"',
   ];
 }
 

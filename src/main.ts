@@ -8,7 +8,7 @@ import { PlaybookReasoner } from './agent/playbook/index.js';
 import type { Reasoner } from './agent/reasoner.js';
 import { nextRetentionRun, runRetention } from './audit/retention.js';
 import { systemClock, type Clock } from './clock.js';
-import { describeDefaults, describeGaps, type Config } from './config.js';
+import { describeDefaults, describeGaps, describePagingGaps, type Config } from './config.js';
 import { openDatabase, type Database } from './db/client.js';
 import { isDomainError } from './domain/errors.js';
 import { REASONING_LATE_AFTER_MS, REASONING_LATE_EVERY_MS } from './domain/lateness.js';
@@ -197,6 +197,7 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
   const { deps, metrics } = s;
   const logger = deps.logger;
   for (const line of describeDefaults(config)) logger.info(line);
+  for (const line of describePagingGaps(config)) logger.warn(line);
   for (const line of describeGaps(config)) logger.warn(line);
   const slack = config.slack.botToken && !opts.adapters ? buildSlack(config, deps) : undefined;
   const adapters = opts.adapters ?? buildAdapters(config, deps, slack);

@@ -14,7 +14,7 @@ export {
   type SimulatedGateway,
   type SimulatedState,
 } from './simulated.js';
-export { createLogPager, createPagerDuty, type LoggedPage, type PagerDutyOptions } from './pagerduty.js';
+export { createLogPager, createPagerDuty, NOT_PAGED_UNCONFIGURED, pageOutcome, type LoggedPage, type PageOutcome, type PagerDutyOptions } from './pagerduty.js';
 export { observeEffect, type Observed } from './observe.js';
 
 /** The admin-api when ADMIN_API_URL is set, otherwise the in-process simulated gateway. */

@@ -88,6 +88,17 @@ export function createPagerDuty(opts: PagerDutyOptions): Pager {
   };
 }
 
+/** Why a page reached nobody: the log-only pager (no PAGERDUTY_ROUTING_KEY). A contract with the renderers. */
+export const NOT_PAGED_UNCONFIGURED = 'PagerDuty is not configured';
+
+/** What a page did, stored in results and audit rows: `paged: true`, or `paged: false` and why. */
+export type PageOutcome = { paged: true } | { paged: false; not_paged: string };
+
+/** The truth about a page sent through this pager: the log-only twin pages nobody. */
+export function pageOutcome(pager: Pick<Pager, 'kind'>): PageOutcome {
+  return pager.kind === 'log' ? { paged: false, not_paged: NOT_PAGED_UNCONFIGURED } : { paged: true };
+}
+
 export interface LoggedPage {
   action: 'trigger' | 'resolve';
   dedup_key: string;
@@ -103,7 +114,7 @@ export function createLogPager(logger: Logger): Pager & { pages(): LoggedPage[] 
     async trigger(page) {
       const summary = truncate(page.summary, PAGERDUTY_SUMMARY_MAX);
       pages.push({ action: 'trigger', dedup_key: page.dedupKey, page: { ...page, summary } });
-      log.warn({ dedup_key: page.dedupKey, severity: page.severity, source: page.source, summary }, 'page (PagerDuty not configured; logged only)');
+      log.warn({ dedup_key: page.dedupKey, severity: page.severity, source: page.source, summary }, 'NOT PAGED: PagerDuty is not configured (PAGERDUTY_ROUTING_KEY unset); this page is logged only and reaches nobody');
       return { dedup_key: page.dedupKey, status: 'logged' };
     },
     async resolve(dedupKey) {

@@ -27,11 +27,26 @@ export interface SafetySettings {
 export interface PolicySettings {
   riskThreshold: number;
   autoApprove: boolean;
+  /** SRE_PAGE_WITHOUT_APPROVAL: a page_oncall proposal pages at once, whatever its score. Absent: off. */
+  pageWithoutApproval?: boolean;
 }
 
 export type Route = { route: 'auto'; reason: string } | { route: 'gate'; reason: string };
 
-export function routeProposal(score: number, policy: PolicySettings): Route {
+/** The reason a page went out without approval, recorded as the policy's decision. */
+export const PAGE_WITHOUT_APPROVAL_REASON = 'paged without approval (SRE_PAGE_WITHOUT_APPROVAL=true): a page does not wait for the person it pages';
+
+/** The reason a page still waiting at SRE_ESCALATE_AFTER pages anyway, recorded as the policy's decision. */
+export const PAGE_UNSEEN_REASON = (escalateAfterMs: number) =>
+  `paged without approval: nobody decided within SRE_ESCALATE_AFTER (${minutes(escalateAfterMs)}), and a page must not wait unseen for the person it pages`;
+
+/** Whether this action is a page the policy sends without approval. */
+export function pagesWithoutApproval(action: string | undefined, policy: Pick<PolicySettings, 'pageWithoutApproval'>): boolean {
+  return action === 'page_oncall' && policy.pageWithoutApproval === true;
+}
+
+export function routeProposal(score: number, policy: PolicySettings, action?: string): Route {
+  if (pagesWithoutApproval(action, policy)) return { route: 'auto', reason: PAGE_WITHOUT_APPROVAL_REASON };
   if (!policy.autoApprove) return { route: 'gate', reason: 'auto-approve is off (SRE_AUTO_APPROVE=false): a human decides' };
   if (score <= policy.riskThreshold) {
     return { route: 'auto', reason: `risk ${score} ≤ threshold ${policy.riskThreshold} and auto-approve is on` };
@@ -82,8 +97,8 @@ export function holdingBrakes(brakes: Brakes, safety: Pick<SafetySettings, 'acti
 }
 
 /** routeProposal with the brakes applied: any brake that holds turns an automatic route into a human one. */
-export function routeWithBrakes(score: number, policy: PolicySettings, safety: Pick<SafetySettings, 'actionCooldownMs' | 'maxActionsPerHour'>, brakes: Brakes): Route & { held: Brake[] } {
-  const route = routeProposal(score, policy);
+export function routeWithBrakes(score: number, policy: PolicySettings, safety: Pick<SafetySettings, 'actionCooldownMs' | 'maxActionsPerHour'>, brakes: Brakes, action?: string): Route & { held: Brake[] } {
+  const route = routeProposal(score, policy, action);
   if (route.route !== 'auto') return { ...route, held: [] };
   const held = holdingBrakes(brakes, safety);
   if (held.length === 0) return { ...route, held };

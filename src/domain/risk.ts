@@ -41,6 +41,11 @@ export interface RiskInput {
   };
   /** Proposals on the same subject in the look-back window, newest first. */
   history: readonly PastProposal[];
+  /**
+   * What the history factors match on (`subjectOf`): a past proposal counts only when its target
+   * is this subject. Absent: the action's own target.
+   */
+  subject?: string;
   /** The reasoner's bounded suggestion, recorded as one factor among the others. */
   modelAdjustment?: { delta: number; reason: string };
 }
@@ -162,8 +167,30 @@ export function targetOf(request: ActionRequest): string {
   return specFor(request.action).target(request.params);
 }
 
+/** Actions whose library target names no subject: every page's is `pagerduty:oncall`. */
+const SUBJECTLESS: ReadonlySet<ActionId> = new Set(['page_oncall']);
+
+/**
+ * The subject a proposal acts on, stored as its target: what the cooldown and the history factors
+ * match. A page's is its incident's correlation key ("budget:team:t-42"), so a page about one
+ * incident never counts against a page about another.
+ */
+export function subjectOf(request: ActionRequest, incidentKey: string): string {
+  return SUBJECTLESS.has(request.action) ? incidentKey : targetOf(request);
+}
+
+const subjectFor = (input: RiskInput) => input.subject ?? targetOf(input.request);
+
+/** "40 min ago", "3 h ago", "2 d ago": when a past decision was, in words. */
+function ago(now: Date, then: Date): string {
+  const min = Math.max(0, Math.round((now.getTime() - then.getTime()) / 60_000));
+  if (min < 90) return `${min} min ago`;
+  const h = Math.round(min / 60);
+  return h < 48 ? `${h} h ago` : `${Math.round(h / 24)} d ago`;
+}
+
 export function repetition(input: RiskInput): RiskFactor | undefined {
-  const target = targetOf(input.request);
+  const target = subjectFor(input);
   const since = input.now.getTime() - REPETITION_WINDOW_MS;
   const done = input.history.filter(
     (h) =>
@@ -190,8 +217,9 @@ export function magnitude(request: ActionRequest): RiskFactor | undefined {
   return { name: 'magnitude', delta, reason: `${Math.round(m * 100)} % of the hard bound (${spec.describe(request.params)})` };
 }
 
+/** Only a rejection on this very subject counts, and only its own reason is quoted. */
 export function recentRejection(input: RiskInput): RiskFactor | undefined {
-  const target = targetOf(input.request);
+  const target = subjectFor(input);
   const since = input.now.getTime() - REJECTION_WINDOW_MS;
   const rejected = input.history.find(
     (h) =>
@@ -202,7 +230,8 @@ export function recentRejection(input: RiskInput): RiskFactor | undefined {
   );
   if (!rejected) return undefined;
   const why = rejected.decisionReason ? `: "${rejected.decisionReason.slice(0, 200)}"` : '';
-  return { name: 'recent_rejection', delta: 20, reason: `a similar proposal was rejected ${rejected.decidedAt?.toISOString() ?? ''}${why}` };
+  const when = ago(input.now, rejected.decidedAt ?? rejected.createdAt);
+  return { name: 'recent_rejection', delta: 20, reason: `${input.request.action} on ${target} was rejected ${when}${why}` };
 }
 
 const MOVING_ACTIONS: ReadonlySet<ActionId> = new Set(['circuit_break_provider', 'reroute_model_group']);

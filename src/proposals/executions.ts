@@ -1,5 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { ExecutionError } from '../actions/gateway.js';
+import { pageOutcome } from '../actions/pagerduty.js';
 import { appendAudit } from '../audit/append.js';
 import { schema } from '../db/client.js';
 import { specFor, storedRequest, type ActionRequest } from '../domain/actions.js';
@@ -52,7 +53,8 @@ export async function perform(deps: ServiceDeps, p: Pick<ProposalRow, 'id' | 'ac
         details: { reason: request.params.reason, incident_id: p.incidentId },
         links: [{ href: `${deps.publicBaseUrl}/sre`, text: 'SRE agent console' }],
       });
-      return { ok: true, response: { pagerduty: r } };
+      // The log-only pager pages nobody: the result says so (`paged: false`, `not_paged`), never "paged".
+      return { ok: true, response: { pagerduty: r, ...pageOutcome(deps.pager) } };
     }
     const call = operation === 'execute' ? spec.call(request.params) : spec.inverse(request.params);
     if (!call) return { ok: false, error: `${request.action} has no ${operation} call`, retryable: false };
@@ -62,6 +64,12 @@ export async function perform(deps: ServiceDeps, p: Pick<ProposalRow, 'id' | 'ac
     const retryable = e instanceof ExecutionError ? e.retryable : true;
     return { ok: false, error: (e as Error).message.slice(0, 1000), retryable };
   }
+}
+
+/** A page's `paged` / `not_paged`, lifted to the top of its result and audit row; nothing for other actions. */
+function pagedOf(response: Record<string, unknown>): Record<string, unknown> {
+  if (typeof response.paged !== 'boolean') return {};
+  return { paged: response.paged, ...(typeof response.not_paged === 'string' ? { not_paged: response.not_paged } : {}) };
 }
 
 /** Records an execution's outcome, once: only an execution still `executing` is finished. */
@@ -84,7 +92,7 @@ export async function finish(deps: ServiceDeps, p: ProposalRow, exeId: string, o
     if (!exe) return false;
     deps.metrics?.executions.inc({ action: p.action, outcome: reconciled ? 'reconciled' : outcome.ok ? 'succeeded' : 'failed' });
     if (operation === 'execute') deps.metrics?.proposalsTransitions.inc({ action: p.action, status: outcome.ok ? 'succeeded' : 'failed' });
-    const result = outcome.ok ? { ok: true, operation, execution_id: exeId, response: outcome.response, finished_at: now.toISOString() } : { ok: false, operation, execution_id: exeId, error: outcome.error, finished_at: now.toISOString() };
+    const result = outcome.ok ? { ok: true, operation, execution_id: exeId, response: outcome.response, ...pagedOf(outcome.response), finished_at: now.toISOString() } : { ok: false, operation, execution_id: exeId, error: outcome.error, finished_at: now.toISOString() };
     if (operation === 'execute') {
       await transitionOne(tx, p.id, 'executing', outcome.ok ? 'succeeded' : 'failed', { result, updatedAt: now });
     } else {
@@ -99,7 +107,7 @@ export async function finish(deps: ServiceDeps, p: ProposalRow, exeId: string, o
     }
     audits.push(
       outcome.ok
-        ? { kind: 'execution.succeeded' as const, actor: EXECUTOR, incidentId: p.incidentId, proposalId: p.id, payload: { execution_id: exeId, operation, response: outcome.response } }
+        ? { kind: 'execution.succeeded' as const, actor: EXECUTOR, incidentId: p.incidentId, proposalId: p.id, payload: { execution_id: exeId, operation, response: outcome.response, ...pagedOf(outcome.response) } }
         : { kind: 'execution.failed' as const, actor: EXECUTOR, incidentId: p.incidentId, proposalId: p.id, payload: { execution_id: exeId, operation, error: outcome.error } },
     );
     await appendAudit(tx, ...audits);

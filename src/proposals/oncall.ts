@@ -1,5 +1,6 @@
 import { withoutTrailingSlashes } from '../domain/text.js';
 import { eq } from 'drizzle-orm';
+import { pageOutcome } from '../actions/pagerduty.js';
 import { appendAudit } from '../audit/append.js';
 import { schema } from '../db/client.js';
 import type { Actor } from '../domain/proposal.js';
@@ -29,10 +30,12 @@ export async function pageAbout(deps: ServiceDeps, input: { proposalId: string; 
     details: { proposal_id: p.id, incident_id: p.incidentId, why: input.why, verification: p.verificationReason },
     links: [{ href: `${withoutTrailingSlashes(deps.publicBaseUrl)}/sre/proposals/${encodeURIComponent(p.id)}`, text: 'proposal in the SRE console' }],
   });
+  const outcome = pageOutcome(deps.pager);
   await withTransaction(deps, (tx) =>
-    appendAudit(tx, { kind: 'oncall.paged', actor: AGENT, incidentId: p.incidentId, proposalId: p.id, payload: { dedup_key: input.dedupKey, why: input.why } }),
+    appendAudit(tx, { kind: 'oncall.paged', actor: AGENT, incidentId: p.incidentId, proposalId: p.id, payload: { dedup_key: input.dedupKey, why: input.why, ...outcome } }),
   );
-  deps.logger.warn({ proposal_id: p.id, why: input.why }, 'on-call paged');
+  if (outcome.paged) deps.logger.warn({ proposal_id: p.id, why: input.why }, 'on-call paged');
+  else deps.logger.warn({ proposal_id: p.id, why: input.why, not_paged: outcome.not_paged }, `on-call NOT paged: ${outcome.not_paged}`);
 }
 
 /** The page a page_oncall action raised stays triggered until a person resolves it, or its incident closes. */

@@ -6,10 +6,10 @@ import { normalizeAction, specFor, type ActionRequest, type Adjustment } from '.
 import { eventContradiction } from '../domain/contradiction.js';
 import { DomainError, isDomainError } from '../domain/errors.js';
 import { approvalsRequired, humanRequired } from '../domain/approvals.js';
-import { routeWithBrakes, type Route } from '../domain/policy.js';
+import { pagesWithoutApproval, routeWithBrakes, type Route } from '../domain/policy.js';
 import type { Actor } from '../domain/proposal.js';
 import type { TargetState } from '../domain/recheck.js';
-import { targetOf, type RiskScore } from '../domain/risk.js';
+import { subjectOf, type RiskScore } from '../domain/risk.js';
 import { targetProblem, targetsOf } from '../domain/targets.js';
 import { withTransaction } from './context.js';
 import { executeApproved } from './execute.js';
@@ -105,16 +105,19 @@ async function routeProposal(
   deps: ServiceDeps,
   p: { ctx: IncidentContext; request: ActionRequest; facts: Facts; risk: RiskScore; replaces: string | undefined; now: Date },
 ): Promise<Route> {
-  const [sw, counts] = await Promise.all([readSwitch(deps.db), brakesFor(deps.db, deps, { id: '', action: p.request.action, target: targetOf(p.request) }, p.now)]);
+  const [sw, counts] = await Promise.all([readSwitch(deps.db), brakesFor(deps.db, deps, { id: '', action: p.request.action, target: subjectOf(p.request, p.ctx.incident.key) }, p.now)]);
   const braked = routeWithBrakes(p.risk.score, deps.policy, deps.safety, {
     ...counts,
     ...(sw.paused ? { paused: { by: sw.pausedBy, reason: sw.pausedReason, at: sw.pausedAt } } : {}),
     ...(p.replaces !== undefined ? { replaces: p.replaces } : {}),
-  });
+  }, p.request.action);
   p.risk.factors.push(...braked.held.map((b) => ({ name: b.check, delta: 0, reason: b.reason })));
   const disagrees = eventContradiction(p.ctx.incident.type, p.ctx.incident.latest, p.facts.reads);
-  if (disagrees) p.risk.factors.push({ name: 'gateway_disagrees', delta: 0, reason: `${disagrees}: a person decides` });
-  if (braked.route !== 'auto') return braked;
+  // A page without approval (SRE_PAGE_WITHOUT_APPROVAL) needs no approver, one or two; a page changes
+  // nothing on the gateway, so an event the gateway contradicts is paged about, not held.
+  const page = pagesWithoutApproval(p.request.action, deps.policy);
+  if (disagrees) p.risk.factors.push({ name: 'gateway_disagrees', delta: 0, reason: `${disagrees}: ${page ? 'paged anyway, as a page changes nothing on the gateway and asks a person to look' : 'a person decides'}` });
+  if (braked.route !== 'auto' || page) return braked;
   const mustAsk = disagrees ? `${disagrees}: a person decides` : humanRequired(p.request.action, p.risk.score, deps.policy);
   return mustAsk ? { route: 'gate', reason: mustAsk } : braked;
 }
@@ -138,7 +141,7 @@ async function recordProposal(tx: Tx, deps: ServiceDeps, p: Planned): Promise<vo
     mode: deps.policy.mode,
     approvalsRequired: approvalsRequired(risk.score, deps.policy.twoPersonScore),
     action: request.action,
-    target: targetOf(request),
+    target: subjectOf(request, p.ctx.incident.key),
     params: request.params as Record<string, unknown>,
     riskScore: risk.score,
     riskFactors: risk.factors,

@@ -2,7 +2,7 @@ import type { GatewayReads } from '../actions/gateway.js';
 import type { IncidentContext } from '../agent/reasoner.js';
 import type { ActionRequest } from '../domain/actions.js';
 import type { SubjectReads } from '../domain/contradiction.js';
-import { REJECTION_WINDOW_MS, scoreRisk, targetOf, type RiskInput, type RiskScore } from '../domain/risk.js';
+import { REJECTION_WINDOW_MS, scoreRisk, subjectOf, type RiskInput, type RiskScore } from '../domain/risk.js';
 import { targetsOf } from '../domain/targets.js';
 import { targetHistory } from './queries.js';
 import type { ServiceDeps } from './types.js';
@@ -74,7 +74,9 @@ export interface ScoreInput {
 
 export async function scoreProposal(deps: Pick<ServiceDeps, 'db' | 'policy'>, input: ScoreInput): Promise<RiskScore> {
   const { ctx, request, facts, now } = input;
-  const rows = await targetHistory(deps.db, targetOf(request), new Date(now.getTime() - REJECTION_WINDOW_MS));
+  // History is the subject's own (a page's is its incident's key): never another incident's page.
+  const subject = subjectOf(request, ctx.incident.key);
+  const rows = await targetHistory(deps.db, subject, new Date(now.getTime() - REJECTION_WINDOW_MS));
   const history = rows
     .filter((h) => h.id !== input.excludeProposalId)
     .map((h) => ({ ...h, action: h.action as RiskInput['request']['action'] }));
@@ -93,6 +95,7 @@ export async function scoreProposal(deps: Pick<ServiceDeps, 'db' | 'policy'>, in
       readsMissing: facts.readsMissing,
     },
     history,
+    subject,
     modelAdjustment: input.modelAdjustment,
   });
 }

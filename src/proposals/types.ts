@@ -22,7 +22,8 @@ export interface ServiceDeps {
   /** Channels with configuration: the outbox rows written for each step. */
   channels: readonly Channel[];
   /** approverRules: SRE_APPROVER_RULES; absent: no per-action rules. */
-  policy: { riskThreshold: number; autoApprove: boolean; timeZone: string; criticalTeams: readonly string[]; mode: AgentMode; twoPersonScore: number; approverRules?: ApproverRules };
+  /** pageWithoutApproval: SRE_PAGE_WITHOUT_APPROVAL (absent: off). */
+  policy: { riskThreshold: number; autoApprove: boolean; timeZone: string; criticalTeams: readonly string[]; mode: AgentMode; twoPersonScore: number; approverRules?: ApproverRules; pageWithoutApproval?: boolean };
   safety: SafetySettings;
   lifecycle: { escalateAfterMs: number; proposalTtlMs: number; incidentQuietMs?: number; reconcileMaxAgeMs?: number };
   publicBaseUrl: string;

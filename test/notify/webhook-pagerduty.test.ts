@@ -91,7 +91,7 @@ describe('webhook and PagerDuty adapters', () => {
 
     // Escalation: the conditional UPDATE runs once, writes the outbox rows and pages again.
     const deps = makeDeps(d.db);
-    expect(await escalate(deps, { proposalId: high.proposalId })).toEqual({ escalated: true });
+    expect(await escalate(deps, { proposalId: high.proposalId })).toEqual({ escalated: true, did: 'renotified', paged: true });
     expect(await escalate(deps, { proposalId: high.proposalId })).toEqual({ escalated: false, reason: 'already_escalated' });
     const rows = await d.db.select().from(schema.outbox).where(eq(schema.outbox.proposalId, high.proposalId));
     expect(rows.map((r) => `${r.channel}:${r.kind}`).sort()).toEqual(['email:proposal.escalated', 'pagerduty:proposal.escalated', 'webhook:proposal.escalated']);

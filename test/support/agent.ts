@@ -16,6 +16,8 @@ export function testConfig(env: Record<string, string> = {}): Config {
     PORT: '0',
     SRE_INGEST_TOKEN: INGEST_TOKEN,
     SRE_API_TOKENS: `alice:${ALICE},bob:${BOB}`,
+    // Tests written before issue 24 expect a page to wait for a person; paging tests pass '' (unset: the product default, true).
+    SRE_PAGE_WITHOUT_APPROVAL: 'false',
     ...env,
   });
 }
