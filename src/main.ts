@@ -25,6 +25,7 @@ import { createEmailAdapter } from './notify/email.js';
 import { createPagerDutyAdapter } from './notify/pagerduty.js';
 import { createSlackAdapter } from './notify/slack.js';
 import { createWebhookAdapter } from './notify/webhook.js';
+import { releaseSilenced, silenceEndJob } from './silences/index.js';
 import { noteLateReasoning, proposalJobs, rearmOrphans, recordModeChange, type ServiceDeps } from './proposals/index.js';
 import { createSlackApp, type SlackApp } from './slack/app.js';
 import { createAuthBrake, type AuthBrake } from './web/brake.js';
@@ -135,8 +136,11 @@ export function buildCatalog(config: Config, reconcileStaleMs: number): Catalog<
     ...proposalJobs({ reconcileStaleMs }),
     close_quiet: async (deps) => {
       await closeQuietIncidents(deps, config.lifecycle.incidentQuietMs);
+      // Maintenance windows end without a job of their own: held incidents are released here too.
+      await releaseSilenced(deps);
       await rearmOrphans(deps);
     },
+    silence_end: silenceEndJob,
     // Daily, one replica at a time (the job's lease), then tomorrow's run.
     retention: async (deps) => {
       const r = await runRetention(deps.db, config.license.tier, deps.clock.now(), 'system:retention');

@@ -14,7 +14,7 @@ import type { ServiceDeps } from './types.js';
 import { autoRevertJob, verifyJob, verifyPageJob } from './verify.js';
 
 /** The handlers of the proposals' jobs (jobs/kinds.ts declares each kind); the composition root joins them into the catalog. */
-export type ProposalJobs = Omit<JobHandlers<ServiceDeps>, 'close_quiet' | 'retention'>;
+export type ProposalJobs = Omit<JobHandlers<ServiceDeps>, 'close_quiet' | 'retention' | 'silence_end'>;
 
 /** A new incident's reasoning, inside the pool's slot and deadline. */
 const proposeJob: JobHandler<ServiceDeps, 'propose'> = async (deps, p, j) => {
@@ -87,7 +87,7 @@ export async function noteLateReasoning(deps: ServiceDeps, incidentId: string): 
 export async function rearmOrphans(deps: ServiceDeps): Promise<string[]> {
   const rows = await queryRows<{ id: string }>(
     deps.db,
-    sql`select i.id from incidents i where i.status = 'open' and not exists (select 1 from proposals p where p.incident_id = i.id) and not exists (select 1 from timers t where t.key = 'propose:' || i.id and t.status = 'pending')`,
+    sql`select i.id from incidents i where i.status = 'open' and i.silence is null and not exists (select 1 from proposals p where p.incident_id = i.id) and not exists (select 1 from timers t where t.key = 'propose:' || i.id and t.status = 'pending')`,
   );
   const now = deps.clock.now();
   for (const { id } of rows) {
