@@ -3,6 +3,7 @@ import { appendAudit } from '../audit/append.js';
 import { queryRows, schema } from '../db/client.js';
 import { isDomainError } from '../domain/errors.js';
 import { enqueue, enqueueNotification, job, type JobHandler, type JobHandlers } from '../jobs/index.js';
+import { incidentCover } from '../silences/index.js';
 import { withTransaction } from './context.js';
 import { escalate } from './escalate.js';
 import { execute } from './execute.js';
@@ -54,6 +55,10 @@ export function proposalJobs(opts: { reconcileStaleMs: number }): ProposalJobs {
       await expire(deps, { proposalId: p.proposal_id });
     },
     escalate: async (deps, p) => {
+      // Pages nobody while a silence covers the incident: escalates when it ends, if still waiting.
+      const [row] = await deps.db.select({ incidentId: schema.proposals.incidentId }).from(schema.proposals).where(eq(schema.proposals.id, p.proposal_id));
+      const cover = row ? await incidentCover(deps.db, deps, row.incidentId) : undefined;
+      if (cover) return enqueue(deps.db, job('escalate', `escalate:${p.proposal_id}:${cover.until.getTime()}`, cover.until, p));
       await escalate(deps, { proposalId: p.proposal_id });
     },
     restore: restoreJob,
