@@ -93,6 +93,7 @@ export async function buildServiceDeps(config: Config, opts: ServiceDepsOptions 
     channels: opts.channels ?? configuredChannels(config),
     policy: { ...config.policy },
     safety: { ...config.safety },
+    maintenance: config.maintenance,
     lifecycle: { ...config.lifecycle },
     publicBaseUrl: config.http.publicBaseUrl,
     clock,
@@ -158,7 +159,7 @@ function buildAdapters(config: Config, deps: ServiceDeps, slack: SlackApp | unde
   return deps.channels.map((c): ChannelAdapter => {
     switch (c) {
       case 'slack':
-        return createSlackAdapter({ ...common, client: slack!.client, channel: config.slack.incidentChannel! });
+        return createSlackAdapter({ ...common, client: slack!.client, channel: config.slack.incidentChannel!, timeZone: config.policy.timeZone });
       case 'email':
         return createEmailAdapter({ ...common, apiKey: e.sendgridApiKey!, apiUrl: e.sendgridApiUrl, from: e.from!, to: e.to, linkSecret: e.linkSecret! });
       case 'webhook':

@@ -212,10 +212,13 @@ function localDate(at: Date, timeZone: string): LocalDate {
  * gap (02:30 becomes 03:30); a time they repeat (fall back) is its later instance.
  */
 export function zonedInstant(y: number, m: number, d: number, minutes: number, timeZone: string): Date {
-  const guess = Date.UTC(y, m - 1, d, 0, minutes);
-  const first = guess - offsetAt(guess, timeZone);
-  const second = guess - offsetAt(first, timeZone);
-  return new Date(first === second ? first : Math.max(first, second));
+  const wall = Date.UTC(y, m - 1, d, 0, minutes);
+  // The offsets a day either side: the day's transition, if any, lies between them.
+  const before = offsetAt(wall - 86_400_000, timeZone);
+  const after = offsetAt(wall + 86_400_000, timeZone);
+  const fits = [wall - before, wall - after].filter((c) => offsetAt(c, timeZone) === wall - c);
+  if (fits.length === 0) return new Date(wall - before);
+  return new Date(Math.max(...fits));
 }
 
 /** The occurrence of a weekly window covering `at`, or the next one after it. */
