@@ -129,6 +129,33 @@ describe('what a silence does', () => {
     expect(ok.body.status).not.toBe('pending');
   });
 
+  it('a held proposal is not escalated (nobody is paged) while the silence lasts; it is once the silence is over', async () => {
+    const a = await agent({ SRE_ESCALATE_AFTER: '15m' });
+    await ingest(a, 'openai');
+    expect((await proposals(a))[0]).toMatchObject({ status: 'pending' });
+    await silence(a, { matchers: { provider: 'openai' }, ends_at: at(HOUR), reason: 'migration' });
+    await clock.advance(16 * 60_000);
+    await a.agent.tick();
+    expect(await audit('proposal.escalated')).toEqual([]);
+    await clock.advance(45 * 60_000);
+    await a.agent.tick();
+    await a.agent.tick();
+    expect((await audit('proposal.escalated')).length).toBe(1);
+  });
+
+  it('a silence made ahead of time holds nothing until it starts', async () => {
+    const a = await agent();
+    const s = (await silence(a, { matchers: { provider: 'openai' }, starts_at: at(HOUR), ends_at: at(2 * HOUR), reason: 'tonight' })).body;
+    expect(s).toMatchObject({ active: false });
+    await ingest(a, 'openai');
+    expect((await proposals(a)).length).toBe(1);
+    await clock.advance(HOUR + 1000);
+    await ingest(a, 'openai');
+    expect((await audit('events.silenced')).map((r) => r.payload.silence_ids)).toEqual([[s.id]]);
+    const refused = await post(a.base, `/v1/proposals/${(await proposals(a))[0]!.id}/decision`, { decision: 'approve' }, BOB);
+    expect(refused.body).toMatchObject({ code: 'silenced' });
+  });
+
   it('two overlapping silences both apply: ending one leaves the other', async () => {
     const a = await agent();
     const one = (await silence(a, { matchers: { provider: 'openai' }, ends_at: at(HOUR), reason: 'one' })).body;
