@@ -125,6 +125,7 @@ function rows(): [string, PanelBuilder[]][] {
           q(`max(sre_stream_pending{${J}})`, 'pending'),
         ]),
         timeseries('HTTP p99 by route', 'Request latency by route pattern', 's', [q(`histogram_quantile(0.99, sum by (le, route) (rate(sre_http_request_duration_seconds_bucket{${J}}[$__rate_interval])))`, '{{route}}')]),
+        timeseries('Silenced events', 'Events stored while a silence or maintenance window matched them, by the silence matcher keys', 'short', [q(`sum by (matcher) (increase(sre_events_silenced_total{${J}}[$__rate_interval]))`, '{{matcher}}')], { width: 24 }),
       ],
     ],
     [
