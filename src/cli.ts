@@ -19,6 +19,8 @@ import { approvalProgress } from './domain/approvals.js';
 import { agentStatus, decide, listProposals, pause, resume, tuningReport, type AgentStatus } from './proposals/index.js';
 import { parseSince, reportCsv, reportText, SINCE_HINT } from './domain/report.js';
 import { runDemo } from './demo.js';
+import { matcherText, matcherTokens, parseSilenceDuration } from './domain/silences.js';
+import { createSilence, endSilence, listSilences, type SilenceView } from './silences/index.js';
 import { createProgress, formatCount, type Progress } from './progress.js';
 
 const USAGE = `Usage: sre-agent <verb>
@@ -35,7 +37,12 @@ const USAGE = `Usage: sre-agent <verb>
   pause --as NAME --reason TEXT           the kill switch: nothing executes until resumed (all replicas)
   resume --as NAME                        turn the kill switch off
   status                                  mode, and whether the agent is paused (by whom, why, since when)
-  report [--since 30d] [--format text|json|csv]  what past decisions say about the risk threshold`;
+  report [--since 30d] [--format text|json|csv]  what past decisions say about the risk threshold
+  silence add MATCHER… --for 2h --reason TEXT --as NAME   e.g. provider=openai: matching incidents propose,
+                                          page and execute nothing until it ends (--until ISO instead of --for;
+                                          --schedule "sun 02:00-04:00" for a weekly maintenance window)
+  silence list                            silences not over yet, and the SRE_MAINTENANCE windows
+  silence end ID --as NAME                end a silence now`;
 
 class UsageError extends Error {}
 
@@ -92,6 +99,8 @@ export async function main(argv: string[], cliIo: CliIo = processIo()): Promise<
         return await killSwitchVerb(verb, rest);
       case 'report':
         return await report(rest);
+      case 'silence':
+        return await silenceVerb(rest);
       case undefined:
       case 'help':
       case '--help':
@@ -338,6 +347,54 @@ async function killSwitchVerb(verb: 'pause' | 'resume' | 'status', args: string[
     out(statusLine(s));
     return 0;
   });
+}
+
+/** `silence add | list | end`: whoever may approve here (--as NAME, as approve) may make and end one. */
+async function silenceVerb(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  const options = { as: { type: 'string' }, reason: { type: 'string' }, for: { type: 'string' }, until: { type: 'string' }, schedule: { type: 'string' }, format: { type: 'string' } } as const;
+  const { positionals, values: v } = parseArgs({ args: rest, allowPositionals: true, options, strict: true });
+  const needAs = () => {
+    if (!v.as || !/^[A-Za-z0-9._@-]{1,64}$/.test(v.as)) throw new UsageError(`silence ${sub} needs --as NAME (letters, digits, . _ @ -), the operator recorded in the audit trail`);
+    return { type: 'user', name: v.as, via: 'cli' } as const;
+  };
+  if (sub === 'list') {
+    if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    return withServices(async ({ deps }) => {
+      const list = await listSilences(deps);
+      if (v.format === 'json') out(JSON.stringify(list));
+      else if (list.length === 0) out('no silences');
+      for (const s of v.format === 'json' ? [] : list) out(silenceRow(s));
+      return 0;
+    });
+  }
+  if (sub === 'end') {
+    if (positionals.length !== 1) throw new UsageError('silence end takes one silence ID');
+    const actor = needAs();
+    return withServices(async ({ deps }) => {
+      out(silenceRow(await endSilence(deps, { id: positionals[0]!, actor })));
+      return 0;
+    });
+  }
+  if (sub !== 'add') throw new UsageError(`silence ${sub ?? ''}: expected add, list or end`);
+  const actor = needAs();
+  const tokens = matcherTokens(positionals);
+  if (!tokens.ok) throw new UsageError(`silence add: ${tokens.problem} (a matcher such as provider=openai)`);
+  if (!v.reason?.trim()) throw new UsageError('silence add needs --reason TEXT: say why, it is shown on every incident it holds');
+  const forMs = v.for === undefined ? undefined : parseSilenceDuration(v.for);
+  if (v.for !== undefined && forMs === undefined) throw new UsageError(`--for: "${v.for}" is not a duration such as 90m, 2h or 1d`);
+  if (forMs === undefined && !v.until && !v.schedule) throw new UsageError('silence add needs --for DURATION (or --until ISO, at most 7 days ahead)');
+  return withServices(async ({ deps }) => {
+    const made = await createSilence(deps, { matchers: tokens.value, reason: v.reason, actor, ends_at: v.until, schedule: v.schedule, ...(forMs !== undefined ? { forMs } : {}) });
+    out(silenceRow(made));
+    return 0;
+  });
+}
+
+function silenceRow(s: SilenceView): string {
+  const when = s.schedule ? `every ${s.schedule}${s.next ? `, next ${s.next.starts_at} – ${s.next.ends_at}` : ''}` : `${s.starts_at} – ${s.ends_at ?? '?'}`;
+  const state = s.ended_at ? `ended by ${s.ended_by ?? '?'} at ${s.ended_at}` : s.active ? 'active' : 'not active now';
+  return `${s.id}  ${matcherText(s.matchers)}  ${when}  ${state}  by ${s.created_by}: ${s.reason}`;
 }
 
 async function audit(args: string[]): Promise<number> {

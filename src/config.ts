@@ -6,6 +6,7 @@ import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
 import { parseApproverRules, type ApproverRules } from './domain/approver-rules.js';
 import type { AgentMode, SafetySettings } from './domain/policy.js';
+import { parseMaintenance, type MaintenanceWindow } from './domain/silences.js';
 
 export type { AgentMode, SafetySettings };
 
@@ -195,6 +196,7 @@ const EnvSchema = z.object({
   SRE_AUTO_REVERT: bool(true),
   SRE_ACTION_COOLDOWN: duration('30m'),
   SRE_MAX_ACTIONS_PER_HOUR: int(10, 0, 100_000),
+  SRE_MAINTENANCE: optionalString,
 });
 
 type Env = z.output<typeof EnvSchema>;
@@ -213,6 +215,8 @@ export interface Config {
   policy: { riskThreshold: number; autoApprove: boolean; timeZone: string; criticalTeams: string[]; mode: AgentMode; twoPersonScore: number; approverRules: ApproverRules; pageWithoutApproval: boolean };
   /** The brakes and the watch after acting (issue "act safely"). */
   safety: SafetySettings;
+  /** SRE_MAINTENANCE: weekly windows (recurring silences) in policy.timeZone. */
+  maintenance: MaintenanceWindow[];
   /** reasoningConcurrency: incidents reasoned about at once per replica; reasoningDeadlineMs: one incident's whole model budget. */
   agent: { model: string; anthropicApiKey: string | undefined; anthropicBaseUrl: string | undefined; reasoningConcurrency: number; reasoningDeadlineMs: number };
   /** consumerName: stable per replica (a pod name) so a restart re-reads its own pending entries at once; claimIdleMs: a peer's entry idle this long is claimed; handlerTimeoutMs: a batch's handler past this is given up and its entries handed on. */
@@ -290,7 +294,9 @@ export function loadConfig(source: Record<string, string | undefined> = readEnvi
   }
   const rules = parseApproverRules(e.SRE_APPROVER_RULES);
   if (!rules.ok) problems.push(...rules.problems.map((p) => `SRE_APPROVER_RULES: ${p}`));
-  if (problems.length > 0 || !rules.ok) throw new ConfigError(problems);
+  const maintenance = parseMaintenance(e.SRE_MAINTENANCE ?? '');
+  if (!maintenance.ok) problems.push(`SRE_MAINTENANCE: ${maintenance.problem}`);
+  if (problems.length > 0 || !rules.ok || !maintenance.ok) throw new ConfigError(problems);
 
   const env = e.NODE_ENV === 'production' ? 'production' : e.NODE_ENV === 'test' ? 'test' : 'development';
   return {
@@ -308,6 +314,7 @@ export function loadConfig(source: Record<string, string | undefined> = readEnvi
       approverRules: rules.rules,
       pageWithoutApproval: e.SRE_PAGE_WITHOUT_APPROVAL,
     },
+    maintenance: maintenance.value,
     safety: {
       verifyWindowMs: e.SRE_VERIFY_WINDOW,
       autoRevert: e.SRE_AUTO_REVERT,

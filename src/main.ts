@@ -25,6 +25,7 @@ import { createEmailAdapter } from './notify/email.js';
 import { createPagerDutyAdapter } from './notify/pagerduty.js';
 import { createSlackAdapter } from './notify/slack.js';
 import { createWebhookAdapter } from './notify/webhook.js';
+import { releaseSilenced, silenceEndJob } from './silences/index.js';
 import { noteLateReasoning, proposalJobs, rearmOrphans, recordModeChange, type ServiceDeps } from './proposals/index.js';
 import { createSlackApp, type SlackApp } from './slack/app.js';
 import { createAuthBrake, type AuthBrake } from './web/brake.js';
@@ -92,6 +93,7 @@ export async function buildServiceDeps(config: Config, opts: ServiceDepsOptions 
     channels: opts.channels ?? configuredChannels(config),
     policy: { ...config.policy },
     safety: { ...config.safety },
+    maintenance: config.maintenance,
     lifecycle: { ...config.lifecycle },
     publicBaseUrl: config.http.publicBaseUrl,
     clock,
@@ -135,8 +137,11 @@ export function buildCatalog(config: Config, reconcileStaleMs: number): Catalog<
     ...proposalJobs({ reconcileStaleMs }),
     close_quiet: async (deps) => {
       await closeQuietIncidents(deps, config.lifecycle.incidentQuietMs);
+      // Maintenance windows end without a job of their own: held incidents are released here too.
+      await releaseSilenced(deps);
       await rearmOrphans(deps);
     },
+    silence_end: silenceEndJob,
     // Daily, one replica at a time (the job's lease), then tomorrow's run.
     retention: async (deps) => {
       const r = await runRetention(deps.db, config.license.tier, deps.clock.now(), 'system:retention');
@@ -154,7 +159,7 @@ function buildAdapters(config: Config, deps: ServiceDeps, slack: SlackApp | unde
   return deps.channels.map((c): ChannelAdapter => {
     switch (c) {
       case 'slack':
-        return createSlackAdapter({ ...common, client: slack!.client, channel: config.slack.incidentChannel! });
+        return createSlackAdapter({ ...common, client: slack!.client, channel: config.slack.incidentChannel!, timeZone: config.policy.timeZone });
       case 'email':
         return createEmailAdapter({ ...common, apiKey: e.sendgridApiKey!, apiUrl: e.sendgridApiUrl, from: e.from!, to: e.to, linkSecret: e.linkSecret! });
       case 'webhook':

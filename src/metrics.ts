@@ -35,6 +35,7 @@ export const METRIC_NAMES = [
   'sre_stream_handler_timeouts_total',
   'sre_gate_refusals_total',
   'sre_verifications_current',
+  'sre_events_silenced_total',
 ] as const;
 
 export interface Metrics {
@@ -90,6 +91,8 @@ export interface Metrics {
   gateRefusals: Counter<'check' | 'code' | 'operation'>;
   /** Proposals by verification status (none | pending | passed | failed | reverted); set by the collector at scrape time. */
   verificationsCurrent: Gauge<'status'>;
+  /** Events stored while a silence matched them; matcher is the silence's matcher keys (`provider`, `provider,type`). */
+  eventsSilenced: Counter<'matcher'>;
   /** The registry behind `render()`: not prom-client's global one, so several agents (and tests) can coexist. */
   registry: Registry;
   /** The Content-Type header for `render()`'s output. */
@@ -144,6 +147,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     ...workMetrics(registers),
     httpRequestDuration,
     ...operations,
+    eventsSilenced: new Counter({ name: 'sre_events_silenced_total', help: 'Events stored while a silence matched them, by the silence matcher keys', labelNames: ['matcher'] as const, registers }),
     registry,
     contentType: registry.contentType,
     async render() {

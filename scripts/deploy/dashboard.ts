@@ -126,6 +126,7 @@ function rows(): [string, PanelBuilder[]][] {
           q(`sum(increase(sre_stream_handler_timeouts_total{${J}}[$__rate_interval]))`, 'handler timeouts'),
         ]),
         timeseries('HTTP p99 by route', 'Request latency by route pattern', 's', [q(`histogram_quantile(0.99, sum by (le, route) (rate(sre_http_request_duration_seconds_bucket{${J}}[$__rate_interval])))`, '{{route}}')]),
+        timeseries('Silenced events', 'Events stored while a silence or maintenance window matched them, by the silence matcher keys', 'short', [q(`sum by (matcher) (increase(sre_events_silenced_total{${J}}[$__rate_interval]))`, '{{matcher}}')], { width: 24 }),
       ],
     ],
     [

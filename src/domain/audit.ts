@@ -68,6 +68,12 @@ export const AuditEntry = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('thread.message'), payload: obj({ text: z.string() }) }),
   z.object({ kind: z.literal('thread.reply'), payload: obj({ text: z.string() }) }),
   z.object({ kind: z.literal('audit.purged'), payload: anyObj }),
+  // Silences (src/silences): made and ended by an approver; events they covered; an incident held and released.
+  z.object({ kind: z.literal('silence.created'), payload: obj({ silence_id: z.string(), matchers: anyObj, reason: z.string(), channel: z.string() }) }),
+  z.object({ kind: z.literal('silence.ended'), payload: obj({ silence_id: z.string(), channel: z.string() }) }),
+  z.object({ kind: z.literal('events.silenced'), payload: obj({ silence_ids: z.array(z.string()).min(1), event_ids: z.array(z.string()).min(1) }) }),
+  z.object({ kind: z.literal('incident.silenced'), payload: obj({ silence_id: z.string(), until: z.string(), by: z.string(), reason: z.string() }) }),
+  z.object({ kind: z.literal('incident.unsilenced'), payload: obj({ silence_id: z.string() }) }),
   // Written by sre_events_purge itself (retention): the cutoff `audit verify` checks receipts against.
   z.object({ kind: z.literal('events.purged'), payload: obj({ cutoff: z.string(), purged_count: z.number() }) }),
 ]);

@@ -1,7 +1,7 @@
 /** The few coded errors a user may see; everything else is logged and shown as an apology with a reference. */
 
-/** stale: the re-check at decision time refused (409); paused: the kill switch is on (423); same_approver: the two-person rule (409). */
-export type ErrorCode = 'invalid' | 'not_found' | 'already_decided' | 'forbidden' | 'conflict' | 'unavailable' | 'refused' | 'stale' | 'paused' | 'same_approver';
+/** stale: the re-check at decision time refused (409); paused: the kill switch is on (423); same_approver: the two-person rule (409); silenced: a silence covers the incident (409). */
+export type ErrorCode = 'invalid' | 'not_found' | 'already_decided' | 'forbidden' | 'conflict' | 'unavailable' | 'refused' | 'stale' | 'paused' | 'same_approver' | 'silenced';
 
 export class DomainError extends Error {
   constructor(
@@ -33,6 +33,7 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, { http: number; title: stri
   stale: { http: 409, title: 'Not executed: the situation changed', exit: 1 },
   paused: { http: 423, title: 'Paused', exit: 1 },
   same_approver: { http: 409, title: 'Needs another person', exit: 3 },
+  silenced: { http: 409, title: 'Silenced', exit: 1 },
 };
 
 export const httpStatusOf = (e: DomainError): number => ERROR_TABLE[e.code].http;

@@ -4,6 +4,7 @@ import { queryRows, schema, type Tx } from '../db/client.js';
 import { incidentKey, incidentSubject, type PlatformEvent } from '../domain/events.js';
 import { newId, type ServiceDeps } from '../proposals/index.js';
 import { enqueue, enqueueNotifications, job } from '../jobs/index.js';
+import { silenceStoredEvents } from '../silences/index.js';
 
 const { incidents } = schema;
 const INGEST = { type: 'system', name: 'ingest' } as const;
@@ -18,14 +19,19 @@ export interface IngestOutcome {
   accepted: string[];
   duplicates: string[];
   incidentsOpened: string[];
+  /** Stored events a silence matched, by the silence's matcher keys (sre_events_silenced_total). */
+  silenced?: Map<string, number>;
 }
+
+/** What ingest needs; policy (its time zone) and maintenance feed the silences, UTC and none when absent. */
+type IngestDeps = Pick<ServiceDeps, 'db' | 'channels' | 'clock' | 'poke' | 'logger' | 'metrics'> & Partial<Pick<ServiceDeps, 'policy' | 'maintenance'>>;
 
 /**
  * Stores a batch of parsed events in ONE transaction: deduplicated by event id, correlated into
  * one open incident per key (counters exact), audited, and each new incident given a durable
  * 'propose' job. Returns after commit; the caller may then acknowledge its source.
  */
-export async function ingestEvents(deps: Pick<ServiceDeps, 'db' | 'channels' | 'clock' | 'poke' | 'logger' | 'metrics'>, items: readonly IngestItem[]): Promise<IngestOutcome> {
+export async function ingestEvents(deps: IngestDeps, items: readonly IngestItem[]): Promise<IngestOutcome> {
   if (items.length === 0) return { accepted: [], duplicates: [], incidentsOpened: [] };
   // Within the batch, the first occurrence of an id wins.
   const seen = new Set<string>();
@@ -44,6 +50,7 @@ export async function ingestEvents(deps: Pick<ServiceDeps, 'db' | 'channels' | '
     const typeOf = new Map(items.map((i) => [i.event.id, i.event.type]));
     for (const id of outcome.accepted) deps.metrics.eventsIngested.inc({ type: typeOf.get(id) ?? 'unknown', outcome: 'accepted' });
     for (const id of outcome.duplicates) deps.metrics.eventsIngested.inc({ type: typeOf.get(id) ?? 'unknown', outcome: 'duplicate' });
+    for (const [matcher, n] of outcome.silenced ?? []) deps.metrics.eventsSilenced.inc({ matcher }, n);
   }
   if (outcome.incidentsOpened.length > 0) deps.poke?.();
   return outcome;
@@ -59,7 +66,7 @@ type Stored = {
   last_occurred_at: string;
 };
 
-async function ingestInTx(tx: Tx, deps: Pick<ServiceDeps, 'channels' | 'clock'>, items: IngestItem[]): Promise<IngestOutcome> {
+async function ingestInTx(tx: Tx, deps: IngestDeps, items: IngestItem[]): Promise<IngestOutcome> {
   const now = deps.clock.now();
   const byKey = new Map<string, IngestItem[]>();
   for (const it of items) {
@@ -76,12 +83,19 @@ async function ingestInTx(tx: Tx, deps: Pick<ServiceDeps, 'channels' | 'clock'>,
   // A new incident whose every event was already stored is not an incident.
   const empty = opened.filter((o) => !storedIn.has(o.id)).map((o) => o.id);
   if (empty.length > 0) await tx.delete(incidents).where(inArray(incidents.id, empty));
+  // Silenced events are stored and audited like any other; their incident is held (src/silences).
+  const silenced = await silenceStoredEvents(
+    tx,
+    { clock: deps.clock, policy: { timeZone: deps.policy?.timeZone ?? 'UTC' }, ...(deps.maintenance ? { maintenance: deps.maintenance } : {}) },
+    items.filter((it) => accepted.has(it.event.id)).map((it) => ({ event: it.event, incidentId: incidentOf.get(incidentKey(it.event))! })),
+  );
   await enqueue(tx, openedIds.map((id) => job('propose', `propose:${id}`, now, { incident_id: id })));
   await enqueueNotifications(tx, deps, [...storedIn].map((id) => ({ kind: openedIds.includes(id) ? ('incident.opened' as const) : ('incident.updated' as const), incidentId: id })));
   // The audit chain's lock last, as every writer takes it: an outbox insert that waits on the
   // dispatcher while holding the chain lock would deadlock with the dispatcher's own audit row.
-  await appendAudit(tx, ...openedAudits(opened.filter((o) => storedIn.has(o.id)), byKey, accepted), ...stored.map((s) => receivedAudit(s, now)));
+  await appendAudit(tx, ...openedAudits(opened.filter((o) => storedIn.has(o.id)), byKey, accepted), ...stored.map((s) => receivedAudit(s, now)), ...silenced.audits);
   return {
+    silenced: silenced.byMatcher,
     accepted: items.filter((it) => accepted.has(it.event.id)).map((it) => it.event.id),
     duplicates: items.filter((it) => !accepted.has(it.event.id)).map((it) => it.event.id),
     incidentsOpened: openedIds,

@@ -66,6 +66,8 @@ export const JOB_KINDS = {
   resolve_page: kind(proposal, 'maintenance'),
   /** Incidents quiet for SRE_INCIDENT_QUIET are closed; open ones without a proposal are reasoned about again. */
   close_quiet: kind(z.object({}), 'maintenance', { everyMs: 30_000 }),
+  /** A silence started, ended or ran out (src/silences): incidents it held proceed, a proposal follows. */
+  silence_end: kind(z.object({ silence_id: id }), 'maintenance'),
   /** Daily, one replica at a time; the handler schedules the next day's run. */
   retention: kind(z.object({}), 'retention'),
 } as const satisfies Record<string, JobKind>;

@@ -1,4 +1,5 @@
 import { systemClock, type Clock } from '../clock.js';
+import { silenceLine } from '../domain/silences.js';
 import { and, eq, isNull } from 'drizzle-orm';
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
@@ -22,6 +23,8 @@ export interface SlackAdapterOptions {
   logger: Logger;
   /** The agent's clock, for how long reasoning has taken so far. */
   clock?: Clock;
+  /** The operators' time zone (SRE_TIMEZONE), for "silenced until 02:00"; UTC when absent. */
+  timeZone?: string;
 }
 
 type IncidentRow = typeof schema.incidents.$inferSelect;
@@ -55,8 +58,10 @@ export function classifySlackError(e: unknown): Error {
   }
 }
 
-function summaryOf(i: IncidentRow): IncidentSummaryInput {
+function summaryOf(i: IncidentRow, at: Date, timeZone: string): IncidentSummaryInput {
+  const s = i.status === 'open' ? i.silence : null;
   return {
+    ...(s ? { silenced: silenceLine({ until: new Date(s.until), by: s.by, reason: s.reason }, at, timeZone) } : {}),
     id: i.id,
     type: i.type,
     subject: i.subject,
@@ -77,12 +82,13 @@ export function createSlackAdapter(opts: SlackAdapterOptions): ChannelAdapter {
   const { db, client, logger } = opts;
   const clock = opts.clock ?? systemClock;
   const now = () => clock.now();
+  const zone = opts.timeZone ?? 'UTC';
 
   /** The summary as it stands, saying "reasoning, N s so far" while the first proposal is late. */
   async function summaryMessage(i: IncidentRow): Promise<SlackMessage> {
-    if (i.status !== 'open') return buildIncidentSummary(summaryOf(i));
+    if (i.status !== 'open') return buildIncidentSummary(summaryOf(i, now(), zone));
     const [p] = await db.select({ id: schema.proposals.id }).from(schema.proposals).where(eq(schema.proposals.incidentId, i.id)).limit(1);
-    return buildIncidentSummary(summaryOf(i), undefined, reasoningLateness({ status: i.status, openedAt: i.openedAt, hasProposal: p !== undefined }, now()));
+    return buildIncidentSummary(summaryOf(i, now(), zone), undefined, reasoningLateness({ status: i.status, openedAt: i.openedAt, hasProposal: p !== undefined }, now()));
   }
   const post = (channel: string, msg: SlackMessage, threadTs?: string) =>
     client.chat.postMessage({ channel, text: msg.text, blocks: msg.blocks, unfurl_links: false, unfurl_media: false, ...(threadTs ? { thread_ts: threadTs } : {}) });
@@ -92,7 +98,7 @@ export function createSlackAdapter(opts: SlackAdapterOptions): ChannelAdapter {
     const inc = await getIncident(db, incidentId);
     if (!inc) return undefined;
     if (inc.slackChannel && inc.slackTs) return { thread: { channel: inc.slackChannel, ts: inc.slackTs }, posted: false, incident: inc };
-    const r = await post(opts.channel, buildIncidentSummary(summaryOf(inc)));
+    const r = await post(opts.channel, buildIncidentSummary(summaryOf(inc, now(), zone)));
     const thread = { channel: r.channel ?? opts.channel, ts: r.ts! };
     const won = await db
       .update(schema.incidents)

@@ -7,7 +7,7 @@ import { authorizeApproval, recordApproval, sameApprover, type ApprovalStep } fr
 import { withTransaction } from './context.js';
 import { executeApproved } from './execute.js';
 import { writeExecuteJob } from './schedule.js';
-import { refuseWhilePaused } from './gate.js';
+import { refuseWhilePaused, refuseWhileSilenced } from './gate.js';
 import { getProposal } from './queries.js';
 import { transitionOne } from './transition.js';
 import type { ProposalView, ServiceDeps } from './types.js';
@@ -33,6 +33,7 @@ export async function decide(deps: ServiceDeps, raw: DecideInput & { actor: Acto
   const now = deps.clock.now();
   const status = decision === 'approve' ? 'approved' : 'rejected';
   if (decision === 'approve') await refuseWhilePaused(deps, proposalId, actor);
+  if (decision === 'approve') await refuseWhileSilenced(deps, proposalId, actor);
 
   // Approver rules (SRE_APPROVER_RULES) bind every channel here; rejecting stays open to all.
   if (decision === 'approve') await authorizeApproval(deps, { proposalId, actor, verb: 'approve' });

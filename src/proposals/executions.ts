@@ -28,6 +28,7 @@ export type Outcome = { ok: true; response: Record<string, unknown> } | { ok: fa
 export function refusalError(proposalId: string, r: Refusal): DomainError {
   if (r.code === 'stale') return new DomainError('stale', `Not executed: ${r.reason}. Proposal ${proposalId} is stale; a fresh one is made while the incident is open.`, { stale_reason: r.reason });
   if (r.code === 'shadow') return new DomainError('refused', `Refused: ${r.reason}.`, { check: r.check });
+  if (r.code === 'silenced') return new DomainError('silenced', `Not executed: ${r.reason}. Proposal ${proposalId} is held until the silence ends.`, r.details);
   if (r.code === 'paused') return new DomainError('paused', `Not executed: ${r.reason}. Proposal ${proposalId} still waits for a decision.`, r.details);
   return new DomainError('refused', `Held for a human: ${r.reason}.`, { check: r.check });
 }

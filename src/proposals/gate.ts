@@ -7,6 +7,8 @@ import { actorChannel, type Actor } from '../domain/proposal.js';
 import type { RecheckResult } from '../domain/recheck.js';
 import { reader, withTransaction } from './context.js';
 import { readSwitch } from './kill-switch.js';
+import { incidentCover } from '../silences/index.js';
+import { silenceLine } from '../domain/silences.js';
 import { shadowHold } from './shadow.js';
 import { enqueue, enqueueNotification, job } from '../jobs/index.js';
 import { waitingJobs } from './schedule.js';
@@ -38,9 +40,10 @@ export interface GateContext {
 /**
  * shadow: nothing executes in shadow mode (an approval records what it would do; a revert is 422);
  * paused: the kill switch (423); stale: the re-check (409, the proposal is marked stale);
- * held: a brake on automatic execution (the proposal waits for a human instead).
+ * held: a brake on automatic execution (the proposal waits for a human instead);
+ * silenced: a silence covers the incident (409; the proposal waits until it ends).
  */
-export type RefusalCode = 'shadow' | 'paused' | 'stale' | 'held';
+export type RefusalCode = 'shadow' | 'paused' | 'stale' | 'held' | 'silenced';
 
 export interface Refusal {
   check: string;
@@ -73,6 +76,18 @@ export const killSwitch: GateCheck = {
     if (!s.paused) return undefined;
     const [brake] = holdingBrakes({ paused: { by: s.pausedBy, reason: s.pausedReason, at: s.pausedAt } }, ctx.deps.safety);
     return { check: 'kill_switch', code: ctx.automatic && ctx.operation === 'execute' ? 'held' : 'paused', reason: brake!.reason, details: { paused_by: s.pausedBy, paused_reason: s.pausedReason, paused_at: s.pausedAt?.toISOString() ?? null } };
+  },
+};
+
+/** A silence covering the incident: nothing executes while it lasts, from any path; the proposal waits. */
+export const silence: GateCheck = {
+  name: 'silence',
+  async run(ctx) {
+    if (ctx.operation !== 'execute') return undefined;
+    const cover = await incidentCover(ctx.tx, ctx.deps, ctx.proposal.incidentId);
+    if (!cover) return undefined;
+    const reason = silenceLine(cover, ctx.now, ctx.deps.policy.timeZone);
+    return { check: 'silence', code: 'silenced', reason, details: { silence_id: cover.id, until: cover.until.toISOString() } };
   },
 };
 
@@ -116,7 +131,7 @@ export const hourlyCap: GateCheck = {
   },
 };
 
-export const GATE_CHECKS: readonly GateCheck[] = [shadow, killSwitch, recheckCheck, cooldown, hourlyCap];
+export const GATE_CHECKS: readonly GateCheck[] = [shadow, killSwitch, silence, recheckCheck, cooldown, hourlyCap];
 
 /** Runs the checks in order; the first refusal wins. */
 export async function passGate(ctx: GateContext, checks: readonly GateCheck[] = GATE_CHECKS): Promise<Refusal | undefined> {
@@ -217,4 +232,21 @@ export async function refuseWhilePaused(deps: ServiceDeps, proposalId: string, a
     paused_reason: s.pausedReason,
     paused_at: s.pausedAt?.toISOString() ?? null,
   });
+}
+
+/**
+ * Before an approval is recorded: while a silence covers the incident it is answered 409
+ * `silenced` and nothing changes (the proposal is held until the silence ends); audited.
+ */
+export async function refuseWhileSilenced(deps: ServiceDeps, proposalId: string, actor: Actor): Promise<void> {
+  const [p] = await reader(deps).select({ incidentId: proposals.incidentId, status: proposals.status }).from(proposals).where(eq(proposals.id, proposalId));
+  if (!p || p.status !== 'pending') return;
+  const cover = await incidentCover(reader(deps), deps, p.incidentId);
+  if (!cover) return;
+  const reason = silenceLine(cover, deps.clock.now(), deps.policy.timeZone);
+  await withTransaction(deps, (tx) =>
+    appendAudit(tx, { kind: 'decision.refused', actor, incidentId: p.incidentId, proposalId, payload: { code: 'silenced', reason, attempted: 'approve', silence_id: cover.id } }),
+  );
+  deps.metrics?.decisions.inc({ channel: actorChannel(actor), decision: 'denied' });
+  throw new DomainError('silenced', `Not approved: ${reason}. Proposal ${proposalId} is held until the silence ends.`, { silence_id: cover.id, until: cover.until.toISOString() });
 }

@@ -3,6 +3,7 @@ import { appendAudit } from '../audit/append.js';
 import { queryRows, schema } from '../db/client.js';
 import { isDomainError } from '../domain/errors.js';
 import { enqueue, enqueueNotification, job, type JobHandler, type JobHandlers } from '../jobs/index.js';
+import { incidentCover } from '../silences/index.js';
 import { withTransaction } from './context.js';
 import { escalate } from './escalate.js';
 import { execute } from './execute.js';
@@ -14,7 +15,7 @@ import type { ServiceDeps } from './types.js';
 import { autoRevertJob, verifyJob, verifyPageJob } from './verify.js';
 
 /** The handlers of the proposals' jobs (jobs/kinds.ts declares each kind); the composition root joins them into the catalog. */
-export type ProposalJobs = Omit<JobHandlers<ServiceDeps>, 'close_quiet' | 'retention'>;
+export type ProposalJobs = Omit<JobHandlers<ServiceDeps>, 'close_quiet' | 'retention' | 'silence_end'>;
 
 /** A new incident's reasoning, inside the pool's slot and deadline. */
 const proposeJob: JobHandler<ServiceDeps, 'propose'> = async (deps, p, j) => {
@@ -54,6 +55,10 @@ export function proposalJobs(opts: { reconcileStaleMs: number }): ProposalJobs {
       await expire(deps, { proposalId: p.proposal_id });
     },
     escalate: async (deps, p) => {
+      // Pages nobody while a silence covers the incident: escalates when it ends, if still waiting.
+      const [row] = await deps.db.select({ incidentId: schema.proposals.incidentId }).from(schema.proposals).where(eq(schema.proposals.id, p.proposal_id));
+      const cover = row ? await incidentCover(deps.db, deps, row.incidentId) : undefined;
+      if (cover) return enqueue(deps.db, job('escalate', `escalate:${p.proposal_id}:${cover.until.getTime()}`, cover.until, p));
       await escalate(deps, { proposalId: p.proposal_id });
     },
     restore: restoreJob,
@@ -87,7 +92,7 @@ export async function noteLateReasoning(deps: ServiceDeps, incidentId: string): 
 export async function rearmOrphans(deps: ServiceDeps): Promise<string[]> {
   const rows = await queryRows<{ id: string }>(
     deps.db,
-    sql`select i.id from incidents i where i.status = 'open' and not exists (select 1 from proposals p where p.incident_id = i.id) and not exists (select 1 from timers t where t.key = 'propose:' || i.id and t.status = 'pending')`,
+    sql`select i.id from incidents i where i.status = 'open' and i.silence is null and not exists (select 1 from proposals p where p.incident_id = i.id) and not exists (select 1 from timers t where t.key = 'propose:' || i.id and t.status = 'pending')`,
   );
   const now = deps.clock.now();
   for (const { id } of rows) {

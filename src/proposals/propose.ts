@@ -11,6 +11,7 @@ import type { Actor } from '../domain/proposal.js';
 import type { TargetState } from '../domain/recheck.js';
 import { subjectOf, type RiskScore } from '../domain/risk.js';
 import { targetProblem, targetsOf } from '../domain/targets.js';
+import { holdIfSilenced } from '../silences/index.js';
 import { withTransaction } from './context.js';
 import { executeApproved } from './execute.js';
 import { waitingJobs, writeExecuteJob } from './schedule.js';
@@ -66,6 +67,8 @@ export async function propose(deps: ServiceDeps, input: ProposeInput): Promise<P
   const revision = input.draft !== undefined;
   if (!revision && input.replaces === undefined && ctx.history.some((h) => h.incidentId === input.incidentId)) return undefined;
   if (ctx.incident.status !== 'open' && !revision) return undefined;
+  // A silence holds the incident: no proposal until it ends (src/silences releases it then).
+  if (!revision && (await holdIfSilenced(deps, input.incidentId))) return undefined;
 
   const log = deps.logger.child({ incident_id: input.incidentId });
   const draft = input.draft ?? (await reason(deps, ctx, log, input.deadline));

@@ -6,6 +6,7 @@ import type { Db, Tx } from '../db/client.js';
 import type { ApproverRules } from '../domain/approver-rules.js';
 import type { Channel } from '../domain/notifications.js';
 import type { AgentMode, SafetySettings } from '../domain/policy.js';
+import type { MaintenanceWindow } from '../domain/silences.js';
 import type { Clock } from '../clock.js';
 import type { JobRunner } from '../jobs/index.js';
 import type { Metrics } from '../metrics.js';
@@ -37,6 +38,8 @@ export interface ServiceDeps {
   groupMembers?: (groupId: string) => Promise<ReadonlySet<string>>;
   /** Wakes the background workers after a commit (durable work is in the db either way). */
   poke?: () => void;
+  /** SRE_MAINTENANCE: weekly windows in the operators' time zone (policy.timeZone), silences that recur. */
+  maintenance?: readonly MaintenanceWindow[];
   /** Runs a just-written job in this process (the job machinery's runner); absent: the verb does the work itself. */
   jobs?: Pick<JobRunner, 'enqueueLeased' | 'retryLeased'>;
 }

@@ -25,7 +25,7 @@ const idParam = { name: 'id', in: 'path', required: true, schema: str, descripti
 const sinceParam = (description: string) => ({ name: 'since', in: 'query', required: false, schema: str, description });
 
 const schemas: Record<string, Schema> = {
-  Error: { type: 'object', properties: { error: str, code: { type: 'string', enum: ['invalid', 'not_found', 'already_decided', 'forbidden', 'conflict', 'unavailable', 'refused', 'stale', 'paused'] }, ref: str }, required: ['error'] },
+  Error: { type: 'object', properties: { error: str, code: { type: 'string', enum: ['invalid', 'not_found', 'already_decided', 'forbidden', 'conflict', 'unavailable', 'refused', 'stale', 'paused', 'same_approver', 'silenced'] }, ref: str }, required: ['error'] },
   RiskFactor: obj({ name: str, delta: { type: 'integer' }, reason: str }),
   Approval: obj({ by: str, via: str, at: time }),
   Proposal: {
@@ -66,6 +66,32 @@ const schemas: Record<string, Schema> = {
     duplicates: { type: 'array', items: str },
     incidents_opened: { type: 'array', items: str },
     rejected: { type: 'array', items: obj({ index: { type: 'integer' }, id: str, problems: { type: 'array', items: str } }, ['index', 'problems']) },
+  }),
+  Matchers: {
+    type: 'object',
+    description: 'equality, or a prefix when the value ends in `*`; every matcher given must hold; at least one',
+    properties: { type: str, provider: str, model_group: str, team: str, scope_id: str, sla_id: str },
+    additionalProperties: false,
+    minProperties: 1,
+  },
+  NewSilence: {
+    ...obj({ matchers: ref('Matchers'), starts_at: time, ends_at: time, schedule: str, reason: { type: 'string', minLength: 1, maxLength: 500 } }, ['matchers', 'reason']),
+    description: 'ends_at is required (after now, at most 7 days ahead) unless schedule (`sun 02:00-04:00`, the operators\' time zone) makes it a weekly maintenance window',
+  },
+  Silence: obj({
+    id: str,
+    matchers: ref('Matchers'),
+    starts_at: time,
+    ends_at: nullable(time),
+    schedule: nullable(str),
+    next: { type: ['object', 'null'], properties: { starts_at: time, ends_at: time }, required: ['starts_at', 'ends_at'] },
+    active: { type: 'boolean' },
+    reason: str,
+    created_by: str,
+    created_at: time,
+    ended_at: nullable(time),
+    ended_by: nullable(str),
+    source: { type: 'string', enum: ['api', 'config'] },
   }),
   Status: obj({ mode: { type: 'string', enum: ['live', 'shadow'] }, paused: { type: 'boolean' }, paused_by: nullable(str), paused_reason: nullable(str), paused_at: nullable(time) }),
   ActionFigures: obj({
@@ -160,7 +186,7 @@ const paths: Record<string, Record<string, unknown>> = {
         '200': json(ref('Proposal'), 'decided (and, when approved, executed)'),
         '400': error('bad body'),
         '404': error('no such proposal'),
-        '409': error('already decided (code already_decided), refused by the re-check (code stale), or the same person approving twice'),
+        '409': error('already decided (code already_decided), refused by the re-check (code stale), the same person approving twice (code same_approver), or a silence covering the incident (code silenced)'),
         '423': error('the kill switch is on (code paused)'),
         ...OPERATOR_ERRORS,
       },
@@ -198,6 +224,23 @@ const paths: Record<string, Record<string, unknown>> = {
     },
   },
   '/v1/resume': { post: { summary: 'Turn the kill switch off', security: OPERATOR, responses: { '200': json(ref('Status'), 'resumed'), ...OPERATOR_ERRORS } } },
+  '/v1/silences': {
+    post: {
+      summary: 'Silence matching incidents (no proposal, no page, no card) until ends_at, or every week on a schedule',
+      security: OPERATOR,
+      requestBody: { required: true, content: { 'application/json': { schema: ref('NewSilence') } } },
+      responses: { '201': json(ref('Silence'), 'made'), '400': error('no matcher, an unknown matcher key, no reason, ends_at missing, past or beyond 7 days (code invalid)'), ...OPERATOR_ERRORS },
+    },
+    get: { summary: 'Silences not over yet, and the SRE_MAINTENANCE windows', security: OPERATOR, responses: { '200': json(obj({ silences: { type: 'array', items: ref('Silence') } }), 'the silences'), ...OPERATOR_ERRORS } },
+  },
+  '/v1/silences/{id}': {
+    delete: {
+      summary: 'End a silence now; incidents it alone held proceed',
+      security: OPERATOR,
+      parameters: [{ name: 'id', in: 'path', required: true, schema: str, description: 'silence id (`sil_…`)' }],
+      responses: { '200': json(ref('Silence'), 'ended'), '404': error('no such silence'), '409': error('already ended or over'), '422': error('a window from SRE_MAINTENANCE'), ...OPERATOR_ERRORS },
+    },
+  },
   '/v1/status': { get: { summary: 'Mode and kill switch', security: OPERATOR, responses: { '200': json(ref('Status'), 'the status'), ...OPERATOR_ERRORS } } },
 };
 

@@ -12,6 +12,7 @@ import type { AuthBrake, AuthSurface } from './brake.js';
 import { bearer, HttpError, matchSecret, readBody, sendError, sendJson } from './http.js';
 import { openApiDocument } from './openapi.js';
 import { compilePath } from './route-path.js';
+import { createSilence, endSilence, listSilences } from '../silences/index.js';
 
 export const MAX_EVENT_BODY_BYTES = 1024 * 1024;
 export const MAX_EVENTS_PER_REQUEST = 1000;
@@ -48,7 +49,7 @@ interface RouteContext {
 }
 
 export interface ApiRoute {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   /** `:name` segments match one path segment; the path is also the metrics label. */
   path: string;
   auth: RouteAuth;
@@ -170,6 +171,25 @@ export const API_ROUTES: readonly ApiRoute[] = [
     path: '/v1/resume',
     auth: 'operator',
     run: async ({ res, opts, operator }) => sendJson(res, 200, await resume(opts.deps, { actor: { type: 'user', name: operator(), via: 'api' } })),
+  },
+  // Silences (issue 20): every operator of the JSON API is an approver (they decide proposals here).
+  {
+    method: 'POST',
+    path: '/v1/silences',
+    auth: 'operator',
+    run: async ({ req, res, opts, operator }) => {
+      const actor = { type: 'user', name: operator(), via: 'api' } as const;
+      const b = ((await jsonBody(req, 16 * 1024)) ?? {}) as Record<string, unknown>;
+      if (typeof b !== 'object' || Array.isArray(b)) throw new HttpError(400, 'expected a JSON object { matchers, ends_at, reason }');
+      sendJson(res, 201, await createSilence(opts.deps, { matchers: b.matchers, starts_at: b.starts_at, ends_at: b.ends_at, schedule: b.schedule, reason: b.reason, actor }));
+    },
+  },
+  { method: 'GET', path: '/v1/silences', auth: 'operator', run: async ({ res, opts }) => sendJson(res, 200, { silences: await listSilences(opts.deps) }) },
+  {
+    method: 'DELETE',
+    path: '/v1/silences/:id',
+    auth: 'operator',
+    run: async ({ res, params, opts, operator }) => sendJson(res, 200, await endSilence(opts.deps, { id: params.id!, actor: { type: 'user', name: operator(), via: 'api' } })),
   },
   {
     method: 'GET',

@@ -28,6 +28,9 @@ const CONTRACT_ROUTES = [
   'get /v1/status',
   'get /v1/report',
   'get /v1/openapi.json',
+  'post /v1/silences',
+  'get /v1/silences',
+  'delete /v1/silences/{id}',
 ];
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];

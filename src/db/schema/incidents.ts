@@ -23,6 +23,8 @@ export const incidents = pgTable(
     slackChannel: text('slack_channel'),
     slackTs: text('slack_ts'),
     summaryVersion: integer('summary_version').notNull().default(0),
+    /** The silence holding this incident (no proposal, no page, no card) while it lasts; null when none. */
+    silence: jsonb('silence').$type<{ id: string; until: string; by: string; reason: string }>(),
   },
   (t) => [
     uniqueIndex('incidents_one_open_per_key').on(t.key).where(sql`${t.status} = 'open'`),

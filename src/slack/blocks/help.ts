@@ -10,9 +10,11 @@ export function buildHelp(unknown?: string): SlackMessage {
     `*${SLASH_COMMAND} status* — whether the agent is paused (by whom, why, since when) and its mode`,
     `*${SLASH_COMMAND} pause REASON* — the kill switch: nothing executes until resumed; proposals are still made`,
     `*${SLASH_COMMAND} resume* — turn the kill switch off`,
+    `*${SLASH_COMMAND} silence MATCHER… DURATION REASON* — e.g. \`provider=openai 2h migration\`: matching incidents propose nothing, page nobody and execute nothing until it ends`,
+    `*${SLASH_COMMAND} silences* · *${SLASH_COMMAND} unsilence ID* — the silences and maintenance windows; end one now`,
     `*${SLASH_COMMAND} help* — this message`,
     'In an incident thread, write a message or mention the bot to ask about the incident or for another action ("re-route instead").',
-    'Only approvers (SRE_APPROVERS) can approve, reject, revert, pause, resume or see the status; every decision is recorded in the audit trail.',
+    'Only approvers (SRE_APPROVERS) can approve, reject, revert, pause, resume, silence, unsilence or see the status; every decision is recorded in the audit trail.',
   ];
   const blocks: SlackMessage['blocks'] = [];
   if (unknown !== undefined) {

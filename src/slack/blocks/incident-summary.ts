@@ -13,6 +13,8 @@ export interface IncidentSummaryInput {
   last_seen: string;
   event_count: number;
   latest?: Record<string, unknown>;
+  /** "silenced until 02:00 by alice: migration" while a silence holds the incident (domain/silences.ts). */
+  silenced?: string;
 }
 
 export interface IncidentSummaryProposal {
@@ -60,7 +62,8 @@ export function buildIncidentSummary(incident: IncidentSummaryInput, proposal?: 
   ];
   const facts = latestFacts(incident.latest);
   if (facts) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Latest event*\n\`\`\`${truncate(facts, LIMITS.sectionText - 40)}\`\`\`` } });
-  if (!proposal && reasoning?.late) {
+  if (incident.silenced) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `:mute: ${safe(incident.silenced.charAt(0).toUpperCase() + incident.silenced.slice(1), 600)}: no proposal until it ends` }] });
+  else if (!proposal && reasoning?.late) {
     const text = reasoning.text.charAt(0).toUpperCase() + reasoning.text.slice(1);
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `:hourglass_flowing_sand: ${safe(text, 100)}: the proposal follows in the thread` }] });
   }

@@ -33,6 +33,7 @@ const NAV = [
   ['/sre/audit', 'Audit log'],
   ['/sre/notifications', 'Notifications'],
   ['/sre/report', 'Report'],
+  ['/sre/silences', 'Silences'],
 ] as const;
 
 export function nav(user: string, csrf: string, current = ''): Html {

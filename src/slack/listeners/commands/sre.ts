@@ -7,6 +7,7 @@ import { buildPendingList } from '../../blocks/pending-list.js';
 import { buildProposalCard } from '../../blocks/proposal-card.js';
 import { respondTo, threadUrl, userMessage, type SlackContext } from '../../context.js';
 import { KILL_SWITCH_COMMANDS, killSwitchCommand, type KillSwitchCommand } from './kill-switch.js';
+import { isSilenceCommand, silenceCommand } from './silence.js';
 
 type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 
@@ -30,7 +31,7 @@ const isKillSwitch = (s: string): s is KillSwitchCommand => (KILL_SWITCH_COMMAND
 export function sreCommandListener(ctx: SlackContext) {
   return async ({ ack, command }: CommandArgs): Promise<void> => {
     const [sub = 'help', arg] = command.text.trim().split(/\s+/).filter(Boolean);
-    const known = sub === 'pending' || sub === 'show' || isKillSwitch(sub);
+    const known = sub === 'pending' || sub === 'show' || isKillSwitch(sub) || isSilenceCommand(sub);
     if (!known) {
       // Help needs no I/O: it rides on the acknowledgement itself.
       await ack({ response_type: 'ephemeral', ...buildHelp(sub === 'help' ? undefined : sub) });
@@ -43,7 +44,9 @@ export function sreCommandListener(ctx: SlackContext) {
       msg = { text: 'This workspace is not the one the agent is installed in.', blocks: [] };
     } else {
       try {
-        msg = isKillSwitch(sub) ? await killSwitchCommand(ctx, command, sub, command.text.trim().slice(sub.length)) : await answer(ctx, sub, arg);
+        const rest = command.text.trim().slice(sub.length);
+        if (isSilenceCommand(sub)) msg = await silenceCommand(ctx, command, sub, rest);
+        else msg = isKillSwitch(sub) ? await killSwitchCommand(ctx, command, sub, rest) : await answer(ctx, sub, arg);
       } catch (e) {
         const text = userMessage(ctx, e, `/sre ${sub}`);
         msg = { text: escapeMrkdwn(text), blocks: [] };

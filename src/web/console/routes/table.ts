@@ -1,6 +1,7 @@
 import { noticeOf } from '../pages/index.js';
 import { decision, pauseAgent, resumeAgent } from './decision.js';
 import { audit, auditCsv, notifications, report } from './reads.js';
+import { silenceEnd, silenceMake, silencesList } from './silences.js';
 import { login, loginExpired, loginMethodNotAllowed, logout, logoutExpired, signInPage } from './sign-in.js';
 import type { ConsoleRoute } from './types.js';
 
@@ -23,4 +24,7 @@ export const CONSOLE_ROUTES: readonly ConsoleRoute[] = [
   { method: 'GET', path: '/sre/report', session: true, head: true, run: report },
   { method: 'POST', path: '/sre/pause', session: true, form: 'session', run: pauseAgent },
   { method: 'POST', path: '/sre/resume', session: true, form: 'session', run: resumeAgent },
+  { method: 'GET', path: '/sre/silences', session: true, head: true, run: silencesList },
+  { method: 'POST', path: '/sre/silences', session: true, form: 'session', run: silenceMake },
+  { method: 'POST', path: '/sre/silences/:id/end', session: true, form: 'session', run: silenceEnd },
 ];
