@@ -42,6 +42,8 @@ function env(port: number): Record<string, string> {
     SRE_INGEST_TOKEN: INGEST_TOKEN,
     SRE_API_TOKENS: `ops:${OPS_TOKEN}`,
     LOG_LEVEL: 'info',
+    // Every seeded proposal waits for the decisions the burst makes (a page would go out at once).
+    SRE_PAGE_WITHOUT_APPROVAL: 'false',
   };
 }
 
