@@ -9,6 +9,7 @@ import { freshPostgres, type TestDatabase } from '../support/db.js';
 import { useMsw } from '../support/msw.js';
 import { main } from '../../src/cli.js';
 import { memoryIo } from '../cli/io.js';
+import { call, cookiesFrom, hidden } from '../web/console/client.js';
 
 // Issue 20, item 4: the incident report, built from the audit trail. The simulated gateway; a clock
 // the test moves, so every duration in the report is one the test set and can count by hand.
@@ -155,6 +156,27 @@ describe('the incident report', () => {
     expect(missing.stderr).toMatch(/No incident inc_nope/);
     const bad = await runCli(['report', 'incident', incidentId, '--format', 'pdf'], env);
     expect(bad.code).toBe(2);
+  });
+});
+
+describe('the console', () => {
+  it('links the report from the proposal and incidents pages, and shows it with each line citing its row', async () => {
+    a = await startAgent(db, {}, { clock: now });
+    const { incidentId, proposalId } = await decidedIncident(a);
+    const port = Number(new URL(a.base).port);
+    const form = await call(port, 'GET', '/sre/login');
+    const jar0 = cookiesFrom(form);
+    const login = await call(port, 'POST', '/sre/login', { headers: { cookie: jar0 }, form: { csrf: hidden(form.body, 'csrf')!, next: '/sre', token: ALICE } });
+    expect(login.status).toBe(303);
+    const jar = cookiesFrom(login, jar0);
+    const href = `/sre/incidents/${incidentId}/report`;
+    expect((await call(port, 'GET', `/sre/proposals/${proposalId}`, { headers: { cookie: jar } })).body).toContain(`href="${href}"`);
+    expect((await call(port, 'GET', '/sre/incidents', { headers: { cookie: jar } })).body).toContain(`href="${href}"`);
+    const page = await call(port, 'GET', href, { headers: { cookie: jar } });
+    expect(page.status).toBe(200);
+    expect(page.body).toMatch(/Approved by alice through api/);
+    expect(page.body).toMatch(/Propose → decide<\/td><td>[^<]+<\/td><td><a class="meta" href="\/sre\/audit\?incident=inc_[^"]+" title="audit row \d+, hash [0-9a-f]{12}…">#\d+ [0-9a-f]{12}<\/a>/);
+    expect((await call(port, 'GET', '/sre/incidents/inc_nope/report', { headers: { cookie: jar } })).status).toBe(404);
   });
 });
 
