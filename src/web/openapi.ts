@@ -80,7 +80,13 @@ const schemas: Record<string, Schema> = {
     median_time_to_decision_ms: { type: ['integer', 'null'] },
     verified: { type: 'integer', description: 'executions whose verification finished' },
     verification_pass_rate: { type: ['number', 'null'], minimum: 0, maximum: 1 },
-  }),
+    response: ref('ResponseFigures'),
+  }, ['action', 'proposals', 'shadow', 'approved', 'rejected', 'expired', 'auto_executed', 'median_time_to_decision_ms', 'verified', 'verification_pass_rate']),
+  Spread: obj({ p50_ms: { type: ['integer', 'null'] }, p90_ms: { type: ['integer', 'null'] }, count: { type: 'integer' } }),
+  ResponseFigures: {
+    ...obj({ to_proposal: ref('Spread'), to_decision: ref('Spread'), to_execution: ref('Spread'), to_verification: ref('Spread') }),
+    description: 'milliseconds from the incident\'s detection (its incident.opened audit row) to each step, nearest-rank percentiles',
+  },
   Cite: obj({ seq: { type: 'integer' }, hash: { type: 'string', description: 'the first 12 characters of the audit row hash' } }, ['seq', 'hash']),
   ReportLine: obj({ at: time, text: str, cites: { type: 'array', items: ref('Cite'), minItems: 1, maxItems: 2 } }, ['at', 'text', 'cites']),
   IncidentReport: obj(
@@ -116,6 +122,8 @@ const schemas: Record<string, Schema> = {
         thresholds: { type: 'array', items: ref('ThresholdRow'), minItems: 21, maxItems: 21 },
         recommended_threshold: { type: 'integer', description: 'absent when the evidence is too thin' },
         recommendation: obj({ threshold: { type: ['integer', 'null'] }, rests_on_decisions: { type: 'integer' }, reason: str }),
+        response: ref('ResponseFigures'),
+        incidents: obj({ closed: { type: 'integer' }, closed_without_action: { type: 'integer' } }),
       },
       ['since', 'until', 'window', 'proposals', 'decisions', 'min_decisions', 'actions', 'thresholds', 'recommendation'],
     ),

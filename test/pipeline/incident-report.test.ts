@@ -159,6 +159,25 @@ describe('the incident report', () => {
   });
 });
 
+describe('response times in the tuning report', () => {
+  it('match a hand count from the audit trail, per action and overall', async () => {
+    a = await startAgent(db, {}, { clock: now });
+    await decidedIncident(a);
+    const trail = await auditRows();
+    const at = (kind: string) => new Date(trail.find((t) => t.kind === kind)!.occurred_at).getTime();
+    const r = (await get(a.base, '/v1/report?since=30d', ALICE)).body;
+    const cb = r.actions.find((x: { action: string }) => x.action === 'circuit_break_provider');
+    const opened = at('incident.opened');
+    for (const f of [cb.response, r.response]) {
+      expect(f.to_proposal).toEqual({ p50_ms: at('proposal.created') - opened, p90_ms: at('proposal.created') - opened, count: 1 });
+      expect(f.to_decision.p50_ms).toBe(at('proposal.approved') - opened);
+      expect(f.to_execution.p50_ms).toBe(at('execution.succeeded') - opened);
+      expect(f.to_verification.p50_ms).toBe(at('verification.passed') - opened);
+    }
+    expect(r.incidents).toEqual({ closed: 0, closed_without_action: 0 });
+  });
+});
+
 describe('the console', () => {
   it('links the report from the proposal and incidents pages, and shows it with each line citing its row', async () => {
     a = await startAgent(db, {}, { clock: now });
