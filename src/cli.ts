@@ -16,7 +16,8 @@ import { ingestEvents, type IngestItem } from './ingest/ingest.js';
 import { createLogger, wantsPretty } from './logger.js';
 import { buildServiceDeps, createAgent, StartupError, type Services } from './main.js';
 import { approvalProgress } from './domain/approvals.js';
-import { agentStatus, decide, listProposals, pause, resume, tuningReport, type AgentStatus } from './proposals/index.js';
+import { agentStatus, decide, incidentReport, listProposals, pause, resume, tuningReport, type AgentStatus } from './proposals/index.js';
+import { reportMarkdown } from './domain/incident-report.js';
 import { parseSince, reportCsv, reportText, SINCE_HINT } from './domain/report.js';
 import { runDemo } from './demo.js';
 import { matcherText, matcherTokens, parseSilenceDuration } from './domain/silences.js';
@@ -38,6 +39,7 @@ const USAGE = `Usage: sre-agent <verb>
   resume --as NAME                        turn the kill switch off
   status                                  mode, and whether the agent is paused (by whom, why, since when)
   report [--since 30d] [--format text|json|csv]  what past decisions say about the risk threshold
+  report incident ID [--format markdown|json]   what happened in one incident and how long each step took
   silence add MATCHER… --for 2h --reason TEXT --as NAME   e.g. provider=openai: matching incidents propose,
                                           page and execute nothing until it ends (--until ISO instead of --for;
                                           --schedule "sun 02:00-04:00" for a weekly maintenance window)
@@ -449,18 +451,40 @@ async function audit(args: string[]): Promise<number> {
 const REPORT_FORMATS = { text: reportText, json: (r: object) => JSON.stringify(r, null, 2), csv: reportCsv } as const;
 
 async function report(args: string[]): Promise<number> {
+  if (args[0] === 'incident') return incidentReportVerb(args.slice(1));
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { since: { type: 'string' }, format: { type: 'string' } } });
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const format = values.format ?? 'text';
   if (!Object.hasOwn(REPORT_FORMATS, format)) throw new UsageError(`--format: expected text, json or csv, got "${format}"`);
   const since = values.since ?? '30d';
   if (!parseSince(since, new Date())) throw new UsageError(`--since: ${SINCE_HINT}, got "${since}"`);
-  const config = loadConfig();
-  const pid = config.storage.databaseUrl ? undefined : runningPid(config);
-  if (pid) throw new StartupError(`The agent (pid ${pid}) holds the embedded database in ${config.storage.dataDir}. While it runs, read the report from it: GET /v1/report?since=${since} or the console's /sre/report.`);
+  refuseServedFolder(`GET /v1/report?since=${since} or the console's /sre/report`);
   return withServices(async ({ deps }) => {
     const r = await tuningReport(deps, { since });
     out(REPORT_FORMATS[format as keyof typeof REPORT_FORMATS](r).replace(/\n$/, ''));
+    return 0;
+  });
+}
+
+/** PGlite is one process: while the agent serves the embedded database, a verb reads through the agent instead. */
+function refuseServedFolder(instead: string): void {
+  const c = config();
+  const pid = c.storage.databaseUrl ? undefined : runningPid(c);
+  if (pid) throw new StartupError(`The agent (pid ${pid}) holds the embedded database in ${c.storage.dataDir}. While it runs, read it from the agent: ${instead}.`);
+}
+
+/** `report incident ID [--format markdown|json]`: the incident report, Markdown by default. */
+async function incidentReportVerb(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { format: { type: 'string' } } });
+  const [id, extra] = positionals;
+  if (!id) throw new UsageError('report incident needs an incident id');
+  if (extra) throw new UsageError(`unexpected argument "${extra}"`);
+  const format = values.format ?? 'markdown';
+  if (format !== 'markdown' && format !== 'json') throw new UsageError(`--format: expected markdown or json, got "${format}"`);
+  refuseServedFolder(`GET /v1/incidents/${encodeURIComponent(id)}/report or the console's Report button`);
+  return withServices(async ({ deps }) => {
+    const r = await incidentReport(deps, { id });
+    out(format === 'json' ? JSON.stringify(r, null, 2) : reportMarkdown(r).replace(/\n$/, ''));
     return 0;
   });
 }

@@ -1,3 +1,5 @@
+import { RESPONSE_STEPS, responseByAction, responseFigures, type ProposalTiming, type ResponseFigures } from './response-times.js';
+
 /**
  * The threshold tuning report: what past proposals say about SRE_RISK_THRESHOLD. Pure: rows in,
  * figures out. Shadow and live proposals count alike (a shadow decision is a human's judgement too).
@@ -33,6 +35,8 @@ export interface ActionFigures {
   verified: number;
   /** passed / (passed + failed + reverted); null where no verification finished. */
   verification_pass_rate: number | null;
+  /** From the incident's detection to this action's proposal, decision, execution and verification. */
+  response?: ResponseFigures;
 }
 
 export interface ThresholdRow {
@@ -55,6 +59,16 @@ export interface TuningReport {
   /** Absent when the evidence is too thin; `recommendation` says why either way. */
   recommended_threshold?: number;
   recommendation: { threshold: number | null; rests_on_decisions: number; reason: string };
+  /** All actions together; present when the caller read the timings. */
+  response?: ResponseFigures;
+  /** Incidents opened in the window and closed since, and of them those closed with no action executed. */
+  incidents?: { closed: number; closed_without_action: number };
+}
+
+/** What the report reads beside the grouped proposals: the audit trail's timings and the incidents' outcomes. */
+export interface ReportExtras {
+  timings: readonly ProposalTiming[];
+  incidents: { closed: number; closed_without_action: number };
 }
 
 /** Fewer judged proposals than this at or under a threshold is too thin to recommend it. */
@@ -167,7 +181,7 @@ export function recommend(rows: readonly ReportRow[], table: readonly ThresholdR
   return { threshold: t, rests_on_decisions: evidence, reason: `no proposal at or under ${t} was rejected by a human or failed verification${above}` };
 }
 
-export function computeReport(rows: readonly ReportRow[], window: { since: Date; until: Date; label: string }): TuningReport {
+export function computeReport(rows: readonly ReportRow[], window: { since: Date; until: Date; label: string }, extras?: ReportExtras): TuningReport {
   const byAction = new Map<string, ReportRow[]>();
   for (const r of rows) {
     const list = byAction.get(r.action);
@@ -176,6 +190,7 @@ export function computeReport(rows: readonly ReportRow[], window: { since: Date;
   }
   const thresholds = thresholdTable(rows);
   const recommendation = recommend(rows, thresholds);
+  const timingsByAction = extras ? responseByAction(extras.timings) : undefined;
   return {
     since: window.since.toISOString(),
     until: window.until.toISOString(),
@@ -183,10 +198,15 @@ export function computeReport(rows: readonly ReportRow[], window: { since: Date;
     proposals: sum(rows),
     decisions: sum(rows, judged),
     min_decisions: MIN_DECISIONS,
-    actions: [...byAction.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([action, list]) => actionFigures(action, list)),
+    actions: [...byAction.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([action, list]) => {
+      const figures = actionFigures(action, list);
+      const response = timingsByAction?.get(action);
+      return response ? { ...figures, response } : figures;
+    }),
     thresholds,
     ...(recommendation.threshold !== null ? { recommended_threshold: recommendation.threshold } : {}),
     recommendation,
+    ...(extras ? { response: responseFigures(extras.timings), incidents: extras.incidents } : {}),
   };
 }
 
@@ -206,6 +226,12 @@ export function reportText(r: TuningReport): string {
   const cells = r.actions.map((a) => [a.action, a.proposals, a.shadow, a.approved, a.rejected, a.expired, a.auto_executed, formatDuration(a.median_time_to_decision_ms), `${pct(a.verification_pass_rate)}${a.verified ? ` of ${a.verified}` : ''}`].map(String));
   lines.push(...columns([head, ...cells]), '');
   lines.push(...columns([['threshold', 'would auto-execute', 'rejected by humans', 'failed verification'], ...r.thresholds.map((t) => [t.threshold, t.would_auto_execute, t.rejected_by_humans, t.verification_failed].map(String))]), '');
+  if (r.response) {
+    const spread = (f: ResponseFigures) => RESPONSE_STEPS.map((k) => `${formatDuration(f[k].p50_ms)} / ${formatDuration(f[k].p90_ms)}`);
+    const resp = [...r.actions.filter((a) => a.response).map((a) => [a.action, ...spread(a.response!)]), ['all actions', ...spread(r.response)]];
+    lines.push('Response time from detection, p50 / p90:', ...columns([['action', 'to proposal', 'to decision', 'to execution', 'to verification'], ...resp]), '');
+  }
+  if (r.incidents) lines.push(`Incidents closed: ${r.incidents.closed}, of them ${r.incidents.closed_without_action} without any action executed.`, '');
   const rec = r.recommendation;
   lines.push(rec.threshold === null ? `No recommended threshold: ${rec.reason}.` : `Recommended threshold: ${rec.threshold} (rests on ${rec.rests_on_decisions} decisions: ${rec.reason}).`);
   return lines.join('\n');
@@ -219,9 +245,13 @@ function columns(rows: string[][]): string[] {
 /** The report as CSV: one row per action, then one per threshold (action ids never start with = + - @). */
 export function reportCsv(r: TuningReport): string {
   const rows = [
-    'section,key,proposals,approved,rejected,expired,auto_executed,median_time_to_decision_ms,verification_pass_rate,would_auto_execute,rejected_by_humans,verification_failed',
-    ...r.actions.map((a) => ['action', a.action, a.proposals, a.approved, a.rejected, a.expired, a.auto_executed, a.median_time_to_decision_ms ?? '', a.verification_pass_rate ?? '', '', '', ''].join(',')),
-    ...r.thresholds.map((t) => ['threshold', t.threshold, '', '', '', '', '', '', '', t.would_auto_execute, t.rejected_by_humans, t.verification_failed].join(',')),
+    `section,key,proposals,approved,rejected,expired,auto_executed,median_time_to_decision_ms,verification_pass_rate,would_auto_execute,rejected_by_humans,verification_failed,${RESPONSE_COLUMNS.join(',')}`,
+    ...r.actions.map((a) => ['action', a.action, a.proposals, a.approved, a.rejected, a.expired, a.auto_executed, a.median_time_to_decision_ms ?? '', a.verification_pass_rate ?? '', '', '', '', ...responseCells(a.response)].join(',')),
+    ...r.thresholds.map((t) => ['threshold', t.threshold, '', '', '', '', '', '', '', t.would_auto_execute, t.rejected_by_humans, t.verification_failed, ...responseCells(undefined)].join(',')),
+    ...(r.response ? [['overall', 'all', r.proposals, '', '', '', '', '', '', '', '', '', ...responseCells(r.response)].join(',')] : []),
   ];
   return `${rows.join('\n')}\n`;
 }
+
+const RESPONSE_COLUMNS = RESPONSE_STEPS.flatMap((k) => [`${k}_p50_ms`, `${k}_p90_ms`]);
+const responseCells = (f: ResponseFigures | undefined) => RESPONSE_STEPS.flatMap((k) => (f ? [f[k].p50_ms ?? '', f[k].p90_ms ?? ''] : ['', '']));

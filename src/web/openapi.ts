@@ -1,6 +1,7 @@
 import { ACTION_IDS } from '../domain/actions.js';
 import { eventJsonSchemas, withoutSchemaKey } from '../domain/event-json-schema.js';
 import { EVENT_TYPES } from '../domain/events.js';
+import { REPORT_STEPS } from '../domain/incident-report.js';
 import { PROPOSAL_STATUSES } from '../domain/proposal.js';
 import { VERIFICATION_STATUSES } from '../domain/proposal-view.js';
 
@@ -105,7 +106,34 @@ const schemas: Record<string, Schema> = {
     median_time_to_decision_ms: { type: ['integer', 'null'] },
     verified: { type: 'integer', description: 'executions whose verification finished' },
     verification_pass_rate: { type: ['number', 'null'], minimum: 0, maximum: 1 },
-  }),
+    response: ref('ResponseFigures'),
+  }, ['action', 'proposals', 'shadow', 'approved', 'rejected', 'expired', 'auto_executed', 'median_time_to_decision_ms', 'verified', 'verification_pass_rate']),
+  Spread: obj({ p50_ms: { type: ['integer', 'null'] }, p90_ms: { type: ['integer', 'null'] }, count: { type: 'integer' } }),
+  ResponseFigures: {
+    ...obj({ to_proposal: ref('Spread'), to_decision: ref('Spread'), to_execution: ref('Spread'), to_verification: ref('Spread') }),
+    description: 'milliseconds from the incident\'s detection (its incident.opened audit row) to each step, nearest-rank percentiles',
+  },
+  Cite: obj({ seq: { type: 'integer' }, hash: { type: 'string', description: 'the first 12 characters of the audit row hash' } }, ['seq', 'hash']),
+  ReportLine: obj({ at: time, text: str, cites: { type: 'array', items: ref('Cite'), minItems: 1, maxItems: 2 } }, ['at', 'text', 'cites']),
+  IncidentReport: obj(
+    {
+      incident: obj({ id: str, type: str, subject: str, status: str, first_seen: time, last_seen: time, closed_at: nullable(time), event_count: { type: 'integer' } }),
+      generated_at: time,
+      summary: str,
+      timeline: { type: 'array', items: ref('ReportLine') },
+      durations: {
+        type: 'array',
+        items: obj({ step: { type: 'string', enum: [...REPORT_STEPS] }, ms: { type: 'integer' }, from: ref('Cite'), to: ref('Cite') }, ['step', 'ms', 'from', 'to']),
+      },
+      decisions: { type: 'array', items: ref('ReportLine') },
+      evidence: { type: 'array', items: ref('ReportLine') },
+      risk: { type: 'array', items: ref('ReportLine') },
+      executions: { type: 'array', items: ref('ReportLine') },
+      brakes: { type: 'array', items: ref('ReportLine') },
+      narrative: obj({ text: str, model: str }, ['text', 'model']),
+    },
+    ['incident', 'generated_at', 'summary', 'timeline', 'durations', 'decisions', 'evidence', 'risk', 'executions', 'brakes'],
+  ),
   ThresholdRow: obj({ threshold: { type: 'integer' }, would_auto_execute: { type: 'integer' }, rejected_by_humans: { type: 'integer' }, verification_failed: { type: 'integer' } }),
   Report: {
     ...obj(
@@ -120,6 +148,8 @@ const schemas: Record<string, Schema> = {
         thresholds: { type: 'array', items: ref('ThresholdRow'), minItems: 21, maxItems: 21 },
         recommended_threshold: { type: 'integer', description: 'absent when the evidence is too thin' },
         recommendation: obj({ threshold: { type: ['integer', 'null'] }, rests_on_decisions: { type: 'integer' }, reason: str }),
+        response: ref('ResponseFigures'),
+        incidents: obj({ closed: { type: 'integer' }, closed_without_action: { type: 'integer' } }),
       },
       ['since', 'until', 'window', 'proposals', 'decisions', 'min_decisions', 'actions', 'thresholds', 'recommendation'],
     ),
@@ -213,6 +243,22 @@ const paths: Record<string, Record<string, unknown>> = {
       security: OPERATOR,
       parameters: [sinceParam('window (`12h`, `30d`, `2w`) or an ISO 8601 time; default 30d')],
       responses: { '200': json(ref('Report'), 'the report'), '400': error('since does not parse'), ...OPERATOR_ERRORS },
+    },
+  },
+  '/v1/incidents/{id}/report': {
+    get: {
+      summary: 'The incident report: timeline in words, step durations, decisions, evidence, risk, executions and brakes, each line citing its audit row',
+      security: OPERATOR,
+      parameters: [
+        { name: 'id', in: 'path', required: true, schema: str, description: 'incident id (`inc_…`)' },
+        { name: 'format', in: 'query', required: false, schema: { type: 'string', enum: ['json', 'markdown'] }, description: 'overrides the Accept header' },
+      ],
+      responses: {
+        '200': { description: 'the report (JSON, or Markdown with `Accept: text/markdown`)', content: { 'application/json': { schema: ref('IncidentReport') }, 'text/markdown': { schema: str } } },
+        '400': error('format is neither json nor markdown'),
+        '404': error('no such incident'),
+        ...OPERATOR_ERRORS,
+      },
     },
   },
   '/v1/pause': {

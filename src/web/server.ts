@@ -7,7 +7,8 @@ import { exportAuditCsv } from '../audit/export.js';
 import { EVENT_TYPES, parseEvent } from '../domain/events.js';
 import { DomainError } from '../domain/errors.js';
 import { ingestEvents, type IngestItem } from '../ingest/ingest.js';
-import { agentStatus, decide, getProposal, listProposals, pause, resume, revert, tuningReport, type ServiceDeps } from '../proposals/index.js';
+import { agentStatus, decide, getProposal, incidentReport, listProposals, pause, resume, revert, tuningReport, type ServiceDeps } from '../proposals/index.js';
+import { reportMarkdown } from '../domain/incident-report.js';
 import type { AuthBrake, AuthSurface } from './brake.js';
 import { bearer, HttpError, matchSecret, readBody, sendError, sendJson } from './http.js';
 import { openApiDocument } from './openapi.js';
@@ -197,7 +198,38 @@ export const API_ROUTES: readonly ApiRoute[] = [
     auth: 'operator',
     run: async ({ res, url, opts }) => sendJson(res, 200, await tuningReport(opts.deps, { since: url.searchParams.get('since') ?? undefined })),
   },
+  {
+    method: 'GET',
+    path: '/v1/incidents/:id/report',
+    auth: 'operator',
+    run: async ({ req, res, url, params, opts }) => {
+      const report = await incidentReport(opts.deps, { id: params.id! });
+      if (!wantsMarkdown(req.headers.accept, url.searchParams.get('format'))) return sendJson(res, 200, report);
+      res.writeHead(200, { 'content-type': 'text/markdown; charset=utf-8', 'cache-control': 'no-store', vary: 'Accept' });
+      res.end(reportMarkdown(report));
+    },
+  },
 ];
+
+/** Markdown when asked for by `?format=markdown` or when the Accept header prefers text/markdown to JSON. */
+export function wantsMarkdown(accept: string | undefined, format: string | null): boolean {
+  if (format) {
+    if (format === 'markdown' || format === 'md') return true;
+    if (format === 'json') return false;
+    throw new HttpError(400, 'format: expected "markdown" or "json"');
+  }
+  const q = (type: string) => {
+    for (const part of (accept ?? '').slice(0, 1000).split(',')) {
+      const [media, ...ps] = part.trim().toLowerCase().split(';');
+      if (media !== type) continue;
+      const qp = ps.map((x) => x.trim()).find((x) => x.startsWith('q='));
+      return qp ? Number(qp.slice(2)) || 0 : 1;
+    }
+    return -1;
+  };
+  const markdown = q('text/markdown');
+  return markdown > 0 && markdown >= q('application/json');
+}
 
 interface CompiledRoute {
   route: ApiRoute;

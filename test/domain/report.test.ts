@@ -155,8 +155,8 @@ describe('tuning report figures', () => {
     expect(text).toMatch(/No recommended threshold: too little evidence/);
     const csv = reportCsv(r).trim().split('\n');
     expect(csv).toHaveLength(1 + 3 + 21);
-    expect(csv).toContain('action,circuit_break_provider,6,2,1,1,2,240000,0.667,,,');
-    expect(csv).toContain('threshold,50,,,,,,,,7,1,1');
+    expect(csv).toContain('action,circuit_break_provider,6,2,1,1,2,240000,0.667,,,,,,,,,,,');
+    expect(csv).toContain('threshold,50,,,,,,,,7,1,1,,,,,,,,');
   });
 });
 

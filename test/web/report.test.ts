@@ -147,7 +147,7 @@ describe('the tuning report over HTTP, on the command line and in the console', 
     expect(text.stdout).toMatch(/circuit_break_provider\s+6\s+1\s+2\s+1\s+1\s+2\s/);
     expect(text.stdout).toMatch(/No recommended threshold: too little evidence/);
     const csv = await cli(['report', '--since', SINCE, '--format', 'csv'], env);
-    expect(csv.stdout.split('\n')).toContain('threshold,50,,,,,,,,5,1,1');
+    expect(csv.stdout.split('\n')).toContain('threshold,50,,,,,,,,5,1,1,,,,,,,,');
   });
 
   it('the CLI refuses a bad --since or --format with exit code 2 and opens no database', async () => {

@@ -1,4 +1,5 @@
 import { formatDuration, type ThresholdRow, type TuningReport } from '../../domain/report.js';
+import { RESPONSE_STEPS, type ResponseFigures } from '../../domain/response-times.js';
 import { html, page, type Html } from './html.js';
 import { nav } from './pages.js';
 
@@ -62,10 +63,19 @@ ${
 ${r.actions.map(
   (a) => html`<tr data-action="${a.action}"><td>${a.action}</td><td>${a.proposals}</td><td>${a.shadow}</td><td>${a.approved}</td><td>${a.rejected}</td><td>${a.expired}</td><td>${a.auto_executed}</td><td>${formatDuration(a.median_time_to_decision_ms)}</td><td>${pct(a.verification_pass_rate)}${a.verified ? ` of ${a.verified}` : ''}</td></tr>`,
 )}</tbody></table></div>${r.actions.length === 0 ? html`<p class="card">No proposals in this window.</p>` : ''}
+${r.response ? responseTable(r) : ''}
 <h2>Threshold table</h2><div class="scroll"><table><thead><tr><th>threshold</th><th>would auto-execute</th><th>rejected by humans</th><th>failed verification</th></tr></thead><tbody>
 ${r.thresholds.map((t) => html`<tr data-threshold="${t.threshold}"><td>${t.threshold}</td><td>${t.would_auto_execute}</td><td>${t.rejected_by_humans}</td><td>${t.verification_failed}</td></tr>`)}</tbody></table></div>`
     : ''
 }`,
     { nav: nav(opts.user, opts.csrf) },
   );
+}
+
+/** p50 / p90 from detection to each step, per action and for all of them, and the incidents closed with no action. */
+function responseTable(r: TuningReport): Html {
+  const cells = (f: ResponseFigures) => RESPONSE_STEPS.map((k) => html`<td>${formatDuration(f[k].p50_ms)} / ${formatDuration(f[k].p90_ms)}</td>`);
+  return html`<h2>Response time from detection <small>(p50 / p90)</small></h2><div class="scroll"><table class="response-table"><thead><tr><th>action</th><th>to proposal</th><th>to decision</th><th>to execution</th><th>to verification</th></tr></thead><tbody>
+${r.actions.filter((a) => a.response).map((a) => html`<tr data-action="${a.action}"><td>${a.action}</td>${cells(a.response!)}</tr>`)}<tr data-action="all"><td><strong>all actions</strong></td>${cells(r.response!)}</tr></tbody></table></div>
+${r.incidents ? html`<p class="meta">Incidents closed: ${r.incidents.closed}, of them ${r.incidents.closed_without_action} without any action executed.</p>` : ''}`;
 }

@@ -21,7 +21,7 @@ ${select('status', 'Status', INCIDENT_STATUSES)}${select('type', 'Type', ['all',
 <button type="submit">Filter</button> <a href="/sre/incidents">Clear</a></form>
 ${o.lines.length === 0 ? html`<p class="card calm">No incidents match.</p>` : html`<div class="scroll card flush"><table class="incidents-table"><thead><tr><th scope="col">incident</th><th scope="col">status</th><th scope="col">events</th><th scope="col">first seen</th><th scope="col">last seen</th><th scope="col">proposal</th></tr></thead><tbody>
 ${o.lines.map(
-  (l) => html`<tr data-incident="${l.incident.id}"><td><strong>${l.incident.type}</strong> on <strong>${l.incident.subject}</strong><br><a class="meta" href="/sre/audit?incident=${encodeURIComponent(l.incident.id)}">${l.incident.id}</a></td>
+  (l) => html`<tr data-incident="${l.incident.id}"><td><strong>${l.incident.type}</strong> on <strong>${l.incident.subject}</strong><br><a class="meta" href="/sre/audit?incident=${encodeURIComponent(l.incident.id)}">${l.incident.id}</a> · <a class="meta" href="/sre/incidents/${encodeURIComponent(l.incident.id)}/report">Report</a></td>
 <td data-label="status">${l.incident.status}</td><td data-label="events">${l.incident.eventCount}</td><td data-label="first seen">${timeAgo(l.incident.firstSeen, o.now)}</td><td data-label="last seen">${timeAgo(l.incident.lastSeen, o.now)}</td><td>${incidentState(l, o.now, o.policy)}</td></tr>`,
 )}</tbody></table></div>`}`,
     { nav: nav(o.user, o.csrf, '/sre/incidents') },

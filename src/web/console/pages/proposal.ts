@@ -36,7 +36,7 @@ ${p.result ? html`<details><summary>Result</summary><pre>${JSON.stringify(p.resu
 </article>
 ${others.length ? html`<section class="card" aria-labelledby="h-others"><h2 id="h-others">Other proposals for this incident</h2><ul>${others.map((x) => html`<li><a href="/sre/proposals/${encodeURIComponent(x.id)}">${x.action} on ${x.target}</a> ${statusPill(x.status)} ${timeAgo(x.created_at, o.now)}</li>`)}</ul></section>` : ''}
 <section class="card" aria-labelledby="h-timeline"><h2 id="h-timeline">Timeline</h2>${timelineList(o.data.timeline, o.now)}
-<p><a href="/sre/audit?incident=${encodeURIComponent(p.incident_id)}">Audit log for this incident</a></p></section>
+<p><a class="button" href="/sre/incidents/${encodeURIComponent(p.incident_id)}/report">Report</a> <a href="/sre/audit?incident=${encodeURIComponent(p.incident_id)}">Audit log for this incident</a></p></section>
 ${bottom}`,
     { nav: nav(o.user, o.csrf, '') },
   );

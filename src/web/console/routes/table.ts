@@ -1,6 +1,6 @@
 import { noticeOf } from '../pages/index.js';
 import { decision, pauseAgent, resumeAgent } from './decision.js';
-import { audit, auditCsv, notifications, report } from './reads.js';
+import { audit, auditCsv, incidentReportRoute, notifications, report } from './reads.js';
 import { silenceEnd, silenceMake, silencesList } from './silences.js';
 import { login, loginExpired, loginMethodNotAllowed, logout, logoutExpired, signInPage } from './sign-in.js';
 import type { ConsoleRoute } from './types.js';
@@ -16,6 +16,7 @@ export const CONSOLE_ROUTES: readonly ConsoleRoute[] = [
   { method: 'POST', path: '/sre/logout', session: true, form: 'session', expired: logoutExpired, run: logout },
   { method: 'GET', path: '/sre', session: true, head: true, run: ({ app, res, url, viewer }) => app.pages.overview(res, url, viewer) },
   { method: 'GET', path: '/sre/incidents', session: true, head: true, run: ({ app, res, url, viewer }) => app.pages.incidents(res, url, viewer) },
+  { method: 'GET', path: '/sre/incidents/:id/report', session: true, head: true, run: incidentReportRoute },
   { method: 'GET', path: '/sre/proposals/:id', session: true, head: true, run: ({ app, res, url, viewer, params }) => app.pages.proposal(res, viewer, params.id!, { notice: noticeOf(url) }) },
   { method: 'POST', path: '/sre/proposals/:id/decision', session: true, form: 'session', run: decision },
   { method: 'GET', path: '/sre/audit', session: true, head: true, run: audit },

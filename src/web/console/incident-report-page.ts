@@ -1,0 +1,51 @@
+import { spoken, type Cite, type IncidentReport, type ReportLine } from '../../domain/incident-report.js';
+import { html, page, type Html } from './html.js';
+import { nav } from './pages.js';
+
+/** The incident report (/sre/incidents/:id/report): the same object the API answers, as a page. */
+
+const STEP: Record<IncidentReport['durations'][number]['step'], string> = {
+  detect_to_propose: 'Detect → propose',
+  propose_to_decide: 'Propose → decide',
+  decide_to_execute: 'Decide → execute',
+  execute_to_verify: 'Execute → verified',
+  execute_to_revert: 'Execute → reverted',
+};
+
+/** A citation links to the audit log at that row's incident, showing seq and hash prefix. */
+const citeLink = (id: string, c: Cite) => html`<a class="meta" href="/sre/audit?incident=${encodeURIComponent(id)}" title="audit row ${c.seq}, hash ${c.hash}…">#${c.seq} ${c.hash}</a>`;
+
+function lines(id: string, title: string, slug: string, ls: ReportLine[]): Html | string {
+  if (ls.length === 0) return '';
+  return html`<section class="card" aria-labelledby="h-${slug}"><h2 id="h-${slug}">${title}</h2><ol class="timeline">${ls.map(
+    (l) => html`<li><span>${l.text}</span> <time datetime="${l.at}">${l.at.slice(0, 19).replace('T', ' ')} UTC</time> <span class="cites">${l.cites.map((c) => citeLink(id, c))}</span></li>`,
+  )}</ol></section>`;
+}
+
+export function incidentReportPage(o: { user: string; csrf: string; report: IncidentReport }): string {
+  const r = o.report;
+  const id = r.incident.id;
+  return page(
+    `Report: ${r.incident.subject}`,
+    html`<article class="card"><div class="head"><h1>${r.incident.type} on ${r.incident.subject}</h1></div>
+<p>${r.summary}</p>
+<p class="meta">Every line cites its audit row (seq and the first 12 characters of its hash); <code>sre-agent audit verify</code> vouches for them.
+<a href="/v1/incidents/${encodeURIComponent(id)}/report?format=markdown">Markdown</a> · <a href="/v1/incidents/${encodeURIComponent(id)}/report?format=json">JSON</a> (with an API token)</p>
+${
+  r.durations.length
+    ? html`<h2>How long each step took</h2><table><thead><tr><th scope="col">step</th><th scope="col">took</th><th scope="col">audit rows</th></tr></thead><tbody>${r.durations.map(
+        (d) => html`<tr><td>${STEP[d.step]}</td><td>${spoken(d.ms)}</td><td>${citeLink(id, d.from)} → ${citeLink(id, d.to)}</td></tr>`,
+      )}</tbody></table>`
+    : ''
+}</article>
+${lines(id, 'Timeline', 'timeline', r.timeline)}${lines(id, 'Decisions', 'decisions', r.decisions)}${lines(id, 'Evidence', 'evidence', r.evidence)}${lines(id, 'Risk', 'risk', r.risk)}${lines(
+      id,
+      'What executed and what the gateway answered',
+      'executions',
+      r.executions,
+    )}${lines(id, 'Brakes that applied', 'brakes', r.brakes)}${
+      r.narrative ? html`<section class="card"><h2>Narrative <small>(written by the model, not a record)</small></h2><blockquote>${r.narrative.text}</blockquote></section>` : ''
+    }`,
+    { nav: nav(o.user, o.csrf, '/sre/incidents') },
+  );
+}
