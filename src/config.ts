@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
 import { parseApproverRules, type ApproverRules } from './domain/approver-rules.js';
+import { parsePeople, type People } from './domain/people.js';
 import type { AgentMode, SafetySettings } from './domain/policy.js';
 
 export type { AgentMode, SafetySettings };
@@ -163,6 +164,7 @@ const EnvSchema = z.object({
   SLACK_INCIDENT_CHANNEL: optionalString,
   SRE_APPROVERS: list,
   SRE_APPROVER_RULES: optionalString,
+  SRE_PEOPLE: optionalString,
   // Unset: http://localhost:PORT (filled in by loadConfig, which knows the port).
   PUBLIC_BASE_URL: optionalUrl,
   SRE_TRUSTED_PROXIES: list,
@@ -207,7 +209,7 @@ export interface Config {
   http: { port: number; publicBaseUrl: string; trustedProxies: string[] };
   storage: { databaseUrl: string | undefined; dataDir: string };
   /** mode: shadow proposes and asks but never executes; twoPersonScore: at or above it two people approve; approverRules: who may approve which action. */
-  policy: { riskThreshold: number; autoApprove: boolean; timeZone: string; criticalTeams: string[]; mode: AgentMode; twoPersonScore: number; approverRules: ApproverRules };
+  policy: { riskThreshold: number; autoApprove: boolean; timeZone: string; criticalTeams: string[]; mode: AgentMode; twoPersonScore: number; approverRules: ApproverRules; people?: People };
   /** The brakes and the watch after acting (issue "act safely"). */
   safety: SafetySettings;
   /** reasoningConcurrency: incidents reasoned about at once per replica; reasoningDeadlineMs: one incident's whole model budget. */
@@ -287,7 +289,9 @@ export function loadConfig(source: Record<string, string | undefined> = readEnvi
   }
   const rules = parseApproverRules(e.SRE_APPROVER_RULES);
   if (!rules.ok) problems.push(...rules.problems.map((p) => `SRE_APPROVER_RULES: ${p}`));
-  if (problems.length > 0 || !rules.ok) throw new ConfigError(problems);
+  const people = parsePeople(e.SRE_PEOPLE);
+  if (!people.ok) problems.push(...people.problems.map((p) => `SRE_PEOPLE: ${p}`));
+  if (problems.length > 0 || !rules.ok || !people.ok) throw new ConfigError(problems);
 
   const env = e.NODE_ENV === 'production' ? 'production' : e.NODE_ENV === 'test' ? 'test' : 'development';
   return {
@@ -303,6 +307,7 @@ export function loadConfig(source: Record<string, string | undefined> = readEnvi
       mode: e.SRE_MODE,
       twoPersonScore: e.SRE_TWO_PERSON_SCORE,
       approverRules: rules.rules,
+      ...(people.people ? { people: people.people } : {}),
     },
     safety: {
       verifyWindowMs: e.SRE_VERIFY_WINDOW,
