@@ -33,7 +33,7 @@ const USAGE = `Usage: sre-agent <verb>
   audit verify                            walk the hash chain; names the first broken row
   audit purge                             purge audit rows past the licence tier's retention
   pause --as NAME --reason TEXT           the kill switch: nothing executes until resumed (all replicas)
-  resume --as NAME                        turn the kill switch off
+  resume --as NAME --reason TEXT          turn the kill switch off (say why it is safe again)
   status                                  mode, and whether the agent is paused (by whom, why, since when)
   report [--since 30d] [--format text|json|csv]  what past decisions say about the risk threshold`;
 
@@ -320,13 +320,14 @@ function statusLine(s: AgentStatus): string {
 }
 
 async function killSwitchVerb(verb: 'pause' | 'resume' | 'status', args: string[]): Promise<number> {
-  const options: Record<string, { type: 'string' }> = verb === 'pause' ? { as: { type: 'string' }, reason: { type: 'string' } } : verb === 'resume' ? { as: { type: 'string' } } : {};
+  const options: Record<string, { type: 'string' }> = verb === 'pause' ? { as: { type: 'string' }, reason: { type: 'string' } } : verb === 'resume' ? { as: { type: 'string' }, reason: { type: 'string' } } : {};
   const { positionals, values } = parseArgs({ args, allowPositionals: true, options, strict: true });
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const str = (x: unknown) => (typeof x === 'string' ? x : undefined);
   const v = { as: str(values.as), reason: str(values.reason) };
   if (verb !== 'status' && (!v.as || !/^[A-Za-z0-9._@-]{1,64}$/.test(v.as))) throw new UsageError(`${verb} needs --as NAME (letters, digits, . _ @ -), the operator recorded in the audit trail`);
   if (verb === 'pause' && !v.reason?.trim()) throw new UsageError('pause needs --reason TEXT: say why, it is shown on every proposal while paused');
+  if (verb === 'resume' && !v.reason?.trim()) throw new UsageError('resume needs --reason TEXT: say why it is safe to execute again (recorded in the audit trail)');
   return withServices(async ({ deps }) => {
     const actor = { type: 'user', name: v.as ?? '', via: 'cli' } as const;
     const s =
@@ -334,7 +335,7 @@ async function killSwitchVerb(verb: 'pause' | 'resume' | 'status', args: string[
         ? await agentStatus(deps)
         : verb === 'pause'
           ? await pause(deps, { reason: v.reason, actor })
-          : await resume(deps, { actor });
+          : await resume(deps, { reason: v.reason, actor });
     out(statusLine(s));
     return 0;
   });

@@ -51,6 +51,26 @@ export async function authorizeApproval(deps: ServiceDeps, input: { proposalId: 
   throw new DomainError('forbidden', `You may not ${input.verb} this proposal: ${verdict.reason}.`);
 }
 
+/**
+ * Resuming turns execution back on for every action, so with SRE_APPROVER_RULES set only a
+ * principal some rule names (or a member of a group it names) may resume; pausing stays open to
+ * every operator, as rejecting does. Refusals are audited as decision.denied.
+ */
+export async function authorizeResume(deps: ServiceDeps, actor: Actor): Promise<void> {
+  const rules = deps.policy.approverRules;
+  const actions = Object.keys(rules ?? {}).filter((a) => (ruleFor(rules, a)?.length ?? 0) > 0);
+  if (actions.length === 0 || actor.type === 'system') return;
+  const reasons: string[] = [];
+  for (const action of actions) {
+    const verdict = await checkApproverRule(deps, actor, action);
+    if (verdict.ok) return;
+    reasons.push(verdict.reason);
+  }
+  const reason = `resuming turns execution back on, so only a principal of SRE_APPROVER_RULES may resume (${reasons[0] ?? 'not named by any rule'})`;
+  await recordDenied(deps, { proposalId: 'resume', actor, reason });
+  throw new DomainError('forbidden', `You may not resume the agent: ${reason}.`);
+}
+
 export type ApprovalStep =
   | { step: 'not_pending' }
   | { step: 'same_approver'; approvals: string[]; required: number }

@@ -134,8 +134,11 @@ export const API_ROUTES: readonly ApiRoute[] = [
     method: 'POST',
     path: '/v1/proposals/:id/revert',
     auth: 'operator',
-    run: async ({ res, params, opts, operator }) => {
-      const view = await revert(opts.deps, { proposalId: params.id!, actor: { type: 'user', name: operator(), via: 'api' } });
+    run: async ({ req, res, params, opts, operator }) => {
+      const actor = { type: 'user', name: operator(), via: 'api' } as const;
+      const raw = await readBody(req, 16 * 1024);
+      const body = raw.length === 0 ? null : ((await parseJson(raw)) as { reason?: unknown } | null);
+      const view = await revert(opts.deps, { proposalId: params.id!, actor, reason: body?.reason });
       sendJson(res, 200, view);
     },
   },
@@ -168,7 +171,12 @@ export const API_ROUTES: readonly ApiRoute[] = [
     method: 'POST',
     path: '/v1/resume',
     auth: 'operator',
-    run: async ({ res, opts, operator }) => sendJson(res, 200, await resume(opts.deps, { actor: { type: 'user', name: operator(), via: 'api' } })),
+    run: async ({ req, res, opts, operator }) => {
+      const actor = { type: 'user', name: operator(), via: 'api' } as const;
+      const raw = await readBody(req, 16 * 1024);
+      const body = raw.length === 0 ? null : ((await parseJson(raw)) as { reason?: unknown } | null);
+      sendJson(res, 200, await resume(opts.deps, { reason: body?.reason, actor }));
+    },
   },
   {
     method: 'GET',
@@ -328,6 +336,10 @@ async function postEvents(opts: WebOptions, req: IncomingMessage, res: ServerRes
 async function jsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
   const raw = await readBody(req, limit);
   if (raw.length === 0) throw new HttpError(400, 'empty body: expected JSON');
+  return parseJson(raw);
+}
+
+async function parseJson(raw: Buffer): Promise<unknown> {
   try {
     return JSON.parse(raw.toString('utf8'));
   } catch (e) {

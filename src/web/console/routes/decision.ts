@@ -29,16 +29,16 @@ async function killSwitch(c: SignedInRequest, verb: 'pause' | 'resume'): Promise
   const { app, res } = c;
   try {
     if (verb === 'pause') await pause(app.deps, { reason: c.form.reason ?? '', actor: actorOf(c) });
-    else await resume(app.deps, { actor: actorOf(c) });
+    else await resume(app.deps, { reason: c.form.reason ?? '', actor: actorOf(c) });
   } catch (e) {
     if (!isDomainError(e)) throw e;
     const navHtml = nav(c.viewer.user, c.viewer.csrf);
-    return sendHtml(res, e.code === 'invalid' ? 400 : 409, messagePage(verb === 'pause' ? 'Not paused' : 'Not resumed', `${e.message} Nothing was changed.`, 'error', navHtml));
+    return sendHtml(res, e.code === 'invalid' ? 400 : e.code === 'forbidden' ? 403 : 409, messagePage(verb === 'pause' ? 'Not paused' : 'Not resumed', `${e.message} Nothing was changed.`, 'error', navHtml));
   }
   redirect(res, `/sre?done=${verb === 'pause' ? 'paused' : 'resumed'}`);
 }
 
 /** POST /sre/pause {reason}: nothing executes until resumed. */
 export const pauseAgent = (c: SignedInRequest) => killSwitch(c, 'pause');
-/** POST /sre/resume. */
+/** POST /sre/resume {reason}: execution back on (the approver rules name who may). */
 export const resumeAgent = (c: SignedInRequest) => killSwitch(c, 'resume');
