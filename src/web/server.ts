@@ -236,19 +236,25 @@ export function createWebServer(opts: WebOptions): Server {
   const { logger } = opts;
   opts.metrics?.setReadiness?.(opts.ready);
 
-  /** Checks a presented credential; an address past the failure limit is answered 429 before any check. */
+  /**
+   * Checks a presented credential. A right one is always admitted, however many wrong ones came
+   * from its address (the kill switch is never throttled for a valid operator); a wrong one is
+   * answered 429 while its surface+address is slowed, else 401 and counted.
+   */
   function credential(req: IncomingMessage, surface: AuthSurface, candidates: readonly string[], problem: string): number {
     const presented = bearer(req);
-    const address = opts.brake?.address(req) ?? '';
-    const wait = presented && opts.brake ? opts.brake.retryAfter(address) : 0;
-    if (wait > 0) {
-      opts.brake?.throttled(surface);
-      throw new HttpError(429, `too many wrong tokens from this address; try again in ${wait} s`, {}, { 'retry-after': String(wait) });
-    }
     const i = matchSecret(presented, candidates);
-    if (i < 0 && presented) opts.brake?.fail(address, surface);
-    if (i < 0) throw new HttpError(401, problem, {});
-    return i;
+    if (i >= 0) return i;
+    if (presented && opts.brake) {
+      const address = opts.brake.address(req);
+      const wait = opts.brake.retryAfter(address, surface);
+      if (wait > 0) {
+        opts.brake.throttled(surface);
+        throw new HttpError(429, `too many wrong tokens from this address; try again in ${wait} s`, {}, { 'retry-after': String(wait) });
+      }
+      opts.brake.fail(address, surface);
+    }
+    throw new HttpError(401, problem, {});
   }
 
   function operator(req: IncomingMessage): string {

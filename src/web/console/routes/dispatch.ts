@@ -53,7 +53,7 @@ export async function dispatch(app: ConsoleApp, table: readonly CompiledRoute[],
   const path = withoutTrailingSlashes(url.pathname) || '/';
   if (path !== '/sre' && !path.startsWith('/sre/')) return false;
   if (path.startsWith('/sre/decide/') || path === '/sre/decide') {
-    if (app.opts.linkSecret) return routeDecideLink(req, res, url, { deps: app.deps, linkSecret: app.opts.linkSecret, publicBaseUrl: app.base });
+    if (app.opts.linkSecret) return routeDecideLink(req, res, url, { deps: app.deps, linkSecret: app.opts.linkSecret, publicBaseUrl: app.base, ...(app.opts.brake ? { brake: app.opts.brake } : {}) });
     sendHtml(res, 404, messagePage('Email links are off', 'This installation does not send decision links.'));
     return true;
   }

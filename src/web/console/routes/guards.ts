@@ -58,12 +58,20 @@ export function refuseForeignOrigin(app: ConsoleApp, req: IncomingMessage, res: 
   return true;
 }
 
-/** Seconds this address must wait, having answered 429 when it must. */
-export function throttled(app: ConsoleApp, req: IncomingMessage, res: ServerResponse): boolean {
+/**
+ * A wrong console token: answered 429 while this address is slowed on `surface` (the right token
+ * never comes here: it is admitted first), else counted. True once 429 has been answered.
+ */
+export function refusedToken(app: ConsoleApp, req: IncomingMessage, res: ServerResponse, surface: 'console' | 'decision_link' = 'console'): boolean {
   const brake = app.opts.brake;
-  const wait = brake ? brake.retryAfter(brake.address(req)) : 0;
-  if (wait === 0) return false;
-  brake?.throttled('console');
+  if (!brake) return false;
+  const address = brake.address(req);
+  const wait = brake.retryAfter(address, surface);
+  if (wait === 0) {
+    brake.fail(address, surface);
+    return false;
+  }
+  brake.throttled(surface);
   sendHtml(res, 429, messagePage('Too many attempts', `Too many wrong tokens came from your address. Wait ${wait} seconds, then try again.`), { headers: { 'retry-after': String(wait) } });
   return true;
 }

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { cookie, nonce, parseCookies, redirect, sendHtml, sign } from '../http.js';
 import { loginPage, messagePage } from '../pages.js';
 import { encodeSession, matchToken, SESSION_COOKIE, SESSION_TTL_MS } from '../session.js';
-import { throttled } from './guards.js';
+import { refusedToken } from './guards.js';
 import type { ConsoleApp, ConsoleRequest, SignedInRequest } from './types.js';
 
 /** Signing in (the form, and the start-up link when there are no operator tokens) and out. */
@@ -46,10 +46,9 @@ export function signInPage({ app, req, res, url }: ConsoleRequest): void {
     app.log.warn('console token in a query string refused');
     return showLogin(app, req, res, next, 400, 'Tokens do not belong in addresses: they end up in browser history and proxy logs. Paste your operator token (SRE_API_TOKENS) into the form below, and rotate it if that was a real one.');
   }
-  if (throttled(app, req, res)) return;
   const user = matchToken(app.opts.apiTokens, url.searchParams.get('token') ?? '');
   if (!user) {
-    app.opts.brake?.fail(app.opts.brake.address(req), 'console');
+    if (refusedToken(app, req, res)) return;
     app.log.warn('console sign-in link refused');
     return showLogin(app, req, res, next, 401, 'This sign-in link is not valid (any more). A link lasts until the agent stops: after a restart, open the new one from the agent\'s first log lines ("console: open …").');
   }
@@ -57,12 +56,11 @@ export function signInPage({ app, req, res, url }: ConsoleRequest): void {
   signIn(app, res, user, next, 'link');
 }
 
-/** POST /sre/login {token, next}: after the origin and CSRF checks, the brake, then the token. */
+/** POST /sre/login {token, next}: after the origin and CSRF checks, the token; a wrong one meets the brake. */
 export function login({ app, req, res, form }: ConsoleRequest): void {
-  if (throttled(app, req, res)) return;
   const user = matchToken(app.opts.apiTokens, form.token ?? '');
   if (!user) {
-    app.opts.brake?.fail(app.opts.brake.address(req), 'console');
+    if (refusedToken(app, req, res)) return;
     app.log.warn('console sign-in refused');
     return showLogin(app, req, res, safeNext(form.next), 401, 'That token is not valid.');
   }
