@@ -6,3 +6,4 @@ export * from './links.js';
 export * from './slack.js';
 export * from './safety.js';
 export * from './approvals.js';
+export * from './sessions.js';

@@ -67,7 +67,7 @@ export async function dispatch(app: ConsoleApp, table: readonly CompiledRoute[],
     await found.route.run(c);
     return true;
   }
-  const session = signedInSession(app, req);
+  const session = await signedInSession(app, req);
   if (!session) {
     if (method === 'GET' || head) redirect(res, `/sre/login?next=${encodeURIComponent(safeNext(url.pathname + url.search))}`);
     else sendHtml(res, 401, messagePage('Signed out', 'Sign in again. Nothing was changed.'));

@@ -2,15 +2,17 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BodyTooLarge, foreignOrigin, hostAllowed, parseCookies, readForm, safeEqual, sendHtml } from '../http.js';
 import { messagePage } from '../pages.js';
 import type { Viewer } from '../pages/index.js';
-import { csrfToken, decodeSession, SESSION_COOKIE, type Session } from '../session.js';
+import { csrfToken, decodeSession, isRevoked, SESSION_COOKIE, type Session } from '../session.js';
 import type { ConsoleApp } from './types.js';
 
 /** The checks the dispatcher runs before a handler: host, session, form body, origin, CSRF, brake. */
 
-export function signedInSession(app: ConsoleApp, req: IncomingMessage): Session | undefined {
+export async function signedInSession(app: ConsoleApp, req: IncomingMessage): Promise<Session | undefined> {
   const s = decodeSession(app.secret, parseCookies(req.headers)[SESSION_COOKIE], app.deps.clock.now().getTime());
   // A token removed from SRE_API_TOKENS ends that operator's sessions.
-  return s && app.opts.apiTokens.some((t) => t.name === s.user) ? s : undefined;
+  if (!s || !app.opts.apiTokens.some((t) => t.name === s.user)) return undefined;
+  // Signed out: the cookie is still well signed, but its session is over (a copy of it too).
+  return (await isRevoked(app.deps.db, s)) ? undefined : s;
 }
 
 export function viewerOf(app: ConsoleApp, s: Session, head: boolean): Viewer {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { cookie, nonce, parseCookies, redirect, sendHtml, sign } from '../http.js';
 import { loginPage, messagePage } from '../pages.js';
-import { encodeSession, matchToken, SESSION_COOKIE, SESSION_TTL_MS } from '../session.js';
+import { encodeSession, matchToken, revokeSession, SESSION_COOKIE, SESSION_TTL_MS } from '../session.js';
 import { refusedToken } from './guards.js';
 import type { ConsoleApp, ConsoleRequest, SignedInRequest } from './types.js';
 
@@ -75,7 +75,10 @@ export function loginMethodNotAllowed({ res }: ConsoleRequest): void {
   sendHtml(res, 405, messagePage('Method not allowed', 'Use the sign-in form.'));
 }
 
-export function logout({ app, res }: SignedInRequest): void {
+/** POST /sre/logout: the session ends on the server (a copy of the cookie stops working), then the cookie is cleared. */
+export async function logout({ app, res, session }: SignedInRequest): Promise<void> {
+  await revokeSession(app.deps.db, session, app.deps.clock.now());
+  app.log.info({ operator: session.user }, 'console sign-out');
   redirect(res, '/sre/login', { 'set-cookie': cookie(SESSION_COOKIE, '', { path: '/sre', secure: app.secure, maxAgeS: 0 }) });
 }
 
