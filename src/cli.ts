@@ -16,7 +16,7 @@ import { ingestEvents, type IngestItem } from './ingest/ingest.js';
 import { createLogger, wantsPretty } from './logger.js';
 import { buildServiceDeps, createAgent, StartupError, type Services } from './main.js';
 import { approvalProgress } from './domain/approvals.js';
-import { agentStatus, decide, listProposals, pause, resume, tuningReport, type AgentStatus } from './proposals/index.js';
+import { agentStatus, decide, listProposals, pause, resume, revert, tuningReport, type AgentStatus } from './proposals/index.js';
 import { parseSince, reportCsv, reportText, SINCE_HINT } from './domain/report.js';
 import { runDemo } from './demo.js';
 import { createProgress, formatCount, type Progress } from './progress.js';
@@ -29,6 +29,7 @@ const USAGE = `Usage: sre-agent <verb>
   pending                                 list pending proposals
   approve ID --as NAME                    approve a pending proposal (and execute it)
   reject ID --as NAME [--reason TEXT]     reject a pending proposal
+  revert ID --as NAME [--reason TEXT]     undo a succeeded, reversible action (a reason is required when two people approved it)
   audit export [--source S] [--since ISO] [--until ISO] [--out FILE]
   audit verify                            walk the hash chain; names the first broken row
   audit purge                             purge audit rows past the licence tier's retention
@@ -84,6 +85,8 @@ export async function main(argv: string[], cliIo: CliIo = processIo()): Promise<
       case 'approve':
       case 'reject':
         return await decideVerb(verb, rest);
+      case 'revert':
+        return await revertVerb(rest);
       case 'audit':
         return await audit(rest);
       case 'pause':
@@ -312,6 +315,19 @@ async function decideVerb(verb: 'approve' | 'reject', args: string[]): Promise<n
     if (progress) out(`${view.id}: approval recorded (${progress}); a second person must approve before it executes`);
     else out(`${view.id}: ${view.status} by ${view.decided_by}${view.result ? ` — result: ${JSON.stringify(view.result)}` : ''}`);
     return view.status === 'failed' ? 1 : 0;
+  });
+}
+
+/** `revert ID --as NAME [--reason TEXT]`: the same verb, gate and approver rules as the API's revert. */
+async function revertVerb(args: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { as: { type: 'string' }, reason: { type: 'string' } } });
+  const id = positionals[0];
+  if (!id || positionals.length > 1) throw new UsageError('revert takes one proposal ID');
+  if (!values.as || !/^[A-Za-z0-9._@-]{1,64}$/.test(values.as)) throw new UsageError('revert needs --as NAME (letters, digits, . _ @ -), the operator recorded in the audit trail');
+  return withServices(async ({ deps }) => {
+    const view = await revert(deps, { proposalId: id, actor: { type: 'user', name: values.as!, via: 'cli' }, reason: values.reason });
+    out(`${view.id}: reverted by ${view.reverted_by ?? values.as!}`);
+    return 0;
   });
 }
 

@@ -112,4 +112,29 @@ describe('reverting an action two people approved needs a reason', () => {
     const started = (await audit('execution.started')).filter((r) => r.payload.operation === 'revert');
     expect(started).toMatchObject([{ actor: 'carol', payload: { reason: 'the provider recovered' } }]);
   });
+
+  it('from the command line: revert without --reason changes nothing (exit 1), with one it reverts', async () => {
+    const applied = adminApi();
+    a = await startAgent(db, ENV);
+    expect((await post(a.base, '/v1/events', unhealthy('openai', { requests: 60, window_seconds: 60 }), INGEST_TOKEN)).status).toBe(202);
+    await a.agent.tick();
+    const [p] = (await get(a.base, '/v1/proposals?status=pending', ALICE)).body.proposals;
+    await post(a.base, `/v1/proposals/${p.id}/decision`, { decision: 'approve' }, ALICE);
+    expect((await post(a.base, `/v1/proposals/${p.id}/decision`, { decision: 'approve' }, BOB)).body).toMatchObject({ status: 'succeeded' });
+    const before = applied.length;
+    for (const [k, v] of Object.entries({ ...ENV, DATABASE_URL: db.url, NODE_ENV: 'test', LOG_LEVEL: 'silent' })) vi.stubEnv(k, v);
+    vi.useFakeTimers({ toFake: ['Date'], now: a.agent.deps.clock.now() });
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      expect(await main(['revert', p.id, '--as', 'dave'])).toBe(1);
+      expect(applied.length).toBe(before);
+      expect(await main(['revert', p.id, '--as', 'dave', '--reason', 'rolled back upstream'])).toBe(0);
+    } finally {
+      stderr.mockRestore();
+      stdout.mockRestore();
+    }
+    expect(applied.length).toBe(before + 1);
+    expect((await get(a.base, `/v1/proposals/${p.id}`, ALICE)).body.reverted_by).toBe('dave');
+  });
 });
