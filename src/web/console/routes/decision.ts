@@ -1,5 +1,5 @@
 import { httpStatusOf, isDomainError } from '../../../domain/errors.js';
-import { decide, pause, resume } from '../../../proposals/index.js';
+import { decide, pause, resume, revert } from '../../../proposals/index.js';
 import { redirect, sendHtml } from '../http.js';
 import { messagePage, nav } from '../pages.js';
 import type { SignedInRequest } from './types.js';
@@ -23,6 +23,19 @@ export async function decision(c: SignedInRequest): Promise<void> {
     const by = typeof e.details?.decided_by === 'string' ? ` by ${e.details.decided_by}` : '';
     return again(httpStatusOf(e), e.code === 'already_decided' ? `Already decided${by}. Nothing was changed.` : e.message);
   }
+}
+
+/** POST /sre/proposals/:id/revert {reason}: the API's revert, as the signed-in operator (a two-person action needs the reason). */
+export async function revertAction(c: SignedInRequest): Promise<void> {
+  const { app, res, form: f } = c;
+  const id = c.params.id!;
+  try {
+    await revert(app.deps, { proposalId: id, reason: f.reason?.trim() || undefined, actor: actorOf(c) });
+  } catch (e) {
+    if (!isDomainError(e)) throw e;
+    return app.pages.proposal(res, { ...c.viewer, head: false }, id, { status: httpStatusOf(e), error: `${e.message} Nothing was changed.` });
+  }
+  redirect(res, `/sre/proposals/${encodeURIComponent(id)}?done=reverted`);
 }
 
 async function killSwitch(c: SignedInRequest, verb: 'pause' | 'resume'): Promise<void> {
