@@ -16,7 +16,7 @@ import { ingestEvents, type IngestItem } from './ingest/ingest.js';
 import { createLogger, wantsPretty } from './logger.js';
 import { buildServiceDeps, createAgent, StartupError, type Services } from './main.js';
 import { approvalProgress } from './domain/approvals.js';
-import { agentStatus, decide, incidentReport, listProposals, pause, resume, tuningReport, type AgentStatus } from './proposals/index.js';
+import { agentStatus, decide, incidentReport, listProposals, pause, resume, revert, tuningReport, type AgentStatus } from './proposals/index.js';
 import { reportMarkdown } from './domain/incident-report.js';
 import { parseSince, reportCsv, reportText, SINCE_HINT } from './domain/report.js';
 import { runDemo } from './demo.js';
@@ -32,11 +32,12 @@ const USAGE = `Usage: sre-agent <verb>
   pending                                 list pending proposals
   approve ID --as NAME                    approve a pending proposal (and execute it)
   reject ID --as NAME [--reason TEXT]     reject a pending proposal
+  revert ID --as NAME [--reason TEXT]     undo a succeeded, reversible action (a reason is required when two people approved it)
   audit export [--source S] [--since ISO] [--until ISO] [--out FILE]
   audit verify                            walk the hash chain; names the first broken row
   audit purge                             purge audit rows past the licence tier's retention
   pause --as NAME --reason TEXT           the kill switch: nothing executes until resumed (all replicas)
-  resume --as NAME                        turn the kill switch off
+  resume --as NAME --reason TEXT          turn the kill switch off (say why it is safe again)
   status                                  mode, and whether the agent is paused (by whom, why, since when)
   report [--since 30d] [--format text|json|csv]  what past decisions say about the risk threshold
   report incident ID [--format markdown|json]   what happened in one incident and how long each step took
@@ -93,6 +94,8 @@ export async function main(argv: string[], cliIo: CliIo = processIo()): Promise<
       case 'approve':
       case 'reject':
         return await decideVerb(verb, rest);
+      case 'revert':
+        return await revertVerb(rest);
       case 'audit':
         return await audit(rest);
       case 'pause':
@@ -326,18 +329,32 @@ async function decideVerb(verb: 'approve' | 'reject', args: string[]): Promise<n
   });
 }
 
+/** `revert ID --as NAME [--reason TEXT]`: the same verb, gate and approver rules as the API's revert. */
+async function revertVerb(args: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { as: { type: 'string' }, reason: { type: 'string' } } });
+  const id = positionals[0];
+  if (!id || positionals.length > 1) throw new UsageError('revert takes one proposal ID');
+  if (!values.as || !/^[A-Za-z0-9._@-]{1,64}$/.test(values.as)) throw new UsageError('revert needs --as NAME (letters, digits, . _ @ -), the operator recorded in the audit trail');
+  return withServices(async ({ deps }) => {
+    const view = await revert(deps, { proposalId: id, actor: { type: 'user', name: values.as!, via: 'cli' }, reason: values.reason });
+    out(`${view.id}: reverted by ${view.reverted_by ?? values.as!}`);
+    return 0;
+  });
+}
+
 function statusLine(s: AgentStatus): string {
   return s.paused ? `mode ${s.mode}; PAUSED by ${s.paused_by ?? '?'} since ${s.paused_at ?? '?'}: ${s.paused_reason ?? ''}` : `mode ${s.mode}; running (not paused)`;
 }
 
 async function killSwitchVerb(verb: 'pause' | 'resume' | 'status', args: string[]): Promise<number> {
-  const options: Record<string, { type: 'string' }> = verb === 'pause' ? { as: { type: 'string' }, reason: { type: 'string' } } : verb === 'resume' ? { as: { type: 'string' } } : {};
+  const options: Record<string, { type: 'string' }> = verb === 'pause' ? { as: { type: 'string' }, reason: { type: 'string' } } : verb === 'resume' ? { as: { type: 'string' }, reason: { type: 'string' } } : {};
   const { positionals, values } = parseArgs({ args, allowPositionals: true, options, strict: true });
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const str = (x: unknown) => (typeof x === 'string' ? x : undefined);
   const v = { as: str(values.as), reason: str(values.reason) };
   if (verb !== 'status' && (!v.as || !/^[A-Za-z0-9._@-]{1,64}$/.test(v.as))) throw new UsageError(`${verb} needs --as NAME (letters, digits, . _ @ -), the operator recorded in the audit trail`);
   if (verb === 'pause' && !v.reason?.trim()) throw new UsageError('pause needs --reason TEXT: say why, it is shown on every proposal while paused');
+  if (verb === 'resume' && !v.reason?.trim()) throw new UsageError('resume needs --reason TEXT: say why it is safe to execute again (recorded in the audit trail)');
   return withServices(async ({ deps }) => {
     const actor = { type: 'user', name: v.as ?? '', via: 'cli' } as const;
     const s =
@@ -345,7 +362,7 @@ async function killSwitchVerb(verb: 'pause' | 'resume' | 'status', args: string[
         ? await agentStatus(deps)
         : verb === 'pause'
           ? await pause(deps, { reason: v.reason, actor })
-          : await resume(deps, { actor });
+          : await resume(deps, { reason: v.reason, actor });
     out(statusLine(s));
     return 0;
   });

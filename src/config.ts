@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
 import { parseApproverRules, type ApproverRules } from './domain/approver-rules.js';
+import { parsePeople, type People } from './domain/people.js';
 import type { AgentMode, SafetySettings } from './domain/policy.js';
 import { parseMaintenance, type MaintenanceWindow } from './domain/silences.js';
 
@@ -165,6 +166,7 @@ const EnvSchema = z.object({
   SLACK_INCIDENT_CHANNEL: optionalString,
   SRE_APPROVERS: list,
   SRE_APPROVER_RULES: optionalString,
+  SRE_PEOPLE: optionalString,
   // Unset: http://localhost:PORT (filled in by loadConfig, which knows the port).
   PUBLIC_BASE_URL: optionalUrl,
   SRE_TRUSTED_PROXIES: list,
@@ -212,7 +214,7 @@ export interface Config {
   storage: { databaseUrl: string | undefined; dataDir: string };
   /** mode: shadow proposes and asks but never executes; twoPersonScore: at or above it two people approve; approverRules: who may approve which action. */
   /** pageWithoutApproval: a page_oncall proposal pages at once (through the gate), whatever its score. */
-  policy: { riskThreshold: number; autoApprove: boolean; timeZone: string; criticalTeams: string[]; mode: AgentMode; twoPersonScore: number; approverRules: ApproverRules; pageWithoutApproval: boolean };
+  policy: { riskThreshold: number; autoApprove: boolean; timeZone: string; criticalTeams: string[]; mode: AgentMode; twoPersonScore: number; approverRules: ApproverRules; pageWithoutApproval: boolean; people?: People };
   /** The brakes and the watch after acting (issue "act safely"). */
   safety: SafetySettings;
   /** SRE_MAINTENANCE: weekly windows (recurring silences) in policy.timeZone. */
@@ -296,7 +298,9 @@ export function loadConfig(source: Record<string, string | undefined> = readEnvi
   if (!rules.ok) problems.push(...rules.problems.map((p) => `SRE_APPROVER_RULES: ${p}`));
   const maintenance = parseMaintenance(e.SRE_MAINTENANCE ?? '');
   if (!maintenance.ok) problems.push(`SRE_MAINTENANCE: ${maintenance.problem}`);
-  if (problems.length > 0 || !rules.ok || !maintenance.ok) throw new ConfigError(problems);
+  const people = parsePeople(e.SRE_PEOPLE);
+  if (!people.ok) problems.push(...people.problems.map((p) => `SRE_PEOPLE: ${p}`));
+  if (problems.length > 0 || !rules.ok || !maintenance.ok || !people.ok) throw new ConfigError(problems);
 
   const env = e.NODE_ENV === 'production' ? 'production' : e.NODE_ENV === 'test' ? 'test' : 'development';
   return {
@@ -313,6 +317,7 @@ export function loadConfig(source: Record<string, string | undefined> = readEnvi
       twoPersonScore: e.SRE_TWO_PERSON_SCORE,
       approverRules: rules.rules,
       pageWithoutApproval: e.SRE_PAGE_WITHOUT_APPROVAL,
+      ...(people.people ? { people: people.people } : {}),
     },
     maintenance: maintenance.value,
     safety: {

@@ -13,6 +13,7 @@ import { openDatabase, type Database } from './db/client.js';
 import { isDomainError } from './domain/errors.js';
 import { REASONING_LATE_AFTER_MS, REASONING_LATE_EVERY_MS } from './domain/lateness.js';
 import type { Channel } from './domain/notifications.js';
+import { PEOPLE_UNSET_WARNING } from './domain/people.js';
 import { closeQuietIncidents } from './ingest/close-quiet.js';
 import { createStreamConsumer, type StreamConsumer } from './ingest/redis-consumer.js';
 import { auditDeadLetter, streamBatchHandler } from './ingest/stream/wiring.js';
@@ -204,6 +205,7 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
   for (const line of describeDefaults(config)) logger.info(line);
   for (const line of describePagingGaps(config)) logger.warn(line);
   for (const line of describeGaps(config)) logger.warn(line);
+  if (!config.policy.people) logger.warn(PEOPLE_UNSET_WARNING);
   const slack = config.slack.botToken && !opts.adapters ? buildSlack(config, deps) : undefined;
   const adapters = opts.adapters ?? buildAdapters(config, deps, slack);
   const dispatcher = createDispatcher({ db: deps.db, metrics, adapters, logger: logger.child({ part: 'dispatcher' }), clock: deps.clock, holder: s.replica, ...(opts.leaseMs !== undefined ? { leaseMs: opts.leaseMs } : {}) });

@@ -79,7 +79,7 @@ export interface Metrics {
   incidentToProposal: Histogram;
   /** 1 while the kill switch is on (nothing executes), else 0; set by the collector at scrape time. */
   agentPaused: Gauge;
-  /** surface: console | api | ingest; outcome: refused (wrong credential) | throttled (429 after repeated failures). */
+  /** surface: console | api | ingest | decision_link; outcome: refused (wrong credential) | throttled (a wrong one answered 429 after repeated failures). */
   authFailures: Counter<'surface' | 'outcome'>;
   /** 1 while `/readyz` would answer 200, else 0: its checks run at scrape time (see `setReadiness`). */
   ready: Gauge;
@@ -370,7 +370,7 @@ function workMetrics(registers: Registry[]): Pick<Metrics, 'consumerLag' | 'disp
     }),
     authFailures: new Counter({
       name: 'sre_auth_failures_total',
-      help: 'Wrong console tokens, API bearers and ingest tokens, by surface; throttled: answered 429 after repeated failures from one address',
+      help: 'Wrong console tokens, API bearers, ingest tokens and decision links, by surface; throttled: a wrong one answered 429 after repeated failures on that surface from one address',
       labelNames: ['surface', 'outcome'] as const,
       registers,
     }),

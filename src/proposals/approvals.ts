@@ -3,6 +3,7 @@ import { appendAudit } from '../audit/append.js';
 import { schema, type Executor } from '../db/client.js';
 import { approverKey } from '../domain/approvals.js';
 import { describePrincipals, groupsOf, namedBy, ruleFor } from '../domain/approver-rules.js';
+import { personOf, personOfKey } from '../domain/people.js';
 import { DomainError } from '../domain/errors.js';
 import { actorChannel, actorName, type Actor } from '../domain/proposal.js';
 import { reader } from './context.js';
@@ -50,33 +51,83 @@ export async function authorizeApproval(deps: ServiceDeps, input: { proposalId: 
   throw new DomainError('forbidden', `You may not ${input.verb} this proposal: ${verdict.reason}.`);
 }
 
+/**
+ * Resuming turns execution back on for every action, so with SRE_APPROVER_RULES set only a
+ * principal some rule names (or a member of a group it names) may resume; pausing stays open to
+ * every operator, as rejecting does. Refusals are audited as decision.denied.
+ */
+export async function authorizeResume(deps: ServiceDeps, actor: Actor): Promise<void> {
+  const rules = deps.policy.approverRules;
+  const actions = Object.keys(rules ?? {}).filter((a) => (ruleFor(rules, a)?.length ?? 0) > 0);
+  if (actions.length === 0 || actor.type === 'system') return;
+  const reasons: string[] = [];
+  for (const action of actions) {
+    const verdict = await checkApproverRule(deps, actor, action);
+    if (verdict.ok) return;
+    reasons.push(verdict.reason);
+  }
+  const reason = `resuming turns execution back on, so only a principal of SRE_APPROVER_RULES may resume (${reasons[0] ?? 'not named by any rule'})`;
+  await recordDenied(deps, { proposalId: 'resume', actor, reason });
+  throw new DomainError('forbidden', `You may not resume the agent: ${reason}.`);
+}
+
 export type ApprovalStep =
   | { step: 'not_pending' }
   | { step: 'same_approver'; approvals: string[]; required: number }
+  | { step: 'unknown_person'; approvals: string[]; required: number; identity: string }
   | { step: 'partial'; approvals: string[]; required: number }
   | { step: 'complete'; approvals: string[]; required: number };
 
 /**
- * Records one approval inside the decision's transaction, under the proposal's row lock, so
- * racing approvals count one after the other: the same person twice is refused (and audited),
- * a first of two is recorded and announced, the last one lets the caller approve the proposal.
+ * The person an approval stands for, resolved before the decision's transaction (a Slack user's
+ * email is a network look-up): `person:NAME` when SRE_PEOPLE names them, else the channel's key.
  */
-export async function recordApproval(tx: Executor, deps: ServiceDeps, input: { proposalId: string; actor: Actor; now: Date }): Promise<ApprovalStep> {
+export async function approverIdentity(deps: Pick<ServiceDeps, 'policy' | 'slackEmail' | 'logger'>, actor: Actor): Promise<{ key: string; person: string | undefined }> {
+  const people = deps.policy.people;
+  let email: string | undefined;
+  if (people && actor.type === 'slack' && !people.byIdentity.has(`slack:${actor.userId}`) && deps.slackEmail) {
+    try {
+      email = await deps.slackEmail(actor.userId);
+    } catch (e) {
+      // No address, no link: the identity stays unnamed, which SRE_PEOPLE refuses for a second approval.
+      deps.logger.warn({ err: e, user: actor.userId }, 'slack users.info look-up failed; the user is not linked to a person');
+    }
+  }
+  const person = personOf(people, actor, email);
+  return { key: person ? `person:${person}` : approverKey(actor), person };
+}
+
+/**
+ * Records one approval inside the decision's transaction, under the proposal's row lock, so
+ * racing approvals count one after the other: the same person twice (any of their identities in
+ * SRE_PEOPLE) is refused (and audited), a first of two is recorded and announced, the last one
+ * lets the caller approve the proposal. With SRE_PEOPLE set, an identity it names no person for
+ * cannot take part in a two-person approval: it cannot be told apart from the other approver.
+ */
+export async function recordApproval(tx: Executor, deps: ServiceDeps, input: { proposalId: string; actor: Actor; now: Date; identity?: { key: string; person: string | undefined } }): Promise<ApprovalStep> {
   const [row] = await tx.select().from(proposals).where(eq(proposals.id, input.proposalId)).for('update');
   if (!row || row.status !== 'pending') return { step: 'not_pending' };
   const existing = await tx.select().from(proposalApprovals).where(eq(proposalApprovals.proposalId, row.id)).orderBy(asc(proposalApprovals.seq));
   const names = existing.map((a) => a.name);
   const required = Math.max(1, row.approvalsRequired);
-  const key = approverKey(input.actor);
-  if (existing.some((a) => a.approver === key)) {
+  const { key, person } = input.identity ?? { key: approverKey(input.actor), person: undefined };
+  const people = deps.policy.people;
+  const refuse = async (reason: 'same_approver' | 'unknown_person') => {
     await appendAudit(tx, {
-      kind: 'decision.duplicate',
+      kind: reason === 'same_approver' ? 'decision.duplicate' : 'decision.denied',
       actor: input.actor,
       incidentId: row.incidentId,
       proposalId: row.id,
-      payload: { attempted: 'approve', status: row.status, reason: 'same_approver', approvals: names, required },
+      payload: { attempted: 'approve', status: row.status, reason, approvals: names, required },
     });
+  };
+  if (existing.some((a) => a.approver === key || (person !== undefined && personOfKey(people, a.approver) === person))) {
+    await refuse('same_approver');
     return { step: 'same_approver', approvals: names, required };
+  }
+  if (people && required > 1 && person === undefined && input.actor.type !== 'system') {
+    await refuse('unknown_person');
+    return { step: 'unknown_person', approvals: names, required, identity: actorName(input.actor) };
   }
   const seq = existing.length + 1;
   await tx.insert(proposalApprovals).values({ proposalId: row.id, seq, approver: key, name: actorName(input.actor), via: actorChannel(input.actor), at: input.now });
@@ -98,6 +149,14 @@ export function sameApprover(proposalId: string, s: { approvals: string[]; requi
   return new DomainError(
     'same_approver',
     `You approved ${proposalId} already; it needs ${s.required} different people (${s.approvals.length} of ${s.required}: ${s.approvals.join(', ')}).`,
+    { approvals: s.approvals, required: s.required },
+  );
+}
+
+export function unknownPerson(proposalId: string, s: { approvals: string[]; required: number; identity: string }): DomainError {
+  return new DomainError(
+    'forbidden',
+    `${s.identity} is not one of the people in SRE_PEOPLE, so this approval could not be told apart from another approver's; ${proposalId} needs ${s.required} different people named there (fail closed).`,
     { approvals: s.approvals, required: s.required },
   );
 }

@@ -3,7 +3,7 @@ import { appendAudit } from '../audit/append.js';
 import { DomainError } from '../domain/errors.js';
 import { actorChannel, actorName, DECISIONS, type Actor } from '../domain/proposal.js';
 import { enqueueNotification } from '../jobs/index.js';
-import { authorizeApproval, recordApproval, sameApprover, type ApprovalStep } from './approvals.js';
+import { approverIdentity, authorizeApproval, recordApproval, sameApprover, unknownPerson, type ApprovalStep } from './approvals.js';
 import { withTransaction } from './context.js';
 import { executeApproved } from './execute.js';
 import { writeExecuteJob } from './schedule.js';
@@ -37,11 +37,13 @@ export async function decide(deps: ServiceDeps, raw: DecideInput & { actor: Acto
 
   // Approver rules (SRE_APPROVER_RULES) bind every channel here; rejecting stays open to all.
   if (decision === 'approve') await authorizeApproval(deps, { proposalId, actor, verb: 'approve' });
+  // Who the approver is across channels (SRE_PEOPLE; a Slack user's email), looked up outside the transaction.
+  const identity = decision === 'approve' ? await approverIdentity(deps, actor) : undefined;
 
   let approval = undefined as ApprovalStep | undefined;
   const won = await withTransaction(deps, async (tx) => {
     if (decision === 'approve') {
-      approval = await recordApproval(tx, deps, { proposalId, actor, now });
+      approval = await recordApproval(tx, deps, { proposalId, actor, now, ...(identity ? { identity } : {}) });
       if (approval.step !== 'complete') return undefined;
     }
     const p = await transitionOne(tx, proposalId, 'pending', status, { decidedBy: actorName(actor), decidedVia: actorChannel(actor), decidedAt: now, decisionReason: reason ?? null, updatedAt: now });
@@ -59,6 +61,7 @@ export async function decide(deps: ServiceDeps, raw: DecideInput & { actor: Acto
   });
 
   if (approval?.step === 'same_approver') throw sameApprover(proposalId, approval);
+  if (approval?.step === 'unknown_person') throw unknownPerson(proposalId, approval);
   if (approval?.step === 'partial') {
     deps.logger.info({ proposal_id: proposalId, by: actorName(actor), approvals: approval.approvals.length, required: approval.required }, 'approval recorded; waiting for another person');
     deps.metrics?.decisions.inc({ channel: actorChannel(actor), decision: 'approve_partial' });

@@ -13,8 +13,14 @@ import type { ProposalView, ServiceDeps } from './types.js';
 
 const { proposals, executions } = schema;
 
-/** Undoes a succeeded, reversible action once (the executions unique key admits one revert). */
-export async function revert(deps: ServiceDeps, input: { proposalId: string; actor: Actor }): Promise<ProposalView> {
+/**
+ * Undoes a succeeded, reversible action once (the executions unique key admits one revert). A
+ * person reverting an action two people approved says why (`reason`, as a pause does); the
+ * reason is recorded with the revert either way.
+ */
+export async function revert(deps: ServiceDeps, input: { proposalId: string; actor: Actor; reason?: unknown }): Promise<ProposalView> {
+  if (input.reason !== undefined && typeof input.reason !== 'string') throw new DomainError('invalid', 'reason: expected text');
+  const reason = typeof input.reason === 'string' && input.reason.trim() ? input.reason.trim().slice(0, 500) : undefined;
   const now = deps.clock.now();
   const exeId = newId('exe');
   // A revert changes the gateway as an approval does: the same approver rules admit it.
@@ -28,6 +34,9 @@ export async function revert(deps: ServiceDeps, input: { proposalId: string; act
     // A second click answers from the row it waited for: it never touches executions, where the
     // first revert's finish may hold a row lock while it waits for this proposal (a deadlock).
     if (row.revertedBy) throw new DomainError('already_decided', `Proposal ${row.id} was already reverted by ${row.revertedBy}.`);
+    if (!reason && input.actor.type !== 'system' && row.approvalsRequired >= 2) {
+      throw new DomainError('invalid', `reason: ${row.id} was approved by two people, so reverting it needs a reason (text saying why); nothing was changed`);
+    }
     const refused = await passGate({ tx, deps, proposal: row, operation: 'revert', automatic: input.actor.type === 'system', now });
     if (refused) throw refusalError(row.id, refused);
     const call = describeCall(storedRequest(row), row, 'revert');
@@ -43,7 +52,7 @@ export async function revert(deps: ServiceDeps, input: { proposalId: string; act
       actor: input.actor,
       incidentId: row.incidentId,
       proposalId: row.id,
-      payload: { execution_id: exeId, operation: 'revert', action: row.action, request: call },
+      payload: { execution_id: exeId, operation: 'revert', action: row.action, request: call, ...(reason ? { reason } : {}) },
     });
     return { ...row, revertedBy: actorName(input.actor) };
   });

@@ -4,6 +4,7 @@ import type { Gateway, Pager } from '../actions/gateway.js';
 import type { Reasoner } from '../agent/reasoner.js';
 import type { Db, Tx } from '../db/client.js';
 import type { ApproverRules } from '../domain/approver-rules.js';
+import type { People } from '../domain/people.js';
 import type { Channel } from '../domain/notifications.js';
 import type { AgentMode, SafetySettings } from '../domain/policy.js';
 import type { MaintenanceWindow } from '../domain/silences.js';
@@ -22,9 +23,9 @@ export interface ServiceDeps {
   logger: Logger;
   /** Channels with configuration: the outbox rows written for each step. */
   channels: readonly Channel[];
-  /** approverRules: SRE_APPROVER_RULES; absent: no per-action rules. */
+  /** approverRules: SRE_APPROVER_RULES; absent: no per-action rules. people: SRE_PEOPLE; absent: each identity counts as a person. */
   /** pageWithoutApproval: SRE_PAGE_WITHOUT_APPROVAL (absent: off). */
-  policy: { riskThreshold: number; autoApprove: boolean; timeZone: string; criticalTeams: readonly string[]; mode: AgentMode; twoPersonScore: number; approverRules?: ApproverRules; pageWithoutApproval?: boolean };
+  policy: { riskThreshold: number; autoApprove: boolean; timeZone: string; criticalTeams: readonly string[]; mode: AgentMode; twoPersonScore: number; approverRules?: ApproverRules; pageWithoutApproval?: boolean; people?: People };
   safety: SafetySettings;
   lifecycle: { escalateAfterMs: number; proposalTtlMs: number; incidentQuietMs?: number; reconcileMaxAgeMs?: number };
   publicBaseUrl: string;
@@ -36,6 +37,8 @@ export interface ServiceDeps {
   copyClient?: () => postgres.Sql;
   /** Members of a Slack user group (the Slack app's cached look-up), for approver rules; absent without Slack. */
   groupMembers?: (groupId: string) => Promise<ReadonlySet<string>>;
+  /** A Slack user's email address (users.info, cached by the Slack app), linking them to a person of SRE_PEOPLE; absent without Slack. */
+  slackEmail?: (userId: string) => Promise<string | undefined>;
   /** Wakes the background workers after a commit (durable work is in the db either way). */
   poke?: () => void;
   /** SRE_MAINTENANCE: weekly windows in the operators' time zone (policy.timeZone), silences that recur. */

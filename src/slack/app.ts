@@ -109,6 +109,7 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
 
   // The service's approver rules (SRE_APPROVER_RULES) name Slack groups too: lend them this look-up.
   opts.deps.groupMembers ??= (group) => ctx.approvers.members(group);
+  opts.deps.slackEmail ??= (userId) => ctx.approvers.email(userId);
 
   const receiver = socketMode ? undefined : new SlackHttpReceiver({ signingSecret: opts.signingSecret!, logger, ...(opts.now ? { now: opts.now } : {}) });
   const app = new App({

@@ -8,6 +8,11 @@ export interface ApproverCheck {
   check(user: { userId: string; teamId: string | undefined }): Promise<ApproverVerdict>;
   /** A user group's members (cached like the check's); rejects when the look-up fails. */
   members(group: string): Promise<ReadonlySet<string>>;
+  /**
+   * A user's email address as Slack has it (users.info, scope users:read.email), cached like the
+   * groups; undefined when Slack shows none. Links the user to a person of SRE_PEOPLE.
+   */
+  email(userId: string): Promise<string | undefined>;
 }
 
 export interface ApproverCheckOptions {
@@ -34,6 +39,19 @@ export function createApproverCheck(opts: ApproverCheckOptions): ApproverCheck {
   const users = new Set(opts.approvers.filter((a) => !isGroup(a)));
   const groups = opts.approvers.filter(isGroup);
   const cache = new Map<string, { at: number; members: Set<string> }>();
+  const emails = new Map<string, { at: number; email: string | undefined }>();
+
+  async function email(userId: string): Promise<string | undefined> {
+    const hit = emails.get(userId);
+    if (hit && now() - hit.at < cacheMs) return hit.email;
+    const r = await opts.client.users.info({ user: userId });
+    if (!r.ok || !r.user) throw new Error(`users.info ${userId}: ${r.error ?? 'no user'}`);
+    const found = typeof r.user.profile?.email === 'string' && r.user.profile.email.includes('@') ? r.user.profile.email.toLowerCase() : undefined;
+    // Bounded: one entry per user who ever approved, dropped when stale.
+    if (emails.size >= 10_000) for (const [k, v] of emails) if (now() - v.at >= cacheMs) emails.delete(k);
+    emails.set(userId, { at: now(), email: found });
+    return found;
+  }
 
   async function members(group: string): Promise<Set<string>> {
     const hit = cache.get(group);
@@ -47,6 +65,7 @@ export function createApproverCheck(opts: ApproverCheckOptions): ApproverCheck {
 
   return {
     members,
+    email,
     async check({ userId, teamId }) {
       let installed: string;
       try {

@@ -4,18 +4,22 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
 
 /**
- * Slows guessing: an address with `limit` wrong credentials inside `windowMs` is answered 429 on
- * every credential it presents until the oldest of those failures leaves the window. Keyed by the
- * address alone, so a right token from another address is never held up.
+ * Slows guessing without locking anyone out. Failures are counted per surface (ingest, the JSON
+ * API, console sign-in, email decision links) and per client address (IPv6 per /64, since one
+ * host holds a whole /64): a surface+address with `limit` wrong credentials inside `windowMs`
+ * has its further wrong ones answered 429 until the oldest leaves the window. A right credential
+ * is always admitted, slowed bucket or not: nobody's wrong tokens lock out an operator (the kill
+ * switch included) or the ingest token behind the same proxy. The secrets are long (32+
+ * characters), so the brake's work is to make guessing loud and cheap to refuse, in bounded memory.
  */
 
-export type AuthSurface = 'console' | 'api' | 'ingest';
+export type AuthSurface = 'console' | 'api' | 'ingest' | 'decision_link';
 
 export interface AuthBrake {
-  /** The client address a request's failures count against (see trusted proxies). */
+  /** The client address a request's failures count against (see trusted proxies), IPv6 as its /64. */
   address(req: IncomingMessage): string;
-  /** Seconds this address must wait before its credentials are checked again; 0 when it may try now. */
-  retryAfter(address: string): number;
+  /** Seconds this surface+address must wait before a wrong credential is answered 401 again; 0 when not slowed. */
+  retryAfter(address: string, surface: AuthSurface): number;
   /** Records one wrong credential (never the credential itself). */
   fail(address: string, surface: AuthSurface): void;
   /** Counts a request answered 429 by the caller. */
@@ -28,7 +32,7 @@ export interface AuthBrakeOptions {
   metrics?: Pick<Metrics, 'authFailures'>;
   limit?: number;
   windowMs?: number;
-  /** Bound on the addresses remembered, so a spray from many addresses cannot grow memory. */
+  /** Bound on the buckets remembered, so a spray from many addresses cannot grow memory. */
   maxAddresses?: number;
   /** Addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed (SRE_TRUSTED_PROXIES). */
   trustedProxies?: readonly string[];
@@ -36,6 +40,8 @@ export interface AuthBrakeOptions {
 
 export const AUTH_FAILURE_LIMIT = 10;
 export const AUTH_FAILURE_WINDOW_MS = 60_000;
+/** At most this many "X-Forwarded-For from an untrusted peer" warnings a window, each peer once. */
+const FORWARD_WARNINGS_PER_WINDOW = 10;
 
 export function createAuthBrake(opts: AuthBrakeOptions): AuthBrake {
   const limit = opts.limit ?? AUTH_FAILURE_LIMIT;
@@ -43,17 +49,19 @@ export function createAuthBrake(opts: AuthBrakeOptions): AuthBrake {
   const maxAddresses = opts.maxAddresses ?? 10_000;
   const failures = new Map<string, number[]>();
   const trusted = trustedList(opts.trustedProxies ?? []);
+  const warnUntrusted = untrustedForwardWarning(opts, trusted, windowMs, maxAddresses);
+  const bucket = (address: string, surface: AuthSurface) => `${surface} ${address}`;
 
-  function recent(address: string, now: number): number[] {
-    const list = (failures.get(address) ?? []).filter((t) => t > now - windowMs);
-    if (list.length === 0) failures.delete(address);
-    else failures.set(address, list);
+  function recent(key: string, now: number): number[] {
+    const list = (failures.get(key) ?? []).filter((t) => t > now - windowMs);
+    if (list.length === 0) failures.delete(key);
+    else failures.set(key, list);
     return list;
   }
 
   function forget(now: number): void {
     for (const [a, list] of failures) if ((list.at(-1) ?? 0) <= now - windowMs) failures.delete(a);
-    // Still full: drop the addresses seen longest ago (Map keeps insertion order).
+    // Still full: drop the buckets seen longest ago (Map keeps insertion order).
     for (const a of failures.keys()) {
       if (failures.size < maxAddresses) break;
       failures.delete(a);
@@ -67,16 +75,20 @@ export function createAuthBrake(opts: AuthBrakeOptions): AuthBrake {
   }
 
   return {
-    address: (req) => clientAddress(req, trusted),
-    retryAfter(address) {
+    address(req) {
+      warnUntrusted(req);
+      return bucketAddress(clientAddress(req, trusted));
+    },
+    retryAfter(address, surface) {
       const now = opts.now();
-      return wait(recent(address, now), now);
+      return wait(recent(bucket(address, surface), now), now);
     },
     fail(address, surface) {
       const now = opts.now();
-      if (!failures.has(address) && failures.size >= maxAddresses) forget(now);
-      const list = [...recent(address, now), now].slice(-limit);
-      failures.set(address, list);
+      const key = bucket(address, surface);
+      if (!failures.has(key) && failures.size >= maxAddresses) forget(now);
+      const list = [...recent(key, now), now].slice(-limit);
+      failures.set(key, list);
       opts.metrics?.authFailures.inc({ surface, outcome: 'refused' });
       const retry = wait(list, now);
       if (retry > 0) opts.logger.warn({ address, surface, failures: list.length, window_s: windowMs / 1000, retry_after_s: retry }, 'repeated authentication failures from one address: slowed down');
@@ -85,6 +97,51 @@ export function createAuthBrake(opts: AuthBrakeOptions): AuthBrake {
       opts.metrics?.authFailures.inc({ surface, outcome: 'throttled' });
     },
   };
+}
+
+/**
+ * X-Forwarded-For from a peer that is not a trusted proxy is ignored (a client may write anything
+ * there), and everyone behind that peer shares its buckets: said once per peer, at most
+ * FORWARD_WARNINGS_PER_WINDOW times a window, naming SRE_TRUSTED_PROXIES. The header's value is
+ * never logged.
+ */
+function untrustedForwardWarning(opts: AuthBrakeOptions, trusted: BlockList | undefined, windowMs: number, maxPeers: number): (req: IncomingMessage) => void {
+  const warned = new Set<string>();
+  let windowStart = -Infinity;
+  let inWindow = 0;
+  return (req) => {
+    if (req.headers['x-forwarded-for'] === undefined) return;
+    const peer = normal(req.socket.remoteAddress ?? 'unknown');
+    if (trusted && isTrusted(trusted, peer)) return;
+    const key = bucketAddress(peer);
+    if (warned.has(key)) return;
+    const now = opts.now();
+    if (now - windowStart >= windowMs) {
+      windowStart = now;
+      inWindow = 0;
+    }
+    if (inWindow >= FORWARD_WARNINGS_PER_WINDOW) return;
+    inWindow++;
+    if (warned.size >= maxPeers) warned.clear();
+    warned.add(key);
+    opts.logger.warn(
+      { peer: key, trusted_proxies: opts.trustedProxies?.length ?? 0 },
+      'X-Forwarded-For from a peer not in SRE_TRUSTED_PROXIES is ignored: failures count against the peer, shared by everyone behind it; list the proxy in SRE_TRUSTED_PROXIES',
+    );
+  };
+}
+
+/** The key an address's failures count under: IPv4 as is, IPv6 as its /64 (one host may hold all of it). */
+export function bucketAddress(a: string): string {
+  if (isIP(a) !== 6) return a;
+  const bare = a.split('%')[0]!;
+  const halves = bare.split('::');
+  const groups = (part: string | undefined) => (part ? part.split(':') : []);
+  const width = (g: string[]) => g.reduce((n, x) => n + (x.includes('.') ? 2 : 1), 0);
+  const head = groups(halves[0]);
+  const tail = halves.length > 1 ? groups(halves[1]) : [];
+  const all = halves.length > 1 ? [...head, ...Array<string>(Math.max(0, 8 - width(head) - width(tail))).fill('0'), ...tail] : head;
+  return `${all.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`;
 }
 
 function normal(a: string): string {

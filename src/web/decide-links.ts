@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { ERROR_TABLE } from '../domain/errors.js';
+import type { AuthBrake } from './brake.js';
 import { decideByLink, readDecisionLink, type DecisionLink, type LinkDecision, type LinkView, type ProposalView, type ServiceDeps } from '../proposals/index.js';
 import { html, page, type Html } from './console/html.js';
 import { BodyTooLarge, cookie, nonce, parseCookies, readForm, safeEqual, sameOrigin, sendHtml, sign } from './console/http.js';
@@ -16,6 +17,8 @@ export interface DecideLinkContext {
   linkSecret: string;
   /** PUBLIC_BASE_URL: the only origin links and forms use (never the Host header). */
   publicBaseUrl: string;
+  /** Slows guessed links (malformed or unknown tokens) per address on their own bucket; a real link is always answered. */
+  brake?: AuthBrake;
 }
 
 export interface DecideLinkRequest {
@@ -24,6 +27,8 @@ export interface DecideLinkRequest {
   headers: IncomingHttpHeaders;
   /** The urlencoded form body of a POST. */
   form?: Record<string, string>;
+  /** The client address (the brake's), for guessed links. */
+  address?: string;
 }
 
 const CSRF_COOKIE = 'sre_dl';
@@ -69,6 +74,15 @@ export async function handleDecideLink(req: DecideLinkRequest, res: ServerRespon
     return;
   }
   const seen = await readDecisionLink(ctx.deps, { linkSecret: ctx.linkSecret, token: req.token });
+  if (seen.outcome === 'refused' && (seen.reason === 'malformed' || seen.reason === 'unknown') && ctx.brake && req.address !== undefined) {
+    const wait = ctx.brake.retryAfter(req.address, 'decision_link');
+    if (wait > 0) {
+      ctx.brake.throttled('decision_link');
+      res.setHeader('retry-after', String(wait));
+      return message(res, 429, 'Too many attempts', `Too many links that are not valid came from your address. Wait ${wait} seconds, then try again.`, head);
+    }
+    ctx.brake.fail(req.address, 'decision_link');
+  }
   if (seen.outcome !== 'open') return answerClosed(res, seen, head);
   if (req.method !== 'POST') return confirmationPage(req, res, ctx, seen.link, seen.proposal, head);
 
@@ -165,6 +179,7 @@ export async function routeDecideLink(req: IncomingMessage, res: ServerResponse,
       throw e;
     }
   }
-  await handleDecideLink({ method: req.method ?? 'GET', token, headers: req.headers, form }, res, ctx);
+  const address = ctx.brake?.address(req);
+  await handleDecideLink({ method: req.method ?? 'GET', token, headers: req.headers, form, ...(address !== undefined ? { address } : {}) }, res, ctx);
   return true;
 }

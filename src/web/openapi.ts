@@ -223,7 +223,13 @@ const paths: Record<string, Record<string, unknown>> = {
     },
   },
   '/v1/proposals/{id}/revert': {
-    post: { summary: 'Revert an executed, reversible action through its inverse', security: OPERATOR, parameters: [idParam], responses: { '200': json(ref('Proposal'), 'reverted'), '404': error('no such proposal'), '409': error('nothing to revert'), ...OPERATOR_ERRORS } },
+    post: {
+      summary: 'Revert an executed, reversible action through its inverse (`{ "reason" }`, required when two people approved it)',
+      security: OPERATOR,
+      parameters: [idParam],
+      requestBody: { required: false, content: { 'application/json': { schema: obj({ reason: { type: 'string', minLength: 1 } }) } } },
+      responses: { '200': json(ref('Proposal'), 'reverted'), '404': error('no such proposal'), '409': error('nothing to revert'), '400': error('no reason for a two-person action'), ...OPERATOR_ERRORS },
+    },
   },
   '/v1/audit.csv': {
     get: {
@@ -269,7 +275,14 @@ const paths: Record<string, Record<string, unknown>> = {
       responses: { '200': json(ref('Status'), 'paused'), '400': error('no reason'), ...OPERATOR_ERRORS },
     },
   },
-  '/v1/resume': { post: { summary: 'Turn the kill switch off', security: OPERATOR, responses: { '200': json(ref('Status'), 'resumed'), ...OPERATOR_ERRORS } } },
+  '/v1/resume': {
+    post: {
+      summary: 'Turn the kill switch off (a reason is required, as for a pause; SRE_APPROVER_RULES name who may)',
+      security: OPERATOR,
+      requestBody: { required: true, content: { 'application/json': { schema: obj({ reason: { type: 'string', minLength: 1 } }) } } },
+      responses: { '200': json(ref('Status'), 'resumed'), '400': error('no reason'), '403': error('not named by SRE_APPROVER_RULES'), ...OPERATOR_ERRORS },
+    },
+  },
   '/v1/silences': {
     post: {
       summary: 'Silence matching incidents (no proposal, no page, no card) until ends_at, or every week on a schedule',

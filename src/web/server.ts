@@ -137,8 +137,11 @@ export const API_ROUTES: readonly ApiRoute[] = [
     method: 'POST',
     path: '/v1/proposals/:id/revert',
     auth: 'operator',
-    run: async ({ res, params, opts, operator }) => {
-      const view = await revert(opts.deps, { proposalId: params.id!, actor: { type: 'user', name: operator(), via: 'api' } });
+    run: async ({ req, res, params, opts, operator }) => {
+      const actor = { type: 'user', name: operator(), via: 'api' } as const;
+      const raw = await readBody(req, 16 * 1024);
+      const body = raw.length === 0 ? null : ((await parseJson(raw)) as { reason?: unknown } | null);
+      const view = await revert(opts.deps, { proposalId: params.id!, actor, reason: body?.reason });
       sendJson(res, 200, view);
     },
   },
@@ -171,7 +174,12 @@ export const API_ROUTES: readonly ApiRoute[] = [
     method: 'POST',
     path: '/v1/resume',
     auth: 'operator',
-    run: async ({ res, opts, operator }) => sendJson(res, 200, await resume(opts.deps, { actor: { type: 'user', name: operator(), via: 'api' } })),
+    run: async ({ req, res, opts, operator }) => {
+      const actor = { type: 'user', name: operator(), via: 'api' } as const;
+      const raw = await readBody(req, 16 * 1024);
+      const body = raw.length === 0 ? null : ((await parseJson(raw)) as { reason?: unknown } | null);
+      sendJson(res, 200, await resume(opts.deps, { reason: body?.reason, actor }));
+    },
   },
   // Silences (issue 20): every operator of the JSON API is an approver (they decide proposals here).
   {
@@ -270,19 +278,25 @@ export function createWebServer(opts: WebOptions): Server {
   const { logger } = opts;
   opts.metrics?.setReadiness?.(opts.ready);
 
-  /** Checks a presented credential; an address past the failure limit is answered 429 before any check. */
+  /**
+   * Checks a presented credential. A right one is always admitted, however many wrong ones came
+   * from its address (the kill switch is never throttled for a valid operator); a wrong one is
+   * answered 429 while its surface+address is slowed, else 401 and counted.
+   */
   function credential(req: IncomingMessage, surface: AuthSurface, candidates: readonly string[], problem: string): number {
     const presented = bearer(req);
-    const address = opts.brake?.address(req) ?? '';
-    const wait = presented && opts.brake ? opts.brake.retryAfter(address) : 0;
-    if (wait > 0) {
-      opts.brake?.throttled(surface);
-      throw new HttpError(429, `too many wrong tokens from this address; try again in ${wait} s`, {}, { 'retry-after': String(wait) });
-    }
     const i = matchSecret(presented, candidates);
-    if (i < 0 && presented) opts.brake?.fail(address, surface);
-    if (i < 0) throw new HttpError(401, problem, {});
-    return i;
+    if (i >= 0) return i;
+    if (presented && opts.brake) {
+      const address = opts.brake.address(req);
+      const wait = opts.brake.retryAfter(address, surface);
+      if (wait > 0) {
+        opts.brake.throttled(surface);
+        throw new HttpError(429, `too many wrong tokens from this address; try again in ${wait} s`, {}, { 'retry-after': String(wait) });
+      }
+      opts.brake.fail(address, surface);
+    }
+    throw new HttpError(401, problem, {});
   }
 
   function operator(req: IncomingMessage): string {
@@ -370,6 +384,10 @@ async function postEvents(opts: WebOptions, req: IncomingMessage, res: ServerRes
 async function jsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
   const raw = await readBody(req, limit);
   if (raw.length === 0) throw new HttpError(400, 'empty body: expected JSON');
+  return parseJson(raw);
+}
+
+async function parseJson(raw: Buffer): Promise<unknown> {
   try {
     return JSON.parse(raw.toString('utf8'));
   } catch (e) {

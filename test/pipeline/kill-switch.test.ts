@@ -38,7 +38,7 @@ describe('the kill switch over the JSON API', () => {
     expect((await get(a.base, '/v1/status')).status).toBe(401);
     expect((await get(a.base, '/v1/status', ALICE)).body).toEqual({ mode: 'live', paused: false, paused_by: null, paused_reason: null, paused_at: null });
     expect(await audit('agent.paused')).toEqual([]);
-    expect((await post(a.base, '/v1/resume', {}, ALICE)).body).toMatchObject({ code: 'conflict', error: 'The agent is not paused.' });
+    expect((await post(a.base, '/v1/resume', { reason: 'check' }, ALICE)).body).toMatchObject({ code: 'conflict', error: 'The agent is not paused.' });
   });
 
   it('while paused nothing executes: an approval is 423, auto-approval is off, revert is refused; proposals still show who paused and why', async () => {
@@ -77,7 +77,7 @@ describe('the kill switch over the JSON API', () => {
     a = await startAgent(db);
     expect((await get(a.base, '/v1/status', BOB)).body).toMatchObject({ paused: true, paused_by: 'alice', paused_reason: 'incident review' });
     expect((await post(a.base, `/v1/proposals/${p.id}/decision`, { decision: 'approve' }, BOB)).status).toBe(423);
-    expect((await post(a.base, '/v1/resume', {}, BOB)).body).toMatchObject({ paused: false, paused_by: null });
+    expect((await post(a.base, '/v1/resume', { reason: 'review done' }, BOB)).body).toMatchObject({ paused: false, paused_by: null });
     expect((await post(a.base, `/v1/proposals/${p.id}/decision`, { decision: 'approve' }, BOB)).body.status).toBe('succeeded');
     expect((await audit('agent.paused')).map((r) => r.actor)).toEqual(['alice']);
     expect((await audit('agent.resumed'))[0]).toMatchObject({ actor: 'bob', payload: { paused_by: 'alice', paused_reason: 'incident review' } });
@@ -124,7 +124,7 @@ describe('the kill switch from the command line', () => {
       expect(await main(['pause', '--as', 'carol', '--reason', 'bad deploy'])).toBe(0);
       expect(out.pop()).toMatch(/PAUSED by carol since .*: bad deploy/);
       expect(await main(['pause', '--as', 'carol', '--reason', 'again'])).toBe(1);
-      expect(await main(['resume', '--as', 'dave'])).toBe(0);
+      expect(await main(['resume', '--as', 'dave', '--reason', 'fixed'])).toBe(0);
       expect(out.pop()).toMatch(/running/);
     } finally {
       spy.mockRestore();
@@ -154,7 +154,7 @@ describe('the kill switch on the embedded default (PGlite)', () => {
     const p = await pending(x);
     await post(x.base, '/v1/pause', { reason: 'on PGlite' }, ALICE);
     expect((await post(x.base, `/v1/proposals/${p.id}/decision`, { decision: 'approve' }, BOB)).status).toBe(423);
-    await post(x.base, '/v1/resume', {}, ALICE);
+    await post(x.base, '/v1/resume', { reason: 'done' }, ALICE);
     expect((await post(x.base, `/v1/proposals/${p.id}/decision`, { decision: 'approve' }, BOB)).body).toMatchObject({ status: 'succeeded', verification: { status: 'pending' } });
   }, 60_000);
 

@@ -93,7 +93,7 @@ describe('/sre pause | resume | status', () => {
     const [row] = await h.db.db.select().from(schema.proposals).where(eq(schema.proposals.id, p.id));
     expect(row!.status).toBe('pending');
     expect(h.gateway.calls()).toEqual([]);
-    expect(await answer('resume')).toContain('Resumed');
+    expect(await answer('resume all clear')).toContain('Resumed');
     expect(await switchRow()).toMatchObject({ paused: false });
     const kinds = (await h.db.db.select().from(schema.sreActions)).map((r) => r.kind).filter((k) => k.startsWith('agent.'));
     expect(kinds).toEqual(['agent.paused', 'agent.resumed']);

@@ -15,6 +15,8 @@ const METHOD_SCOPES: Record<string, string | null> = {
   'chat.delete': 'chat:write',
   'chat.postEphemeral': 'chat:write',
   'usergroups.users.list': 'usergroups:read',
+  // users.info's profile.email (linking a Slack user to a person of SRE_PEOPLE) also needs users:read.email.
+  'users.info': 'users:read users:read.email',
   'views.open': null,
 };
 const EVENT_SCOPES: Record<string, string> = { app_mention: 'app_mentions:read', 'message.channels': 'channels:history' };
@@ -60,7 +62,7 @@ describe('manifest.yml', () => {
     expect(called.size).toBeGreaterThan(3);
     for (const m of called) expect(Object.keys(METHOD_SCOPES), `scope for ${m}`).toContain(m);
     const needed = new Set<string>(['commands']);
-    for (const m of called) if (METHOD_SCOPES[m]) needed.add(METHOD_SCOPES[m]!);
+    for (const m of called) for (const sc of METHOD_SCOPES[m]?.split(' ') ?? []) needed.add(sc);
     for (const e of events) needed.add(EVENT_SCOPES[e]!);
     expect([...manifest.oauth_config.scopes.bot].sort()).toEqual([...needed].sort());
   });

@@ -10,7 +10,7 @@ export const proposalApprovals = pgTable(
     proposalId: text('proposal_id').notNull(),
     /** 1 for the first approval, 2 for the second (two-person rule). */
     seq: integer('seq').notNull(),
-    /** Stable identity (slack:U…, operator:NAME, email:ADDRESS): what "the same person" means. */
+    /** Stable identity: person:NAME when SRE_PEOPLE names the approver, else slack:U…, operator:NAME or email:ADDRESS: what "the same person" means. */
     approver: text('approver').notNull(),
     /** What is shown ("alice", "bob (slack U0B)"). */
     name: text('name').notNull(),

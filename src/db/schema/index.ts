@@ -7,3 +7,4 @@ export * from './slack.js';
 export * from './safety.js';
 export * from './approvals.js';
 export * from './silences.js';
+export * from './sessions.js';

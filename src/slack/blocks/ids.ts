@@ -3,6 +3,7 @@ export const ACTION_APPROVE = 'sre_approve';
 export const ACTION_REJECT = 'sre_reject';
 export const ACTION_REVERT = 'sre_revert';
 export const VIEW_REJECT = 'sre_reject_reason';
+export const VIEW_REVERT = 'sre_revert_reason';
 export const REJECT_REASON_BLOCK = 'reason';
 export const REJECT_REASON_INPUT = 'reason_input';
 export const REJECT_REASON_MAX = 500;

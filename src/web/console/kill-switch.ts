@@ -11,7 +11,7 @@ export interface KillSwitchPanel {
  * The kill switch on the console: one banner with its form, rendered by this one function so the
  * pages only place it. Paused, the banner with Resume belongs at the top of every page; running,
  * the pause form belongs below what waits for a decision, so it never stands between a person and
- * the decision (nor first in the tab order). Pausing needs a reason; both forms carry the CSRF token.
+ * the decision (nor first in the tab order). Pausing and resuming need a reason; both forms carry the CSRF token.
  */
 export function killSwitchPanel(s: AgentStatus, csrf: string): KillSwitchPanel {
   if (s.paused) {
@@ -20,7 +20,8 @@ export function killSwitchPanel(s: AgentStatus, csrf: string): KillSwitchPanel {
       html: html`<section class="card error" role="status" data-kill-switch="paused"><strong>The agent is paused</strong> by ${s.paused_by ?? 'someone'}${
         s.paused_at ? ` since ${s.paused_at}` : ''
       }: ${s.paused_reason ?? ''}. Nothing executes; proposals are still made and wait here.
-<form method="post" action="/sre/resume" class="actions"><input type="hidden" name="csrf" value="${csrf}"><button type="submit" class="approve">Resume the agent</button></form></section>`,
+<form method="post" action="/sre/resume" class="actions"><input type="hidden" name="csrf" value="${csrf}"><input type="text" name="reason" maxlength="500" required placeholder="Why resume? (required)" aria-label="Reason to resume">
+<button type="submit" class="approve">Resume the agent</button></form></section>`,
     };
   }
   return {

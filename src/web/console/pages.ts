@@ -63,6 +63,19 @@ export function decisionForm(p: ProposalView, csrf: string): Html {
 <button type="submit" name="decision" value="reject" class="reject" aria-label="${verbs.reject} ${p.action} on ${p.target}">${verbs.reject}</button></form>`;
 }
 
+/**
+ * Revert, for a succeeded reversible action not yet reverted: the reason is required when two
+ * people approved it (as pausing needs one), optional otherwise.
+ */
+export function revertForm(p: ProposalView, csrf: string, reversible: boolean): Html | '' {
+  if (!reversible || p.status !== 'succeeded' || p.reverted_by || p.mode === 'shadow') return '';
+  const needed = p.approvals_required >= 2;
+  return html`<form method="post" action="/sre/proposals/${encodeURIComponent(p.id)}/revert" class="actions">
+<input type="hidden" name="csrf" value="${csrf}">
+${needed ? html`<input type="text" name="reason" maxlength="500" required placeholder="Why revert? (required: two people approved it)" aria-label="Reason to revert">` : html`<input type="text" name="reason" maxlength="500" placeholder="Reason (optional)" aria-label="Reason to revert">`}
+<button type="submit" class="reject" aria-label="Revert ${p.action} on ${p.target}">Revert</button></form>`;
+}
+
 function payloadText(payload: Record<string, unknown>): string {
   const s = JSON.stringify(payload);
   return s.length > 400 ? `${s.slice(0, 399)}…` : s;

@@ -55,7 +55,7 @@ describe('console: the kill switch, stale proposals and verification', () => {
     const [p] = await d.db.select().from(schema.proposals).where(eq(schema.proposals.id, s.proposalId));
     expect(p!.status).toBe('pending');
 
-    expect((await postForm('/sre/resume', { csrf })).status).toBe(303);
+    expect((await postForm('/sre/resume', { csrf, reason: 'fixed' })).status).toBe(303);
     expect(await switchRow()).toMatchObject({ paused: false });
     expect((await page('/sre')).body).toContain('data-kill-switch="running"');
     const trail = await queryRows<{ kind: string; actor: string }>(d.db, sql`select kind, actor from sre_actions where kind like 'agent.%' order by seq`);

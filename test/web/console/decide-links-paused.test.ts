@@ -38,7 +38,7 @@ it('an email-link approval while paused is answered 423, changes nothing, and th
   expect(refused.body).toContain('paused by alice');
   const [p] = await d.db.select().from(schema.proposals).where(eq(schema.proposals.id, s.proposalId));
   expect(p!.status).toBe('pending');
-  await resume(deps, { actor: { type: 'user', name: 'alice', via: 'api' } });
+  await resume(deps, { reason: 'fixed', actor: { type: 'user', name: 'alice', via: 'api' } });
   const ok = await submit();
   expect(ok.status).toBe(200);
   const [after] = await d.db.select().from(schema.proposals).where(eq(schema.proposals.id, s.proposalId));

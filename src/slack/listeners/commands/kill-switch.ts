@@ -10,7 +10,7 @@ export type KillSwitchCommand = (typeof KILL_SWITCH_COMMANDS)[number];
 const plainText = (text: string): SlackMessage => ({ text, blocks: [{ type: 'section', text: { type: 'plain_text', text } }] });
 
 /**
- * `/sre pause REASON | resume | status`, approvers only (SRE_APPROVERS, installed workspace): a
+ * `/sre pause REASON | resume REASON | status`, approvers only (SRE_APPROVERS, installed workspace): a
  * refusal is audited and changes nothing. The reason is the rest of the command text.
  */
 export async function killSwitchCommand(ctx: SlackContext, command: SlashCommand, sub: KillSwitchCommand, rest: string): Promise<SlackMessage> {
@@ -23,7 +23,10 @@ export async function killSwitchCommand(ctx: SlackContext, command: SlashCommand
     return plainText(`You are not allowed to ${sub === 'status' ? 'see the kill switch' : `${sub} the agent`} from Slack: ${verdict.reason}.`);
   }
   if (sub === 'status') return buildAgentStatus(await agentStatus(ctx.deps));
-  if (sub === 'resume') return buildAgentStatus(await resume(ctx.deps, { actor }), 'resumed');
+  if (sub === 'resume') {
+    if (!rest.trim()) return plainText('Say why: /sre resume REASON (recorded in the audit trail). Nothing was changed.');
+    return buildAgentStatus(await resume(ctx.deps, { reason: rest, actor }), 'resumed');
+  }
   if (!rest.trim()) return plainText('Say why: /sre pause REASON (the reason is shown on every proposal while paused). Nothing was changed.');
   return buildAgentStatus(await pause(ctx.deps, { reason: rest, actor }), 'paused');
 }

@@ -32,6 +32,7 @@ const NOTICES: Record<string, string> = {
   recorded: 'Your approval is recorded; a second person must approve before it executes.',
   paused: 'Paused: nothing executes until resumed.',
   resumed: 'Resumed.',
+  reverted: 'Reverted.',
 };
 
 /** The notice a page shows after a redirect (`?done=approved`, …). */

@@ -1,7 +1,8 @@
 import { type ProposalView } from '../../../proposals/index.js';
 import { html, page } from '../html.js';
 import { killSwitchPlaces, type KillSwitchPanel } from '../kill-switch.js';
-import { decisionForm, nav } from '../pages.js';
+import { specFor, type ActionId } from '../../../domain/actions.js';
+import { decisionForm, nav, revertForm } from '../pages.js';
 import type { ProposalPageData } from './data.js';
 import { decidedLine, plural, riskBadge, safetyNotes, statusPill, type PolicyView } from './parts.js';
 import { riskChart } from './risk-chart.js';
@@ -27,6 +28,7 @@ export function proposalPage(o: { user: string; csrf: string; now: Date; policy:
 <p class="meta">Incident <strong>${p.incident.type}</strong> on <strong>${p.incident.subject}</strong> (${p.incident.status}) · ${plural(p.incident.event_count, 'event')} · first seen ${timeAgo(p.incident.first_seen, o.now)} · last ${timeAgo(p.incident.last_seen, o.now)}</p>
 ${safetyNotes(p, o.now)}
 ${p.status === 'pending' ? decisionForm(p, o.csrf) : decidedLine(p, o.now)}
+${revertForm(p, o.csrf, specFor(p.action as ActionId)?.reversible === true)}
 ${p.fallback_reason ? html`<p class="note">Fallback: ${p.fallback_reason}</p>` : ''}
 <h2>Reasoning</h2><div class="pre reasoning">${p.reasoning}</div>
 <h2>Parameters</h2>${paramsList(p.params)}

@@ -43,7 +43,7 @@ export async function dispatch(app: ConsoleApp, table: readonly CompiledRoute[],
   const path = withoutTrailingSlashes(url.pathname) || '/';
   if (path !== '/sre' && !path.startsWith('/sre/')) return false;
   if (path.startsWith('/sre/decide/') || path === '/sre/decide') {
-    if (app.opts.linkSecret) return routeDecideLink(req, res, url, { deps: app.deps, linkSecret: app.opts.linkSecret, publicBaseUrl: app.base });
+    if (app.opts.linkSecret) return routeDecideLink(req, res, url, { deps: app.deps, linkSecret: app.opts.linkSecret, publicBaseUrl: app.base, ...(app.opts.brake ? { brake: app.opts.brake } : {}) });
     sendHtml(res, 404, messagePage('Email links are off', 'This installation does not send decision links.'));
     return true;
   }
@@ -57,7 +57,7 @@ export async function dispatch(app: ConsoleApp, table: readonly CompiledRoute[],
     await found.route.run(c);
     return true;
   }
-  const session = signedInSession(app, req);
+  const session = await signedInSession(app, req);
   if (!session) {
     if (method === 'GET' || head) redirect(res, `/sre/login?next=${encodeURIComponent(safeNext(url.pathname + url.search))}`);
     else sendHtml(res, 401, messagePage('Signed out', 'Sign in again. Nothing was changed.'));

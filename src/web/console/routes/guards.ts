@@ -2,15 +2,17 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BodyTooLarge, foreignOrigin, hostAllowed, parseCookies, readForm, safeEqual, sendHtml } from '../http.js';
 import { messagePage } from '../pages.js';
 import type { Viewer } from '../pages/index.js';
-import { csrfToken, decodeSession, SESSION_COOKIE, type Session } from '../session.js';
+import { csrfToken, decodeSession, isRevoked, SESSION_COOKIE, type Session } from '../session.js';
 import type { ConsoleApp } from './types.js';
 
 /** The checks the dispatcher runs before a handler: host, session, form body, origin, CSRF, brake. */
 
-export function signedInSession(app: ConsoleApp, req: IncomingMessage): Session | undefined {
+export async function signedInSession(app: ConsoleApp, req: IncomingMessage): Promise<Session | undefined> {
   const s = decodeSession(app.secret, parseCookies(req.headers)[SESSION_COOKIE], app.deps.clock.now().getTime());
   // A token removed from SRE_API_TOKENS ends that operator's sessions.
-  return s && app.opts.apiTokens.some((t) => t.name === s.user) ? s : undefined;
+  if (!s || !app.opts.apiTokens.some((t) => t.name === s.user)) return undefined;
+  // Signed out: the cookie is still well signed, but its session is over (a copy of it too).
+  return (await isRevoked(app.deps.db, s)) ? undefined : s;
 }
 
 export function viewerOf(app: ConsoleApp, s: Session, head: boolean): Viewer {
@@ -58,12 +60,20 @@ export function refuseForeignOrigin(app: ConsoleApp, req: IncomingMessage, res: 
   return true;
 }
 
-/** Seconds this address must wait, having answered 429 when it must. */
-export function throttled(app: ConsoleApp, req: IncomingMessage, res: ServerResponse): boolean {
+/**
+ * A wrong console token: answered 429 while this address is slowed on `surface` (the right token
+ * never comes here: it is admitted first), else counted. True once 429 has been answered.
+ */
+export function refusedToken(app: ConsoleApp, req: IncomingMessage, res: ServerResponse, surface: 'console' | 'decision_link' = 'console'): boolean {
   const brake = app.opts.brake;
-  const wait = brake ? brake.retryAfter(brake.address(req)) : 0;
-  if (wait === 0) return false;
-  brake?.throttled('console');
+  if (!brake) return false;
+  const address = brake.address(req);
+  const wait = brake.retryAfter(address, surface);
+  if (wait === 0) {
+    brake.fail(address, surface);
+    return false;
+  }
+  brake.throttled(surface);
   sendHtml(res, 429, messagePage('Too many attempts', `Too many wrong tokens came from your address. Wait ${wait} seconds, then try again.`), { headers: { 'retry-after': String(wait) } });
   return true;
 }

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { cookie, nonce, parseCookies, redirect, sendHtml, sign } from '../http.js';
 import { loginPage, messagePage } from '../pages.js';
-import { encodeSession, matchToken, SESSION_COOKIE, SESSION_TTL_MS } from '../session.js';
-import { throttled } from './guards.js';
+import { encodeSession, matchToken, revokeSession, SESSION_COOKIE, SESSION_TTL_MS } from '../session.js';
+import { refusedToken } from './guards.js';
 import type { ConsoleApp, ConsoleRequest, SignedInRequest } from './types.js';
 
 /** Signing in (the form, and the start-up link when there are no operator tokens) and out. */
@@ -46,10 +46,9 @@ export function signInPage({ app, req, res, url }: ConsoleRequest): void {
     app.log.warn('console token in a query string refused');
     return showLogin(app, req, res, next, 400, 'Tokens do not belong in addresses: they end up in browser history and proxy logs. Paste your operator token (SRE_API_TOKENS) into the form below, and rotate it if that was a real one.');
   }
-  if (throttled(app, req, res)) return;
   const user = matchToken(app.opts.apiTokens, url.searchParams.get('token') ?? '');
   if (!user) {
-    app.opts.brake?.fail(app.opts.brake.address(req), 'console');
+    if (refusedToken(app, req, res)) return;
     app.log.warn('console sign-in link refused');
     return showLogin(app, req, res, next, 401, 'This sign-in link is not valid (any more). A link lasts until the agent stops: after a restart, open the new one from the agent\'s first log lines ("console: open …").');
   }
@@ -57,12 +56,11 @@ export function signInPage({ app, req, res, url }: ConsoleRequest): void {
   signIn(app, res, user, next, 'link');
 }
 
-/** POST /sre/login {token, next}: after the origin and CSRF checks, the brake, then the token. */
+/** POST /sre/login {token, next}: after the origin and CSRF checks, the token; a wrong one meets the brake. */
 export function login({ app, req, res, form }: ConsoleRequest): void {
-  if (throttled(app, req, res)) return;
   const user = matchToken(app.opts.apiTokens, form.token ?? '');
   if (!user) {
-    app.opts.brake?.fail(app.opts.brake.address(req), 'console');
+    if (refusedToken(app, req, res)) return;
     app.log.warn('console sign-in refused');
     return showLogin(app, req, res, safeNext(form.next), 401, 'That token is not valid.');
   }
@@ -77,7 +75,10 @@ export function loginMethodNotAllowed({ res }: ConsoleRequest): void {
   sendHtml(res, 405, messagePage('Method not allowed', 'Use the sign-in form.'));
 }
 
-export function logout({ app, res }: SignedInRequest): void {
+/** POST /sre/logout: the session ends on the server (a copy of the cookie stops working), then the cookie is cleared. */
+export async function logout({ app, res, session }: SignedInRequest): Promise<void> {
+  await revokeSession(app.deps.db, session, app.deps.clock.now());
+  app.log.info({ operator: session.user }, 'console sign-out');
   redirect(res, '/sre/login', { 'set-cookie': cookie(SESSION_COOKIE, '', { path: '/sre', secure: app.secure, maxAgeS: 0 }) });
 }
 

@@ -1,5 +1,5 @@
 import { noticeOf } from '../pages/index.js';
-import { decision, pauseAgent, resumeAgent } from './decision.js';
+import { decision, pauseAgent, resumeAgent, revertAction } from './decision.js';
 import { audit, auditCsv, incidentReportRoute, notifications, report } from './reads.js';
 import { silenceEnd, silenceMake, silencesList } from './silences.js';
 import { login, loginExpired, loginMethodNotAllowed, logout, logoutExpired, signInPage } from './sign-in.js';
@@ -19,6 +19,7 @@ export const CONSOLE_ROUTES: readonly ConsoleRoute[] = [
   { method: 'GET', path: '/sre/incidents/:id/report', session: true, head: true, run: incidentReportRoute },
   { method: 'GET', path: '/sre/proposals/:id', session: true, head: true, run: ({ app, res, url, viewer, params }) => app.pages.proposal(res, viewer, params.id!, { notice: noticeOf(url) }) },
   { method: 'POST', path: '/sre/proposals/:id/decision', session: true, form: 'session', run: decision },
+  { method: 'POST', path: '/sre/proposals/:id/revert', session: true, form: 'session', run: revertAction },
   { method: 'GET', path: '/sre/audit', session: true, head: true, run: audit },
   { method: 'GET', path: '/sre/audit.csv', session: true, run: auditCsv },
   { method: 'GET', path: '/sre/notifications', session: true, head: true, run: notifications },

@@ -1,0 +1,91 @@
+import { eq } from 'drizzle-orm';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { schema } from '../../src/db/client.js';
+import { decide, getProposal, pause } from '../../src/proposals/index.js';
+import { ACTION_REVERT, VIEW_REVERT } from '../../src/slack/blocks/ids.js';
+import { REVERT_REASON_BLOCK, REVERT_REASON_INPUT } from '../../src/slack/listeners/views/revert-reason.js';
+import { useMsw } from '../support/msw.js';
+import { APPROVER, TEAM, buttonClick, form, mockSlack, openIncident, postSigned, slashCommand, startHarness, type Harness, type SlackMock } from './harness.js';
+
+const server = useMsw();
+let h: Harness;
+let slack: SlackMock;
+beforeEach(async () => {
+  slack = mockSlack(server);
+  h = await startHarness();
+});
+afterEach(async () => {
+  await h.close();
+});
+
+function submitRevert(privateMetadata: string, reason: string) {
+  const submission = {
+    type: 'view_submission',
+    team: { id: TEAM, domain: 'acme' },
+    user: { id: APPROVER, username: 'approver', name: 'approver', team_id: TEAM },
+    api_app_id: 'A0SRE',
+    token: 'legacy-verification-token',
+    trigger_id: '1.2.3',
+    view: {
+      id: 'V0MODAL',
+      team_id: TEAM,
+      type: 'modal',
+      callback_id: VIEW_REVERT,
+      private_metadata: privateMetadata,
+      blocks: [],
+      state: { values: { [REVERT_REASON_BLOCK]: { [REVERT_REASON_INPUT]: { type: 'plain_text_input', value: reason } } } },
+      hash: 'x',
+      title: { type: 'plain_text', text: 'Revert action' },
+      app_id: 'A0SRE',
+      bot_id: 'B0SREBOT',
+    },
+    response_urls: [],
+  };
+  return postSigned(h, form({ payload: JSON.stringify(submission) }), 'application/x-www-form-urlencoded');
+}
+
+describe('Slack: reverting a two-person action and resuming need a reason', () => {
+  it('Revert on an action two people approved opens a dialog; an empty reason is refused in it, a reason reverts once', async () => {
+    h.deps.policy.twoPersonScore = 0;
+    const p = await openIncident(h);
+    expect(p.approvals_required).toBe(2);
+    await decide(h.deps, { proposalId: p.id, decision: 'approve', actor: { type: 'user', name: 'alice', via: 'api' } });
+    const done = await decide(h.deps, { proposalId: p.id, decision: 'approve', actor: { type: 'user', name: 'bob', via: 'api' } });
+    expect(done.status).toBe('succeeded');
+    const writes = h.gateway.calls().length;
+
+    expect((await buttonClick(h, ACTION_REVERT, done)).status).toBe(200);
+    await h.slack.idle();
+    const open = slack.of('views.open');
+    expect(open).toHaveLength(1);
+    const view = open[0]!.args.view as { callback_id: string; private_metadata: string };
+    expect(view.callback_id).toBe(VIEW_REVERT);
+    expect(h.gateway.calls().length).toBe(writes);
+
+    const empty = await submitRevert(view.private_metadata, '   ');
+    expect(empty.status).toBe(200);
+    expect(empty.text).toContain('Say why');
+    await h.slack.idle();
+    expect((await getProposal(h.deps, p.id))!.reverted_by).toBeNull();
+
+    expect((await submitRevert(view.private_metadata, 'the provider recovered')).status).toBe(200);
+    await h.slack.idle();
+    const after = (await getProposal(h.deps, p.id))!;
+    expect(after.reverted_by).toContain(APPROVER);
+    expect(h.gateway.calls().length).toBe(writes + 1);
+    const started = (await h.db.db.select().from(schema.sreActions).where(eq(schema.sreActions.kind, 'execution.started'))).map((r) => r.payload as Record<string, unknown>);
+    expect(started.filter((x) => x.operation === 'revert')).toMatchObject([{ reason: 'the provider recovered' }]);
+  });
+
+  it('/sre resume without a reason changes nothing; with one it resumes', async () => {
+    await pause(h.deps, { reason: 'review', actor: { type: 'user', name: 'alice', via: 'api' } });
+    const before = slack.hooks.length;
+    expect((await slashCommand(h, 'resume')).status).toBe(200);
+    await h.slack.idle();
+    expect(JSON.stringify(slack.hooks.slice(before).map((x) => x.body))).toContain('Say why: /sre resume REASON');
+    expect((await h.db.db.select().from(schema.agentSwitch))[0]).toMatchObject({ paused: true });
+    expect((await slashCommand(h, 'resume all clear')).status).toBe(200);
+    await h.slack.idle();
+    expect((await h.db.db.select().from(schema.agentSwitch))[0]).toMatchObject({ paused: false });
+  });
+});
