@@ -255,13 +255,8 @@ export class ConfigError extends Error {
   }
 }
 
-/** Parses an environment (process.env merged over config/.env by default); throws ConfigError listing every problem. */
-export function loadConfig(source: Record<string, string | undefined> = readEnvironment()): Config {
-  const parsed = EnvSchema.safeParse(source);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
-  }
-  const e = parsed.data;
+/** What each variable alone cannot say: settings that need each other, secrets too short, lists that do not parse. */
+function crossFieldProblems(e: z.infer<typeof EnvSchema>): string[] {
   const problems: string[] = [];
   if (e.SLACK_BOT_TOKEN && !e.SLACK_APP_TOKEN && !e.SLACK_SIGNING_SECRET) {
     problems.push('SLACK_SIGNING_SECRET: required with SLACK_BOT_TOKEN unless SLACK_APP_TOKEN (Socket Mode) is set');
@@ -294,6 +289,17 @@ export function loadConfig(source: Record<string, string | undefined> = readEnvi
       problems.push(`SRE_TRUSTED_PROXIES: "${p}" is neither an IP address nor a CIDR range such as 10.0.0.0/8`);
     }
   }
+  return problems;
+}
+
+/** Parses an environment (process.env merged over config/.env by default); throws ConfigError listing every problem. */
+export function loadConfig(source: Record<string, string | undefined> = readEnvironment()): Config {
+  const parsed = EnvSchema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const problems = crossFieldProblems(e);
   const rules = parseApproverRules(e.SRE_APPROVER_RULES);
   if (!rules.ok) problems.push(...rules.problems.map((p) => `SRE_APPROVER_RULES: ${p}`));
   const maintenance = parseMaintenance(e.SRE_MAINTENANCE ?? '');

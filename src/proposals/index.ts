@@ -50,3 +50,4 @@ export {
 export { newId } from './ids.js';
 export { noteLateReasoning, proposalJobs, rearmOrphans, type ProposalJobs } from './jobs.js';
 export { incidentReport } from './incident-report.js';
+export { isConsoleSessionRevoked, revokeConsoleSession } from './console-sessions.js';

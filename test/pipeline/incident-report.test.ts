@@ -118,10 +118,10 @@ describe('the incident report', () => {
     await post(a.base, '/v1/events', event(0.7), INGEST_TOKEN);
     await a.agent.tick();
     clock += 5_000;
-    expect((await post(a.base, '/v1/resume', {}, ALICE)).status).toBe(200);
+    expect((await post(a.base, '/v1/resume', { reason: 'deploy done' }, ALICE)).status).toBe(200);
     const [p] = (await get(a.base, '/v1/proposals', ALICE)).body.proposals;
     const report = (await get(a.base, `/v1/incidents/${p.incident_id}/report`, ALICE)).body;
-    expect(report.brakes.map((l: { text: string }) => l.text)).toEqual([expect.stringMatching(/^The agent was paused by alice through api: gateway deploy\.$/), expect.stringMatching(/^The agent was resumed by alice/)]);
+    expect(report.brakes.map((l: { text: string }) => l.text)).toEqual([expect.stringMatching(/^The agent was paused by alice through api: gateway deploy\.$/), expect.stringMatching(/^The agent was resumed by alice: deploy done\.$/)]);
   });
 
   it('names the silence that held the incident, and its end', async () => {

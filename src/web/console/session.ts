@@ -1,6 +1,4 @@
 import { createHash } from 'node:crypto';
-import { eq, lt } from 'drizzle-orm';
-import { schema, type Executor } from '../../db/client.js';
 import { nonce, safeEqual, sign } from './http.js';
 
 /**
@@ -50,20 +48,7 @@ export function matchToken(tokens: readonly { name: string; token: string }[], p
   return found;
 }
 
-const { consoleSessionRevocations: revocations } = schema;
-
 /** What the revocation list stores for a session: a hash of its id, so the table holds nothing a cookie could be rebuilt from. */
 export function sessionIdHash(s: Pick<Session, 'nonce'>): string {
   return createHash('sha256').update(`sre-console-session\0${s.nonce}`).digest('hex');
-}
-
-/** Ends a session server-side (sign-out); rows of sessions that would have expired anyway are pruned. */
-export async function revokeSession(db: Executor, s: Session, now: Date): Promise<void> {
-  await db.delete(revocations).where(lt(revocations.expiresAt, now));
-  await db.insert(revocations).values({ sidHash: sessionIdHash(s), expiresAt: new Date(s.expiresAt), revokedAt: now }).onConflictDoNothing();
-}
-
-export async function isRevoked(db: Executor, s: Pick<Session, 'nonce'>): Promise<boolean> {
-  const rows = await db.select({ sidHash: revocations.sidHash }).from(revocations).where(eq(revocations.sidHash, sessionIdHash(s))).limit(1);
-  return rows.length > 0;
 }

@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BodyTooLarge, foreignOrigin, hostAllowed, parseCookies, readForm, safeEqual, sendHtml } from '../http.js';
 import { messagePage } from '../pages.js';
 import type { Viewer } from '../pages/index.js';
-import { csrfToken, decodeSession, isRevoked, SESSION_COOKIE, type Session } from '../session.js';
+import { isConsoleSessionRevoked } from '../../../proposals/index.js';
+import { csrfToken, decodeSession, SESSION_COOKIE, sessionIdHash, type Session } from '../session.js';
 import type { ConsoleApp } from './types.js';
 
 /** The checks the dispatcher runs before a handler: host, session, form body, origin, CSRF, brake. */
@@ -12,7 +13,7 @@ export async function signedInSession(app: ConsoleApp, req: IncomingMessage): Pr
   // A token removed from SRE_API_TOKENS ends that operator's sessions.
   if (!s || !app.opts.apiTokens.some((t) => t.name === s.user)) return undefined;
   // Signed out: the cookie is still well signed, but its session is over (a copy of it too).
-  return (await isRevoked(app.deps.db, s)) ? undefined : s;
+  return (await isConsoleSessionRevoked(app.deps, { sidHash: sessionIdHash(s) })) ? undefined : s;
 }
 
 export function viewerOf(app: ConsoleApp, s: Session, head: boolean): Viewer {

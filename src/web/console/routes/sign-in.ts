@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { cookie, nonce, parseCookies, redirect, sendHtml, sign } from '../http.js';
 import { loginPage, messagePage } from '../pages.js';
-import { encodeSession, matchToken, revokeSession, SESSION_COOKIE, SESSION_TTL_MS } from '../session.js';
+import { revokeConsoleSession } from '../../../proposals/index.js';
+import { encodeSession, matchToken, SESSION_COOKIE, SESSION_TTL_MS, sessionIdHash } from '../session.js';
 import { refusedToken } from './guards.js';
 import type { ConsoleApp, ConsoleRequest, SignedInRequest } from './types.js';
 
@@ -77,7 +78,7 @@ export function loginMethodNotAllowed({ res }: ConsoleRequest): void {
 
 /** POST /sre/logout: the session ends on the server (a copy of the cookie stops working), then the cookie is cleared. */
 export async function logout({ app, res, session }: SignedInRequest): Promise<void> {
-  await revokeSession(app.deps.db, session, app.deps.clock.now());
+  await revokeConsoleSession(app.deps, { sidHash: sessionIdHash(session), expiresAt: new Date(session.expiresAt) });
   app.log.info({ operator: session.user }, 'console sign-out');
   redirect(res, '/sre/login', { 'set-cookie': cookie(SESSION_COOKIE, '', { path: '/sre', secure: app.secure, maxAgeS: 0 }) });
 }
