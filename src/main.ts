@@ -23,7 +23,7 @@ import type { ChannelAdapter } from './notify/adapter.js';
 import { createDispatcher, type Dispatcher } from './notify/dispatcher.js';
 import { createEmailAdapter } from './notify/email.js';
 import { createPagerDutyAdapter } from './notify/pagerduty.js';
-import { createSlackAdapter } from './notify/slack.js';
+import { createSlackAdapter } from './notify/slack/index.js';
 import { createWebhookAdapter } from './notify/webhook.js';
 import { noteLateReasoning, proposalJobs, rearmOrphans, recordModeChange, type ServiceDeps } from './proposals/index.js';
 import { createSlackApp, type SlackApp } from './slack/app.js';
@@ -154,7 +154,7 @@ function buildAdapters(config: Config, deps: ServiceDeps, slack: SlackApp | unde
   return deps.channels.map((c): ChannelAdapter => {
     switch (c) {
       case 'slack':
-        return createSlackAdapter({ ...common, client: slack!.client, channel: config.slack.incidentChannel! });
+        return createSlackAdapter({ ...common, client: slack!.client, channel: config.slack.incidentChannel!, policy: deps.policy });
       case 'email':
         return createEmailAdapter({ ...common, apiKey: e.sendgridApiKey!, apiUrl: e.sendgridApiUrl, from: e.from!, to: e.to, linkSecret: e.linkSecret! });
       case 'webhook':

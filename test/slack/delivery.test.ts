@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { schema } from '../../src/db/client.js';
 import { RetryableDeliveryError, PermanentDeliveryError } from '../../src/notify/adapter.js';
 import { createDispatcher, type Dispatcher } from '../../src/notify/dispatcher.js';
-import { classifySlackError } from '../../src/notify/slack.js';
+import { classifySlackError } from '../../src/notify/slack/errors.js';
 import { getProposal } from '../../src/proposals/queries.js';
 import { useMsw } from '../support/msw.js';
 import { ACTION_APPROVE } from '../../src/slack/blocks/ids.js';

@@ -11,7 +11,7 @@ import { schema } from '../../src/db/client.js';
 import { parseEvent } from '../../src/domain/events.js';
 import { ingestEvents } from '../../src/ingest/ingest.js';
 import type { ChannelAdapter } from '../../src/notify/adapter.js';
-import { createSlackAdapter } from '../../src/notify/slack.js';
+import { createSlackAdapter } from '../../src/notify/slack/index.js';
 import { propose } from '../../src/proposals/propose.js';
 import type { ProposalView, ServiceDeps } from '../../src/proposals/types.js';
 import { createSlackApp, type SlackApp } from '../../src/slack/app.js';
