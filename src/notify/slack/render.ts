@@ -1,7 +1,7 @@
 import type { Lateness } from '../../domain/lateness.js';
 import type { ProposalView } from '../../domain/proposal-view.js';
 import { escapeMrkdwn, slackDate } from '../../slack/blocks/escape.js';
-import { buildIncidentSummary, type IncidentSummaryInput } from '../../slack/blocks/incident-summary.js';
+import { buildIncidentRoot, type IncidentSummaryInput } from '../../slack/blocks/incident-summary.js';
 import type { SlackMessage } from '../../slack/blocks/message.js';
 import { buildProposalCard } from '../../slack/blocks/proposal-card.js';
 import { buildReasoning } from '../../slack/blocks/reasoning.js';
@@ -23,12 +23,12 @@ export interface RootState {
   reasoning?: Lateness | undefined;
 }
 
-export function renderRoot(s: RootState, _ctx: RenderContext): SlackMessage {
-  return buildIncidentSummary(s.incident, undefined, s.reasoning);
+export function renderRoot(s: RootState, ctx: RenderContext): SlackMessage {
+  return buildIncidentRoot({ ...s, now: ctx.now, policy: ctx.policy });
 }
 
-export function renderCard(p: ProposalView, _ctx: RenderContext): SlackMessage {
-  return buildProposalCard(p);
+export function renderCard(p: ProposalView, ctx: RenderContext): SlackMessage {
+  return buildProposalCard(p, { now: ctx.now, policy: ctx.policy });
 }
 
 export function renderReasoning(p: ProposalView): SlackMessage {
