@@ -109,7 +109,7 @@ export function factorInWords(f: RiskFactor): string {
   const delta = f.delta >= 0 ? `+${f.delta}` : `${f.delta}`;
   const reason = f.reason.slice(0, 400);
   let why = '';
-  if (['time_of_day', 'blast_radius', 'team_criticality', 'no_alternative', 'model_adjustment'].includes(f.name)) why = reason;
+  if (!['baseline', 'repetition', 'recent_rejection', 'magnitude'].includes(f.name)) why = reason;
   else if (f.name === 'repetition') why = reason.match(/ran (\d+)×/)?.[1] ? `ran ${reason.match(/ran (\d+)×/)?.[1]}× in the last 24 h` : '';
   else if (f.name === 'recent_rejection') why = reason.includes(': "') ? `“${reason.slice(reason.indexOf(': "') + 3).replace(/"$/, '')}”` : '';
   else if (f.name === 'magnitude') why = reason.match(/^\d+ %/)?.[0] ? `${reason.match(/^\d+ %/)?.[0]} of the most allowed` : '';
@@ -236,7 +236,7 @@ export const pages = (action: string) => action === 'page_oncall';
 
 /** The execution's result in words, never JSON: what changed, or why nothing did. */
 export function resultInWords(action: string, params: Params, status: string, result: Record<string, unknown> | null | undefined): string {
-  if (result?.shadow === true) return 'Shadow mode: nothing was changed';
+  if (result?.shadow === true) return `Shadow mode: nothing was changed; it would have been: ${actionInWords(action, params).replace(/^./, (c) => c.toLowerCase())}`;
   if (status === 'failed') {
     const err = typeof result?.error === 'string' ? result.error : typeof result?.message === 'string' ? result.message : '';
     return `Failed${err ? `: ${stripIds(err).slice(0, 300)}` : ''}; nothing was changed`;

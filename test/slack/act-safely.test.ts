@@ -6,7 +6,7 @@ import { useMsw } from '../support/msw.js';
 import { proposalView } from './fixtures.js';
 import { runDueJobs } from '../support/jobs.js';
 import { ACTION_APPROVE } from '../../src/slack/blocks/ids.js';
-import { buttonClick, deliverAll, form, HOOKS, openIncident, postSigned, slashCommand, startHarness, STRANGER, mockSlack, type Harness, type SlackMock } from './harness.js';
+import { buttonClick, cardUpdates, deliverAll, form, HOOKS, openIncident, postSigned, slashCommand, startHarness, STRANGER, mockSlack, type Harness, type SlackMock } from './harness.js';
 
 const HOSTILE = '<!channel> <@U0BAD> <https://evil.example|click>';
 const text = (m: { blocks: unknown[]; text: string }) => JSON.stringify(m.blocks);
@@ -14,22 +14,22 @@ const text = (m: { blocks: unknown[]; text: string }) => JSON.stringify(m.blocks
 describe('the proposal card in each act-safely state (Block Kit builders)', () => {
   it('stale: says it was not executed and why, escaped, with no buttons', () => {
     const m = buildProposalCard(proposalView({ status: 'stale', stale_reason: `openai is healthy again ${HOSTILE}`, decided_by: 'alice', decided_at: '2026-11-25T10:05:00.000Z' }));
-    expect(text(m)).toContain('Not executed — stale');
+    expect(text(m)).toContain('*not executed:*');
     expect(text(m)).toContain('openai is healthy again &lt;!channel&gt;');
     expect(text(m)).not.toContain('<!channel>');
-    expect(text(m)).toContain('a fresh proposal follows while the incident is open');
+    expect(text(m)).toContain('A fresh proposal follows while the incident is open');
     expect(m.blocks.some((b) => b.type === 'actions')).toBe(false);
-    expect(m.text).toMatch(/— stale$/);
+    expect(m.text).toContain('— not executed ·');
   });
 
   it.each([
-    ['pending', 'Verifying'],
-    ['passed', 'Verified'],
-    ['failed', 'Verification failed'],
-    ['reverted', 'Reverted'],
+    ['pending', 'checking whether it helped'],
+    ['passed', 'verified, it helped'],
+    ['failed', 'verification failed, it did not help'],
+    ['reverted', 'reverted after the check'],
   ] as const)('verification %s: "%s" with its reason', (status, label) => {
     const m = buildProposalCard(proposalView({ status: 'succeeded', verification: { status, reason: `why ${HOSTILE}`, checked_at: status === 'pending' ? null : '2026-11-25T10:10:00.000Z' } }));
-    expect(text(m)).toContain(`*${label}*`);
+    expect(text(m)).toContain(`*Check:* ${label}`);
     expect(text(m)).toContain('why &lt;!channel&gt;');
   });
 
@@ -48,7 +48,7 @@ describe('the proposal card in each act-safely state (Block Kit builders)', () =
 
   it('a held automatic approval shows the brake among its factors', () => {
     const m = buildProposalCard(proposalView({ risk_factors: [{ name: 'hourly_cap', delta: 0, reason: '10 executions in the last hour reached SRE_MAX_ACTIONS_PER_HOUR (10): a human decides' }] }));
-    expect(text(m)).toContain('hourly_cap *+0* — 10 executions in the last hour');
+    expect(text(m)).toContain('hourly cap: 10 executions in the last hour');
   });
 
   it('status answers and help name the kill switch', () => {
@@ -113,14 +113,14 @@ describe('/sre pause | resume | status', () => {
     await buttonClick(h, ACTION_APPROVE, p);
     await h.slack.idle();
     await deliverAll(h);
-    expect(JSON.stringify(slack.of('chat.update').at(-1)!.args.blocks)).toContain('*Verifying*');
+    expect(JSON.stringify(cardUpdates(slack).at(-1)!.args.blocks)).toContain('checking whether it helped');
     // Past the verification window (a 300 s circuit-break is judged at 295 s).
     await h.clock.advance(300_000);
     expect(await runDueJobs(h.deps)).toBeGreaterThan(0);
     await deliverAll(h);
     const thread = slack.of('chat.postMessage').map((c) => String(c.args.text));
     expect(thread.some((t) => t.startsWith(':white_check_mark: Verified: circuit_break_provider on provider:openai — no event at the same or worse severity'))).toBe(true);
-    expect(JSON.stringify(slack.of('chat.update').at(-1)!.args.blocks)).toContain('*Verified*');
+    expect(JSON.stringify(cardUpdates(slack).at(-1)!.args.blocks)).toContain('verified, it helped');
   });
 
   it('a command from another workspace is refused and changes nothing', async () => {

@@ -279,3 +279,13 @@ export function eventCallback(h: Harness, event: Record<string, unknown>, s: Sig
   };
   return postSigned(h, JSON.stringify(body), 'application/json', s);
 }
+
+/** The card edits among chat.update calls (the root has no header block; the card has one). */
+export function cardUpdates(slack: SlackMock): SlackCall[] {
+  return slack.of('chat.update').filter((c) => Array.isArray(c.args.blocks) && (c.args.blocks as { type?: string }[]).some((b) => b.type === 'header'));
+}
+
+/** The root edits: chat.update on the incident's root message (no header block). */
+export function rootUpdates(slack: SlackMock): SlackCall[] {
+  return slack.of('chat.update').filter((c) => !cardUpdates(slack).includes(c));
+}

@@ -154,14 +154,12 @@ describe('Slack read as a person reads it', () => {
     for (const msg of [renderCard(p, ctx), renderRoot({ incident: p.incident, proposals: Array(30).fill(p) }, ctx)]) {
       expect(msg.blocks.length).toBeLessThanOrEqual(LIMITS.messageBlocks);
       expect(msg.text.length).toBeLessThanOrEqual(LIMITS.fallbackText);
-      for (const b of msg.blocks as unknown as Record<string, { text?: string; type?: string } & unknown>[]) {
-        const t = b.text as { text?: string } | undefined;
-        if (b.type === 'header') expect(t!.text!.length).toBeLessThanOrEqual(LIMITS.headerText);
-        if (t?.text) expect(t.text.length).toBeLessThanOrEqual(LIMITS.sectionText);
-        for (const e of ((b as { elements?: { text?: unknown }[] }).elements ?? [])) {
-          const et = e.text;
-          if (typeof et === 'string') expect(et.length).toBeLessThanOrEqual(LIMITS.contextText);
-          else if (et && typeof et === 'object') expect(((et as { text: string }).text).length).toBeLessThanOrEqual(LIMITS.buttonText);
+      for (const b of msg.blocks as unknown as { type: string; text?: { text?: string }; elements?: { text?: unknown }[] }[]) {
+        if (b.type === 'header') expect(b.text!.text!.length).toBeLessThanOrEqual(LIMITS.headerText);
+        if (b.text?.text) expect(b.text.text.length).toBeLessThanOrEqual(LIMITS.sectionText);
+        for (const e of b.elements ?? []) {
+          if (typeof e.text === 'string') expect(e.text.length).toBeLessThanOrEqual(LIMITS.contextText);
+          else if (e.text && typeof e.text === 'object') expect((e.text as { text: string }).text.length).toBeLessThanOrEqual(LIMITS.buttonText);
         }
       }
     }

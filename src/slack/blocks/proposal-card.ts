@@ -185,7 +185,8 @@ export function buildProposalCard(p: ProposalView, opts: ProposalCardOptions = {
 
 /** What a phone notification shows: what broke, and what is proposed or was done. */
 function cardText(p: ProposalView, now: Date, policy: PolicyWords | undefined): string {
-  const state = p.status === 'pending' ? `proposed, ${timeLeft(p.expires_at, now)}` : cardHeader(p).split(':')[0]!.toLowerCase();
+  const ended = cardHeader(p).replace(/^\[Shadow\] /, '').split(':')[0]!.toLowerCase();
+  const state = p.status === 'pending' ? `proposed, ${timeLeft(p.expires_at, now)}` : `${ended}${ranWithoutApproval(p) && p.status === 'succeeded' ? ' without approval' : ''}`;
   const broke = incidentHeadline(p.incident);
-  return safe(`${broke.severity}: ${broke.words} — ${actionInWords(p.action, p.params)} — ${state} · risk ${riskInWords(p.risk_score, policy)}`, LIMITS.fallbackText);
+  return safe(`${isShadow(p) ? '[Shadow] ' : ''}${broke.severity}: ${broke.words} — ${actionInWords(p.action, p.params)} — ${state} · risk ${riskInWords(p.risk_score, policy)}`, LIMITS.fallbackText);
 }
