@@ -51,8 +51,8 @@ function stateLines(input: IncidentRootInput, now: Date): string[] {
   const shown = all.filter((p) => p.status !== 'superseded').slice(0, MAX_STATE_LINES);
   const lines: string[] = [];
   if (all.length === 0 && input.incident.status === 'open') {
-    const late = input.reasoning?.late ? ` (${safe(input.reasoning.text, 60)})` : '';
-    lines.push(`:brain: *Reasoning*${late}: the proposal follows in the thread`);
+    const t = input.reasoning?.late ? input.reasoning.text : 'reasoning';
+    lines.push(`:brain: *${safe(t.charAt(0).toUpperCase() + t.slice(1), 60)}*: the proposal follows in the thread`);
   }
   for (const p of shown) lines.push(stateLine(p, now, input.policy));
   if (input.incident.status !== 'open') lines.push(closingLine(all));
