@@ -6,7 +6,7 @@ import { useMsw } from '../support/msw.js';
 import { proposalView } from './fixtures.js';
 import { runDueJobs } from '../support/jobs.js';
 import { ACTION_APPROVE } from '../../src/slack/blocks/ids.js';
-import { buttonClick, cardUpdates, deliverAll, form, HOOKS, openIncident, postSigned, slashCommand, startHarness, STRANGER, mockSlack, type Harness, type SlackMock } from './harness.js';
+import { buttonClick, cardUpdates, CHANNEL, deliverAll, form, HOOKS, openIncident, postSigned, slashCommand, startHarness, STRANGER, mockSlack, type Harness, type SlackMock } from './harness.js';
 
 const HOSTILE = '<!channel> <@U0BAD> <https://evil.example|click>';
 const text = (m: { blocks: unknown[]; text: string }) => JSON.stringify(m.blocks);
@@ -83,7 +83,10 @@ describe('/sre pause | resume | status', () => {
     const p = await openIncident(h);
     expect(await answer('pause')).toContain('Say why');
     expect(await switchRow()).toBeUndefined();
-    expect(await answer('pause   bad deploy on the gateway')).toContain('The agent is paused* by u0approver (slack U0APPROVER)');
+    expect(await answer('pause   bad deploy on the gateway')).toContain('The agent is paused* by <@U0APPROVER>');
+    // Said in the incident channel for everyone, with who and why.
+    const said = () => slack.of('chat.postMessage').filter((c) => c.args.channel === CHANNEL && c.args.thread_ts === undefined).map((c) => String(c.args.text));
+    expect(said()).toContain('<@U0APPROVER> paused the agent: bad deploy on the gateway. Nothing executes until `/sre resume`; proposals are still made.'.replace(/^/, ':octagonal_sign: '));
     expect(await switchRow()).toMatchObject({ paused: true, pausedReason: 'bad deploy on the gateway', pausedBy: 'u0approver (slack U0APPROVER)' });
     expect(await answer('status')).toContain('bad deploy on the gateway');
     expect(await answer('pause again')).toContain('already paused');
@@ -93,7 +96,12 @@ describe('/sre pause | resume | status', () => {
     const [row] = await h.db.db.select().from(schema.proposals).where(eq(schema.proposals.id, p.id));
     expect(row!.status).toBe('pending');
     expect(h.gateway.calls()).toEqual([]);
+    // The refusal is written on the card the approver clicked, in place.
+    const onCard = slack.of('chat.update').filter((c) => c.args.ts === '1790000003.000100').map((c) => JSON.stringify(c.args.blocks));
+    expect(onCard.at(-1)).toContain('*Approval refused:* Not approved: the agent is paused');
     expect(await answer('resume')).toContain('Resumed');
+    expect(said().at(-1)).toBe(':arrow_forward: <@U0APPROVER> resumed the agent. Approved and automatic actions execute again.');
+    expect(said().filter((t) => t.includes('the agent'))).toHaveLength(2);
     expect(await switchRow()).toMatchObject({ paused: false });
     const kinds = (await h.db.db.select().from(schema.sreActions)).map((r) => r.kind).filter((k) => k.startsWith('agent.'));
     expect(kinds).toEqual(['agent.paused', 'agent.resumed']);

@@ -78,7 +78,7 @@ export function createSlackAdapter(opts: SlackAdapterOptions): ChannelAdapter {
     } else {
       cardTs = (await send.postOnce(p.id, 'card', parent.thread, msg)).ts;
     }
-    if (row.kind === 'proposal.escalated' && p.status === 'pending') await send.post(parent.thread.channel, renderEscalation(p, ctx()), parent.thread.ts);
+    if (row.kind === 'proposal.escalated' && p.status === 'pending') await send.post(parent.thread.channel, renderEscalation(p, ctx(), row.payload), parent.thread.ts);
     await refreshRoot(parent.incident, parent.thread);
     return { status: 'sent', result: { channel: parent.thread.channel, card_ts: cardTs, status: p.status } };
   }
