@@ -127,7 +127,7 @@ describe('/sre pause | resume | status', () => {
     expect(await runDueJobs(h.deps)).toBeGreaterThan(0);
     await deliverAll(h);
     const thread = slack.of('chat.postMessage').map((c) => String(c.args.text));
-    expect(thread.some((t) => t.startsWith(':white_check_mark: Verified: circuit_break_provider on provider:openai — no event at the same or worse severity'))).toBe(true);
+    expect(thread.some((t) => t.startsWith(":white_check_mark: Verified: Break openai's circuit for 5 min — no event at the same or worse severity"))).toBe(true);
     expect(JSON.stringify(cardUpdates(slack).at(-1)!.args.blocks)).toContain('verified, it helped');
   });
 

@@ -5,6 +5,7 @@ import type { Db } from '../../db/client.js';
 import { getProposal, listProposals } from '../../proposals/queries.js';
 import type { ProposalView } from '../../domain/proposal-view.js';
 import { reasoningLateness } from '../../domain/lateness.js';
+import { actionInWords } from '../../domain/words.js';
 import { escapeMrkdwn, truncate } from '../../slack/blocks/escape.js';
 import type { ChannelAdapter, DeliveryOutcome, OutboxRow } from '../adapter.js';
 import { classifySlackError } from './errors.js';
@@ -112,7 +113,10 @@ export function createSlackAdapter(opts: SlackAdapterOptions): ChannelAdapter {
     if (!parent) return { status: 'skipped', reason: 'incident not found' };
     // Model text: escaped like everything else, and cut below Slack's 4,000-character advice.
     const live = await listProposals(reads, { incidentId: row.incidentId, limit: 20 });
-    const r = await send.post(parent.thread.channel, renderReply(truncate(escapeMrkdwn(text), 3900), live, ctx()), parent.thread.ts);
+    // A note about one proposal (the verifier's) names its action in words, not by id and target.
+    const about = row.proposalId ? live.find((x) => x.id === row.proposalId) : undefined;
+    const worded = about ? text.split(`${about.action} on ${about.target}`).join(actionInWords(about.action, about.params)) : text;
+    const r = await send.post(parent.thread.channel, renderReply(truncate(escapeMrkdwn(worded), 3900), live, ctx()), parent.thread.ts);
     return { status: 'sent', result: { channel: parent.thread.channel, ts: r.ts ?? null } };
   }
 
