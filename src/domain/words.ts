@@ -225,7 +225,8 @@ export function incidentInWords(i: IncidentFacts): string {
 /** Whether a page reached anyone: `paged: false` (log-only pager) or the old rows' `status: 'logged'`. */
 export function pageOutcome(result: Record<string, unknown> | null | undefined): { paged: boolean; why?: string } {
   if (!result) return { paged: true };
-  if (result.paged === false || result.status === 'logged') {
+  const response = result.response as { pagerduty?: { status?: unknown } } | undefined;
+  if (result.paged === false || result.status === 'logged' || response?.pagerduty?.status === 'logged') {
     return { paged: false, why: typeof result.not_paged === 'string' && result.not_paged ? result.not_paged : 'PagerDuty is not configured' };
   }
   return { paged: true };

@@ -34,6 +34,7 @@ describe('words', () => {
     expect(pageOutcome({ paged: false, not_paged: 'PagerDuty is not configured' })).toEqual({ paged: false, why: 'PagerDuty is not configured' });
     expect(pageOutcome({ dedup_key: 'k', status: 'logged' }).paged).toBe(false);
     expect(pageOutcome({ dedup_key: 'k', status: 'success' }).paged).toBe(true);
+    expect(pageOutcome({ ok: true, response: { pagerduty: { dedup_key: 'k', status: 'logged' } } }).paged).toBe(false);
     expect(resultInWords('page_oncall', {}, 'succeeded', { paged: false })).toBe('Not paged: PagerDuty is not configured');
     expect(resultInWords('reroute_model_group', { model_group: 'g', provider: 'b', previous_provider: 'a' }, 'succeeded', { applied: true })).toBe('Done: moved g from a to b');
   });

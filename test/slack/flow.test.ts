@@ -1,7 +1,10 @@
 import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { schema } from '../../src/db/client.js';
+import { parseEvent } from '../../src/domain/events.js';
 import { closeQuietIncidents } from '../../src/ingest/close-quiet.js';
+import { ingestEvents } from '../../src/ingest/ingest.js';
+import { propose } from '../../src/proposals/propose.js';
 import { getProposal } from '../../src/proposals/index.js';
 import { ACTION_APPROVE, ACTION_REVERT } from '../../src/slack/blocks/ids.js';
 import { useMsw } from '../support/msw.js';
@@ -97,5 +100,36 @@ describe('one incident in Slack, start to close, against a recording stand-in', 
       expect(leaksIn(read(c)), read(c)).toEqual([]);
     }
     console.log(`flow: ${t.roots} root, ${t.threadPosts.length} thread posts, ${t.rootEdits.length} root edits, ${t.cardEdits.length} card edits`);
+  });
+});
+
+describe('a page through the log-only pager', () => {
+  it('is never called paged: the card, the root and the notification say "not paged: PagerDuty is not configured"', async () => {
+    const parsed = parseEvent({ id: 'evt_budget_1', type: 'budget.exceeded', occurred_at: h.deps.clock.now().toISOString(), source: 'admin-api', data: { scope: 'team', scope_id: 't-42', limit_kind: 'hard', limit_usd: 1000, spend_usd: 1250, period: 'month' } });
+    if (!parsed.ok) throw new Error(parsed.problems.join('; '));
+    const [incidentId] = (await ingestEvents(h.deps, [{ event: parsed.event, via: 'http' }])).incidentsOpened;
+    await propose(h.deps, { incidentId: incidentId! });
+    const [row] = await h.db.db.select().from(schema.proposals).where(eq(schema.proposals.incidentId, incidentId!));
+    if (row!.action !== 'page_oncall') return expect.fail(`the playbook proposed ${row!.action}; this test needs a page`);
+    await deliverAll(h);
+    const p = (await getProposal(h.deps, row!.id))!;
+    if (p.status === 'pending') {
+      await buttonClick(h, ACTION_APPROVE, p);
+      await h.slack.idle();
+    }
+    await deliverAll(h);
+    expect((await getProposal(h.deps, p.id))!.status).toBe('succeeded');
+    const [inc] = await h.db.db.select().from(schema.incidents).where(eq(schema.incidents.id, incidentId!));
+    const [card] = await h.db.db.select().from(schema.slackMessages).where(eq(schema.slackMessages.proposalId, p.id));
+    const root = slack.of('chat.update').filter((c) => c.args.ts === inc!.slackTs).at(-1)!;
+    const cardNow = slack.of('chat.update').filter((c) => c.args.ts === card!.ts).at(-1)!;
+    expect(firstLine(root.args)).toBe('Critical · Team t-42 spent $1,250 of its $1,000 hard budget (month)');
+    for (const c of [root, cardNow]) {
+      for (const t of [read(c), String(c.args.text)]) {
+        expect(t).toMatch(/not paged/i);
+        expect(t.replace(/not paged/gi, '')).not.toMatch(/\bpaged\b|escalated to on-call/i);
+      }
+    }
+    expect(read(cardNow).split('\n')[0]).toBe('Not paged: PagerDuty is not configured');
   });
 });
