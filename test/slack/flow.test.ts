@@ -6,7 +6,7 @@ import { closeQuietIncidents } from '../../src/ingest/close-quiet.js';
 import { ingestEvents } from '../../src/ingest/ingest.js';
 import { propose } from '../../src/proposals/propose.js';
 import { getProposal } from '../../src/proposals/index.js';
-import { ACTION_APPROVE, ACTION_REVERT } from '../../src/slack/blocks/ids.js';
+import { ACTION_APPROVE, ACTION_REASONING, ACTION_REVERT } from '../../src/slack/blocks/ids.js';
 import { useMsw } from '../support/msw.js';
 import { firstLine, leaksIn, slackText } from '../support/slack-text.js';
 import { APPROVER, buttonClick, CHANNEL, deliverAll, eventCallback, mockSlack, openIncident, startHarness, type Harness, type SlackCall, type SlackMock } from './harness.js';
@@ -47,6 +47,14 @@ describe('one incident in Slack, start to close, against a recording stand-in', 
     const rootText = read(slack.of('chat.update').filter((c) => c.args.ts === rootTs).at(-1) ?? slack.of('chat.postMessage')[0]!);
     expect(firstLine({ blocks: JSON.parse(JSON.stringify((slack.of('chat.update').filter((c) => c.args.ts === rootTs).at(-1) ?? slack.of('chat.postMessage')[0]!).args.blocks)) })).toMatch(/^Critical · openai fails 70 % of gpt-4o requests/);
     expect(rootText).toContain("Proposed: Break openai's circuit for 5 min");
+
+    // The whole reasoning, one click away, to the clicker alone.
+    await buttonClick(h, ACTION_REASONING, (await getProposal(h.deps, p.id))!);
+    await h.slack.idle();
+    const whole = slack.of('chat.postEphemeral').at(-1)!;
+    expect(whole.args).toMatchObject({ channel: CHANNEL, user: APPROVER });
+    expect(read(whole)).toContain('Reasoning (the playbook)');
+    expect(read(whole).length).toBeGreaterThan(400);
 
     // Nothing changed: delivering again sends nothing.
     const calls = slack.calls.length;

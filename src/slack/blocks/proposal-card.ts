@@ -3,7 +3,7 @@ import { ACTION_IDS, specFor, type ActionId } from '../../domain/actions.js';
 import type { ProposalView } from '../../domain/proposal-view.js';
 import { actionInWords, pageOutcome, pages, resultInWords, riskInWords, timeLeft, topFactors, undoInWords } from '../../domain/words.js';
 import { LIMITS, link, plain, safe, slackDate, truncate } from './escape.js';
-import { ACTION_APPROVE, ACTION_REJECT, ACTION_REVERT } from './ids.js';
+import { ACTION_APPROVE, ACTION_REASONING, ACTION_REJECT, ACTION_REVERT } from './ids.js';
 import { incidentHeadline } from './incident-summary.js';
 import type { SlackMessage } from './message.js';
 import { actionText, approvedBy, notPaged, ranWithoutApproval, verificationWords, who, type PolicyWords } from './state-words.js';
@@ -172,8 +172,9 @@ export function buildProposalCard(p: ProposalView, opts: ProposalCardOptions = {
   if (outcome.length > 0) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(outcome.join('\n'), LIMITS.sectionText) } });
   const paused = ['pending', 'approved'].includes(p.status) ? pausedLine(p) : undefined;
   if (paused) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: truncate(paused, LIMITS.contextText) }] });
+  // The whole reasoning is one click away: shown to the clicker alone, or on the console.
   const gist = `:brain: ${safe(reasoningGist(p.reasoning), 700)} ${link(`${p.links.console}#reasoning`, 'Whole reasoning')}`;
-  blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(gist, LIMITS.sectionText) } });
+  blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(gist, LIMITS.sectionText) }, accessory: button('Full reasoning', ACTION_REASONING, p.id) });
   if (interactive && p.status === 'pending') blocks.push(decisionButtons(p));
   if (interactive && p.status === 'succeeded' && p.reversible && !p.reverted_at) blocks.push(revertButton(p));
   if (!incidentOpen(p) && ['pending', 'succeeded'].includes(p.status)) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: 'The incident is closed: nothing here can be decided or reverted from Slack.' }] });
