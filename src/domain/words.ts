@@ -128,7 +128,8 @@ export function stripIds(text: string): string {
   return text
     .replace(/\b\d{4}-\d{2}-\d{2}T[\d:.]+Z?\b/g, '')
     .replace(/\b(prp|inc|exe)_[A-Za-z0-9]+\b/g, '')
-    .replace(/\b([a-z]+_[a-z_]+)\b/g, (m) => m.replace(/_/g, ' '))
+    // Emoji codes (`:white_check_mark:`) keep their underscores.
+    .replace(/\b([a-z]+_[a-z_]+)\b/g, (m, _g: string, at: number, all: string) => (all[at - 1] === ':' && all[at + m.length] === ':' ? m : m.replace(/_/g, ' ')))
     .replace(/ {2,}/g, ' ')
     .trim();
 }
@@ -249,4 +250,12 @@ export function resultInWords(action: string, params: Params, status: string, re
     return o.paged ? 'On-call was paged' : `Not paged: ${o.why}`;
   }
   return `Done: ${actionDone(action, params).replace(/^./, (c) => c.toLowerCase())}`;
+}
+
+const TARGET_READ: Record<string, string> = { applied: 'the change is in place', not_applied: 'the change is not in place', unknown: 'whether the change is in place could not be read' };
+
+/** A recorded reason (verification, staleness) for people: no raw read states, ids or instants. */
+export function reasonInWords(text: string): string {
+  const t = text.slice(0, 2000).replace(/\(target read: (applied|not_applied|unknown)\)/g, (_m, k: string) => `(${TARGET_READ[k] ?? k})`);
+  return stripIds(t);
 }

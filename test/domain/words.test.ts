@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { actionInWords, duration, factorInWords, incidentInWords, pageOutcome, person, resultInWords, riskInWords, severityOf, timeLeft, topFactors } from '../../src/domain/words.js';
+import { actionInWords, duration, reasonInWords, factorInWords, incidentInWords, pageOutcome, person, resultInWords, riskInWords, severityOf, timeLeft, topFactors } from '../../src/domain/words.js';
 
 describe('words', () => {
   it('says what each action does', () => {
@@ -8,6 +8,10 @@ describe('words', () => {
     expect(actionInWords('page_oncall', { severity: 'critical', summary: 'x' })).toBe('Page on-call');
     expect(actionInWords('circuit_break_provider', {})).toBe("Break a provider's circuit");
     expect(actionInWords('rm_rf', {})).not.toMatch(/_/);
+  });
+
+  it('recorded reasons without raw read states', () => {
+    expect(reasonInWords(':white_check_mark: no event within 5 min (target read: not_applied)')).toBe(':white_check_mark: no event within 5 min (the change is not in place)');
   });
 
   it('spans, time left, bands', () => {

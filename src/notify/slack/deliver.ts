@@ -2,7 +2,7 @@ import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/client.js';
 import { reasoningLateness } from '../../domain/lateness.js';
 import type { ProposalView } from '../../domain/proposal-view.js';
-import { actionInWords } from '../../domain/words.js';
+import { actionInWords, reasonInWords } from '../../domain/words.js';
 import { getProposal, listProposals } from '../../proposals/queries.js';
 import { escapeMrkdwn, truncate } from '../../slack/blocks/escape.js';
 import type { DeliveryOutcome, OutboxRow } from '../adapter.js';
@@ -93,7 +93,7 @@ export async function threadReply(d: Delivery, row: OutboxRow): Promise<Delivery
   const live = await listProposals(d.reads, { incidentId: row.incidentId, limit: 20 });
   // A note about one proposal (the verifier's) names its action in words, not by id and target.
   const about = row.proposalId ? live.find((x) => x.id === row.proposalId) : undefined;
-  const worded = about ? text.split(`${about.action} on ${about.target}`).join(actionInWords(about.action, about.params)) : text;
+  const worded = about ? reasonInWords(text.split(`${about.action} on ${about.target}`).join(actionInWords(about.action, about.params))) : text;
   const r = await d.send.post(parent.thread.channel, renderReply(truncate(escapeMrkdwn(worded), 3900), live, d.ctx()), parent.thread.ts);
   return { status: 'sent', result: { channel: parent.thread.channel, ts: r.ts ?? null } };
 }

@@ -1,7 +1,7 @@
 import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
 import { ACTION_IDS, specFor, type ActionId } from '../../domain/actions.js';
 import type { ProposalView } from '../../domain/proposal-view.js';
-import { actionInWords, pageOutcome, pages, resultInWords, riskInWords, timeLeft, topFactors, undoInWords } from '../../domain/words.js';
+import { actionInWords, pageOutcome, pages, reasonInWords, resultInWords, riskInWords, timeLeft, topFactors, undoInWords } from '../../domain/words.js';
 import { LIMITS, link, plain, safe, slackDate, truncate } from './escape.js';
 import { ACTION_APPROVE, ACTION_REASONING, ACTION_REJECT, ACTION_REVERT } from './ids.js';
 import { incidentHeadline } from './incident-summary.js';
@@ -95,7 +95,7 @@ export function statusLines(p: ProposalView, now: Date, refusal?: string): strin
       lines.push(':arrows_counterclockwise: *Replaced by a newer proposal* — see the newer card below');
       break;
     case 'stale':
-      lines.push(`${p.decided_by ? `Approved by ${who(p.decided_by)}, but ` : ''}:warning: *not executed:* ${safe(p.stale_reason ?? 'the situation no longer matched the proposal', 600)}. A fresh proposal follows while the incident is open.`);
+      lines.push(`${p.decided_by ? `Approved by ${who(p.decided_by)}, but ` : ''}:warning: *not executed:* ${safe(reasonInWords(p.stale_reason ?? 'the situation no longer matched the proposal'), 600)}. A fresh proposal follows while the incident is open.`);
       break;
     default:
       lines.push(`Status: ${safe(p.status, 50)}`);

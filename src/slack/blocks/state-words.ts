@@ -1,5 +1,5 @@
 import type { ProposalView } from '../../domain/proposal-view.js';
-import { actionDone, actionInWords, pageOutcome, pages, person, resultInWords, riskInWords, timeLeft } from '../../domain/words.js';
+import { actionDone, actionInWords, pageOutcome, pages, person, reasonInWords, resultInWords, riskInWords, timeLeft } from '../../domain/words.js';
 import { safe } from './escape.js';
 
 /**
@@ -38,7 +38,7 @@ export const notPaged = (p: Pick<ProposalView, 'action' | 'result' | 'status'>) 
 /** The verification in words; a revert's check is worded as the revert's. */
 export function verificationWords(p: Pick<ProposalView, 'verification' | 'reverted_at'>): string | undefined {
   const v = p.verification;
-  const why = v.reason ? `: ${safe(v.reason, 400)}` : '';
+  const why = v.reason ? `: ${safe(reasonInWords(v.reason), 400)}` : '';
   switch (v.status) {
     case 'pending':
       return `checking whether it helped${why}`;
@@ -78,7 +78,7 @@ export function stateLine(p: ProposalView, now: Date, policy?: PolicyWords): str
     case 'superseded':
       return `:arrows_counterclockwise: *Replaced* by a newer proposal: ${what}`;
     case 'stale':
-      return `:warning: *Not executed:* ${what}. ${safe(p.stale_reason ?? 'the situation changed before it could run', 400)}`;
+      return `:warning: *Not executed:* ${what}. ${safe(reasonInWords(p.stale_reason ?? 'the situation changed before it could run'), 400)}`;
     default:
       return `${what}: ${safe(p.status, 40)}`;
   }
