@@ -9,7 +9,7 @@ import { streamBatchHandler } from '../src/ingest/stream/wiring.js';
 import { createLanes, createPool, createWorkers } from '../src/jobs/index.js';
 import { buildServiceDeps } from '../src/main.js';
 import { createDispatcher } from '../src/notify/dispatcher.js';
-import { createSlackAdapter } from '../src/notify/slack.js';
+import { createSlackAdapter } from '../src/notify/slack/index.js';
 import type { ServiceDeps } from '../src/proposals/index.js';
 import { slackClientOptions } from '../src/slack/app.js';
 import { REDIS_URL, logger } from './support.js';

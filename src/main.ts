@@ -24,7 +24,7 @@ import type { ChannelAdapter } from './notify/adapter.js';
 import { createDispatcher, type Dispatcher } from './notify/dispatcher.js';
 import { createEmailAdapter } from './notify/email.js';
 import { createPagerDutyAdapter } from './notify/pagerduty.js';
-import { createSlackAdapter } from './notify/slack.js';
+import { createSlackAdapter } from './notify/slack/index.js';
 import { createWebhookAdapter } from './notify/webhook.js';
 import { releaseSilenced, silenceEndJob } from './silences/index.js';
 import { noteLateReasoning, proposalJobs, rearmOrphans, recordModeChange, type ServiceDeps } from './proposals/index.js';
@@ -160,7 +160,7 @@ function buildAdapters(config: Config, deps: ServiceDeps, slack: SlackApp | unde
   return deps.channels.map((c): ChannelAdapter => {
     switch (c) {
       case 'slack':
-        return createSlackAdapter({ ...common, client: slack!.client, channel: config.slack.incidentChannel!, timeZone: config.policy.timeZone });
+        return createSlackAdapter({ ...common, client: slack!.client, channel: config.slack.incidentChannel!, policy: deps.policy });
       case 'email':
         return createEmailAdapter({ ...common, apiKey: e.sendgridApiKey!, apiUrl: e.sendgridApiUrl, from: e.from!, to: e.to, linkSecret: e.linkSecret! });
       case 'webhook':

@@ -98,6 +98,7 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
     client,
     installation,
     logger,
+    incidentChannel: opts.incidentChannel,
     approvers: createApproverCheck({
       client,
       approvers: opts.approvers,

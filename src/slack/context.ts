@@ -22,6 +22,8 @@ export interface SlackContext {
   approvers: ApproverCheck;
   installation: () => Promise<Installation>;
   logger: Logger;
+  /** SLACK_INCIDENT_CHANNEL: where pause and resume are announced to everyone, not only the typist. */
+  incidentChannel?: string | undefined;
 }
 
 export function slackActor(user: { id: string; teamId: string | undefined; name?: string | undefined }): Actor {

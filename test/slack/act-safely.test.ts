@@ -6,7 +6,7 @@ import { useMsw } from '../support/msw.js';
 import { proposalView } from './fixtures.js';
 import { runDueJobs } from '../support/jobs.js';
 import { ACTION_APPROVE } from '../../src/slack/blocks/ids.js';
-import { buttonClick, deliverAll, form, HOOKS, openIncident, postSigned, slashCommand, startHarness, STRANGER, mockSlack, type Harness, type SlackMock } from './harness.js';
+import { buttonClick, cardUpdates, CHANNEL, deliverAll, form, HOOKS, openIncident, postSigned, slashCommand, startHarness, STRANGER, mockSlack, type Harness, type SlackMock } from './harness.js';
 
 const HOSTILE = '<!channel> <@U0BAD> <https://evil.example|click>';
 const text = (m: { blocks: unknown[]; text: string }) => JSON.stringify(m.blocks);
@@ -14,22 +14,22 @@ const text = (m: { blocks: unknown[]; text: string }) => JSON.stringify(m.blocks
 describe('the proposal card in each act-safely state (Block Kit builders)', () => {
   it('stale: says it was not executed and why, escaped, with no buttons', () => {
     const m = buildProposalCard(proposalView({ status: 'stale', stale_reason: `openai is healthy again ${HOSTILE}`, decided_by: 'alice', decided_at: '2026-11-25T10:05:00.000Z' }));
-    expect(text(m)).toContain('Not executed — stale');
+    expect(text(m)).toContain('*not executed:*');
     expect(text(m)).toContain('openai is healthy again &lt;!channel&gt;');
     expect(text(m)).not.toContain('<!channel>');
-    expect(text(m)).toContain('a fresh proposal follows while the incident is open');
+    expect(text(m)).toContain('A fresh proposal follows while the incident is open');
     expect(m.blocks.some((b) => b.type === 'actions')).toBe(false);
-    expect(m.text).toMatch(/— stale$/);
+    expect(m.text).toContain('— not executed ·');
   });
 
   it.each([
-    ['pending', 'Verifying'],
-    ['passed', 'Verified'],
-    ['failed', 'Verification failed'],
-    ['reverted', 'Reverted'],
+    ['pending', 'checking whether it helped'],
+    ['passed', 'verified, it helped'],
+    ['failed', 'verification failed, it did not help'],
+    ['reverted', 'reverted after the check'],
   ] as const)('verification %s: "%s" with its reason', (status, label) => {
     const m = buildProposalCard(proposalView({ status: 'succeeded', verification: { status, reason: `why ${HOSTILE}`, checked_at: status === 'pending' ? null : '2026-11-25T10:10:00.000Z' } }));
-    expect(text(m)).toContain(`*${label}*`);
+    expect(text(m)).toContain(`*Check:* ${label}`);
     expect(text(m)).toContain('why &lt;!channel&gt;');
   });
 
@@ -48,7 +48,7 @@ describe('the proposal card in each act-safely state (Block Kit builders)', () =
 
   it('a held automatic approval shows the brake among its factors', () => {
     const m = buildProposalCard(proposalView({ risk_factors: [{ name: 'hourly_cap', delta: 0, reason: '10 executions in the last hour reached SRE_MAX_ACTIONS_PER_HOUR (10): a human decides' }] }));
-    expect(text(m)).toContain('hourly_cap *+0* — 10 executions in the last hour');
+    expect(text(m)).toContain('hourly cap: 10 executions in the last hour');
   });
 
   it('status answers and help name the kill switch', () => {
@@ -83,7 +83,10 @@ describe('/sre pause | resume | status', () => {
     const p = await openIncident(h);
     expect(await answer('pause')).toContain('Say why');
     expect(await switchRow()).toBeUndefined();
-    expect(await answer('pause   bad deploy on the gateway')).toContain('The agent is paused* by u0approver (slack U0APPROVER)');
+    expect(await answer('pause   bad deploy on the gateway')).toContain('The agent is paused* by <@U0APPROVER>');
+    // Said in the incident channel for everyone, with who and why.
+    const said = () => slack.of('chat.postMessage').filter((c) => c.args.channel === CHANNEL && c.args.thread_ts === undefined).map((c) => String(c.args.text));
+    expect(said()).toContain('<@U0APPROVER> paused the agent: bad deploy on the gateway. Nothing executes until `/sre resume`; proposals are still made.'.replace(/^/, ':octagonal_sign: '));
     expect(await switchRow()).toMatchObject({ paused: true, pausedReason: 'bad deploy on the gateway', pausedBy: 'u0approver (slack U0APPROVER)' });
     expect(await answer('status')).toContain('bad deploy on the gateway');
     expect(await answer('pause again')).toContain('already paused');
@@ -93,7 +96,12 @@ describe('/sre pause | resume | status', () => {
     const [row] = await h.db.db.select().from(schema.proposals).where(eq(schema.proposals.id, p.id));
     expect(row!.status).toBe('pending');
     expect(h.gateway.calls()).toEqual([]);
+    // The refusal is written on the card the approver clicked, in place.
+    const onCard = slack.of('chat.update').filter((c) => c.args.ts === '1790000003.000100').map((c) => JSON.stringify(c.args.blocks));
+    expect(onCard.at(-1)).toContain('*Approval refused:* Not approved: the agent is paused');
     expect(await answer('resume all clear')).toContain('Resumed');
+    expect(said().at(-1)).toBe(':arrow_forward: <@U0APPROVER> resumed the agent: all clear. Approved and automatic actions execute again.');
+    expect(said().filter((t) => t.includes('the agent'))).toHaveLength(2);
     expect(await switchRow()).toMatchObject({ paused: false });
     const kinds = (await h.db.db.select().from(schema.sreActions)).map((r) => r.kind).filter((k) => k.startsWith('agent.'));
     expect(kinds).toEqual(['agent.paused', 'agent.resumed']);
@@ -113,14 +121,14 @@ describe('/sre pause | resume | status', () => {
     await buttonClick(h, ACTION_APPROVE, p);
     await h.slack.idle();
     await deliverAll(h);
-    expect(JSON.stringify(slack.of('chat.update').at(-1)!.args.blocks)).toContain('*Verifying*');
+    expect(JSON.stringify(cardUpdates(slack).at(-1)!.args.blocks)).toContain('checking whether it helped');
     // Past the verification window (a 300 s circuit-break is judged at 295 s).
     await h.clock.advance(300_000);
     expect(await runDueJobs(h.deps)).toBeGreaterThan(0);
     await deliverAll(h);
     const thread = slack.of('chat.postMessage').map((c) => String(c.args.text));
-    expect(thread.some((t) => t.startsWith(':white_check_mark: Verified: circuit_break_provider on provider:openai — no event at the same or worse severity'))).toBe(true);
-    expect(JSON.stringify(slack.of('chat.update').at(-1)!.args.blocks)).toContain('*Verified*');
+    expect(thread.some((t) => t.startsWith(":white_check_mark: Verified: Break openai's circuit for 5 min — no event at the same or worse severity"))).toBe(true);
+    expect(JSON.stringify(cardUpdates(slack).at(-1)!.args.blocks)).toContain('verified, it helped');
   });
 
   it('a command from another workspace is refused and changes nothing', async () => {

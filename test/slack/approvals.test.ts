@@ -5,7 +5,7 @@ import { parseApproverRules } from '../../src/domain/approver-rules.js';
 import { getProposal } from '../../src/proposals/queries.js';
 import { ACTION_APPROVE } from '../../src/slack/blocks/ids.js';
 import { useMsw } from '../support/msw.js';
-import { APPROVER, buttonClick, deliverAll, GROUP, GROUPIE, mockSlack, openIncident, startHarness, type Harness, type SlackMock } from './harness.js';
+import { APPROVER, buttonClick, cardUpdates, deliverAll, GROUP, GROUPIE, mockSlack, openIncident, startHarness, type Harness, type SlackMock } from './harness.js';
 
 const server = useMsw();
 let h: Harness;
@@ -22,7 +22,7 @@ afterEach(async () => {
 const writes = () => h.gateway.calls().filter((c) => !c.replayed);
 const view = async (id: string) => (await getProposal(h.deps, id))!;
 const ephemerals = () => slack.of('chat.postEphemeral').map((e) => String(e.args.text));
-const lastCard = () => JSON.stringify(slack.of('chat.update').at(-1)?.args.blocks ?? slack.of('chat.postMessage').at(-1)?.args.blocks);
+const lastCard = () => JSON.stringify(cardUpdates(slack).at(-1)?.args.blocks ?? slack.of('chat.postMessage').at(-1)?.args.blocks);
 const denials = () => h.db.db.select().from(schema.sreActions).where(eq(schema.sreActions.kind, 'decision.denied'));
 
 async function click(p: Awaited<ReturnType<typeof openIncident>>, user: string) {
@@ -39,9 +39,9 @@ describe('two-person approval and approver rules in Slack', () => {
 
     await click(p, APPROVER);
     expect((await view(p.id)).status).toBe('pending');
-    expect(ephemerals().at(-1)).toContain('is recorded (1 of 2: u0approver (slack U0APPROVER))');
+    expect(ephemerals().at(-1)).toContain('Your approval is recorded (1 of 2)');
     await deliverAll(h);
-    expect(lastCard()).toContain('1 of 2: u0approver (slack U0APPROVER)');
+    expect(lastCard()).toContain('1 of 2 approvals* (<@U0APPROVER>)');
     expect(lastCard()).toContain(ACTION_APPROVE);
 
     await click(p, APPROVER);
@@ -54,7 +54,7 @@ describe('two-person approval and approver rules in Slack', () => {
     expect(done.approvals.map((a) => a.by)).toEqual(['u0approver (slack U0APPROVER)', 'u0groupie (slack U0GROUPIE)']);
     expect(writes()).toHaveLength(1);
     await deliverAll(h);
-    expect(lastCard()).toContain('Approved by u0approver (slack U0APPROVER) and u0groupie (slack U0GROUPIE)');
+    expect(lastCard()).toContain('approved by <@U0APPROVER> and <@U0GROUPIE>');
   });
 
   it('a rule naming a user group admits its members only, and refuses everyone when the look-up fails', async () => {

@@ -1,3 +1,4 @@
+import { cardUpdates } from './harness.js';
 import { readingClock } from '../support/clock.js';
 import { and, eq } from 'drizzle-orm';
 import { HttpResponse } from 'msw';
@@ -6,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { schema } from '../../src/db/client.js';
 import { RetryableDeliveryError, PermanentDeliveryError } from '../../src/notify/adapter.js';
 import { createDispatcher, type Dispatcher } from '../../src/notify/dispatcher.js';
-import { classifySlackError } from '../../src/notify/slack.js';
+import { classifySlackError } from '../../src/notify/slack/errors.js';
 import { getProposal } from '../../src/proposals/queries.js';
 import { useMsw } from '../support/msw.js';
 import { ACTION_APPROVE } from '../../src/slack/blocks/ids.js';
@@ -64,8 +65,8 @@ describe('Slack delivery through the outbox', () => {
     const parents = posts.filter((c) => c.args.thread_ts === undefined);
     expect(parents).toHaveLength(1);
     expect(parents[0]!.args.channel).toBe(CHANNEL);
-    // Then the reasoning and the card, in the parent's thread.
-    expect(posts.filter((c) => c.args.thread_ts !== undefined)).toHaveLength(2);
+    // Then the card, in the parent's thread (its reasoning in two lines, the whole one click away).
+    expect(posts.filter((c) => c.args.thread_ts !== undefined)).toHaveLength(1);
     const sent = await h.db.db.select().from(schema.sreActions).where(eq(schema.sreActions.kind, 'notification.sent'));
     expect(sent.length).toBe(2);
   });
@@ -93,7 +94,12 @@ describe('Slack delivery through the outbox', () => {
     expect(slack.of('chat.postMessage')).toHaveLength(posted);
     const upd = slack.of('chat.update').at(-1)!;
     expect(upd.args).toMatchObject({ channel: CHANNEL, ts: inc!.slackTs });
-    expect(JSON.stringify(upd.args.blocks)).toContain('*Events*\\n42');
+    expect(JSON.stringify(upd.args.blocks)).toContain('42 events');
+    // The same row again changes nothing a reader sees: no edit.
+    const edits = slack.of('chat.update').length;
+    await h.db.db.insert(schema.outbox).values({ channel: 'slack', kind: 'incident.updated', incidentId: p.incident_id, payload: {} });
+    await drain(dispatcher);
+    expect(slack.of('chat.update')).toHaveLength(edits);
   });
 
   it('a chat.update failing after a decision is retried without repeating the execution', async () => {
@@ -107,7 +113,7 @@ describe('Slack delivery through the outbox', () => {
     expect((await getProposal(h.deps, p.id))!.status).toBe('succeeded');
     await drain(dispatcher);
     expect(slack.failed.map((c) => c.method)).toEqual(['chat.update']);
-    expect(JSON.stringify(slack.of('chat.update').at(-1)!.args.blocks)).toContain('Executed successfully');
+    expect(JSON.stringify(cardUpdates(slack).at(-1)!.args.blocks)).toContain('*Executed* — approved by');
     expect(h.gateway.calls().filter((c) => !c.replayed)).toHaveLength(1);
   });
 });
@@ -121,9 +127,10 @@ describe('auto-executed actions', () => {
     const dispatcher = createDispatcher({ db: h.db.db, adapters: [h.adapter], logger: pino({ level: 'silent' }) });
     await drain(dispatcher);
     const thread = slack.of('chat.postMessage').filter((c) => c.args.thread_ts !== undefined);
-    expect(JSON.stringify(thread[0]!.args.blocks)).toContain('Reasoning');
-    const lastCard = [...slack.of('chat.postMessage'), ...slack.of('chat.update')].map((c) => JSON.stringify(c.args.blocks)).filter((b) => b.includes('Auto-executed'));
+    expect(thread).toHaveLength(1);
+    expect(JSON.stringify(thread[0]!.args.blocks)).toContain('Whole reasoning');
+    const lastCard = [...slack.of('chat.postMessage'), ...cardUpdates(slack)].map((c) => JSON.stringify(c.args.blocks)).filter((b) => b.includes('Ran without a person'));
     expect(lastCard.length).toBeGreaterThan(0);
-    expect(lastCard.at(-1)).toContain('Executed automatically by policy');
+    expect(lastCard.at(-1)).toContain('without approval, by policy');
   });
 });

@@ -11,7 +11,7 @@ import { schema } from '../../src/db/client.js';
 import { parseEvent } from '../../src/domain/events.js';
 import { ingestEvents } from '../../src/ingest/ingest.js';
 import type { ChannelAdapter } from '../../src/notify/adapter.js';
-import { createSlackAdapter } from '../../src/notify/slack.js';
+import { createSlackAdapter } from '../../src/notify/slack/index.js';
 import { propose } from '../../src/proposals/propose.js';
 import type { ProposalView, ServiceDeps } from '../../src/proposals/types.js';
 import { createSlackApp, type SlackApp } from '../../src/slack/app.js';
@@ -278,4 +278,14 @@ export function eventCallback(h: Harness, event: Record<string, unknown>, s: Sig
     is_ext_shared_channel: false,
   };
   return postSigned(h, JSON.stringify(body), 'application/json', s);
+}
+
+/** The card edits among chat.update calls (the root has no header block; the card has one). */
+export function cardUpdates(slack: SlackMock): SlackCall[] {
+  return slack.of('chat.update').filter((c) => Array.isArray(c.args.blocks) && (c.args.blocks as { type?: string }[]).some((b) => b.type === 'header'));
+}
+
+/** The root edits: chat.update on the incident's root message (no header block). */
+export function rootUpdates(slack: SlackMock): SlackCall[] {
+  return slack.of('chat.update').filter((c) => !cardUpdates(slack).includes(c));
 }

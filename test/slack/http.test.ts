@@ -43,18 +43,17 @@ const buttonsOf = (blocks: unknown) =>
   (blocks as { type: string; elements?: { action_id?: string; value?: string }[] }[]).filter((b) => b.type === 'actions').flatMap((b) => b.elements ?? []).map((e) => e.action_id);
 
 describe('a full incident in Slack', () => {
-  it('posts the parent, reasoning and card; an approval executes once and the card is edited in place', async () => {
+  it('posts the root and one card; an approval executes once and the card and the root are edited in place', async () => {
     const p = await openIncident(h);
     await deliverAll(h);
     const posts = slack.of('chat.postMessage');
-    expect(posts).toHaveLength(3);
-    const [parent, reasoning, card] = posts.map((c) => c.args);
+    expect(posts).toHaveLength(2);
+    const [parent, card] = posts.map((c) => c.args);
     expect(parent).toMatchObject({ channel: CHANNEL });
     expect(parent!.thread_ts).toBeUndefined();
     const [inc] = await h.db.db.select().from(schema.incidents).where(eq(schema.incidents.id, p.incident_id));
     expect(inc!.slackChannel).toBe(CHANNEL);
     const parentTs = inc!.slackTs!;
-    expect(reasoning).toMatchObject({ channel: CHANNEL, thread_ts: parentTs });
     expect(card).toMatchObject({ channel: CHANNEL, thread_ts: parentTs });
     expect(buttonsOf(card!.blocks)).toEqual([ACTION_APPROVE, ACTION_REJECT]);
     expect(JSON.stringify(card!.blocks)).toContain(`"value":"${p.id}"`);
@@ -68,16 +67,18 @@ describe('a full incident in Slack', () => {
 
     await deliverAll(h);
     const updates = slack.of('chat.update').filter((u) => u.args.ts !== parentTs);
+    const rootNow = slack.of('chat.update').filter((u) => u.args.ts === parentTs).at(-1)!.args;
+    expect(JSON.stringify(rootNow.blocks)).toContain(`approved by <@${APPROVER}>`);
     expect(updates.length).toBeGreaterThan(0);
     const last = updates.at(-1)!.args;
     const cardTs = (await h.db.db.select().from(schema.slackMessages).where(and(eq(schema.slackMessages.proposalId, p.id), eq(schema.slackMessages.role, 'card'))))[0]!.ts;
     expect(last.ts).toBe(cardTs);
     const text = JSON.stringify(last.blocks);
-    expect(text).toContain(`Approved by ${APPROVER.toLowerCase()} (slack ${APPROVER})`);
-    expect(text).toContain('Executed successfully');
+    expect(text).toContain(`*Executed* — approved by <@${APPROVER}>`);
+    expect(text).not.toContain(`(slack ${APPROVER})`);
     expect(buttonsOf(last.blocks)).toEqual([ACTION_REVERT]);
-    // Nothing but edits after the three posts: never a second parent or card.
-    expect(slack.of('chat.postMessage')).toHaveLength(3);
+    // Nothing but edits after the two posts: never a second parent or card.
+    expect(slack.of('chat.postMessage')).toHaveLength(2);
 
     // Revert: same gate, executes the inverse once, and the card says so.
     const done = (await getProposal(h.deps, p.id))!;
@@ -87,9 +88,10 @@ describe('a full incident in Slack', () => {
     expect(writes()).toHaveLength(2);
     expect((await getProposal(h.deps, p.id))!.reverted_at).not.toBeNull();
     await deliverAll(h);
-    const reverted = slack.of('chat.update').at(-1)!.args;
+    const reverted = slack.of('chat.update').filter((u) => u.args.ts === cardTs).at(-1)!.args;
     expect(reverted.ts).toBe(cardTs);
-    expect(JSON.stringify(reverted.blocks)).toContain('Reverted by');
+    expect(JSON.stringify(reverted.blocks)).toContain('*Reverted* by');
+    expect(JSON.stringify(reverted.blocks)).toContain('Reverted: Break openai');
     expect(buttonsOf(reverted.blocks)).toEqual([]);
     expect(slack.of('chat.postEphemeral').map((e) => String(e.args.text)).join(' ')).toMatch(/already reverted/);
   });
@@ -299,7 +301,7 @@ describe('thread conversation', () => {
     expect(newPosts.every((c) => c.args.thread_ts === thread)).toBe(true);
     expect(newPosts.some((c) => JSON.stringify(c.args.blocks ?? '').includes(`"value":"${pending[0]!.id}"`))).toBe(true);
     const oldCard = slack.of('chat.update').map((u) => JSON.stringify(u.args.blocks));
-    expect(oldCard.some((b) => b.includes('Superseded'))).toBe(true);
+    expect(oldCard.some((b) => b.includes('Replaced by a newer proposal'))).toBe(true);
   });
 });
 
@@ -323,7 +325,7 @@ describe('escaping', () => {
     await openIncident(h, { sample_errors: ['<!channel> <https://evil.example|click here> <@U0BOSS>'], model_group: '<!here>' });
     await deliverAll(h);
     const all = JSON.stringify(slack.calls.map((c) => [c.args.text, c.args.blocks]));
-    expect(all).toContain('&lt;!channel&gt;');
+    expect(all).toContain('&lt;!here&gt;');
     expect(all).not.toMatch(/<!channel>|<!here>|<https:\/\/evil|<@U0BOSS>/);
   });
 });

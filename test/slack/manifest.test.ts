@@ -27,7 +27,7 @@ function sources(dir: string): string[] {
     return statSync(p).isDirectory() ? sources(p) : p.endsWith('.ts') ? [p] : [];
   });
 }
-const code = [...sources(path.join(ROOT, 'src/slack')), path.join(ROOT, 'src/notify/slack.ts')].map((f) => readFileSync(f, 'utf8')).join('\n');
+const code = [...sources(path.join(ROOT, 'src/slack')), ...sources(path.join(ROOT, 'src/notify/slack'))].map((f) => readFileSync(f, 'utf8')).join('\n');
 
 describe('manifest.yml', () => {
   it('has the fields Slack requires', () => {

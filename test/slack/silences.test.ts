@@ -52,7 +52,7 @@ describe('/sre silence | silences | unsilence', () => {
     expect(await propose(h.deps, { incidentId })).toBeUndefined();
     await deliverAll(h);
     const posted = JSON.stringify(slack.of('chat.postMessage').map((c) => c.args.blocks));
-    expect(posted).toContain(':mute: Silenced until 12:00 by u0approver (slack U0APPROVER): migration: no proposal until it ends');
+    expect(posted).toContain(':mute: Silenced until 12:00 by u0approver: migration: no proposal until it ends');
     expect(slack.of('chat.postMessage')).toHaveLength(1);
 
     expect(await answer('silences')).toContain(row!.id);

@@ -47,11 +47,13 @@ export function plain(text: string, max: number): string {
   return truncate(text.replace(/</g, '‹').replace(/>/g, '›'), max);
 }
 
-/** A date that Slack renders in each reader's own time zone, with an ISO fallback. */
+const FALLBACK_DATE = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+
+/** A date that Slack renders in each reader's own time zone; the fallback reads "25 Nov, 10:00 UTC". */
 export function slackDate(iso: string): string {
   const ms = Date.parse(iso);
-  if (!Number.isFinite(ms)) return escapeMrkdwn(iso);
-  return `<!date^${Math.floor(ms / 1000)}^{date_short_pretty} {time_secs}|${new Date(ms).toISOString()}>`;
+  if (!Number.isFinite(ms)) return 'an unknown time';
+  return `<!date^${Math.floor(ms / 1000)}^{date_short_pretty} {time}|${FALLBACK_DATE.format(new Date(ms))} UTC>`;
 }
 
 /** "3m", "2h 5m", "1d 4h": the age of something, from two instants passed in (builders have no clock). */

@@ -8,3 +8,4 @@ export const REJECT_REASON_BLOCK = 'reason';
 export const REJECT_REASON_INPUT = 'reason_input';
 export const REJECT_REASON_MAX = 500;
 export const SLASH_COMMAND = '/sre';
+export const ACTION_REASONING = 'sre_reasoning';

@@ -1,9 +1,10 @@
 import type { KnownBlock } from '@slack/types';
-import { approvalProgress } from '../../domain/approvals.js';
 import type { ProposalView } from '../../domain/proposal-view.js';
-import { formatAge, LIMITS, link, safe, truncate } from './escape.js';
-import { actionSpec, decisionButtons } from './proposal-card.js';
+import { riskBand, timeLeft } from '../../domain/words.js';
+import { LIMITS, link, safe, truncate } from './escape.js';
+import { decisionButtons } from './proposal-card.js';
 import type { SlackMessage } from './message.js';
+import { actionText, who } from './state-words.js';
 
 export interface PendingItem {
   proposal: ProposalView;
@@ -14,25 +15,29 @@ export interface PendingItem {
 /** Three blocks per proposal plus header and footer stay under Slack's 50. */
 export const PENDING_LIST_MAX = 15;
 
+/** Riskiest first; among equals, the one that expires soonest. */
+function riskiestFirst(a: PendingItem, b: PendingItem): number {
+  return b.proposal.risk_score - a.proposal.risk_score || Date.parse(a.proposal.expires_at) - Date.parse(b.proposal.expires_at);
+}
+
 /**
- * `/sre pending`: newest first, each with score, age, a thread link and its own approve/reject.
- * Deliberately no "approve all": every decision is about one proposal.
+ * `/sre pending`: riskiest first, each line the incident's subject, then the action in words, the
+ * risk and the time left, a thread link and its own approve/reject. Deliberately no "approve all".
  */
 export function buildPendingList(items: readonly PendingItem[], now: Date, consoleUrl?: string): SlackMessage {
-  const sorted = [...items].sort((a, b) => Date.parse(b.proposal.created_at) - Date.parse(a.proposal.created_at));
+  const sorted = [...items].sort(riskiestFirst);
   const shown = sorted.slice(0, PENDING_LIST_MAX);
   const blocks: KnownBlock[] = [
-    { type: 'header', text: { type: 'plain_text', text: sorted.length === 0 ? 'No pending proposals' : `Pending proposals (${sorted.length})` } },
+    { type: 'header', text: { type: 'plain_text', text: sorted.length === 0 ? 'Nothing waits for a decision' : `Waiting for a decision (${sorted.length}), riskiest first` } },
   ];
   for (const { proposal: p, threadUrl } of shown) {
-    const title = actionSpec(p.action)?.title ?? p.action;
     const where = threadUrl ? link(threadUrl, 'thread') : 'no thread yet';
-    const progress = approvalProgress(p);
+    const progress = p.approvals.length > 0 && p.approvals_required > 1 ? ` · ${p.approvals.length} of ${p.approvals_required} approvals (${p.approvals.map((a) => who(a.by)).join(', ')})` : '';
     const line =
-      `*${safe(title, 100)}* — ${safe(p.target, 200)}\n` +
-      `Risk *${p.risk_score}* · age ${formatAge(p.created_at, now)} · ${safe(p.incident.type, 60)}: ${safe(p.incident.subject, 200)} · ${where} · \`${safe(p.id, 100)}\`` +
+      `*${safe(p.incident.subject, 200)}*: ${actionText(p)}\n` +
+      `risk ${riskBand(p.risk_score)} · ${p.risk_score} · ${timeLeft(p.expires_at, now)} · ${where}` +
       (p.mode === 'shadow' ? ' · :ghost: shadow' : '') +
-      (progress ? ` · ${safe(progress, 300)}` : '');
+      progress;
     blocks.push({ type: 'divider' });
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(line, LIMITS.sectionText) } });
     blocks.push(decisionButtons(p));
@@ -41,5 +46,7 @@ export function buildPendingList(items: readonly PendingItem[], now: Date, conso
     const more = `…and ${sorted.length - shown.length} more${consoleUrl ? ` — ${link(consoleUrl, 'open the console')}` : ''}`;
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: more }] });
   }
-  return { text: sorted.length === 0 ? 'No pending proposals' : `${sorted.length} pending proposal(s)`, blocks };
+  const top = shown[0]?.proposal;
+  const text = top ? `${sorted.length} waiting for a decision; riskiest: ${safe(top.incident.subject, 300)}: ${actionText(top)} (risk ${top.risk_score})` : 'Nothing waits for a decision';
+  return { text: truncate(text, LIMITS.fallbackText), blocks };
 }

@@ -1,39 +1,19 @@
 import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
 import { ACTION_IDS, specFor, type ActionId } from '../../domain/actions.js';
-import { approvalProgress } from '../../domain/approvals.js';
 import type { ProposalView } from '../../domain/proposal-view.js';
+import { actionInWords, pageOutcome, pages, reasonInWords, resultInWords, riskInWords, timeLeft, topFactors, undoInWords } from '../../domain/words.js';
 import { LIMITS, link, plain, safe, slackDate, truncate } from './escape.js';
-import { ACTION_APPROVE, ACTION_REJECT, ACTION_REVERT } from './ids.js';
+import { ACTION_APPROVE, ACTION_REASONING, ACTION_REJECT, ACTION_REVERT } from './ids.js';
+import { incidentHeadline } from './incident-summary.js';
 import type { SlackMessage } from './message.js';
+import { actionText, approvedBy, notPaged, ranWithoutApproval, verificationWords, who, type PolicyWords } from './state-words.js';
 
 export function actionSpec(action: string) {
   return (ACTION_IDS as readonly string[]).includes(action) ? specFor(action as ActionId) : undefined;
 }
 
-/** `key: value` lines of a flat-ish object, every key and value escaped and cut. */
-export function formatObject(obj: Record<string, unknown> | null | undefined, maxValue = 300): string {
-  if (!obj) return '';
-  return Object.entries(obj)
-    .map(([k, v]) => `${safe(k, 80)}: ${safe(typeof v === 'string' ? v : JSON.stringify(v) ?? String(v), maxValue)}`)
-    .join('\n');
-}
-
-function codeBlock(body: string): string {
-  return `\`\`\`${truncate(body || '(none)', LIMITS.sectionText - 8)}\`\`\``;
-}
-
-const signed = (n: number) => (n >= 0 ? `+${n}` : `${n}`);
-
 export function isAutoExecuted(p: Pick<ProposalView, 'route'>): boolean {
   return p.route === 'auto';
-}
-
-function reversibility(p: ProposalView): string {
-  const spec = actionSpec(p.action);
-  if (!spec) return p.reversible ? 'yes' : 'no';
-  if (spec.undo === 'auto-restores') return 'yes — restores itself';
-  if (spec.undo === 'revert') return 'yes — can be reverted';
-  return 'no — one-shot';
 }
 
 export function button(text: string, actionId: string, value: string, style?: 'primary' | 'danger'): Button {
@@ -54,94 +34,83 @@ export function decisionButtons(p: Pick<ProposalView, 'id' | 'mode'>): ActionsBl
   };
 }
 
-/** Shadow and two-person notes under the status line, or nothing. */
-export function decisionNotes(p: ProposalView): string[] {
-  const notes: string[] = [];
-  if (isShadow(p)) notes.push(':ghost: *Shadow mode* — the agent proposes and asks, and never executes. Decisions are recorded as "would approve" / "would reject".');
-  const progress = approvalProgress(p);
-  if (progress) notes.push(`:ballot_box_with_check: *${safe(progress, 300)}* — a second person must approve before it executes`);
-  else if (p.status === 'pending' && p.approvals_required > 1) notes.push(`:busts_in_silhouette: Needs approvals from ${p.approvals_required} different people (two-person rule)`);
-  if (p.approvals.length > 1 && p.status !== 'pending') notes.push(`Approved by ${p.approvals.map((a) => safe(a.by, 200)).join(' and ')}`);
-  return notes;
-}
-
-function revertButton(p: ProposalView): ActionsBlock {
+export function revertButton(p: Pick<ProposalView, 'id' | 'action' | 'params'>): ActionsBlock {
   const b = button('Revert', ACTION_REVERT, p.id);
   b.confirm = {
     title: { type: 'plain_text', text: 'Revert this action?' },
-    text: { type: 'mrkdwn', text: truncate(`This undoes ${safe(p.action, 100)} on ${safe(p.target, 200)}.`, 300) },
+    text: { type: 'mrkdwn', text: truncate(`This undoes: ${actionText(p)}.`, 300) },
     confirm: { type: 'plain_text', text: 'Revert' },
     deny: { type: 'plain_text', text: 'Cancel' },
   };
   return { type: 'actions', block_id: `revert:${p.id}`.slice(0, 255), elements: [b] };
 }
 
-function who(by: string | null): string {
-  return by ? safe(by, 200) : 'someone';
+/** The header: what Approve does, and for a settled proposal how it ended. */
+export function cardHeader(p: ProposalView): string {
+  const words = actionInWords(p.action, p.params);
+  const shadow = isShadow(p) ? '[Shadow] ' : '';
+  const ended: Record<string, string> = { failed: 'Failed', rejected: isShadow(p) ? 'Would reject' : 'Rejected', expired: 'Expired', superseded: 'Replaced', stale: 'Not executed' };
+  if (p.status === 'succeeded' && p.reverted_at) return `${shadow}Reverted: ${words}`;
+  if (p.status === 'succeeded' && notPaged(p)) return `${shadow}Not paged: ${pageOutcome(p.result).why ?? 'PagerDuty is not configured'}`;
+  if (p.status === 'succeeded') return `${shadow}Done: ${words}`;
+  if (ended[p.status]) return `${shadow}${ended[p.status]}: ${words}`;
+  if (isShadow(p) && p.status === 'approved') return `${shadow}Would approve: ${words}`;
+  return `${shadow}${words}`;
 }
 
-function when(at: string | null): string {
-  return at ? slackDate(at) : 'an unknown time';
-}
-
-/** The line that says where the proposal stands, who moved it and when. */
-export function statusLine(p: ProposalView): string {
-  const auto = isAutoExecuted(p);
-  const decided = auto ? `:robot_face: Executed automatically by policy at ${when(p.decided_at)}` : `:white_check_mark: Approved by ${who(p.decided_by)} at ${when(p.decided_at)}`;
-  if (isShadow(p) && p.status === 'approved') {
-    const by = auto ? 'the policy (auto-approve)' : who(p.decided_by);
-    return `:ghost: *Would approve* — by ${by} at ${when(p.decided_at)}; shadow mode, nothing was executed`;
-  }
-  if (isShadow(p) && p.status === 'rejected') {
-    const reason = p.decision_reason ? `\n> ${safe(p.decision_reason, 600)}` : '';
-    return `:ghost: *Would reject* — by ${who(p.decided_by)} at ${when(p.decided_at)}${reason}`;
-  }
+/** Where it stands, who moved it, when: the card's status lines (escaped mrkdwn). */
+export function statusLines(p: ProposalView, now: Date, refusal?: string): string[] {
+  const lines: string[] = [];
+  const at = (iso: string | null) => (iso ? ` at ${slackDate(iso)}` : '');
+  const auto = ranWithoutApproval(p);
+  if (refusal) lines.push(`:no_entry_sign: *Approval refused:* ${safe(refusal, 500)}`);
   switch (p.status) {
     case 'pending': {
-      const esc = p.escalated_at ? ` · escalated at ${slackDate(p.escalated_at)}` : '';
-      return `:hourglass_flowing_sand: *Waiting for a decision* · expires ${slackDate(p.expires_at)}${esc}`;
+      const left = `:hourglass_flowing_sand: *Waiting for a decision* · ${timeLeft(p.expires_at, now)} (expires ${slackDate(p.expires_at)})`;
+      lines.push(p.escalated_at ? `${left} · on-call was asked${at(p.escalated_at)}` : left);
+      if (p.approvals.length > 0 && p.approvals_required > 1) lines.push(`:ballot_box_with_check: *${p.approvals.length} of ${p.approvals_required} approvals* (${p.approvals.map((a) => who(a.by)).join(', ')}) — a second person must approve before it executes`);
+      else if (p.approvals_required > 1) lines.push(`:busts_in_silhouette: Needs approvals from ${p.approvals_required} different people (two-person rule)`);
+      break;
     }
     case 'approved':
-      return decided;
+      lines.push(isShadow(p) ? `:ghost: *Would approve* — ${approvedBy(p)}${at(p.decided_at)}; shadow mode, nothing was executed` : `:white_check_mark: *Approved* — ${approvedBy(p)}${at(p.decided_at)}`);
+      break;
     case 'executing':
-      return `${decided}\n:gear: Executing…`;
+      lines.push(`:gear: *Executing* — ${approvedBy(p)}${at(p.decided_at)}`);
+      break;
     case 'succeeded':
-      return p.reverted_at
-        ? `${decided}\n:white_check_mark: Executed\n:leftwards_arrow_with_hook: Reverted by ${who(p.reverted_by)} at ${when(p.reverted_at)}`
-        : `${decided}\n:white_check_mark: *Executed successfully*`;
+      lines.push(succeededLine(p, auto, at));
+      if (p.reverted_at) lines.push(`:leftwards_arrow_with_hook: *Reverted* by ${who(p.reverted_by)}${at(p.reverted_at)}`);
+      break;
     case 'failed':
-      return `${decided}\n:x: *Execution failed*`;
-    case 'rejected': {
-      const reason = p.decision_reason ? `\n> ${safe(p.decision_reason, 600)}` : '';
-      return `:no_entry: *Rejected* by ${who(p.decided_by)} at ${when(p.decided_at)}${reason}`;
-    }
+      lines.push(`:x: *Failed* — ${approvedBy(p)}${at(p.decided_at)}`);
+      break;
+    case 'rejected':
+      lines.push(`${isShadow(p) ? ':ghost: *Would reject*' : ':no_entry: *Rejected*'} by ${who(p.decided_by)}${at(p.decided_at)}${p.decision_reason ? `\n> ${safe(p.decision_reason, 600)}` : ''}`);
+      break;
     case 'expired':
-      return `:alarm_clock: *Expired* at ${when(p.decided_at ?? p.expires_at)} — no action taken`;
+      lines.push(`:alarm_clock: *Expired*${at(p.decided_at ?? p.expires_at)} with no decision — no action taken`);
+      break;
     case 'superseded':
-      return `:arrows_counterclockwise: *Superseded*${p.superseded_by ? ` by ${safe(p.superseded_by, 100)}` : ''} — see the newer card below`;
-    case 'stale': {
-      const approved = p.decided_by ? `${decided}\n` : '';
-      return `${approved}:warning: *Not executed — stale*: ${safe(p.stale_reason ?? 'the present no longer matched the proposal', 600)}\nThe re-check at decision time refused it; a fresh proposal follows while the incident is open.`;
-    }
+      lines.push(':arrows_counterclockwise: *Replaced by a newer proposal* — see the newer card below');
+      break;
+    case 'stale':
+      lines.push(`${p.decided_by ? `Approved by ${who(p.decided_by)}, but ` : ''}:warning: *not executed:* ${safe(reasonInWords(p.stale_reason ?? 'the situation no longer matched the proposal'), 600)}. A fresh proposal follows while the incident is open.`);
+      break;
     default:
-      return `Status: ${safe(p.status, 50)}`;
+      lines.push(`Status: ${safe(p.status, 50)}`);
   }
+  if (isShadow(p) && !['approved', 'rejected'].includes(p.status)) lines.push(':ghost: *Shadow mode* — the agent proposes and asks, and never executes.');
+  return lines;
 }
 
-const VERIFICATION_LINE: Record<string, string> = {
-  pending: ':mag: *Verifying*',
-  passed: ':white_check_mark: *Verified*',
-  failed: ':warning: *Verification failed*',
-  reverted: ':leftwards_arrow_with_hook: *Reverted*',
-};
-
-/** After an execution: whether the action helped, as the verification found (none before one). */
-export function verificationLine(p: Pick<ProposalView, 'verification'>): string | undefined {
-  const v = p.verification;
-  const head = VERIFICATION_LINE[v.status];
-  if (!head) return undefined;
-  const when = v.checked_at ? ` at ${slackDate(v.checked_at)}` : '';
-  return `${head}${when}${v.reason ? `: ${safe(v.reason, 600)}` : ''}`;
+function succeededLine(p: ProposalView, auto: boolean, at: (iso: string | null) => string): string {
+  if (pages(p.action)) {
+    const o = pageOutcome(p.result);
+    if (!o.paged) return `:warning: *Not paged:* ${safe(o.why ?? 'PagerDuty is not configured', 200)} — ${auto ? 'sent without approval' : approvedBy(p)}${at(p.decided_at)}`;
+    return auto ? `:rotating_light: *Paged without approval*${at(p.decided_at)}` : `:rotating_light: *On-call paged* — ${approvedBy(p)}${at(p.decided_at)}`;
+  }
+  return `:white_check_mark: *Executed* — ${approvedBy(p)}${at(p.decided_at)}`;
 }
 
 /** While the kill switch is on: who paused, when and why, on every card that could still act. */
@@ -151,57 +120,74 @@ export function pausedLine(p: Pick<ProposalView, 'agent_paused'>): string | unde
   return `:octagonal_sign: *The agent is paused* by ${who(s.by)}${s.at ? ` since ${slackDate(s.at)}` : ''}${s.reason ? `: ${safe(s.reason, 300)}` : ''}. Nothing executes until \`/sre resume\`.`;
 }
 
+/** The first sentence or two of the reasoning, for the card; the whole is one click away. */
+export function reasoningGist(text: string, max = 280): string {
+  const t = text.trim().replace(/\s+/g, ' ');
+  if (!t) return '(no reasoning given)';
+  const ends = [...t.matchAll(/[.!?](?=\s)/g)].map((m) => m.index + 1);
+  const cut = ends.find((e, i) => (i >= 1 || e > 80) && e <= max) ?? ends.find((e) => e <= max);
+  return cut && cut < t.length ? t.slice(0, cut) : truncate(t, max);
+}
+
 export interface ProposalCardOptions {
   /** Show approve/reject (pending) and revert (succeeded, reversible). False for read-only copies. */
   interactive?: boolean;
+  /** The moment the card is drawn, for the time left (builders have no clock). */
+  now?: Date;
+  /** The threshold and auto-approve, so the risk reads against them. */
+  policy?: PolicyWords | undefined;
+  /** An approval just refused (the reason shown on the card itself). */
+  refusal?: string | undefined;
+}
+
+/** The incident is over: nothing on its card can be decided or undone from Slack any more. */
+const incidentOpen = (p: ProposalView) => p.incident.status === 'open';
+
+function riskSection(p: ProposalView, policy: PolicyWords | undefined): string {
+  const factors = topFactors(p.risk_factors).map((f) => `• ${safe(f, 300)}`);
+  const spec = actionSpec(p.action);
+  return [`*Risk* ${riskInWords(p.risk_score, policy)}`, ...factors, `*Undo:* ${undoInWords(spec?.undo, p.reversible)}`].join('\n');
 }
 
 /**
- * The proposal card: action, parameters, risk with every factor, reversibility, and either the
- * decision buttons (pending) or who decided when and the result. Re-rendered from state on every edit.
+ * The proposal card: what Approve does (the header), the risk against the threshold and the
+ * factors that weigh most, the time left, the reasoning in two lines, then who decided and what
+ * happened in words. Re-rendered from state on every edit; a closed incident's card has no buttons.
  */
 export function buildProposalCard(p: ProposalView, opts: ProposalCardOptions = {}): SlackMessage {
-  const interactive = opts.interactive ?? true;
-  const spec = actionSpec(p.action);
-  const title = spec?.title ?? p.action;
-  const auto = isAutoExecuted(p);
-  const base = auto ? `${isShadow(p) ? 'Would auto-execute' : 'Auto-executed'}: ${title}` : p.status === 'pending' ? `Proposal: ${title}` : `${title} — ${p.status}`;
-  const heading = isShadow(p) ? `[Shadow] ${base}` : base;
-  const factors = p.risk_factors.map((f) => `• ${safe(f.name, 60)} *${signed(f.delta)}* — ${safe(f.reason, 300)}`).join('\n');
+  const interactive = (opts.interactive ?? true) && incidentOpen(p);
+  const now = opts.now ?? new Date(Date.parse(p.created_at));
   const blocks: KnownBlock[] = [
-    { type: 'header', text: { type: 'plain_text', text: plain(heading, LIMITS.headerText), emoji: true } },
-    {
-      type: 'section',
-      fields: [
-        { type: 'mrkdwn', text: `*Action*\n\`${safe(p.action, 100)}\`` },
-        { type: 'mrkdwn', text: `*Target*\n${safe(p.target, 500)}` },
-        { type: 'mrkdwn', text: `*Risk score*\n*${p.risk_score}*/100` },
-        { type: 'mrkdwn', text: `*Reversible*\n${reversibility(p)}` },
-      ],
-    },
-    { type: 'section', text: { type: 'mrkdwn', text: `*Parameters*\n${codeBlock(formatObject(p.params))}` } },
-    { type: 'section', text: { type: 'mrkdwn', text: truncate(`*Risk factors* (sum ${p.risk_score}, clamped 0–100)\n${factors || '(none)'}`, LIMITS.sectionText) } },
+    { type: 'header', text: { type: 'plain_text', text: plain(cardHeader(p), LIMITS.headerText), emoji: true } },
+    { type: 'section', text: { type: 'mrkdwn', text: truncate(riskSection(p, opts.policy), LIMITS.sectionText) } },
   ];
-  if (auto) {
-    const why = isShadow(p) ? 'Would have executed without a human' : 'Executed without a human';
-    blocks.push({
-      type: 'context',
-      elements: [{ type: 'mrkdwn', text: `${why} because the risk is at or under the threshold and auto-approve is on.` }],
-    });
+  if (isAutoExecuted(p)) {
+    const why = isShadow(p) ? 'Would have run without a person' : 'Ran without a person';
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `${why}: the risk is at or under the threshold and auto-approve is on.` }] });
   }
-  const notes = decisionNotes(p);
-  blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate([statusLine(p), ...notes].join('\n'), LIMITS.sectionText) } });
-  const verified = verificationLine(p);
-  if (verified) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(verified, LIMITS.sectionText) } });
+  blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(statusLines(p, now, opts.refusal).join('\n'), LIMITS.sectionText) } });
+  const check = p.status === 'succeeded' ? verificationWords(p) : undefined;
+  const result = p.result ? resultInWords(p.action, p.params, p.status, p.result) : '';
+  const outcome = [result ? `*Result:* ${safe(result, 600)}` : '', check ? `*Check:* ${p.reverted_at && p.verification.status !== 'reverted' ? 'before the revert, ' : ''}${check}` : ''].filter(Boolean);
+  if (outcome.length > 0) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(outcome.join('\n'), LIMITS.sectionText) } });
   const paused = ['pending', 'approved'].includes(p.status) ? pausedLine(p) : undefined;
   if (paused) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: truncate(paused, LIMITS.contextText) }] });
-  if (p.result && (['succeeded', 'failed', 'executing'].includes(p.status) || p.result.shadow === true)) {
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Result*\n${codeBlock(formatObject(p.result, 500))}` } });
-  }
+  // The whole reasoning is one click away: shown to the clicker alone, or on the console.
+  const gist = `:brain: ${safe(reasoningGist(p.reasoning), 700)} ${link(`${p.links.console}#reasoning`, 'Whole reasoning')}`;
+  blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(gist, LIMITS.sectionText) }, accessory: button('Full reasoning', ACTION_REASONING, p.id) });
   if (interactive && p.status === 'pending') blocks.push(decisionButtons(p));
   if (interactive && p.status === 'succeeded' && p.reversible && !p.reverted_at) blocks.push(revertButton(p));
-  const meta = [`${safe(p.id, 100)}`, `reasoner: ${safe(p.reasoner, 40)}${p.fallback_reason ? ' (fallback)' : ''}`, `created ${slackDate(p.created_at)}`, link(p.links.console, 'console')];
+  if (!incidentOpen(p) && ['pending', 'succeeded'].includes(p.status)) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: 'The incident is closed: nothing here can be decided or reverted from Slack.' }] });
+  const by = p.reasoner === 'claude' ? 'Claude' : 'the playbook';
+  const meta = [`proposed by ${by}${p.fallback_reason ? ' (fallback)' : ''} ${slackDate(p.created_at)}`, link(p.links.console, 'console')];
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: truncate(meta.join(' · '), LIMITS.contextText) }] });
-  const text = `${isShadow(p) ? '[Shadow] ' : ''}${auto ? (isShadow(p) ? 'Would auto-execute' : 'Auto-executed') : 'Proposal'}: ${p.action} on ${p.target} — risk ${p.risk_score} — ${p.status}`;
-  return { text: safe(text, LIMITS.fallbackText), blocks };
+  return { text: truncate(cardText(p, now, opts.policy), LIMITS.fallbackText), blocks };
+}
+
+/** What a phone notification shows: what broke, and what is proposed or was done. */
+function cardText(p: ProposalView, now: Date, policy: PolicyWords | undefined): string {
+  const ended = cardHeader(p).replace(/^\[Shadow\] /, '').split(':')[0]!.toLowerCase();
+  const state = p.status === 'pending' ? `proposed, ${timeLeft(p.expires_at, now)}` : `${ended}${ranWithoutApproval(p) && p.status === 'succeeded' ? ' without approval' : ''}`;
+  const broke = incidentHeadline(p.incident);
+  return safe(`${isShadow(p) ? '[Shadow] ' : ''}${broke.severity}: ${broke.words} — ${actionInWords(p.action, p.params)} — ${state} · risk ${riskInWords(p.risk_score, policy)}`, LIMITS.fallbackText);
 }

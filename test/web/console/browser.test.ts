@@ -183,7 +183,7 @@ describe('the SRE Agent page in Chromium', { timeout: 120_000 }, () => {
 
   it('a pending proposal at phone width: the decision form first, reachable by keyboard, hostile text inert', async () => {
     const page = await open(PHONE, `/sre/proposals/${seeded.ids.anthropic!.proposalId}`);
-    expect(await page.locator('h1').innerText()).toBe('reroute_model_group on model_group:claude');
+    expect(await page.locator('h1').innerText()).toBe('Move claude from anthropic to bedrock');
     expect(await page.locator('article .reasoning').innerText()).toContain(XSS);
     expect(await page.locator('article .meta').nth(1).innerText()).toContain(`anthropic ${XSS}`);
     const thread = await page.locator('ol.timeline li[data-kind="thread.message"] .what').innerText();
@@ -263,7 +263,7 @@ describe('console decisions in Chromium', { timeout: 120_000 }, () => {
     await page.waitForURL(`${base}/sre`);
 
     const card = page.locator(`article[data-proposal="${first.proposalId}"]`);
-    await expect(card.locator('h2').innerText()).resolves.toContain('circuit_break_provider on provider:openai');
+    await expect(card.locator('h2').innerText()).resolves.toContain("Break openai's circuit for 2 min");
     await expect(card.innerText()).resolves.toContain('risk 55/100');
     await expect(card.locator('.pre').innerText()).resolves.toContain(XSS);
     expect(await pwned(page)).toBeUndefined();

@@ -137,7 +137,7 @@ describe('the SRE Agent pages over HTTP', () => {
     const stale = (await get(`/sre/proposals/${seeded.ids.sla!.proposalId}`)).body;
     expect(stale).toContain('Rejected by <strong>bob</strong> in the console');
     expect(stale).toContain('superseded by a newer proposal');
-    const older = [...stale.matchAll(/href="\/sre\/proposals\/([^"]+)">page_oncall on oncall/g)][0]![1]!;
+    const older = [...stale.matchAll(/href="\/sre\/proposals\/([^"]+)">Page on-call/g)][0]![1]!;
     const olderPage = (await get(`/sre/proposals/${older}`)).body;
     expect(olderPage).toContain('<strong>Not executed:</strong> the situation changed — the incident went quiet before the decision');
     expect(olderPage).not.toContain('name="decision"');

@@ -1,6 +1,7 @@
 import type { SlashCommand } from '@slack/bolt';
 import { agentStatus, pause, recordDenied, resume } from '../../../proposals/index.js';
 import { buildAgentStatus } from '../../blocks/agent-status.js';
+import { safe } from '../../blocks/escape.js';
 import type { SlackMessage } from '../../blocks/message.js';
 import { slackActor, type SlackContext } from '../../context.js';
 
@@ -25,8 +26,28 @@ export async function killSwitchCommand(ctx: SlackContext, command: SlashCommand
   if (sub === 'status') return buildAgentStatus(await agentStatus(ctx.deps));
   if (sub === 'resume') {
     if (!rest.trim()) return plainText('Say why: /sre resume REASON (recorded in the audit trail). Nothing was changed.');
-    return buildAgentStatus(await resume(ctx.deps, { reason: rest, actor }), 'resumed');
+    const s = await resume(ctx.deps, { reason: rest.trim(), actor });
+    await announce(ctx, buildAnnouncement('resumed', user.id, rest.trim()));
+    return buildAgentStatus(s, 'resumed');
   }
   if (!rest.trim()) return plainText('Say why: /sre pause REASON (the reason is shown on every proposal while paused). Nothing was changed.');
-  return buildAgentStatus(await pause(ctx.deps, { reason: rest, actor }), 'paused');
+  const s = await pause(ctx.deps, { reason: rest, actor });
+  await announce(ctx, buildAnnouncement('paused', user.id, rest.trim()));
+  return buildAgentStatus(s, 'paused');
+}
+
+/** "<@U1> paused the agent: deploy freeze. Nothing executes until /sre resume." */
+export function buildAnnouncement(done: 'paused' | 'resumed', userId: string, reason: string | undefined): SlackMessage {
+  const by = /^[UW][A-Z0-9]{1,20}$/.test(userId) ? `<@${userId}>` : 'Someone';
+  const text =
+    done === 'paused'
+      ? `:octagonal_sign: ${by} paused the agent: ${safe(reason ?? '', 500)}. Nothing executes until \`/sre resume\`; proposals are still made.`
+      : `:arrow_forward: ${by} resumed the agent${reason ? `: ${safe(reason, 500)}` : ''}. Approved and automatic actions execute again.`;
+  return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
+}
+
+/** Pause and resume concern everyone on call: said in the incident channel, a failure only logged. */
+async function announce(ctx: SlackContext, msg: SlackMessage): Promise<void> {
+  if (!ctx.incidentChannel) return;
+  await ctx.client.chat.postMessage({ channel: ctx.incidentChannel, text: msg.text, blocks: msg.blocks, unfurl_links: false, unfurl_media: false }).catch((e: unknown) => ctx.logger.warn({ err: e }, 'could not announce the kill switch in the incident channel'));
 }

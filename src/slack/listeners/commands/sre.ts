@@ -21,8 +21,8 @@ async function answer(ctx: SlackContext, sub: string, arg: string | undefined): 
   }
   if (!arg) return buildHelp(sub);
   const p = await getProposal(ctx.deps, arg);
-  if (!p) return { text: 'Not found', blocks: [{ type: 'section', text: { type: 'plain_text', text: `No proposal ${arg.slice(0, 100)}.` } }] };
-  return buildProposalCard(p);
+  if (!p) return { text: 'Not found', blocks: [{ type: 'section', text: { type: 'plain_text', text: `No proposal with that id.` } }] };
+  return buildProposalCard(p, { now: ctx.deps.clock.now(), policy: ctx.deps.policy });
 }
 
 const isKillSwitch = (s: string): s is KillSwitchCommand => (KILL_SWITCH_COMMANDS as readonly string[]).includes(s);

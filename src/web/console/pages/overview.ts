@@ -1,4 +1,5 @@
 import { type ProposalView } from '../../../proposals/index.js';
+import { actionInWords, incidentInWords } from '../../../domain/words.js';
 import { html, page, type Html } from '../html.js';
 import { killSwitchPlaces, type KillSwitchPanel } from '../kill-switch.js';
 import { decisionForm, nav } from '../pages.js';
@@ -26,8 +27,8 @@ const CHANNEL_NAMES: Record<string, string> = { slack: 'Slack', console: 'Consol
 function pendingCard(p: ProposalView, o: OverviewOptions): Html {
   const href = `/sre/proposals/${encodeURIComponent(p.id)}`;
   return html`<article class="card decision" data-proposal="${p.id}" aria-labelledby="h-${p.id}">
-<div class="head">${riskBadge(p.risk_score, o.policy)}<h2 id="h-${p.id}"><a href="${href}">${p.action} on ${p.target}</a></h2><span class="left">${timeLeft(p.expires_at, o.now)}</span></div>
-<p class="meta"><strong>${p.incident.type}</strong> on <strong>${p.incident.subject}</strong> · ${plural(p.incident.event_count, 'event')} · proposed ${timeAgo(p.created_at, o.now)} by ${p.reasoner}${p.escalated_at ? html` · <strong class="warn-text">escalated</strong>` : ''}</p>
+<div class="head">${riskBadge(p.risk_score, o.policy)}<h2 id="h-${p.id}"><a href="${href}">${actionInWords(p.action, p.params)}</a></h2><span class="left">${timeLeft(p.expires_at, o.now)}</span></div>
+<p class="meta"><strong>${p.incident.subject}</strong>: ${incidentInWords(p.incident)} · ${plural(p.incident.event_count, 'event')} · proposed ${timeAgo(p.created_at, o.now)} by ${p.reasoner}${p.escalated_at ? html` · <strong class="warn-text">escalated</strong>` : ''}</p>
 ${safetyNotes(p, o.now)}
 <div class="pre reasoning">${p.reasoning}</div>
 ${decisionForm(p, o.csrf)}
@@ -106,7 +107,7 @@ ${pending.map((p) => pendingCard(p, o))}</section>
 ${bottom}
 <section class="card" aria-labelledby="h-recent"><h2 id="h-recent">Recently decided</h2>
 ${recent.length === 0 ? html`<p class="meta">Nothing decided yet.</p>` : html`<ul class="incidents recent">${recent.map(
-    (p) => html`<li data-proposal="${p.id}"><div><a href="/sre/proposals/${encodeURIComponent(p.id)}">${p.action} on ${p.target}</a></div>
+    (p) => html`<li data-proposal="${p.id}"><div><a href="/sre/proposals/${encodeURIComponent(p.id)}">${actionInWords(p.action, p.params)}</a></div>
 <div class="meta">${statusPill(p.status)} ${riskBadge(p.risk_score, o.policy)} · ${whoDecided(p)} ${timeAgo(p.decided_at ?? p.created_at, o.now)}</div></li>`,
   )}</ul>`}</section>
 </div><div class="col-side">${openSection(o)}${daySection(o)}</div></div>`,

@@ -1,4 +1,5 @@
 import { type ProposalView } from '../../../proposals/index.js';
+import { actionInWords, resultInWords } from '../../../domain/words.js';
 import { html, page } from '../html.js';
 import { killSwitchPlaces, type KillSwitchPanel } from '../kill-switch.js';
 import { specFor, type ActionId } from '../../../domain/actions.js';
@@ -20,10 +21,10 @@ export function proposalPage(o: { user: string; csrf: string; now: Date; policy:
   const others = o.data.others.filter((x) => x.id !== p.id);
   const [top, bottom] = killSwitchPlaces(o.banner);
   return page(
-    `${p.action} on ${p.target}`,
+    actionInWords(p.action, p.params),
     html`${top}${o.notice ? html`<div class="card ok" role="status">${o.notice}</div>` : ''}${o.error ? html`<div class="card error" role="alert">${o.error}</div>` : ''}
 <article class="card proposal" data-proposal="${p.id}">
-<div class="head">${riskBadge(p.risk_score, o.policy)}<h1>${p.action} on ${p.target}</h1></div>
+<div class="head">${riskBadge(p.risk_score, o.policy)}<h1>${actionInWords(p.action, p.params)}</h1></div>
 <p class="meta">${statusPill(p.status, { long: true })} · proposed ${timeAgo(p.created_at, o.now)} by ${p.reasoner}${p.status === 'pending' ? html` · ${timeLeft(p.expires_at, o.now)}` : ''}${p.escalated_at ? html` · escalated ${timeAgo(p.escalated_at, o.now)}` : ''} · <code>${p.id}</code></p>
 <p class="meta">Incident <strong>${p.incident.type}</strong> on <strong>${p.incident.subject}</strong> (${p.incident.status}) · ${plural(p.incident.event_count, 'event')} · first seen ${timeAgo(p.incident.first_seen, o.now)} · last ${timeAgo(p.incident.last_seen, o.now)}</p>
 ${safetyNotes(p, o.now)}
@@ -34,9 +35,9 @@ ${p.fallback_reason ? html`<p class="note">Fallback: ${p.fallback_reason}</p>` :
 <h2>Parameters</h2>${paramsList(p.params)}
 <h2>Risk</h2>${riskChart(p.risk_factors, p.risk_score, { threshold: o.policy.threshold, twoPerson: o.policy.twoPersonScore })}
 <details><summary>Latest incident data</summary><pre>${JSON.stringify(p.incident.latest, null, 2)}</pre></details>
-${p.result ? html`<details><summary>Result</summary><pre>${JSON.stringify(p.result, null, 2)}</pre></details>` : ''}
+${p.result ? html`<p class="result">${resultInWords(p.action, p.params, p.status, p.result)}</p><details><summary>Result as recorded</summary><pre>${JSON.stringify(p.result, null, 2)}</pre></details>` : ''}
 </article>
-${others.length ? html`<section class="card" aria-labelledby="h-others"><h2 id="h-others">Other proposals for this incident</h2><ul>${others.map((x) => html`<li><a href="/sre/proposals/${encodeURIComponent(x.id)}">${x.action} on ${x.target}</a> ${statusPill(x.status)} ${timeAgo(x.created_at, o.now)}</li>`)}</ul></section>` : ''}
+${others.length ? html`<section class="card" aria-labelledby="h-others"><h2 id="h-others">Other proposals for this incident</h2><ul>${others.map((x) => html`<li><a href="/sre/proposals/${encodeURIComponent(x.id)}">${actionInWords(x.action, x.params)}</a> ${statusPill(x.status)} ${timeAgo(x.created_at, o.now)}</li>`)}</ul></section>` : ''}
 <section class="card" aria-labelledby="h-timeline"><h2 id="h-timeline">Timeline</h2>${timelineList(o.data.timeline, o.now)}
 <p><a class="button" href="/sre/incidents/${encodeURIComponent(p.incident_id)}/report">Report</a> <a href="/sre/audit?incident=${encodeURIComponent(p.incident_id)}">Audit log for this incident</a></p></section>
 ${bottom}`,

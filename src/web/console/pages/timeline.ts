@@ -1,4 +1,5 @@
 import { html, type Html } from '../html.js';
+import { actionInWords } from '../../../domain/words.js';
 import type { AuditRowView } from '../pages.js';
 import { CHANNEL_TEXT as CHANNELS, personName } from './parts.js';
 import { durationText, timeAgo } from './time.js';
@@ -69,7 +70,7 @@ export function describeRow(r: AuditRowView, started: Map<string, Date>): Line {
     case 'reasoning.completed':
       return { text: html`reasoning finished${str(p.model) ? ` (${String(p.model)})` : ''}`, tone: 'quiet' };
     case 'proposal.created':
-      return { text: html`${p.reasoner === 'playbook' ? 'the playbook' : (str(p.reasoner) ?? 'the agent')} proposed <strong>${String(p.action ?? '')}</strong>`, tone: 'info' };
+      return { text: html`${p.reasoner === 'playbook' ? 'the playbook' : (str(p.reasoner) ?? 'the agent')} proposed <strong>${actionInWords(String(p.action ?? ''), typeof p.params === 'object' && p.params !== null ? (p.params as Record<string, unknown>) : {})}</strong>`, tone: 'info' };
     case 'risk.scored':
       return { text: html`risk scored <strong>${String(p.score ?? '?')}/100</strong>${str(p.route) ? ` → ${p.route === 'gate' ? 'needs a human' : String(p.route)}` : ''}`, tone: 'quiet' };
     case 'proposal.approved':
@@ -82,7 +83,7 @@ export function describeRow(r: AuditRowView, started: Map<string, Date>): Line {
     case 'proposal.superseded':
       return { text: html`superseded by a newer proposal (<a href="/sre/proposals/${encodeURIComponent(String(p.superseded_by ?? ''))}">${String(p.superseded_by ?? '')}</a>)`, tone: 'quiet' };
     case 'proposal.escalated':
-      return { text: html`no decision yet: escalated (re-notified and paged)`, tone: 'warn' };
+      return { text: html`no decision yet: escalated (re-notified${p.paged === false ? `; not paged: ${str(p.not_paged) ? String(p.not_paged) : 'PagerDuty is not configured'}` : ' and paged'})`, tone: 'warn' };
     case 'decision.duplicate':
       return { text: html`<strong>${who}</strong> tried to ${String(p.attempted ?? 'decide')}, but it was already ${String(p.status ?? 'decided')}${str(p.decided_by) ? ` by ${personName(String(p.decided_by))}` : ''}`, tone: 'quiet' };
     case 'decision.denied':

@@ -1,0 +1,94 @@
+import { and, eq, isNull } from 'drizzle-orm';
+import type { WebClient } from '@slack/web-api';
+import type { Logger } from 'pino';
+import { schema, type Db } from '../../db/client.js';
+import { getIncident } from '../../proposals/index.js';
+import type { SlackMessage } from '../../slack/blocks/message.js';
+
+/**
+ * The sending side of the Slack channel: posts, edits and the records that make each post happen
+ * once. Knows nothing of what a message says; render.ts does that without a database.
+ */
+
+export type IncidentRow = typeof schema.incidents.$inferSelect;
+export interface Thread {
+  channel: string;
+  ts: string;
+}
+export type ThreadRole = 'reasoning' | 'card';
+
+/** How many message bodies are remembered to skip edits that would change nothing. */
+const REMEMBERED_EDITS = 5000;
+
+export function createSlackSender(opts: { db: Db; client: WebClient; channel: string; logger: Logger }) {
+  const { db, client, logger } = opts;
+  const lastBody = new Map<string, string>();
+
+  const post = (channel: string, msg: SlackMessage, threadTs?: string) =>
+    client.chat.postMessage({ channel, text: msg.text, blocks: msg.blocks, unfurl_links: false, unfurl_media: false, ...(threadTs ? { thread_ts: threadTs } : {}) });
+
+  const remember = (at: Thread, msg: SlackMessage) => {
+    const key = `${at.channel}:${at.ts}`;
+    lastBody.delete(key);
+    lastBody.set(key, JSON.stringify(msg));
+    if (lastBody.size > REMEMBERED_EDITS) lastBody.delete(lastBody.keys().next().value!);
+  };
+
+  /** chat.update, unless this process last sent exactly this body to that message. */
+  async function edit(at: Thread, msg: SlackMessage): Promise<boolean> {
+    if (lastBody.get(`${at.channel}:${at.ts}`) === JSON.stringify(msg)) return false;
+    await client.chat.update({ channel: at.channel, ts: at.ts, text: msg.text, blocks: msg.blocks });
+    remember(at, msg);
+    return true;
+  }
+
+  /** The incident's root message, posted once: the conditional UPDATE decides whose post stays. */
+  async function ensureParent(incidentId: string, first: (i: IncidentRow) => Promise<SlackMessage>): Promise<{ thread: Thread; posted: boolean; incident: IncidentRow } | undefined> {
+    const inc = await getIncident(db, incidentId);
+    if (!inc) return undefined;
+    if (inc.slackChannel && inc.slackTs) return { thread: { channel: inc.slackChannel, ts: inc.slackTs }, posted: false, incident: inc };
+    const msg = await first(inc);
+    const r = await post(opts.channel, msg);
+    const thread = { channel: r.channel ?? opts.channel, ts: r.ts! };
+    const won = await db
+      .update(schema.incidents)
+      .set({ slackChannel: thread.channel, slackTs: thread.ts })
+      .where(and(eq(schema.incidents.id, incidentId), isNull(schema.incidents.slackTs)))
+      .returning({ id: schema.incidents.id });
+    if (won.length > 0) {
+      remember(thread, msg);
+      return { thread, posted: true, incident: inc };
+    }
+    await client.chat.delete({ channel: thread.channel, ts: thread.ts }).catch((e: unknown) => logger.warn({ err: e, incident_id: incidentId }, 'could not remove a duplicate parent'));
+    const again = await getIncident(db, incidentId);
+    return again?.slackChannel && again.slackTs ? { thread: { channel: again.slackChannel, ts: again.slackTs }, posted: false, incident: again } : undefined;
+  }
+
+  async function remembered(proposalId: string, role: ThreadRole): Promise<Thread | undefined> {
+    const [m] = await db
+      .select({ channel: schema.slackMessages.channel, ts: schema.slackMessages.ts })
+      .from(schema.slackMessages)
+      .where(and(eq(schema.slackMessages.proposalId, proposalId), eq(schema.slackMessages.role, role)))
+      .limit(1);
+    return m;
+  }
+
+  /** Posts a proposal's thread message once per role; a retry after success finds the record. */
+  async function postOnce(proposalId: string, role: ThreadRole, thread: Thread, msg: SlackMessage): Promise<{ ts: string; posted: boolean }> {
+    const had = await remembered(proposalId, role);
+    if (had) return { ts: had.ts, posted: false };
+    const r = await post(thread.channel, msg, thread.ts);
+    const ts = r.ts!;
+    const ins = await db.insert(schema.slackMessages).values({ proposalId, role, channel: thread.channel, ts }).onConflictDoNothing().returning({ ts: schema.slackMessages.ts });
+    if (ins.length === 0) {
+      await client.chat.delete({ channel: thread.channel, ts }).catch(() => {});
+      return { ts: (await remembered(proposalId, role))?.ts ?? ts, posted: false };
+    }
+    remember({ channel: thread.channel, ts }, msg);
+    return { ts, posted: true };
+  }
+
+  return { post, edit, ensureParent, remembered, postOnce };
+}
+
+export type SlackSender = ReturnType<typeof createSlackSender>;
