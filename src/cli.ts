@@ -363,7 +363,7 @@ async function audit(args: string[]): Promise<number> {
   }
   if (sub === 'purge') {
     return withDb(async (d, config) => {
-      const r = await runRetention(d.db, config.license.tier, new Date(), 'cli:audit purge');
+      const r = await runRetention(d.db, config.license.tier, 'cli:audit purge');
       out(`purged ${r.auditPurged} audit row(s) and ${r.eventsPurged} raw event(s) older than ${r.cutoff.toISOString()} (${config.license.tier} tier); anchor row ${r.anchorSeq}`);
       return 0;
     });

@@ -139,7 +139,7 @@ export function buildCatalog(config: Config, reconcileStaleMs: number): Catalog<
     },
     // Daily, one replica at a time (the job's lease), then tomorrow's run.
     retention: async (deps) => {
-      const r = await runRetention(deps.db, config.license.tier, deps.clock.now(), 'system:retention');
+      const r = await runRetention(deps.db, config.license.tier, 'system:retention');
       deps.logger.info({ ...r, tier: config.license.tier }, 'retention purge done');
       await scheduleRetention(deps, nextRetentionRun(deps.clock.now()));
     },

@@ -35,7 +35,8 @@ export async function verifyAudit(ex: Executor): Promise<VerifyResult> {
     ex,
     sql`
       with purges as (
-        select max((payload->>'cutoff')::timestamptz) as cutoff from sre_actions where kind = 'events.purged'
+        -- The cutoff table, written only by the retention function: never a payload anyone could append.
+        select max(cutoff) as cutoff from sre_audit_cutoffs
       ),
       batches as (
         select a.seq, (a.payload->>'count')::int as expected, a.payload->>'digest' as digest, d.found, d.digest as actual,
