@@ -34,6 +34,7 @@ export const METRIC_NAMES = [
   'sre_stream_pending',
   'sre_gate_refusals_total',
   'sre_verifications_current',
+  'sre_audit_checkpoint_last_success_timestamp_seconds',
 ] as const;
 
 export interface Metrics {
@@ -87,6 +88,8 @@ export interface Metrics {
   gateRefusals: Counter<'check' | 'code' | 'operation'>;
   /** Proposals by verification status (none | pending | passed | failed | reverted); set by the collector at scrape time. */
   verificationsCurrent: Gauge<'status'>;
+  /** Unix time of the last signed audit checkpoint this replica wrote (unset until one is). */
+  auditCheckpointLastSuccess: Gauge;
   /** The registry behind `render()`: not prom-client's global one, so several agents (and tests) can coexist. */
   registry: Registry;
   /** The Content-Type header for `render()`'s output. */
@@ -170,7 +173,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 }
 
 /** What the alert rules and the dashboard (deploy/) read beside the counters of the flow. */
-function operationsMetrics(registers: Registry[]): Pick<Metrics, 'ready' | 'streamPending' | 'gateRefusals' | 'verificationsCurrent'> {
+function operationsMetrics(registers: Registry[]): Pick<Metrics, 'ready' | 'streamPending' | 'gateRefusals' | 'verificationsCurrent' | 'auditCheckpointLastSuccess'> {
   return {
     ready: new Gauge({ name: 'sre_ready', help: '1 while /readyz answers 200 (database migrated, consumer attached, not shutting down), else 0', registers }),
     streamPending: new Gauge({ name: 'sre_stream_pending', help: 'Event stream entries delivered to the consumer group and not yet acknowledged', registers }),
@@ -184,6 +187,11 @@ function operationsMetrics(registers: Registry[]): Pick<Metrics, 'ready' | 'stre
       name: 'sre_verifications_current',
       help: 'Proposals by verification status (none, pending, passed, failed, reverted)',
       labelNames: ['status'] as const,
+      registers,
+    }),
+    auditCheckpointLastSuccess: new Gauge({
+      name: 'sre_audit_checkpoint_last_success_timestamp_seconds',
+      help: 'Unix time of the last signed audit checkpoint this replica wrote (SRE_AUDIT_CHECKPOINTS)',
       registers,
     }),
   };

@@ -36,6 +36,7 @@ describe('owned leases on timers', () => {
       ...proposalJobs({ reconcileStaleMs: 0 }),
       close_quiet: async () => undefined,
       retention: async () => undefined,
+      audit_checkpoint: async () => undefined,
       restore: async () => {
         runs++;
         await sleep(4 * LEASE);
