@@ -114,7 +114,7 @@ async function* copyCsv(openCopy: () => postgres.Sql, f: AuditFilter): AsyncGene
   // COPY … TO STDOUT unable to begin a transaction (seen with 3.4), so none goes back to a pool.
   const client = openCopy();
   try {
-    if (values.length > 0) await client.unsafe('select set_config(key, value, false) from json_each_text($1::json)', [JSON.stringify(Object.fromEntries(values))]);
+    for (const [name, value] of values) await client.unsafe('select set_config($1, $2, false)', [name, value]);
     const stream = await client.unsafe(query).readable();
     for await (const chunk of stream) yield chunk as Buffer;
   } finally {
