@@ -241,6 +241,8 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
   let stopping = false;
   const server = buildServer(config, deps, { slack, consumer, database: s.database, stopping: () => stopping });
   metrics.setCollector(collector(deps, consumer));
+  // Configured checkpoints count from the start, so one never written alerts (SreAgentAuditCheckpointLate); unconfigured, the gauge stays 0.
+  if (config.audit.signingKey && config.audit.checkpoints) metrics.auditCheckpointLastSuccess.set(deps.clock.nowMs() / 1000);
   return {
     deps,
     database: s.database,
