@@ -354,7 +354,7 @@ async function audit(args: string[]): Promise<number> {
       const p = progress('verifying the audit trail', 'rows', total);
       p.update();
       const timer = setInterval(() => p.update(), 1000);
-      const r = await verifyAudit(d.db).finally(() => {
+      const r = await verifyAudit(d.db, { tier: config.license.tier }).finally(() => {
         clearInterval(timer);
         p.finish();
       });

@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { sql } from 'drizzle-orm';
+import type { LicenseTier } from '../config.js';
 import { queryRows, type Executor } from '../db/client.js';
 import { checkSignature, type Checkpoint } from './checkpoint.js';
 
@@ -21,7 +22,7 @@ export interface VerifyResult {
  * changed or deleted behind the trail's back is named too. Events the retention purge removed
  * (received before the cutoff an `events.purged` row records) are counted, not failed.
  */
-export async function verifyAudit(ex: Executor): Promise<VerifyResult> {
+export async function verifyAudit(ex: Executor, opts: { tier?: LicenseTier } = {}): Promise<VerifyResult> {
   const [r] = await queryRows<{ ok: boolean; checked: string | number; broken_seq: string | number | null; problem: string | null }>(
     ex,
     sql`select * from sre_audit_verify()`,
@@ -66,6 +67,18 @@ export async function verifyAudit(ex: Executor): Promise<VerifyResult> {
         ? `events.received lists ${e.expected} event(s) but ${e.found} are stored: events were deleted outside retention`
         : 'events.received digest does not match the stored events: an event was changed after it was recorded';
     return { ...chain, ...events, ok: false, brokenSeq: Number(e.broken_seq), problem };
+  }
+  if (opts.tier) {
+    // A purge run under a shorter tier than the one configured (the function only checks the tier it is given).
+    const [c] = await queryRows<{ id: number; tier: string; cutoff: string; at: string }>(
+      ex,
+      sql`select id::int as id, tier, cutoff::text as cutoff, at::text as at from sre_audit_cutoffs
+          where at - cutoff < make_interval(days => sre_retention_days(${opts.tier})) order by id limit 1`,
+    );
+    if (c) {
+      const problem = `retention cutoff ${c.id} (${c.at}) purged up to ${c.cutoff} under the ${c.tier} tier, shorter than the ${opts.tier} tier's retention: rows were purged early`;
+      return { ...chain, ...events, ok: false, brokenSeq: null, problem };
+    }
   }
   const orphans = await unreceiptedEvents(ex);
   if (orphans.count > 0) {

@@ -109,6 +109,12 @@ for (const [label, make] of [['postgres', freshPostgres], ['pglite', freshPglite
         sql`select tier, purged_by, audit_purged::int as audit_purged, round(extract(epoch from (at - cutoff)) / 86400)::int as days from sre_audit_cutoffs`,
       );
       expect(c).toEqual({ tier: 'business', purged_by: 'system:retention', audit_purged: 0, days: 365 });
+      expect(await verifyAudit(d.db, { tier: 'business' })).toMatchObject({ ok: true });
+      // A purge under a shorter tier than the configured one (anyone allowed to call the function could pass 'trial') is named.
+      await purgeAudit(d.db, 'trial', 'mallory');
+      const early = await verifyAudit(d.db, { tier: 'business' });
+      expect(early).toMatchObject({ ok: false, brokenSeq: null });
+      expect(early.problem).toMatch(/retention cutoff \d+ .* under the trial tier, shorter than the business tier's retention/);
       // The record stays: the cutoff table is append-only too.
       expect(await refusal(d.db.execute(sql`delete from sre_audit_cutoffs`))).toMatch(/append-only/);
       expect(await refusal(d.db.execute(sql`update sre_audit_cutoffs set cutoff = now()`))).toMatch(/append-only/);
