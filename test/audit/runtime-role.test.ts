@@ -86,6 +86,11 @@ describe('the agent as the runtime role of docs/deploy.md', () => {
     ).toMatch(/permission denied/);
   });
 
+  it('may run serve’s start-up migration once the owner migrated (nothing to apply)', async () => {
+    await rt.migrate();
+    expect(await rt.ready()).toMatchObject({ ok: true });
+  });
+
   it('runs the whole agent: ingest, a proposal, a decision, a checkpoint, retention and verify', async () => {
     const a = await startAgent(Object.assign(Object.create(null), rt, { name: d.name, url: d.url, dispose: async () => undefined }) as TestDatabase, { SRE_MODE: 'shadow' });
     try {
