@@ -1,4 +1,5 @@
 import { createReadStream, createWriteStream, existsSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import type { KeyObject } from 'node:crypto';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
@@ -7,7 +8,8 @@ import { parseArgs } from 'node:util';
 import { and, count } from 'drizzle-orm';
 import { auditWhere, exportAuditCsv, type AuditFilter } from './audit/export.js';
 import { runRetention } from './audit/retention.js';
-import { verifyAudit } from './audit/verify.js';
+import { readCheckpoints, verifyingKey } from './audit/checkpoint.js';
+import { verifyAudit, verifyCheckpoints } from './audit/verify.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase, schema, type Database } from './db/client.js';
 import { parseEvent } from './domain/events.js';
@@ -34,7 +36,7 @@ const USAGE = `Usage: sre-agent <verb>
   reject ID --as NAME [--reason TEXT]     reject a pending proposal
   revert ID --as NAME [--reason TEXT]     undo a succeeded, reversible action (a reason is required when two people approved it)
   audit export [--source S] [--since ISO] [--until ISO] [--out FILE]
-  audit verify                            walk the hash chain; names the first broken row
+  audit verify [--checkpoints FILE]       walk the hash chain (and compare the signed checkpoints); names the first break
   audit purge                             purge audit rows past the licence tier's retention
   pause --as NAME --reason TEXT           the kill switch: nothing executes until resumed (all replicas)
   resume --as NAME --reason TEXT          turn the kill switch off (say why it is safe again)
@@ -419,27 +421,38 @@ function silenceRow(s: SilenceView): string {
 async function audit(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === 'verify') {
-    return withDb(async (d) => {
+    const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { checkpoints: { type: 'string' } } });
+    if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    return withDb(async (d, config) => {
+      const signed = values.checkpoints === undefined ? undefined : await checkpointsToVerify(values.checkpoints, config);
       // One database function walks the chain: what can be shown meanwhile is its size and the time passing.
       const total = io.tty ? await auditRows(d, {}) : undefined;
       const p = progress('verifying the audit trail', 'rows', total);
       p.update();
       const timer = setInterval(() => p.update(), 1000);
-      const r = await verifyAudit(d.db).finally(() => {
+      const r = await verifyAudit(d.db, { tier: config.license.tier }).finally(() => {
         clearInterval(timer);
         p.finish();
       });
-      if (r.ok) {
-        out(`audit trail intact: ${r.checked} row(s) verified; ${r.eventBatchesChecked} event batch(es) match their digest${r.eventBatchesPurged > 0 ? `, ${r.eventBatchesPurged} already purged by retention` : ''}`);
-        return 0;
+      if (!r.ok) {
+        err(r.brokenSeq === null ? `audit trail BROKEN: ${r.problem}` : `audit trail BROKEN at seq ${r.brokenSeq}: ${r.problem} (${r.checked} row(s) verified before it)`);
+        return 1;
       }
-      err(`audit trail BROKEN at seq ${r.brokenSeq}: ${r.problem} (${r.checked} row(s) verified before it)`);
-      return 1;
+      out(`audit trail intact: ${r.checked} row(s) verified; ${r.eventBatchesChecked} event batch(es) match their digest${r.eventBatchesPurged > 0 ? `, ${r.eventBatchesPurged} already purged by retention` : ''}`);
+      if (signed) {
+        const c = await verifyCheckpoints(d.db, signed.key, signed.entries);
+        if (!c.ok) {
+          err(`audit trail BROKEN against ${values.checkpoints}: ${c.problem}`);
+          return 1;
+        }
+        out(`checkpoints hold: ${c.checked} signed checkpoint(s) match the trail${c.purged > 0 ? `, ${c.purged} older than a retention cutoff` : ''}`);
+      }
+      return 0;
     });
   }
   if (sub === 'purge') {
     return withDb(async (d, config) => {
-      const r = await runRetention(d.db, config.license.tier, new Date(), 'cli:audit purge');
+      const r = await runRetention(d.db, config.license.tier, 'cli:audit purge');
       out(`purged ${r.auditPurged} audit row(s) and ${r.eventsPurged} raw event(s) older than ${r.cutoff.toISOString()} (${config.license.tier} tier); anchor row ${r.anchorSeq}`);
       return 0;
     });
@@ -463,6 +476,13 @@ async function audit(args: string[]): Promise<number> {
     });
   }
   throw new UsageError(sub ? `unknown audit verb "${sub}"` : 'audit needs export, verify or purge');
+}
+
+/** The checkpoint file and the key that checks it (the public half of SRE_AUDIT_SIGNING_KEY). */
+async function checkpointsToVerify(file: string, config: Config): Promise<{ key: KeyObject; entries: Awaited<ReturnType<typeof readCheckpoints>> }> {
+  if (!config.audit.signingKey) throw new UsageError('audit verify --checkpoints needs SRE_AUDIT_SIGNING_KEY, the key that signed them');
+  if (!existsSync(file)) throw new UsageError(`--checkpoints: ${file} does not exist`);
+  return { key: verifyingKey(config.audit.signingKey), entries: await readCheckpoints(file) };
 }
 
 const REPORT_FORMATS = { text: reportText, json: (r: object) => JSON.stringify(r, null, 2), csv: reportCsv } as const;

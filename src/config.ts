@@ -1,4 +1,5 @@
 import { withoutTrailingSlashes } from './domain/text.js';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
@@ -199,6 +200,9 @@ const EnvSchema = z.object({
   SRE_ACTION_COOLDOWN: duration('30m'),
   SRE_MAX_ACTIONS_PER_HOUR: int(10, 0, 100_000),
   SRE_MAINTENANCE: optionalString,
+  SRE_AUDIT_SIGNING_KEY: optionalString,
+  SRE_AUDIT_CHECKPOINTS: optionalString,
+  SRE_AUDIT_CHECKPOINT_INTERVAL: duration('5m'),
 });
 
 type Env = z.output<typeof EnvSchema>;
@@ -246,6 +250,11 @@ export interface Config {
   adminApi: { url: string | undefined; token: string | undefined };
   lifecycle: { escalateAfterMs: number; proposalTtlMs: number; incidentQuietMs: number; reconcileMaxAgeMs: number };
   license: { tier: LicenseTier };
+  /**
+   * Signed audit checkpoints: signingKey is the parsed Ed25519 private key (never its text);
+   * checkpoints is a file path (JSON lines appended) or `webhook` (the webhook channel's URLs).
+   */
+  audit: { signingKeyPath: string | undefined; signingKey: KeyObject | undefined; checkpoints: string | undefined; checkpointIntervalMs: number };
 }
 
 export class ConfigError extends Error {
@@ -300,6 +309,9 @@ export function loadConfig(source: Record<string, string | undefined> = readEnvi
   }
   const e = parsed.data;
   const problems = crossFieldProblems(e);
+  const signingKey = readSigningKey(e.SRE_AUDIT_SIGNING_KEY, problems);
+  if (e.SRE_AUDIT_CHECKPOINTS && !e.SRE_AUDIT_SIGNING_KEY) problems.push('SRE_AUDIT_CHECKPOINTS: needs SRE_AUDIT_SIGNING_KEY (checkpoints are signed)');
+  if (e.SRE_AUDIT_CHECKPOINTS === 'webhook' && e.SRE_WEBHOOK_URLS.length === 0) problems.push('SRE_AUDIT_CHECKPOINTS=webhook: needs SRE_WEBHOOK_URLS');
   const rules = parseApproverRules(e.SRE_APPROVER_RULES);
   if (!rules.ok) problems.push(...rules.problems.map((p) => `SRE_APPROVER_RULES: ${p}`));
   const maintenance = parseMaintenance(e.SRE_MAINTENANCE ?? '');
@@ -362,7 +374,31 @@ export function loadConfig(source: Record<string, string | undefined> = readEnvi
     adminApi: { url: e.ADMIN_API_URL, token: e.ADMIN_API_TOKEN },
     lifecycle: { escalateAfterMs: e.SRE_ESCALATE_AFTER, proposalTtlMs: e.SRE_PROPOSAL_TTL, incidentQuietMs: e.SRE_INCIDENT_QUIET, reconcileMaxAgeMs: e.SRE_RECONCILE_MAX_AGE },
     license: { tier: e.SCUTUM_LICENSE_TIER },
+    audit: { signingKeyPath: e.SRE_AUDIT_SIGNING_KEY, signingKey, checkpoints: e.SRE_AUDIT_CHECKPOINTS, checkpointIntervalMs: e.SRE_AUDIT_CHECKPOINT_INTERVAL },
   };
+}
+
+/**
+ * The audit signing key, parsed at start: a file that is missing, unreadable or not a PEM
+ * (PKCS#8) Ed25519 private key is a problem named by its path; its content is never echoed.
+ */
+function readSigningKey(file: string | undefined, problems: string[]): KeyObject | undefined {
+  if (!file) return undefined;
+  let pem: Buffer;
+  try {
+    pem = readFileSync(file);
+  } catch (err) {
+    problems.push(`SRE_AUDIT_SIGNING_KEY: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+    return undefined;
+  }
+  try {
+    const key = createPrivateKey({ key: pem, format: 'pem' });
+    if (key.asymmetricKeyType === 'ed25519') return key;
+  } catch {
+    // Parsing errors may quote the input: only the path is named below.
+  }
+  problems.push(`SRE_AUDIT_SIGNING_KEY: ${file} is not a PEM (PKCS#8) Ed25519 private key (make one with \`openssl genpkey -algorithm ed25519\`)`);
+  return undefined;
 }
 
 /** process.env over config/.env (when present): the environment wins, as operators expect. */

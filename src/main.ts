@@ -6,6 +6,7 @@ import { createGateway, createPager, type Gateway } from './actions/index.js';
 import { createClaudeReasoner } from './agent/claude/reasoner.js';
 import { PlaybookReasoner } from './agent/playbook/index.js';
 import type { Reasoner } from './agent/reasoner.js';
+import { auditCheckpointJob, fileSink, type CheckpointSink } from './audit/checkpoint.js';
 import { nextRetentionRun, runRetention } from './audit/retention.js';
 import { systemClock, type Clock } from './clock.js';
 import { describeDefaults, describeGaps, describePagingGaps, type Config } from './config.js';
@@ -25,7 +26,7 @@ import { createDispatcher, type Dispatcher } from './notify/dispatcher.js';
 import { createEmailAdapter } from './notify/email.js';
 import { createPagerDutyAdapter } from './notify/pagerduty.js';
 import { createSlackAdapter } from './notify/slack/index.js';
-import { createWebhookAdapter } from './notify/webhook.js';
+import { createWebhookAdapter, signWebhook } from './notify/webhook.js';
 import { releaseSilenced, silenceEndJob } from './silences/index.js';
 import { noteLateReasoning, proposalJobs, rearmOrphans, recordModeChange, type ServiceDeps } from './proposals/index.js';
 import { createSlackApp, type SlackApp } from './slack/app.js';
@@ -143,13 +144,36 @@ export function buildCatalog(config: Config, reconcileStaleMs: number): Catalog<
       await rearmOrphans(deps);
     },
     silence_end: silenceEndJob,
+    // Every SRE_AUDIT_CHECKPOINT_INTERVAL, one replica at a time: the signed head, outside the database.
+    audit_checkpoint: auditCheckpointJob({ key: config.audit.signingKey, sink: checkpointSink(config) }),
     // Daily, one replica at a time (the job's lease), then tomorrow's run.
     retention: async (deps) => {
-      const r = await runRetention(deps.db, config.license.tier, deps.clock.now(), 'system:retention');
+      const r = await runRetention(deps.db, config.license.tier, 'system:retention');
       deps.logger.info({ ...r, tier: config.license.tier }, 'retention purge done');
       await scheduleRetention(deps, nextRetentionRun(deps.clock.now()));
     },
-  });
+  }, { everyMs: { audit_checkpoint: config.audit.checkpointIntervalMs } });
+}
+
+/** SRE_AUDIT_CHECKPOINTS: `webhook` posts each checkpoint to the webhook channel's URLs (signed as its messages are), anything else is a file. */
+function checkpointSink(config: Config): CheckpointSink | undefined {
+  const to = config.audit.checkpoints;
+  if (!to) return undefined;
+  if (to !== 'webhook') return fileSink(to);
+  return async (cp) => {
+    const body = JSON.stringify({ kind: 'audit.checkpoint', checkpoint: cp });
+    const timestamp = String(Math.floor(Date.parse(cp.at) / 1000));
+    for (const url of config.webhook.urls) {
+      const res = await fetch(url, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/json', 'x-sre-timestamp': timestamp, 'x-sre-signature': signWebhook(config.webhook.secret ?? '', timestamp, body) },
+        body,
+        signal: AbortSignal.timeout(10_000),
+      });
+      if (!res.ok) throw new Error(`audit checkpoint webhook answered ${res.status}`);
+    }
+  };
 }
 
 const scheduleRetention = (deps: Pick<ServiceDeps, 'db'>, at: Date) => enqueue(deps.db, job('retention', `retention:${at.toISOString().slice(0, 10)}`, at, {}));
@@ -225,6 +249,8 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
   let stopping = false;
   const server = buildServer(config, deps, { slack, consumer, database: s.database, stopping: () => stopping });
   metrics.setCollector(collector(deps, consumer));
+  // Configured checkpoints count from the start, so one never written alerts (SreAgentAuditCheckpointLate); unconfigured, the gauge stays 0.
+  if (config.audit.signingKey && config.audit.checkpoints) metrics.auditCheckpointLastSuccess.set(deps.clock.nowMs() / 1000);
   return {
     deps,
     database: s.database,

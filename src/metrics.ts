@@ -36,6 +36,7 @@ export const METRIC_NAMES = [
   'sre_gate_refusals_total',
   'sre_verifications_current',
   'sre_events_silenced_total',
+  'sre_audit_checkpoint_last_success_timestamp_seconds',
 ] as const;
 
 export interface Metrics {
@@ -93,6 +94,8 @@ export interface Metrics {
   verificationsCurrent: Gauge<'status'>;
   /** Events stored while a silence matched them; matcher is the silence's matcher keys (`provider`, `provider,type`). */
   eventsSilenced: Counter<'matcher'>;
+  /** Unix time of the last signed audit checkpoint this replica wrote (unset until one is). */
+  auditCheckpointLastSuccess: Gauge;
   /** The registry behind `render()`: not prom-client's global one, so several agents (and tests) can coexist. */
   registry: Registry;
   /** The Content-Type header for `render()`'s output. */
@@ -177,7 +180,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 }
 
 /** What the alert rules and the dashboard (deploy/) read beside the counters of the flow. */
-function operationsMetrics(registers: Registry[]): Pick<Metrics, 'ready' | 'streamPending' | 'streamHandlerTimeouts' | 'gateRefusals' | 'verificationsCurrent'> {
+function operationsMetrics(registers: Registry[]): Pick<Metrics, 'ready' | 'streamPending' | 'streamHandlerTimeouts' | 'gateRefusals' | 'verificationsCurrent' | 'auditCheckpointLastSuccess'> {
   return {
     ready: new Gauge({ name: 'sre_ready', help: '1 while /readyz answers 200 (database migrated, consumer attached, not shutting down), else 0', registers }),
     streamPending: new Gauge({ name: 'sre_stream_pending', help: 'Event stream entries delivered to the consumer group and not yet acknowledged', registers }),
@@ -192,6 +195,11 @@ function operationsMetrics(registers: Registry[]): Pick<Metrics, 'ready' | 'stre
       name: 'sre_verifications_current',
       help: 'Proposals by verification status (none, pending, passed, failed, reverted)',
       labelNames: ['status'] as const,
+      registers,
+    }),
+    auditCheckpointLastSuccess: new Gauge({
+      name: 'sre_audit_checkpoint_last_success_timestamp_seconds',
+      help: 'Unix time of the last signed audit checkpoint this replica wrote (SRE_AUDIT_CHECKPOINTS)',
       registers,
     }),
   };

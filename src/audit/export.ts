@@ -50,6 +50,11 @@ export async function* exportAuditCsv(
   filter: AuditFilter = {},
   opts: { pageSize?: number; /** Opens a one-connection PostgreSQL client: the export then streams COPY … TO STDOUT. */ copyClient?: (() => postgres.Sql) | undefined } = {},
 ): AsyncGenerator<string | Buffer> {
+  // Stored text never holds NUL: a filter value with one matches nothing (the header alone), on both paths alike.
+  if ([filter.source, filter.kind, filter.incidentId, filter.proposalId, filter.actor].some((v) => v?.includes('\0'))) {
+    yield csvLine(AUDIT_CSV_COLUMNS);
+    return;
+  }
   if (opts.copyClient) {
     yield* copyCsv(opts.copyClient, filter);
     return;
@@ -75,11 +80,6 @@ export async function* exportAuditCsv(
   }
 }
 
-/** A string literal for COPY, which takes no bind parameters (standard_conforming_strings is on). */
-function literal(v: string): string {
-  return `'${v.replace(/\0/g, '').replace(/'/g, "''")}'`;
-}
-
 /** The formula guard of csvCell, in SQL: a cell a spreadsheet would evaluate gets a leading '. */
 const guard = (col: string) => `case when left(${col}, 1) in ('=', '+', '-', '@', chr(9), chr(13)) then '''' || ${col} else ${col} end`;
 
@@ -88,14 +88,23 @@ const guard = (col: string) => `case when left(${col}, 1) in ('=', '+', '-', '@'
  * out of the database, with the guard and the filters applied in the query.
  */
 async function* copyCsv(openCopy: () => postgres.Sql, f: AuditFilter): AsyncGenerator<Buffer> {
+  // COPY takes no bind parameters, so the values travel as bind parameters of set_config on the
+  // export's own connection and the query reads them back with current_setting: the statement's
+  // text is code only (which filters are present), never a value.
+  const values: [string, string][] = [];
   const where: string[] = [];
-  if (f.source) where.push(`source = ${literal(f.source)}`);
-  if (f.since) where.push(`occurred_at >= ${literal(f.since.toISOString())}::timestamptz`);
-  if (f.until) where.push(`occurred_at < ${literal(f.until.toISOString())}::timestamptz`);
-  if (f.kind) where.push(`kind = ${literal(f.kind)}`);
-  if (f.incidentId) where.push(`incident_id = ${literal(f.incidentId)}`);
-  if (f.proposalId) where.push(`proposal_id = ${literal(f.proposalId)}`);
-  if (f.actor) where.push(`actor = ${literal(f.actor)}`);
+  const add = (sqlText: (ref: string) => string, value: string) => {
+    const name = `sre_export.p${values.length}`;
+    values.push([name, value]);
+    where.push(sqlText(`current_setting('${name}')`));
+  };
+  if (f.source) add((v) => `source = ${v}`, f.source);
+  if (f.since) add((v) => `occurred_at >= ${v}::timestamptz`, f.since.toISOString());
+  if (f.until) add((v) => `occurred_at < ${v}::timestamptz`, f.until.toISOString());
+  if (f.kind) add((v) => `kind = ${v}`, f.kind);
+  if (f.incidentId) add((v) => `incident_id = ${v}`, f.incidentId);
+  if (f.proposalId) add((v) => `proposal_id = ${v}`, f.proposalId);
+  if (f.actor) add((v) => `actor = ${v}`, f.actor);
   const query = `copy (select seq,
       to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as occurred_at,
       ${guard('source')} as source, ${guard('kind')} as kind, ${guard('actor_type')} as actor_type, ${guard('actor')} as actor,
@@ -105,6 +114,7 @@ async function* copyCsv(openCopy: () => postgres.Sql, f: AuditFilter): AsyncGene
   // COPY … TO STDOUT unable to begin a transaction (seen with 3.4), so none goes back to a pool.
   const client = openCopy();
   try {
+    for (const [name, value] of values) await client.unsafe('select set_config($1, $2, false)', [name, value]);
     const stream = await client.unsafe(query).readable();
     for await (const chunk of stream) yield chunk as Buffer;
   } finally {

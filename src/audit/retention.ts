@@ -1,7 +1,6 @@
-import { sql } from 'drizzle-orm';
 import type { LicenseTier } from '../domain/audit.js';
-import { queryRows, type Executor } from '../db/client.js';
-import { purgeAudit, retentionCutoff } from './purge.js';
+import type { Executor } from '../db/client.js';
+import { purgeAudit } from './purge.js';
 
 export interface RetentionResult {
   cutoff: Date;
@@ -10,14 +9,15 @@ export interface RetentionResult {
   eventsPurged: number;
 }
 
-/** The tier's retention: audit rows through the database function (leaving an anchor), raw events through theirs, by age. */
-export async function runRetention(db: Executor, tier: LicenseTier, now: Date, by: string): Promise<RetentionResult> {
-  const cutoff = retentionCutoff(tier, now);
-  const audit = await purgeAudit(db, cutoff, by);
-  // `events` is append-only too: sre_events_purge is the one way to delete from it, and it
-  // records its cutoff in the trail (an `events.purged` row).
-  const [events] = await queryRows<{ n: string | number }>(db, sql`select sre_events_purge(${cutoff.toISOString()}::timestamptz, ${by}) as n`);
-  return { cutoff, auditPurged: audit.purged, anchorSeq: audit.anchorSeq, eventsPurged: Number(events?.n ?? 0) };
+/**
+ * The tier's retention: audit rows and raw events older than the tier's minimum, in one call of
+ * the one database function that may delete them; it records its cutoff (sre_audit_cutoffs) and
+ * leaves `audit.purged` and `events.purged` rows in the trail. The cutoff is taken on the
+ * database's clock, like the rows' `occurred_at`: no caller's clock widens it.
+ */
+export async function runRetention(db: Executor, tier: LicenseTier, by: string): Promise<RetentionResult> {
+  const r = await purgeAudit(db, tier, by);
+  return { cutoff: r.cutoff, auditPurged: r.purged, anchorSeq: r.anchorSeq, eventsPurged: r.eventsPurged };
 }
 
 /** The next daily run: 03:00 UTC after `now`. */

@@ -70,6 +70,8 @@ export function connectPostgres(url: string, options: { max?: number } = {}): Da
     raw: client,
     openCopyClient: () => postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 }),
     async migrate() {
+      // Nothing to apply: the runtime role (no CREATE, docs/deploy.md) starts without running DDL.
+      if ((await migrationState(db)).ok) return;
       // A single session holds an advisory lock so replicas starting together migrate once.
       const one = postgres(url, { max: 1, onnotice: () => {} });
       try {

@@ -27,10 +27,17 @@ export interface Catalog<D> {
   kindsOf(lane: Lane): JobKindName[];
 }
 
-export function createCatalog<D>(handlers: JobHandlers<D>): Catalog<D> {
+export interface CatalogOptions {
+  /** A recurring kind's period from the configuration instead of its declared default. */
+  everyMs?: Partial<Record<JobKindName, number>>;
+}
+
+export function createCatalog<D>(handlers: JobHandlers<D>, opts: CatalogOptions = {}): Catalog<D> {
   const entries = new Map<JobKindName, CatalogEntry<D>>();
   for (const kind of Object.keys(JOB_KINDS) as JobKindName[]) {
-    const spec: JobKind = JOB_KINDS[kind];
+    const declared: JobKind = JOB_KINDS[kind];
+    const every = opts.everyMs?.[kind];
+    const spec: JobKind = declared.everyMs !== undefined && every !== undefined ? { ...declared, everyMs: every } : declared;
     const handler = handlers[kind] as (deps: D, payload: unknown, job: JobContext) => Promise<void>;
     entries.set(kind, {
       kind,

@@ -68,6 +68,12 @@ export const JOB_KINDS = {
   close_quiet: kind(z.object({}), 'maintenance', { everyMs: 30_000 }),
   /** A silence started, ended or ran out (src/silences): incidents it held proceed, a proposal follows. */
   silence_end: kind(z.object({ silence_id: id }), 'maintenance'),
+  /**
+   * A signed checkpoint of the audit trail's head, written outside the database
+   * (SRE_AUDIT_CHECKPOINTS; handler in audit/checkpoint.ts). Every SRE_AUDIT_CHECKPOINT_INTERVAL:
+   * the catalog sets the period from the configuration, this is its default.
+   */
+  audit_checkpoint: kind(z.object({}), 'retention', { everyMs: 300_000 }),
   /** Daily, one replica at a time; the handler schedules the next day's run. */
   retention: kind(z.object({}), 'retention'),
 } as const satisfies Record<string, JobKind>;

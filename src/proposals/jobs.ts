@@ -15,7 +15,7 @@ import type { ServiceDeps } from './types.js';
 import { autoRevertJob, verifyJob, verifyPageJob } from './verify.js';
 
 /** The handlers of the proposals' jobs (jobs/kinds.ts declares each kind); the composition root joins them into the catalog. */
-export type ProposalJobs = Omit<JobHandlers<ServiceDeps>, 'close_quiet' | 'retention' | 'silence_end'>;
+export type ProposalJobs = Omit<JobHandlers<ServiceDeps>, 'close_quiet' | 'retention' | 'silence_end' | 'audit_checkpoint'>;
 
 /** A new incident's reasoning, inside the pool's slot and deadline. */
 const proposeJob: JobHandler<ServiceDeps, 'propose'> = async (deps, p, j) => {

@@ -5,6 +5,7 @@ import { exportAuditCsv } from '../../src/audit/export.js';
 import { purgeAudit } from '../../src/audit/purge.js';
 import { verifyAudit } from '../../src/audit/verify.js';
 import { queryRows } from '../../src/db/client.js';
+import { backdate } from './support/backdate.js';
 import { freshPglite, freshPostgres, type TestDatabase } from '../support/db.js';
 
 const system = { type: 'system', name: 'ingest' } as const;
@@ -86,11 +87,14 @@ for (const [label, make] of [['postgres', freshPostgres], ['pglite', freshPglite
     it('purges through the function, keeps younger rows and still verifies', async () => {
       const total = (await queryRows<{ n: number }>(d.db, sql`select count(*)::int as n from sre_actions`))[0]!.n;
       const cut = (await queryRows<{ t: string }>(d.db, sql`select to_char((occurred_at + interval '1 millisecond') at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as t from sre_actions where seq = 100`))[0]!.t;
-      const cutoff = new Date(cut);
-      const r = await purgeAudit(d.db, cutoff, 'system:retention');
+      // Retention is judged on the database's clock: the first 100 rows are made 400 days old.
+      await backdate(d.db, cut, 400);
+      const r = await purgeAudit(d.db, 'business', 'system:retention');
+      const cutoff = r.cutoff;
       expect(r.purged).toBeGreaterThanOrEqual(99);
       const left = (await queryRows<{ n: number }>(d.db, sql`select count(*)::int as n from sre_actions`))[0]!.n;
-      expect(left).toBe(total - r.purged + 1);
+      // Two rows appended: `events.purged` and the `audit.purged` anchor.
+      expect(left).toBe(total - r.purged + 2);
       const oldest = (await queryRows<{ n: number }>(d.db, sql`select count(*)::int as n from sre_actions where occurred_at < ${cutoff.toISOString()}::timestamptz`))[0]!.n;
       expect(oldest).toBe(0);
       const anchor = (await queryRows<{ kind: string; payload: Record<string, unknown> }>(d.db, sql`select kind, payload from sre_actions where seq = ${r.anchorSeq}`))[0]!;

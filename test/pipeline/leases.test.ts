@@ -37,6 +37,7 @@ describe('owned leases on timers', () => {
       close_quiet: async () => undefined,
       retention: async () => undefined,
       silence_end: async () => undefined,
+      audit_checkpoint: async () => undefined,
       restore: async () => {
         runs++;
         await sleep(4 * LEASE);

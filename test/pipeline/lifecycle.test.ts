@@ -12,6 +12,7 @@ import { closeQuietIncidents } from '../../src/ingest/close-quiet.js';
 import { ingestEvents } from '../../src/ingest/ingest.js';
 import { unhealthy } from '../support/agent.js';
 import { freshPostgres, type TestDatabase } from '../support/db.js';
+import { backdate } from '../audit/support/backdate.js';
 
 const logger = pino({ level: 'silent' });
 let db: TestDatabase;
@@ -66,9 +67,9 @@ describe('retention', () => {
       const oldAudit = (await queryRows<{ n: number }>(db.db, sql`select count(*)::int as n from sre_actions where occurred_at < ${b!.t}::timestamptz`))[0]!.n;
       expect(oldAudit).toBeGreaterThan(0);
 
-      const boundary = new Date(b!.t);
-      const now = new Date(boundary.getTime() + RETENTION_DAYS[tier] * 86_400_000);
-      const r = await runRetention(db.db, tier, now, 'system:retention');
+      // Retention is judged on the database's clock: the old rows are made older than the window.
+      await backdate(db.db, b!.t, RETENTION_DAYS[tier] + 1);
+      const r = await runRetention(db.db, tier, 'system:retention');
       expect(r.auditPurged).toBe(oldAudit);
       expect(r.eventsPurged).toBe(2);
       const left = await queryRows<{ n: number }>(db.db, sql`select count(*)::int as n from sre_actions where occurred_at < ${b!.t}::timestamptz`);
