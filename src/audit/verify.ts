@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import type { LicenseTier } from '../config.js';
+import type { LicenseTier } from '../domain/audit.js';
 import { queryRows, type Executor } from '../db/client.js';
 import { checkSignature, type Checkpoint } from './checkpoint.js';
 
