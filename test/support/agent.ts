@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { createSimulatedGateway, defaultSimulatedState, type SimulatedGateway } from '../../src/actions/simulated.js';
+import { createSimulatedGateway, defaultSimulatedState, type SimulatedGateway, type SimulatedState } from '../../src/actions/simulated.js';
 import type { Clock } from '../../src/clock.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createAgent, type Agent } from '../../src/main.js';
@@ -49,8 +49,9 @@ export { get, post } from './http.js';
  * The simulated gateway reading these providers as failing, as `unhealthy()` events say: an event
  * the gateway agrees with (one it contradicts is never executed automatically).
  */
-export function gatewayAgreeing(providers: readonly string[], clock?: Pick<Clock, 'now'>): SimulatedGateway {
+export function gatewayAgreeing(providers: readonly string[], clock?: Pick<Clock, 'now'>, adjust: (seed: SimulatedState) => void = () => {}): SimulatedGateway {
   const seed = defaultSimulatedState();
+  adjust(seed);
   for (const p of providers) {
     const s = seed.providers[p];
     if (!s) throw new Error(`the simulated gateway has no provider ${p}`);
