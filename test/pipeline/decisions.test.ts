@@ -4,7 +4,7 @@ import type { SimulatedGateway } from '../../src/actions/simulated.js';
 import { queryRows, schema } from '../../src/db/client.js';
 import { ACTIONS } from '../../src/domain/actions.js';
 import { ALICE, BOB, INGEST_TOKEN, gatewayAgreeing, get, post, unhealthy, type RunningAgent } from '../support/agent.js';
-import { readingClock } from '../support/clock.js';
+import { workdayClock } from '../support/clock.js';
 import { agentTest } from '../support/fixtures.js';
 
 // A weekday afternoon in UTC: the time-of-day heuristic adds nothing, so scores are exact.
@@ -15,7 +15,7 @@ const NOW = new Date('2026-11-23T14:00:00Z');
 const FAILING = ['openai', 'mistral'];
 const test = agentTest;
 test.scoped({
-  clock: readingClock(() => NOW),
+  clock: async ({}, use) => use(workdayClock(NOW.getTime())), // eslint-disable-line no-empty-pattern
   gateway: async ({ clock }, use) => use(gatewayAgreeing(FAILING, clock, (s) => FAILING.forEach((p) => (s.providers[p]!.teams = 1)))),
 });
 const applied = (gateway: SimulatedGateway) => gateway.calls().filter((c) => !c.replayed);

@@ -1,12 +1,11 @@
 import { setupServer } from 'msw/node';
 import { test as base } from 'vitest';
 import type { SimulatedGateway } from '../../src/actions/simulated.js';
-import type { Clock } from '../../src/clock.js';
 import type { createAgent } from '../../src/main.js';
 import { mockSlack, startHarness, type Harness, type SlackMock } from '../slack/harness.js';
 import { redis, uniqueStream } from '../ingest/stream/support.js';
 import { gatewayAgreeing, startAgent as start, type RunningAgent } from './agent.js';
-import { workdayClock } from './clock.js';
+import { workdayClock, type TestClock } from './clock.js';
 import { freshPostgres, type TestDatabase } from './db.js';
 import { TEST_REDIS_URL } from './env.js';
 
@@ -24,7 +23,7 @@ import { TEST_REDIS_URL } from './env.js';
  */
 
 const LOCAL = new Set(['127.0.0.1', 'localhost', '[::1]']);
-type Msw = ReturnType<typeof setupServer>;
+export type Msw = ReturnType<typeof setupServer>;
 type StartOptions = Parameters<typeof createAgent>[1];
 type Env = Record<string, string>;
 
@@ -47,7 +46,8 @@ export interface AgentFixtures {
   baseEnv: Env;
   /** Providers the simulated gateway reads as failing, as `unhealthy()` events say (an option). */
   failing: readonly string[];
-  clock: Clock;
+  /** One clock every agent of the test shares (a workday clock that also keeps real time). */
+  clock: TestClock;
   /** The admin-api twin every agent of the test shares, unless its env names an ADMIN_API_URL. */
   gateway: SimulatedGateway;
   msw: Msw;
