@@ -1,12 +1,12 @@
 import { eq } from 'drizzle-orm';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { schema } from '../../src/db/client.js';
 import { buildAgentStatus, buildHelp, buildProposalCard } from '../../src/slack/blocks/index.js';
-import { useMsw } from '../support/msw.js';
+import { slackTest as test } from '../support/fixtures.js';
 import { proposalView } from './fixtures.js';
 import { runDueJobs } from '../support/jobs.js';
 import { ACTION_APPROVE } from '../../src/slack/blocks/ids.js';
-import { buttonClick, deliverAll, form, HOOKS, openIncident, postSigned, slashCommand, startHarness, STRANGER, mockSlack, type Harness, type SlackMock } from './harness.js';
+import { buttonClick, deliverAll, form, HOOKS, openIncident, postSigned, slashCommand, STRANGER, type Harness, type SlackMock } from './harness.js';
 
 const HOSTILE = '<!channel> <@U0BAD> <https://evil.example|click>';
 const text = (m: { blocks: unknown[]; text: string }) => JSON.stringify(m.blocks);
@@ -59,55 +59,44 @@ describe('the proposal card in each act-safely state (Block Kit builders)', () =
 });
 
 describe('/sre pause | resume | status', () => {
-  const server = useMsw();
-  let h: Harness;
-  let slack: SlackMock;
-  beforeEach(async () => {
-    slack = mockSlack(server);
-    h = await startHarness();
-  });
-  afterEach(async () => {
-    await h.close();
-  });
-
-  const answer = async (cmd: string, user?: string) => {
+  const answer = async ({ harness: h, slack }: { harness: Harness; slack: SlackMock }, cmd: string, user?: string) => {
     const before = slack.hooks.length;
     const res = await slashCommand(h, cmd, user);
     expect(res.status).toBe(200);
     await h.slack.idle();
     return JSON.stringify(slack.hooks.slice(before).map((x) => x.body));
   };
-  const switchRow = async () => (await h.db.db.select().from(schema.agentSwitch))[0];
+  const switchRow = async (h: Harness) => (await h.db.db.select().from(schema.agentSwitch))[0];
 
-  it('an approver pauses with a reason, sees the status, and resumes; approvals are refused meanwhile', async () => {
+  test('an approver pauses with a reason, sees the status, and resumes; approvals are refused meanwhile', async ({ harness: h, slack }) => {
     const p = await openIncident(h);
-    expect(await answer('pause')).toContain('Say why');
-    expect(await switchRow()).toBeUndefined();
-    expect(await answer('pause   bad deploy on the gateway')).toContain('The agent is paused* by u0approver (slack U0APPROVER)');
-    expect(await switchRow()).toMatchObject({ paused: true, pausedReason: 'bad deploy on the gateway', pausedBy: 'u0approver (slack U0APPROVER)' });
-    expect(await answer('status')).toContain('bad deploy on the gateway');
-    expect(await answer('pause again')).toContain('already paused');
+    expect(await answer({ harness: h, slack }, 'pause')).toContain('Say why');
+    expect(await switchRow(h)).toBeUndefined();
+    expect(await answer({ harness: h, slack }, 'pause   bad deploy on the gateway')).toContain('The agent is paused* by u0approver (slack U0APPROVER)');
+    expect(await switchRow(h)).toMatchObject({ paused: true, pausedReason: 'bad deploy on the gateway', pausedBy: 'u0approver (slack U0APPROVER)' });
+    expect(await answer({ harness: h, slack }, 'status')).toContain('bad deploy on the gateway');
+    expect(await answer({ harness: h, slack }, 'pause again')).toContain('already paused');
     await buttonClick(h, ACTION_APPROVE, p);
     await h.slack.idle();
     expect(JSON.stringify(slack.of('chat.postEphemeral').map((c) => c.args.text))).toContain('Not approved: the agent is paused by u0approver');
     const [row] = await h.db.db.select().from(schema.proposals).where(eq(schema.proposals.id, p.id));
     expect(row!.status).toBe('pending');
     expect(h.gateway.calls()).toEqual([]);
-    expect(await answer('resume')).toContain('Resumed');
-    expect(await switchRow()).toMatchObject({ paused: false });
+    expect(await answer({ harness: h, slack }, 'resume')).toContain('Resumed');
+    expect(await switchRow(h)).toMatchObject({ paused: false });
     const kinds = (await h.db.db.select().from(schema.sreActions)).map((r) => r.kind).filter((k) => k.startsWith('agent.'));
     expect(kinds).toEqual(['agent.paused', 'agent.resumed']);
   });
 
-  it('a non-approver is refused, audited, and nothing changes', async () => {
-    expect(await answer('pause I do not like it', STRANGER)).toContain('You are not allowed to pause the agent from Slack: not an approver');
-    expect(await answer('status', STRANGER)).toContain('not allowed');
-    expect(await switchRow()).toBeUndefined();
+  test('a non-approver is refused, audited, and nothing changes', async ({ harness: h, slack }) => {
+    expect(await answer({ harness: h, slack }, 'pause I do not like it', STRANGER)).toContain('You are not allowed to pause the agent from Slack: not an approver');
+    expect(await answer({ harness: h, slack }, 'status', STRANGER)).toContain('not allowed');
+    expect(await switchRow(h)).toBeUndefined();
     const denied = await h.db.db.select().from(schema.sreActions).where(eq(schema.sreActions.kind, 'decision.denied'));
     expect(denied.map((d) => d.payload.proposal_ref)).toEqual(['/sre pause', '/sre status']);
   });
 
-  it('after an approval the thread and the card say whether the action helped', async () => {
+  test('after an approval the thread and the card say whether the action helped', async ({ harness: h, slack }) => {
     const p = await openIncident(h);
     await deliverAll(h);
     await buttonClick(h, ACTION_APPROVE, p);
@@ -123,11 +112,11 @@ describe('/sre pause | resume | status', () => {
     expect(JSON.stringify(slack.of('chat.update').at(-1)!.args.blocks)).toContain('*Verified*');
   });
 
-  it('a command from another workspace is refused and changes nothing', async () => {
+  test('a command from another workspace is refused and changes nothing', async ({ harness: h, slack }) => {
     const fields = { token: 't', team_id: 'T0OTHER', user_id: STRANGER, user_name: 'x', command: '/sre', text: 'pause because', response_url: `${HOOKS}commands/T0OTHER/1/abc`, trigger_id: '1.2.3', channel_id: 'C1' };
     expect((await postSigned(h, form(fields), 'application/x-www-form-urlencoded')).status).toBe(200);
     await h.slack.idle();
     expect(JSON.stringify(slack.hooks.map((x) => x.body))).toContain('not the one the agent is installed in');
-    expect(await switchRow()).toBeUndefined();
+    expect(await switchRow(h)).toBeUndefined();
   });
 });
