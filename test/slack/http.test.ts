@@ -1,49 +1,20 @@
 import { and, eq } from 'drizzle-orm';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { schema } from '../../src/db/client.js';
 import { getProposal } from '../../src/proposals/queries.js';
 import { ACTION_APPROVE, ACTION_REJECT, ACTION_REVERT, REJECT_REASON_BLOCK, REJECT_REASON_INPUT, VIEW_REJECT } from '../../src/slack/blocks/ids.js';
-import { useMsw } from '../support/msw.js';
-import {
-  APPROVER,
-  buttonClick,
-  CHANNEL,
-  deliverAll,
-  eventCallback,
-  form,
-  GROUPIE,
-  mockSlack,
-  openIncident,
-  postSigned,
-  slashCommand,
-  startHarness,
-  STRANGER,
-  TEAM,
-  type Harness,
-  type SlackMock,
-} from './harness.js';
+import { slackTest as test } from '../support/fixtures.js';
+import { APPROVER, buttonClick, CHANNEL, deliverAll, eventCallback, form, GROUPIE, openIncident, postSigned, slashCommand, STRANGER, TEAM, type Harness } from './harness.js';
 
-const server = useMsw();
-let h: Harness;
-let slack: SlackMock;
-
-beforeEach(async () => {
-  slack = mockSlack(server);
-  h = await startHarness();
-});
-afterEach(async () => {
-  await h.close();
-});
-
-const audit = (kind: string) => h.db.db.select().from(schema.sreActions).where(eq(schema.sreActions.kind, kind));
+const audit = (h: Harness, kind: string) => h.db.db.select().from(schema.sreActions).where(eq(schema.sreActions.kind, kind));
 /** Admin-api writes actually applied (replays of an Idempotency-Key excluded). */
-const writes = () => h.gateway.calls().filter((c) => !c.replayed);
-const status = async (id: string) => (await getProposal(h.deps, id))!.status;
+const writes = (h: Harness) => h.gateway.calls().filter((c) => !c.replayed);
+const status = async (h: Harness, id: string) => (await getProposal(h.deps, id))!.status;
 const buttonsOf = (blocks: unknown) =>
   (blocks as { type: string; elements?: { action_id?: string; value?: string }[] }[]).filter((b) => b.type === 'actions').flatMap((b) => b.elements ?? []).map((e) => e.action_id);
 
 describe('a full incident in Slack', () => {
-  it('posts the parent, reasoning and card; an approval executes once and the card is edited in place', async () => {
+  test('posts the parent, reasoning and card; an approval executes once and the card is edited in place', async ({ harness: h, slack }) => {
     const p = await openIncident(h);
     await deliverAll(h);
     const posts = slack.of('chat.postMessage');
@@ -63,8 +34,8 @@ describe('a full incident in Slack', () => {
     const res = await buttonClick(h, ACTION_APPROVE, fresh);
     expect(res.status).toBe(200);
     await h.slack.idle();
-    expect(await status(p.id)).toBe('succeeded');
-    expect(writes()).toHaveLength(1);
+    expect(await status(h, p.id)).toBe('succeeded');
+    expect(writes(h)).toHaveLength(1);
 
     await deliverAll(h);
     const updates = slack.of('chat.update').filter((u) => u.args.ts !== parentTs);
@@ -84,7 +55,7 @@ describe('a full incident in Slack', () => {
     await buttonClick(h, ACTION_REVERT, done);
     await buttonClick(h, ACTION_REVERT, done);
     await h.slack.idle();
-    expect(writes()).toHaveLength(2);
+    expect(writes(h)).toHaveLength(2);
     expect((await getProposal(h.deps, p.id))!.reverted_at).not.toBeNull();
     await deliverAll(h);
     const reverted = slack.of('chat.update').at(-1)!.args;
@@ -94,7 +65,7 @@ describe('a full incident in Slack', () => {
     expect(slack.of('chat.postEphemeral').map((e) => String(e.args.text)).join(' ')).toMatch(/already reverted/);
   });
 
-  it('reject opens the reason modal; submitting it rejects with the reason', async () => {
+  test('reject opens the reason modal; submitting it rejects with the reason', async ({ harness: h, slack }) => {
     const p = await openIncident(h);
     await deliverAll(h);
     const fresh = (await getProposal(h.deps, p.id))!;
@@ -104,7 +75,7 @@ describe('a full incident in Slack', () => {
     expect(open).toHaveLength(1);
     const view = open[0]!.args.view as { callback_id: string; private_metadata: string };
     expect(view.callback_id).toBe(VIEW_REJECT);
-    expect(await status(p.id)).toBe('pending');
+    expect(await status(h, p.id)).toBe('pending');
 
     const submission = {
       type: 'view_submission',
@@ -141,7 +112,7 @@ describe('a full incident in Slack', () => {
 });
 
 describe('request signatures', () => {
-  it('refuses forged, altered, stale and future requests with 401 and changes nothing', async () => {
+  test('refuses forged, altered, stale and future requests with 401 and changes nothing', async ({ harness: h, slack }) => {
     const p = await openIncident(h);
     await deliverAll(h);
     const fresh = (await getProposal(h.deps, p.id))!;
@@ -155,13 +126,13 @@ describe('request signatures', () => {
     const missing = await fetch(`${h.base}/slack/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":"url_verification","challenge":"x"}' });
     expect(missing.status).toBe(401);
     await h.slack.idle();
-    expect(await status(p.id)).toBe('pending');
+    expect(await status(h, p.id)).toBe('pending');
     expect(slack.calls.length).toBe(before);
-    expect(await audit('proposal.approved')).toHaveLength(0);
-    expect(writes()).toHaveLength(0);
+    expect(await audit(h, 'proposal.approved')).toHaveLength(0);
+    expect(writes(h)).toHaveLength(0);
   });
 
-  it('answers url_verification only when signed', async () => {
+  test('answers url_verification only when signed', async ({ harness: h }) => {
     const res = await postSigned(h, JSON.stringify({ token: 't', challenge: 'c-123', type: 'url_verification' }), 'application/json');
     expect(res.status).toBe(200);
     expect(JSON.parse(res.text)).toEqual({ challenge: 'c-123' });
@@ -169,7 +140,7 @@ describe('request signatures', () => {
 });
 
 describe('who may decide', () => {
-  it('refuses a user outside SRE_APPROVERS and another workspace, audits the refusal, and lets a group member in', async () => {
+  test('refuses a user outside SRE_APPROVERS and another workspace, audits the refusal, and lets a group member in', async ({ harness: h, slack }) => {
     const p = await openIncident(h);
     await deliverAll(h);
     const fresh = (await getProposal(h.deps, p.id))!;
@@ -178,15 +149,15 @@ describe('who may decide', () => {
     slack.groupLookupFails = true;
     await buttonClick(h, ACTION_APPROVE, fresh, { user: GROUPIE });
     await h.slack.idle();
-    expect(await status(p.id)).toBe('pending');
-    expect((await audit('decision.denied')).at(-1)!.payload).toMatchObject({ reason: 'the approver group look-up failed' });
+    expect(await status(h, p.id)).toBe('pending');
+    expect((await audit(h, 'decision.denied')).at(-1)!.payload).toMatchObject({ reason: 'the approver group look-up failed' });
 
     slack.groupLookupFails = false;
     expect((await buttonClick(h, ACTION_APPROVE, fresh, { user: STRANGER })).status).toBe(200);
     expect((await buttonClick(h, ACTION_APPROVE, fresh, { user: APPROVER, team: 'T0OTHER' })).status).toBe(200);
     await h.slack.idle();
-    expect(await status(p.id)).toBe('pending');
-    const denied = await audit('decision.denied');
+    expect(await status(h, p.id)).toBe('pending');
+    const denied = await audit(h, 'decision.denied');
     expect(denied.map((d) => d.actor).sort()).toEqual(
       [`${GROUPIE.toLowerCase()} (slack ${GROUPIE})`, `${APPROVER.toLowerCase()} (slack ${APPROVER})`, `${STRANGER.toLowerCase()} (slack ${STRANGER})`].sort(),
     );
@@ -198,12 +169,12 @@ describe('who may decide', () => {
     slack.groupLookupFails = false;
     await buttonClick(h, ACTION_APPROVE, fresh, { user: GROUPIE });
     await h.slack.idle();
-    expect(await status(p.id)).toBe('succeeded');
+    expect(await status(h, p.id)).toBe('succeeded');
   });
 });
 
 describe('replays and retries', () => {
-  it('a replayed approval and two approvers at once make one decision and one execution; losers are told who won', async () => {
+  test('a replayed approval and two approvers at once make one decision and one execution; losers are told who won', async ({ harness: h, slack }) => {
     const p = await openIncident(h);
     await deliverAll(h);
     const fresh = (await getProposal(h.deps, p.id))!;
@@ -215,18 +186,18 @@ describe('replays and retries', () => {
     ]);
     expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200]);
     await h.slack.idle();
-    const approved = await audit('proposal.approved');
+    const approved = await audit(h, 'proposal.approved');
     expect(approved).toHaveLength(1);
-    expect(await audit('proposal.rejected')).toHaveLength(0);
-    expect(writes()).toHaveLength(1);
-    expect((await audit('decision.duplicate')).length).toBeGreaterThanOrEqual(2);
+    expect(await audit(h, 'proposal.rejected')).toHaveLength(0);
+    expect(writes(h)).toHaveLength(1);
+    expect((await audit(h, 'decision.duplicate')).length).toBeGreaterThanOrEqual(2);
     const told = slack.of('chat.postEphemeral').map((e) => String(e.args.text));
     expect(told.filter((t) => /already decided by .* at /.test(t)).length).toBeGreaterThanOrEqual(2);
   });
 });
 
 describe('/sre', () => {
-  it('pending lists exactly the pending proposals, newest first, without an approve-all', async () => {
+  test('pending lists exactly the pending proposals, newest first, without an approve-all', async ({ harness: h, slack }) => {
     const a = await openIncident(h, { provider: 'openai' });
     const b = await openIncident(h, { provider: 'anthropic', model_group: 'claude-sonnet' });
     const c = await openIncident(h, { provider: 'mistral', model_group: 'mistral-large' });
@@ -234,7 +205,7 @@ describe('/sre', () => {
     const fresh = (await getProposal(h.deps, b.id))!;
     await buttonClick(h, ACTION_APPROVE, fresh);
     await h.slack.idle();
-    expect(await status(b.id)).not.toBe('pending');
+    expect(await status(h, b.id)).not.toBe('pending');
 
     const res = await slashCommand(h, 'pending');
     expect(res.status).toBe(200);
@@ -248,7 +219,7 @@ describe('/sre', () => {
     expect(JSON.stringify(msg.blocks).toLowerCase()).not.toContain('approve all');
   });
 
-  it('help and unknown subcommands answer with help in the acknowledgement', async () => {
+  test('help and unknown subcommands answer with help in the acknowledgement', async ({ harness: h }) => {
     const res = await slashCommand(h, 'approve-everything');
     expect(res.status).toBe(200);
     const body = JSON.parse(res.text) as { response_type: string; blocks: unknown[] };
@@ -257,7 +228,7 @@ describe('/sre', () => {
     expect(JSON.stringify(body.blocks)).toContain('Unknown command');
   });
 
-  it('show ID answers with the card', async () => {
+  test('show ID answers with the card', async ({ harness: h, slack }) => {
     const p = await openIncident(h);
     await slashCommand(h, `show ${p.id}`);
     await h.slack.idle();
@@ -266,7 +237,7 @@ describe('/sre', () => {
 });
 
 describe('thread conversation', () => {
-  it('answers a thread reply once despite Slack retries, ignores bots and other threads, and a revision supersedes', async () => {
+  test('answers a thread reply once despite Slack retries, ignores bots and other threads, and a revision supersedes', async ({ harness: h, slack }) => {
     const p = await openIncident(h);
     await deliverAll(h);
     const [inc] = await h.db.db.select().from(schema.incidents).where(eq(schema.incidents.id, p.incident_id));
@@ -279,7 +250,7 @@ describe('thread conversation', () => {
     await eventCallback(h, { ...msg, ts: '1790000101.000100', bot_id: 'B0OTHER', text: 'bot chatter' });
     await eventCallback(h, { ...msg, ts: '1790000102.000100', thread_ts: '1111111111.000001', text: 'elsewhere' });
     await h.slack.idle();
-    expect(await audit('thread.message')).toHaveLength(1);
+    expect(await audit(h, 'thread.message')).toHaveLength(1);
     const before = slack.of('chat.postMessage').length;
     await deliverAll(h);
     const replies = slack.of('chat.postMessage').slice(before);
@@ -289,7 +260,7 @@ describe('thread conversation', () => {
 
     await eventCallback(h, { ...msg, ts: '1790000103.000100', text: 're-route instead' });
     await h.slack.idle();
-    expect(await status(p.id)).toBe('superseded');
+    expect(await status(h, p.id)).toBe('superseded');
     const pending = await h.db.db.select().from(schema.proposals).where(eq(schema.proposals.status, 'pending'));
     expect(pending).toHaveLength(1);
     expect(pending[0]!.action).toBe('reroute_model_group');
@@ -304,22 +275,22 @@ describe('thread conversation', () => {
 });
 
 describe('thread conversation by a non-approver', () => {
-  it('is answered, but cannot replace the pending proposal', async () => {
+  test('is answered, but cannot replace the pending proposal', async ({ harness: h }) => {
     const p = await openIncident(h);
     await deliverAll(h);
     const [inc] = await h.db.db.select().from(schema.incidents).where(eq(schema.incidents.id, p.incident_id));
     const msg = { type: 'message', channel: CHANNEL, user: STRANGER, text: 're-route instead', ts: '1790000200.000100', thread_ts: inc!.slackTs! };
     expect((await eventCallback(h, msg)).status).toBe(200);
     await h.slack.idle();
-    expect(await status(p.id)).toBe('pending');
-    const replies = (await audit('thread.reply')).filter((r) => r.incidentId === p.incident_id);
+    expect(await status(h, p.id)).toBe('pending');
+    const replies = (await audit(h, 'thread.reply')).filter((r) => r.incidentId === p.incident_id);
     expect(replies).toHaveLength(1);
     expect(String(replies[0]!.payload.text)).toMatch(/only approvers may ask for a different action/);
   });
 });
 
 describe('escaping', () => {
-  it('an event payload with <!channel> and a forged link is posted harmlessly', async () => {
+  test('an event payload with <!channel> and a forged link is posted harmlessly', async ({ harness: h, slack }) => {
     await openIncident(h, { sample_errors: ['<!channel> <https://evil.example|click here> <@U0BOSS>'], model_group: '<!here>' });
     await deliverAll(h);
     const all = JSON.stringify(slack.calls.map((c) => [c.args.text, c.args.blocks]));
