@@ -63,7 +63,9 @@ export function createWorkers(opts: WorkersOptions): Workers {
   /** Recurring jobs exist once (their key is their kind) and are due now. */
   async function armRecurring(due: boolean): Promise<void> {
     const now = opts.clock.now();
-    await enqueue(opts.db, RECURRING.map((k) => job(k, k, now, {})), { rearm: true });
+    // One statement (one transaction) a kind: two replicas starting together each hold one key at a
+    // time, where a multi-row upsert could hold one key while waiting for the other's (a deadlock).
+    for (const k of RECURRING) await enqueue(opts.db, job(k, k, now, {}), { rearm: true });
     if (due) await opts.db.update(schema.timers).set({ runAt: now }).where(inArray(schema.timers.key, RECURRING));
   }
 

@@ -1,27 +1,17 @@
 import { http, HttpResponse, delay } from 'msw';
-import { Writable } from 'node:stream';
+
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createAdminApiGateway } from '../../src/actions/admin-api.js';
 import { ExecutionError } from '../../src/actions/gateway.js';
 import { createGateway } from '../../src/actions/index.js';
 import { ACTIONS } from '../../src/domain/actions.js';
+import { capturedLogger } from '../support/logging.js';
 import { useMsw } from '../support/msw.js';
 
 const server = useMsw();
 const BASE = 'https://admin.example.test/gw';
 const TOKEN = 'adm_s3cr3t_token_value';
-
-function capturedLogger() {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk, _enc, cb) {
-      lines.push(String(chunk));
-      cb();
-    },
-  });
-  return { logger: pino({ level: 'debug' }, stream), lines };
-}
 
 interface Seen {
   method: string;

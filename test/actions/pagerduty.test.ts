@@ -1,26 +1,16 @@
 import { http, HttpResponse } from 'msw';
-import { Writable } from 'node:stream';
+
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ExecutionError } from '../../src/actions/gateway.js';
 import { createPager } from '../../src/actions/index.js';
 import { createLogPager, createPagerDuty } from '../../src/actions/pagerduty.js';
+import { capturedLogger } from '../support/logging.js';
 import { useMsw } from '../support/msw.js';
 
 const server = useMsw();
 const EVENTS = 'https://events.pagerduty.test/v2/enqueue';
 const KEY = 'R0UT1NGKEYabcdef0123456789abcdef';
-
-function capturedLogger() {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk, _enc, cb) {
-      lines.push(String(chunk));
-      cb();
-    },
-  });
-  return { logger: pino({ level: 'debug' }, stream), lines };
-}
 
 function pagerduty(answers: (() => Response)[]): unknown[] {
   const bodies: unknown[] = [];

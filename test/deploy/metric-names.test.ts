@@ -7,6 +7,7 @@ import { freshPostgres, type TestDatabase } from '../support/db.js';
 import { TEST_REDIS_URL } from '../support/env.js';
 import { sample } from '../ship/support.js';
 import { AWAITED_RULES_FILE, RULES_FILE, dashboardQueries, exportedMetrics, parsePromql, problemsWith, ruleGroups, withDeclaredLabels, type Exported } from './support.js';
+import { eventually } from '../support/eventually.js';
 
 /**
  * The alert rules and the dashboard against a real scrape: a running agent (PostgreSQL, Redis
@@ -40,12 +41,7 @@ describe('the rules and the dashboard name only what /metrics exports', () => {
     await post(a.base, '/v1/events', [{ id: 'not-an-event' }], INGEST_TOKEN);
     await get(a.base, '/v1/proposals?status=pending', 'wrong-token-0123456789');
     // The consumer reads the group's counts on its own loop: wait for them (bounded).
-    const until = Date.now() + 10_000;
-    while (Date.now() < until) {
-      scrape = await (await fetch(`${a.base}/metrics`)).text();
-      if (sample(scrape, 'sre_stream_pending') === 2) break;
-      await new Promise((res) => setTimeout(res, 50));
-    }
+    await eventually(async () => sample((scrape = (await get(a!.base, '/metrics')).body as string), 'sre_stream_pending') === 2, { what: 'the stream group counts in /metrics', timeoutMs: 10_000 });
     exported = withDeclaredLabels(exportedMetrics(scrape), a.agent.deps.metrics!.registry);
   });
   afterAll(async () => {

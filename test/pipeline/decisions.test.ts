@@ -1,56 +1,24 @@
-import { readingClock } from '../support/clock.js';
 import { eq, sql } from 'drizzle-orm';
-import { http, HttpResponse } from 'msw';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import type { SimulatedGateway } from '../../src/actions/simulated.js';
 import { queryRows, schema } from '../../src/db/client.js';
 import { ACTIONS } from '../../src/domain/actions.js';
-import { ALICE, BOB, INGEST_TOKEN, get, post, startAgent, unhealthy, type RunningAgent } from '../support/agent.js';
-import { freshPostgres, type TestDatabase } from '../support/db.js';
-import { useMsw } from '../support/msw.js';
+import { ALICE, BOB, INGEST_TOKEN, gatewayAgreeing, get, post, unhealthy, type RunningAgent } from '../support/agent.js';
+import { workdayClock } from '../support/clock.js';
+import { agentTest } from '../support/fixtures.js';
 
-const ADMIN = 'https://admin.scutum.test';
-const server = useMsw();
 // A weekday afternoon in UTC: the time-of-day heuristic adds nothing, so scores are exact.
 const NOW = new Date('2026-11-23T14:00:00Z');
 
-/** A stand-in admin-api that applies each Idempotency-Key once and replays it afterwards. */
-function adminApi() {
-  const applied: { key: string; path: string; body: unknown }[] = [];
-  const requests: { key: string | null; path: string }[] = [];
-  const answers = new Map<string, unknown>();
-  server.use(
-    http.get(`${ADMIN}/v1/providers/:p`, ({ params }) => HttpResponse.json({ name: params.p, healthy: false })),
-    http.get(`${ADMIN}/v1/model-groups/:g`, ({ params }) =>
-      HttpResponse.json({ name: params.g, provider: 'openai', providers: [{ name: 'openai', healthy: false }, { name: 'azure-openai', healthy: true }] }),
-    ),
-    http.all(`${ADMIN}/v1/*`, async ({ request }) => {
-      const key = request.headers.get('idempotency-key');
-      const path = new URL(request.url).pathname;
-      requests.push({ key, path });
-      if (request.headers.get('authorization') !== 'Bearer admin-secret') return HttpResponse.json({ error: 'unauthorized' }, { status: 401 });
-      if (key && answers.has(key)) return HttpResponse.json(answers.get(key) as Record<string, unknown>);
-      const body = request.method === 'DELETE' ? null : await request.json();
-      const answer = { ok: true, path };
-      applied.push({ key: key ?? '', path, body });
-      if (key) answers.set(key, answer);
-      return HttpResponse.json(answer);
-    }),
-  );
-  return { applied, requests };
-}
-
-const ENV = { ADMIN_API_URL: ADMIN, ADMIN_API_TOKEN: 'admin-secret' };
-let db: TestDatabase;
-let a: RunningAgent | undefined;
-
-beforeEach(async () => {
-  db = await freshPostgres();
+// The simulated gateway reads the providers failing, as the events say, each used by one team (no
+// blast-radius factor); it applies each Idempotency-Key once and replays it afterwards, as the admin-api does.
+const FAILING = ['openai', 'mistral'];
+const test = agentTest;
+test.scoped({
+  clock: async ({}, use) => use(workdayClock(NOW.getTime())), // eslint-disable-line no-empty-pattern
+  gateway: async ({ clock }, use) => use(gatewayAgreeing(FAILING, clock, (s) => FAILING.forEach((p) => (s.providers[p]!.teams = 1)))),
 });
-afterEach(async () => {
-  await a?.stop();
-  a = undefined;
-  await db.dispose();
-});
+const applied = (gateway: SimulatedGateway) => gateway.calls().filter((c) => !c.replayed);
 
 async function incidentWithProposal(agent: RunningAgent, provider = 'openai', errorRate = 0.7) {
   const e = unhealthy(provider, { error_rate: errorRate, requests: 60, window_seconds: 60 });
@@ -61,10 +29,9 @@ async function incidentWithProposal(agent: RunningAgent, provider = 'openai', er
 }
 
 describe('routing at the threshold', () => {
-  it('auto-executes at score = threshold, recorded as approved by the policy', async () => {
-    const api = adminApi();
+  test('auto-executes at score = threshold, recorded as approved by the policy', async ({ gateway, startAgent }) => {
     // circuit-break 300 s: baseline 15 + magnitude 10 = 25.
-    a = await startAgent(db, { ...ENV, SRE_AUTO_APPROVE: 'true', SRE_RISK_THRESHOLD: '25' }, { clock: readingClock(() => NOW)});
+    const a = await startAgent({ SRE_AUTO_APPROVE: 'true', SRE_RISK_THRESHOLD: '25' });
     const p = await incidentWithProposal(a);
     expect(p.risk_score).toBe(25);
     expect(p.risk_factors).toEqual([
@@ -72,48 +39,44 @@ describe('routing at the threshold', () => {
       { name: 'magnitude', delta: 10, reason: expect.any(String) },
     ]);
     expect(p).toMatchObject({ status: 'succeeded', route: 'auto', decided_by: 'system:policy' });
-    expect(api.applied).toHaveLength(1);
-    expect(api.applied[0]!.path).toBe('/v1/providers/openai/circuit-breaker');
-    expect(api.applied[0]!.body).toMatchObject({ duration_seconds: 300 });
+    expect(applied(gateway)).toHaveLength(1);
+    expect(applied(gateway)[0]!.call.path).toBe('/v1/providers/openai/circuit-breaker');
+    expect(applied(gateway)[0]!.call.body).toMatchObject({ duration_seconds: 300 });
   });
 
-  it('waits for a human at score = threshold + 1', async () => {
-    const api = adminApi();
-    a = await startAgent(db, { ...ENV, SRE_AUTO_APPROVE: 'true', SRE_RISK_THRESHOLD: '24' }, { clock: readingClock(() => NOW)});
+  test('waits for a human at score = threshold + 1', async ({ gateway, startAgent }) => {
+    const a = await startAgent({ SRE_AUTO_APPROVE: 'true', SRE_RISK_THRESHOLD: '24' });
     const p = await incidentWithProposal(a);
     expect(p).toMatchObject({ risk_score: 25, status: 'pending', route: 'gate', decided_by: null });
-    expect(api.applied).toHaveLength(0);
+    expect(applied(gateway)).toHaveLength(0);
   });
 
-  it('waits for a human whatever the score when auto-approve is off', async () => {
-    adminApi();
-    a = await startAgent(db, { ...ENV, SRE_RISK_THRESHOLD: '100' }, { clock: readingClock(() => NOW)});
+  test('waits for a human whatever the score when auto-approve is off', async ({ startAgent }) => {
+    const a = await startAgent({ SRE_RISK_THRESHOLD: '100' });
     expect(await incidentWithProposal(a)).toMatchObject({ status: 'pending' });
   });
 });
 
 describe('deciding exactly once', () => {
-  it('20 concurrent approvals make one decision and one admin-api call', async () => {
-    const api = adminApi();
-    a = await startAgent(db, ENV, { clock: readingClock(() => NOW)});
+  test('20 concurrent approvals make one decision and one admin-api call', async ({ db, gateway, startAgent }) => {
+    const a = await startAgent();
     const p = await incidentWithProposal(a);
     const answers = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => post(a!.base, `/v1/proposals/${p.id}/decision`, { decision: 'approve' }, i % 2 ? ALICE : BOB)),
+      Array.from({ length: 20 }, (_, i) => post(a.base, `/v1/proposals/${p.id}/decision`, { decision: 'approve' }, i % 2 ? ALICE : BOB)),
     );
     const ok = answers.filter((r) => r.status === 200);
     const conflicts = answers.filter((r) => r.status === 409);
     expect(ok).toHaveLength(1);
     expect(conflicts).toHaveLength(19);
     expect(conflicts[0]!.body.error).toMatch(/already decided by (alice|bob)/);
-    expect(api.applied).toHaveLength(1);
+    expect(applied(gateway)).toHaveLength(1);
     const dup = await queryRows<{ n: number }>(db.db, sql`select count(*)::int as n from sre_actions where kind = 'decision.duplicate' and proposal_id = ${p.id}`);
     expect(dup[0]!.n).toBe(19);
     expect((await get(a.base, `/v1/proposals/${p.id}`, ALICE)).body).toMatchObject({ status: 'succeeded', decided_via: 'api' });
   });
 
-  it('approve racing reject: one wins, the other is told who decided', async () => {
-    const api = adminApi();
-    a = await startAgent(db, ENV, { clock: readingClock(() => NOW)});
+  test('approve racing reject: one wins, the other is told who decided', async ({ gateway, startAgent }) => {
+    const a = await startAgent();
     const p = await incidentWithProposal(a);
     const [x, y] = await Promise.all([
       post(a.base, `/v1/proposals/${p.id}/decision`, { decision: 'approve' }, ALICE),
@@ -121,13 +84,12 @@ describe('deciding exactly once', () => {
     ]);
     expect([x.status, y.status].sort()).toEqual([200, 409]);
     const final = (await get(a.base, `/v1/proposals/${p.id}`, ALICE)).body;
-    if (final.status === 'rejected') expect(api.applied).toHaveLength(0);
-    else expect(api.applied).toHaveLength(1);
+    if (final.status === 'rejected') expect(applied(gateway)).toHaveLength(0);
+    else expect(applied(gateway)).toHaveLength(1);
   });
 
-  it('refuses decisions without an operator token and bad decision bodies', async () => {
-    adminApi();
-    a = await startAgent(db, ENV, { clock: readingClock(() => NOW)});
+  test('refuses decisions without an operator token and bad decision bodies', async ({ startAgent }) => {
+    const a = await startAgent();
     const p = await incidentWithProposal(a);
     expect((await post(a.base, `/v1/proposals/${p.id}/decision`, { decision: 'approve' })).status).toBe(401);
     expect((await post(a.base, `/v1/proposals/${p.id}/decision`, { decision: 'approve all' }, ALICE)).status).toBe(400);
@@ -135,47 +97,44 @@ describe('deciding exactly once', () => {
     expect((await get(a.base, `/v1/proposals/${p.id}`, ALICE)).body.status).toBe('pending');
   });
 
-  it('a rejection records the operator and the reason, and executes nothing', async () => {
-    const api = adminApi();
-    a = await startAgent(db, ENV, { clock: readingClock(() => NOW)});
+  test('a rejection records the operator and the reason, and executes nothing', async ({ gateway, startAgent }) => {
+    const a = await startAgent();
     const p = await incidentWithProposal(a);
     const r = await post(a.base, `/v1/proposals/${p.id}/decision`, { decision: 'reject', reason: 'provider recovering' }, BOB);
     expect(r.body).toMatchObject({ status: 'rejected', decided_by: 'bob', decision_reason: 'provider recovering' });
-    expect(api.applied).toHaveLength(0);
+    expect(applied(gateway)).toHaveLength(0);
   });
 });
 
 describe('restarts and crashes', () => {
-  it('a restarted agent still has the pending proposals and can decide them', async () => {
-    const api = adminApi();
-    a = await startAgent(db, ENV, { clock: readingClock(() => NOW)});
+  test('a restarted agent still has the pending proposals and can decide them', async ({ gateway, startAgent }) => {
+    let a = await startAgent();
     const p1 = await incidentWithProposal(a, 'openai');
     const p2 = await incidentWithProposal(a, 'mistral');
     await a.stop();
-    a = await startAgent(db, ENV, { clock: readingClock(() => NOW)});
+    a = await startAgent();
     const pending = (await get(a.base, '/v1/proposals?status=pending', ALICE)).body.proposals.map((p: { id: string }) => p.id).sort();
     expect(pending).toEqual([p1.id, p2.id].sort());
     const r = await post(a.base, `/v1/proposals/${p1.id}/decision`, { decision: 'approve' }, ALICE);
     expect(r.body.status).toBe('succeeded');
-    expect(api.applied).toHaveLength(1);
+    expect(applied(gateway)).toHaveLength(1);
   });
 
-  it('a crash between the admin-api call and recording its result is reconciled with the same key, never fired twice', async () => {
-    const api = adminApi();
-    a = await startAgent(db, ENV, { clock: readingClock(() => NOW)});
+  test('a crash between the admin-api call and recording its result is reconciled with the same key, never fired twice', async ({ db, gateway, startAgent }) => {
+    let a = await startAgent();
     const p = await incidentWithProposal(a);
     // The crash: approved, marked executing, the call sent — and the process died before recording.
     const exeId = 'exe_crashed_1';
     await db.db.update(schema.proposals).set({ status: 'executing', decidedBy: 'alice', decidedAt: NOW }).where(eq(schema.proposals.id, p.id));
     await db.db.insert(schema.executions).values({ id: exeId, proposalId: p.id, operation: 'execute', status: 'executing', request: {}, startedAt: new Date(NOW.getTime() - 120_000) });
     await a.agent.deps.gateway.send(ACTIONS.circuit_break_provider.call(p.params)!, exeId);
-    expect(api.applied).toHaveLength(1);
+    expect(applied(gateway)).toHaveLength(1);
     await a.stop();
 
-    a = await startAgent(db, ENV, { clock: readingClock(() => NOW)});
+    a = await startAgent();
     await a.agent.tick();
-    expect(api.requests.filter((r) => r.key === exeId)).toHaveLength(2);
-    expect(api.applied).toHaveLength(1);
+    expect(gateway.calls().filter((c) => c.idempotencyKey === exeId)).toHaveLength(2);
+    expect(applied(gateway)).toHaveLength(1);
     const final = (await get(a.base, `/v1/proposals/${p.id}`, ALICE)).body;
     expect(final).toMatchObject({ status: 'succeeded', result: { ok: true, execution_id: exeId } });
     const kinds = await queryRows<{ kind: string }>(db.db, sql`select kind from sre_actions where proposal_id = ${p.id} order by seq`);

@@ -6,6 +6,7 @@ import { BASE_URL } from '../agent/claude/support.js';
 import { INGEST_TOKEN, post, startAgent, unhealthy, type RunningAgent } from '../support/agent.js';
 import { freshPostgres, type TestDatabase } from '../support/db.js';
 import { useMsw } from '../support/msw.js';
+import { eventually } from '../support/eventually.js';
 
 /**
  * SIGTERM (issue 18, item 9): the agent stops taking work and hands its leases back within its
@@ -23,14 +24,7 @@ afterEach(async () => {
   await db.dispose();
 });
 
-async function poll<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  for (let i = 0; i < 400; i++) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const poll = <T>(what: string, probe: () => Promise<T | undefined>) => eventually(probe, { what, timeoutMs: 10_000 });
 
 it('a replica stopping while the model hangs hands the incident back; a peer proposes for it at once', async () => {
   let modelCalls = 0;

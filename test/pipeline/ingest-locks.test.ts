@@ -1,12 +1,14 @@
 import { systemClock } from '../../src/clock.js';
 import { sql } from 'drizzle-orm';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { appendAudit } from '../../src/audit/append.js';
 import { queryRows } from '../../src/db/client.js';
 import type { PlatformEvent } from '../../src/domain/events.js';
 import { ingestEvents } from '../../src/ingest/ingest.js';
-import { freshPostgres, type TestDatabase } from '../support/db.js';
+import { eventually } from '../support/eventually.js';
+import { deferred } from '../support/barrier.js';
+import { pgTest as test } from '../support/fixtures.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -18,20 +20,8 @@ const ev = (i: number): PlatformEvent => ({
   data: { provider: 'locks', error_rate: 0.5, requests: 1000, window_seconds: 60 },
 });
 
-function deferred() {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}
-
 describe('ingest beside the outbox dispatcher', () => {
-  let d: TestDatabase;
-  beforeAll(async () => {
-    d = await freshPostgres();
-  });
-  afterAll(async () => d.dispose());
-
-  it('never holds the audit chain lock while it waits for a notification row the dispatcher holds', async () => {
+  test('never holds the audit chain lock while it waits for a notification row the dispatcher holds', async ({ db: d }) => {
     const deps = { db: d.db, channels: ['slack'] as const, clock: systemClock, logger };
     await ingestEvents(deps, [{ event: ev(1), via: 'stream' }]);
     await ingestEvents(deps, [{ event: ev(2), via: 'stream' }]);
@@ -50,14 +40,17 @@ describe('ingest beside the outbox dispatcher', () => {
     await locked.promise;
     // The next batch for the incident must wait for that row (its summary row would coalesce).
     const ingest = ingestEvents(deps, [{ event: ev(3), via: 'stream' }]);
-    for (let i = 0; i < 200; i++) {
-      const waiting = await queryRows<{ n: number }>(
-        d.db,
-        sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query ilike '%insert into outbox%'`,
-      );
-      if (waiting[0]!.n > 0) break;
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    // The race itself: the test fails unless ingest is seen queued on that row while the dispatcher holds it.
+    await eventually(
+      async () => {
+        const waiting = await queryRows<{ n: number }>(
+          d.db,
+          sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query ilike '%insert into outbox%'`,
+        );
+        return waiting[0]!.n > 0;
+      },
+      { what: "ingest queued on the outbox row the dispatcher's transaction holds", timeoutMs: 10_000 },
+    );
     goOn.resolve();
     // Had ingest taken the chain lock first, one of the two would die with "deadlock detected".
     await expect(dispatcher).resolves.toBeUndefined();

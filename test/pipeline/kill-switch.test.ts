@@ -1,25 +1,14 @@
 import { eq, sql } from 'drizzle-orm';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, vi } from 'vitest';
 import { main } from '../../src/cli.js';
 import { queryRows, schema } from '../../src/db/client.js';
 import { execute } from '../../src/proposals/execute.js';
 import { ALICE, BOB, INGEST_TOKEN, get, post, startAgent, unhealthy, type RunningAgent, gatewayAgreeing } from '../support/agent.js';
-import { freshPglite, freshPostgres, type TestDatabase } from '../support/db.js';
+import { freshPglite, type TestDatabase } from '../support/db.js';
+import { agentTest as test } from '../support/fixtures.js';
 import { sample } from '../ship/support.js';
 
-let db: TestDatabase;
-let a: RunningAgent | undefined;
-
-beforeEach(async () => {
-  db = await freshPostgres();
-});
-afterEach(async () => {
-  await a?.stop();
-  a = undefined;
-  await db.dispose();
-});
-
-const audit = async (kind: string) => queryRows<{ actor: string; payload: Record<string, unknown> }>(db.db, sql`select actor, payload from sre_actions where kind = ${kind} order by seq`);
+const audit = async (db: TestDatabase, kind: string) => queryRows<{ actor: string; payload: Record<string, unknown> }>(db.db, sql`select actor, payload from sre_actions where kind = ${kind} order by seq`);
 const writes = (x: RunningAgent) => (x.agent.deps.gateway as unknown as { calls(): unknown[] }).calls();
 
 async function pending(x: RunningAgent, provider = 'openai', extra: Record<string, unknown> = {}) {
@@ -29,20 +18,20 @@ async function pending(x: RunningAgent, provider = 'openai', extra: Record<strin
 }
 
 describe('the kill switch over the JSON API', () => {
-  it('refuses a pause without a reason or without an operator token, and changes nothing', async () => {
-    a = await startAgent(db);
+  test('refuses a pause without a reason or without an operator token, and changes nothing', async ({ startAgent, db }) => {
+    const a = await startAgent();
     expect((await post(a.base, '/v1/pause', { reason: 'x' })).status).toBe(401);
     expect((await post(a.base, '/v1/pause', {}, ALICE)).body).toMatchObject({ code: 'invalid', error: expect.stringMatching(/a pause needs a reason/) });
     expect((await post(a.base, '/v1/pause', { reason: '   ' }, ALICE)).status).toBe(400);
     expect((await post(a.base, '/v1/pause', { reason: 42 }, ALICE)).status).toBe(400);
     expect((await get(a.base, '/v1/status')).status).toBe(401);
     expect((await get(a.base, '/v1/status', ALICE)).body).toEqual({ mode: 'live', paused: false, paused_by: null, paused_reason: null, paused_at: null });
-    expect(await audit('agent.paused')).toEqual([]);
+    expect(await audit(db, 'agent.paused')).toEqual([]);
     expect((await post(a.base, '/v1/resume', { reason: 'check' }, ALICE)).body).toMatchObject({ code: 'conflict', error: 'The agent is not paused.' });
   });
 
-  it('while paused nothing executes: an approval is 423, auto-approval is off, revert is refused; proposals still show who paused and why', async () => {
-    a = await startAgent(db, { SRE_AUTO_APPROVE: 'true', SRE_RISK_THRESHOLD: '60' }, { gateway: gatewayAgreeing(['bedrock', 'openai']) });
+  test('while paused nothing executes: an approval is 423, auto-approval is off, revert is refused; proposals still show who paused and why', async ({ startAgent, db }) => {
+    const a = await startAgent({ SRE_AUTO_APPROVE: 'true', SRE_RISK_THRESHOLD: '60' }, { gateway: gatewayAgreeing(['bedrock', 'openai']) });
     // Auto-executed before the pause, and reversible: the playbook circuit-breaks a provider whose
     // model groups all have another healthy provider when the event names no group (mistral's only
     // group has none, so it pages on-call, and a page cannot be undone, paused or not).
@@ -61,7 +50,7 @@ describe('the kill switch over the JSON API', () => {
     expect((await get(a.base, `/v1/proposals/${p.id}`, ALICE)).body.status).toBe('pending');
     expect((await post(a.base, `/v1/proposals/${done.id}/revert`, {}, BOB)).status).toBe(423);
     expect(writes(a)).toHaveLength(1);
-    expect((await audit('decision.refused'))[0]).toMatchObject({ actor: 'bob', payload: { code: 'paused' } });
+    expect((await audit(db, 'decision.refused'))[0]).toMatchObject({ actor: 'bob', payload: { code: 'paused' } });
     // A rejection is still a decision a person may make.
     expect((await post(a.base, `/v1/proposals/${p.id}/decision`, { decision: 'reject' }, BOB)).body.status).toBe('rejected');
 
@@ -69,24 +58,24 @@ describe('the kill switch over the JSON API', () => {
     expect(sample(metrics, 'sre_agent_paused', {})).toBe(1);
   });
 
-  it('a pause outlives a restart; resume lets the waiting approval through, and every change is audited', async () => {
-    a = await startAgent(db);
+  test('a pause outlives a restart; resume lets the waiting approval through, and every change is audited', async ({ startAgent, db }) => {
+    let a = await startAgent();
     const p = await pending(a);
     await post(a.base, '/v1/pause', { reason: 'incident review' }, ALICE);
     await a.stop();
-    a = await startAgent(db);
+    a = await startAgent();
     expect((await get(a.base, '/v1/status', BOB)).body).toMatchObject({ paused: true, paused_by: 'alice', paused_reason: 'incident review' });
     expect((await post(a.base, `/v1/proposals/${p.id}/decision`, { decision: 'approve' }, BOB)).status).toBe(423);
     expect((await post(a.base, '/v1/resume', { reason: 'review done' }, BOB)).body).toMatchObject({ paused: false, paused_by: null });
     expect((await post(a.base, `/v1/proposals/${p.id}/decision`, { decision: 'approve' }, BOB)).body.status).toBe('succeeded');
-    expect((await audit('agent.paused')).map((r) => r.actor)).toEqual(['alice']);
-    expect((await audit('agent.resumed'))[0]).toMatchObject({ actor: 'bob', payload: { paused_by: 'alice', paused_reason: 'incident review' } });
+    expect((await audit(db, 'agent.paused')).map((r) => r.actor)).toEqual(['alice']);
+    expect((await audit(db, 'agent.resumed'))[0]).toMatchObject({ actor: 'bob', payload: { paused_by: 'alice', paused_reason: 'incident review' } });
     expect(sample(await (await fetch(`${a.base}/metrics`)).text(), 'sre_agent_paused', {})).toBe(0);
   });
 
-  it('all replicas obey at once: paused through one, an approval through the other is refused', async () => {
-    a = await startAgent(db);
-    const other = await startAgent(db);
+  test('all replicas obey at once: paused through one, an approval through the other is refused', async ({ startAgent }) => {
+    const a = await startAgent();
+    const other = await startAgent();
     try {
       const p = await pending(a);
       await post(a.base, '/v1/pause', { reason: 'one switch for all' }, ALICE);
@@ -98,8 +87,8 @@ describe('the kill switch over the JSON API', () => {
     }
   });
 
-  it('a pause that lands between an approval and its claim: the gate refuses, the proposal waits again, nothing executes', async () => {
-    a = await startAgent(db);
+  test('a pause that lands between an approval and its claim: the gate refuses, the proposal waits again, nothing executes', async ({ db, startAgent }) => {
+    const a = await startAgent();
     const p = await pending(a);
     await db.db.update(schema.proposals).set({ status: 'approved', decidedBy: 'bob', decidedVia: 'api', decidedAt: new Date() }).where(eq(schema.proposals.id, p.id));
     await post(a.base, '/v1/pause', { reason: 'stop' }, ALICE);
@@ -110,7 +99,7 @@ describe('the kill switch over the JSON API', () => {
 });
 
 describe('the kill switch from the command line', () => {
-  it('pause --as NAME --reason TEXT, status and resume --as NAME; bad flags change nothing', async () => {
+  test('pause --as NAME --reason TEXT, status and resume --as NAME; bad flags change nothing', async ({ db }) => {
     const out: string[] = [];
     const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
     const errSpy = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
@@ -132,8 +121,8 @@ describe('the kill switch from the command line', () => {
       if (before === undefined) delete process.env.DATABASE_URL;
       else process.env.DATABASE_URL = before;
     }
-    expect((await audit('agent.paused')).map((r) => [r.actor, r.payload.channel])).toEqual([['carol', 'cli']]);
-    expect((await audit('agent.resumed')).map((r) => r.actor)).toEqual(['dave']);
+    expect((await audit(db, 'agent.paused')).map((r) => [r.actor, r.payload.channel])).toEqual([['carol', 'cli']]);
+    expect((await audit(db, 'agent.resumed')).map((r) => r.actor)).toEqual(['dave']);
   });
 });
 
@@ -150,7 +139,7 @@ describe('the kill switch on the embedded default (PGlite)', () => {
     await lite.dispose();
   });
 
-  it('pauses, refuses an approval with 423, and resumes', async () => {
+  test('pauses, refuses an approval with 423, and resumes', async () => {
     const p = await pending(x);
     await post(x.base, '/v1/pause', { reason: 'on PGlite' }, ALICE);
     expect((await post(x.base, `/v1/proposals/${p.id}/decision`, { decision: 'approve' }, BOB)).status).toBe(423);
@@ -158,7 +147,7 @@ describe('the kill switch on the embedded default (PGlite)', () => {
     expect((await post(x.base, `/v1/proposals/${p.id}/decision`, { decision: 'approve' }, BOB)).body).toMatchObject({ status: 'succeeded', verification: { status: 'pending' } });
   }, 60_000);
 
-  it('the re-check refuses a proposal whose incident closed: 409 stale', async () => {
+  test('the re-check refuses a proposal whose incident closed: 409 stale', async () => {
     const p = await pending(x, 'mistral');
     await lite.db.update(schema.incidents).set({ status: 'closed', closedAt: new Date() }).where(eq(schema.incidents.id, p.incident_id));
     const r = await post(x.base, `/v1/proposals/${p.id}/decision`, { decision: 'approve' }, BOB);

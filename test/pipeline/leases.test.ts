@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { http, HttpResponse } from 'msw';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { queryRows, schema } from '../../src/db/client.js';
 import { createCatalog, createJobRunner, releaseOwnLeases } from '../../src/jobs/index.js';
 import { createMetrics } from '../../src/metrics.js';
@@ -8,30 +8,26 @@ import { createDispatcher } from '../../src/notify/dispatcher.js';
 import { createWebhookAdapter } from '../../src/notify/webhook.js';
 import { proposalJobs } from '../../src/proposals/index.js';
 import { PUBLIC_BASE_URL, makeDeps, seedPending, silent } from '../notify/fixtures.js';
-import { INGEST_TOKEN, get, post, startAgent, unhealthy } from '../support/agent.js';
-import { workdayClock } from '../support/clock.js';
-import type { Clock } from '../../src/clock.js';
-import { freshPostgres, type TestDatabase } from '../support/db.js';
-import { useMsw } from '../support/msw.js';
+import { INGEST_TOKEN, get, post, unhealthy } from '../support/agent.js';
+import { deferred } from '../support/barrier.js';
+import type { TestDatabase } from '../support/db.js';
+import { eventually } from '../support/eventually.js';
+import { agentTest, type AgentFixtures } from '../support/fixtures.js';
 
-const msw = useMsw();
 const HOOK = 'https://hooks.example.com/sre';
-
-let db: TestDatabase;
-beforeEach(async () => {
-  db = await freshPostgres();
-});
-afterEach(async () => db.dispose());
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const test = agentTest;
+type AgentContext = AgentFixtures & { db: TestDatabase };
 
 describe('owned leases on timers', () => {
-  it('never runs a handler twice while it outlives its lease: the holder renews it', async () => {
+  test('never runs a handler twice while it outlives its lease: the holder renews it', async ({ db }) => {
     const metrics = createMetrics({ defaultMetrics: false });
     const deps = makeDeps(db.db, { metrics });
     const LEASE = 1_500;
     let runs = 0;
-    // A restore whose handler outlives its lease four times over.
+    let inHandler = false;
+    const started = deferred();
+    const release = deferred();
+    // A restore whose handler outlives its lease: it runs until the test lets it go.
     const catalog = createCatalog({
       ...proposalJobs({ reconcileStaleMs: 0 }),
       close_quiet: async () => undefined,
@@ -40,7 +36,10 @@ describe('owned leases on timers', () => {
       audit_checkpoint: async () => undefined,
       restore: async () => {
         runs++;
-        await sleep(4 * LEASE);
+        inHandler = true;
+        started.resolve();
+        await release.promise;
+        inHandler = false;
       },
     });
     const a = createJobRunner(deps, catalog, { holder: 'replica-a', leaseMs: LEASE });
@@ -49,16 +48,25 @@ describe('owned leases on timers', () => {
     const [t] = await a.claim(['restore'], 5);
     expect(t).toMatchObject({ leasedBy: 'replica-a' });
     const running = a.run(t!);
-    // The other replica keeps looking for due work all along, and finds none.
+    // The race: the other replica looks for due work while the handler runs, past the end of the
+    // lease it was first given (leases end by the database's clock, on wall time), and finds none.
+    await started.promise;
+    const leaseEnds = Date.now() + 2 * LEASE;
     let stolen = 0;
-    while (runs === 1 && stolen === 0) {
-      const got = await b.claim(['restore'], 5);
-      stolen += got.length;
-      await Promise.all(got.map((x) => b.run(x)));
-      const [row] = await db.db.select().from(schema.timers).where(eq(schema.timers.key, 'slow:1'));
-      if (row!.status === 'done') break;
-      await sleep(25);
-    }
+    let lookedAfterLease = 0;
+    await eventually(
+      async () => {
+        const got = await b.claim(['restore'], 5);
+        stolen += got.length;
+        await Promise.all(got.map((x) => b.run(x)));
+        // Counted only while the handler still runs: the contended point, past the first lease.
+        if (inHandler && Date.now() > leaseEnds) lookedAfterLease++;
+        return stolen > 0 || lookedAfterLease >= 3;
+      },
+      { what: 'the other replica looking for work past the first lease', timeoutMs: 20_000 },
+    );
+    expect(runs).toBe(1);
+    release.resolve();
     expect(await running).toBe(true);
     expect(stolen).toBe(0);
     expect(runs).toBe(1);
@@ -71,12 +79,12 @@ describe('owned leases on timers', () => {
 describe('a replica that dies holding work', () => {
   /**
    * An incident whose propose timer a crashed replica held (its lease still running). The replicas
-   * share one clock, as real ones share wall time: each startAgent's own pinned clock starts at
-   * 10:00 when it starts, so a later agent's clock would lag the writer's, and the propose timer
+   * share the test's one clock (the fixture's), as real ones share wall time: were each on its own
+   * pinned clock started at 10:00, a later agent's would lag the writer's, and the propose timer
    * (due at the writer's "now") would not yet be due for it.
    */
-  async function heldBy(holder: string, leaseLeftMs: number, env: Record<string, string>, now: Clock) {
-    const writer = await startAgent(db, { SRE_CONSUMER_NAME: 'writer', ...env }, { clock: now });
+  async function heldBy({ db, startAgent }: Pick<AgentContext, 'db' | 'startAgent'>, holder: string, leaseLeftMs: number) {
+    const writer = await startAgent({ SRE_CONSUMER_NAME: 'writer' });
     const r = await post(writer.base, '/v1/events', [unhealthy('openai')], INGEST_TOKEN);
     expect(r.status).toBe(202);
     // Leases end by the database's clock, which runs on wall time.
@@ -85,49 +93,34 @@ describe('a replica that dies holding work', () => {
     await writer.stop();
   }
 
-  const proposalsMade = async () => (await queryRows<{ n: number }>(db.db, sql`select count(*)::int as n from proposals`))[0]!.n;
+  const proposalsMade = async (db: TestDatabase) => (await queryRows<{ n: number }>(db.db, sql`select count(*)::int as n from proposals`))[0]!.n;
 
-  it('restarted under the same name, takes its own leased work back at once', async () => {
-    const now = workdayClock();
-    await heldBy('sre-a', 15_000, {}, now);
-    const restarted = await startAgent(db, { SRE_CONSUMER_NAME: 'sre-a' }, { clock: now });
-    try {
-      await restarted.agent.tick();
-      expect(await proposalsMade()).toBe(1);
-      const [t] = await db.db.select().from(schema.timers).where(eq(schema.timers.kind, 'propose'));
-      expect(t).toMatchObject({ status: 'done', leasedBy: null });
-    } finally {
-      await restarted.stop();
-    }
+  test('restarted under the same name, takes its own leased work back at once', async ({ db, startAgent }) => {
+    await heldBy({ db, startAgent }, 'sre-a', 15_000);
+    const restarted = await startAgent({ SRE_CONSUMER_NAME: 'sre-a' });
+    await restarted.agent.tick();
+    expect(await proposalsMade(db)).toBe(1);
+    const [t] = await db.db.select().from(schema.timers).where(eq(schema.timers.kind, 'propose'));
+    expect(t).toMatchObject({ status: 'done', leasedBy: null });
   });
 
-  it("a peer takes a dead replica's timers over within one lease, once", async () => {
+  test("a peer takes a dead replica's timers over within one lease, once", async ({ db, startAgent }) => {
     const LEASE_LEFT = 1_500;
-    const now = workdayClock();
-    await heldBy('sre-dead', LEASE_LEFT, {}, now);
-    const peer = await startAgent(db, { SRE_CONSUMER_NAME: 'sre-b' }, { clock: now });
-    try {
-      const t0 = Date.now();
-      await peer.agent.tick();
-      // Not before the dead holder's lease runs out: it might still be alive and working.
-      expect(await proposalsMade()).toBe(0);
-      while ((await proposalsMade()) === 0) {
-        expect(Date.now() - t0).toBeLessThan(LEASE_LEFT * 6);
-        await sleep(100);
-        await peer.agent.tick();
-      }
-      await peer.agent.tick();
-      expect(await proposalsMade()).toBe(1);
-      const created = await db.db.select().from(schema.sreActions).where(and(eq(schema.sreActions.kind, 'proposal.created')));
-      expect(created).toHaveLength(1);
-      const metrics = (await get(peer.base, '/metrics')).body as string;
-      expect(metrics).toMatch(/^sre_lease_expiries_total\{work="timer"\} 1$/m);
-    } finally {
-      await peer.stop();
-    }
+    await heldBy({ db, startAgent }, 'sre-dead', LEASE_LEFT);
+    const peer = await startAgent({ SRE_CONSUMER_NAME: 'sre-b' });
+    await peer.agent.tick();
+    // Not before the dead holder's lease runs out: it might still be alive and working.
+    expect(await proposalsMade(db)).toBe(0);
+    await eventually(async () => (await peer.agent.tick(), (await proposalsMade(db)) > 0), { what: "the peer taking the dead replica's propose timer over", timeoutMs: LEASE_LEFT * 6, everyMs: 50 });
+    await peer.agent.tick();
+    expect(await proposalsMade(db)).toBe(1);
+    const created = await db.db.select().from(schema.sreActions).where(and(eq(schema.sreActions.kind, 'proposal.created')));
+    expect(created).toHaveLength(1);
+    const metrics = (await get(peer.base, '/metrics')).body as string;
+    expect(metrics).toMatch(/^sre_lease_expiries_total\{work="timer"\} 1$/m);
   });
 
-  it('the outbox: a row held by a live lease waits; its restarted holder takes it back at once and delivers it once', async () => {
+  test('the outbox: a row held by a live lease waits; its restarted holder takes it back at once and delivers it once', async ({ db, msw }) => {
     const s = await seedPending(db.db);
     const lease = new Date(Date.now() + 3_600_000);
     await db.db.insert(schema.outbox).values({ channel: 'webhook', kind: 'proposal.created', incidentId: s.incidentId, proposalId: s.proposalId, payload: {}, leasedBy: 'sre-a', leaseExpiresAt: lease, attempts: 1 });

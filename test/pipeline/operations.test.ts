@@ -1,36 +1,24 @@
 import { http, HttpResponse } from 'msw';
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import { ALICE, INGEST_TOKEN, get, post, startAgent, unhealthy, type RunningAgent } from '../support/agent.js';
-import { freshPostgres, type TestDatabase } from '../support/db.js';
+import { expect } from 'vitest';
+import { ALICE, INGEST_TOKEN, get, post, unhealthy } from '../support/agent.js';
+import { agentTest as test } from '../support/fixtures.js';
 import { capturingLogger } from '../web/request.js';
-import { useMsw } from '../support/msw.js';
 
 const ADMIN = 'https://admin.scutum.test';
-const server = useMsw();
-let db: TestDatabase;
-let a: RunningAgent | undefined;
-beforeEach(async () => {
-  db = await freshPostgres();
-});
-afterEach(async () => {
-  await a?.stop();
-  a = undefined;
-  await db.dispose();
-});
 
 const sample = (text: string, name: string, labels: string) => {
   const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels));
   return line ? Number(line.split(' ').at(-1)) : undefined;
 };
 
-it('/metrics counts events, transitions, decisions by channel and executions by outcome', async () => {
+test('/metrics counts events, transitions, decisions by channel and executions by outcome', async ({ startAgent, msw: server }) => {
   server.use(
     // The re-check at decision time reads the target; an unknown provider would be refused as stale.
     http.get(`${ADMIN}/v1/providers/:p`, ({ params }) => HttpResponse.json({ name: params.p, healthy: false })),
     http.get(`${ADMIN}/v1/*`, () => HttpResponse.json({ error: 'not found' }, { status: 404 })),
     http.post(`${ADMIN}/v1/providers/:p/circuit-breaker`, () => HttpResponse.json({ ok: true })),
   );
-  a = await startAgent(db, { ADMIN_API_URL: ADMIN, ADMIN_API_TOKEN: 'admin-secret' });
+  const a = await startAgent({ ADMIN_API_URL: ADMIN, ADMIN_API_TOKEN: 'admin-secret' });
   expect((await post(a.base, '/v1/events', unhealthy('openai', { requests: 60 }), INGEST_TOKEN)).status).toBe(202);
   await a.agent.tick();
   const p = (await get(a.base, '/v1/proposals?status=pending', ALICE)).body.proposals[0];
@@ -45,13 +33,13 @@ it('/metrics counts events, transitions, decisions by channel and executions by 
   expect(sample(text, 'sre_events_ingested_total', 'type="provider.unhealthy",outcome="accepted"')).toBe(1);
 });
 
-it('/readyz is ready on a migrated database and fails while the stream consumer cannot reach Redis', async () => {
-  a = await startAgent(db);
+test('/readyz is ready on a migrated database and fails while the stream consumer cannot reach Redis', async ({ startAgent }) => {
+  let a = await startAgent();
   expect(await get(a.base, '/readyz')).toMatchObject({ status: 200, body: { status: 'ready' } });
   await a.stop();
   // Nothing listens on port 1: the consumer stays detached and readiness says so.
   const log = capturingLogger();
-  a = await startAgent(db, { REDIS_URL: 'redis://127.0.0.1:1' }, { logger: log.logger });
+  a = await startAgent({ REDIS_URL: 'redis://127.0.0.1:1' }, { logger: log.logger });
   const r = await get(a.base, '/readyz');
   expect(r.status).toBe(503);
   expect(String(r.body.checks.redis_consumer)).toMatch(/^detached/);

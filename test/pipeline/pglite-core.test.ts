@@ -22,6 +22,7 @@ it('ingests, proposes, gates, decides once, executes on the simulator and audits
   await a.agent.tick();
   const all = (await get(a.base, '/v1/proposals', ALICE)).body.proposals;
   expect(all).toHaveLength(2);
+  console.log(all.map((p: any) => [p.action, p.status, p.risk_score, p.route].join(' ')));
   const pending = all.find((p: { status: string }) => p.status === 'pending');
   expect(pending).toMatchObject({ action: 'page_oncall' });
   const first = await post(a.base, `/v1/proposals/${pending.id}/decision`, { decision: 'approve' }, ALICE);

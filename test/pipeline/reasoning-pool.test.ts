@@ -12,6 +12,7 @@ import { makeDeps, seedPending } from '../notify/fixtures.js';
 import { INGEST_TOKEN, get, post, startAgent, unhealthy, type RunningAgent } from '../support/agent.js';
 import { freshPostgres, type TestDatabase } from '../support/db.js';
 import { useMsw } from '../support/msw.js';
+import { eventually } from '../support/eventually.js';
 
 const server = useMsw();
 let db: TestDatabase;
@@ -73,15 +74,7 @@ async function proposals(): Promise<Row[]> {
   return queryRows<Row>(db.db, sql`select p.incident_id, p.reasoner, p.fallback_reason from proposals p order by p.created_at`);
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000) => eventually(probe, { what, timeoutMs, everyMs: 50 });
 
 const allProposed = (n: number) => async () => {
   const rows = await proposals();

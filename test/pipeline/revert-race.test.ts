@@ -1,36 +1,25 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { queryRows } from '../../src/db/client.js';
 import { schema } from '../../src/db/client.js';
 import { decide } from '../../src/proposals/decide.js';
 import { finish } from '../../src/proposals/executions.js';
 import { newId } from '../../src/proposals/ids.js';
 import { revert } from '../../src/proposals/revert.js';
-import { freshPostgres, type TestDatabase } from '../support/db.js';
+import { deferred } from '../support/barrier.js';
+import type { TestDatabase } from '../support/db.js';
+import { eventually } from '../support/eventually.js';
+import { pgTest as test } from '../support/fixtures.js';
 import { makeDeps, seedPending } from '../notify/fixtures.js';
 
-function deferred() {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}
+const lockWaits = async (d: TestDatabase) =>
+  (await queryRows<{ n: number }>(d.db, sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`))[0]!.n;
 
-async function waitForALockWait(d: TestDatabase): Promise<void> {
-  for (let i = 0; i < 40; i++) {
-    const [w] = await queryRows<{ n: number }>(d.db, sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
-    if (w!.n > 0) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+/** The race itself: fails the test unless a session is seen queued on a row lock the other holds. */
+const queuedOnALock = (d: TestDatabase, what: string) => eventually(async () => (await lockWaits(d)) > 0, { what, timeoutMs: 10_000 });
 
 describe('proposal and execution row locks', () => {
-  let d: TestDatabase;
-  beforeAll(async () => {
-    d = await freshPostgres();
-  });
-  afterAll(async () => d.dispose());
-
-  it('a second revert while the first is finishing is answered "already reverted" without waiting on the revert execution the finish holds', async () => {
+  test('a second revert while the first is finishing is answered "already reverted" without waiting on the revert execution the finish holds', async ({ db: d }) => {
     const deps = makeDeps(d.db);
     const s = await seedPending(d.db);
     const alice = { type: 'user', name: 'alice', via: 'api' } as const;
@@ -47,12 +36,16 @@ describe('proposal and execution row locks', () => {
       await tx.execute(sql`update proposals set updated_at = now() where id = ${s.proposalId}`);
     });
     await holding.promise;
-    const second = revert(deps, { proposalId: s.proposalId, actor: { type: 'user', name: 'bob', via: 'api' } }).then(
-      () => null,
-      (e: unknown) => e,
-    );
-    // Give the second revert time to lock the proposal and, were it to go on, queue on the execution row.
-    await waitForALockWait(d);
+    let answered = false;
+    const second = revert(deps, { proposalId: s.proposalId, actor: { type: 'user', name: 'bob', via: 'api' } })
+      .then(
+        () => null,
+        (e: unknown) => e,
+      )
+      .finally(() => (answered = true));
+    // The race: the second revert must meet the finish while it holds the execution row: answered
+    // then (it took the proposal row and stopped), or, were it to go on, queued on the execution row.
+    await eventually(async () => answered || (await lockWaits(d)) > 0, { what: 'the second revert answered or queued while the finish holds the execution row', timeoutMs: 10_000 });
     goOn.resolve();
     // Had it gone on to insert into executions, one of the two would die with "deadlock detected".
     expect(String(await second)).toMatch(/already reverted by alice/);
@@ -61,7 +54,7 @@ describe('proposal and execution row locks', () => {
     expect(n!.n).toBe(1);
   });
 
-  it('finish takes the proposal row before the execution row, as decide and revert do', async () => {
+  test('finish takes the proposal row before the execution row, as decide and revert do', async ({ db: d }) => {
     const deps = makeDeps(d.db);
     // A provider the simulated gateway knows: the re-check refuses one it cannot read (fail closed).
     const s = await seedPending(d.db, { provider: 'mistral' });
@@ -85,7 +78,7 @@ describe('proposal and execution row locks', () => {
       (v) => v,
       (e: unknown) => e,
     );
-    await waitForALockWait(d);
+    await queuedOnALock(d, 'finish queued on the proposal row the other writer holds');
     goOn.resolve();
     // Had finish taken the execution row first, one of the two would die with "deadlock detected".
     await expect(other).resolves.toBeUndefined();

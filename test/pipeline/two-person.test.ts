@@ -1,19 +1,22 @@
 import { sql } from 'drizzle-orm';
 import { http, HttpResponse } from 'msw';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, vi } from 'vitest';
 import { main } from '../../src/cli.js';
 import { queryRows } from '../../src/db/client.js';
-import { ALICE, BOB, INGEST_TOKEN, get, post, startAgent, unhealthy, type RunningAgent } from '../support/agent.js';
-import { freshPostgres, type TestDatabase } from '../support/db.js';
-import { useMsw } from '../support/msw.js';
+import { ALICE, BOB, INGEST_TOKEN, get, post, unhealthy, type RunningAgent } from '../support/agent.js';
+import type { TestDatabase } from '../support/db.js';
+import { agentTest as test, type Msw } from '../support/fixtures.js';
 
 const ADMIN = 'https://admin.scutum.test';
-const server = useMsw();
 const CAROL = 'carol-token-0123456789abcd';
 const DAVE = 'dave-token-0123456789abcde';
 
-/** A stand-in admin-api that records every write it applies. */
-function adminApi() {
+/**
+ * A stand-in admin-api over HTTP that records every write it applies. Not the simulated gateway:
+ * the CLI approves as its own process would, building its gateway from the environment, so both
+ * the agent and the CLI must reach one admin-api by URL.
+ */
+function adminApi(server: Msw) {
   const applied: { key: string | null; path: string }[] = [];
   server.use(
     http.get(`${ADMIN}/v1/providers/:p`, ({ params }) => HttpResponse.json({ name: params.p, healthy: false })),
@@ -35,17 +38,8 @@ const ENV = {
   SRE_TWO_PERSON_SCORE: '20',
   SRE_API_TOKENS: `alice:${ALICE},bob:${BOB},carol:${CAROL},dave:${DAVE}`,
 };
-let db: TestDatabase;
-let a: RunningAgent | undefined;
-
-beforeEach(async () => {
-  db = await freshPostgres();
-});
 afterEach(async () => {
-  await a?.stop();
-  a = undefined;
   vi.unstubAllEnvs();
-  await db.dispose();
 });
 
 async function pendingProposal(agent: RunningAgent, provider = 'openai') {
@@ -56,32 +50,32 @@ async function pendingProposal(agent: RunningAgent, provider = 'openai') {
   return list.body.proposals[0];
 }
 
-const approve = (id: string, token: string) => post(a!.base, `/v1/proposals/${id}/decision`, { decision: 'approve' }, token);
-const kinds = async (id: string) => (await queryRows<{ kind: string; actor: string }>(db.db, sql`select kind, actor from sre_actions where proposal_id = ${id} and kind not in ('proposal.created', 'risk.scored', 'reasoning.completed') order by seq`));
+const approve = (a: RunningAgent, id: string, token: string) => post(a.base, `/v1/proposals/${id}/decision`, { decision: 'approve' }, token);
+const kinds = async (db: TestDatabase, id: string) => (await queryRows<{ kind: string; actor: string }>(db.db, sql`select kind, actor from sre_actions where proposal_id = ${id} and kind not in ('proposal.created', 'risk.scored', 'reasoning.completed') order by seq`));
 
 describe('two-person rule over the JSON API', () => {
-  it('one approval does nothing, the same person twice is refused with 409, a second person executes once', async () => {
-    const applied = adminApi();
-    a = await startAgent(db, ENV);
+  test('one approval does nothing, the same person twice is refused with 409, a second person executes once', async ({ startAgent, db, msw: server }) => {
+    const applied = adminApi(server);
+    const a = await startAgent(ENV);
     const p = await pendingProposal(a);
     expect(p).toMatchObject({ risk_score: 25, route: 'gate', approvals_required: 2, approvals: [] });
 
-    const first = await approve(p.id, ALICE);
+    const first = await approve(a, p.id, ALICE);
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({ status: 'pending', approvals: [{ by: 'alice', via: 'api', at: expect.any(String) }], approval_progress: '1 of 2: alice', decided_by: null });
     expect(applied).toHaveLength(0);
 
-    const again = await approve(p.id, ALICE);
+    const again = await approve(a, p.id, ALICE);
     expect(again.status).toBe(409);
     expect(again.body).toMatchObject({ code: 'same_approver', approvals: ['alice'], required: 2 });
     expect(again.body.error).toContain('1 of 2: alice');
 
-    const second = await approve(p.id, BOB);
+    const second = await approve(a, p.id, BOB);
     expect(second.status).toBe(200);
     expect(second.body).toMatchObject({ status: 'succeeded', decided_by: 'bob', approval_progress: null, approvals: [{ by: 'alice', via: 'api' }, { by: 'bob', via: 'api' }] });
     expect(applied.map((x) => x.path)).toEqual(['/v1/providers/openai/circuit-breaker']);
     expect((await get(a.base, `/v1/proposals/${p.id}`, CAROL)).body.approvals.map((x: { by: string }) => x.by)).toEqual(['alice', 'bob']);
-    expect((await kinds(p.id)).map((r) => `${r.kind} ${r.actor}`)).toEqual([
+    expect((await kinds(db, p.id)).map((r) => `${r.kind} ${r.actor}`)).toEqual([
       'approval.recorded alice',
       'decision.duplicate alice',
       'proposal.approved bob',
@@ -91,12 +85,12 @@ describe('two-person rule over the JSON API', () => {
     ]);
   });
 
-  it('racing second approvals execute once; the losers are told it was already decided', async () => {
-    const applied = adminApi();
-    a = await startAgent(db, ENV);
+  test('racing second approvals execute once; the losers are told it was already decided', async ({ db, startAgent, msw: server }) => {
+    const applied = adminApi(server);
+    const a = await startAgent(ENV);
     const p = await pendingProposal(a);
-    expect((await approve(p.id, ALICE)).status).toBe(200);
-    const answers = await Promise.all([BOB, CAROL, DAVE, BOB, CAROL, DAVE].map((t) => approve(p.id, t)));
+    expect((await approve(a, p.id, ALICE)).status).toBe(200);
+    const answers = await Promise.all([BOB, CAROL, DAVE, BOB, CAROL, DAVE].map((t) => approve(a, p.id, t)));
     const won = answers.filter((r) => r.status === 200);
     expect(won).toHaveLength(1);
     expect(won[0]!.body.status).toBe('succeeded');
@@ -107,26 +101,26 @@ describe('two-person rule over the JSON API', () => {
     expect(rows[0]!.n).toBe(2);
   });
 
-  it('a rejection by anyone ends it, even after the first approval', async () => {
-    const applied = adminApi();
-    a = await startAgent(db, ENV);
+  test('a rejection by anyone ends it, even after the first approval', async ({ startAgent, msw: server }) => {
+    const applied = adminApi(server);
+    const a = await startAgent(ENV);
     const p = await pendingProposal(a);
-    expect((await approve(p.id, ALICE)).status).toBe(200);
+    expect((await approve(a, p.id, ALICE)).status).toBe(200);
     const rej = await post(a.base, `/v1/proposals/${p.id}/decision`, { decision: 'reject', reason: 'not now' }, BOB);
     expect(rej.status).toBe(200);
     expect(rej.body).toMatchObject({ status: 'rejected', decided_by: 'bob' });
-    const late = await approve(p.id, CAROL);
+    const late = await approve(a, p.id, CAROL);
     expect(late.status).toBe(409);
     expect(late.body.code).toBe('already_decided');
     expect(applied).toHaveLength(0);
   });
 
-  it('approver rules bind the API and the CLI: others are refused (403, audited), the named ones approve', async () => {
-    const applied = adminApi();
+  test('approver rules bind the API and the CLI: others are refused (403, audited), the named ones approve', async ({ db, startAgent, msw: server }) => {
+    const applied = adminApi(server);
     const env = { ...ENV, SRE_TWO_PERSON_SCORE: '100', SRE_APPROVER_RULES: 'circuit_break_provider:carol|dave' };
-    a = await startAgent(db, env);
+    const a = await startAgent(env);
     const p = await pendingProposal(a);
-    const denied = await approve(p.id, ALICE);
+    const denied = await approve(a, p.id, ALICE);
     expect(denied.status).toBe(403);
     expect(denied.body).toMatchObject({ code: 'forbidden' });
     expect(denied.body.error).toContain('only carol, dave may approve circuit_break_provider');
@@ -150,13 +144,13 @@ describe('two-person rule over the JSON API', () => {
       vi.useRealTimers();
     }
     expect(applied).toHaveLength(1);
-    const denials = (await kinds(p.id)).filter((r) => r.kind === 'decision.denied').map((r) => r.actor);
+    const denials = (await kinds(db, p.id)).filter((r) => r.kind === 'decision.denied').map((r) => r.actor);
     expect(denials).toEqual(['alice', 'bob']);
   });
 
-  it('the CLI records a first approval and refuses the same operator twice (exit 3)', async () => {
-    const applied = adminApi();
-    a = await startAgent(db, ENV);
+  test('the CLI records a first approval and refuses the same operator twice (exit 3)', async ({ db, startAgent, msw: server }) => {
+    const applied = adminApi(server);
+    const a = await startAgent(ENV);
     const p = await pendingProposal(a);
     for (const [k, v] of Object.entries({ ...ENV, DATABASE_URL: db.url, NODE_ENV: 'test', LOG_LEVEL: 'silent' })) vi.stubEnv(k, v);
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
@@ -170,7 +164,7 @@ describe('two-person rule over the JSON API', () => {
       stderr.mockRestore();
       stdout.mockRestore();
     }
-    expect((await approve(p.id, DAVE)).body.status).toBe('succeeded');
+    expect((await approve(a, p.id, DAVE)).body.status).toBe('succeeded');
     expect(applied).toHaveLength(1);
   });
 });

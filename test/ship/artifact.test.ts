@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV_KEYS } from '../../src/config.js';
 import { TEST_DATABASE_URL, databaseUrl } from '../support/env.js';
 import { ROOT, sample } from './support.js';
+import { eventually } from '../support/eventually.js';
 
 /**
  * The production artifact as the Dockerfile assembles it (tsc into dist/, bin/, drizzle/,
@@ -61,16 +62,18 @@ async function start(): Promise<Running> {
   child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   // Generous: this 2-core machine is shared with other suites.
-  const deadline = Date.now() + 180_000;
-  let last = 'no answer';
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the agent exited ${child.exitCode} before it was ready:\n${out}`);
-    const r = await fetch(`http://127.0.0.1:${port}/readyz`).catch((e: unknown) => String(e));
-    if (typeof r !== 'string' && r.status === 200) break;
-    last = typeof r === 'string' ? r : `${r.status} ${await r.text()}`;
-    if (Date.now() > deadline) throw new Error(`/readyz never answered 200 (last: ${last}):\n${out}`);
-    await new Promise((res) => setTimeout(res, 250));
-  }
+  const outcome = await eventually(
+    async () => {
+      if (child.exitCode !== null) return 'exited';
+      const r = await fetch(`http://127.0.0.1:${port}/readyz`);
+      if (r.status !== 200) throw new Error(`${r.status} ${await r.text()}`);
+      return 'ready';
+    },
+    { what: '/readyz answering 200', timeoutMs: 180_000, everyMs: 100 },
+  ).catch((e: unknown) => {
+    throw new Error(`${(e as Error).message}:\n${out}`);
+  });
+  if (outcome === 'exited') throw new Error(`the agent exited ${child.exitCode} before it was ready:\n${out}`);
   return { child, port, output: () => out, exited };
 }
 
@@ -96,15 +99,8 @@ async function pendingIds(port: number): Promise<string[]> {
   return ((await r.json()) as { proposals: { id: string }[] }).proposals.map((p) => p.id);
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+// A child process on real time: polled every 100 ms, the poller throwing on timeout.
+const until = <T>(what: string, fn: () => Promise<T | undefined>, ms = 60_000) => eventually(fn, { what, timeoutMs: ms, everyMs: 100 });
 
 beforeAll(async () => {
   app = mkdtempSync(path.join(tmpdir(), 'sre-artifact-'));

@@ -3,30 +3,18 @@ import { readingClock } from '../support/clock.js';
 import { and, eq } from 'drizzle-orm';
 import { HttpResponse } from 'msw';
 import pino from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { schema } from '../../src/db/client.js';
 import { RetryableDeliveryError, PermanentDeliveryError } from '../../src/notify/adapter.js';
 import { createDispatcher, type Dispatcher } from '../../src/notify/dispatcher.js';
 import { classifySlackError } from '../../src/notify/slack/errors.js';
 import { getProposal } from '../../src/proposals/queries.js';
-import { useMsw } from '../support/msw.js';
+import { slackTest as test } from '../support/fixtures.js';
 import { ACTION_APPROVE } from '../../src/slack/blocks/ids.js';
-import { buttonClick, CHANNEL, mockSlack, openIncident, startHarness, type Harness, type SlackMock } from './harness.js';
-
-const server = useMsw();
-let h: Harness;
-let slack: SlackMock;
-
-beforeEach(async () => {
-  slack = mockSlack(server);
-  h = await startHarness();
-});
-afterEach(async () => {
-  await h.close();
-});
+import { buttonClick, CHANNEL, openIncident, startHarness, type Harness } from './harness.js';
 
 /** Runs the dispatcher until nothing is due, waiting out the channel's pace between posts. */
-async function drain(d: Dispatcher, advance: (ms: number) => void = () => {}): Promise<void> {
+async function drain(h: Harness, d: Dispatcher, advance: (ms: number) => void = () => {}): Promise<void> {
   for (let i = 0; i < 200; i++) {
     await d.runOnce();
     const pending = await h.db.db.select({ id: schema.outbox.id }).from(schema.outbox).where(eq(schema.outbox.status, 'pending'));
@@ -38,7 +26,7 @@ async function drain(d: Dispatcher, advance: (ms: number) => void = () => {}): P
 }
 
 describe('Slack delivery through the outbox', () => {
-  it('429 with Retry-After: the notification waits that long, is posted once, and the proposal stays pending', async () => {
+  test('429 with Retry-After: the notification waits that long, is posted once, and the proposal stays pending', async ({ harness: h, slack }) => {
     const p = await openIncident(h);
     let clock = new Date();
     const dispatcher = createDispatcher({ db: h.db.db, adapters: [h.adapter], logger: pino({ level: 'silent' }), clock: readingClock(() => clock)});
@@ -58,7 +46,7 @@ describe('Slack delivery through the outbox', () => {
     expect(slack.of('chat.postMessage')).toHaveLength(0);
 
     clock = new Date(clock.getTime() + 1001);
-    await drain(dispatcher, (ms) => {
+    await drain(h, dispatcher, (ms) => {
       clock = new Date(clock.getTime() + ms);
     });
     const posts = slack.of('chat.postMessage');
@@ -82,15 +70,15 @@ describe('Slack delivery through the outbox', () => {
     expect(classifySlackError(Object.assign(new Error('x'), { code: 'slack_webapi_request_error' }))).toBeInstanceOf(RetryableDeliveryError);
   });
 
-  it('a summary update edits the parent in place instead of posting again', async () => {
+  test('a summary update edits the parent in place instead of posting again', async ({ harness: h, slack }) => {
     const p = await openIncident(h);
     const dispatcher = createDispatcher({ db: h.db.db, adapters: [h.adapter], logger: pino({ level: 'silent' }) });
-    await drain(dispatcher);
+    await drain(h, dispatcher);
     const [inc] = await h.db.db.select().from(schema.incidents).where(eq(schema.incidents.id, p.incident_id));
     await h.db.db.update(schema.incidents).set({ eventCount: 42 }).where(eq(schema.incidents.id, p.incident_id));
     await h.db.db.insert(schema.outbox).values({ channel: 'slack', kind: 'incident.updated', incidentId: p.incident_id, payload: {} });
     const posted = slack.of('chat.postMessage').length;
-    await drain(dispatcher);
+    await drain(h, dispatcher);
     expect(slack.of('chat.postMessage')).toHaveLength(posted);
     const upd = slack.of('chat.update').at(-1)!;
     expect(upd.args).toMatchObject({ channel: CHANNEL, ts: inc!.slackTs });
@@ -98,20 +86,20 @@ describe('Slack delivery through the outbox', () => {
     // The same row again changes nothing a reader sees: no edit.
     const edits = slack.of('chat.update').length;
     await h.db.db.insert(schema.outbox).values({ channel: 'slack', kind: 'incident.updated', incidentId: p.incident_id, payload: {} });
-    await drain(dispatcher);
+    await drain(h, dispatcher);
     expect(slack.of('chat.update')).toHaveLength(edits);
   });
 
-  it('a chat.update failing after a decision is retried without repeating the execution', async () => {
+  test('a chat.update failing after a decision is retried without repeating the execution', async ({ harness: h, slack }) => {
     const p = await openIncident(h);
     const dispatcher = createDispatcher({ db: h.db.db, adapters: [h.adapter], logger: pino({ level: 'silent' }), baseDelayMs: 1 });
-    await drain(dispatcher);
+    await drain(h, dispatcher);
     slack.failNext('chat.update', () => HttpResponse.json({ ok: false, error: 'internal_error' }));
     const view = (await getProposal(h.deps, p.id))!;
     await buttonClick(h, ACTION_APPROVE, view);
     await h.slack.idle();
     expect((await getProposal(h.deps, p.id))!.status).toBe('succeeded');
-    await drain(dispatcher);
+    await drain(h, dispatcher);
     expect(slack.failed.map((c) => c.method)).toEqual(['chat.update']);
     expect(JSON.stringify(cardUpdates(slack).at(-1)!.args.blocks)).toContain('*Executed* — approved by');
     expect(h.gateway.calls().filter((c) => !c.replayed)).toHaveLength(1);
@@ -119,13 +107,13 @@ describe('Slack delivery through the outbox', () => {
 });
 
 describe('auto-executed actions', () => {
-  it('are posted as such, with the same explanation', async () => {
+  test('are posted as such, with the same explanation', async ({ harness: h, slack }) => {
     await h.close();
     h = await startHarness({ autoApprove: true });
     const p = await openIncident(h);
     expect(p.route).toBe('auto');
     const dispatcher = createDispatcher({ db: h.db.db, adapters: [h.adapter], logger: pino({ level: 'silent' }) });
-    await drain(dispatcher);
+    await drain(h, dispatcher);
     const thread = slack.of('chat.postMessage').filter((c) => c.args.thread_ts !== undefined);
     expect(thread).toHaveLength(1);
     expect(JSON.stringify(thread[0]!.args.blocks)).toContain('Whole reasoning');

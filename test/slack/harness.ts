@@ -126,8 +126,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(opts: { approvers?: string[]; autoApprove?: boolean } = {}): Promise<Harness> {
-  const db = await freshPostgres();
+/** The Slack app on full service deps, served on a loopback port; on `opts.db` (the caller's to drop) or a fresh database of its own. */
+export async function startHarness(opts: { approvers?: string[]; autoApprove?: boolean; db?: TestDatabase } = {}): Promise<Harness> {
+  const db = opts.db ?? (await freshPostgres());
   const logger = pino({ level: 'silent' });
   // The gateway reports openai failing, as the incidents openIncident() opens say: the playbook reads both.
   const seed = defaultSimulatedState();
@@ -166,7 +167,7 @@ export async function startHarness(opts: { approvers?: string[]; autoApprove?: b
     async close() {
       await slack.stop();
       await new Promise((r) => srv.close(r));
-      await db.dispose();
+      if (!opts.db) await db.dispose();
     },
   };
 }

@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { schema } from '../../src/db/client.js';
 import { formatWait, reasoningLateness } from '../../src/domain/lateness.js';
 import { parseEvent } from '../../src/domain/events.js';
@@ -7,8 +7,8 @@ import { ingestEvents } from '../../src/ingest/ingest.js';
 import { enqueueNotification } from '../../src/jobs/index.js';
 import { propose } from '../../src/proposals/propose.js';
 import { buildIncidentSummary } from '../../src/slack/blocks/incident-summary.js';
-import { useMsw } from '../support/msw.js';
-import { deliverAll, mockSlack, startHarness, type Harness, type SlackMock } from './harness.js';
+import { slackTest as test } from '../support/fixtures.js';
+import { deliverAll } from './harness.js';
 
 describe('reasoningLateness', () => {
   const now = new Date('2026-11-24T10:01:00Z');
@@ -30,16 +30,8 @@ describe('reasoningLateness', () => {
 });
 
 describe('the Slack incident summary while reasoning is late', () => {
-  const server = useMsw();
-  let h: Harness;
-  let slack: SlackMock;
-  beforeEach(async () => {
-    slack = mockSlack(server);
-    h = await startHarness();
-  });
-  afterEach(async () => h.close());
 
-  it('says "reasoning, N s so far" on a summary update, and no longer once the proposal is posted', async () => {
+  test('says "reasoning, N s so far" on a summary update, and no longer once the proposal is posted', async ({ harness: h, slack }) => {
     const parsed = parseEvent({ id: 'evt_late_1', type: 'provider.unhealthy', occurred_at: h.deps.clock.now().toISOString(), source: 'admin-api', data: { provider: 'openai', error_rate: 0.7, requests: 1200, window_seconds: 60 } });
     if (!parsed.ok) throw new Error(parsed.problems.join('; '));
     const [incidentId] = (await ingestEvents(h.deps, [{ event: parsed.event, via: 'http' }])).incidentsOpened;

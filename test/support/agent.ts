@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { createSimulatedGateway, defaultSimulatedState, type SimulatedGateway } from '../../src/actions/simulated.js';
+import { createSimulatedGateway, defaultSimulatedState, type SimulatedGateway, type SimulatedState } from '../../src/actions/simulated.js';
 import type { Clock } from '../../src/clock.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createAgent, type Agent } from '../../src/main.js';
@@ -44,38 +44,16 @@ export function event(type: string, data: Record<string, unknown>, extra: Record
 export const unhealthy = (provider = 'openai', extra: Record<string, unknown> = {}) =>
   event('provider.unhealthy', { provider, error_rate: 0.7, requests: 1200, window_seconds: 60, model_group: 'gpt-4o', ...extra });
 
-export async function post(base: string, path: string, body: unknown, token?: string, raw?: string): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${base}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: raw ?? JSON.stringify(body),
-  });
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    /* not JSON */
-  }
-  return { status: res.status, body: parsed };
-}
-
-export async function get(base: string, path: string, token?: string): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${base}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
-  const text = await res.text();
-  try {
-    return { status: res.status, body: JSON.parse(text) };
-  } catch {
-    return { status: res.status, body: text };
-  }
-}
+/** The tests' one HTTP client (test/support/http.ts), re-exported for the many callers that import it from here. */
+export { get, post } from './http.js';
 
 /**
  * The simulated gateway reading these providers as failing, as `unhealthy()` events say: an event
  * the gateway agrees with (one it contradicts is never executed automatically).
  */
-export function gatewayAgreeing(providers: readonly string[], clock?: Pick<Clock, 'now'>): SimulatedGateway {
+export function gatewayAgreeing(providers: readonly string[], clock?: Pick<Clock, 'now'>, adjust: (seed: SimulatedState) => void = () => {}): SimulatedGateway {
   const seed = defaultSimulatedState();
+  adjust(seed);
   for (const p of providers) {
     const s = seed.providers[p];
     if (!s) throw new Error(`the simulated gateway has no provider ${p}`);

@@ -1,28 +1,12 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { createStreamConsumer, type StreamEntry } from '../../../src/ingest/redis-consumer.js';
-import { freshPostgres, type TestDatabase } from '../../support/db.js';
+import { streamTest as test } from '../../support/fixtures.js';
 import { TEST_REDIS_URL } from '../../support/env.js';
-import { count, handlerFor, logger, pendingCount, providerEvent, redis, uniqueStream, waitFor } from './support.js';
+import { count, handlerFor, logger, pendingCount, providerEvent, waitFor } from './support.js';
 
 describe('a slow or unreachable database', () => {
-  let pg: TestDatabase;
-  let r: Awaited<ReturnType<typeof redis>>;
-  const streams: string[] = [];
-
-  beforeAll(async () => {
-    pg = await freshPostgres();
-    r = await redis();
-  });
-  afterAll(async () => {
-    for (const s of streams) await r.del([s, `${s}:dead`]);
-    await r.close();
-    await pg.dispose();
-  });
-
-  it('leaves the backlog in Redis: never more than one batch taken but not committed', async () => {
-    const stream = uniqueStream();
-    streams.push(stream);
+  test('leaves the backlog in Redis: never more than one batch taken but not committed', async ({ db: pg, redis: r, stream }) => {
     await r.xGroupCreate(stream, 'sre-agent', '0', { MKSTREAM: true });
     await Promise.all(Array.from({ length: 600 }, (_, i) => r.xAdd(stream, '*', { event: JSON.stringify(providerEvent(i, 'slow-h')) })));
     const commit = handlerFor(pg.db);
@@ -53,9 +37,7 @@ describe('a slow or unreachable database', () => {
     expect(maxPending).toBeLessThanOrEqual(50);
   });
 
-  it('retries through an outage without dead-lettering anything and stores every event once', async () => {
-    const stream = uniqueStream();
-    streams.push(stream);
+  test('retries through an outage without dead-lettering anything and stores every event once', async ({ db: pg, redis: r, stream }) => {
     const commit = handlerFor(pg.db);
     let outage = true;
     let refused = 0;

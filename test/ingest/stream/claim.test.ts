@@ -2,45 +2,31 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { createStreamConsumer, type StreamEntry } from '../../../src/ingest/redis-consumer.js';
-import { freshPostgres, type TestDatabase } from '../../support/db.js';
+import type { TestDatabase } from '../../support/db.js';
+import { streamTest as test, type StreamFixtures } from '../../support/fixtures.js';
+
+type StreamContext = StreamFixtures & { db: TestDatabase };
 import { TEST_REDIS_URL } from '../../support/env.js';
-import { count, handlerFor, logger, pendingCount, providerEvent, redis, uniqueStream, waitFor } from './support.js';
+import { count, handlerFor, logger, pendingCount, providerEvent, waitFor } from './support.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CLAIM_IDLE_MS = 1_000;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-async function ownedBy(r: Awaited<ReturnType<typeof redis>>, stream: string, group: string, consumer: string): Promise<number> {
+async function ownedBy(r: StreamContext['redis'], stream: string, group: string, consumer: string): Promise<number> {
   return (await r.xPendingRange(stream, group, '-', '+', 100_000, { consumer })).length;
 }
 
 describe('claiming on the stream: a dead consumer is taken over, a slow live one is not', () => {
-  let pg: TestDatabase;
-  let r: Awaited<ReturnType<typeof redis>>;
-  const streams: string[] = [];
-
-  beforeAll(async () => {
-    pg = await freshPostgres();
-    r = await redis();
-  });
-  afterAll(async () => {
-    for (const s of streams) await r.del([s, `${s}:dead`]);
-    await r.close();
-    await pg.dispose();
-  });
-
-  const stored = (provider: string) => count(pg.db, sql`select count(*) as n from events where data->>'provider' = ${provider}`);
-  const receipts = (provider: string) =>
+  const stored = (pg: TestDatabase, provider: string) => count(pg.db, sql`select count(*) as n from events where data->>'provider' = ${provider}`);
+  const receipts = (pg: TestDatabase, provider: string) =>
     count(pg.db, sql`select count(distinct r.id) as n from sre_actions a cross join jsonb_array_elements_text(a.payload->'event_ids') r(id) join events e on e.id = r.id where a.kind = 'events.received' and e.data->>'provider' = ${provider}`);
-  const receiptTotal = (provider: string) =>
+  const receiptTotal = (pg: TestDatabase, provider: string) =>
     count(pg.db, sql`select coalesce(sum((payload->>'count')::int), 0) as n from sre_actions where kind = 'events.received' and payload->'event_ids'->>0 like ${`evt_${provider}_%`}`);
 
-  it('keeps a hung but living replica\'s batch, then takes it over within the claim idle of its SIGKILL, storing each event once', async () => {
-    const stream = uniqueStream();
-    streams.push(stream);
-    const group = 'sre-agent';
+  test('keeps a hung but living replica\'s batch, then takes it over within the claim idle of its SIGKILL, storing each event once', async ({ db: pg, redis: r, stream, group }) => {
     const provider = 'claim-dead';
     await r.xGroupCreate(stream, group, '0', { MKSTREAM: true });
     for (let i = 0; i < 300; i++) await r.xAdd(stream, '*', { event: JSON.stringify(providerEvent(i, provider)) });
@@ -71,11 +57,11 @@ describe('claiming on the stream: a dead consumer is taken over, a slow live one
       expect(takeoverMs).toBeLessThan(10_000);
       expect(survivor.status().acked).toBe(300);
 
-      expect(await stored(provider)).toBe(300);
+      expect(await stored(pg, provider)).toBe(300);
       expect(await count(pg.db, sql`select count(*) as n from incidents where key = ${`provider:${provider}`}`)).toBe(1);
       expect(await count(pg.db, sql`select event_count as n from incidents where key = ${`provider:${provider}`}`)).toBe(300);
-      expect(await receipts(provider)).toBe(300);
-      expect(await receiptTotal(provider)).toBe(300);
+      expect(await receipts(pg, provider)).toBe(300);
+      expect(await receiptTotal(pg, provider)).toBe(300);
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await survivor.stop();
@@ -84,10 +70,7 @@ describe('claiming on the stream: a dead consumer is taken over, a slow live one
   }, 120_000);
 
   /** Replica A's batches take 2.5 claim idles; replica B claims every 100 ms. Returns the ids each handled. */
-  async function slowAndFast(provider: string, holdEveryMs?: number) {
-    const stream = uniqueStream();
-    streams.push(stream);
-    const group = 'sre-agent';
+  async function slowAndFast({ db: pg, redis: r, stream, group }: Pick<StreamContext, 'db' | 'redis' | 'stream' | 'group'>, provider: string, holdEveryMs?: number) {
     await r.xGroupCreate(stream, group, '0', { MKSTREAM: true });
     for (let i = 0; i < 100; i++) await r.xAdd(stream, '*', { event: JSON.stringify(providerEvent(i, provider)) });
     const commit = handlerFor(pg.db);
@@ -113,7 +96,7 @@ describe('claiming on the stream: a dead consumer is taken over, a slow live one
     try {
       await waitFor('the slow replica to hold a batch', () => handled.a.length === 50);
       await fast.start();
-      await waitFor('every entry acknowledged', async () => (await pendingCount(r, stream, group)) === 0 && (await stored(provider)) === 100);
+      await waitFor('every entry acknowledged', async () => (await pendingCount(r, stream, group)) === 0 && (await stored(pg, provider)) === 100);
       return { handled, slow: slow.status() };
     } finally {
       await fast.stop();
@@ -121,8 +104,8 @@ describe('claiming on the stream: a dead consumer is taken over, a slow live one
     }
   }
 
-  it('never hands a slow live replica\'s batch to a peer: each entry handled by one replica, once', async () => {
-    const { handled, slow } = await slowAndFast('claim-slow');
+  test('never hands a slow live replica\'s batch to a peer: each entry handled by one replica, once', async ({ db: pg, redis, stream, group }) => {
+    const { handled, slow } = await slowAndFast({ db: pg, redis, stream, group }, 'claim-slow');
     expect(handled.a).toHaveLength(50);
     expect(handled.b).toHaveLength(50);
     expect(handled.a.filter((id) => handled.b.includes(id))).toEqual([]);
@@ -130,14 +113,14 @@ describe('claiming on the stream: a dead consumer is taken over, a slow live one
     expect(slow.holdTouches).toBeGreaterThan(0);
     expect(slow.longestBatchMs).toBeGreaterThan(CLAIM_IDLE_MS);
     expect(await count(pg.db, sql`select event_count as n from incidents where key = 'provider:claim-slow'`)).toBe(100);
-    expect(await receiptTotal('claim-slow')).toBe(100);
+    expect(await receiptTotal(pg, 'claim-slow')).toBe(100);
   });
 
-  it('without the hold, the same slow batch would be taken by the peer (the test above can fail)', async () => {
-    const { handled } = await slowAndFast('claim-unheld', 60_000);
+  test('without the hold, the same slow batch would be taken by the peer (the test above can fail)', async ({ db: pg, redis, stream, group }) => {
+    const { handled } = await slowAndFast({ db: pg, redis, stream, group }, 'claim-unheld', 60_000);
     expect(handled.a.filter((id) => handled.b.includes(id))).toHaveLength(50);
     // Handled twice, stored and counted once: dedup by event id.
     expect(await count(pg.db, sql`select event_count as n from incidents where key = 'provider:claim-unheld'`)).toBe(100);
-    expect(await receiptTotal('claim-unheld')).toBe(100);
+    expect(await receiptTotal(pg, 'claim-unheld')).toBe(100);
   });
 });

@@ -1,30 +1,13 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { createStreamConsumer } from '../../../src/ingest/redis-consumer.js';
 import { entriesOfRead } from '../../../src/ingest/stream/redis-reply.js';
-import { freshPostgres, type TestDatabase } from '../../support/db.js';
+import { streamTest as test } from '../../support/fixtures.js';
 import { TEST_REDIS_URL } from '../../support/env.js';
-import { auditDeadLetterTo, count, handlerFor, logger, pendingCount, providerEvent, redis, uniqueStream, waitFor } from './support.js';
+import { auditDeadLetterTo, count, handlerFor, logger, pendingCount, providerEvent, waitFor } from './support.js';
 
 describe('stream consumer on real Redis and PostgreSQL', () => {
-  let pg: TestDatabase;
-  let r: Awaited<ReturnType<typeof redis>>;
-  const streams: string[] = [];
-
-  beforeAll(async () => {
-    pg = await freshPostgres();
-    r = await redis();
-  });
-  afterAll(async () => {
-    for (const s of streams) await r.del([s, `${s}:dead`]);
-    await r.close();
-    await pg.dispose();
-  });
-
-  it('dead-letters a poison entry and an unparseable one while the others are stored', async () => {
-    const stream = uniqueStream();
-    streams.push(stream);
-    const group = 'sre-agent';
+  test('dead-letters a poison entry and an unparseable one while the others are stored', async ({ db: pg, redis: r, stream, group }) => {
     const consumer = createStreamConsumer({
       redisUrl: TEST_REDIS_URL,
       stream,
@@ -63,10 +46,7 @@ describe('stream consumer on real Redis and PostgreSQL', () => {
     }
   });
 
-  it('claims the entries of a consumer that died for good and stores each once', async () => {
-    const stream = uniqueStream();
-    streams.push(stream);
-    const group = 'sre-agent';
+  test('claims the entries of a consumer that died for good and stores each once', async ({ db: pg, redis: r, stream, group }) => {
     await r.xGroupCreate(stream, group, '0', { MKSTREAM: true });
     for (let i = 0; i < 50; i++) await r.xAdd(stream, '*', { event: JSON.stringify(providerEvent(i, 'claim-b')) });
     // A replica read these and died before acknowledging them.

@@ -2,31 +2,16 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { createStreamConsumer } from '../../../src/ingest/redis-consumer.js';
-import { freshPostgres, type TestDatabase } from '../../support/db.js';
+import { streamTest as test } from '../../support/fixtures.js';
 import { TEST_REDIS_URL } from '../../support/env.js';
-import { count, handlerFor, logger, pendingCount, providerEvent, redis, uniqueStream, waitFor } from './support.js';
+import { count, handlerFor, logger, pendingCount, providerEvent, waitFor } from './support.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 describe('a consumer killed with SIGKILL between commit and XACK', () => {
-  let pg: TestDatabase;
-  let r: Awaited<ReturnType<typeof redis>>;
-  const stream = uniqueStream();
-  const group = 'sre-agent';
-
-  beforeAll(async () => {
-    pg = await freshPostgres();
-    r = await redis();
-  });
-  afterAll(async () => {
-    await r.del([stream, `${stream}:dead`]);
-    await r.close();
-    await pg.dispose();
-  });
-
-  it('is restarted, re-reads its pending batch, and stores every event once', async () => {
+  test('is restarted, re-reads its pending batch, and stores every event once', async ({ db: pg, redis: r, stream, group }) => {
     for (let i = 0; i < 300; i++) await r.xAdd(stream, '*', { event: JSON.stringify(providerEvent(i, 'crash-c')) });
 
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'fixtures', 'commit-then-hang.ts'), TEST_REDIS_URL, pg.url, stream, group, 'replica-0', '100'], {

@@ -1,32 +1,17 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { createStreamConsumer } from '../../../src/ingest/redis-consumer.js';
 import { runDueJobs } from '../../support/jobs.js';
-import { freshPostgres, type TestDatabase } from '../../support/db.js';
+import { streamTest as test } from '../../support/fixtures.js';
 import { TEST_REDIS_URL } from '../../support/env.js';
-import { count, logger, pendingCount, providerEvent, redis, serviceDeps, uniqueStream, waitFor } from './support.js';
+import { count, logger, pendingCount, providerEvent, serviceDeps, waitFor } from './support.js';
 import { ingestEvents } from '../../../src/ingest/ingest.js';
 import { verifyAudit } from '../../../src/audit/verify.js';
 
 const STORM = 10_000;
 
 describe('a storm of ten thousand events for one provider', () => {
-  let pg: TestDatabase;
-  let r: Awaited<ReturnType<typeof redis>>;
-  const stream = uniqueStream();
-  const group = 'sre-agent';
-
-  beforeAll(async () => {
-    pg = await freshPostgres();
-    r = await redis();
-  });
-  afterAll(async () => {
-    await r.del([stream, `${stream}:dead`]);
-    await r.close();
-    await pg.dispose();
-  });
-
-  it('makes one incident, one proposal, one reasoning run, and stores and counts every event', async () => {
+  test('makes one incident, one proposal, one reasoning run, and stores and counts every event', async ({ db: pg, redis: r, stream, group }) => {
     const { deps, reasoningRuns } = serviceDeps(pg.db);
     const consumer = createStreamConsumer({
       redisUrl: TEST_REDIS_URL,

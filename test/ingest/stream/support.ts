@@ -14,6 +14,7 @@ import { auditDeadLetter, streamBatchHandler } from '../../../src/ingest/stream/
 import type { ServiceDeps } from '../../../src/proposals/types.js';
 import { TEST_REDIS_URL } from '../../support/env.js';
 import { workdayClock } from '../../support/clock.js';
+import { eventually } from '../../support/eventually.js';
 
 export const logger = pino({ level: 'silent' });
 
@@ -56,13 +57,9 @@ export async function count(db: Db, q: SQL): Promise<number> {
   return Number(rows[0]?.n ?? 0);
 }
 
+/** eventually() (test/support/eventually.ts) in this folder's argument order. */
 export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+  await eventually(check, { what, timeoutMs, everyMs: 50 });
 }
 
 export async function pendingCount(c: Awaited<ReturnType<typeof redis>>, stream: string, group: string): Promise<number> {

@@ -1,13 +1,10 @@
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Reply as Answer } from '../../support/http.js';
 
-/** A bare node:http server around a handler, and a client that may send any Host header (fetch may not). */
+/** A bare node:http server around a handler, and the tests' one HTTP client to call it. */
 
-export interface Answer {
-  status: number;
-  headers: IncomingMessage['headers'];
-  body: string;
-}
+export type { Reply as Answer } from '../../support/http.js';
 
 export async function serve(handler: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>): Promise<{ port: number; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
@@ -28,28 +25,8 @@ export async function serve(handler: (req: IncomingMessage, res: ServerResponse,
   return { port: (server.address() as AddressInfo).port, close: () => new Promise((r) => server.close(() => r())) };
 }
 
-export function call(port: number, method: string, path: string, opts: { headers?: Record<string, string>; form?: Record<string, string>; json?: unknown } = {}): Promise<Answer> {
-  const body = opts.form ? new URLSearchParams(opts.form).toString() : opts.json !== undefined ? JSON.stringify(opts.json) : undefined;
-  const type = opts.form ? 'application/x-www-form-urlencoded' : 'application/json';
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      {
-        host: '127.0.0.1',
-        port,
-        method,
-        path,
-        headers: { ...(body ? { 'content-type': type, 'content-length': String(Buffer.byteLength(body)) } : {}), ...opts.headers },
-      },
-      (res) => {
-        let b = '';
-        res.on('data', (c: Buffer) => (b += c.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: b }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+/** The tests' one HTTP client (test/support/http.ts), to a loopback port. */
+export { call } from '../../support/http.js';
 
 /** The cookie pairs a response sets, as a Cookie header value. */
 export function cookiesFrom(a: Answer, prior = ''): string {
