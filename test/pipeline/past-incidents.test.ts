@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { closeQuietIncidents } from '../../src/ingest/close-quiet.js';
+import { loadProposal } from '../../src/proposals/index.js';
+import { proposalPage } from '../../src/web/console/pages/proposal.js';
 import { ALICE, INGEST_TOKEN, get, post, startAgent, unhealthy, type RunningAgent } from '../support/agent.js';
 import { WORKDAY_START, readingClock } from '../support/clock.js';
 import { freshPostgres, type TestDatabase } from '../support/db.js';
@@ -86,6 +88,10 @@ describe('past incidents and a recent failed verification', () => {
     expect(factor).toMatchObject({ delta: 15, reason: expect.stringMatching(/^circuit_break_provider on provider:openai failed its verification \d+ min ago and was reverted: 1 event\(s\) at the same or worse severity/) });
     expect(second.reasoning).toMatch(/Last time on this subject with the same failure \(provider outage\): circuit-break openai for \d+s, approved by alice through the JSON API, verification failed, reverted\./);
     expect(second.past_incidents).toEqual([expect.objectContaining({ incident_id: first.incident_id, verification_failed: true, line: expect.stringMatching(/verification failed, reverted$/) })]);
+    // The console's proposal page reads the same lines.
+    const data = await loadProposal(a.agent.deps, { id: second.id });
+    const html = proposalPage({ user: 'alice', csrf: 'c', now: now.now(), policy: { threshold: 40, autoApprove: false, twoPersonScore: 75, mode: 'live' }, data: data! });
+    expect(html).toMatch(/<h2 id="h-last-time">Last time<\/h2><ul class="last-time"><li data-verification="failed"><a href="\/sre\/proposals\/[^"]+">.*<\/a>: circuit-break openai for \d+s, approved by alice through the JSON API, verification failed, reverted<\/li><\/ul>/);
   });
 
   it('a circuit-break that was verified adds no such factor, and last time reads "verified"', async () => {
