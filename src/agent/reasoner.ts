@@ -1,6 +1,7 @@
 import type { ActionId, Adjustment } from '../domain/actions.js';
 import type { EventType } from '../domain/events.js';
 import type { GatewayReads } from '../actions/gateway.js';
+import type { PastIncident } from '../domain/past-incidents.js';
 
 /** What a reasoner knows about an incident. Event data is untrusted text. */
 export interface IncidentContext {
@@ -31,6 +32,11 @@ export interface IncidentContext {
     decisionReason: string | null;
     reverted: boolean;
   }[];
+  /**
+   * The last closed or decided incidents on the same subject and of the same failure class, newest
+   * first: what was proposed, who decided, whether verification passed. Names and reasons are untrusted.
+   */
+  pastIncidents?: PastIncident[];
   /** The proposal pending now, if any (for thread conversations and revisions). */
   pending?: { id: string; action: ActionId; params: Record<string, unknown>; riskScore: number } | undefined;
   now: Date;

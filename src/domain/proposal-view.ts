@@ -1,3 +1,4 @@
+import type { PastIncidentView } from './past-incidents.js';
 import type { RiskFactor } from './risk.js';
 
 export const VERIFICATION_STATUSES = ['none', 'pending', 'passed', 'failed', 'reverted'] as const;
@@ -59,4 +60,6 @@ export interface ProposalView {
     slack_ts: string | null;
   };
   links: { console: string };
+  /** One proposal's view (not lists): the last incidents on its subject of the same failure class, newest first. */
+  past_incidents?: PastIncidentView[];
 }

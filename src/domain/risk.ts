@@ -21,6 +21,16 @@ export interface PastProposal {
   decisionReason: string | null;
 }
 
+/** An execution whose verification failed (it did not help), reverted afterwards or not. */
+export interface FailedVerification {
+  action: ActionId;
+  target: string;
+  /** When the verdict was recorded (or, failing that, when the action was decided). */
+  at: Date;
+  reason: string | null;
+  reverted: boolean;
+}
+
 export interface RiskInput {
   request: ActionRequest;
   now: Date;
@@ -46,6 +56,8 @@ export interface RiskInput {
    * is this subject. Absent: the action's own target.
    */
   subject?: string;
+  /** Executions of actions on the subject whose verification failed, newest first (recent_failed_verification). */
+  failedVerifications?: readonly FailedVerification[];
   /** The reasoner's bounded suggestion, recorded as one factor among the others. */
   modelAdjustment?: { delta: number; reason: string };
 }
@@ -80,6 +92,7 @@ export function scoreRisk(input: RiskInput): RiskScore {
   push(repetition(input));
   push(magnitude(input.request));
   push(recentRejection(input));
+  push(recentFailedVerification(input));
   push(readMissing(input));
   if (input.modelAdjustment) {
     const raw = Number.isFinite(input.modelAdjustment.delta) ? input.modelAdjustment.delta : 0;
@@ -250,3 +263,22 @@ export function readMissing(input: RiskInput): RiskFactor | undefined {
 }
 
 export { ACTIONS };
+
+export const FAILED_VERIFICATION_WINDOW_MS = 7 * 24 * 3_600_000;
+export const FAILED_VERIFICATION_DELTA = 15;
+
+/** The same action on this very subject ran recently and did not help: doing it again is a bet against that verdict. */
+export function recentFailedVerification(input: RiskInput): RiskFactor | undefined {
+  const target = subjectFor(input);
+  const since = input.now.getTime() - FAILED_VERIFICATION_WINDOW_MS;
+  const failed = (input.failedVerifications ?? []).filter((f) => f.action === input.request.action && f.target === target && f.at.getTime() >= since);
+  const last = failed[0];
+  if (!last) return undefined;
+  const why = last.reason ? `: ${last.reason.slice(0, 200)}` : '';
+  const more = failed.length > 1 ? ` (${failed.length}× in the last 7 d)` : '';
+  return {
+    name: 'recent_failed_verification',
+    delta: FAILED_VERIFICATION_DELTA,
+    reason: `${input.request.action} on ${target} failed its verification ${ago(input.now, last.at)}${last.reverted ? ' and was reverted' : ''}${why}${more}`,
+  };
+}

@@ -25,6 +25,8 @@ export { reconcileExecutions } from './reconcile.js';
 
 export { agentStatus, type AgentStatus } from './status.js';
 export { getIncident, getProposal, listProposals, type ProposalQuery } from './queries.js';
+export { PAST_INCIDENTS, pastIncidents } from './past-incidents.js';
+export type { PastIncident, PastIncidentView } from '../domain/past-incidents.js';
 export { DEFAULT_REPORT_WINDOW, tuningReport } from './report.js';
 export {
   byUrgency,

@@ -3,7 +3,9 @@ import type { IncidentContext } from '../agent/reasoner.js';
 import { schema, type Executor } from '../db/client.js';
 import type { ActionId } from '../domain/actions.js';
 import type { EventType } from '../domain/events.js';
+import { pastIncidentView } from '../domain/past-incidents.js';
 import { reader } from './context.js';
+import { pastIncidentsOf } from './past-incidents.js';
 import type { ProposalView, ServiceDeps } from './types.js';
 import { readSwitch } from './kill-switch.js';
 import { toView, type ApprovalRow } from './view.js';
@@ -55,7 +57,9 @@ export async function getProposal(deps: ReadDeps, id: string): Promise<ProposalV
     .where(eq(proposals.id, id))
     .limit(1);
   if (!r) return undefined;
-  return toView(r.proposals, r.incidents, publicBaseUrl, await readSwitch(db), (await approvalsOf(db, [id])).get(id));
+  const [sw, approvals, past] = [await readSwitch(db), await approvalsOf(db, [id]), await pastIncidentsOf(db, r.incidents)];
+  // One proposal (the card, the page, GET /v1/proposals/:id) carries its past incidents; lists do not.
+  return { ...toView(r.proposals, r.incidents, publicBaseUrl, sw, approvals.get(id)), past_incidents: past.map(pastIncidentView) };
 }
 
 export async function getIncident(db: Executor, id: string) {
@@ -109,6 +113,7 @@ export async function loadIncidentContext(db: Executor, incidentId: string, now:
       decisionReason: p.decisionReason,
       reverted: p.revertedAt !== null,
     })),
+    pastIncidents: await pastIncidentsOf(db, incident),
     pending: pending ? { id: pending.id, action: pending.action as ActionId, params: pending.params, riskScore: pending.riskScore } : undefined,
     now,
   };

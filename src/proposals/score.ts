@@ -2,8 +2,9 @@ import type { GatewayReads } from '../actions/gateway.js';
 import type { IncidentContext } from '../agent/reasoner.js';
 import type { ActionRequest } from '../domain/actions.js';
 import type { SubjectReads } from '../domain/contradiction.js';
-import { REJECTION_WINDOW_MS, scoreRisk, subjectOf, type RiskInput, type RiskScore } from '../domain/risk.js';
+import { FAILED_VERIFICATION_WINDOW_MS, REJECTION_WINDOW_MS, scoreRisk, subjectOf, type RiskInput, type RiskScore } from '../domain/risk.js';
 import { targetsOf } from '../domain/targets.js';
+import { recentFailedVerifications } from './past-incidents.js';
 import { targetHistory } from './queries.js';
 import type { ServiceDeps } from './types.js';
 
@@ -80,6 +81,8 @@ export async function scoreProposal(deps: Pick<ServiceDeps, 'db' | 'policy'>, in
   const history = rows
     .filter((h) => h.id !== input.excludeProposalId)
     .map((h) => ({ ...h, action: h.action as RiskInput['request']['action'] }));
+  // Its own look-up, apart from the history above: executions of this action here that did not help.
+  const failedVerifications = await recentFailedVerifications(deps.db, { action: request.action, subject, since: new Date(now.getTime() - FAILED_VERIFICATION_WINDOW_MS), excludeProposalId: input.excludeProposalId });
   const latest = ctx.incident.latest;
   return scoreRisk({
     request,
@@ -96,6 +99,7 @@ export async function scoreProposal(deps: Pick<ServiceDeps, 'db' | 'policy'>, in
     },
     history,
     subject,
+    failedVerifications,
     modelAdjustment: input.modelAdjustment,
   });
 }

@@ -29,6 +29,25 @@ const schemas: Record<string, Schema> = {
   Error: { type: 'object', properties: { error: str, code: { type: 'string', enum: ['invalid', 'not_found', 'already_decided', 'forbidden', 'conflict', 'unavailable', 'refused', 'stale', 'paused', 'same_approver', 'silenced'] }, ref: str }, required: ['error'] },
   RiskFactor: obj({ name: str, delta: { type: 'integer' }, reason: str }),
   Approval: obj({ by: str, via: str, at: time }),
+  PastIncident: {
+    ...obj({
+      incident_id: str,
+      opened_at: time,
+      failure_class: str,
+      proposal_id: str,
+      action: { type: 'string', enum: [...ACTION_IDS] },
+      target: str,
+      summary: str,
+      status: { type: 'string', enum: [...PROPOSAL_STATUSES] },
+      decided_by: nullable(str),
+      decided_via: nullable(str),
+      decided_at: nullable(time),
+      verification: { type: 'string', enum: [...VERIFICATION_STATUSES] },
+      verification_failed: { type: 'boolean' },
+      line: str,
+    }),
+    description: 'a past incident on the same subject and of the same failure class: what was proposed, who decided, and whether verification passed (`line` says it in words)',
+  },
   Proposal: {
     ...obj(
       {
@@ -56,6 +75,7 @@ const schemas: Record<string, Schema> = {
         stale_reason: nullable(str),
         incident: { type: 'object', properties: { id: str, key: str, type: { type: 'string', enum: [...EVENT_TYPES] }, subject: str, status: str }, required: ['id', 'key', 'type', 'subject', 'status'] },
         links: obj({ console: { type: 'string', format: 'uri' } }),
+        past_incidents: { type: 'array', items: ref('PastIncident'), maxItems: 3, description: 'one proposal only (not in lists): the last incidents like this one, newest first' },
       },
       ['id', 'incident_id', 'status', 'action', 'params', 'risk_score', 'risk_factors', 'reasoning', 'created_at', 'decided_by', 'decided_at', 'result', 'mode', 'approvals', 'verification'],
     ),

@@ -5,7 +5,7 @@ import type { IncidentContext, ThreadMessage } from '../reasoner.js';
 import type { IncidentTargets } from './targets.js';
 
 /** Bump on every change to the wording below: the audit trail records which prompt a run saw. */
-export const SYSTEM_PROMPT_VERSION = 'sre-claude-2026-12-v3';
+export const SYSTEM_PROMPT_VERSION = 'sre-claude-2026-12-v3-past';
 
 export const UNTRUSTED_TAGS = ['untrusted_event_data', 'untrusted_operator_message', 'untrusted_tool_data'] as const;
 export type UntrustedTag = (typeof UNTRUSTED_TAGS)[number];
@@ -81,6 +81,35 @@ export function incidentEvidence(ctx: IncidentContext): Record<string, unknown> 
   return null;
 }
 
+/**
+ * The past incidents as facts built by code (ids, actions, channels, verdicts) and, fenced apart, the
+ * words people and events wrote into them (the action's description, who decided, their reasons).
+ */
+export function pastIncidentsMessage(ctx: IncidentContext): { facts: string[]; words: string[] } {
+  const past = ctx.pastIncidents ?? [];
+  if (past.length === 0) return { facts: ['Past incidents on this subject with the same failure class: none recorded.'], words: [] };
+  const facts = past.map((p) => ({
+    incident_id: p.incidentId,
+    opened_at: p.openedAt.toISOString(),
+    failure_class: p.failureClass,
+    action: p.action,
+    status: p.status,
+    decided_via: p.decidedVia,
+    decided_at: p.decidedAt ? p.decidedAt.toISOString() : null,
+    verification: p.verification,
+    verification_failed: p.verificationFailed,
+    reverted: p.revertedBy !== null,
+  }));
+  const words = past.map((p) => ({ incident_id: p.incidentId, action_in_words: p.described, decided_by: p.decidedBy, decision_reason: p.decisionReason }));
+  return {
+    facts: [
+      'Past incidents on this subject with the same failure class, newest first (built by code from the proposals and the audit trail; an action whose verification failed did not help then, and code scores a repeat of it higher):',
+      safeJson({ past_incidents: facts }),
+    ],
+    words: ['What people and events wrote into those past incidents (untrusted):', fenceJson('untrusted_tool_data', words)],
+  };
+}
+
 function targetsSummary(t: IncidentTargets): Record<string, unknown> {
   return {
     provider: t.provider ?? null,
@@ -97,6 +126,7 @@ function targetsSummary(t: IncidentTargets): Record<string, unknown> {
 /** The first user turn: trusted facts from code, then the event data fenced as untrusted. */
 export function incidentMessage(ctx: IncidentContext, targets: IncidentTargets): string {
   const i = ctx.incident;
+  const past = pastIncidentsMessage(ctx);
   const lines = [
     `Incident ${i.id} (${i.type}), status ${i.status}.`,
     `First seen ${i.firstSeen.toISOString()}, last seen ${i.lastSeen.toISOString()}, ${i.eventCount} event(s). Now: ${ctx.now.toISOString()}.`,
@@ -108,9 +138,12 @@ export function incidentMessage(ctx: IncidentContext, targets: IncidentTargets):
     'Evidence classified by code from the event (counts and status codes only; the samples themselves are in the untrusted data below):',
     safeJson({ evidence: incidentEvidence(ctx) }),
     '',
+    ...past.facts,
+    '',
     'The incident key, subject and event data as received (untrusted):',
     fenceJson('untrusted_event_data', { key: i.key, subject: i.subject, latest: i.latest, first: i.first }),
   ];
+  if (past.words.length > 0) lines.push('', ...past.words);
   if (ctx.pending) {
     lines.push('', 'The proposal pending now (written by an earlier run; its text is untrusted):');
     lines.push(fenceJson('untrusted_tool_data', ctx.pending));

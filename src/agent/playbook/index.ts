@@ -5,6 +5,7 @@ import type { IncidentContext, ProposalDraft, Reasoner, ThreadAnswer, ThreadMess
 import { classifyEvidence } from '../evidence.js';
 import { budgetExceeded } from './budget-exceeded.js';
 import { evidenceSentence } from './evidence-text.js';
+import { lastTimeSentence } from './last-time.js';
 import { latencySpike } from './latency-spike.js';
 import { operatorPlan, parseIntent } from './operator.js';
 import { unreadable, type Plan } from './plan.js';
@@ -63,7 +64,9 @@ export class PlaybookReasoner implements Reasoner {
   }
 
   async propose(ctx: IncidentContext, gateway: GatewayReads): Promise<ProposalDraft> {
-    return this.finish(ctx, await rule(ctx, this.reads(gateway)));
+    const plan = await rule(ctx, this.reads(gateway));
+    const last = lastTimeSentence(ctx);
+    return this.finish(ctx, last ? { ...plan, sentences: [...plan.sentences, last] } : plan);
   }
 
   async converse(ctx: IncidentContext, thread: ThreadMessage[], gateway: GatewayReads): Promise<ThreadAnswer> {

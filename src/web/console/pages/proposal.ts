@@ -16,6 +16,15 @@ function paramsList(params: Record<string, unknown>) {
   return html`<dl class="params">${Object.entries(params).map(([k, v]) => html`<div><dt>${k}</dt><dd><code>${typeof v === 'string' ? v : JSON.stringify(v)}</code></dd></div>`)}</dl>`;
 }
 
+/** "Last time": the last incidents on this subject of the same failure class, newest first (proposals/past-incidents.ts). */
+function lastTime(p: ProposalView, now: Date) {
+  const past = p.past_incidents ?? [];
+  if (past.length === 0) return '';
+  return html`<section class="card" aria-labelledby="h-last-time"><h2 id="h-last-time">Last time</h2><ul class="last-time">${past.map(
+    (x) => html`<li data-verification="${x.verification_failed ? 'failed' : x.verification}"><a href="/sre/proposals/${encodeURIComponent(x.proposal_id)}">${timeAgo(x.opened_at, now)}</a>: ${x.line}</li>`,
+  )}</ul></section>`;
+}
+
 export function proposalPage(o: { user: string; csrf: string; now: Date; policy: PolicyView; data: ProposalPageData; notice?: string; error?: string; banner?: KillSwitchPanel }): string {
   const p: ProposalView = o.data.proposal;
   const others = o.data.others.filter((x) => x.id !== p.id);
@@ -37,6 +46,7 @@ ${p.fallback_reason ? html`<p class="note">Fallback: ${p.fallback_reason}</p>` :
 <details><summary>Latest incident data</summary><pre>${JSON.stringify(p.incident.latest, null, 2)}</pre></details>
 ${p.result ? html`<p class="result">${resultInWords(p.action, p.params, p.status, p.result)}</p><details><summary>Result as recorded</summary><pre>${JSON.stringify(p.result, null, 2)}</pre></details>` : ''}
 </article>
+${lastTime(p, o.now)}
 ${others.length ? html`<section class="card" aria-labelledby="h-others"><h2 id="h-others">Other proposals for this incident</h2><ul>${others.map((x) => html`<li><a href="/sre/proposals/${encodeURIComponent(x.id)}">${actionInWords(x.action, x.params)}</a> ${statusPill(x.status)} ${timeAgo(x.created_at, o.now)}</li>`)}</ul></section>` : ''}
 <section class="card" aria-labelledby="h-timeline"><h2 id="h-timeline">Timeline</h2>${timelineList(o.data.timeline, o.now)}
 <p><a class="button" href="/sre/incidents/${encodeURIComponent(p.incident_id)}/report">Report</a> <a href="/sre/audit?incident=${encodeURIComponent(p.incident_id)}">Audit log for this incident</a></p></section>
