@@ -10,6 +10,7 @@ import { operatorPlan, parseIntent } from './operator.js';
 import { unreadable, type Plan } from './plan.js';
 import { providerUnhealthy } from './provider-unhealthy.js';
 import { Reads } from './reads.js';
+import { followRunbook } from './runbook.js';
 import { slaViolation } from './sla-violation.js';
 import { iso, latestSummary, plain, quoted } from './text.js';
 
@@ -63,7 +64,8 @@ export class PlaybookReasoner implements Reasoner {
   }
 
   async propose(ctx: IncidentContext, gateway: GatewayReads): Promise<ProposalDraft> {
-    return this.finish(ctx, await rule(ctx, this.reads(gateway)));
+    const reads = this.reads(gateway);
+    return this.finish(ctx, await followRunbook(ctx, reads, await rule(ctx, reads)));
   }
 
   async converse(ctx: IncidentContext, thread: ThreadMessage[], gateway: GatewayReads): Promise<ThreadAnswer> {
