@@ -64,13 +64,29 @@ describe('runbooks in the running agent', () => {
     const openai = await proposalOf('provider.unhealthy', 'openai');
     const view = await propose(a.agent.deps, {
       incidentId: openai!.incident_id,
-      actor: { type: 'user', name: 'alice', via: 'slack' } as never,
+      actor: { type: 'user', name: 'alice', via: 'console' },
       draft: { action: 'circuit_break_provider', params: { provider: 'openai', duration_seconds: 60, reason: 'break it' }, reasoning: 'a break', reasoner: 'claude' },
     });
     expect(view?.action).toBe('page_oncall');
     expect(view?.runbook).toEqual({ path: 'openai-reroute-first.md', sha256: sha('openai-reroute-first.md') });
     const [created] = await d.db.select().from(schema.sreActions).where(and(eq(schema.sreActions.kind, 'proposal.created'), eq(schema.sreActions.proposalId, view!.id)));
     expect(created?.payload.rejected).toEqual(['the runbook openai-reroute-first.md forbids circuit_break_provider (never)']);
+  });
+
+  it("under a runbook the model's risk suggestion may not lower the score", async () => {
+    const openai = await proposalOf('provider.unhealthy', 'openai');
+    const draft = (delta: number) => ({
+      action: 'reroute_model_group' as const,
+      params: { model_group: 'gpt-4o', provider: 'azure-openai', previous_provider: 'openai', reason: 'move gpt-4o' },
+      reasoning: 'move it',
+      reasoner: 'claude' as const,
+      riskAdjustment: { delta, reason: 'the runbook says this is safe' },
+    });
+    const lowered = await propose(a.agent.deps, { incidentId: openai!.incident_id, actor: { type: 'user', name: 'alice', via: 'console' }, draft: draft(-10) });
+    expect(lowered?.action).toBe('reroute_model_group');
+    expect(lowered?.risk_factors.filter((f) => f.delta < 0)).toEqual([]);
+    const raised = await propose(a.agent.deps, { incidentId: openai!.incident_id, actor: { type: 'user', name: 'alice', via: 'console' }, draft: draft(5) });
+    expect(raised!.risk_score).toBe(lowered!.risk_score + 5);
   });
 
   it('the checkout SLA follows checkout-sla.md: a rate-limit raise instead of a page', async () => {
