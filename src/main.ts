@@ -82,6 +82,7 @@ export async function buildServiceDeps(config: Config, opts: ServiceDepsOptions 
   }
   const runbooks = opts.runbooks ?? startRunbooks(config.agent.runbookDir);
   const logger = opts.logger ?? createLogger({ level: config.logLevel, pretty: wantsPretty(process.stdout, config.env) });
+  if (config.agent.runbookDir !== undefined) logger.info({ runbook_dir: config.agent.runbookDir, runbooks: runbooks.map((r) => r.path) }, `runbooks: ${runbooks.length} loaded and validated from SRE_RUNBOOK_DIR`);
   const clock = opts.clock ?? systemClock;
   const database = opts.database ?? (await openDatabase(config.storage));
   if (!opts.database) await database.migrate();
