@@ -5,7 +5,8 @@ import { createSimulatedGateway } from '../../src/actions/simulated.js';
 import { PlaybookReasoner } from '../../src/agent/playbook/index.js';
 import type { IncidentContext } from '../../src/agent/reasoner.js';
 import { incidentFacts, loadRunbooks, matchRunbook, narrowActions, parseRunbook, type Runbook } from '../../src/agent/runbooks/index.js';
-import { ACTION_IDS, type ActionId } from '../../src/domain/actions.js';
+import { ACTION_IDS, normalizeAction, type ActionId } from '../../src/domain/actions.js';
+import { targetProblem, targetsOf } from '../../src/domain/targets.js';
 import type { EventType } from '../../src/domain/events.js';
 import { gatewayAgreeing } from '../support/agent.js';
 
@@ -115,5 +116,41 @@ describe('the playbook under a runbook', () => {
     const d = await playbook.propose(ctx('provider.unhealthy', openaiDown, evil), failing());
     const base = await playbook.propose(ctx('provider.unhealthy', openaiDown), failing());
     expect({ action: d.action, params: d.params }).toEqual({ action: base.action, params: base.params });
+  });
+});
+
+describe('the playbook in the incident thread under a runbook', () => {
+  it('refuses an operator request for a never action, naming the runbook', async () => {
+    const runbook = matchRunbook(examples, ctx('provider.unhealthy', openaiDown));
+    const answer = await playbook.converse(ctx('provider.unhealthy', openaiDown, runbook), [{ author: 'alice', text: 'circuit-break it for 60s', at: now }], failing());
+    expect(answer.revision).toBeUndefined();
+    expect(answer.reply).toContain('The runbook openai-reroute-first.md forbids circuit_break_provider');
+  });
+});
+
+describe('narrowing, as a property of the playbook', () => {
+  const incidents: [EventType, Record<string, unknown>][] = [
+    ['provider.unhealthy', openaiDown],
+    ['provider.unhealthy', { ...openaiDown, sample_errors: ['429 insufficient_quota: You exceeded your current quota'] }],
+    ['sla.violation', checkoutSla],
+    ['latency.spike', { provider: 'openai', model_group: 'gpt-4o', latency_ms: 30_000, rolling_median_ms: 800 }],
+    ['budget.exceeded', { scope: 'team', scope_id: 't-search', limit_kind: 'hard', limit_usd: 5000, spend_usd: 5100, period: 'month' }],
+  ];
+  const ids = fc.constantFrom(...ACTION_IDS);
+
+  it('for any runbook, the action is the playbook’s own or a preferred one, never a forbidden one, and valid for the incident', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...incidents), fc.uniqueArray(ids, { maxLength: 4 }), fc.uniqueArray(ids.filter((a) => a !== 'page_oncall'), { maxLength: 4 }), async ([type, data], prefer, never) => {
+        const base = await playbook.propose(ctx(type, data), failing());
+        const runbook: Runbook = { path: 'p.md', sha256: '0', match: { type }, prefer: prefer.filter((a) => !never.includes(a)), never, text: '' };
+        const d = await playbook.propose(ctx(type, data, runbook), failing());
+        expect(never).not.toContain(d.action);
+        expect(d.action === base.action || runbook.prefer.includes(d.action) || d.action === 'page_oncall').toBe(true);
+        const n = normalizeAction(d.action, d.params);
+        expect(n.ok).toBe(true);
+        if (n.ok) expect(targetProblem(n.request, targetsOf(type, data, { alternatives: ['azure-openai'] }))).toBeUndefined();
+      }),
+      { numRuns: 60 },
+    );
   });
 });

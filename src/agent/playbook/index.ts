@@ -82,6 +82,9 @@ export class PlaybookReasoner implements Reasoner {
     const reads = this.reads(gateway);
     const plan = await operatorPlan(intent, ctx, reads, async () => rule(ctx, reads));
     if ('refusal' in plan) return { reply: `${plan.refusal} ${this.capabilities(ctx)}`, trace };
+    if (ctx.runbook?.never.includes(plan.action)) {
+      return { reply: `The runbook ${plain(ctx.runbook.path, 200)} forbids ${plan.action} for this incident (never), so I will not propose it. ${this.capabilities(ctx)}`, trace };
+    }
     const asked = `Asked in the incident thread by ${quoted(last.author, 60)}: ${quoted(last.text, 160)}.`;
     const draft = this.finish(ctx, { ...plan, sentences: [asked, ...plan.sentences], rule: `thread:${plan.rule}` });
     if (draft.action !== plan.action) {
