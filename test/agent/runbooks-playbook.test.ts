@@ -142,7 +142,7 @@ describe('narrowing, as a property of the playbook', () => {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...incidents), fc.uniqueArray(ids, { maxLength: 4 }), fc.uniqueArray(ids.filter((a) => a !== 'page_oncall'), { maxLength: 4 }), async ([type, data], prefer, never) => {
         const base = await playbook.propose(ctx(type, data), failing());
-        const runbook: Runbook = { path: 'p.md', sha256: '0', match: { type }, prefer: prefer.filter((a) => !never.includes(a)), never, text: '' };
+        const runbook: Runbook = { path: 'p.md', sha256: '0', match: { type }, prefer: prefer.filter((a) => !(never as readonly ActionId[]).includes(a)), never, text: '' };
         const d = await playbook.propose(ctx(type, data, runbook), failing());
         expect(never).not.toContain(d.action);
         expect(d.action === base.action || runbook.prefer.includes(d.action) || d.action === 'page_oncall').toBe(true);
