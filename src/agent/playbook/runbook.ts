@@ -33,14 +33,12 @@ async function build(action: ActionId, ctx: IncidentContext, reads: Reads, base:
   // Moving traffic is no answer to a failure that is not the provider's, whatever a runbook prefers.
   if ((action === 'circuit_break_provider' || action === 'reroute_model_group') && !movingHelps(ctx)) return undefined;
   const path = plain(ctxPath(ctx), 200);
-  return {
-    ...built,
-    params: { ...built.params, reason: clip(`${base.action === action ? 'as the playbook chose' : 'preferred'} by the runbook ${path}`, REASON_MAX) },
-    sentences: built.sentences.map((s) => s.replace(/ as asked/g, '').replace(/ on-call requested from the incident thread/, ' the runbook prefers a page')),
-    ...(action === 'page_oncall'
-      ? { params: { ...built.params, summary: clip(`[sre-agent] ${plain(ctx.incident.type, 40)} on ${plain(ctx.incident.subject, 200)}: the runbook ${path} prefers a page`, SUMMARY_MAX), reason: clip(`the runbook ${path} prefers paging on-call`, REASON_MAX) } }
-      : {}),
-  };
+  // The builders word their reasons for a thread request; here the runbook asked.
+  const params =
+    action === 'page_oncall'
+      ? { ...built.params, summary: clip(`[sre-agent] ${plain(ctx.incident.type, 40)} on ${plain(ctx.incident.subject, 200)}: the runbook ${path} prefers a page`, SUMMARY_MAX), reason: clip(`the runbook ${path} prefers paging on-call`, REASON_MAX) }
+      : { ...built.params, reason: clip(`preferred by the runbook ${path}`, REASON_MAX) };
+  return { ...built, params, sentences: built.sentences.map((x) => x.replace(/ as asked/g, '')) };
 }
 
 function movingHelps(ctx: IncidentContext): boolean {
