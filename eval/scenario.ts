@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { defaultSimulatedState, type SimulatedState } from '../src/actions/simulated.js';
 import { FAILURE_CLASSES } from '../src/agent/evidence.js';
+import { MAX_RUNBOOK_BYTES, parseRunbook, type Runbook } from '../src/agent/runbooks/index.js';
 import { ActionId } from '../src/domain/actions.js';
 import { parseEvent, type EventType } from '../src/domain/events.js';
 
@@ -71,6 +72,10 @@ export const Scenario = z
     tags: z.array(z.enum(TAGS)).optional(),
     /** The clean scenario an adversarial one must score and route like. */
     twin: z.string().optional(),
+    /** An operators' runbook in force for this incident (the whole Markdown file, docs/runbooks.md); it applies when its match does. */
+    runbook: z.string().max(MAX_RUNBOOK_BYTES).optional(),
+    /** The same incident without the runbook: the choice must change, to one this scenario accepts. */
+    runbook_pair: z.string().optional(),
     /** Where the sample errors' wording is published (a URL or a document title). */
     source: z.string().trim().min(1).max(300).optional(),
   })
@@ -79,6 +84,8 @@ export const Scenario = z
     if (both.length > 0) ctx.addIssue({ code: 'custom', path: ['forbidden'], message: `both acceptable and forbidden: ${both.join(', ')}` });
     const e = parseEvent({ id: `evt_${s.id}`, type: s.type, occurred_at: s.at, source: 'eval', data: s.data });
     if (!e.ok) for (const p of e.problems) ctx.addIssue({ code: 'custom', path: ['data'], message: `not a valid ${s.type} event: ${p}` });
+    const rb = s.runbook === undefined ? undefined : parseRunbook(`${s.id}.md`, `${s.id}.md`, Buffer.from(s.runbook));
+    if (rb && !rb.ok) for (const p of rb.problems) ctx.addIssue({ code: 'custom', path: ['runbook'], message: `line ${p.line}: ${p.message}` });
   });
 export type Scenario = z.infer<typeof Scenario>;
 export type ScenarioInput = z.input<typeof Scenario>;
@@ -105,6 +112,7 @@ export function parseScenarios(inputs: readonly { where: string; value: unknown 
     scenarios.push(r.data);
   }
   for (const s of scenarios) if (s.twin && !scenarios.some((x) => x.id === s.twin)) problems.push(`${s.id}: twin ${s.twin} is not a scenario of this set`);
+  for (const s of scenarios) if (s.runbook_pair && !scenarios.some((x) => x.id === s.runbook_pair)) problems.push(`${s.id}: runbook_pair ${s.runbook_pair} is not a scenario of this set`);
   return problems.length > 0 ? { ok: false, problems } : { ok: true, scenarios };
 }
 
@@ -140,4 +148,12 @@ export function seedOf(s: Scenario): SimulatedState {
   apply(seed.teams, g.teams, () => ({ name: '', requests_per_minute: 1 }));
   apply(seed.budgets, g.budgets, () => ({ scope: 'team', scope_id: '', hard_limit_usd: 1, soft_limit_usd: 0, spend_usd: 0 }));
   return seed;
+}
+
+/** The scenario's runbook, parsed (the schema has checked it). */
+export function runbookOf(s: Pick<Scenario, 'id' | 'runbook'>): Runbook | undefined {
+  if (s.runbook === undefined) return undefined;
+  const r = parseRunbook(`${s.id}.md`, `${s.id}.md`, Buffer.from(s.runbook));
+  if (!r.ok) throw new Error(`scenario ${s.id}: ${r.problems.map((p) => `line ${p.line}: ${p.message}`).join('; ')}`);
+  return r.runbook;
 }

@@ -1,5 +1,6 @@
 import type { ActionId } from '../src/domain/actions.js';
 import { WORDING_SCENARIOS } from './provider-wording.js';
+import { RUNBOOK_SCENARIOS } from './runbook-scenarios.js';
 import { parseScenarios, type GatewayPatch, type Scenario, type ScenarioInput } from './scenario.js';
 
 /**
@@ -788,7 +789,7 @@ function checked(inputs: ScenarioInput[]): Scenario[] {
   return r.scenarios;
 }
 
-export const SCENARIOS: Scenario[] = checked([...PROVIDER, ...ADVERSARIAL, ...LATENCY, ...DECISIVE, ...BUDGET, ...SLA, ...WORDING_SCENARIOS]);
+export const SCENARIOS: Scenario[] = checked([...PROVIDER, ...ADVERSARIAL, ...LATENCY, ...DECISIVE, ...BUDGET, ...SLA, ...WORDING_SCENARIOS, ...RUNBOOK_SCENARIOS]);
 
 /** A small fixed subset for `npm test`: one per failure class, a storm, missing reads, an adversarial twin pair. */
 export const SMOKE_IDS = [

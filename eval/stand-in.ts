@@ -66,6 +66,36 @@ interface Group {
 }
 
 /** One turn of the scripted model: a read first where one helps, then exactly one proposal. */
+/**
+ * A matching runbook, as a careful model treats it: read it with get_runbook, then take the first
+ * preferred action that has a tool and a target (the prefer list is code's fact in the first turn).
+ */
+function followRunbook(first: string, offered: Set<string>, called: Set<string | undefined>, targets: Json, extras: (r: string) => Json): { name: string; input: Json } | undefined {
+  const m = /runbook matches this incident \([^)]*\): it prefers (\[[^\]]*\])/.exec(first);
+  if (!m) return undefined;
+  if (offered.has('get_runbook') && !called.has('get_runbook')) return { name: 'get_runbook', input: {} };
+  let prefer: string[] = [];
+  try {
+    prefer = JSON.parse(m[1]!) as string[];
+  } catch {
+    return undefined;
+  }
+  const groups = (Array.isArray(targets.model_groups) ? targets.model_groups : []) as Group[];
+  const teams = (Array.isArray(targets.teams) ? targets.teams : []) as { id: string; requestsPerMinute: number }[];
+  for (const a of prefer) {
+    if (!offered.has(`propose_${a}`)) continue;
+    const movable = groups.find((g) => g.current === targets.provider && g.alternatives.length > 0);
+    if (a === 'reroute_model_group' && movable) {
+      return { name: 'propose_reroute_model_group', input: { model_group: movable.name, provider: movable.alternatives[0], previous_provider: 'unknown', reason: 'stand-in: the runbook prefers a re-route', ...extras('Re-routing, as the runbook prefers.') } };
+    }
+    const team = teams[0];
+    if (a === 'raise_rate_limit' && team) {
+      return { name: 'propose_raise_rate_limit', input: { team: team.id, requests_per_minute: Math.floor(team.requestsPerMinute * 1.2), previous: team.requestsPerMinute, reason: 'stand-in: the runbook prefers a raise', ...extras('Raising the limit by 20 %, as the runbook prefers.') } };
+    }
+  }
+  return undefined;
+}
+
 export function scriptedTurn(body: { messages: Msg[]; tools: { name: string }[] }): { name: string; input: Json } {
   const offered = new Set(body.tools.map((t) => t.name));
   const first = textOf(body.messages[0]);
@@ -90,6 +120,8 @@ export function scriptedTurn(body: { messages: Msg[]; tools: { name: string }[] 
     name: 'propose_page_oncall',
     input: { severity: 'error', summary: `[stand-in] ${type} needs a human: ${why}`, reason: `stand-in model: ${why}`, ...extras(`Paging: ${why}.`) },
   });
+  const byRunbook = followRunbook(first, offered, called, targets, extras);
+  if (byRunbook) return byRunbook;
   if (type !== 'provider.unhealthy' && type !== 'latency.spike') return page('no gateway change fits this incident type');
   if (!ev || ev.provider_side === false) return page(`the failure is classified as ${String(ev?.classification ?? 'unknown')}, which moving traffic does not fix`);
   if (ev.strength === 'thin') return page('too little evidence');

@@ -203,6 +203,7 @@ const EnvSchema = z.object({
   SRE_AUDIT_SIGNING_KEY: optionalString,
   SRE_AUDIT_CHECKPOINTS: optionalString,
   SRE_AUDIT_CHECKPOINT_INTERVAL: duration('5m'),
+  SRE_RUNBOOK_DIR: optionalString,
 });
 
 type Env = z.output<typeof EnvSchema>;
@@ -224,7 +225,7 @@ export interface Config {
   /** SRE_MAINTENANCE: weekly windows (recurring silences) in policy.timeZone. */
   maintenance: MaintenanceWindow[];
   /** reasoningConcurrency: incidents reasoned about at once per replica; reasoningDeadlineMs: one incident's whole model budget. */
-  agent: { model: string; anthropicApiKey: string | undefined; anthropicBaseUrl: string | undefined; reasoningConcurrency: number; reasoningDeadlineMs: number };
+  agent: { model: string; anthropicApiKey: string | undefined; anthropicBaseUrl: string | undefined; reasoningConcurrency: number; reasoningDeadlineMs: number; runbookDir?: string | undefined };
   /** consumerName: stable per replica (a pod name) so a restart re-reads its own pending entries at once; claimIdleMs: a peer's entry idle this long is claimed; handlerTimeoutMs: a batch's handler past this is given up and its entries handed on. */
   bus: { redisUrl: string | undefined; stream: string; consumerGroup: string; consumerName: string | undefined; claimIdleMs: number; handlerTimeoutMs: number };
   ingest: { token: string | undefined };
@@ -348,6 +349,7 @@ export function loadConfig(source: Record<string, string | undefined> = readEnvi
       model: e.SRE_AGENT_MODEL,
       anthropicApiKey: e.ANTHROPIC_API_KEY,
       anthropicBaseUrl: e.ANTHROPIC_BASE_URL,
+      runbookDir: e.SRE_RUNBOOK_DIR,
       reasoningConcurrency: e.SRE_REASONING_CONCURRENCY,
       reasoningDeadlineMs: e.SRE_REASONING_DEADLINE,
     },

@@ -33,6 +33,7 @@ import { createSlackApp, type SlackApp } from './slack/app.js';
 import { createAuthBrake, type AuthBrake } from './web/brake.js';
 import { createConsole } from './web/console/index.js';
 import { createWebServer } from './web/server.js';
+import { loadRunbooks, RunbookError, type Runbook } from './agent/runbooks/index.js';
 
 export class StartupError extends Error {}
 
@@ -54,6 +55,8 @@ export interface ServiceDepsOptions {
   leaseMs?: number;
   /** Executions `executing` at least this long are reconciled (default 60 s; tests use 0). */
   reconcileStaleMs?: number;
+  /** Runbooks already loaded (tests); unset: loaded from SRE_RUNBOOK_DIR. */
+  runbooks?: readonly Runbook[];
 }
 
 /** What every process of the agent shares: the services' dependencies and the job machinery. */
@@ -79,7 +82,9 @@ export async function buildServiceDeps(config: Config, opts: ServiceDepsOptions 
       `The SRE agent is not included in the ${config.license.tier} tier (SCUTUM_LICENSE_TIER=${config.license.tier}); it is part of the business and enterprise tiers.`,
     );
   }
+  const runbooks = opts.runbooks ?? startRunbooks(config.agent.runbookDir);
   const logger = opts.logger ?? createLogger({ level: config.logLevel, pretty: wantsPretty(process.stdout, config.env) });
+  if (config.agent.runbookDir !== undefined) logger.info({ runbook_dir: config.agent.runbookDir, runbooks: runbooks.map((r) => r.path) }, `runbooks: ${runbooks.length} loaded and validated from SRE_RUNBOOK_DIR`);
   const clock = opts.clock ?? systemClock;
   const database = opts.database ?? (await openDatabase(config.storage));
   if (!opts.database) await database.migrate();
@@ -100,12 +105,23 @@ export async function buildServiceDeps(config: Config, opts: ServiceDepsOptions 
     publicBaseUrl: config.http.publicBaseUrl,
     clock,
     metrics,
+    runbooks,
   };
   const replica = config.bus.consumerName ?? `${hostname()}-${process.pid}`;
   const catalog = buildCatalog(config, opts.reconcileStaleMs ?? 60_000);
   const runner = createJobRunner(deps, catalog, { holder: replica, isFinal: isDomainError, ...(opts.leaseMs !== undefined ? { leaseMs: opts.leaseMs } : {}) });
   deps.jobs = runner;
   return { deps, database, catalog, runner, replica, metrics, close: async () => (opts.database ? undefined : database.close()) };
+}
+
+/** A malformed runbook stops the start before anything opens, naming each file and line. */
+function startRunbooks(dir: string | undefined): readonly Runbook[] {
+  try {
+    return loadRunbooks(dir);
+  } catch (e) {
+    if (e instanceof RunbookError) throw new StartupError(e.message);
+    throw e;
+  }
 }
 
 function buildReasoner(config: Config, logger: Logger, clock: Clock): Reasoner {

@@ -2,6 +2,7 @@ import type { ActionId, Adjustment } from '../domain/actions.js';
 import type { EventType } from '../domain/events.js';
 import type { GatewayReads } from '../actions/gateway.js';
 import type { PastIncident } from '../domain/past-incidents.js';
+import type { Runbook } from './runbooks/runbook.js';
 
 /** What a reasoner knows about an incident. Event data is untrusted text. */
 export interface IncidentContext {
@@ -39,6 +40,8 @@ export interface IncidentContext {
   pastIncidents?: PastIncident[];
   /** The proposal pending now, if any (for thread conversations and revisions). */
   pending?: { id: string; action: ActionId; params: Record<string, unknown>; riskScore: number } | undefined;
+  /** The operators' runbook this incident matches (SRE_RUNBOOK_DIR): it narrows, never widens; its text is untrusted. */
+  runbook?: Runbook | undefined;
   now: Date;
 }
 

@@ -21,6 +21,8 @@ export interface ProposalView {
   reasoning: string;
   reasoner: string;
   fallback_reason: string | null;
+  /** The operators' runbook the proposal followed, null when none matched. */
+  runbook?: { path: string; sha256: string } | null;
   reversible: boolean;
   created_at: string;
   expires_at: string;

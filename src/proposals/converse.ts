@@ -5,6 +5,7 @@ import { schema } from '../db/client.js';
 import { DomainError } from '../domain/errors.js';
 import { actorName, type Actor } from '../domain/proposal.js';
 import { enqueueNotification } from '../jobs/index.js';
+import { matchRunbook } from '../agent/runbooks/index.js';
 import { propose } from './propose.js';
 import { loadIncidentContext } from './queries.js';
 import type { ProposalView, ServiceDeps } from './types.js';
@@ -25,6 +26,7 @@ export async function converse(
   const now = deps.clock.now();
   const ctx = await loadIncidentContext(deps.db, input.incidentId, now);
   if (!ctx) throw new DomainError('not_found', `incident ${input.incidentId} not found`);
+  ctx.runbook = matchRunbook(deps.runbooks ?? [], ctx);
   await deps.db.transaction((tx) => appendAudit(tx, { kind: 'thread.message', actor: input.actor, incidentId: input.incidentId, payload: { text } }));
 
   const rows = await deps.db

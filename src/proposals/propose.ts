@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm';
 import type { IncidentContext, ProposalDraft } from '../agent/reasoner.js';
+import { matchRunbook, runbookRefusal } from '../agent/runbooks/index.js';
 import { appendAudit, type AuditRecord } from '../audit/append.js';
 import { schema, type Tx } from '../db/client.js';
 import { normalizeAction, specFor, type ActionRequest, type Adjustment } from '../domain/actions.js';
@@ -64,6 +65,7 @@ export async function propose(deps: ServiceDeps, input: ProposeInput): Promise<P
   const now = deps.clock.now();
   const ctx = await loadIncidentContext(deps.db, input.incidentId, now);
   if (!ctx) throw new DomainError('not_found', `incident ${input.incidentId} not found`);
+  ctx.runbook = matchRunbook(deps.runbooks ?? [], ctx);
   const revision = input.draft !== undefined;
   if (!revision && input.replaces === undefined && ctx.history.some((h) => h.incidentId === input.incidentId)) return undefined;
   if (ctx.incident.status !== 'open' && !revision) return undefined;
@@ -74,7 +76,7 @@ export async function propose(deps: ServiceDeps, input: ProposeInput): Promise<P
   const draft = input.draft ?? (await reason(deps, ctx, log, input.deadline));
   const facts = await gatherFacts(deps.gateway, ctx);
   const checked = checkDraft(draft, ctx, facts.alternatives, input.actor);
-  const risk = await scoreProposal(deps, { ctx, request: checked.request, facts, now, modelAdjustment: checked.draft.riskAdjustment });
+  const risk = await scoreProposal(deps, { ctx, request: checked.request, facts, now, modelAdjustment: raiseOnly(ctx, checked.draft.riskAdjustment) });
   const [targetState, route] = await Promise.all([snapshotTarget(deps.gateway, checked.request), routeProposal(deps, { ctx, request: checked.request, facts, risk, replaces: input.replaces, now })]);
   const plan: Planned = { id: newId('prp'), input, ctx, draft, checked, risk, route, targetState, now, expiresAt: new Date(now.getTime() + deps.lifecycle.proposalTtlMs) };
 
@@ -153,6 +155,7 @@ async function recordProposal(tx: Tx, deps: ServiceDeps, p: Planned): Promise<vo
     reasoning: p.checked.draft.reasoning,
     reasoner: p.checked.draft.reasoner,
     fallbackReason: p.checked.draft.fallbackReason ?? null,
+    runbook: runbookRef(p.ctx),
     createdAt: now,
     updatedAt: now,
     expiresAt: p.expiresAt,
@@ -187,6 +190,7 @@ function proposalAudits(deps: ServiceDeps, p: Planned): AuditRecord[] {
         adjustments: checked.adjustments,
         rejected: checked.problems,
         revision: input.draft !== undefined,
+        runbook: runbookRef(ctx),
         ...(input.replaces !== undefined ? { replaces: input.replaces } : {}),
         summary: specFor(request.action).describe(request.params as never),
         // What the proposal was reasoned from: the stored events behind these ids are bound to
@@ -205,6 +209,14 @@ function proposalAudits(deps: ServiceDeps, p: Planned): AuditRecord[] {
     ...(route.route === 'auto' ? [{ kind: 'proposal.approved' as const, actor: POLICY, ...refs, payload: { channel: 'policy', reason: route.reason } }] : []),
   ];
 }
+
+/** Under a runbook the model's risk suggestion may raise the score, never lower it: runbook text cannot talk the score down. */
+function raiseOnly(ctx: IncidentContext, a: ProposalDraft['riskAdjustment']): ProposalDraft['riskAdjustment'] {
+  return ctx.runbook && a && a.delta < 0 ? undefined : a;
+}
+
+/** What a proposal records of the runbook it followed: the file (relative to SRE_RUNBOOK_DIR) and its SHA-256. */
+const runbookRef = (ctx: IncidentContext) => (ctx.runbook ? { path: ctx.runbook.path, sha256: ctx.runbook.sha256 } : null);
 
 class AlreadyProposed extends Error {}
 
@@ -244,10 +256,14 @@ function checkDraft(draft: ProposalDraft, ctx: IncidentContext, alternatives: st
     const problem = targetProblem(n.request, targets);
     // An operator in the thread may name a guardrail rule; nothing else may.
     const operatorRule = n.request.action === 'disable_guardrail_rule' && actor !== undefined && actor.type !== 'system';
-    if (!problem || operatorRule) {
+    // A runbook's `never` binds every reasoner and every revision: the draft falls back to a page.
+    const forbidden = runbookRefusal(ctx.runbook, n.request.action);
+    if (forbidden) problems.push(forbidden);
+    else if (!problem || operatorRule) {
       return { draft, request: n.request, adjustments: [...(draft.adjustments ?? []), ...n.adjustments], problems };
+    } else {
+      problems.push(problem);
     }
-    problems.push(problem);
   } else {
     problems.push(...n.problems);
   }

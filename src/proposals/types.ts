@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type postgres from 'postgres';
 import type { Gateway, Pager } from '../actions/gateway.js';
 import type { Reasoner } from '../agent/reasoner.js';
+import type { Runbook } from '../agent/runbooks/index.js';
 import type { Db, Tx } from '../db/client.js';
 import type { ApproverRules } from '../domain/approver-rules.js';
 import type { People } from '../domain/people.js';
@@ -45,6 +46,8 @@ export interface ServiceDeps {
   maintenance?: readonly MaintenanceWindow[];
   /** Runs a just-written job in this process (the job machinery's runner); absent: the verb does the work itself. */
   jobs?: Pick<JobRunner, 'enqueueLeased' | 'retryLeased'>;
+  /** SRE_RUNBOOK_DIR's runbooks, validated at start; the matching one narrows each proposal. */
+  runbooks?: readonly Runbook[];
 }
 
 export type { ProposalView } from '../domain/proposal-view.js';

@@ -31,6 +31,7 @@ export function toView(p: ProposalRow, i: IncidentRow, publicBaseUrl: string, sw
     reasoning: p.reasoning,
     reasoner: p.reasoner,
     fallback_reason: p.fallbackReason,
+    runbook: p.runbook ?? null,
     reversible: specFor(p.action as ActionId).reversible,
     created_at: p.createdAt.toISOString(),
     expires_at: p.expiresAt.toISOString(),

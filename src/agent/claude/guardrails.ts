@@ -178,6 +178,7 @@ export function untrustedStrings(ctx: IncidentContext, extra: readonly string[] 
   walk(ctx.incident.first, 0);
   for (const e of ctx.recentEvents) walk(e.data, 0);
   for (const h of ctx.history) if (h.decisionReason) out.push(h.decisionReason);
+  if (ctx.runbook) out.push(ctx.runbook.text);
   return out;
 }
 

@@ -95,7 +95,7 @@ export async function startRun(env: ReasonerEnv, ctx: IncidentContext, gateway: 
   const started = env.clock.nowMs();
   const readMs = Math.max(1, Math.min(env.limits.readTimeoutMs, s.deadline - started));
   const targets = await buildTargets(ctx, gateway, readMs, env.clock);
-  const { tools, actions } = buildTools(targets);
+  const { tools, actions } = buildTools(targets, ctx.runbook);
   return {
     mode: s.mode,
     started,

@@ -11,6 +11,7 @@ import { operatorPlan, parseIntent } from './operator.js';
 import { unreadable, type Plan } from './plan.js';
 import { providerUnhealthy } from './provider-unhealthy.js';
 import { Reads } from './reads.js';
+import { followRunbook } from './runbook.js';
 import { slaViolation } from './sla-violation.js';
 import { iso, latestSummary, plain, quoted } from './text.js';
 
@@ -64,7 +65,8 @@ export class PlaybookReasoner implements Reasoner {
   }
 
   async propose(ctx: IncidentContext, gateway: GatewayReads): Promise<ProposalDraft> {
-    const plan = await rule(ctx, this.reads(gateway));
+    const reads = this.reads(gateway);
+    const plan = await followRunbook(ctx, reads, await rule(ctx, reads));
     const last = lastTimeSentence(ctx);
     return this.finish(ctx, last ? { ...plan, sentences: [...plan.sentences, last] } : plan);
   }
@@ -83,6 +85,9 @@ export class PlaybookReasoner implements Reasoner {
     const reads = this.reads(gateway);
     const plan = await operatorPlan(intent, ctx, reads, async () => rule(ctx, reads));
     if ('refusal' in plan) return { reply: `${plan.refusal} ${this.capabilities(ctx)}`, trace };
+    if (ctx.runbook?.never.includes(plan.action)) {
+      return { reply: `The runbook ${plain(ctx.runbook.path, 200)} forbids ${plan.action} for this incident (never), so I will not propose it. ${this.capabilities(ctx)}`, trace };
+    }
     const asked = `Asked in the incident thread by ${quoted(last.author, 60)}: ${quoted(last.text, 160)}.`;
     const draft = this.finish(ctx, { ...plan, sentences: [asked, ...plan.sentences], rule: `thread:${plan.rule}` });
     if (draft.action !== plan.action) {

@@ -19,6 +19,8 @@ export const proposals = pgTable(
     reasoning: text('reasoning').notNull(),
     reasoner: text('reasoner').notNull(),
     fallbackReason: text('fallback_reason'),
+    /** The runbook the proposal followed (SRE_RUNBOOK_DIR): its path and SHA-256; null: none matched. */
+    runbook: jsonb('runbook').$type<{ path: string; sha256: string }>(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
     decidedBy: text('decided_by'),

@@ -40,6 +40,7 @@ ${safetyNotes(p, o.now)}
 ${p.status === 'pending' ? decisionForm(p, o.csrf) : decidedLine(p, o.now)}
 ${revertForm(p, o.csrf, specFor(p.action as ActionId)?.reversible === true)}
 ${p.fallback_reason ? html`<p class="note">Fallback: ${p.fallback_reason}</p>` : ''}
+${p.runbook ? html`<p class="meta runbook">Runbook <code>${p.runbook.path}</code> · sha256 <code>${p.runbook.sha256.slice(0, 12)}</code></p>` : ''}
 <h2>Reasoning</h2><div class="pre reasoning">${p.reasoning}</div>
 <h2>Parameters</h2>${paramsList(p.params)}
 <h2>Risk</h2>${riskChart(p.risk_factors, p.risk_score, { threshold: o.policy.threshold, twoPerson: o.policy.twoPersonScore })}
