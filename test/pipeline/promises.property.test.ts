@@ -74,8 +74,9 @@ function live(w: World, i: number): Promise<RunningAgent> {
 }
 
 /** A request to a replica that a concurrent operation restarts may find it gone: that is part of the interleaving. */
+const GONE = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE']);
 const attempt = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => {
-  if (!(e instanceof TypeError)) throw e;
+  if (!(e instanceof TypeError) && !GONE.has(String((e as { code?: unknown }).code))) throw e;
 });
 
 async function run(w: World, o: Op): Promise<void> {
