@@ -44,7 +44,7 @@ export function createWebhookAdapter(opts: WebhookAdapterOptions): ChannelAdapte
   return {
     channel: 'webhook',
     async deliver(row: OutboxRow): Promise<DeliveryOutcome> {
-      const proposal = row.proposalId ? await getProposal({ db: opts.db, publicBaseUrl: base }, row.proposalId) : undefined;
+      const proposal = row.proposalId ? await getProposal({ db: opts.db, publicBaseUrl: base }, row.proposalId, { past: true }) : undefined;
       if (row.proposalId && !proposal) throw new PermanentDeliveryError(`proposal ${row.proposalId} not found`);
       const delivered = now();
       const body = JSON.stringify({

@@ -173,7 +173,7 @@ export interface ProposalPageData {
 
 export async function loadProposal(deps: ServiceDeps, input: { id: string }): Promise<ProposalPageData | undefined> {
   const { id } = input;
-  const proposal = await getProposal(deps, id);
+  const proposal = await getProposal(deps, id, { past: true });
   if (!proposal) return undefined;
   const t = schema.sreActions;
   const timeline = await reader(deps).select().from(t).where(eq(t.incidentId, proposal.incident_id)).orderBy(asc(t.seq)).limit(500);

@@ -47,7 +47,11 @@ export async function listProposals(deps: ReadDeps, filter: ProposalQuery = {}):
   return rows.map((r) => toView(r.proposals, r.incidents, publicBaseUrl, sw, approvals.get(r.proposals.id)));
 }
 
-export async function getProposal(deps: ReadDeps, id: string): Promise<ProposalView | undefined> {
+/**
+ * One proposal as JSON. `past: true` (GET /v1/proposals/:id, the card, the webhook, the console
+ * page) adds its past incidents, three more reads; the decision path leaves them out.
+ */
+export async function getProposal(deps: ReadDeps, id: string, opts: { past?: boolean } = {}): Promise<ProposalView | undefined> {
   const db = reader(deps);
   const publicBaseUrl = deps.publicBaseUrl;
   const [r] = await db
@@ -57,9 +61,10 @@ export async function getProposal(deps: ReadDeps, id: string): Promise<ProposalV
     .where(eq(proposals.id, id))
     .limit(1);
   if (!r) return undefined;
-  const [sw, approvals, past] = [await readSwitch(db), await approvalsOf(db, [id]), await pastIncidentsOf(db, r.incidents)];
-  // One proposal (the card, the page, GET /v1/proposals/:id) carries its past incidents; lists do not.
-  return { ...toView(r.proposals, r.incidents, publicBaseUrl, sw, approvals.get(id)), past_incidents: past.map(pastIncidentView) };
+  const [sw, approvals] = [await readSwitch(db), await approvalsOf(db, [id])];
+  const view = toView(r.proposals, r.incidents, publicBaseUrl, sw, approvals.get(id));
+  if (!opts.past) return view;
+  return { ...view, past_incidents: (await pastIncidentsOf(db, r.incidents)).map(pastIncidentView) };
 }
 
 export async function getIncident(db: Executor, id: string) {

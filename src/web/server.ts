@@ -114,7 +114,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
     path: '/v1/proposals/:id',
     auth: 'operator',
     run: async ({ res, params, opts }) => {
-      const p = await getProposal(opts.deps, params.id!);
+      const p = await getProposal(opts.deps, params.id!, { past: true });
       if (!p) throw new DomainError('not_found', `proposal ${params.id} not found`);
       sendJson(res, 200, p);
     },

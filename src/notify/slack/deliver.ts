@@ -34,7 +34,7 @@ const parentOf = (d: Delivery, incidentId: string) => d.send.ensureParent(incide
 async function refreshRoot(d: Delivery, i: IncidentRow, thread: Thread) {
   await d.send.edit(thread, (await rootMessage(d, i)).message);
 }
-const proposalOf = async (d: Delivery, row: OutboxRow) => (row.proposalId ? await getProposal(d.reads, row.proposalId) : undefined);
+const proposalOf = async (d: Delivery, row: OutboxRow) => (row.proposalId ? await getProposal(d.reads, row.proposalId, { past: true }) : undefined);
 
 export async function proposalCreated(d: Delivery, row: OutboxRow): Promise<DeliveryOutcome> {
   const p = await proposalOf(d, row);
