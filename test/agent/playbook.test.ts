@@ -255,7 +255,13 @@ describe('playbook: converse', () => {
     expect(a.reply).toContain('2026-11-25T10:00:00Z');
     expect(a.reply).toContain('7 events');
     expect(a.reply).toContain('error_rate=0.7');
-    expect(a.reply).toMatch(/circuit_break_provider .*risk score 27/);
+    expect(a.reply).toMatch(/Waiting for a decision: circuit-break openai for 300s, risk score 27\./);
+  });
+
+  it('with nothing pending, says nothing waits rather than that nothing was done (issue 24)', async () => {
+    const a = await reasoner.converse(unhealthy(0.7), msg('how do we go back?'), reads({}));
+    expect(a.reply).toContain('Nothing is waiting for a decision.');
+    expect(a.reply).not.toMatch(/No proposal is pending/);
   });
 
   it('answers the last operator message, not its own earlier reply', async () => {

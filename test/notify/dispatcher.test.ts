@@ -16,8 +16,10 @@ beforeEach(async () => {
 });
 
 const logger = pino({ level: 'silent' });
+// Due by the dispatcher's clock, as the agent writes them (enqueueNotification takes the clock): the
+// column's database default is stamped in microseconds and can read as not yet due within the same ms.
 const add = async (lane: string, extra: Partial<typeof schema.outbox.$inferInsert> = {}) =>
-  (await db.db.insert(schema.outbox).values({ channel: 'webhook', kind: 'proposal.created', payload: { lane }, ...extra }).returning())[0]!;
+  (await db.db.insert(schema.outbox).values({ channel: 'webhook', kind: 'proposal.created', payload: { lane }, nextAttemptAt: new Date(), ...extra }).returning())[0]!;
 
 function adapter(deliver: (row: OutboxRow) => Promise<void>, paced = true): ChannelAdapter & { sent: OutboxRow[] } {
   const sent: OutboxRow[] = [];

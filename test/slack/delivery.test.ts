@@ -76,7 +76,7 @@ describe('Slack delivery through the outbox', () => {
     await drain(h, dispatcher);
     const [inc] = await h.db.db.select().from(schema.incidents).where(eq(schema.incidents.id, p.incident_id));
     await h.db.db.update(schema.incidents).set({ eventCount: 42 }).where(eq(schema.incidents.id, p.incident_id));
-    await h.db.db.insert(schema.outbox).values({ channel: 'slack', kind: 'incident.updated', incidentId: p.incident_id, payload: {} });
+    await h.db.db.insert(schema.outbox).values({ channel: 'slack', kind: 'incident.updated', incidentId: p.incident_id, payload: {}, nextAttemptAt: new Date(0) });
     const posted = slack.of('chat.postMessage').length;
     await drain(h, dispatcher);
     expect(slack.of('chat.postMessage')).toHaveLength(posted);
@@ -85,7 +85,7 @@ describe('Slack delivery through the outbox', () => {
     expect(JSON.stringify(upd.args.blocks)).toContain('42 events');
     // The same row again changes nothing a reader sees: no edit.
     const edits = slack.of('chat.update').length;
-    await h.db.db.insert(schema.outbox).values({ channel: 'slack', kind: 'incident.updated', incidentId: p.incident_id, payload: {} });
+    await h.db.db.insert(schema.outbox).values({ channel: 'slack', kind: 'incident.updated', incidentId: p.incident_id, payload: {}, nextAttemptAt: new Date(0) });
     await drain(h, dispatcher);
     expect(slack.of('chat.update')).toHaveLength(edits);
   });

@@ -143,9 +143,11 @@ export class PlaybookReasoner implements Reasoner {
     if (p) {
       const n = normalizeAction(p.action, p.params);
       const what = n.ok ? specFor(n.request.action).describe(n.request.params) : p.action;
-      parts.push(`Pending proposal: ${p.action} (${plain(what, 300)}), risk score ${p.riskScore}.`);
+      parts.push(`Waiting for a decision: ${plain(what, 300)}, risk score ${p.riskScore}.`);
     } else {
-      parts.push('No proposal is pending.');
+      // Only what is waiting is known here; what already executed (and how to undo it) is shown
+      // beside this reply by the channel, so nothing here may read as "nothing was done".
+      parts.push('Nothing is waiting for a decision.');
     }
     return parts.join(' ');
   }
