@@ -1,3 +1,4 @@
+import { actionInWords } from '../../domain/words.js';
 import { approvalProgress } from '../../domain/approvals.js';
 import { type ProposalView } from '../../proposals/index.js';
 import { html, type Html } from './html.js';
@@ -56,7 +57,7 @@ export function decisionLine(p: ProposalView): Html {
 }
 
 export function proposalSummary(p: ProposalView, opts: { link?: boolean } = {}): Html {
-  const title = `${p.action} on ${p.target}`;
+  const title = actionInWords(p.action, p.params);
   return html`<h2>${p.mode === 'shadow' ? html`<span class="badge" data-mode="shadow">shadow</span> ` : ''}${opts.link ? html`<a href="/sre/proposals/${encodeURIComponent(p.id)}">${title}</a>` : title}</h2>
 ${approvalNotes(p)}
 <p class="meta">Incident <strong>${p.incident.type}</strong> on <strong>${p.incident.subject}</strong> · ${p.incident.event_count} events · first seen ${at(p.incident.first_seen)} · proposal <code>${p.id}</code></p>
