@@ -36,7 +36,19 @@ export interface Cite {
 export interface ReportLine {
   at: string;
   text: string;
+  /** The row the line comes from (CONTRACT.md): seq and the first 12 characters of its hash. */
+  audit_seq: number;
+  audit_hash: string;
+  /** The rows it rests on: that row, and for a summary line also the last it counts. */
   cites: Cite[];
+}
+
+/** CONTRACT.md's figures: from detection (the incident.opened row) to each step, null where it never came. */
+export interface ReportDurations {
+  to_proposal_ms: number | null;
+  to_decision_ms: number | null;
+  to_execution_ms: number | null;
+  to_verification_ms: number | null;
 }
 
 export const REPORT_STEPS = ['detect_to_propose', 'propose_to_decide', 'decide_to_execute', 'execute_to_verify', 'execute_to_revert'] as const;
@@ -54,7 +66,9 @@ export interface IncidentReport {
   generated_at: string;
   summary: string;
   timeline: ReportLine[];
-  durations: ReportDuration[];
+  durations: ReportDurations;
+  /** Each step from the first row of one to the first of the next, with the two rows. */
+  steps: ReportDuration[];
   decisions: ReportLine[];
   evidence: ReportLine[];
   risk: ReportLine[];
@@ -72,6 +86,15 @@ export interface ReportFacts {
 }
 
 export const cite = (r: ReportRow): Cite => ({ seq: r.seq, hash: r.hash.slice(0, 12) });
+const line = (r: ReportRow, text: string, cites: Cite[]): ReportLine => ({ at: r.occurredAt.toISOString(), text, audit_seq: r.seq, audit_hash: r.hash.slice(0, 12), cites });
+
+/** Sums the contiguous steps from detection: each step starts where the one before it ended. */
+function fromDetection(steps: ReportDuration[]): ReportDurations {
+  const ms = (s: ReportStep) => steps.find((d) => d.step === s)?.ms;
+  const sum = (...parts: (number | undefined)[]) => (parts.every((p) => p !== undefined) ? parts.reduce<number>((a, b) => a + b!, 0) : null);
+  const [p, d, e, v] = [ms('detect_to_propose'), ms('propose_to_decide'), ms('decide_to_execute'), ms('execute_to_verify')];
+  return { to_proposal_ms: sum(p), to_decision_ms: sum(p, d), to_execution_ms: sum(p, d, e), to_verification_ms: sum(p, d, e, v) };
+}
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 const obj = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
@@ -194,13 +217,13 @@ function timelineOf(rows: ReportRow[], facts: ReportFacts): ReportLine[] {
       continue;
     }
     const text = inWords(r, facts);
-    if (text) out.push({ line: { at: r.occurredAt.toISOString(), text, cites: [cite(r)] }, seq: r.seq });
+    if (text) out.push({ line: line(r, text, [cite(r)]), seq: r.seq });
   }
   for (const [kind, g] of groups) {
     const first = g[0]!;
     const last = g[g.length - 1]!;
     const cites = first === last ? [cite(first)] : [cite(first), cite(last)];
-    out.push({ line: { at: first.occurredAt.toISOString(), text: SUMMARISED[kind]!(g.length, g), cites }, seq: first.seq });
+    out.push({ line: line(first, SUMMARISED[kind]!(g.length, g), cites), seq: first.seq });
   }
   return out.sort((a, b) => a.seq - b.seq).map((x) => x.line);
 }
@@ -237,7 +260,7 @@ function riskLines(rows: ReportRow[]): ReportLine[] {
     .map((r) => {
       const factors = Array.isArray(r.payload.factors) ? r.payload.factors.map(obj) : [];
       const parts = factors.map((f) => `${str(f.reason) ?? str(f.name) ?? '?'} (${(num(f.delta) ?? 0) >= 0 ? '+' : ''}${num(f.delta) ?? 0})`);
-      return { at: r.occurredAt.toISOString(), text: `Score ${num(r.payload.score) ?? '?'}: ${parts.length ? parts.join('; ') : 'baseline only'}.`, cites: [cite(r)] };
+      return line(r, `Score ${num(r.payload.score) ?? '?'}: ${parts.length ? parts.join('; ') : 'baseline only'}.`, [cite(r)]);
     });
 }
 
@@ -253,16 +276,16 @@ function evidenceLines(rows: ReportRow[], facts: ReportFacts): ReportLine[] {
         .map(([k, v]) => `${k.replace(/_/g, ' ')} ${v}`);
       const cls = r.proposalId ? facts.evidenceClass?.get(r.proposalId) : undefined;
       const text = `${plural(num(ev.event_count), 'event')}${cls ? `, read as ${cls}` : ''}${numbers.length ? `; latest: ${numbers.join(', ')}` : ''}.`;
-      return { at: r.occurredAt.toISOString(), text, cites: [cite(r)] };
+      return line(r, text, [cite(r)]);
     });
 }
 
 export function buildIncidentReport(incident: ReportIncident, rows: ReportRow[], now: Date, facts: ReportFacts = {}): IncidentReport {
   const sorted = [...rows].sort((a, b) => a.seq - b.seq);
   const timeline = timelineOf(sorted, facts);
-  const durations = durationsOf(sorted);
+  const steps = durationsOf(sorted);
   const actions = sorted.filter((r) => r.kind === 'execution.succeeded' && op(r) === 'execute').length;
-  const total = durations.find((d) => d.step === 'detect_to_propose');
+  const total = steps.find((d) => d.step === 'detect_to_propose');
   const summary = `${incident.type} on ${incident.subject}: ${incident.eventCount} ${incident.eventCount === 1 ? 'event' : 'events'}, ${
     actions === 0 ? 'no action executed' : `${actions} ${actions === 1 ? 'action' : 'actions'} executed`
   }${total ? `; first proposal ${spoken(total.ms)} after detection` : ''}; ${incident.status === 'open' ? 'still open' : `closed ${incident.closedAt?.toISOString() ?? ''}`.trim()}.`;
@@ -280,7 +303,8 @@ export function buildIncidentReport(incident: ReportIncident, rows: ReportRow[],
     generated_at: now.toISOString(),
     summary,
     timeline,
-    durations,
+    durations: fromDetection(steps),
+    steps,
     decisions: pick(timeline, sorted, (k) => k === 'proposal.approved' || k === 'proposal.rejected' || k === 'approval.recorded' || k === 'proposal.expired' || k.startsWith('decision.')),
     evidence: evidenceLines(sorted, facts),
     risk: riskLines(sorted),
@@ -310,8 +334,8 @@ export function reportMarkdown(r: IncidentReport): string {
     '',
     `First event ${r.incident.first_seen}, last ${r.incident.last_seen}${r.incident.closed_at ? `, closed ${r.incident.closed_at}` : ''}. Every line cites its audit row (seq and hash prefix); \`sre-agent audit verify\` vouches for them.`,
     '',
-    ...(r.durations.length
-      ? ['## How long each step took', '', '| step | took | audit rows |', '| --- | --- | --- |', ...r.durations.map((d) => `| ${STEP_LABEL[d.step]} | ${spoken(d.ms)} | #${d.from.seq} ${d.from.hash} → #${d.to.seq} ${d.to.hash} |`), '']
+    ...(r.steps.length
+      ? ['## How long each step took', '', '| step | took | audit rows |', '| --- | --- | --- |', ...r.steps.map((d) => `| ${STEP_LABEL[d.step]} | ${spoken(d.ms)} | #${d.from.seq} ${d.from.hash} → #${d.to.seq} ${d.to.hash} |`), '']
       : []),
     ...section('Timeline', r.timeline),
     ...section('Decisions', r.decisions),

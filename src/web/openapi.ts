@@ -134,14 +134,23 @@ const schemas: Record<string, Schema> = {
     description: 'milliseconds from the incident\'s detection (its incident.opened audit row) to each step, nearest-rank percentiles',
   },
   Cite: obj({ seq: { type: 'integer' }, hash: { type: 'string', description: 'the first 12 characters of the audit row hash' } }, ['seq', 'hash']),
-  ReportLine: obj({ at: time, text: str, cites: { type: 'array', items: ref('Cite'), minItems: 1, maxItems: 2 } }, ['at', 'text', 'cites']),
+  ReportLine: obj(
+    { at: time, text: str, audit_seq: { type: 'integer' }, audit_hash: { type: 'string', description: 'the first 12 characters of the audit row hash' }, cites: { type: 'array', items: ref('Cite'), minItems: 1, maxItems: 2 } },
+    ['at', 'text', 'audit_seq', 'audit_hash', 'cites'],
+  ),
   IncidentReport: obj(
     {
       incident: obj({ id: str, type: str, subject: str, status: str, first_seen: time, last_seen: time, closed_at: nullable(time), event_count: { type: 'integer' } }),
       generated_at: time,
       summary: str,
       timeline: { type: 'array', items: ref('ReportLine') },
-      durations: {
+      durations: obj({
+        to_proposal_ms: { type: ['integer', 'null'] },
+        to_decision_ms: { type: ['integer', 'null'] },
+        to_execution_ms: { type: ['integer', 'null'] },
+        to_verification_ms: { type: ['integer', 'null'] },
+      }),
+      steps: {
         type: 'array',
         items: obj({ step: { type: 'string', enum: [...REPORT_STEPS] }, ms: { type: 'integer' }, from: ref('Cite'), to: ref('Cite') }, ['step', 'ms', 'from', 'to']),
       },
@@ -152,7 +161,7 @@ const schemas: Record<string, Schema> = {
       brakes: { type: 'array', items: ref('ReportLine') },
       narrative: obj({ text: str, model: str }, ['text', 'model']),
     },
-    ['incident', 'generated_at', 'summary', 'timeline', 'durations', 'decisions', 'evidence', 'risk', 'executions', 'brakes'],
+    ['incident', 'generated_at', 'summary', 'timeline', 'durations', 'steps', 'decisions', 'evidence', 'risk', 'executions', 'brakes'],
   ),
   ThresholdRow: obj({ threshold: { type: 'integer' }, would_auto_execute: { type: 'integer' }, rejected_by_humans: { type: 'integer' }, verification_failed: { type: 'integer' } }),
   Report: {

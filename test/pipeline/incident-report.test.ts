@@ -69,16 +69,24 @@ describe('the incident report', () => {
     for (const l of lines) {
       expect(l.cites.length).toBeGreaterThan(0);
       for (const c of l.cites) expect(bySeq.get(c.seq)?.hash.slice(0, 12), `${l.text} cites #${c.seq}`).toBe(c.hash);
+      expect(bySeq.get(l.audit_seq)?.hash.slice(0, 12), `${l.text} (audit_seq)`).toBe(l.audit_hash);
     }
 
     // By hand: the first row of each kind, from the trail itself.
     const at = (kind: string) => new Date(trail.find((t) => t.kind === kind)!.occurred_at).getTime();
-    const took = Object.fromEntries(report.durations.map((d: { step: string; ms: number }) => [d.step, d.ms]));
+    const took = Object.fromEntries(report.steps.map((d: { step: string; ms: number }) => [d.step, d.ms]));
     expect(took).toEqual({
       detect_to_propose: at('proposal.created') - at('incident.opened'),
       propose_to_decide: at('proposal.approved') - at('proposal.created'),
       decide_to_execute: at('execution.succeeded') - at('proposal.approved'),
       execute_to_verify: at('verification.passed') - at('execution.succeeded'),
+    });
+    // CONTRACT.md's durations: from detection to each step.
+    expect(report.durations).toEqual({
+      to_proposal_ms: at('proposal.created') - at('incident.opened'),
+      to_decision_ms: at('proposal.approved') - at('incident.opened'),
+      to_execution_ms: at('execution.succeeded') - at('incident.opened'),
+      to_verification_ms: at('verification.passed') - at('incident.opened'),
     });
     // The trail is stamped by the database's clock (the agent's clock here is the test's), so the
     // figures are the trail's own, never the test clock's 40 s and 295 s.
@@ -237,7 +245,7 @@ describe('the report builder', () => {
 
   it('reports no duration for a step that did not happen', () => {
     const r = buildIncidentReport(incident, [row(1, 'incident.opened'), row(2, 'proposal.created', { summary: 'circuit-break openai for 300s' }), row(3, 'proposal.expired')], new Date(0));
-    expect(r.durations.map((d) => d.step)).toEqual(['detect_to_propose']);
+    expect(r.steps.map((d) => d.step)).toEqual(['detect_to_propose']);
     expect(r.summary).toMatch(/no action executed/);
   });
 });

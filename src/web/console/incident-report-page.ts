@@ -4,7 +4,7 @@ import { nav } from './pages.js';
 
 /** The incident report (/sre/incidents/:id/report): the same object the API answers, as a page. */
 
-const STEP: Record<IncidentReport['durations'][number]['step'], string> = {
+const STEP: Record<IncidentReport['steps'][number]['step'], string> = {
   detect_to_propose: 'Detect → propose',
   propose_to_decide: 'Propose → decide',
   decide_to_execute: 'Decide → execute',
@@ -32,8 +32,8 @@ export function incidentReportPage(o: { user: string; csrf: string; report: Inci
 <p class="meta">Every line cites its audit row (seq and the first 12 characters of its hash); <code>sre-agent audit verify</code> vouches for them.
 <a href="/v1/incidents/${encodeURIComponent(id)}/report?format=markdown">Markdown</a> · <a href="/v1/incidents/${encodeURIComponent(id)}/report?format=json">JSON</a> (with an API token)</p>
 ${
-  r.durations.length
-    ? html`<h2>How long each step took</h2><table><thead><tr><th scope="col">step</th><th scope="col">took</th><th scope="col">audit rows</th></tr></thead><tbody>${r.durations.map(
+  r.steps.length
+    ? html`<h2>How long each step took</h2><table><thead><tr><th scope="col">step</th><th scope="col">took</th><th scope="col">audit rows</th></tr></thead><tbody>${r.steps.map(
         (d) => html`<tr><td>${STEP[d.step]}</td><td>${spoken(d.ms)}</td><td>${citeLink(id, d.from)} → ${citeLink(id, d.to)}</td></tr>`,
       )}</tbody></table>`
     : ''
