@@ -5,6 +5,8 @@
  * out; the Markdown is a rendering of the same object the JSON answer returns.
  */
 
+import { duration } from './words.js';
+
 export interface ReportRow {
   seq: number;
   hash: string;
@@ -107,16 +109,8 @@ function who(r: ReportRow): string {
 
 const plural = (n: number | undefined, word: string) => (n === undefined ? `? ${word}s` : `${n} ${n === 1 ? word : `${word}s`}`);
 
-/** 95 s → "1 min 35 s"; 3 h 2 min; under a second in ms. */
-export function spoken(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return s % 60 ? `${m} min ${s % 60} s` : `${m} min`;
-  const h = Math.floor(m / 60);
-  return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
-}
+/** A step's time for people: under a second in ms, otherwise as every other surface words a span. */
+export const spoken = (ms: number): string => (ms < 1000 ? `${Math.round(ms)} ms` : duration(ms));
 
 /** Each row kind in words, or undefined for rows the timeline leaves to a summary line. */
 function inWords(r: ReportRow, facts: ReportFacts): string | undefined {
@@ -313,7 +307,7 @@ export function buildIncidentReport(incident: ReportIncident, rows: ReportRow[],
   };
 }
 
-const STEP_LABEL: Record<ReportStep, string> = {
+export const STEP_LABEL: Record<ReportStep, string> = {
   detect_to_propose: 'Detect → propose',
   propose_to_decide: 'Propose → decide',
   decide_to_execute: 'Decide → execute',

@@ -236,3 +236,23 @@ export function occurrence(s: WeeklySchedule, at: Date, timeZone: string): { sta
   }
   throw new Error('a weekly window always occurs within eight days');
 }
+
+/** A silence as every surface shows it (JSON API, Slack, console, CLI). */
+export interface SilenceView {
+  id: string;
+  matchers: Matchers;
+  starts_at: string;
+  ends_at: string | null;
+  /** A maintenance window: `sun 02:00-04:00` in the operators' time zone; null for a one-off silence. */
+  schedule: string | null;
+  /** A window's current or next occurrence. */
+  next: { starts_at: string; ends_at: string } | null;
+  active: boolean;
+  reason: string;
+  created_by: string;
+  created_at: string;
+  ended_at: string | null;
+  ended_by: string | null;
+  /** api: made through a surface (may be ended); config: SRE_MAINTENANCE. */
+  source: 'api' | 'config';
+}

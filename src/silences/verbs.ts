@@ -4,32 +4,14 @@ import { appendAudit } from '../audit/append.js';
 import { schema } from '../db/client.js';
 import { DomainError } from '../domain/errors.js';
 import { actorChannel, actorName, type Actor } from '../domain/proposal.js';
-import { endsAtProblem, occurrence, parseMatchers, parseSchedule, scheduleText, type Matchers } from '../domain/silences.js';
+import { endsAtProblem, occurrence, parseMatchers, parseSchedule, scheduleText, type Matchers, type SilenceView } from '../domain/silences.js';
+
+export type { SilenceView };
 import { enqueue, job } from '../jobs/index.js';
 import { holdMatchingIncidents } from './effect.js';
 import { readerOf, withTx, type SilenceDeps } from './deps.js';
 
 const { silences } = schema;
-
-/** A silence as every surface shows it (JSON API, Slack, console, CLI). */
-export interface SilenceView {
-  id: string;
-  matchers: Matchers;
-  starts_at: string;
-  ends_at: string | null;
-  /** A maintenance window: `sun 02:00-04:00` in the operators' time zone; null for a one-off silence. */
-  schedule: string | null;
-  /** A window's current or next occurrence. */
-  next: { starts_at: string; ends_at: string } | null;
-  active: boolean;
-  reason: string;
-  created_by: string;
-  created_at: string;
-  ended_at: string | null;
-  ended_by: string | null;
-  /** api: made through a surface (may be ended); config: SRE_MAINTENANCE. */
-  source: 'api' | 'config';
-}
 
 export interface CreateSilenceInput {
   matchers?: unknown;

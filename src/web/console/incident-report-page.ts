@@ -1,16 +1,9 @@
-import { spoken, type Cite, type IncidentReport, type ReportLine } from '../../domain/incident-report.js';
+import { spoken, STEP_LABEL, type Cite, type IncidentReport, type ReportLine } from '../../domain/incident-report.js';
 import { html, page, type Html } from './html.js';
 import { nav } from './pages.js';
 
 /** The incident report (/sre/incidents/:id/report): the same object the API answers, as a page. */
 
-const STEP: Record<IncidentReport['steps'][number]['step'], string> = {
-  detect_to_propose: 'Detect → propose',
-  propose_to_decide: 'Propose → decide',
-  decide_to_execute: 'Decide → execute',
-  execute_to_verify: 'Execute → verified',
-  execute_to_revert: 'Execute → reverted',
-};
 
 /** A citation links to the audit log at that row's incident, showing seq and hash prefix. */
 const citeLink = (id: string, c: Cite) => html`<a class="meta" href="/sre/audit?incident=${encodeURIComponent(id)}" title="audit row ${c.seq}, hash ${c.hash}…">#${c.seq} ${c.hash}</a>`;
@@ -34,7 +27,7 @@ export function incidentReportPage(o: { user: string; csrf: string; report: Inci
 ${
   r.steps.length
     ? html`<h2>How long each step took</h2><table><thead><tr><th scope="col">step</th><th scope="col">took</th><th scope="col">audit rows</th></tr></thead><tbody>${r.steps.map(
-        (d) => html`<tr><td>${STEP[d.step]}</td><td>${spoken(d.ms)}</td><td>${citeLink(id, d.from)} → ${citeLink(id, d.to)}</td></tr>`,
+        (d) => html`<tr><td>${STEP_LABEL[d.step]}</td><td>${spoken(d.ms)}</td><td>${citeLink(id, d.from)} → ${citeLink(id, d.to)}</td></tr>`,
       )}</tbody></table>`
     : ''
 }</article>
