@@ -1,28 +1,22 @@
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { IncomingMessage } from 'node:http';
 import { loadConfig } from '../../src/config.js';
 import { clientAddress, createAuthBrake, trustedList } from '../../src/web/brake.js';
 import { ALICE, INGEST_TOKEN, startAgent, unhealthy, type RunningAgent } from '../support/agent.js';
-import { freshPostgres, type TestDatabase } from '../support/db.js';
+import { freshPostgres } from '../support/db.js';
 import { sample } from '../ship/support.js';
-import { capturingLogger, cookies, hiddenField, request } from './request.js';
+import { loggedAgent } from './logged-agent.js';
+import { cookies, hiddenField, request } from './request.js';
 
 const WRONG = 'wrong-token-SECRET-0123456789';
 
 describe('repeated authentication failures from one address', () => {
-  let d: TestDatabase;
+  const logged = loggedAgent();
+  const logs = logged.logs;
   let a: RunningAgent;
-  let logs: () => string;
-  beforeAll(async () => {
-    d = await freshPostgres();
-    const cap = capturingLogger();
-    logs = cap.text;
-    a = await startAgent(d, {}, { logger: cap.logger });
-  });
-  afterAll(async () => {
-    await a.stop();
-    await d.dispose();
+  beforeAll(() => {
+    a = logged.agent();
   });
 
   const api = (from: string, token: string) => request(a.base, 'GET', '/v1/proposals?status=pending', { from, headers: { authorization: `Bearer ${token}` } });

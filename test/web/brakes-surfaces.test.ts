@@ -6,26 +6,20 @@ import { issueDecisionLinks } from '../../src/notify/links.js';
 import { bucketAddress, createAuthBrake } from '../../src/web/brake.js';
 import { routeDecideLink } from '../../src/web/decide-links.js';
 import { PUBLIC_BASE_URL, makeDeps, seedPending } from '../notify/fixtures.js';
-import { ALICE, INGEST_TOKEN, startAgent, unhealthy, type RunningAgent } from '../support/agent.js';
+import { ALICE, INGEST_TOKEN, unhealthy, type RunningAgent } from '../support/agent.js';
 import { freshPostgres, type TestDatabase } from '../support/db.js';
 import { call, serve } from './console/client.js';
+import { loggedAgent } from './logged-agent.js';
 import { capturingLogger, cookies, hiddenField, request } from './request.js';
 
 const WRONG = 'wrong-token-SECRET-0123456789';
 
 describe('brakes per surface: wrong tokens never lock out the right ones', () => {
-  let d: TestDatabase;
+  const logged = loggedAgent();
+  const logs = logged.logs;
   let a: RunningAgent;
-  let logs: () => string;
-  beforeAll(async () => {
-    d = await freshPostgres();
-    const cap = capturingLogger();
-    logs = cap.text;
-    a = await startAgent(d, {}, { logger: cap.logger });
-  });
-  afterAll(async () => {
-    await a.stop();
-    await d.dispose();
+  beforeAll(() => {
+    a = logged.agent();
   });
 
   const api = (from: string, token: string) => request(a.base, 'GET', '/v1/proposals?status=pending', { from, headers: { authorization: `Bearer ${token}` } });
