@@ -1,12 +1,13 @@
 import fc from 'fast-check';
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import type { SimulatedGateway } from '../../src/actions/simulated.js';
-import { schema } from '../../src/db/client.js';
+import { queryRows, schema } from '../../src/db/client.js';
 import { decide, joined } from '../../src/proposals/index.js';
 import { ALICE, BOB, INGEST_TOKEN, gatewayAgreeing, get, post, startAgent, unhealthy, type RunningAgent } from '../support/agent.js';
 import { workdayClock, type TestClock } from '../support/clock.js';
 import { freshPostgres, type TestDatabase } from '../support/db.js';
+import { eventually } from '../support/eventually.js';
 
 /**
  * The agent's promises under random interleavings (issue 18): approvals (whole, or cut off by a
@@ -154,12 +155,23 @@ async function crash(w: World, i: number): Promise<void> {
   await a.stop().catch(() => undefined);
 }
 
+/** Waits until the database's clock has passed every lease outstanding now (a crashed replica's run out on it). */
+async function leasesRunOut(w: World): Promise<void> {
+  const [row] = await queryRows<{ until: string | null }>(
+    w.db.db,
+    sql`select max(t) as until from (select max(lease_expires_at) as t from outbox union all select max(lease_expires_at) from timers) m`,
+  );
+  if (!row?.until) return;
+  const until = row.until;
+  await eventually(async () => (await queryRows<{ past: boolean }>(w.db.db, sql`select now() >= ${until}::timestamptz as past`))[0]?.past, { what: `the leases to run out at ${until}` });
+}
+
 async function settle(w: World): Promise<void> {
+  // Leases of crashed replicas end on the database's clock; then both replicas work until quiet.
+  await leasesRunOut(w);
   const a = await live(w, 0);
   await post(a.base, '/v1/resume', { reason: 'settling' }, BOB);
   await live(w, 1);
-  // Leases of crashed replicas end on the database's clock; then both replicas work until quiet.
-  await new Promise((r) => setTimeout(r, LEASE_MS + 50));
   for (let i = 0; i < 6; i++) {
     await w.clock.advance(6_000);
     await Promise.all(w.agents.map((x) => x?.agent.tick()));

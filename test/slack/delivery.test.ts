@@ -13,16 +13,15 @@ import { slackTest as test } from '../support/fixtures.js';
 import { ACTION_APPROVE } from '../../src/slack/blocks/ids.js';
 import { buttonClick, CHANNEL, openIncident, startHarness, type Harness } from './harness.js';
 
-/** Runs the dispatcher until nothing is due, waiting out the channel's pace between posts. */
-async function drain(h: Harness, d: Dispatcher, advance: (ms: number) => void = () => {}): Promise<void> {
+/** Runs the dispatcher until nothing is due, moving the dispatcher's clock past the channel's pace between posts (no real waiting). */
+async function drain(h: Harness, d: Dispatcher, advance: (ms: number) => unknown = (ms) => h.clock.advance(ms)): Promise<void> {
   for (let i = 0; i < 200; i++) {
     await d.runOnce();
     const pending = await h.db.db.select({ id: schema.outbox.id }).from(schema.outbox).where(eq(schema.outbox.status, 'pending'));
     if (pending.length === 0) return;
-    const wait = (d.nextWakeInMs() ?? 20) + 5;
-    await new Promise((r) => setTimeout(r, wait));
-    advance(wait);
+    await advance((d.nextWakeInMs() ?? 20) + 5);
   }
+  throw new Error('the outbox did not drain in 200 rounds');
 }
 
 describe('Slack delivery through the outbox', () => {
@@ -72,7 +71,7 @@ describe('Slack delivery through the outbox', () => {
 
   test('a summary update edits the parent in place instead of posting again', async ({ harness: h, slack }) => {
     const p = await openIncident(h);
-    const dispatcher = createDispatcher({ db: h.db.db, adapters: [h.adapter], logger: pino({ level: 'silent' }) });
+    const dispatcher = createDispatcher({ db: h.db.db, adapters: [h.adapter], logger: pino({ level: 'silent' }), clock: h.clock });
     await drain(h, dispatcher);
     const [inc] = await h.db.db.select().from(schema.incidents).where(eq(schema.incidents.id, p.incident_id));
     await h.db.db.update(schema.incidents).set({ eventCount: 42 }).where(eq(schema.incidents.id, p.incident_id));
@@ -92,7 +91,7 @@ describe('Slack delivery through the outbox', () => {
 
   test('a chat.update failing after a decision is retried without repeating the execution', async ({ harness: h, slack }) => {
     const p = await openIncident(h);
-    const dispatcher = createDispatcher({ db: h.db.db, adapters: [h.adapter], logger: pino({ level: 'silent' }), baseDelayMs: 1 });
+    const dispatcher = createDispatcher({ db: h.db.db, adapters: [h.adapter], logger: pino({ level: 'silent' }), baseDelayMs: 1, clock: h.clock });
     await drain(h, dispatcher);
     slack.failNext('chat.update', () => HttpResponse.json({ ok: false, error: 'internal_error' }));
     const view = (await getProposal(h.deps, p.id))!;
@@ -112,7 +111,7 @@ describe('auto-executed actions', () => {
     h = await startHarness({ autoApprove: true });
     const p = await openIncident(h);
     expect(p.route).toBe('auto');
-    const dispatcher = createDispatcher({ db: h.db.db, adapters: [h.adapter], logger: pino({ level: 'silent' }) });
+    const dispatcher = createDispatcher({ db: h.db.db, adapters: [h.adapter], logger: pino({ level: 'silent' }), clock: h.clock });
     await drain(h, dispatcher);
     const thread = slack.of('chat.postMessage').filter((c) => c.args.thread_ts !== undefined);
     expect(thread).toHaveLength(1);
