@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ALICE, INGEST_TOKEN, event, get, post, startAgent, type RunningAgent } from '../support/agent.js';
-import { freshPostgres, type TestDatabase } from '../support/db.js';
+import { describe, expect } from 'vitest';
+import { ALICE, INGEST_TOKEN, event, get, post, type RunningAgent } from '../support/agent.js';
+import { agentTest as it } from '../support/fixtures.js';
 
 /**
  * History across two incidents (issue 24, item 2): one rejected page on a budget incident used to
@@ -10,17 +10,6 @@ import { freshPostgres, type TestDatabase } from '../support/db.js';
 
 /** Unset, as config/.env.example ships it: the product default (testConfig turns it off for older tests). */
 const DEFAULTS = { SRE_PAGE_WITHOUT_APPROVAL: '' };
-let db: TestDatabase;
-let a: RunningAgent | undefined;
-
-beforeEach(async () => {
-  db = await freshPostgres();
-});
-afterEach(async () => {
-  await a?.stop();
-  a = undefined;
-  await db.dispose();
-});
 
 const hardBudget = (team: string) => event('budget.exceeded', { scope: 'team', scope_id: team, limit_kind: 'hard', limit_usd: 5000, spend_usd: 5230.5, period: '2026-11' });
 const sla = () => event('sla.violation', { sla_id: 'sla-search-p99', team: 't-search', metric: 'p99_latency_ms', target: 800, observed: 1900, window_seconds: 600 });
@@ -46,8 +35,8 @@ async function proposeFor(x: RunningAgent, e: { data: Record<string, unknown> })
 }
 
 describe('history factors across two incidents', () => {
-  it('a rejected page on a budget incident adds nothing to a later page of a different incident, nor quotes its reason', async () => {
-    a = await startAgent(db, { SRE_PAGE_WITHOUT_APPROVAL: 'false' });
+  it('a rejected page on a budget incident adds nothing to a later page of a different incident, nor quotes its reason', async ({ startAgent }) => {
+    const a = await startAgent({ SRE_PAGE_WITHOUT_APPROVAL: 'false' });
     const first = await proposeFor(a, hardBudget('t-research'));
     expect(first).toMatchObject({ action: 'page_oncall', target: 'budget:team:t-research' });
     const r = await post(a.base, `/v1/proposals/${first.id}/decision`, { decision: 'reject', reason: 'finance owns the research budget' }, ALICE);
@@ -64,8 +53,8 @@ describe('history factors across two incidents', () => {
     }
   });
 
-  it('by default two incidents paged within the cooldown both page: the cooldown is per subject too', async () => {
-    a = await startAgent(db, DEFAULTS);
+  it('by default two incidents paged within the cooldown both page: the cooldown is per subject too', async ({ startAgent }) => {
+    const a = await startAgent(DEFAULTS);
     const one = await proposeFor(a, hardBudget('t-research'));
     const two = await proposeFor(a, hardBudget('t-search'));
     expect([one.status, two.status]).toEqual(['succeeded', 'succeeded']);

@@ -1,28 +1,18 @@
 import { sql } from 'drizzle-orm';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { queryRows } from '../../src/db/client.js';
-import { ALICE, INGEST_TOKEN, get, post, startAgent, unhealthy, type RunningAgent } from '../support/agent.js';
+import { ALICE, INGEST_TOKEN, get, post, unhealthy, type RunningAgent } from '../support/agent.js';
 import { workdayClock, type TestClock } from '../support/clock.js';
-import { freshPostgres, type TestDatabase } from '../support/db.js';
+import type { TestDatabase } from '../support/db.js';
+import { agentTest as it } from '../support/fixtures.js';
 
 /**
  * Issue 20, item 3: weekly maintenance windows in the operators' time zone, from SRE_MAINTENANCE
  * and from the API, on a pinned clock across the European and the US daylight-saving changes.
  */
 
-let db: TestDatabase;
-let a: RunningAgent | undefined;
-beforeEach(async () => {
-  db = await freshPostgres();
-});
-afterEach(async () => {
-  await a?.stop();
-  a = undefined;
-  await db.dispose();
-});
-
-const silencedBy = async () => {
+const silencedBy = async (db: TestDatabase) => {
   const rows = await queryRows<{ provider: string; ids: string[] }>(
     db.db,
     sql`select i.latest->>'provider' as provider, a.payload->'silence_ids' as ids from sre_actions a join incidents i on i.id = a.incident_id where a.kind = 'events.silenced' order by a.seq`,
@@ -38,24 +28,24 @@ async function ingestAt(x: RunningAgent, clock: TestClock, iso: string, provider
 }
 
 describe('maintenance windows', () => {
-  it('SRE_MAINTENANCE in Europe/Berlin: 02:00–04:00 local is 01:00–03:00Z before the spring change and 01:00–02:00Z on its night; held incidents proceed after', async () => {
+  it('SRE_MAINTENANCE in Europe/Berlin: 02:00–04:00 local is 01:00–03:00Z before the spring change and 01:00–02:00Z on its night; held incidents proceed after', async ({ db, startAgent }) => {
     const clock = workdayClock(Date.parse('2026-03-22T02:30:00Z'));
-    a = await startAgent(db, { SRE_TIMEZONE: 'Europe/Berlin', SRE_MAINTENANCE: 'sun 02:00-04:00 provider=azure-*', SRE_INCIDENT_QUIET: '30d' }, { clock });
+    const a = await startAgent({ SRE_TIMEZONE: 'Europe/Berlin', SRE_MAINTENANCE: 'sun 02:00-04:00 provider=azure-*', SRE_INCIDENT_QUIET: '30d' }, { clock });
     const windows = (await get(a.base, '/v1/silences', ALICE)).body.silences;
     expect(windows).toEqual([expect.objectContaining({ id: 'mnt_1', source: 'config', schedule: 'sun 02:00-04:00', active: true, next: { starts_at: '2026-03-22T01:00:00.000Z', ends_at: '2026-03-22T03:00:00.000Z' } })]);
     await ingestAt(a, clock, '2026-03-22T02:30:00Z', 'azure-a'); // 03:30 CET: inside
     await ingestAt(a, clock, '2026-03-29T01:30:00Z', 'azure-b'); // 03:30 CEST: inside (the window is 03:00–04:00 that night)
     await ingestAt(a, clock, '2026-03-29T02:30:00Z', 'azure-c'); // 04:30 CEST: after it
-    expect(await silencedBy()).toEqual({ 'azure-a': ['mnt_1'], 'azure-b': ['mnt_1'] });
+    expect(await silencedBy(db)).toEqual({ 'azure-a': ['mnt_1'], 'azure-b': ['mnt_1'] });
     // The held ones are released by the recurring sweep once their window is over; proposals follow.
     await a.agent.tick();
     await a.agent.tick();
     expect(await proposed(a)).toEqual(['azure-a', 'azure-b', 'azure-c']);
   });
 
-  it('through the API in America/New_York: the window moves with the autumn change (06:00Z in EDT, 07:00Z in EST)', async () => {
+  it('through the API in America/New_York: the window moves with the autumn change (06:00Z in EDT, 07:00Z in EST)', async ({ db, startAgent }) => {
     const clock = workdayClock(Date.parse('2026-10-24T12:00:00Z'));
-    a = await startAgent(db, { SRE_TIMEZONE: 'America/New_York', SRE_INCIDENT_QUIET: '30d' }, { clock });
+    const a = await startAgent({ SRE_TIMEZONE: 'America/New_York', SRE_INCIDENT_QUIET: '30d' }, { clock });
     const made = await post(a.base, '/v1/silences', { matchers: { provider: 'azure-*' }, schedule: 'Sunday 02:00-04:00', reason: 'weekly patching' }, ALICE);
     expect(made.status).toBe(201);
     expect(made.body).toMatchObject({ schedule: 'sun 02:00-04:00', ends_at: null, active: false, next: { starts_at: '2026-10-25T06:00:00.000Z', ends_at: '2026-10-25T08:00:00.000Z' } });
@@ -64,7 +54,7 @@ describe('maintenance windows', () => {
     await ingestAt(a, clock, '2026-10-25T06:30:00Z', 'azure-a'); // 02:30 EDT: inside
     await ingestAt(a, clock, '2026-11-01T06:30:00Z', 'azure-b'); // 01:30 EST, the second 01:30: before the window
     await ingestAt(a, clock, '2026-11-01T07:30:00Z', 'azure-c'); // 02:30 EST: inside
-    expect(await silencedBy()).toEqual({ 'azure-a': [id], 'azure-c': [id] });
+    expect(await silencedBy(db)).toEqual({ 'azure-a': [id], 'azure-c': [id] });
     const listed = (await get(a.base, '/v1/silences', ALICE)).body.silences[0];
     expect(listed).toMatchObject({ id, active: true, next: { starts_at: '2026-11-01T07:00:00.000Z', ends_at: '2026-11-01T09:00:00.000Z' } });
     expect(await proposed(a)).toEqual(['azure-a', 'azure-b']);
