@@ -1,50 +1,26 @@
 import { sql } from 'drizzle-orm';
-import { http, HttpResponse } from 'msw';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, vi } from 'vitest';
 import { main } from '../../src/cli.js';
 import { queryRows } from '../../src/db/client.js';
-import { ALICE, BOB, INGEST_TOKEN, get, post, startAgent, unhealthy, type RunningAgent } from '../support/agent.js';
-import { freshPostgres, type TestDatabase } from '../support/db.js';
-import { useMsw } from '../support/msw.js';
+import { ALICE, BOB, INGEST_TOKEN, get, post, unhealthy } from '../support/agent.js';
+import { ADMIN, adminApiStandIn as adminApi } from '../support/admin-api.js';
+import type { TestDatabase } from '../support/db.js';
+import { agentTest as it } from '../support/fixtures.js';
 
-const ADMIN = 'https://admin.scutum.test';
-const server = useMsw();
 const CAROL = 'carol-token-0123456789abcd';
 const ENV = { ADMIN_API_URL: ADMIN, ADMIN_API_TOKEN: 'admin-secret', SRE_TWO_PERSON_SCORE: '20', SRE_API_TOKENS: `alice:${ALICE},bob:${BOB},carol:${CAROL}` };
 
-function adminApi() {
-  const applied: string[] = [];
-  server.use(
-    http.get(`${ADMIN}/v1/providers/:p`, ({ params }) => HttpResponse.json({ name: params.p, healthy: false })),
-    http.get(`${ADMIN}/v1/model-groups/:g`, ({ params }) =>
-      HttpResponse.json({ name: params.g, provider: 'openai', providers: [{ name: 'openai', healthy: false }, { name: 'azure-openai', healthy: true }] }),
-    ),
-    http.all(`${ADMIN}/v1/*`, ({ request }) => {
-      applied.push(`${request.method} ${new URL(request.url).pathname}`);
-      return HttpResponse.json({ ok: true });
-    }),
-  );
-  return applied;
-}
 
-let db: TestDatabase;
-let a: RunningAgent | undefined;
-beforeEach(async () => {
-  db = await freshPostgres();
-});
-afterEach(async () => {
-  await a?.stop();
-  a = undefined;
+afterEach(() => {
   vi.unstubAllEnvs();
   vi.useRealTimers();
-  await db.dispose();
 });
 
-const audit = (kind: string) => queryRows<{ actor: string; payload: Record<string, unknown> }>(db.db, sql`select actor, payload from sre_actions where kind = ${kind} order by seq`);
+const audit = (db: TestDatabase, kind: string) => queryRows<{ actor: string; payload: Record<string, unknown> }>(db.db, sql`select actor, payload from sre_actions where kind = ${kind} order by seq`);
 
 describe('resume needs a reason and follows the approver rules', () => {
-  it('over the API: no reason is 400 and still paused; with one it resumes, the reason audited', async () => {
-    a = await startAgent(db, ENV);
+  it('over the API: no reason is 400 and still paused; with one it resumes, the reason audited', async ({ db, startAgent }) => {
+    const a = await startAgent(ENV);
     expect((await post(a.base, '/v1/pause', { reason: 'incident review' }, ALICE)).status).toBe(200);
     for (const body of [undefined, {}, { reason: '  ' }, { reason: 7 }]) {
       const r = body === undefined ? await post(a.base, '/v1/resume', undefined, BOB, '') : await post(a.base, '/v1/resume', body, BOB);
@@ -52,25 +28,25 @@ describe('resume needs a reason and follows the approver rules', () => {
       expect(r.body.error).toMatch(/reason/);
     }
     expect((await get(a.base, '/v1/status', BOB)).body).toMatchObject({ paused: true });
-    expect(await audit('agent.resumed')).toEqual([]);
+    expect(await audit(db, 'agent.resumed')).toEqual([]);
     expect((await post(a.base, '/v1/resume', { reason: 'review done, gateway healthy' }, BOB)).body).toMatchObject({ paused: false });
-    expect(await audit('agent.resumed')).toMatchObject([{ actor: 'bob', payload: { reason: 'review done, gateway healthy', paused_by: 'alice' } }]);
+    expect(await audit(db, 'agent.resumed')).toMatchObject([{ actor: 'bob', payload: { reason: 'review done, gateway healthy', paused_by: 'alice' } }]);
   });
 
-  it('with SRE_APPROVER_RULES, only a principal some rule names may resume (403, audited); pausing stays open', async () => {
-    a = await startAgent(db, { ...ENV, SRE_APPROVER_RULES: 'circuit_break_provider:carol;bump_budget_cap:dave' });
+  it('with SRE_APPROVER_RULES, only a principal some rule names may resume (403, audited); pausing stays open', async ({ db, startAgent }) => {
+    const a = await startAgent({ ...ENV, SRE_APPROVER_RULES: 'circuit_break_provider:carol;bump_budget_cap:dave' });
     expect((await post(a.base, '/v1/pause', { reason: 'anyone may stop it' }, ALICE)).status).toBe(200);
     const refused = await post(a.base, '/v1/resume', { reason: 'let me' }, ALICE);
     expect(refused.status).toBe(403);
     expect(refused.body).toMatchObject({ code: 'forbidden' });
     expect(refused.body.error).toContain('SRE_APPROVER_RULES');
     expect((await get(a.base, '/v1/status', ALICE)).body).toMatchObject({ paused: true });
-    expect((await audit('decision.denied')).map((r) => r.actor)).toEqual(['alice']);
+    expect((await audit(db, 'decision.denied')).map((r) => r.actor)).toEqual(['alice']);
     expect((await post(a.base, '/v1/resume', { reason: 'carol checked' }, CAROL)).body).toMatchObject({ paused: false });
   });
 
-  it('from the command line: resume without --reason changes nothing (exit 2)', async () => {
-    a = await startAgent(db, ENV);
+  it('from the command line: resume without --reason changes nothing (exit 2)', async ({ db, startAgent }) => {
+    const a = await startAgent(ENV);
     expect((await post(a.base, '/v1/pause', { reason: 'x' }, ALICE)).status).toBe(200);
     for (const [k, v] of Object.entries({ ...ENV, DATABASE_URL: db.url, NODE_ENV: 'test', LOG_LEVEL: 'silent' })) vi.stubEnv(k, v);
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
@@ -83,14 +59,14 @@ describe('resume needs a reason and follows the approver rules', () => {
       stderr.mockRestore();
       stdout.mockRestore();
     }
-    expect(await audit('agent.resumed')).toMatchObject([{ actor: 'dave', payload: { reason: 'fixed upstream' } }]);
+    expect(await audit(db, 'agent.resumed')).toMatchObject([{ actor: 'dave', payload: { reason: 'fixed upstream' } }]);
   });
 });
 
 describe('reverting an action two people approved needs a reason', () => {
-  it('no reason: 400 and nothing reverted; with one it reverts once, the reason audited', async () => {
-    const applied = adminApi();
-    a = await startAgent(db, ENV);
+  it('no reason: 400 and nothing reverted; with one it reverts once, the reason audited', async ({ db, msw, startAgent }) => {
+    const applied = adminApi(msw);
+    const a = await startAgent(ENV);
     expect((await post(a.base, '/v1/events', unhealthy('openai', { requests: 60, window_seconds: 60 }), INGEST_TOKEN)).status).toBe(202);
     await a.agent.tick();
     const [p] = (await get(a.base, '/v1/proposals?status=pending', ALICE)).body.proposals;
@@ -109,13 +85,13 @@ describe('reverting an action two people approved needs a reason', () => {
     const done = await post(a.base, `/v1/proposals/${p.id}/revert`, { reason: 'the provider recovered' }, CAROL);
     expect(done.status).toBe(200);
     expect(applied.length).toBe(before + 1);
-    const started = (await audit('execution.started')).filter((r) => r.payload.operation === 'revert');
+    const started = (await audit(db, 'execution.started')).filter((r) => r.payload.operation === 'revert');
     expect(started).toMatchObject([{ actor: 'carol', payload: { reason: 'the provider recovered' } }]);
   });
 
-  it('from the command line: revert without --reason changes nothing (exit 1), with one it reverts', async () => {
-    const applied = adminApi();
-    a = await startAgent(db, ENV);
+  it('from the command line: revert without --reason changes nothing (exit 1), with one it reverts', async ({ db, msw, startAgent }) => {
+    const applied = adminApi(msw);
+    const a = await startAgent(ENV);
     expect((await post(a.base, '/v1/events', unhealthy('openai', { requests: 60, window_seconds: 60 }), INGEST_TOKEN)).status).toBe(202);
     await a.agent.tick();
     const [p] = (await get(a.base, '/v1/proposals?status=pending', ALICE)).body.proposals;

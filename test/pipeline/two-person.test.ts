@@ -1,35 +1,15 @@
 import { sql } from 'drizzle-orm';
-import { http, HttpResponse } from 'msw';
 import { afterEach, describe, expect, vi } from 'vitest';
 import { main } from '../../src/cli.js';
 import { queryRows } from '../../src/db/client.js';
 import { ALICE, BOB, INGEST_TOKEN, get, post, unhealthy, type RunningAgent } from '../support/agent.js';
 import type { TestDatabase } from '../support/db.js';
-import { agentTest as test, type Msw } from '../support/fixtures.js';
+import { ADMIN, adminApiStandIn as adminApi } from '../support/admin-api.js';
+import { agentTest as test } from '../support/fixtures.js';
 
-const ADMIN = 'https://admin.scutum.test';
 const CAROL = 'carol-token-0123456789abcd';
 const DAVE = 'dave-token-0123456789abcde';
 
-/**
- * A stand-in admin-api over HTTP that records every write it applies. Not the simulated gateway:
- * the CLI approves as its own process would, building its gateway from the environment, so both
- * the agent and the CLI must reach one admin-api by URL.
- */
-function adminApi(server: Msw) {
-  const applied: { key: string | null; path: string }[] = [];
-  server.use(
-    http.get(`${ADMIN}/v1/providers/:p`, ({ params }) => HttpResponse.json({ name: params.p, healthy: false })),
-    http.get(`${ADMIN}/v1/model-groups/:g`, ({ params }) =>
-      HttpResponse.json({ name: params.g, provider: 'openai', providers: [{ name: 'openai', healthy: false }, { name: 'azure-openai', healthy: true }] }),
-    ),
-    http.all(`${ADMIN}/v1/*`, ({ request }) => {
-      applied.push({ key: request.headers.get('idempotency-key'), path: new URL(request.url).pathname });
-      return HttpResponse.json({ ok: true });
-    }),
-  );
-  return applied;
-}
 
 // Circuit-breaking scores 25 here: at a two-person score of 20 every proposal needs two people.
 const ENV = {

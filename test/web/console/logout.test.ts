@@ -1,20 +1,10 @@
 import { sql } from 'drizzle-orm';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { queryRows } from '../../../src/db/client.js';
-import { ALICE, startAgent, type RunningAgent } from '../../support/agent.js';
-import { freshPostgres, type TestDatabase } from '../../support/db.js';
+import { ALICE } from '../../support/agent.js';
+import { agentTest as it } from '../../support/fixtures.js';
 import { cookies, hiddenField, request } from '../request.js';
 
-let db: TestDatabase;
-let a: RunningAgent | undefined;
-beforeEach(async () => {
-  db = await freshPostgres();
-});
-afterEach(async () => {
-  await a?.stop();
-  a = undefined;
-  await db.dispose();
-});
 
 /** Signs in through the form; the session cookie as a Cookie header. */
 async function signIn(base: string): Promise<string> {
@@ -29,8 +19,8 @@ async function signIn(base: string): Promise<string> {
 const page = (base: string, cookie: string) => request(base, 'GET', '/sre', { headers: { cookie } });
 
 describe('console sign-out ends the session on the server', () => {
-  it('a copy of the cookie stops working at sign-out, for pages and for forms; another session is untouched', async () => {
-    a = await startAgent(db);
+  it('a copy of the cookie stops working at sign-out, for pages and for forms; another session is untouched', async ({ db, startAgent }) => {
+    const a = await startAgent();
     const copied = await signIn(a.base);
     const other = await signIn(a.base);
     const before = await page(a.base, copied);
@@ -56,16 +46,16 @@ describe('console sign-out ends the session on the server', () => {
     expect(copied).not.toContain(rows[0]!.sid_hash);
   });
 
-  it('survives a restart: the revoked cookie stays refused while a live one still works', async () => {
-    a = await startAgent(db);
-    const revoked = await signIn(a.base);
-    const live = await signIn(a.base);
-    const csrf = hiddenField((await page(a.base, revoked)).body, 'csrf')!;
-    expect((await request(a.base, 'POST', '/sre/logout', { headers: { cookie: revoked }, form: { csrf } })).status).toBe(303);
-    await a.stop();
+  it('survives a restart: the revoked cookie stays refused while a live one still works', async ({ startAgent }) => {
+    const first = await startAgent();
+    const revoked = await signIn(first.base);
+    const live = await signIn(first.base);
+    const csrf = hiddenField((await page(first.base, revoked)).body, 'csrf')!;
+    expect((await request(first.base, 'POST', '/sre/logout', { headers: { cookie: revoked }, form: { csrf } })).status).toBe(303);
+    await first.stop();
 
-    a = await startAgent(db);
-    expect((await page(a.base, live)).status).toBe(200);
-    expect((await page(a.base, revoked)).status).toBe(303);
+    const restarted = await startAgent();
+    expect((await page(restarted.base, live)).status).toBe(200);
+    expect((await page(restarted.base, revoked)).status).toBe(303);
   });
 });

@@ -1,34 +1,13 @@
-import { http, HttpResponse } from 'msw';
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import { ALICE, BOB, INGEST_TOKEN, get, post, startAgent, unhealthy, type RunningAgent } from '../../support/agent.js';
-import { freshPostgres, type TestDatabase } from '../../support/db.js';
-import { useMsw } from '../../support/msw.js';
+import { expect } from 'vitest';
+import { ADMIN, adminApiStandIn } from '../../support/admin-api.js';
+import { ALICE, BOB, INGEST_TOKEN, get, post, unhealthy } from '../../support/agent.js';
+import { agentTest as it } from '../../support/fixtures.js';
 import { cookies, hiddenField, request } from '../request.js';
 
-const ADMIN = 'https://admin.scutum.test';
-const server = useMsw();
-let db: TestDatabase;
-let a: RunningAgent | undefined;
-beforeEach(async () => {
-  db = await freshPostgres();
-});
-afterEach(async () => {
-  await a?.stop();
-  a = undefined;
-  await db.dispose();
-});
 
-it('console: reverting an action two people approved asks for a reason; without one nothing changes, with one it reverts', async () => {
-  const applied: string[] = [];
-  server.use(
-    http.get(`${ADMIN}/v1/providers/:p`, ({ params }) => HttpResponse.json({ name: params.p, healthy: false })),
-    http.get(`${ADMIN}/v1/model-groups/:g`, ({ params }) => HttpResponse.json({ name: params.g, provider: 'openai', providers: [{ name: 'openai', healthy: false }, { name: 'azure-openai', healthy: true }] })),
-    http.all(`${ADMIN}/v1/*`, ({ request: r }) => {
-      applied.push(new URL(r.url).pathname);
-      return HttpResponse.json({ ok: true });
-    }),
-  );
-  a = await startAgent(db, { ADMIN_API_URL: ADMIN, ADMIN_API_TOKEN: 'admin-secret', SRE_TWO_PERSON_SCORE: '20' });
+it('console: reverting an action two people approved asks for a reason; without one nothing changes, with one it reverts', async ({ msw, startAgent }) => {
+  const applied = adminApiStandIn(msw);
+  const a = await startAgent({ ADMIN_API_URL: ADMIN, ADMIN_API_TOKEN: 'admin-secret', SRE_TWO_PERSON_SCORE: '20' });
   expect((await post(a.base, '/v1/events', unhealthy('openai', { requests: 60, window_seconds: 60 }), INGEST_TOKEN)).status).toBe(202);
   await a.agent.tick();
   const [p] = (await get(a.base, '/v1/proposals?status=pending', ALICE)).body.proposals;

@@ -1,0 +1,31 @@
+import { http, HttpResponse } from 'msw';
+import type { Msw } from './fixtures.js';
+
+export const ADMIN = 'https://admin.scutum.test';
+
+export interface AppliedWrite {
+  method: string;
+  path: string;
+  /** The Idempotency-Key the agent sent with it. */
+  key: string | null;
+}
+
+/**
+ * A stand-in admin-api over HTTP (msw) that reads openai as failing and records every write it
+ * applies. For tests where the agent and the CLI must reach one admin-api by URL, or where the
+ * writes themselves are the evidence; elsewhere the simulated gateway is the twin.
+ */
+export function adminApiStandIn(server: Msw, base = ADMIN): AppliedWrite[] {
+  const applied: AppliedWrite[] = [];
+  server.use(
+    http.get(`${base}/v1/providers/:p`, ({ params }) => HttpResponse.json({ name: params.p, healthy: false })),
+    http.get(`${base}/v1/model-groups/:g`, ({ params }) =>
+      HttpResponse.json({ name: params.g, provider: 'openai', providers: [{ name: 'openai', healthy: false }, { name: 'azure-openai', healthy: true }] }),
+    ),
+    http.all(`${base}/v1/*`, ({ request }) => {
+      applied.push({ method: request.method, path: new URL(request.url).pathname, key: request.headers.get('idempotency-key') });
+      return HttpResponse.json({ ok: true });
+    }),
+  );
+  return applied;
+}
