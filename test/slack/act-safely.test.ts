@@ -1,12 +1,12 @@
 import { eq } from 'drizzle-orm';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { schema } from '../../src/db/client.js';
 import { buildAgentStatus, buildHelp, buildProposalCard } from '../../src/slack/blocks/index.js';
-import { useMsw } from '../support/msw.js';
+import { slackTest } from '../support/fixtures.js';
 import { proposalView } from './fixtures.js';
 import { runDueJobs } from '../support/jobs.js';
 import { ACTION_APPROVE } from '../../src/slack/blocks/ids.js';
-import { buttonClick, cardUpdates, CHANNEL, deliverAll, form, HOOKS, openIncident, postSigned, slashCommand, startHarness, STRANGER, mockSlack, type Harness, type SlackMock } from './harness.js';
+import { buttonClick, cardUpdates, CHANNEL, deliverAll, form, HOOKS, openIncident, postSigned, STRANGER, type Harness } from './harness.js';
 
 const HOSTILE = '<!channel> <@U0BAD> <https://evil.example|click>';
 const text = (m: { blocks: unknown[]; text: string }) => JSON.stringify(m.blocks);
@@ -59,35 +59,17 @@ describe('the proposal card in each act-safely state (Block Kit builders)', () =
 });
 
 describe('/sre pause | resume | status', () => {
-  const server = useMsw();
-  let h: Harness;
-  let slack: SlackMock;
-  beforeEach(async () => {
-    slack = mockSlack(server);
-    h = await startHarness();
-  });
-  afterEach(async () => {
-    await h.close();
-  });
+  const switchRow = async (h: Harness) => (await h.db.db.select().from(schema.agentSwitch))[0];
 
-  const answer = async (cmd: string, user?: string) => {
-    const before = slack.hooks.length;
-    const res = await slashCommand(h, cmd, user);
-    expect(res.status).toBe(200);
-    await h.slack.idle();
-    return JSON.stringify(slack.hooks.slice(before).map((x) => x.body));
-  };
-  const switchRow = async () => (await h.db.db.select().from(schema.agentSwitch))[0];
-
-  it('an approver pauses with a reason, sees the status, and resumes; approvals are refused meanwhile', async () => {
+  slackTest('an approver pauses with a reason, sees the status, and resumes; approvals are refused meanwhile', async ({ harness: h, slack, answer }) => {
     const p = await openIncident(h);
     expect(await answer('pause')).toContain('Say why');
-    expect(await switchRow()).toBeUndefined();
+    expect(await switchRow(h)).toBeUndefined();
     expect(await answer('pause   bad deploy on the gateway')).toContain('The agent is paused* by <@U0APPROVER>');
     // Said in the incident channel for everyone, with who and why.
     const said = () => slack.of('chat.postMessage').filter((c) => c.args.channel === CHANNEL && c.args.thread_ts === undefined).map((c) => String(c.args.text));
     expect(said()).toContain('<@U0APPROVER> paused the agent: bad deploy on the gateway. Nothing executes until `/sre resume`; proposals are still made.'.replace(/^/, ':octagonal_sign: '));
-    expect(await switchRow()).toMatchObject({ paused: true, pausedReason: 'bad deploy on the gateway', pausedBy: 'u0approver (slack U0APPROVER)' });
+    expect(await switchRow(h)).toMatchObject({ paused: true, pausedReason: 'bad deploy on the gateway', pausedBy: 'u0approver (slack U0APPROVER)' });
     expect(await answer('status')).toContain('bad deploy on the gateway');
     expect(await answer('pause again')).toContain('already paused');
     await buttonClick(h, ACTION_APPROVE, p);
@@ -102,20 +84,20 @@ describe('/sre pause | resume | status', () => {
     expect(await answer('resume all clear')).toContain('Resumed');
     expect(said().at(-1)).toBe(':arrow_forward: <@U0APPROVER> resumed the agent: all clear. Approved and automatic actions execute again.');
     expect(said().filter((t) => t.includes('the agent'))).toHaveLength(2);
-    expect(await switchRow()).toMatchObject({ paused: false });
+    expect(await switchRow(h)).toMatchObject({ paused: false });
     const kinds = (await h.db.db.select().from(schema.sreActions)).map((r) => r.kind).filter((k) => k.startsWith('agent.'));
     expect(kinds).toEqual(['agent.paused', 'agent.resumed']);
   });
 
-  it('a non-approver is refused, audited, and nothing changes', async () => {
+  slackTest('a non-approver is refused, audited, and nothing changes', async ({ harness: h, answer }) => {
     expect(await answer('pause I do not like it', STRANGER)).toContain('You are not allowed to pause the agent from Slack: not an approver');
     expect(await answer('status', STRANGER)).toContain('not allowed');
-    expect(await switchRow()).toBeUndefined();
+    expect(await switchRow(h)).toBeUndefined();
     const denied = await h.db.db.select().from(schema.sreActions).where(eq(schema.sreActions.kind, 'decision.denied'));
     expect(denied.map((d) => d.payload.proposal_ref)).toEqual(['/sre pause', '/sre status']);
   });
 
-  it('after an approval the thread and the card say whether the action helped', async () => {
+  slackTest('after an approval the thread and the card say whether the action helped', async ({ harness: h, slack }) => {
     const p = await openIncident(h);
     await deliverAll(h);
     await buttonClick(h, ACTION_APPROVE, p);
@@ -131,11 +113,11 @@ describe('/sre pause | resume | status', () => {
     expect(JSON.stringify(cardUpdates(slack).at(-1)!.args.blocks)).toContain('verified, it helped');
   });
 
-  it('a command from another workspace is refused and changes nothing', async () => {
+  slackTest('a command from another workspace is refused and changes nothing', async ({ harness: h, slack }) => {
     const fields = { token: 't', team_id: 'T0OTHER', user_id: STRANGER, user_name: 'x', command: '/sre', text: 'pause because', response_url: `${HOOKS}commands/T0OTHER/1/abc`, trigger_id: '1.2.3', channel_id: 'C1' };
     expect((await postSigned(h, form(fields), 'application/x-www-form-urlencoded')).status).toBe(200);
     await h.slack.idle();
     expect(JSON.stringify(slack.hooks.map((x) => x.body))).toContain('not the one the agent is installed in');
-    expect(await switchRow()).toBeUndefined();
+    expect(await switchRow(h)).toBeUndefined();
   });
 });

@@ -1,24 +1,13 @@
 import { eq } from 'drizzle-orm';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { schema } from '../../src/db/client.js';
 import { decide, getProposal, pause } from '../../src/proposals/index.js';
 import { ACTION_REVERT, VIEW_REVERT } from '../../src/slack/blocks/ids.js';
 import { REVERT_REASON_BLOCK, REVERT_REASON_INPUT } from '../../src/slack/listeners/views/revert-reason.js';
-import { useMsw } from '../support/msw.js';
-import { APPROVER, TEAM, buttonClick, form, mockSlack, openIncident, postSigned, slashCommand, startHarness, type Harness, type SlackMock } from './harness.js';
+import { slackTest as it } from '../support/fixtures.js';
+import { APPROVER, TEAM, buttonClick, form, openIncident, postSigned, slashCommand, type Harness } from './harness.js';
 
-const server = useMsw();
-let h: Harness;
-let slack: SlackMock;
-beforeEach(async () => {
-  slack = mockSlack(server);
-  h = await startHarness();
-});
-afterEach(async () => {
-  await h.close();
-});
-
-function submitRevert(privateMetadata: string, reason: string) {
+function submitRevert(h: Harness, privateMetadata: string, reason: string) {
   const submission = {
     type: 'view_submission',
     team: { id: TEAM, domain: 'acme' },
@@ -45,7 +34,7 @@ function submitRevert(privateMetadata: string, reason: string) {
 }
 
 describe('Slack: reverting a two-person action and resuming need a reason', () => {
-  it('Revert on an action two people approved opens a dialog; an empty reason is refused in it, a reason reverts once', async () => {
+  it('Revert on an action two people approved opens a dialog; an empty reason is refused in it, a reason reverts once', async ({ harness: h, slack }) => {
     h.deps.policy.twoPersonScore = 0;
     const p = await openIncident(h);
     expect(p.approvals_required).toBe(2);
@@ -62,13 +51,13 @@ describe('Slack: reverting a two-person action and resuming need a reason', () =
     expect(view.callback_id).toBe(VIEW_REVERT);
     expect(h.gateway.calls().length).toBe(writes);
 
-    const empty = await submitRevert(view.private_metadata, '   ');
+    const empty = await submitRevert(h, view.private_metadata, '   ');
     expect(empty.status).toBe(200);
     expect(empty.text).toContain('Say why');
     await h.slack.idle();
     expect((await getProposal(h.deps, p.id))!.reverted_by).toBeNull();
 
-    expect((await submitRevert(view.private_metadata, 'the provider recovered')).status).toBe(200);
+    expect((await submitRevert(h, view.private_metadata, 'the provider recovered')).status).toBe(200);
     await h.slack.idle();
     const after = (await getProposal(h.deps, p.id))!;
     expect(after.reverted_by).toContain(APPROVER);
@@ -77,7 +66,7 @@ describe('Slack: reverting a two-person action and resuming need a reason', () =
     expect(started.filter((x) => x.operation === 'revert')).toMatchObject([{ reason: 'the provider recovered' }]);
   });
 
-  it('/sre resume without a reason changes nothing; with one it resumes', async () => {
+  it('/sre resume without a reason changes nothing; with one it resumes', async ({ harness: h, slack }) => {
     await pause(h.deps, { reason: 'review', actor: { type: 'user', name: 'alice', via: 'api' } });
     const before = slack.hooks.length;
     expect((await slashCommand(h, 'resume')).status).toBe(200);

@@ -2,7 +2,7 @@ import { setupServer } from 'msw/node';
 import { test as base } from 'vitest';
 import type { SimulatedGateway } from '../../src/actions/simulated.js';
 import type { createAgent } from '../../src/main.js';
-import { mockSlack, startHarness, type Harness, type SlackMock } from '../slack/harness.js';
+import { mockSlack, slashCommand, startHarness, type Harness, type SlackMock } from '../slack/harness.js';
 import { redis, uniqueStream } from '../ingest/stream/support.js';
 import { gatewayAgreeing, startAgent as start, type RunningAgent } from './agent.js';
 import { workdayClock, type TestClock } from './clock.js';
@@ -19,7 +19,8 @@ import { TEST_REDIS_URL } from './env.js';
  *               `agentTest.scoped({ env: {...} })`). startAgent(env, opts) starts more (replicas,
  *               restarts), all stopped after the test.
  *   streamTest  + a Redis client and a stream key (and group) unique to the test; the agent reads it.
- *   slackTest   + slack: a recording Slack Web API stand-in; harness: the Slack app (its own deps) on db.
+ *   slackTest   + slack: a recording Slack Web API stand-in; harness: the Slack app (its own deps) on db;
+ *               answer: runs `/sre TEXT` and returns what the agent answered.
  */
 
 const LOCAL = new Set(['127.0.0.1', 'localhost', '[::1]']);
@@ -135,6 +136,8 @@ export interface SlackFixtures {
   harnessOptions: Parameters<typeof startHarness>[0];
   slack: SlackMock;
   harness: Harness;
+  /** Runs `/sre TEXT` as `user` (the approver by default); what the agent answered through response_url, as one JSON string. */
+  answer: (text: string, user?: string) => Promise<string>;
 }
 
 export const slackTest = agentTest.extend<SlackFixtures>({
@@ -149,4 +152,12 @@ export const slackTest = agentTest.extend<SlackFixtures>({
       await h.close();
     }
   },
+  answer: async ({ harness, slack }, use) =>
+    use(async (text, user) => {
+      const before = slack.hooks.length;
+      const res = await slashCommand(harness, text, user);
+      if (res.status !== 200) throw new Error(`/sre ${text}: HTTP ${res.status}`);
+      await harness.slack.idle();
+      return JSON.stringify(slack.hooks.slice(before).map((x) => x.body));
+    }),
 });
