@@ -223,6 +223,33 @@ export async function postSigned(h: Harness, body: string, contentType: string, 
 export const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
 const FORM = 'application/x-www-form-urlencoded';
 
+/** A modal's submission (the reject and revert dialogs): one text input's value, signed as Slack sends it. */
+export function submitView(h: Harness, v: { callbackId: string; title: string; privateMetadata: string; block: string; input: string; value: string }) {
+  const submission = {
+    type: 'view_submission',
+    team: { id: TEAM, domain: 'acme' },
+    user: { id: APPROVER, username: 'approver', name: 'approver', team_id: TEAM },
+    api_app_id: 'A0SRE',
+    token: 'legacy-verification-token',
+    trigger_id: '1.2.3',
+    view: {
+      id: 'V0MODAL',
+      team_id: TEAM,
+      type: 'modal',
+      callback_id: v.callbackId,
+      private_metadata: v.privateMetadata,
+      blocks: [],
+      state: { values: { [v.block]: { [v.input]: { type: 'plain_text_input', value: v.value } } } },
+      hash: 'x',
+      title: { type: 'plain_text', text: v.title },
+      app_id: 'A0SRE',
+      bot_id: 'B0SREBOT',
+    },
+    response_urls: [],
+  };
+  return postSigned(h, form({ payload: JSON.stringify(submission) }), 'application/x-www-form-urlencoded');
+}
+
 export function slashCommand(h: Harness, text: string, user = APPROVER, s: Signing = {}) {
   return postSigned(
     h,

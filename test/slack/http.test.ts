@@ -10,7 +10,6 @@ import {
   CHANNEL,
   deliverAll,
   eventCallback,
-  form,
   GROUPIE,
   mockSlack,
   openIncident,
@@ -18,7 +17,7 @@ import {
   slashCommand,
   startHarness,
   STRANGER,
-  TEAM,
+  submitView,
   type Harness,
   type SlackMock,
 } from './harness.js';
@@ -108,29 +107,14 @@ describe('a full incident in Slack', () => {
     expect(view.callback_id).toBe(VIEW_REJECT);
     expect(await status(p.id)).toBe('pending');
 
-    const submission = {
-      type: 'view_submission',
-      team: { id: TEAM, domain: 'acme' },
-      user: { id: APPROVER, username: 'approver', name: 'approver', team_id: TEAM },
-      api_app_id: 'A0SRE',
-      token: 'legacy-verification-token',
-      trigger_id: '1.2.3',
-      view: {
-        id: 'V0MODAL',
-        team_id: TEAM,
-        type: 'modal',
-        callback_id: VIEW_REJECT,
-        private_metadata: view.private_metadata,
-        blocks: [],
-        state: { values: { [REJECT_REASON_BLOCK]: { [REJECT_REASON_INPUT]: { type: 'plain_text_input', value: 'traffic is recovering <!channel>' } } } },
-        hash: 'x',
-        title: { type: 'plain_text', text: 'Reject proposal' },
-        app_id: 'A0SRE',
-        bot_id: 'B0SREBOT',
-      },
-      response_urls: [],
-    };
-    const res = await postSigned(h, form({ payload: JSON.stringify(submission) }), 'application/x-www-form-urlencoded');
+    const res = await submitView(h, {
+      callbackId: VIEW_REJECT,
+      title: 'Reject proposal',
+      privateMetadata: view.private_metadata,
+      block: REJECT_REASON_BLOCK,
+      input: REJECT_REASON_INPUT,
+      value: 'traffic is recovering <!channel>',
+    });
     expect(res.status).toBe(200);
     await h.slack.idle();
     const after = (await getProposal(h.deps, p.id))!;

@@ -5,33 +5,10 @@ import { decide, getProposal, pause } from '../../src/proposals/index.js';
 import { ACTION_REVERT, VIEW_REVERT } from '../../src/slack/blocks/ids.js';
 import { REVERT_REASON_BLOCK, REVERT_REASON_INPUT } from '../../src/slack/listeners/views/revert-reason.js';
 import { slackTest as it } from '../support/fixtures.js';
-import { APPROVER, TEAM, buttonClick, form, openIncident, postSigned, slashCommand, type Harness } from './harness.js';
+import { APPROVER, buttonClick, openIncident, slashCommand, submitView, type Harness } from './harness.js';
 
-function submitRevert(h: Harness, privateMetadata: string, reason: string) {
-  const submission = {
-    type: 'view_submission',
-    team: { id: TEAM, domain: 'acme' },
-    user: { id: APPROVER, username: 'approver', name: 'approver', team_id: TEAM },
-    api_app_id: 'A0SRE',
-    token: 'legacy-verification-token',
-    trigger_id: '1.2.3',
-    view: {
-      id: 'V0MODAL',
-      team_id: TEAM,
-      type: 'modal',
-      callback_id: VIEW_REVERT,
-      private_metadata: privateMetadata,
-      blocks: [],
-      state: { values: { [REVERT_REASON_BLOCK]: { [REVERT_REASON_INPUT]: { type: 'plain_text_input', value: reason } } } },
-      hash: 'x',
-      title: { type: 'plain_text', text: 'Revert action' },
-      app_id: 'A0SRE',
-      bot_id: 'B0SREBOT',
-    },
-    response_urls: [],
-  };
-  return postSigned(h, form({ payload: JSON.stringify(submission) }), 'application/x-www-form-urlencoded');
-}
+const submitRevert = (h: Harness, privateMetadata: string, reason: string) =>
+  submitView(h, { callbackId: VIEW_REVERT, title: 'Revert action', privateMetadata, block: REVERT_REASON_BLOCK, input: REVERT_REASON_INPUT, value: reason });
 
 describe('Slack: reverting a two-person action and resuming need a reason', () => {
   it('Revert on an action two people approved opens a dialog; an empty reason is refused in it, a reason reverts once', async ({ harness: h, slack }) => {
