@@ -15,6 +15,7 @@ import { createTestClock } from '../support/clock.js';
 import { freshPostgres, type TestDatabase } from '../support/db.js';
 import { TEST_DATABASE_URL } from '../support/env.js';
 import { backdate } from './support/backdate.js';
+import { refusal } from './support/refusal.js';
 
 /**
  * Issue 18, item 6: the agent runs as a role without UPDATE, DELETE or TRUNCATE on the trail,
@@ -22,15 +23,6 @@ import { backdate } from './support/backdate.js';
  */
 const doc = readFileSync(new URL('../../docs/deploy.md', import.meta.url), 'utf8');
 const grants = /<!-- runtime-role-grants -->\n```sql\n([\s\S]*?)```/.exec(doc)![1]!;
-
-async function refusal(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return `${(e as Error).message} ${String((e as { cause?: { message?: string } }).cause?.message ?? '')}`;
-  }
-  return 'resolved';
-}
 
 describe('the agent as the runtime role of docs/deploy.md', () => {
   const role = `sre_rt_${randomBytes(4).toString('hex')}`;

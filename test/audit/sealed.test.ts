@@ -9,21 +9,12 @@ import { purgeAudit } from '../../src/audit/purge.js';
 import { verifyAudit } from '../../src/audit/verify.js';
 import { queryRows } from '../../src/db/client.js';
 import { freshPglite, freshPostgres, type TestDatabase } from '../support/db.js';
+import { refusal } from './support/refusal.js';
 
 /**
  * Issue 18, item 6: no session setting unlocks a change to the trail. Each attack here succeeded
  * on the old main (the `sre.audit_purge` / `sre.events_purge` / `sre.chain_tail` settings).
  */
-/** Why a statement failed: drizzle's message with the database's (its cause); 'resolved' when it did not. */
-async function refusal(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return `${(e as Error).message} ${String((e as { cause?: { message?: string } }).cause?.message ?? '')}`;
-  }
-  return 'resolved';
-}
-
 const system = { type: 'system', name: 'ingest' } as const;
 const opened = (i: number) => ({ kind: 'incident.opened' as const, actor: system, incidentId: `inc_${i}`, payload: { key: `k${i}`, type: 't', subject: 's' } });
 
