@@ -41,9 +41,9 @@ export async function checkApproverRule(deps: Pick<ServiceDeps, 'policy' | 'grou
 }
 
 /** Refuses, audited as decision.denied, an actor whom the approver rules do not admit for this proposal's action. */
-export async function authorizeApproval(deps: ServiceDeps, input: { proposalId: string; actor: Actor; verb: 'approve' | 'revert' }): Promise<void> {
+export async function authorizeApproval(deps: ServiceDeps, input: { proposalId: string; actor: Actor; verb: 'approve' | 'revert'; action?: string }): Promise<void> {
   if (!deps.policy.approverRules) return;
-  const [p] = await reader(deps).select({ action: proposals.action }).from(proposals).where(eq(proposals.id, input.proposalId)).limit(1);
+  const [p] = input.action ? [{ action: input.action }] : await reader(deps).select({ action: proposals.action }).from(proposals).where(eq(proposals.id, input.proposalId)).limit(1);
   if (!p) return;
   const verdict = await checkApproverRule(deps, input.actor, p.action);
   if (verdict.ok) return;

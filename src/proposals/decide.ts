@@ -7,7 +7,8 @@ import { approverIdentity, authorizeApproval, recordApproval, sameApprover, unkn
 import { withTransaction } from './context.js';
 import { executeApproved } from './execute.js';
 import { writeExecuteJob } from './schedule.js';
-import { refuseWhilePaused, refuseWhileSilenced } from './gate.js';
+import { approvalReads, refuseWhilePaused, refuseWhileSilenced, type Known } from './gate.js';
+import { recheckProposal } from './recheck.js';
 import { getProposal } from './queries.js';
 import { transitionOne } from './transition.js';
 import type { ProposalView, ServiceDeps } from './types.js';
@@ -32,11 +33,15 @@ export async function decide(deps: ServiceDeps, raw: DecideInput & { actor: Acto
   const actor = raw.actor;
   const now = deps.clock.now();
   const status = decision === 'approve' ? 'approved' : 'rejected';
-  if (decision === 'approve') await refuseWhilePaused(deps, proposalId, actor);
-  if (decision === 'approve') await refuseWhileSilenced(deps, proposalId, actor);
-
-  // Approver rules (SRE_APPROVER_RULES) bind every channel here; rejecting stays open to all.
-  if (decision === 'approve') await authorizeApproval(deps, { proposalId, actor, verb: 'approve' });
+  // The switch and the proposal, read once for the pre-checks below (an approval only).
+  const known = decision === 'approve' ? await approvalReads(deps, proposalId) : undefined;
+  if (known) {
+    await refuseWhilePaused(deps, proposalId, actor, known);
+    await refuseWhileSilenced(deps, proposalId, actor, known);
+    // Approver rules (SRE_APPROVER_RULES) bind every channel here; rejecting stays open to all.
+    await authorizeApproval(deps, { proposalId, actor, verb: 'approve', ...(known.proposal ? { action: known.proposal.action } : {}) });
+  }
+  const recheck = earlyRecheck(deps, known?.proposal);
   // Who the approver is across channels (SRE_PEOPLE; a Slack user's email), looked up outside the transaction.
   const identity = decision === 'approve' ? await approverIdentity(deps, actor) : undefined;
 
@@ -88,13 +93,24 @@ export async function decide(deps: ServiceDeps, raw: DecideInput & { actor: Acto
   deps.metrics?.proposalsTransitions.inc({ action: won.action, status });
   if (decision === 'approve' && !deps.tx) {
     try {
-      return await executeApproved(deps, { proposalId });
+      return await executeApproved(deps, { proposalId, recheck });
     } finally {
       deps.poke?.();
     }
   }
   deps.poke?.();
   return (await getProposal(deps, proposalId))!;
+}
+
+/**
+ * The re-check of an approval that one person completes, started now: its gateway reads and second
+ * score run beside the identity look-up and the decision's transaction instead of after them. It
+ * still reads the gateway fresh for this approval; an approval that waits for a second person (or
+ * loses the race) leaves it unused, and a failed one is made again by execute.
+ */
+function earlyRecheck(deps: ServiceDeps, p: Known['proposal']) {
+  if (!p || p.status !== 'pending' || p.approvalsRequired > 1 || deps.tx) return undefined;
+  return recheckProposal(deps, p).catch(() => undefined);
 }
 
 export function alreadyDecided(p: ProposalView): DomainError {

@@ -8,6 +8,7 @@ import { passGate, recordRefusal, type Refusal } from './gate.js';
 import { newId } from './ids.js';
 import { getProposal } from './queries.js';
 import { recheckProposal } from './recheck.js';
+import type { RecheckResult } from '../domain/recheck.js';
 import { holdInShadow } from './shadow.js';
 import { transitionOne } from './transition.js';
 import { completeJob } from '../jobs/index.js';
@@ -21,11 +22,18 @@ const { proposals, executions } = schema;
  * once), the call carries the execution id as Idempotency-Key, and the result is recorded after.
  * The gate (gate.ts) runs in the claiming transaction; its gateway reads are made before it.
  */
-export async function execute(deps: ServiceDeps, input: { proposalId: string }): Promise<ProposalView> {
+export interface ExecuteInput {
+  proposalId: string;
+  /** The re-check already started for this approval (decide starts it beside its transaction); made here when absent or failed. */
+  recheck?: Promise<RecheckResult | undefined> | undefined;
+}
+
+export async function execute(deps: ServiceDeps, input: ExecuteInput): Promise<ProposalView> {
   const { proposalId } = input;
   const exeId = newId('exe');
-  const [before] = await deps.db.select().from(proposals).where(and(eq(proposals.id, proposalId), eq(proposals.status, 'approved')));
-  const checked = before ? await recheckProposal(deps, before) : undefined;
+  const early = input.recheck ? await input.recheck : undefined;
+  const [before] = early ? [undefined] : await deps.db.select().from(proposals).where(and(eq(proposals.id, proposalId), eq(proposals.status, 'approved')));
+  const checked = early ?? (before ? await recheckProposal(deps, before) : undefined);
   const now = deps.clock.now();
   let refused: Refusal | undefined;
   const started = await deps.db.transaction(async (tx) => {
@@ -73,7 +81,7 @@ export async function execute(deps: ServiceDeps, input: { proposalId: string }):
  * decision, completes in the claiming transaction; a failure before that hands the job back for a
  * lane to retry, and a crash leaves it to be taken over when its lease ends.
  */
-export async function executeApproved(deps: ServiceDeps, input: { proposalId: string }): Promise<ProposalView> {
+export async function executeApproved(deps: ServiceDeps, input: ExecuteInput): Promise<ProposalView> {
   try {
     return await execute(deps, input);
   } catch (e) {

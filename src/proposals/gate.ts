@@ -133,15 +133,14 @@ export const hourlyCap: GateCheck = {
 
 export const GATE_CHECKS: readonly GateCheck[] = [shadow, killSwitch, silence, recheckCheck, cooldown, hourlyCap];
 
-/** Runs the checks in order; the first refusal wins. */
+/** Runs the checks; the first refusal in their order wins. */
 export async function passGate(ctx: GateContext, checks: readonly GateCheck[] = GATE_CHECKS): Promise<Refusal | undefined> {
-  for (const c of checks) {
-    const r = await c.run(ctx);
-    if (!r) continue;
-    ctx.deps.metrics?.gateRefusals.inc({ check: r.check, code: r.code, operation: ctx.operation });
-    return r;
-  }
-  return undefined;
+  // The checks only read (and take transaction-scoped locks), so their reads are sent together on
+  // the transaction's one connection; the first refusal in the list's order is the answer.
+  const results = await Promise.all(checks.map((c) => c.run(ctx)));
+  const r = results.find((x) => x !== undefined);
+  if (r) ctx.deps.metrics?.gateRefusals.inc({ check: r.check, code: r.code, operation: ctx.operation });
+  return r;
 }
 
 /**
@@ -213,14 +212,26 @@ export async function recordRefusal(ctx: GateContext, r: Refusal, actor: Actor =
   return { fresh: false };
 }
 
+/** What the pre-checks of an approval read, read once and side by side (approvalReads). */
+export interface Known {
+  switch: Awaited<ReturnType<typeof readSwitch>>;
+  proposal: ProposalRow | undefined;
+}
+
+/** The kill switch and the proposal, read together before an approval's pre-checks. */
+export async function approvalReads(deps: ServiceDeps, proposalId: string): Promise<Known> {
+  const [sw, [proposal]] = await Promise.all([readSwitch(reader(deps)), reader(deps).select().from(proposals).where(eq(proposals.id, proposalId))]);
+  return { switch: sw, proposal };
+}
+
 /**
  * Before an approval is recorded: while paused it is answered 423 and nothing changes (the
  * proposal keeps waiting); the refusal is audited. The gate checks the switch again at the claim.
  */
-export async function refuseWhilePaused(deps: ServiceDeps, proposalId: string, actor: Actor): Promise<void> {
-  const s = await readSwitch(reader(deps));
+export async function refuseWhilePaused(deps: ServiceDeps, proposalId: string, actor: Actor, known?: Known): Promise<void> {
+  const s = known ? known.switch : await readSwitch(reader(deps));
   if (!s.paused) return;
-  const [p] = await reader(deps).select({ id: proposals.id, incidentId: proposals.incidentId, status: proposals.status }).from(proposals).where(eq(proposals.id, proposalId));
+  const [p] = known ? [known.proposal] : await reader(deps).select({ id: proposals.id, incidentId: proposals.incidentId, status: proposals.status }).from(proposals).where(eq(proposals.id, proposalId));
   if (!p || p.status !== 'pending') return;
   const [brake] = holdingBrakes({ paused: { by: s.pausedBy, reason: s.pausedReason, at: s.pausedAt } }, deps.safety);
   await withTransaction(deps, (tx) =>
@@ -238,8 +249,8 @@ export async function refuseWhilePaused(deps: ServiceDeps, proposalId: string, a
  * Before an approval is recorded: while a silence covers the incident it is answered 409
  * `silenced` and nothing changes (the proposal is held until the silence ends); audited.
  */
-export async function refuseWhileSilenced(deps: ServiceDeps, proposalId: string, actor: Actor): Promise<void> {
-  const [p] = await reader(deps).select({ incidentId: proposals.incidentId, status: proposals.status }).from(proposals).where(eq(proposals.id, proposalId));
+export async function refuseWhileSilenced(deps: ServiceDeps, proposalId: string, actor: Actor, known?: Known): Promise<void> {
+  const [p] = known ? [known.proposal] : await reader(deps).select({ incidentId: proposals.incidentId, status: proposals.status }).from(proposals).where(eq(proposals.id, proposalId));
   if (!p || p.status !== 'pending') return;
   const cover = await incidentCover(reader(deps), deps, p.incidentId);
   if (!cover) return;

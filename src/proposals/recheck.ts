@@ -5,7 +5,7 @@ import { storedRequest, type ActionRequest } from '../domain/actions.js';
 import type { EventType } from '../domain/events.js';
 import { recheck, type RecheckResult, type TargetState } from '../domain/recheck.js';
 import type { RiskFactor } from '../domain/risk.js';
-import { gatherFacts, scoreProposal } from './score.js';
+import { gatherFacts, scoreProposal, scoringHistory } from './score.js';
 import type { ServiceDeps } from './types.js';
 
 type ProposalRow = typeof schema.proposals.$inferSelect;
@@ -95,10 +95,15 @@ export async function recheckProposal(deps: ServiceDeps, p: ProposalRow, opts: {
   const ctx = incident
     ? { incident: { ...incident, type: incident.type as EventType } }
     : undefined;
-  const [target, facts] = await Promise.all([targetRead, ctx ? gatherFacts(reads, ctx) : Promise.resolve({ reads: {} })]);
+  // The score's history is read beside the gateway's answers: it needs only the incident's key.
+  const [target, facts, known] = await Promise.all([
+    targetRead,
+    ctx ? gatherFacts(reads, ctx) : Promise.resolve({ reads: {} }),
+    ctx ? scoringHistory(deps, { incidentKey: ctx.incident.key, request, now, excludeProposalId: p.id }) : undefined,
+  ]);
   const model = p.riskFactors.find((f: RiskFactor) => f.name === 'model_adjustment');
   const risk = ctx
-    ? await scoreProposal(deps, { ctx, request, facts, now, modelAdjustment: model ? { delta: model.delta, reason: model.reason } : undefined, excludeProposalId: p.id })
+    ? await scoreProposal(deps, { ctx, request, facts, now, modelAdjustment: model ? { delta: model.delta, reason: model.reason } : undefined, excludeProposalId: p.id }, known)
     : { score: p.riskScore, factors: p.riskFactors };
   return recheck({
     request,

@@ -73,16 +73,36 @@ export interface ScoreInput {
   excludeProposalId?: string;
 }
 
-export async function scoreProposal(deps: Pick<ServiceDeps, 'db' | 'policy'>, input: ScoreInput): Promise<RiskScore> {
-  const { ctx, request, facts, now } = input;
+/** The subject's own history the score weighs: its proposals and the executions of this action that did not help. */
+export interface ScoringHistory {
+  history: RiskInput['history'];
+  failedVerifications: Awaited<ReturnType<typeof recentFailedVerifications>>;
+}
+
+/**
+ * Reads a score's history: two independent look-ups, sent side by side. Needs only the incident's
+ * key and the request, so the re-check starts it beside its gateway reads.
+ */
+export async function scoringHistory(
+  deps: Pick<ServiceDeps, 'db'>,
+  input: { incidentKey: string; request: ActionRequest; now: Date; excludeProposalId?: string | undefined },
+): Promise<ScoringHistory> {
+  const { request, now } = input;
   // History is the subject's own (a page's is its incident's key): never another incident's page.
-  const subject = subjectOf(request, ctx.incident.key);
-  const rows = await targetHistory(deps.db, subject, new Date(now.getTime() - REJECTION_WINDOW_MS));
-  const history = rows
-    .filter((h) => h.id !== input.excludeProposalId)
-    .map((h) => ({ ...h, action: h.action as RiskInput['request']['action'] }));
-  // Its own look-up, apart from the history above: executions of this action here that did not help.
-  const failedVerifications = await recentFailedVerifications(deps.db, { action: request.action, subject, since: new Date(now.getTime() - FAILED_VERIFICATION_WINDOW_MS), excludeProposalId: input.excludeProposalId });
+  const subject = subjectOf(request, input.incidentKey);
+  const [rows, failedVerifications] = await Promise.all([
+    targetHistory(deps.db, subject, new Date(now.getTime() - REJECTION_WINDOW_MS)),
+    // Its own look-up, apart from the history above: executions of this action here that did not help.
+    recentFailedVerifications(deps.db, { action: request.action, subject, since: new Date(now.getTime() - FAILED_VERIFICATION_WINDOW_MS), excludeProposalId: input.excludeProposalId }),
+  ]);
+  const history = rows.filter((h) => h.id !== input.excludeProposalId).map((h) => ({ ...h, action: h.action as RiskInput['request']['action'] }));
+  return { history, failedVerifications };
+}
+
+/** Scores a proposal; `known` is its history when the caller already read it (scoringHistory). */
+export async function scoreProposal(deps: Pick<ServiceDeps, 'db' | 'policy'>, input: ScoreInput, known?: ScoringHistory): Promise<RiskScore> {
+  const { ctx, request, facts, now } = input;
+  const { history, failedVerifications } = known ?? (await scoringHistory(deps, { incidentKey: ctx.incident.key, request, now, excludeProposalId: input.excludeProposalId }));
   const latest = ctx.incident.latest;
   return scoreRisk({
     request,
@@ -98,7 +118,7 @@ export async function scoreProposal(deps: Pick<ServiceDeps, 'db' | 'policy'>, in
       readsMissing: facts.readsMissing,
     },
     history,
-    subject,
+    subject: subjectOf(request, ctx.incident.key),
     failedVerifications,
     modelAdjustment: input.modelAdjustment,
   });

@@ -60,7 +60,11 @@ export const longest = (list: readonly ActiveSilence[]): ActiveSilence | undefin
  * Read in the caller's transaction when one is given, so a gate sees what it locks.
  */
 export async function incidentCover(ex: Executor, deps: Pick<SilenceDeps, 'policy' | 'maintenance' | 'clock'>, incidentId: string): Promise<ActiveSilence | undefined> {
-  const [inc] = await ex.select({ type: incidents.type, latest: incidents.latest }).from(incidents).where(eq(incidents.id, incidentId));
+  // Two independent reads, sent together (one connection pipelines them in a transaction): an approval waits on both.
+  const [[inc], active] = await Promise.all([
+    ex.select({ type: incidents.type, latest: incidents.latest }).from(incidents).where(eq(incidents.id, incidentId)),
+    activeSilences(ex, deps, deps.clock.now()),
+  ]);
   if (!inc) return undefined;
-  return longest(matching(await activeSilences(ex, deps, deps.clock.now()), inc.type, inc.latest));
+  return longest(matching(active, inc.type, inc.latest));
 }
