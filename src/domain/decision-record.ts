@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ActionId } from './actions.js';
+import type { PastIncident } from './past-incidents.js';
 
 /**
  * The replay file (`sre-agent eval export`, `npm run eval -- --replay`): one line per incident a
@@ -67,6 +68,29 @@ export const DecisionRecord = z
         }),
       )
       .max(50),
+    /** The last incidents like this one (same subject, same failure class), as the export found them, newest first. */
+    past_incidents: z
+      .array(
+        z.object({
+          incident_id: text(200),
+          opened_at: time,
+          closed_at: time.nullable(),
+          failure_class: text(60),
+          proposal_id: text(200),
+          action: ActionId,
+          target: text(400),
+          described: text(1000),
+          status: text(40),
+          decided_by: text(400).nullable(),
+          decided_via: text(40).nullable(),
+          decided_at: time.nullable(),
+          decision_reason: text(2000).nullable(),
+          verification: text(40),
+          verification_failed: z.boolean(),
+          reverted_by: text(400).nullable(),
+        }),
+      )
+      .max(10),
     proposal: z.object({
       id: text(200),
       created_at: time,
@@ -103,4 +127,50 @@ export function parseDecisionRecord(raw: unknown): { ok: true; record: DecisionR
   const r = DecisionRecord.safeParse(raw);
   if (r.success) return { ok: true, record: r.data };
   return { ok: false, problems: r.error.issues.slice(0, 5).map((i) => `${i.path.length ? i.path.join('.') : '(line)'}: ${i.message}`) };
+}
+
+type PastLine = DecisionRecord['past_incidents'][number];
+const isoOrNull = (d: Date | null) => (d ? d.toISOString() : null);
+const dateOrNull = (s: string | null) => (s ? new Date(s) : null);
+
+export function pastIncidentLine(p: PastIncident): PastLine {
+  return {
+    incident_id: p.incidentId,
+    opened_at: p.openedAt.toISOString(),
+    closed_at: isoOrNull(p.closedAt),
+    failure_class: p.failureClass,
+    proposal_id: p.proposalId,
+    action: p.action,
+    target: p.target,
+    described: p.described.slice(0, 1000),
+    status: p.status,
+    decided_by: p.decidedBy,
+    decided_via: p.decidedVia,
+    decided_at: isoOrNull(p.decidedAt),
+    decision_reason: p.decisionReason,
+    verification: p.verification,
+    verification_failed: p.verificationFailed,
+    reverted_by: p.revertedBy,
+  };
+}
+
+export function pastIncidentOf(l: PastLine): PastIncident {
+  return {
+    incidentId: l.incident_id,
+    openedAt: new Date(l.opened_at),
+    closedAt: dateOrNull(l.closed_at),
+    failureClass: l.failure_class,
+    proposalId: l.proposal_id,
+    action: l.action,
+    target: l.target,
+    described: l.described,
+    status: l.status,
+    decidedBy: l.decided_by,
+    decidedVia: l.decided_via,
+    decidedAt: dateOrNull(l.decided_at),
+    decisionReason: l.decision_reason,
+    verification: l.verification,
+    verificationFailed: l.verification_failed,
+    revertedBy: l.reverted_by,
+  };
 }

@@ -76,8 +76,10 @@ export const MIN_DECISIONS = 20;
 export const THRESHOLD_STEP = 5;
 
 /** Channels through which a person decides; the rest (policy, expiry, scheduler, …) are the system. */
-const HUMAN_CHANNELS = new Set(['api', 'console', 'cli', 'slack', 'email']);
-const APPROVED = new Set(['approved', 'executing', 'succeeded', 'failed']);
+export const HUMAN_CHANNELS: ReadonlySet<string> = new Set(['api', 'console', 'cli', 'slack', 'email']);
+/** A proposal in one of these was approved (and may have run since). */
+export const HUMAN_APPROVED_STATUSES = ['approved', 'executing', 'succeeded', 'failed'] as const;
+const APPROVED: ReadonlySet<string> = new Set(HUMAN_APPROVED_STATUSES);
 const VERIFIED = new Set(['passed', 'failed', 'reverted']);
 const VERIFY_FAILED = new Set(['failed', 'reverted']);
 
