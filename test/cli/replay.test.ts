@@ -6,6 +6,7 @@ import { runEval } from '../../eval/run.js';
 import { main } from '../../src/cli.js';
 import { DecisionRecord } from '../../src/domain/decision-record.js';
 import { exportDecisions } from '../../src/proposals/index.js';
+import { verifyAudit } from '../../src/audit/verify.js';
 import { ALICE, BOB, INGEST_TOKEN, event, gatewayAgreeing, get, post, startAgent, unhealthy, type RunningAgent } from '../support/agent.js';
 import { freshPglite, freshPostgres, type TestDatabase } from '../support/db.js';
 import { memoryIo } from './io.js';
@@ -142,6 +143,23 @@ describe('eval export and --replay, round trip', () => {
       const file = path.join(dir, 'pg.jsonl');
       writeFileSync(file, r.out);
       await roundTrip(file);
+      // Recording the reads kept the audit trail's chain intact.
+      expect(await verifyAudit(db.db)).toMatchObject({ ok: true });
+    });
+
+    it('a good line followed by a bad one: exit 2 naming the bad line and field, and no table at all', async () => {
+      const [good] = (await cli(['eval', 'export', '--since', '30d'])).out.trim().split('\n');
+      const bad = JSON.parse(good!);
+      bad.decision.decision = 'maybe';
+      delete bad.proposal.action;
+      const file = path.join(dir, 'half.jsonl');
+      writeFileSync(file, `${good}\n${JSON.stringify(bad)}\n`);
+      const r = await replay(file);
+      expect(r.code).toBe(2);
+      expect(r.out).toBe('');
+      expect(r.errors).toMatch(/line 2: proposal\.action: /);
+      expect(r.errors).toMatch(/line 2: decision\.decision: /);
+      expect(r.errors).not.toContain('line 1');
     });
 
     it('refuses a --since it cannot read, with exit 2 and nothing on stdout', async () => {
