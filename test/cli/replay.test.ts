@@ -190,6 +190,7 @@ describe('eval export and --replay, round trip', () => {
     });
 
     it('exports the four decided incidents and replays them to the same proposals', async () => {
+      const out: string[] = [];
       const r = await exportDecisions(a.agent.deps, { since: '30d' });
       expect(r.skipped).toEqual([]);
       const lines = r.records.map((x) => JSON.stringify(x));
@@ -197,6 +198,11 @@ describe('eval export and --replay, round trip', () => {
       const file = path.join(dir, 'pglite.jsonl');
       writeFileSync(file, `${lines.join('\n')}\n`);
       await roundTrip(file);
+      // Claude's path, through the eval's local stand-in of the Messages API (no key here): the same four decisions, counted.
+      const claude = await runEval(['--replay', file, '--reasoner', 'claude'], (l) => out.push(l), { error: (l) => out.push(l), env: { NODE_ENV: 'test' } });
+      expect(out.join('\n')).toMatch(/reasoner: claude; model: a scripted stand-in for the Messages API, NOT Claude/);
+      expect(table(out.join('\n'))['all actions']?.slice(0, 3)).toEqual(['4', '2', '2']);
+      expect([0, 1]).toContain(claude);
     });
   });
 });
