@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runEval } from '../../eval/run.js';
 import { main } from '../../src/cli.js';
 import { DecisionRecord } from '../../src/domain/decision-record.js';
-import { exportDecisions } from '../../src/proposals/index.js';
 import { verifyAudit } from '../../src/audit/verify.js';
 import { ALICE, BOB, INGEST_TOKEN, event, gatewayAgreeing, get, post, startAgent, unhealthy, type RunningAgent } from '../support/agent.js';
-import { freshPglite, freshPostgres, type TestDatabase } from '../support/db.js';
+import { connectPglite } from '../../src/db/client.js';
+import { freshPostgres, type TestDatabase } from '../support/db.js';
 import { memoryIo } from './io.js';
 
 /**
@@ -175,30 +175,31 @@ describe('eval export and --replay, round trip', () => {
     });
   });
 
-  describe('on PGlite, through the service', () => {
-    let db: TestDatabase;
-    let a: RunningAgent;
+  describe('on the embedded PGlite, through the command line', () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'sre-replay-pglite-'));
     let decided: Proposal[];
     beforeAll(async () => {
-      db = await freshPglite();
-      a = await startAgent(db, {}, { gateway: gatewayAgreeing(['openai']) });
+      // The agent's own data folder: the CLI opens it as `npm start` would, once the agent has stopped.
+      const d = await connectPglite(path.join(dataDir, 'pglite'));
+      await d.migrate();
+      const a = await startAgent({ ...d, name: 'pglite', url: '', dispose: () => d.close() }, {}, { gateway: gatewayAgreeing(['openai']) });
       decided = await decideFour(a);
-    });
-    afterAll(async () => {
       await a.stop();
-      await db.dispose();
+      await d.close();
     });
+    afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
     it('exports the four decided incidents and replays them to the same proposals', async () => {
-      const out: string[] = [];
-      const r = await exportDecisions(a.agent.deps, { since: '30d' });
-      expect(r.skipped).toEqual([]);
-      const lines = r.records.map((x) => JSON.stringify(x));
+      const io = memoryIo({ SRE_DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'silent' }, false);
+      expect(await main(['eval', 'export', '--since', '30d'], io)).toBe(0);
+      expect(io.stderrText()).toContain('exported 4 decided incident(s)');
+      const lines = io.stdoutText().trim().split('\n');
       checkRoundTrip(lines, decided);
       const file = path.join(dir, 'pglite.jsonl');
-      writeFileSync(file, `${lines.join('\n')}\n`);
+      writeFileSync(file, io.stdoutText());
       await roundTrip(file);
       // Claude's path, through the eval's local stand-in of the Messages API (no key here): the same four decisions, counted.
+      const out: string[] = [];
       const claude = await runEval(['--replay', file, '--reasoner', 'claude'], (l) => out.push(l), { error: (l) => out.push(l), env: { NODE_ENV: 'test' } });
       expect(out.join('\n')).toMatch(/reasoner: claude; model: a scripted stand-in for the Messages API, NOT Claude/);
       expect(table(out.join('\n'))['all actions']?.slice(0, 3)).toEqual(['4', '2', '2']);
