@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, inArray, lt, lte, or } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, lt, lte, or } from 'drizzle-orm';
 import { schema, type Executor } from '../db/client.js';
 import { DECISION_RECORD_VERSION, DecisionRecord, GatewayRead, pastIncidentLine, type DecisionRecord as DecisionLine } from '../domain/decision-record.js';
 import { DomainError } from '../domain/errors.js';
@@ -43,6 +43,10 @@ export async function exportDecisions(deps: Pick<ServiceDeps, 'db' | 'tx' | 'clo
   const out: DecisionExport = { since, records: [], skipped: [] };
   for (const p of first.values()) {
     const raw = await recordOf(db, p);
+    if (typeof raw === 'string') {
+      out.skipped.push({ proposalId: p.id, problem: raw });
+      continue;
+    }
     const checked = DecisionRecord.safeParse(raw);
     if (checked.success) out.records.push(checked.data);
     else out.skipped.push({ proposalId: p.id, problem: checked.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
@@ -61,9 +65,10 @@ async function auditOf(db: Executor, proposalId: string) {
   return { created: of('proposal.created') ?? {}, trace: of('reasoning.completed'), decision: of('proposal.approved') ?? of('proposal.rejected') };
 }
 
-async function recordOf(db: Executor, p: ProposalRow): Promise<unknown> {
+/** The line for one decided proposal, or why there cannot be one. */
+async function recordOf(db: Executor, p: ProposalRow): Promise<Json | string> {
   const [incident] = await db.select().from(incidents).where(eq(incidents.id, p.incidentId)).limit(1);
-  if (!incident) return { problem: `incident ${p.incidentId} is gone` };
+  if (!incident) return `its incident ${p.incidentId} is not in the database`;
   const audit = await auditOf(db, p.id);
   const evidence = (audit.created.evidence ?? {}) as Json;
   const reads = GatewayRead.array().safeParse(audit.created.gateway_reads);
@@ -137,12 +142,12 @@ async function historyOf(db: Executor, p: ProposalRow, key: string) {
     .select()
     .from(proposals)
     .where(and(gte(proposals.createdAt, new Date(p.createdAt.getTime() - HISTORY_WINDOW_MS)), lt(proposals.createdAt, p.createdAt), or(inArray(proposals.incidentId, sameKey), eq(proposals.target, p.target))))
-    .orderBy(asc(proposals.createdAt))
+    .orderBy(desc(proposals.createdAt))
     .limit(50);
   const failed = await failedVerificationIds(db, rows.map((r) => r.id));
   const then = p.createdAt.getTime();
   const before = (d: Date | null) => d !== null && d.getTime() <= then;
-  return rows.reverse().map((h) => {
+  return rows.map((h) => {
     const settled = before(h.decidedAt) || h.updatedAt.getTime() < then;
     const checked = h.verificationCheckedAt ?? h.decidedAt;
     return {
