@@ -18,7 +18,7 @@ import { ingestEvents, type IngestItem } from './ingest/ingest.js';
 import { createLogger, wantsPretty } from './logger.js';
 import { buildServiceDeps, createAgent, StartupError, type Services } from './main.js';
 import { approvalProgress } from './domain/approvals.js';
-import { agentStatus, decide, incidentReport, listProposals, pause, resume, revert, tuningReport, type AgentStatus } from './proposals/index.js';
+import { agentStatus, decide, exportDecisions, incidentReport, listProposals, pause, resume, revert, tuningReport, type AgentStatus } from './proposals/index.js';
 import { reportMarkdown } from './domain/incident-report.js';
 import { parseSince, reportCsv, reportText, SINCE_HINT } from './domain/report.js';
 import { runDemo } from './demo.js';
@@ -47,7 +47,9 @@ const USAGE = `Usage: sre-agent <verb>
                                           page and execute nothing until it ends (--until ISO instead of --for;
                                           --schedule "sun 02:00-04:00" for a weekly maintenance window)
   silence list                            silences not over yet, and the SRE_MAINTENANCE windows
-  silence end ID --as NAME                end a silence now`;
+  silence end ID --as NAME                end a silence now
+  eval export [--since 30d]               every incident a person decided, one JSON line each, to stdout
+                                          (replay it with npm run eval -- --replay FILE; see docs/replay.md)`;
 
 class UsageError extends Error {}
 
@@ -108,6 +110,8 @@ export async function main(argv: string[], cliIo: CliIo = processIo()): Promise<
         return await report(rest);
       case 'silence':
         return await silenceVerb(rest);
+      case 'eval':
+        return await evalVerb(rest);
       case undefined:
       case 'help':
       case '--help':
@@ -499,6 +503,23 @@ async function report(args: string[]): Promise<number> {
   return withServices(async ({ deps }) => {
     const r = await tuningReport(deps, { since });
     out(REPORT_FORMATS[format as keyof typeof REPORT_FORMATS](r).replace(/\n$/, ''));
+    return 0;
+  });
+}
+
+/** `eval export [--since 30d]`: the replay file (docs/replay.md) on stdout, what was left out on stderr. */
+async function evalVerb(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'export') throw new UsageError(sub ? `unknown eval verb "${sub}" (expected export)` : 'eval needs export');
+  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { since: { type: 'string' } } });
+  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const since = values.since ?? '30d';
+  if (!parseSince(since, new Date())) throw new UsageError(`--since: ${SINCE_HINT}, got "${since}"`);
+  return withServices(async ({ deps }) => {
+    const r = await exportDecisions(deps, { since });
+    for (const line of r.records) out(JSON.stringify(line));
+    for (const s of r.skipped) err(`left out ${s.proposalId}: ${s.problem}`);
+    err(`exported ${r.records.length} decided incident(s) since ${r.since.toISOString()}${r.skipped.length ? `; ${r.skipped.length} left out` : ''}`);
     return 0;
   });
 }

@@ -20,6 +20,23 @@ export interface ReportRow {
   count: number;
   /** Milliseconds from proposal to decision, one per decided proposal of the group. */
   decisionMs: number[];
+  /** playbook or claude; absent in rows read before agreement was reported (counted as unknown). */
+  reasoner?: string;
+  /** Claude's system prompt version (its `reasoning.completed` trace); null for the playbook. */
+  promptVersion?: string | null;
+}
+
+/** How often people approved what one reasoner and prompt version proposed. */
+export interface AgreementRow {
+  reasoner: string;
+  prompt_version: string | null;
+  proposals: number;
+  /** Decided by a person: approved plus rejected. */
+  decisions: number;
+  approved: number;
+  rejected: number;
+  /** approved / decisions; null without a human decision. */
+  agreement: number | null;
 }
 
 export interface ActionFigures {
@@ -63,6 +80,8 @@ export interface TuningReport {
   response?: ResponseFigures;
   /** Incidents opened in the window and closed since, and of them those closed with no action executed. */
   incidents?: { closed: number; closed_without_action: number };
+  /** Human decisions that approved the proposal, by the reasoner and prompt version that made it. */
+  agreement: AgreementRow[];
 }
 
 /** What the report reads beside the grouped proposals: the audit trail's timings and the incidents' outcomes. */
@@ -76,8 +95,10 @@ export const MIN_DECISIONS = 20;
 export const THRESHOLD_STEP = 5;
 
 /** Channels through which a person decides; the rest (policy, expiry, scheduler, …) are the system. */
-const HUMAN_CHANNELS = new Set(['api', 'console', 'cli', 'slack', 'email']);
-const APPROVED = new Set(['approved', 'executing', 'succeeded', 'failed']);
+export const HUMAN_CHANNELS: ReadonlySet<string> = new Set(['api', 'console', 'cli', 'slack', 'email']);
+/** A proposal in one of these was approved (and may have run since). */
+export const HUMAN_APPROVED_STATUSES = ['approved', 'executing', 'succeeded', 'failed'] as const;
+const APPROVED: ReadonlySet<string> = new Set(HUMAN_APPROVED_STATUSES);
 const VERIFIED = new Set(['passed', 'failed', 'reverted']);
 const VERIFY_FAILED = new Set(['failed', 'reverted']);
 
@@ -181,6 +202,24 @@ export function recommend(rows: readonly ReportRow[], table: readonly ThresholdR
   return { threshold: t, rests_on_decisions: evidence, reason: `no proposal at or under ${t} was rejected by a human or failed verification${above}` };
 }
 
+/** Agreement per reasoner and prompt version: the share of people's decisions that approved. */
+export function agreementTable(rows: readonly ReportRow[]): AgreementRow[] {
+  const groups = new Map<string, ReportRow[]>();
+  for (const r of rows) {
+    const k = JSON.stringify([r.reasoner ?? 'unknown', r.promptVersion ?? null]);
+    groups.set(k, [...(groups.get(k) ?? []), r]);
+  }
+  return [...groups.entries()]
+    .map(([k, list]) => {
+      const [reasoner, version] = JSON.parse(k) as [string, string | null];
+      const approved = sum(list, humanApproved);
+      const rejected = sum(list, humanRejected);
+      const decisions = approved + rejected;
+      return { reasoner, prompt_version: version, proposals: sum(list), decisions, approved, rejected, agreement: decisions ? Math.round((approved / decisions) * 1000) / 1000 : null };
+    })
+    .sort((a, b) => a.reasoner.localeCompare(b.reasoner) || (a.prompt_version ?? '').localeCompare(b.prompt_version ?? ''));
+}
+
 export function computeReport(rows: readonly ReportRow[], window: { since: Date; until: Date; label: string }, extras?: ReportExtras): TuningReport {
   const byAction = new Map<string, ReportRow[]>();
   for (const r of rows) {
@@ -207,6 +246,7 @@ export function computeReport(rows: readonly ReportRow[], window: { since: Date;
     ...(recommendation.threshold !== null ? { recommended_threshold: recommendation.threshold } : {}),
     recommendation,
     ...(extras ? { response: responseFigures(extras.timings), incidents: extras.incidents } : {}),
+    agreement: agreementTable(rows),
   };
 }
 
@@ -230,6 +270,10 @@ export function reportText(r: TuningReport): string {
     const spread = (f: ResponseFigures) => RESPONSE_STEPS.map((k) => `${formatDuration(f[k].p50_ms)} / ${formatDuration(f[k].p90_ms)}`);
     const resp = [...r.actions.filter((a) => a.response).map((a) => [a.action, ...spread(a.response!)]), ['all actions', ...spread(r.response)]];
     lines.push('Response time from detection, p50 / p90:', ...columns([['action', 'to proposal', 'to decision', 'to execution', 'to verification'], ...resp]), '');
+  }
+  if (r.agreement.length > 0) {
+    lines.push('Agreement (people who approved what was proposed), by reasoner and prompt version:');
+    lines.push(...columns([['reasoner', 'prompt version', 'proposals', 'decided by a person', 'approved', 'rejected', 'agreement'], ...r.agreement.map((a) => [a.reasoner, a.prompt_version ?? '—', a.proposals, a.decisions, a.approved, a.rejected, pct(a.agreement)].map(String))]), '');
   }
   if (r.incidents) lines.push(`Incidents closed: ${r.incidents.closed}, of them ${r.incidents.closed_without_action} without any action executed.`, '');
   const rec = r.recommendation;

@@ -28,6 +28,7 @@ export { getIncident, getProposal, listProposals, type ProposalQuery } from './q
 export { PAST_INCIDENTS, pastIncidents } from './past-incidents.js';
 export type { PastIncident, PastIncidentView } from '../domain/past-incidents.js';
 export { DEFAULT_REPORT_WINDOW, tuningReport } from './report.js';
+export { exportDecisions, type DecisionExport } from './decisions-export.js';
 export {
   byUrgency,
   deadNotifications,

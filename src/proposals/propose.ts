@@ -1,4 +1,6 @@
 import { eq } from 'drizzle-orm';
+import type { GatewayReads } from '../actions/gateway.js';
+import { recordReads } from '../actions/recorded-reads.js';
 import type { IncidentContext, ProposalDraft } from '../agent/reasoner.js';
 import { matchRunbook, runbookRefusal } from '../agent/runbooks/index.js';
 import { appendAudit, type AuditRecord } from '../audit/append.js';
@@ -8,6 +10,7 @@ import { eventContradiction } from '../domain/contradiction.js';
 import { DomainError, isDomainError } from '../domain/errors.js';
 import { approvalsRequired, humanRequired } from '../domain/approvals.js';
 import { pagesWithoutApproval, routeWithBrakes, type Route } from '../domain/policy.js';
+import type { GatewayRead } from '../domain/decision-record.js';
 import type { Actor } from '../domain/proposal.js';
 import type { TargetState } from '../domain/recheck.js';
 import { subjectOf, type RiskScore } from '../domain/risk.js';
@@ -54,6 +57,8 @@ interface Planned {
   targetState: TargetState | undefined;
   now: Date;
   expiresAt: Date;
+  /** What the gateway answered while the proposal was made (reasoner, facts, snapshot): recorded for replay. */
+  reads: GatewayRead[];
 }
 
 /**
@@ -73,12 +78,13 @@ export async function propose(deps: ServiceDeps, input: ProposeInput): Promise<P
   if (!revision && (await holdIfSilenced(deps, input.incidentId))) return undefined;
 
   const log = deps.logger.child({ incident_id: input.incidentId });
-  const draft = input.draft ?? (await reason(deps, ctx, log, input.deadline));
-  const facts = await gatherFacts(deps.gateway, ctx);
+  const recorder = recordReads(deps.gateway);
+  const draft = input.draft ?? (await reason(deps, recorder.gateway, ctx, log, input.deadline));
+  const facts = await gatherFacts(recorder.gateway, ctx);
   const checked = checkDraft(draft, ctx, facts.alternatives, input.actor);
   const risk = await scoreProposal(deps, { ctx, request: checked.request, facts, now, modelAdjustment: raiseOnly(ctx, checked.draft.riskAdjustment) });
-  const [targetState, route] = await Promise.all([snapshotTarget(deps.gateway, checked.request), routeProposal(deps, { ctx, request: checked.request, facts, risk, replaces: input.replaces, now })]);
-  const plan: Planned = { id: newId('prp'), input, ctx, draft, checked, risk, route, targetState, now, expiresAt: new Date(now.getTime() + deps.lifecycle.proposalTtlMs) };
+  const [targetState, route] = await Promise.all([snapshotTarget(recorder.gateway, checked.request), routeProposal(deps, { ctx, request: checked.request, facts, risk, replaces: input.replaces, now })]);
+  const plan: Planned = { id: newId('prp'), input, ctx, draft, checked, risk, route, targetState, now, expiresAt: new Date(now.getTime() + deps.lifecycle.proposalTtlMs), reads: recorder.reads() };
 
   await withTransaction(deps, (tx) => recordProposal(tx, deps, plan)).catch((e: unknown) => {
     if (e instanceof AlreadyProposed) return;
@@ -203,6 +209,8 @@ function proposalAudits(deps: ServiceDeps, p: Planned): AuditRecord[] {
           latest_event_data: ctx.incident.latest,
           recent_event_ids: ctx.recentEvents.map((e) => e.id),
         },
+        // The gateway's answers the proposal was made from, so `eval export` can replay it without a gateway.
+        gateway_reads: p.reads,
       },
     },
     { kind: 'risk.scored', actor: AGENT, ...refs, payload: { score: risk.score, factors: risk.factors, route: route.route, route_reason: route.reason, threshold: deps.policy.riskThreshold, auto_approve: deps.policy.autoApprove } },
@@ -220,9 +228,9 @@ const runbookRef = (ctx: IncidentContext) => (ctx.runbook ? { path: ctx.runbook.
 
 class AlreadyProposed extends Error {}
 
-async function reason(deps: ServiceDeps, ctx: IncidentContext, log: ServiceDeps['logger'], deadline: number | undefined): Promise<ProposalDraft> {
+async function reason(deps: ServiceDeps, gateway: GatewayReads, ctx: IncidentContext, log: ServiceDeps['logger'], deadline: number | undefined): Promise<ProposalDraft> {
   try {
-    return await deps.reasoner.propose(ctx, deps.gateway, deadline === undefined ? undefined : { deadline });
+    return await deps.reasoner.propose(ctx, gateway, deadline === undefined ? undefined : { deadline });
   } catch (e) {
     // The incident is never dropped: a human is paged with what we know.
     log.error({ err: e }, 'reasoner failed; paging on-call instead');

@@ -17,7 +17,9 @@ export async function tuningReport(deps: Pick<ServiceDeps, 'db' | 'clock'>, inpu
   const until = deps.clock.now();
   const since = parseSince(label, until);
   if (!since) throw new DomainError('invalid', `since: ${SINCE_HINT}, got "${label.slice(0, 40)}"`, { field: 'since' });
-  const keys = { action: p.action, status: p.status, riskScore: p.riskScore, route: p.route, mode: p.mode, decidedVia: p.decidedVia, verificationStatus: p.verificationStatus };
+  // Claude's prompt version is in its reasoning trace, the proposal's `reasoning.completed` row.
+  const promptVersion = sql<string | null>`(case when ${p.reasoner} = 'claude' then (select a.payload->>'system_prompt_version' from sre_actions a where a.proposal_id = ${p.id} and a.kind = 'reasoning.completed' order by a.seq limit 1) end)`;
+  const keys = { action: p.action, status: p.status, riskScore: p.riskScore, route: p.route, mode: p.mode, decidedVia: p.decidedVia, verificationStatus: p.verificationStatus, reasoner: p.reasoner, promptVersion };
   const groups = await deps.db
     .select({
       ...keys,

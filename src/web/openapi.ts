@@ -179,8 +179,16 @@ const schemas: Record<string, Schema> = {
         recommendation: obj({ threshold: { type: ['integer', 'null'] }, rests_on_decisions: { type: 'integer' }, reason: str }),
         response: ref('ResponseFigures'),
         incidents: obj({ closed: { type: 'integer' }, closed_without_action: { type: 'integer' } }),
+        agreement: {
+          type: 'array',
+          description: 'of the proposals a person decided, the share approved, by the reasoner and prompt version that made them',
+          items: obj(
+            { reasoner: str, prompt_version: { type: ['string', 'null'] }, proposals: { type: 'integer' }, decisions: { type: 'integer' }, approved: { type: 'integer' }, rejected: { type: 'integer' }, agreement: { type: ['number', 'null'] } },
+            ['reasoner', 'prompt_version', 'proposals', 'decisions', 'approved', 'rejected', 'agreement'],
+          ),
+        },
       },
-      ['since', 'until', 'window', 'proposals', 'decisions', 'min_decisions', 'actions', 'thresholds', 'recommendation'],
+      ['since', 'until', 'window', 'proposals', 'decisions', 'min_decisions', 'actions', 'thresholds', 'recommendation', 'agreement'],
     ),
   },
   ...Object.fromEntries(Object.entries(eventJsonSchemas()).map(([t, s]) => [eventName(t), withoutSchemaKey(s)])),

@@ -95,6 +95,35 @@ describe('buildProposalCard', () => {
     ]);
   });
 
+  it('names the runbook it followed and what happened last time, in a line each, with no ids', () => {
+    const past = (line: string, opened: string) => ({
+      incident_id: 'inc_past0001', opened_at: opened, failure_class: 'provider_outage', proposal_id: 'prp_past0001', action: 'circuit_break_provider', target: 'provider:openai',
+      summary: 'circuit-break openai for 120s', status: 'succeeded', decided_by: 'alice', decided_via: 'slack', decided_at: opened, verification: 'passed', verification_failed: false, line,
+    });
+    const p = proposalView({
+      runbook: { path: 'openai/reroute-first.md', sha256: 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90' },
+      past_incidents: [past('circuit-break openai for 120s, approved by alice in Slack, verified', '2026-11-22T08:00:00.000Z'), past('re-route gpt-4o to azure-openai, rejected by bob in Slack', '2026-11-20T08:00:00.000Z')],
+    });
+    const m = buildProposalCard(p, { now: new Date('2026-11-25T10:00:00.000Z') });
+    checkLimits(m);
+    const context = m.blocks.filter((b) => b.type === 'context').flatMap((b) => strings(b));
+    expect(context).toContain(':book: Following runbook *openai/reroute-first.md* (version a1b2c3d)\n:repeat: *Last time* (3d 2h ago): circuit-break openai for 120s, approved by alice in Slack, verified · 1 more before');
+    expect(strings(m).join('\n')).not.toMatch(/prp_past|inc_past|a1b2c3d4/);
+    // Nothing to say, no line: no runbook matched and nothing like it happened before.
+    const plainCard = strings(buildProposalCard(proposalView({ runbook: null, past_incidents: [] }))).join('\n');
+    expect(plainCard).not.toMatch(/runbook|Last time/);
+  });
+
+  it('escapes what operators wrote into the runbook path and the last-time line', () => {
+    const p = proposalView({
+      runbook: { path: `${HOSTILE}.md`, sha256: 'f'.repeat(64) },
+      past_incidents: [{ incident_id: 'i', opened_at: '2026-11-25T09:00:00.000Z', failure_class: 'unknown', proposal_id: 'p', action: 'page_oncall', target: 'provider:openai', summary: 's', status: 'rejected', decided_by: 'x', decided_via: 'slack', decided_at: null, verification: 'none', verification_failed: false, line: `page on-call, rejected by x ("${HOSTILE}")` }],
+    });
+    const m = buildProposalCard(p, { now: new Date('2026-11-25T10:00:00.000Z') });
+    expectInert(m);
+    expect(strings(m).join('\n')).toContain('*Last time* (1h 0m ago): page on-call, rejected by x ("&lt;!channel&gt;');
+  });
+
   it('after a decision: no buttons, who and when, then the result and a revert button', () => {
     const approved = proposalView({ status: 'executing', decided_by: 'ana (slack U1)', decided_at: '2026-11-25T10:05:00.000Z' });
     const m1 = buildProposalCard(approved);

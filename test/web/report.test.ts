@@ -5,6 +5,7 @@ import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli.js';
+import { appendAudit } from '../../src/audit/append.js';
 import { schema } from '../../src/db/client.js';
 import { newId } from '../../src/proposals/ids.js';
 import { tuningReport } from '../../src/proposals/report.js';
@@ -28,15 +29,17 @@ interface Seed {
   verification?: string;
   decidedAfterMin?: number;
   hoursAgo?: number;
+  /** Made by Claude with this system prompt version (its reasoning.completed row says so). */
+  prompt?: string;
 }
 
 const SEEDS: Seed[] = [
   { status: 'succeeded', score: 15, route: 'auto', via: 'policy', decidedAfterMin: 0, verification: 'passed' },
   { status: 'succeeded', score: 18, route: 'auto', via: 'policy', decidedAfterMin: 0, verification: 'reverted' },
-  { status: 'succeeded', score: 33, via: 'slack', decidedAfterMin: 4, verification: 'passed' },
-  { status: 'approved', score: 42, via: 'console', decidedAfterMin: 10, mode: 'shadow' },
-  { status: 'expired', score: 55, via: 'expiry', decidedAfterMin: 1440 },
-  { action: 'bump_budget_cap', status: 'rejected', score: 80, via: 'email', decidedAfterMin: 30, mode: 'shadow' },
+  { status: 'succeeded', score: 33, via: 'slack', decidedAfterMin: 4, verification: 'passed', prompt: 'sre-claude-v1' },
+  { status: 'approved', score: 42, via: 'console', decidedAfterMin: 10, mode: 'shadow', prompt: 'sre-claude-v2' },
+  { status: 'expired', score: 55, via: 'expiry', decidedAfterMin: 1440, prompt: 'sre-claude-v2' },
+  { action: 'bump_budget_cap', status: 'rejected', score: 80, via: 'email', decidedAfterMin: 30, mode: 'shadow', prompt: 'sre-claude-v1' },
   // Older than the window: counted by neither.
   { status: 'rejected', score: 5, via: 'slack', decidedAfterMin: 1, hoursAgo: 60 * 24 },
 ];
@@ -45,8 +48,9 @@ async function seed(d: TestDatabase) {
   for (const s of SEEDS) {
     const created = new Date(WORKDAY_START - (s.hoursAgo ?? 2) * HOUR);
     const decided = s.decidedAfterMin === undefined ? null : new Date(created.getTime() + s.decidedAfterMin * 60_000);
+    const id = newId('prp');
     await d.db.insert(schema.proposals).values({
-      id: newId('prp'),
+      id,
       incidentId: newId('inc'),
       status: s.status,
       action: s.action ?? 'circuit_break_provider',
@@ -56,7 +60,7 @@ async function seed(d: TestDatabase) {
       riskFactors: [],
       route: s.route ?? 'gate',
       reasoning: 'seeded',
-      reasoner: 'playbook',
+      reasoner: s.prompt ? 'claude' : 'playbook',
       createdAt: created,
       updatedAt: created,
       decidedVia: s.via ?? null,
@@ -66,6 +70,7 @@ async function seed(d: TestDatabase) {
       mode: s.mode ?? 'live',
       verificationStatus: s.verification ?? 'none',
     });
+    if (s.prompt) await appendAudit(d.db, { kind: 'reasoning.completed', actor: { type: 'system', name: 'agent' }, proposalId: id, payload: { reasoner: 'claude', system_prompt_version: s.prompt } });
   }
 }
 
@@ -118,6 +123,13 @@ describe('the tuning report over HTTP, on the command line and in the console', 
     expect(at(100)).toEqual({ threshold: 100, would_auto_execute: 7, rejected_by_humans: 2, verification_failed: 1 });
     expect(r.body).not.toHaveProperty('recommended_threshold');
     expect(r.body.recommendation).toMatchObject({ threshold: null, rests_on_decisions: 1 });
+    // Agreement by prompt version, by hand: v1 approved in Slack and rejected by email; v2 approved
+    // in the console and expired (no decision); the playbook's only human decision is the API's rejection.
+    expect(r.body.agreement).toEqual([
+      { reasoner: 'claude', prompt_version: 'sre-claude-v1', proposals: 2, decisions: 2, approved: 1, rejected: 1, agreement: 0.5 },
+      { reasoner: 'claude', prompt_version: 'sre-claude-v2', proposals: 2, decisions: 1, approved: 1, rejected: 0, agreement: 1 },
+      { reasoner: 'playbook', prompt_version: null, proposals: 3, decisions: 1, approved: 0, rejected: 1, agreement: 0 },
+    ]);
   });
 
   it('defaults to 30 days, needs an operator, and answers a since that does not parse with 400', async () => {
@@ -146,6 +158,7 @@ describe('the tuning report over HTTP, on the command line and in the console', 
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/circuit_break_provider\s+6\s+1\s+2\s+1\s+1\s+2\s/);
     expect(text.stdout).toMatch(/No recommended threshold: too little evidence/);
+    expect(text.stdout).toMatch(/claude\s+sre-claude-v1\s+2\s+2\s+1\s+1\s+50 %/);
     const csv = await cli(['report', '--since', SINCE, '--format', 'csv'], env);
     expect(csv.stdout.split('\n')).toContain('threshold,50,,,,,,,,5,1,1,,,,,,,,');
   });
@@ -190,6 +203,9 @@ describe('the tuning report over HTTP, on the command line and in the console', 
     expect(page.body).toContain('<tr data-threshold="50"><td>50</td><td>5</td><td>1</td><td>1</td></tr>');
     expect(page.body).toMatch(/<tr data-action="circuit_break_provider"><td>circuit_break_provider<\/td><td>6<\/td><td>1<\/td><td>2<\/td><td>1<\/td><td>1<\/td><td>2<\/td><td>10m<\/td><td>67 % of 3<\/td><\/tr>/);
     expect(page.body).toContain('data-recommendation="none"');
+    expect(page.body).toContain('<h2>Agreement by prompt version</h2>');
+    expect(page.body).toContain('<tr data-reasoner="claude" data-prompt-version="sre-claude-v1"><td>claude</td><td>sre-claude-v1</td><td>2</td><td>2</td><td>1</td><td>1</td><td>50 %</td></tr>');
+    expect(page.body).toContain('<tr data-reasoner="playbook" data-prompt-version=""><td>playbook</td><td>—</td><td>3</td><td>1</td><td>0</td><td>1</td><td>0 %</td></tr>');
     expect(page.body).toContain('current 40');
     const bad = await call(port, 'GET', '/sre/report?since=%3Cb%3Eyesterday', { headers: { cookie } });
     expect(bad.status).toBe(400);

@@ -2,7 +2,7 @@ import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
 import { ACTION_IDS, specFor, type ActionId } from '../../domain/actions.js';
 import type { ProposalView } from '../../domain/proposal-view.js';
 import { actionInWords, pageOutcome, pages, reasonInWords, resultInWords, riskInWords, timeLeft, topFactors, undoInWords } from '../../domain/words.js';
-import { LIMITS, link, plain, safe, slackDate, truncate } from './escape.js';
+import { formatAge, LIMITS, link, plain, safe, slackDate, truncate } from './escape.js';
 import { ACTION_APPROVE, ACTION_REASONING, ACTION_REJECT, ACTION_REVERT } from './ids.js';
 import { incidentHeadline } from './incident-summary.js';
 import type { SlackMessage } from './message.js';
@@ -150,6 +150,19 @@ function riskSection(p: ProposalView, policy: PolicyWords | undefined): string {
 }
 
 /**
+ * What the agent followed and what happened before, in two short lines: the operators' runbook
+ * (its file and the first 7 of its SHA-256) and the newest past incident like this one
+ * ("Last time (3d 2h ago): circuit-break openai for 120s, approved by alice in Slack, verified").
+ */
+export function precedentLines(p: Pick<ProposalView, 'runbook' | 'past_incidents'>, now: Date): string[] {
+  const lines: string[] = [];
+  if (p.runbook) lines.push(`:book: Following runbook *${safe(p.runbook.path, 120)}* (version ${safe(p.runbook.sha256.slice(0, 7), 7)})`);
+  const [last, ...older] = p.past_incidents ?? [];
+  if (last) lines.push(`:repeat: *Last time* (${formatAge(last.opened_at, now)} ago): ${safe(last.line, 400)}${older.length ? ` · ${older.length} more before` : ''}`);
+  return lines;
+}
+
+/**
  * The proposal card: what Approve does (the header), the risk against the threshold and the
  * factors that weigh most, the time left, the reasoning in two lines, then who decided and what
  * happened in words. Re-rendered from state on every edit; a closed incident's card has no buttons.
@@ -165,6 +178,8 @@ export function buildProposalCard(p: ProposalView, opts: ProposalCardOptions = {
     const why = isShadow(p) ? 'Would have run without a person' : 'Ran without a person';
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `${why}: the risk is at or under the threshold and auto-approve is on.` }] });
   }
+  const precedent = precedentLines(p, now);
+  if (precedent.length > 0) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: truncate(precedent.join('\n'), LIMITS.contextText) }] });
   blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(statusLines(p, now, opts.refusal).join('\n'), LIMITS.sectionText) } });
   const check = p.status === 'succeeded' ? verificationWords(p) : undefined;
   const result = p.result ? resultInWords(p.action, p.params, p.status, p.result) : '';

@@ -64,12 +64,20 @@ ${r.actions.map(
   (a) => html`<tr data-action="${a.action}"><td>${a.action}</td><td>${a.proposals}</td><td>${a.shadow}</td><td>${a.approved}</td><td>${a.rejected}</td><td>${a.expired}</td><td>${a.auto_executed}</td><td>${formatDuration(a.median_time_to_decision_ms)}</td><td>${pct(a.verification_pass_rate)}${a.verified ? ` of ${a.verified}` : ''}</td></tr>`,
 )}</tbody></table></div>${r.actions.length === 0 ? html`<p class="card">No proposals in this window.</p>` : ''}
 ${r.response ? responseTable(r) : ''}
+${agreementTable(r)}
 <h2>Threshold table</h2><div class="scroll"><table><thead><tr><th>threshold</th><th>would auto-execute</th><th>rejected by humans</th><th>failed verification</th></tr></thead><tbody>
 ${r.thresholds.map((t) => html`<tr data-threshold="${t.threshold}"><td>${t.threshold}</td><td>${t.would_auto_execute}</td><td>${t.rejected_by_humans}</td><td>${t.verification_failed}</td></tr>`)}</tbody></table></div>`
     : ''
 }`,
     { nav: nav(opts.user, opts.csrf) },
   );
+}
+
+/** How often people approved what each reasoner and prompt version proposed (try a new one with npm run eval -- --replay). */
+function agreementTable(r: TuningReport): Html | string {
+  if (r.agreement.length === 0) return '';
+  return html`<h2>Agreement by prompt version</h2><p class="meta">Of the proposals a person decided, the share they approved, by the reasoner and prompt version that made them.</p><div class="scroll"><table class="agreement-table"><thead><tr><th>reasoner</th><th>prompt version</th><th>proposals</th><th>decided by a person</th><th>approved</th><th>rejected</th><th>agreement</th></tr></thead><tbody>
+${r.agreement.map((a) => html`<tr data-reasoner="${a.reasoner}" data-prompt-version="${a.prompt_version ?? ''}"><td>${a.reasoner}</td><td>${a.prompt_version ?? '—'}</td><td>${a.proposals}</td><td>${a.decisions}</td><td>${a.approved}</td><td>${a.rejected}</td><td>${pct(a.agreement)}</td></tr>`)}</tbody></table></div>`;
 }
 
 /** p50 / p90 from detection to each step, per action and for all of them, and the incidents closed with no action. */

@@ -13,7 +13,7 @@ async function showRefusal(ctx: SlackContext, click: GatedClick, reason: string)
   const channel = click.body.channel?.id;
   const ts = click.body.message?.ts as string | undefined;
   if (!channel || !ts || click.body.container?.is_ephemeral) return;
-  const p = await getProposal(ctx.deps, click.proposalId);
+  const p = await getProposal(ctx.deps, click.proposalId, { past: true });
   if (!p) return;
   const msg = buildProposalCard(p, { now: ctx.deps.clock.now(), policy: ctx.deps.policy, refusal: reason });
   await ctx.client.chat.update({ channel, ts, text: msg.text, blocks: msg.blocks }).catch((e: unknown) => ctx.logger.warn({ err: e, proposal_id: p.id }, 'could not show the refusal on the card'));

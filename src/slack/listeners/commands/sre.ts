@@ -20,7 +20,7 @@ async function answer(ctx: SlackContext, sub: string, arg: string | undefined): 
     return buildPendingList(items, ctx.deps.clock.now(), `${ctx.deps.publicBaseUrl}/sre`);
   }
   if (!arg) return buildHelp(sub);
-  const p = await getProposal(ctx.deps, arg);
+  const p = await getProposal(ctx.deps, arg, { past: true });
   if (!p) return { text: 'Not found', blocks: [{ type: 'section', text: { type: 'plain_text', text: `No proposal with that id.` } }] };
   return buildProposalCard(p, { now: ctx.deps.clock.now(), policy: ctx.deps.policy });
 }
