@@ -15,7 +15,8 @@ export interface Thread {
   channel: string;
   ts: string;
 }
-export type ThreadRole = 'reasoning' | 'card';
+/** A proposal's reasoning and card; an incident's closing summary (keyed by the incident's id). */
+export type ThreadRole = 'reasoning' | 'card' | 'closing';
 
 /** How many message bodies are remembered to skip edits that would change nothing. */
 const REMEMBERED_EDITS = 5000;
@@ -64,25 +65,29 @@ export function createSlackSender(opts: { db: Db; client: WebClient; channel: st
     return again?.slackChannel && again.slackTs ? { thread: { channel: again.slackChannel, ts: again.slackTs }, posted: false, incident: again } : undefined;
   }
 
-  async function remembered(proposalId: string, role: ThreadRole): Promise<Thread | undefined> {
+  /** The message posted for `key` (a proposal's id, or an incident's for its closing summary) in that role. */
+  async function remembered(key: string, role: ThreadRole): Promise<Thread | undefined> {
     const [m] = await db
       .select({ channel: schema.slackMessages.channel, ts: schema.slackMessages.ts })
       .from(schema.slackMessages)
-      .where(and(eq(schema.slackMessages.proposalId, proposalId), eq(schema.slackMessages.role, role)))
+      .where(and(eq(schema.slackMessages.proposalId, key), eq(schema.slackMessages.role, role)))
       .limit(1);
     return m;
   }
 
-  /** Posts a proposal's thread message once per role; a retry after success finds the record. */
-  async function postOnce(proposalId: string, role: ThreadRole, thread: Thread, msg: SlackMessage): Promise<{ ts: string; posted: boolean }> {
-    const had = await remembered(proposalId, role);
+  /**
+   * Posts a thread message once per key and role; a retry after success finds the record, and of
+   * two replicas racing past the lease the one whose record lands keeps its post, the other deletes its own.
+   */
+  async function postOnce(key: string, role: ThreadRole, thread: Thread, msg: SlackMessage): Promise<{ ts: string; posted: boolean }> {
+    const had = await remembered(key, role);
     if (had) return { ts: had.ts, posted: false };
     const r = await post(thread.channel, msg, thread.ts);
     const ts = r.ts!;
-    const ins = await db.insert(schema.slackMessages).values({ proposalId, role, channel: thread.channel, ts }).onConflictDoNothing().returning({ ts: schema.slackMessages.ts });
+    const ins = await db.insert(schema.slackMessages).values({ proposalId: key, role, channel: thread.channel, ts }).onConflictDoNothing().returning({ ts: schema.slackMessages.ts });
     if (ins.length === 0) {
       await client.chat.delete({ channel: thread.channel, ts }).catch(() => {});
-      return { ts: (await remembered(proposalId, role))?.ts ?? ts, posted: false };
+      return { ts: (await remembered(key, role))?.ts ?? ts, posted: false };
     }
     remember({ channel: thread.channel, ts }, msg);
     return { ts, posted: true };
