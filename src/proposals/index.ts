@@ -31,6 +31,7 @@ export { DEFAULT_REPORT_WINDOW, tuningReport } from './report.js';
 export {
   byUrgency,
   deadNotifications,
+  incidentSilence,
   INCIDENT_PAGE_ROWS,
   INCIDENT_STATUSES,
   INCIDENT_WINDOWS,

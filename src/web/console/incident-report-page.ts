@@ -1,6 +1,8 @@
 import { spoken, STEP_LABEL, type Cite, type IncidentReport, type ReportLine } from '../../domain/incident-report.js';
 import { html, page, type Html } from './html.js';
 import { nav } from './pages.js';
+import { silencedNote } from './pages/parts.js';
+import type { IncidentSilence } from '../../silences/index.js';
 
 /** The incident report (/sre/incidents/:id/report): the same object the API answers, as a page. */
 
@@ -15,13 +17,14 @@ function lines(id: string, title: string, slug: string, ls: ReportLine[]): Html 
   )}</ol></section>`;
 }
 
-export function incidentReportPage(o: { user: string; csrf: string; report: IncidentReport }): string {
+export function incidentReportPage(o: { user: string; csrf: string; report: IncidentReport; silence?: IncidentSilence | null }): string {
   const r = o.report;
   const id = r.incident.id;
   return page(
     `Report: ${r.incident.subject}`,
     html`<article class="card"><div class="head"><h1>${r.incident.type} on ${r.incident.subject}</h1></div>
 <p>${r.summary}</p>
+${silencedNote(o.silence, new Date(r.generated_at))}
 <p class="meta">Every line cites its audit row (seq and the first 12 characters of its hash); <code>sre-agent audit verify</code> vouches for them.
 <a href="/v1/incidents/${encodeURIComponent(id)}/report?format=markdown">Markdown</a> · <a href="/v1/incidents/${encodeURIComponent(id)}/report?format=json">JSON</a> (with an API token)</p>
 ${
