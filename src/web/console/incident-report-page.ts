@@ -34,7 +34,7 @@ ${
       )}</tbody></table>`
     : ''
 }</article>
-${lines(id, 'Timeline', 'timeline', r.timeline)}${lines(id, 'Decisions', 'decisions', r.decisions)}${lines(id, 'Evidence', 'evidence', r.evidence)}${lines(id, 'Risk', 'risk', r.risk)}${lines(
+${lines(id, 'Timeline', 'timeline', r.timeline)}${lines(id, 'Events', 'events', r.events ?? [])}${lines(id, 'Decisions', 'decisions', r.decisions)}${lines(id, 'Evidence', 'evidence', r.evidence)}${lines(id, 'Risk', 'risk', r.risk)}${lines(
       id,
       'What executed and what the gateway answered',
       'executions',
