@@ -81,6 +81,8 @@ export interface IncidentReport {
   brakes: ReportLine[];
   /** Optional, written by the model and labelled so; never mixed into the facts above. */
   narrative?: { text: string; model: string };
+  /** Asked for and not written: why, in one line ("No narrative: …"). */
+  narrative_unavailable?: string;
 }
 
 /** The incident's events, summarised by the database (the rows themselves are never listed). */
@@ -379,6 +381,24 @@ export const STEP_LABEL: Record<ReportStep, string> = {
   execute_to_revert: 'Execute → reverted',
 };
 
+/**
+ * What the model is given for the narrative: the report's own lines as text, each naming its audit
+ * row, and nothing else (no raw rows, no payloads); the caller fences it as data.
+ */
+export function narrativeFacts(r: IncidentReport): string {
+  const list = (title: string, ls: ReportLine[]) => (ls.length ? [`${title}:`, ...ls.slice(0, 80).map((l) => `- [audit #${l.audit_seq}, ${l.at.slice(0, 19).replace('T', ' ')} UTC] ${l.text}`)] : []);
+  return [
+    `Incident: ${r.incident.type} on ${r.incident.subject}, ${r.incident.status}, ${r.incident.event_count} events.`,
+    `Summary: ${r.summary}`,
+    ...(r.steps.length ? ['How long each step took:', ...r.steps.map((d) => `- ${STEP_LABEL[d.step]}: ${spoken(d.ms)}`)] : []),
+    ...list('Timeline', r.timeline),
+    ...list('Evidence', r.evidence),
+    ...list('Risk', r.risk),
+  ].join('\n');
+}
+
+export const NARRATIVE_HEADING = 'Narrative (written by the model, not a record)';
+
 /** Markdown has no escaping for every reader; keep operator text from opening structure of its own. */
 const md = (s: string) => s.replace(/[\\`*[\]<>|#]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ');
 const citeText = (cs: Cite[]) => cs.map((c) => `#${c.seq} ${c.hash}`).join(' … ');
@@ -402,7 +422,8 @@ export function reportMarkdown(r: IncidentReport): string {
     ...section('Risk', r.risk),
     ...section('What executed and what the gateway answered', r.executions),
     ...section('Brakes that applied (pauses, shadow mode, silences)', r.brakes),
-    ...(r.narrative ? ['## Narrative (written by the model, not a record)', '', `> ${md(r.narrative.text)}`, '', `_${md(r.narrative.model)}_`, ''] : []),
+    ...(r.narrative ? [`## ${NARRATIVE_HEADING}`, '', `> ${md(r.narrative.text)}`, '', `_Written by ${md(r.narrative.model)} from the lines above; it cites nothing and \`audit verify\` does not vouch for it._`, ''] : []),
+    ...(!r.narrative && r.narrative_unavailable ? [`## ${NARRATIVE_HEADING}`, '', `_${md(r.narrative_unavailable)}_`, ''] : []),
     `_Generated ${r.generated_at}._`,
     '',
   ].join('\n');

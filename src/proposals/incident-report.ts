@@ -2,7 +2,7 @@ import { and, asc, desc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
 import { classifyEvidence, shortLabel } from '../agent/evidence.js';
 import { queryRows, schema, type Executor } from '../db/client.js';
 import { DomainError } from '../domain/errors.js';
-import { buildIncidentReport, PEAK_FIELDS, type EventFacts, type IncidentReport, type ReportRow } from '../domain/incident-report.js';
+import { buildIncidentReport, narrativeFacts, PEAK_FIELDS, type EventFacts, type IncidentReport, type ReportRow } from '../domain/incident-report.js';
 import { reader } from './context.js';
 import type { ServiceDeps } from './types.js';
 
@@ -16,7 +16,7 @@ const BRAKE_KINDS = ['agent.paused', 'agent.resumed', 'mode.changed'];
  * console's Report button, the Slack summary at close): the incident's audit rows, and the
  * pauses and mode changes while it was open (with the one in force when it opened), in words.
  */
-export async function incidentReport(deps: Pick<ServiceDeps, 'db' | 'tx' | 'clock'>, input: { id: string }): Promise<IncidentReport> {
+export async function incidentReport(deps: Pick<ServiceDeps, 'db' | 'tx' | 'clock' | 'narrator'>, input: { id: string; narrative?: boolean }): Promise<IncidentReport> {
   const db = reader(deps);
   const [inc] = await db.select().from(incidents).where(eq(incidents.id, input.id));
   if (!inc) throw new DomainError('not_found', `No incident ${input.id}.`);
@@ -44,12 +44,23 @@ export async function incidentReport(deps: Pick<ServiceDeps, 'db' | 'tx' | 'cloc
     proposalId: r.proposalId,
     payload: r.payload,
   }));
-  return buildIncidentReport(
+  const report = buildIncidentReport(
     { id: inc.id, type: inc.type, subject: inc.subject, status: inc.status, firstSeen: inc.firstSeen, lastSeen: inc.lastSeen, closedAt: inc.closedAt, eventCount: inc.eventCount },
     rows,
     now,
     { evidenceClass: evidenceClasses(rows), events },
   );
+  return input.narrative ? withNarrative(deps, report) : report;
+}
+
+/**
+ * The model's paragraph, from the report's lines alone, kept in its own field; when there is no
+ * model or it fails, the report as it is and one line saying why.
+ */
+async function withNarrative(deps: Pick<ServiceDeps, 'narrator'>, report: IncidentReport): Promise<IncidentReport> {
+  if (!deps.narrator) return { ...report, narrative_unavailable: 'No narrative: no model is configured (ANTHROPIC_API_KEY is not set).' };
+  const n = await deps.narrator.narrate(narrativeFacts(report));
+  return n.ok ? { ...report, narrative: { text: n.text, model: n.model } } : { ...report, narrative_unavailable: `No narrative: ${n.reason}.` };
 }
 
 /** What the evidence each proposal was reasoned from reads as, classified the way the playbook reads it. */

@@ -40,7 +40,11 @@ ${lines(id, 'Timeline', 'timeline', r.timeline)}${lines(id, 'Events', 'events', 
       'executions',
       r.executions,
     )}${lines(id, 'Brakes that applied', 'brakes', r.brakes)}${
-      r.narrative ? html`<section class="card"><h2>Narrative <small>(written by the model, not a record)</small></h2><blockquote>${r.narrative.text}</blockquote></section>` : ''
+      r.narrative
+        ? html`<section class="card narrative" aria-labelledby="h-narrative"><h2 id="h-narrative">Narrative <small>(written by the model, not a record)</small></h2><blockquote>${r.narrative.text}</blockquote><p class="meta">Written by ${r.narrative.model} from the lines above; it cites nothing and <code>audit verify</code> does not vouch for it.</p></section>`
+        : r.narrative_unavailable
+          ? html`<section class="card narrative" aria-labelledby="h-narrative"><h2 id="h-narrative">Narrative</h2><p class="note">${r.narrative_unavailable}</p></section>`
+          : html`<p><a href="/sre/incidents/${encodeURIComponent(id)}/report?narrative=1">With the model's narrative</a></p>`
     }`,
     { nav: nav(o.user, o.csrf, '/sre/incidents') },
   );

@@ -74,9 +74,9 @@ export async function report({ app, res, url, viewer, head }: SignedInRequest): 
 }
 
 /** GET /sre/incidents/:id/report: the incident report as a page; 404 for no such incident. */
-export async function incidentReportRoute({ app, res, viewer, head, params }: SignedInRequest): Promise<void> {
+export async function incidentReportRoute({ app, res, url, viewer, head, params }: SignedInRequest): Promise<void> {
   try {
-    const report = await incidentReport(app.deps, { id: params.id! });
+    const report = await incidentReport(app.deps, { id: params.id!, narrative: url.searchParams.get('narrative') === '1' });
     sendHtml(res, 200, incidentReportPage({ user: viewer.user, csrf: viewer.csrf, report, silence: await incidentSilence(app.deps, report.incident.id) }), { head });
   } catch (e) {
     if (!isDomainError(e) || e.code !== 'not_found') throw e;
