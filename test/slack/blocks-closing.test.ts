@@ -46,3 +46,18 @@ describe('the closing summary', () => {
     expect(JSON.stringify(buildClosingSummary(input({ silence: { until: '2026-11-25T12:00:00.000Z', by: 'alice', reason: 'x' } })).blocks)).toContain('<!date^1795608000^');
   });
 });
+
+describe('the closing summary after a change and then a silence', () => {
+  it('says what was done, and that the silence held what came after', () => {
+    const p = proposalView({ status: 'succeeded', decided_by: 'bob (slack U0BOB)', decided_via: 'slack', verification: { status: 'passed', reason: null, checked_at: '2026-11-25T10:10:00.000Z' } });
+    const m = buildClosingSummary(input({ proposals: [p], silence: { until: '2026-11-25T12:00:00.000Z', by: 'alice', reason: 'migration' }, durations: { to_execution_ms: 60_000, to_verification_ms: 360_000 } }));
+    const lines = slackText(m).split('\n');
+    expect(lines).toEqual([
+      'Closed · openai fails 42 % of requests, for 2 min',
+      "Broke openai's circuit for 2 min, approved by @U0BOB; verified, it held.",
+      'Detected 25 Nov, 09:58 UTC; fixed 6 min later.',
+      'Silenced until 25 Nov, 12:00 UTC by alice: migration. Nothing more was done.',
+      'Incident report · every line cites its audit row',
+    ]);
+  });
+});

@@ -78,16 +78,18 @@ export function buildClosingSummary(input: ClosingInput): SlackMessage {
   const lines: string[] = [];
   let fallback: string;
   const p = decisive(input.proposals);
-  if (input.silence) {
-    const s = input.silence;
+  const silenced = input.silence ? `Silenced until ${slackDate(input.silence.until)} by ${safe(person(input.silence.by, { mention: false }).text, 200)}: ${safe(input.silence.reason, 300)}.` : undefined;
+  if (silenced && !p) {
     lines.push(`:mute: *Closed* · ${safe(head.words, 600)}`);
-    lines.push(`Silenced until ${slackDate(s.until)} by ${safe(person(s.by, { mention: false }).text, 200)}: ${safe(s.reason, 300)}. Nothing was done.`);
+    lines.push(`${silenced} Nothing was done.`);
     fallback = `Closed: ${head.words} — silenced, nothing was done`;
   } else if (p) {
     const fixMs = p.verification.status === 'passed' && !p.reverted_at ? (input.durations.to_verification_ms ?? input.durations.to_execution_ms) : input.durations.to_execution_ms;
     lines.push(`${p.reverted_at ? ':white_circle:' : ':large_green_circle:'} *Closed* · ${safe(head.words, 600)}`);
     lines.push(`${safe(actionDone(p.action, p.params), 300)}, ${byWhom(p)}; ${heldWords(p)}.`);
     if (fixMs !== null) lines.push(`Detected ${slackDate(i.first_seen)}; ${p.reverted_at ? 'acted on' : 'fixed'} ${duration(fixMs)} later.`);
+    // A silence that began after the change: it held what came next, not the change.
+    if (silenced) lines.push(`${silenced} Nothing more was done.`);
     fallback = `Closed: ${head.words} — ${actionDone(p.action, p.params)}; ${p.reverted_at ? 'reverted' : p.verification.status === 'passed' ? 'verified' : 'not verified'}`;
   } else {
     lines.push(`:white_circle: *Closed* · ${safe(head.words, 600)}`);
