@@ -1,4 +1,5 @@
-import { and, eq } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
+import { duration } from '../../src/domain/words.js';
 import pino from 'pino';
 import { describe, expect } from 'vitest';
 import { schema } from '../../src/db/client.js';
@@ -60,7 +61,11 @@ describe('the closing summary in the incident thread', () => {
     const lines = posted[0]!.text.split('\n');
     expect(lines[0]).toBe('Closed · openai fails 70 % of gpt-4o requests, about 840 a minute');
     expect(lines[1]).toBe(`Broke openai's circuit for 5 min, approved by @${APPROVER}; verified, it held.`);
-    expect(lines[2]).toMatch(/^Detected \d+ \w+, \d\d:\d\d UTC; fixed \d+ (s|min) later\.$/);
+    // By hand from the trail: detection (incident.opened) to this change's verification.
+    const trail = await h.db.db.select().from(schema.sreActions).where(eq(schema.sreActions.incidentId, p.incident_id)).orderBy(asc(schema.sreActions.seq));
+    const at = (kind: string) => trail.find((r) => r.kind === kind && (kind === 'incident.opened' || r.proposalId === p.id))!.occurredAt.getTime();
+    expect(lines[2]).toMatch(/^Detected \d+ \w+, \d\d:\d\d UTC; /);
+    expect(lines[2]!.replace(/^Detected [^;]+; /, '')).toBe(`fixed ${duration(at('verification.passed') - at('incident.opened'))} later.`);
     expect(lines[3]).toBe('Incident report · every line cites its audit row');
     expect(lines).toHaveLength(4);
     expect(leaksIn(posted[0]!.text)).toEqual([]);

@@ -1,11 +1,12 @@
 import type { Clock } from '../../clock.js';
-import type { Db } from '../../db/client.js';
+import { and, asc, eq, inArray, or } from 'drizzle-orm';
+import { schema, type Db } from '../../db/client.js';
 import { reasoningLateness } from '../../domain/lateness.js';
 import type { ProposalView } from '../../domain/proposal-view.js';
 import { actionInWords, person, reasonInWords } from '../../domain/words.js';
-import { getIncident, getProposal, incidentReport, listProposals } from '../../proposals/index.js';
+import { getIncident, getProposal, listProposals } from '../../proposals/index.js';
 import { withoutTrailingSlashes } from '../../domain/text.js';
-import { buildClosingSummary } from '../../slack/blocks/closing-summary.js';
+import { buildClosingSummary, decisive } from '../../slack/blocks/closing-summary.js';
 import { silenceLine } from '../../domain/silences.js';
 import { escapeMrkdwn, truncate } from '../../slack/blocks/escape.js';
 import type { DeliveryOutcome, OutboxRow } from '../adapter.js';
@@ -92,17 +93,34 @@ export async function summary(d: Delivery, row: OutboxRow): Promise<DeliveryOutc
   return { status: 'sent', result: { channel: parent.thread.channel, ts: parent.thread.ts, closing_ts: closing.ts } };
 }
 
-/** The closing summary from the incident, its proposals and the report's figures; the link opens the console's report. */
+/** The closing summary from the incident, its proposals and the audit trail's times; the link opens the console's report. */
 async function closingMessage(d: Delivery, i: IncidentRow, proposals: readonly ProposalView[]) {
-  const report = await incidentReport({ db: d.reads.db, clock: d.clock }, { id: i.id });
   const incident = { id: i.id, type: i.type, subject: i.subject, status: i.status, first_seen: i.firstSeen.toISOString(), last_seen: i.lastSeen.toISOString(), event_count: i.eventCount, latest: i.latest };
+  const p = decisive(proposals);
   return buildClosingSummary({
     incident,
     proposals,
     silence: i.silence ?? null,
-    durations: report.durations,
+    durations: p ? await changeTimes(d.reads.db, i.id, p.id) : { to_execution_ms: null, to_verification_ms: null },
     reportUrl: `${withoutTrailingSlashes(d.reads.publicBaseUrl)}/sre/incidents/${encodeURIComponent(i.id)}/report`,
   });
+}
+
+/**
+ * From detection to the change's execution and verification, on the audit trail's own clock like
+ * the report's figures (the first of each row kind; a revert's execution row is not the change's).
+ */
+async function changeTimes(db: Db, incidentId: string, proposalId: string): Promise<{ to_execution_ms: number | null; to_verification_ms: number | null }> {
+  const a = schema.sreActions;
+  const rows = await db
+    .select({ kind: a.kind, at: a.occurredAt, payload: a.payload })
+    .from(a)
+    .where(and(eq(a.incidentId, incidentId), or(eq(a.kind, 'incident.opened'), and(eq(a.proposalId, proposalId), inArray(a.kind, ['execution.succeeded', 'verification.passed'])))))
+    .orderBy(asc(a.seq));
+  const first = (kind: string) => rows.find((r) => r.kind === kind && (kind !== 'execution.succeeded' || (r.payload.operation ?? 'execute') === 'execute'))?.at.getTime();
+  const [opened, executed, verified] = [first('incident.opened'), first('execution.succeeded'), first('verification.passed')];
+  const since = (t: number | undefined) => (opened !== undefined && t !== undefined ? Math.max(0, t - opened) : null);
+  return { to_execution_ms: since(executed), to_verification_ms: since(verified) };
 }
 
 async function closeCards(d: Delivery, proposals: readonly ProposalView[]) {

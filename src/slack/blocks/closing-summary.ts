@@ -13,7 +13,7 @@ export interface ClosingInput {
   proposals: readonly ProposalView[];
   /** The silence that still held the incident when it closed; null when none did. */
   silence: { until: string; by: string; reason: string } | null;
-  /** The report's figures from detection (CONTRACT.md), null where the step never came. */
+  /** From detection (the incident.opened row) to the decisive change's execution and verification, null where it never came. */
   durations: { to_execution_ms: number | null; to_verification_ms: number | null };
   /** Where the incident report reads (the console's Report page). */
   reportUrl: string;
@@ -23,7 +23,7 @@ const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 const lower = (s: string) => s.charAt(0).toLowerCase() + s.slice(1);
 
 /** The change that was made and stayed in force, else the last that ran and was undone, else undefined. */
-function decisive(proposals: readonly ProposalView[]): ProposalView | undefined {
+export function decisive(proposals: readonly ProposalView[]): ProposalView | undefined {
   const ran = proposals.filter((p) => p.status === 'succeeded' && p.mode === 'live' && !pages(p.action));
   return ran.find((p) => !p.reverted_at) ?? ran[0];
 }
