@@ -1,11 +1,13 @@
 import { and, asc, eq } from 'drizzle-orm';
 import { duration } from '../../src/domain/words.js';
+import { HttpResponse } from 'msw';
 import pino from 'pino';
 import { describe, expect } from 'vitest';
 import { schema } from '../../src/db/client.js';
 import { parseEvent } from '../../src/domain/events.js';
 import { closeQuietIncidents } from '../../src/ingest/close-quiet.js';
 import { ingestEvents } from '../../src/ingest/ingest.js';
+import { RetryableDeliveryError } from '../../src/notify/adapter.js';
 import { createDispatcher } from '../../src/notify/dispatcher.js';
 import { createSlackAdapter } from '../../src/notify/slack/index.js';
 import { getProposal } from '../../src/proposals/index.js';
@@ -79,6 +81,28 @@ describe('the closing summary in the incident thread', () => {
     for (const adapter of [h.adapter, restarted]) await adapter.deliver({ ...row, channel: 'slack', kind: 'incident.closed' });
     expect(await closings(h, slack, p.incident_id)).toHaveLength(1);
     expect(slack.of('chat.delete')).toEqual([]);
+  });
+
+  test('a post Slack took whose answer was lost (a timeout, a crash before the record) is found in the thread on the retry, not posted again', async ({ harness: h, slack }) => {
+    const p = await openIncident(h);
+    await deliverAll(h);
+    await h.clock.advance(2 * QUIET_MS);
+    expect(await closeQuietIncidents(h.deps, QUIET_MS)).toEqual([p.incident_id]);
+    slack.loseNextAnswer('chat.postMessage', () => new HttpResponse('upstream timeout', { status: 504 }));
+    const row = await closedRow(h, p.incident_id);
+    await expect(h.adapter.deliver({ ...row, channel: 'slack', kind: 'incident.closed' })).rejects.toBeInstanceOf(RetryableDeliveryError);
+    expect(await closings(h, slack, p.incident_id)).toHaveLength(1);
+    // The retry, by this replica or a restarted one, reads the thread and keeps the post that landed.
+    const restarted = createSlackAdapter({ db: h.db.db, client: h.slack.client, channel: CHANNEL, publicBaseUrl: BASE_URL, logger: pino({ level: 'silent' }), clock: h.clock });
+    const again = await restarted.deliver({ ...row, channel: 'slack', kind: 'incident.closed' });
+    expect(again).toMatchObject({ status: 'sent' });
+    expect(await closings(h, slack, p.incident_id)).toHaveLength(1);
+    expect(slack.of('conversations.replies').length).toBeGreaterThanOrEqual(2);
+    const [posted] = await closings(h, slack, p.incident_id);
+    expect(posted!.args.metadata).toEqual({ event_type: 'sre_closing', event_payload: { key: p.incident_id } });
+    const [record] = await h.db.db.select().from(schema.slackMessages).where(and(eq(schema.slackMessages.proposalId, p.incident_id), eq(schema.slackMessages.role, 'closing')));
+    expect(record!.ts).toBe((again as unknown as { result: { closing_ts: string } }).result.closing_ts);
+    expect(posted!.text.split('\n')[1]).toBe(`Nothing was done: "break openai's circuit for 5 min" was still waiting for a decision.`);
   });
 
   test('a silenced incident that closes says it was silenced and that nothing was done', async ({ harness: h, slack }) => {

@@ -89,7 +89,7 @@ export async function summary(d: Delivery, row: OutboxRow): Promise<DeliveryOutc
   await d.send.edit(parent.thread, message);
   if (row.kind !== 'incident.closed') return { status: 'sent', result: { channel: parent.thread.channel, ts: parent.thread.ts } };
   await closeCards(d, proposals);
-  const closing = await d.send.postOnce(parent.incident.id, 'closing', parent.thread, await closingMessage(d, parent.incident, proposals));
+  const closing = await d.send.postOnceChecked(parent.incident.id, 'closing', parent.thread, await closingMessage(d, parent.incident, proposals));
   return { status: 'sent', result: { channel: parent.thread.channel, ts: parent.thread.ts, closing_ts: closing.ts } };
 }
 

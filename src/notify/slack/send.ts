@@ -25,8 +25,8 @@ export function createSlackSender(opts: { db: Db; client: WebClient; channel: st
   const { db, client, logger } = opts;
   const lastBody = new Map<string, string>();
 
-  const post = (channel: string, msg: SlackMessage, threadTs?: string) =>
-    client.chat.postMessage({ channel, text: msg.text, blocks: msg.blocks, unfurl_links: false, unfurl_media: false, ...(threadTs ? { thread_ts: threadTs } : {}) });
+  const post = (channel: string, msg: SlackMessage & { metadata?: { event_type: string; event_payload: Record<string, string> } }, threadTs?: string) =>
+    client.chat.postMessage({ channel, text: msg.text, blocks: msg.blocks, unfurl_links: false, unfurl_media: false, ...(threadTs ? { thread_ts: threadTs } : {}), ...(msg.metadata ? { metadata: msg.metadata } : {}) });
 
   const remember = (at: Thread, msg: SlackMessage) => {
     const key = `${at.channel}:${at.ts}`;
@@ -79,7 +79,7 @@ export function createSlackSender(opts: { db: Db; client: WebClient; channel: st
    * Posts a thread message once per key and role; a retry after success finds the record, and of
    * two replicas racing past the lease the one whose record lands keeps its post, the other deletes its own.
    */
-  async function postOnce(key: string, role: ThreadRole, thread: Thread, msg: SlackMessage): Promise<{ ts: string; posted: boolean }> {
+  async function postOnce(key: string, role: ThreadRole, thread: Thread, msg: SlackMessage & { metadata?: { event_type: string; event_payload: Record<string, string> } }): Promise<{ ts: string; posted: boolean }> {
     const had = await remembered(key, role);
     if (had) return { ts: had.ts, posted: false };
     const r = await post(thread.channel, msg, thread.ts);
@@ -93,7 +93,38 @@ export function createSlackSender(opts: { db: Db; client: WebClient; channel: st
     return { ts, posted: true };
   }
 
-  return { post, edit, ensureParent, remembered, postOnce };
+  /**
+   * postOnce for a message that must never appear twice even when Slack's answer is lost: the post
+   * carries its key as metadata, and before posting the thread is read for it.
+   */
+  async function postOnceChecked(key: string, role: ThreadRole, thread: Thread, msg: SlackMessage): Promise<{ ts: string; posted: boolean }> {
+    const had = await remembered(key, role);
+    if (had) return { ts: had.ts, posted: false };
+    const found = await findInThread(client, logger, thread, key, role);
+    if (found) {
+      await db.insert(schema.slackMessages).values({ proposalId: key, role, channel: thread.channel, ts: found }).onConflictDoNothing();
+      return { ts: (await remembered(key, role))?.ts ?? found, posted: false };
+    }
+    return postOnce(key, role, thread, { ...msg, metadata: { event_type: `sre_${role}`, event_payload: { key } } });
+  }
+
+  return { post, edit, ensureParent, remembered, postOnce, postOnceChecked };
+}
+
+/**
+ * The message of `key` and `role` already in the thread, found by the metadata it was posted with:
+ * a post whose answer was lost (a timeout after Slack took it, a crash before the record) is not
+ * posted again. A look-up that fails says nothing was found.
+ */
+async function findInThread(client: WebClient, logger: Logger, thread: Thread, key: string, role: ThreadRole): Promise<string | undefined> {
+  try {
+    const r = await client.conversations.replies({ channel: thread.channel, ts: thread.ts, limit: 200, include_all_metadata: true });
+    const hit = (r.messages ?? []).find((m) => m.metadata?.event_type === `sre_${role}` && (m.metadata.event_payload as { key?: unknown } | undefined)?.key === key);
+    return hit?.ts;
+  } catch (e) {
+    logger.warn({ err: (e as Error).message, key, role }, 'could not read the thread before posting; posting');
+    return undefined;
+  }
 }
 
 export type SlackSender = ReturnType<typeof createSlackSender>;

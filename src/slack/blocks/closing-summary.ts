@@ -58,6 +58,9 @@ function nothingDone(proposals: readonly ProposalView[]): string {
       return `Nothing was done: ${who(last.decided_by)} rejected "${what}".`;
     case 'expired':
       return `Nothing was done: "${what}" expired without a decision.`;
+    case 'pending':
+    case 'approved':
+      return `Nothing was done: "${what}" was still waiting for ${last.status === 'pending' ? 'a decision' : 'its execution'}.`;
     case 'failed':
       return `Tried to ${what}; it failed and nothing was changed.`;
     case 'stale':
