@@ -6,6 +6,7 @@ import { benchCrash } from './parts/crash.js';
 import { benchIngest } from './parts/ingest.js';
 import { benchEventToSlack } from './parts/latency.js';
 import { benchModel } from './parts/model.js';
+import { benchReport } from './parts/report.js';
 import { benchStorm } from './parts/storm.js';
 import { dropLeftovers, progress, rssSampler } from './support.js';
 
@@ -28,6 +29,8 @@ const CONTRACT_KEYS = [
   'crash_recovery_ms',
   'crash_lost',
   'crash_duplicates',
+  'report_10k_events_ms',
+  'report_raw_select_ms',
 ] as const;
 
 /** `npm run bench -- --only model,crash` (or BENCH_ONLY=model,crash): the parts to run. */
@@ -52,6 +55,7 @@ const parts: [string, () => Promise<Record<string, unknown>>][] = [
   ['rss', benchAgentRss],
   ['model', benchModel],
   ['crash', benchCrash],
+  ['report', benchReport],
 ];
 const unknown = only?.filter((name) => !parts.some(([p]) => p === name)) ?? [];
 if (unknown.length > 0) {

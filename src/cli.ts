@@ -42,7 +42,8 @@ const USAGE = `Usage: sre-agent <verb>
   resume --as NAME --reason TEXT          turn the kill switch off (say why it is safe again)
   status                                  mode, and whether the agent is paused (by whom, why, since when)
   report [--since 30d] [--format text|json|csv]  what past decisions say about the risk threshold
-  report incident ID [--format markdown|json]   what happened in one incident and how long each step took
+  report incident ID [--format markdown|json] [--narrative]   what happened in one incident and how long each
+                                          step took (--narrative: a paragraph by the model, with ANTHROPIC_API_KEY)
   silence add MATCHER… --for 2h --reason TEXT --as NAME   e.g. provider=openai: matching incidents propose,
                                           page and execute nothing until it ends (--until ISO instead of --for;
                                           --schedule "sun 02:00-04:00" for a weekly maintenance window)
@@ -531,9 +532,9 @@ function refuseServedFolder(instead: string): void {
   if (pid) throw new StartupError(`The agent (pid ${pid}) holds the embedded database in ${c.storage.dataDir}. While it runs, read it from the agent: ${instead}.`);
 }
 
-/** `report incident ID [--format markdown|json]`: the incident report, Markdown by default. */
+/** `report incident ID [--format markdown|json] [--narrative]`: the incident report, Markdown by default; the model's paragraph with --narrative. */
 async function incidentReportVerb(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { format: { type: 'string' } } });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { format: { type: 'string' }, narrative: { type: 'boolean' } } });
   const [id, extra] = positionals;
   if (!id) throw new UsageError('report incident needs an incident id');
   if (extra) throw new UsageError(`unexpected argument "${extra}"`);
@@ -541,7 +542,7 @@ async function incidentReportVerb(args: string[]): Promise<number> {
   if (format !== 'markdown' && format !== 'json') throw new UsageError(`--format: expected markdown or json, got "${format}"`);
   refuseServedFolder(`GET /v1/incidents/${encodeURIComponent(id)}/report or the console's Report button`);
   return withServices(async ({ deps }) => {
-    const r = await incidentReport(deps, { id });
+    const r = await incidentReport(deps, { id, narrative: values.narrative === true });
     out(format === 'json' ? JSON.stringify(r, null, 2) : reportMarkdown(r).replace(/\n$/, ''));
     return 0;
   });

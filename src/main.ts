@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { createGateway, createPager, type Gateway } from './actions/index.js';
+import { createClaudeNarrator } from './agent/claude/narrative.js';
 import { createClaudeReasoner } from './agent/claude/reasoner.js';
 import { PlaybookReasoner } from './agent/playbook/index.js';
 import type { Reasoner } from './agent/reasoner.js';
@@ -96,6 +97,7 @@ export async function buildServiceDeps(config: Config, opts: ServiceDepsOptions 
     gateway: opts.gateway ?? createGateway(config.adminApi, logger, clock),
     pager,
     reasoner: opts.reasoner ?? buildReasoner(config, logger, clock),
+    ...(config.agent.anthropicApiKey ? { narrator: createClaudeNarrator({ apiKey: config.agent.anthropicApiKey, baseURL: config.agent.anthropicBaseUrl, model: config.agent.model, logger, clock }) } : {}),
     logger,
     channels: opts.channels ?? configuredChannels(config),
     policy: { ...config.policy },

@@ -73,19 +73,47 @@ export interface IncidentReport {
   steps: ReportDuration[];
   decisions: ReportLine[];
   evidence: ReportLine[];
+  /** The events summarised: counts, when, the busiest window, the peaks (never one line per event). */
+  events: ReportLine[];
   risk: ReportLine[];
   executions: ReportLine[];
   /** Pauses, shadow mode and silences that applied while the incident was open. */
   brakes: ReportLine[];
   /** Optional, written by the model and labelled so; never mixed into the facts above. */
   narrative?: { text: string; model: string };
+  /** Asked for and not written: why, in one line ("No narrative: …"). */
+  narrative_unavailable?: string;
 }
 
-/** What the caller read beside the rows: the failure class of the evidence, in words, per proposal. */
+/** The incident's events, summarised by the database (the rows themselves are never listed). */
+export interface EventFacts {
+  total: number;
+  byType: { type: string; n: number }[];
+  first: Date | null;
+  last: Date | null;
+  /** The bucket the busiest figure counts in, chosen by the incident's span. */
+  window: 'minute' | 'hour' | 'day';
+  /** How many buckets saw at least one event. */
+  windows: number;
+  busiest: { at: Date; n: number } | null;
+  /** The highest value of each measured field, the event that carried it, and the latest value. */
+  peaks: { field: string; value: number; at: Date; eventId: string; latest: number | null }[];
+}
+
+/** What the caller read beside the rows: the failure class of the evidence, in words, per proposal; the events summarised. */
 export interface ReportFacts {
   /** proposal id → the classification of the evidence it was reasoned from, in words. */
   evidenceClass?: ReadonlyMap<string, string>;
+  events?: EventFacts;
 }
+
+/** The fields the peak line reads, in words, and how each value reads. */
+export const PEAK_FIELDS: Readonly<Record<string, { label: string; value: (v: number) => string }>> = {
+  error_rate: { label: 'error rate', value: (v) => `${Math.round(v * 100)} %` },
+  latency_ms: { label: 'latency', value: (v) => `${Math.round(v).toLocaleString('en-US')} ms` },
+  spend_usd: { label: 'spend', value: (v) => `$${v.toLocaleString('en-US', { maximumFractionDigits: 2 })}` },
+  observed: { label: 'observed value', value: (v) => v.toLocaleString('en-US', { maximumFractionDigits: 4 }) },
+};
 
 export const cite = (r: ReportRow): Cite => ({ seq: r.seq, hash: r.hash.slice(0, 12) });
 const line = (r: ReportRow, text: string, cites: Cite[]): ReportLine => ({ at: r.occurredAt.toISOString(), text, audit_seq: r.seq, audit_hash: r.hash.slice(0, 12), cites });
@@ -200,6 +228,41 @@ const SUMMARISED: Record<string, (n: number, rows: ReportRow[]) => string> = {
   'events.silenced': (n, rows) => `${plural(rows.reduce((s, r) => s + (Array.isArray(r.payload.event_ids) ? r.payload.event_ids.length : 1), 0), 'event')} arrived while silenced (${n} ${n === 1 ? 'batch' : 'batches'}).`,
 };
 
+const UTC_TIME = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+/** "6 Dec, 10:41:12 UTC": an instant inside a line's text (the line's own `at` is the ISO form). */
+const utc = (d: Date) => `${UTC_TIME.format(d)} UTC`;
+
+/** The batch rows (events.received) that hold an event, to cite the one a peak came in. */
+function batchOf(batches: ReportRow[], eventId: string): ReportRow | undefined {
+  return batches.find((r) => Array.isArray(r.payload.event_ids) && (r.payload.event_ids as unknown[]).includes(eventId));
+}
+
+/**
+ * The events in a few lines however many there are: when they came and how many of each type,
+ * the busiest window, the peak of each measured value. Each cites the batches it rests on.
+ */
+function eventLines(batches: ReportRow[], e: EventFacts): ReportLine[] {
+  if (batches.length === 0 || e.total === 0) return [];
+  const first = batches[0]!;
+  const last = batches[batches.length - 1]!;
+  const all = first === last ? [cite(first)] : [cite(first), cite(last)];
+  const out: ReportLine[] = [];
+  if (e.first && e.last) {
+    const types = e.byType.slice(0, 4).map((t) => `${t.type} ${t.n.toLocaleString('en-US')}`);
+    const more = e.byType.length > 4 ? `, ${e.byType.length - 4} more types` : '';
+    out.push(line(first, `Events occurred from ${utc(e.first)} to ${utc(e.last)} (${spoken(e.last.getTime() - e.first.getTime())}): ${types.join(', ')}${more}.`, all));
+  }
+  if (e.busiest && e.windows > 1) out.push(line(first, `Busiest ${e.window}: ${e.busiest.n.toLocaleString('en-US')} events from ${utc(e.busiest.at)}; ${e.windows.toLocaleString('en-US')} ${e.window}s saw events, ${Math.round(e.total / e.windows).toLocaleString('en-US')} a ${e.window} on average.`, all));
+  for (const p of e.peaks) {
+    const f = PEAK_FIELDS[p.field];
+    if (!f) continue;
+    const at = batchOf(batches, p.eventId) ?? first;
+    const latest = p.latest !== null ? `; the latest ${f.value(p.latest)}` : '';
+    out.push(line(at, `Peak ${f.label} ${f.value(p.value)} at ${utc(p.at)}${latest}.`, [cite(at)]));
+  }
+  return out;
+}
+
 function timelineOf(rows: ReportRow[], facts: ReportFacts): ReportLine[] {
   const out: { line: ReportLine; seq: number }[] = [];
   const groups = new Map<string, ReportRow[]>();
@@ -218,7 +281,9 @@ function timelineOf(rows: ReportRow[], facts: ReportFacts): ReportLine[] {
     const last = g[g.length - 1]!;
     const cites = first === last ? [cite(first)] : [cite(first), cite(last)];
     out.push({ line: line(first, SUMMARISED[kind]!(g.length, g), cites), seq: first.seq });
+    if (kind === 'events.received' && facts.events) for (const l of eventLines(g, facts.events)) out.push({ line: l, seq: first.seq });
   }
+  // Stable: a batch summary's own lines keep their order after it.
   return out.sort((a, b) => a.seq - b.seq).map((x) => x.line);
 }
 
@@ -301,6 +366,7 @@ export function buildIncidentReport(incident: ReportIncident, rows: ReportRow[],
     steps,
     decisions: pick(timeline, sorted, (k) => k === 'proposal.approved' || k === 'proposal.rejected' || k === 'approval.recorded' || k === 'proposal.expired' || k.startsWith('decision.')),
     evidence: evidenceLines(sorted, facts),
+    events: pick(timeline, sorted, (k) => k === 'events.received' || k === 'events.silenced'),
     risk: riskLines(sorted),
     executions: pick(timeline, sorted, (k) => k.startsWith('execution.') || k.startsWith('verification.') || k === 'action.restored' || k === 'oncall.paged' || k === 'page.resolved'),
     brakes: pick(timeline, sorted, (k) => k === 'agent.paused' || k === 'agent.resumed' || k === 'mode.changed' || k === 'proposal.held' || k.startsWith('silence') || k === 'events.silenced' || k === 'incident.silenced' || k === 'incident.unsilenced'),
@@ -314,6 +380,24 @@ export const STEP_LABEL: Record<ReportStep, string> = {
   execute_to_verify: 'Execute → verified',
   execute_to_revert: 'Execute → reverted',
 };
+
+/**
+ * What the model is given for the narrative: the report's own lines as text, each naming its audit
+ * row, and nothing else (no raw rows, no payloads); the caller fences it as data.
+ */
+export function narrativeFacts(r: IncidentReport): string {
+  const list = (title: string, ls: ReportLine[]) => (ls.length ? [`${title}:`, ...ls.slice(0, 80).map((l) => `- [audit #${l.audit_seq}, ${l.at.slice(0, 19).replace('T', ' ')} UTC] ${l.text}`)] : []);
+  return [
+    `Incident: ${r.incident.type} on ${r.incident.subject}, ${r.incident.status}, ${r.incident.event_count} events.`,
+    `Summary: ${r.summary}`,
+    ...(r.steps.length ? ['How long each step took:', ...r.steps.map((d) => `- ${STEP_LABEL[d.step]}: ${spoken(d.ms)}`)] : []),
+    ...list('Timeline', r.timeline),
+    ...list('Evidence', r.evidence),
+    ...list('Risk', r.risk),
+  ].join('\n');
+}
+
+export const NARRATIVE_HEADING = 'Narrative (written by the model, not a record)';
 
 /** Markdown has no escaping for every reader; keep operator text from opening structure of its own. */
 const md = (s: string) => s.replace(/[\\`*[\]<>|#]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ');
@@ -332,12 +416,14 @@ export function reportMarkdown(r: IncidentReport): string {
       ? ['## How long each step took', '', '| step | took | audit rows |', '| --- | --- | --- |', ...r.steps.map((d) => `| ${STEP_LABEL[d.step]} | ${spoken(d.ms)} | #${d.from.seq} ${d.from.hash} → #${d.to.seq} ${d.to.hash} |`), '']
       : []),
     ...section('Timeline', r.timeline),
+    ...section('Events', r.events ?? []),
     ...section('Decisions', r.decisions),
     ...section('Evidence', r.evidence),
     ...section('Risk', r.risk),
     ...section('What executed and what the gateway answered', r.executions),
     ...section('Brakes that applied (pauses, shadow mode, silences)', r.brakes),
-    ...(r.narrative ? ['## Narrative (written by the model, not a record)', '', `> ${md(r.narrative.text)}`, '', `_${md(r.narrative.model)}_`, ''] : []),
+    ...(r.narrative ? [`## ${NARRATIVE_HEADING}`, '', `> ${md(r.narrative.text)}`, '', `_Written by ${md(r.narrative.model)} from the lines above; it cites nothing and \`audit verify\` does not vouch for it._`, ''] : []),
+    ...(!r.narrative && r.narrative_unavailable ? [`## ${NARRATIVE_HEADING}`, '', `_${md(r.narrative_unavailable)}_`, ''] : []),
     `_Generated ${r.generated_at}._`,
     '',
   ].join('\n');

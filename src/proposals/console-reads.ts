@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, gte, inArray, isNotNull, ne, or, sql, type SQL } from 'drizzle-orm';
 import { schema, type Executor } from '../db/client.js';
+import { incidentCover, type IncidentSilence } from '../silences/index.js';
 import { reader } from './context.js';
 import { getProposal, listProposals } from './queries.js';
 import type { ProposalView, ServiceDeps } from './types.js';
@@ -169,6 +170,20 @@ export interface ProposalPageData {
   proposal: ProposalView;
   timeline: AuditRow[];
   others: ProposalView[];
+  /** The silence covering its incident now (and so holding the proposal while pending); null when none. */
+  silence?: IncidentSilence | null;
+}
+
+/**
+ * The silence covering an open incident now, by the same check that holds its proposals (the
+ * gate's); null when none does or the incident is closed.
+ */
+export async function incidentSilence(deps: ServiceDeps, incidentId: string): Promise<IncidentSilence | null> {
+  const ex = reader(deps);
+  const [inc] = await ex.select({ status: schema.incidents.status }).from(schema.incidents).where(eq(schema.incidents.id, incidentId));
+  if (inc?.status !== 'open') return null;
+  const cover = await incidentCover(ex, deps, incidentId);
+  return cover ? { id: cover.id, until: cover.until.toISOString(), by: cover.by, reason: cover.reason } : null;
 }
 
 export async function loadProposal(deps: ServiceDeps, input: { id: string }): Promise<ProposalPageData | undefined> {
@@ -178,7 +193,7 @@ export async function loadProposal(deps: ServiceDeps, input: { id: string }): Pr
   const t = schema.sreActions;
   const timeline = await reader(deps).select().from(t).where(eq(t.incidentId, proposal.incident_id)).orderBy(asc(t.seq)).limit(500);
   const others = await listProposals(deps, { incidentId: proposal.incident_id, limit: 20 });
-  return { proposal, timeline, others };
+  return { proposal, timeline, others, silence: await incidentSilence(deps, proposal.incident_id) };
 }
 
 /** The audit log page: the newest rows matching the filter. */

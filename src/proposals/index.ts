@@ -32,6 +32,7 @@ export { exportDecisions, type DecisionExport } from './decisions-export.js';
 export {
   byUrgency,
   deadNotifications,
+  incidentSilence,
   INCIDENT_PAGE_ROWS,
   INCIDENT_STATUSES,
   INCIDENT_WINDOWS,

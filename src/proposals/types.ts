@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type postgres from 'postgres';
 import type { Gateway, Pager } from '../actions/gateway.js';
+import type { Narrator } from '../agent/narrator.js';
 import type { Reasoner } from '../agent/reasoner.js';
 import type { Runbook } from '../agent/runbooks/index.js';
 import type { Db, Tx } from '../db/client.js';
@@ -21,6 +22,8 @@ export interface ServiceDeps {
   gateway: Gateway;
   pager: Pager;
   reasoner: Reasoner;
+  /** Writes the incident report's optional narrative; absent without ANTHROPIC_API_KEY. */
+  narrator?: Narrator;
   logger: Logger;
   /** Channels with configuration: the outbox rows written for each step. */
   channels: readonly Channel[];

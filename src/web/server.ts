@@ -211,13 +211,20 @@ export const API_ROUTES: readonly ApiRoute[] = [
     path: '/v1/incidents/:id/report',
     auth: 'operator',
     run: async ({ req, res, url, params, opts }) => {
-      const report = await incidentReport(opts.deps, { id: params.id! });
+      const report = await incidentReport(opts.deps, { id: params.id!, narrative: wantsNarrative(url.searchParams.get('narrative')) });
       if (!wantsMarkdown(req.headers.accept, url.searchParams.get('format'))) return sendJson(res, 200, report);
       res.writeHead(200, { 'content-type': 'text/markdown; charset=utf-8', 'cache-control': 'no-store', vary: 'Accept' });
       res.end(reportMarkdown(report));
     },
   },
 ];
+
+/** `?narrative=1` (or true/yes) asks for the model's paragraph; absent or 0/false/no: none. */
+export function wantsNarrative(v: string | null): boolean {
+  if (v === null || v === '0' || v === 'false' || v === 'no') return false;
+  if (v === '1' || v === 'true' || v === 'yes' || v === '') return true;
+  throw new HttpError(400, 'narrative: expected 1 or 0');
+}
 
 /** Markdown when asked for by `?format=markdown` or when the Accept header prefers text/markdown to JSON. */
 export function wantsMarkdown(accept: string | undefined, format: string | null): boolean {

@@ -148,22 +148,41 @@ describe('the incident report', () => {
     expect(brakes).toEqual(expect.arrayContaining([expect.stringMatching(/^Held by a silence until .*, made by alice: openai migration\.$/), 'The silence ended; the incident proceeds.', expect.stringMatching(/^1 event arrived while silenced/)]));
   });
 
-  it('summarises 10,000 events in a few lines rather than one line per event', async () => {
+  it('summarises 10,000 events in a few lines rather than one line per event: counts, first and last, the busiest minute, the peaks', async () => {
     a = await startAgent(db, {}, { clock: now });
     const { incidentId } = await decidedIncident(a);
     const deps = a.agent.deps;
+    // 20 batches two minutes apart; each spreads its 500 events over 100 s (300 in one minute, 200
+    // in the next) except batch 7, whose 500 fall in one minute. One event peaks at 97 %.
+    const base = Math.ceil(Date.now() / 60_000) * 60_000 + 60_000;
+    const at = (b: number, i: number) => base + b * 120_000 + i * (b === 7 ? 100 : 200);
+    const rate = (b: number, i: number) => (b === 13 && i === 250 ? 0.97 : 0.6 + (i % 10) / 100);
     for (let b = 0; b < 20; b++) {
-      const batch = Array.from({ length: 500 }, (_, i) => ({ event: { ...event(0.7), id: `evt_bulk_${b}_${i}` }, via: 'http' as const }));
+      const batch = Array.from({ length: 500 }, (_, i) => ({ event: { ...event(rate(b, i)), id: `evt_bulk_${b}_${i}`, occurred_at: new Date(at(b, i)).toISOString() }, via: 'http' as const }));
       clock += 1_000;
       await ingestEvents(deps, batch as never);
     }
     const report = (await get(a.base, `/v1/incidents/${incidentId}/report`, ALICE)).body;
-    expect(report.incident.event_count).toBeGreaterThanOrEqual(10_001);
-    const received = report.timeline.filter((l: { text: string }) => /events received/.test(l.text));
-    expect(received).toHaveLength(1);
-    expect(received[0].text).toMatch(/^10001 events received in \d+ batches\.$/);
-    expect(received[0].cites).toHaveLength(2);
+    expect(report.incident.event_count).toBe(10_001);
+    const texts = report.events.map((l: { text: string }) => l.text);
+    expect(texts[0]).toMatch(/^10001 events received in 21 batches\.$/);
+    expect(report.events[0].cites).toHaveLength(2);
+    const utc = (ms: number) => `${new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(new Date(ms))} UTC`;
+    expect(texts[1]).toMatch(new RegExp(`^Events occurred from .+ UTC to ${utc(at(19, 499))} \\(\\d+ min\\): provider\\.unhealthy 10,001\\.$`));
+    // By hand: 19 batches over two minutes each, batch 7 in one, and the first event's own minute.
+    expect(texts[2]).toBe(`Busiest minute: 500 events from ${utc(at(7, 0))}; 40 minutes saw events, 250 a minute on average.`);
+    expect(texts).toContain(`Peak error rate 97 % at ${utc(at(13, 250))}; the latest 69 %.`);
+    // The peak cites the batch that carried its event, and that row's hash is the trail's.
+    const peak = report.events.find((l: { text: string }) => l.text.startsWith('Peak error rate'));
+    const trail = await auditRows();
+    const batches = trail.filter((t) => t.kind === 'events.received');
+    expect(peak.audit_seq).toBe(batches[14]!.seq);
+    expect(peak.audit_hash).toBe(batches[14]!.hash.slice(0, 12));
+    // Readable: a bounded report, however many events.
+    expect(report.events.length).toBeLessThanOrEqual(8);
     expect(report.timeline.length).toBeLessThan(40);
+    const md = await fetch(`${a.base}/v1/incidents/${incidentId}/report`, { headers: { authorization: `Bearer ${ALICE}`, accept: 'text/markdown' } });
+    expect((await md.text()).split('\n').length).toBeLessThan(100);
   });
 
   it('prints the report from the command line, Markdown by default, and exits 1 for an unknown incident', async () => {

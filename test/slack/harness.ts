@@ -45,6 +45,8 @@ export interface SlackMock {
   of(method: string): SlackCall[];
   /** Next answer for a method, before the default one (e.g. a 429). */
   failNext(method: string, respond: () => Response): void;
+  /** The next call of a method does what it asks (a post lands in its thread), but its answer is lost: `respond` instead. */
+  loseNextAnswer(method: string, respond: () => Response): void;
   groupLookupFails: boolean;
 }
 
@@ -69,6 +71,9 @@ function decodeArgs(form: URLSearchParams): Record<string, unknown> {
 export function mockSlack(server: ReturnType<typeof setupServer>): SlackMock {
   let ts = 1_790_000_000;
   const queued = new Map<string, (() => Response)[]>();
+  const lost = new Map<string, (() => Response)[]>();
+  // Thread replies as conversations.replies returns them (with their metadata).
+  const threads = new Map<string, Record<string, unknown>[]>();
   const mock: SlackMock = {
     calls: [],
     failed: [],
@@ -77,8 +82,35 @@ export function mockSlack(server: ReturnType<typeof setupServer>): SlackMock {
     failNext(method, respond) {
       queued.set(method, [...(queued.get(method) ?? []), respond]);
     },
+    loseNextAnswer(method, respond) {
+      lost.set(method, [...(lost.get(method) ?? []), respond]);
+    },
     groupLookupFails: false,
   };
+  function answerOf(method: string, args: Record<string, unknown>): Response {
+    switch (method) {
+      case 'auth.test':
+        return HttpResponse.json({ ok: true, team_id: TEAM, user_id: BOT_USER, bot_id: 'B0SREBOT', url: 'https://acme.slack.com/' });
+      case 'chat.postMessage':
+        ts += 1;
+        if (typeof args.thread_ts === 'string') threads.set(args.thread_ts, [...(threads.get(args.thread_ts) ?? []), { ts: `${ts}.000100`, thread_ts: args.thread_ts, text: args.text, ...(args.metadata ? { metadata: args.metadata } : {}) }]);
+        return HttpResponse.json({ ok: true, channel: args.channel, ts: `${ts}.000100`, message: { text: args.text } });
+      case 'chat.update':
+        return HttpResponse.json({ ok: true, channel: args.channel, ts: args.ts });
+      case 'chat.postEphemeral':
+        return HttpResponse.json({ ok: true, message_ts: `${ts}.000200` });
+      case 'usergroups.users.list':
+        if (mock.groupLookupFails) return HttpResponse.json({ ok: false, error: 'missing_scope' });
+        return HttpResponse.json({ ok: true, users: args.usergroup === GROUP ? [GROUPIE] : [] });
+      case 'conversations.replies':
+        return HttpResponse.json({ ok: true, messages: [{ ts: args.ts }, ...(threads.get(String(args.ts)) ?? [])], has_more: false });
+      case 'chat.delete':
+        for (const [k, list] of threads) threads.set(k, list.filter((m) => m.ts !== args.ts));
+        return HttpResponse.json({ ok: true });
+      default:
+        return HttpResponse.json({ ok: true });
+    }
+  }
   server.use(
     http.post(`${API}:method`, async ({ request, params }) => {
       const method = String(params.method);
@@ -90,22 +122,9 @@ export function mockSlack(server: ReturnType<typeof setupServer>): SlackMock {
         return q.shift()!();
       }
       mock.calls.push({ method, args });
-      switch (method) {
-        case 'auth.test':
-          return HttpResponse.json({ ok: true, team_id: TEAM, user_id: BOT_USER, bot_id: 'B0SREBOT', url: 'https://acme.slack.com/' });
-        case 'chat.postMessage':
-          ts += 1;
-          return HttpResponse.json({ ok: true, channel: args.channel, ts: `${ts}.000100`, message: { text: args.text } });
-        case 'chat.update':
-          return HttpResponse.json({ ok: true, channel: args.channel, ts: args.ts });
-        case 'chat.postEphemeral':
-          return HttpResponse.json({ ok: true, message_ts: `${ts}.000200` });
-        case 'usergroups.users.list':
-          if (mock.groupLookupFails) return HttpResponse.json({ ok: false, error: 'missing_scope' });
-          return HttpResponse.json({ ok: true, users: args.usergroup === GROUP ? [GROUPIE] : [] });
-        default:
-          return HttpResponse.json({ ok: true });
-      }
+      const answer = answerOf(method, args);
+      const l = lost.get(method);
+      return l && l.length > 0 ? l.shift()!() : answer;
     }),
     http.post(`${HOOKS}*`, async ({ request }) => {
       mock.hooks.push({ url: request.url, body: (await request.json()) as Record<string, unknown> });

@@ -18,6 +18,8 @@ const METHOD_SCOPES: Record<string, string | null> = {
   // users.info's profile.email (linking a Slack user to a person of SRE_PEOPLE) also needs users:read.email.
   'users.info': 'users:read users:read.email',
   'views.open': null,
+  // The closing summary reads its thread before posting (a post whose answer was lost is not repeated).
+  'conversations.replies': 'channels:history',
 };
 const EVENT_SCOPES: Record<string, string> = { app_mention: 'app_mentions:read', 'message.channels': 'channels:history' };
 

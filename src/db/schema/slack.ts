@@ -6,8 +6,9 @@ import { index, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core
 export const slackMessages = pgTable(
   'slack_messages',
   {
+    /** The proposal's id; for an incident's closing summary (role `closing`), the incident's id. */
     proposalId: text('proposal_id').notNull(),
-    /** reasoning | card */
+    /** reasoning | card | closing */
     role: text('role').notNull(),
     channel: text('channel').notNull(),
     ts: text('ts').notNull(),

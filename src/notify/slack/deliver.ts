@@ -1,9 +1,12 @@
 import type { Clock } from '../../clock.js';
-import type { Db } from '../../db/client.js';
+import { and, asc, eq, inArray, or } from 'drizzle-orm';
+import { schema, type Db } from '../../db/client.js';
 import { reasoningLateness } from '../../domain/lateness.js';
 import type { ProposalView } from '../../domain/proposal-view.js';
 import { actionInWords, person, reasonInWords } from '../../domain/words.js';
-import { getProposal, listProposals } from '../../proposals/index.js';
+import { getIncident, getProposal, listProposals } from '../../proposals/index.js';
+import { withoutTrailingSlashes } from '../../domain/text.js';
+import { buildClosingSummary, decisive } from '../../slack/blocks/closing-summary.js';
 import { silenceLine } from '../../domain/silences.js';
 import { escapeMrkdwn, truncate } from '../../slack/blocks/escape.js';
 import type { DeliveryOutcome, OutboxRow } from '../adapter.js';
@@ -67,18 +70,57 @@ export async function refreshCard(d: Delivery, row: OutboxRow): Promise<Delivery
   return { status: 'sent', result: { channel: parent.thread.channel, card_ts: cardTs, status: p.status } };
 }
 
-/** Incident rows: the root, and on close every card of the incident loses its buttons. */
+/**
+ * Incident rows: the root; on close every card of the incident loses its buttons and one closing
+ * summary is posted in the thread. An incident that never had a thread gets none at its close.
+ */
 export async function summary(d: Delivery, row: OutboxRow): Promise<DeliveryOutcome> {
   if (!row.incidentId) return { status: 'skipped', reason: 'no incident' };
+  if (row.kind === 'incident.closed') {
+    const inc = await getIncident(d.reads.db, row.incidentId);
+    if (!inc) return { status: 'skipped', reason: 'incident not found' };
+    if (!inc.slackTs) return { status: 'skipped', reason: 'the incident has no Slack thread' };
+  }
   const parent = await parentOf(d, row.incidentId);
   if (!parent) return { status: 'skipped', reason: 'incident not found' };
-  if (!parent.posted) {
-    if (row.kind === 'incident.opened') return { status: 'skipped', reason: 'parent already posted' };
-    const { message, proposals } = await rootMessage(d, parent.incident);
-    await d.send.edit(parent.thread, message);
-    if (row.kind === 'incident.closed') await closeCards(d, proposals);
-  }
-  return { status: 'sent', result: { channel: parent.thread.channel, ts: parent.thread.ts } };
+  if (parent.posted) return { status: 'sent', result: { channel: parent.thread.channel, ts: parent.thread.ts } };
+  if (row.kind === 'incident.opened') return { status: 'skipped', reason: 'parent already posted' };
+  const { message, proposals } = await rootMessage(d, parent.incident);
+  await d.send.edit(parent.thread, message);
+  if (row.kind !== 'incident.closed') return { status: 'sent', result: { channel: parent.thread.channel, ts: parent.thread.ts } };
+  await closeCards(d, proposals);
+  const closing = await d.send.postOnceChecked(parent.incident.id, 'closing', parent.thread, await closingMessage(d, parent.incident, proposals));
+  return { status: 'sent', result: { channel: parent.thread.channel, ts: parent.thread.ts, closing_ts: closing.ts } };
+}
+
+/** The closing summary from the incident, its proposals and the audit trail's times; the link opens the console's report. */
+async function closingMessage(d: Delivery, i: IncidentRow, proposals: readonly ProposalView[]) {
+  const incident = { id: i.id, type: i.type, subject: i.subject, status: i.status, first_seen: i.firstSeen.toISOString(), last_seen: i.lastSeen.toISOString(), event_count: i.eventCount, latest: i.latest };
+  const p = decisive(proposals);
+  return buildClosingSummary({
+    incident,
+    proposals,
+    silence: i.silence ?? null,
+    durations: p ? await changeTimes(d.reads.db, i.id, p.id) : { to_execution_ms: null, to_verification_ms: null },
+    reportUrl: `${withoutTrailingSlashes(d.reads.publicBaseUrl)}/sre/incidents/${encodeURIComponent(i.id)}/report`,
+  });
+}
+
+/**
+ * From detection to the change's execution and verification, on the audit trail's own clock like
+ * the report's figures (the first of each row kind; a revert's execution row is not the change's).
+ */
+async function changeTimes(db: Db, incidentId: string, proposalId: string): Promise<{ to_execution_ms: number | null; to_verification_ms: number | null }> {
+  const a = schema.sreActions;
+  const rows = await db
+    .select({ kind: a.kind, at: a.occurredAt, payload: a.payload })
+    .from(a)
+    .where(and(eq(a.incidentId, incidentId), or(eq(a.kind, 'incident.opened'), and(eq(a.proposalId, proposalId), inArray(a.kind, ['execution.succeeded', 'verification.passed'])))))
+    .orderBy(asc(a.seq));
+  const first = (kind: string) => rows.find((r) => r.kind === kind && (kind !== 'execution.succeeded' || (r.payload.operation ?? 'execute') === 'execute'))?.at.getTime();
+  const [opened, executed, verified] = [first('incident.opened'), first('execution.succeeded'), first('verification.passed')];
+  const since = (t: number | undefined) => (opened !== undefined && t !== undefined ? Math.max(0, t - opened) : null);
+  return { to_execution_ms: since(executed), to_verification_ms: since(verified) };
 }
 
 async function closeCards(d: Delivery, proposals: readonly ProposalView[]) {

@@ -1,6 +1,8 @@
 import { spoken, STEP_LABEL, type Cite, type IncidentReport, type ReportLine } from '../../domain/incident-report.js';
 import { html, page, type Html } from './html.js';
 import { nav } from './pages.js';
+import { silencedNote } from './pages/parts.js';
+import type { IncidentSilence } from '../../silences/index.js';
 
 /** The incident report (/sre/incidents/:id/report): the same object the API answers, as a page. */
 
@@ -15,13 +17,14 @@ function lines(id: string, title: string, slug: string, ls: ReportLine[]): Html 
   )}</ol></section>`;
 }
 
-export function incidentReportPage(o: { user: string; csrf: string; report: IncidentReport }): string {
+export function incidentReportPage(o: { user: string; csrf: string; report: IncidentReport; silence?: IncidentSilence | null }): string {
   const r = o.report;
   const id = r.incident.id;
   return page(
     `Report: ${r.incident.subject}`,
     html`<article class="card"><div class="head"><h1>${r.incident.type} on ${r.incident.subject}</h1></div>
 <p>${r.summary}</p>
+${silencedNote(o.silence, new Date(r.generated_at))}
 <p class="meta">Every line cites its audit row (seq and the first 12 characters of its hash); <code>sre-agent audit verify</code> vouches for them.
 <a href="/v1/incidents/${encodeURIComponent(id)}/report?format=markdown">Markdown</a> · <a href="/v1/incidents/${encodeURIComponent(id)}/report?format=json">JSON</a> (with an API token)</p>
 ${
@@ -31,13 +34,17 @@ ${
       )}</tbody></table>`
     : ''
 }</article>
-${lines(id, 'Timeline', 'timeline', r.timeline)}${lines(id, 'Decisions', 'decisions', r.decisions)}${lines(id, 'Evidence', 'evidence', r.evidence)}${lines(id, 'Risk', 'risk', r.risk)}${lines(
+${lines(id, 'Timeline', 'timeline', r.timeline)}${lines(id, 'Events', 'events', r.events ?? [])}${lines(id, 'Decisions', 'decisions', r.decisions)}${lines(id, 'Evidence', 'evidence', r.evidence)}${lines(id, 'Risk', 'risk', r.risk)}${lines(
       id,
       'What executed and what the gateway answered',
       'executions',
       r.executions,
     )}${lines(id, 'Brakes that applied', 'brakes', r.brakes)}${
-      r.narrative ? html`<section class="card"><h2>Narrative <small>(written by the model, not a record)</small></h2><blockquote>${r.narrative.text}</blockquote></section>` : ''
+      r.narrative
+        ? html`<section class="card narrative" aria-labelledby="h-narrative"><h2 id="h-narrative">Narrative <small>(written by the model, not a record)</small></h2><blockquote>${r.narrative.text}</blockquote><p class="meta">Written by ${r.narrative.model} from the lines above; it cites nothing and <code>audit verify</code> does not vouch for it.</p></section>`
+        : r.narrative_unavailable
+          ? html`<section class="card narrative" aria-labelledby="h-narrative"><h2 id="h-narrative">Narrative</h2><p class="note">${r.narrative_unavailable}</p></section>`
+          : html`<p><a href="/sre/incidents/${encodeURIComponent(id)}/report?narrative=1">With the model's narrative</a></p>`
     }`,
     { nav: nav(o.user, o.csrf, '/sre/incidents') },
   );

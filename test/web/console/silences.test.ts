@@ -80,9 +80,17 @@ describe('console: silences', () => {
     expect(overview.body).toContain(`data-silence="${row!.id}"`);
     expect(overview.body).toContain('silenced until 14:00 by alice: migration');
     expect(seeded.incidentId).toMatch(/^inc_/);
+    // The proposal it holds and the incident's own page say the same, the proposal that it waits.
+    const held = await page(`/sre/proposals/${seeded.proposalId}`);
+    expect(held.body).toContain(`data-silence="${row!.id}"`);
+    expect(held.body).toContain('Silenced until 14:00 by alice: migration &lt;b&gt;now&lt;/b&gt;: this proposal is held, and approving it is refused until the silence ends.');
+    const report = await page(`/sre/incidents/${seeded.incidentId}/report`);
+    expect(report.status).toBe(200);
+    expect(report.body).toContain('Silenced until 14:00 by alice: migration &lt;b&gt;now&lt;/b&gt;.');
 
     expect((await postForm(`/sre/silences/${row!.id}/end`, { csrf })).status).toBe(303);
     expect((await rows())[0]).toMatchObject({ endedBy: 'alice' });
+    for (const path of [`/sre/proposals/${seeded.proposalId}`, `/sre/incidents/${seeded.incidentId}/report`]) expect((await page(path)).body).not.toContain('data-silence=');
     const again = await postForm(`/sre/silences/${row!.id}/end`, { csrf });
     expect(again.status).toBe(409);
     expect(again.body).toContain('already ended by alice');

@@ -4,9 +4,8 @@ import { html, page, type Html } from '../html.js';
 import { killSwitchPlaces, type KillSwitchPanel } from '../kill-switch.js';
 import { decisionForm, nav } from '../pages.js';
 import type { IncidentLine, OverviewData, PauseState } from './data.js';
-import { personName, plural, riskBadge, safetyNotes, statusPill, type PolicyView } from './parts.js';
+import { personName, plural, riskBadge, safetyNotes, silencedText, statusPill, type PolicyView } from './parts.js';
 import { durationText, timeAgo, timeLeft } from './time.js';
-import { silenceLine } from '../../../domain/silences.js';
 
 /** The SRE Agent page: what waits for a decision first, then what is going on, then the last day. */
 
@@ -45,7 +44,7 @@ export function incidentState(line: IncidentLine, now: Date, policy: PolicyView)
   const l = line.latest;
   const s = line.incident.status === 'open' ? line.incident.silence : null;
   // Held by a silence (src/silences): said first, in the console's zone (UTC) like its other times.
-  const held = s ? html`<span class="silenced" data-silence="${s.id}">${silenceLine({ until: new Date(s.until), by: personName(s.by), reason: s.reason }, now, 'UTC')}</span> ` : html``;
+  const held = s ? html`<span class="silenced" data-silence="${s.id}">${silencedText(s, now)}</span> ` : html``;
   if (s && !l) return held;
   if (s && l) return html`${held}<a href="/sre/proposals/${encodeURIComponent(l.id)}">${l.action}</a> ${statusPill(l.status)}`;
   if (!l) {

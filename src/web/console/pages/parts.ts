@@ -1,4 +1,6 @@
 import { type ProposalView } from '../../../proposals/index.js';
+import { silenceLine } from '../../../domain/silences.js';
+import type { IncidentSilence } from '../../../silences/index.js';
 import { html, type Html } from '../html.js';
 import { statusText } from '../views.js';
 import { timeAgo } from './time.js';
@@ -27,6 +29,18 @@ export function personName(actor: string): string {
   const slack = /^(.*) \(slack [A-Z0-9]+\)$/.exec(actor);
   if (slack) return slack[1]!;
   return actor.replace(/^(email|system|slack):/, '');
+}
+
+/** "silenced until 02:00 by alice: migration", as Slack says it (domain/silences.ts), in the console's zone (UTC) like its other times. */
+export function silencedText(s: Pick<IncidentSilence, 'until' | 'by' | 'reason'>, now: Date): string {
+  return silenceLine({ until: new Date(s.until), by: personName(s.by), reason: s.reason }, now, 'UTC');
+}
+
+/** The note on an incident's pages while a silence covers it; a pending proposal adds that it waits and approving is refused. */
+export function silencedNote(s: IncidentSilence | null | undefined, now: Date, pending = false): Html | string {
+  if (!s) return '';
+  const text = silencedText(s, now);
+  return html`<p class="note silenced" role="status" data-silence="${s.id}">${text.charAt(0).toUpperCase()}${text.slice(1)}${pending ? ': this proposal is held, and approving it is refused until the silence ends' : ''}.</p>`;
 }
 
 export const CHANNEL_TEXT: Record<string, string> = {

@@ -5,7 +5,7 @@ import { killSwitchPlaces, type KillSwitchPanel } from '../kill-switch.js';
 import { specFor, type ActionId } from '../../../domain/actions.js';
 import { decisionForm, nav, revertForm } from '../pages.js';
 import type { ProposalPageData } from './data.js';
-import { decidedLine, plural, riskBadge, safetyNotes, statusPill, type PolicyView } from './parts.js';
+import { decidedLine, plural, riskBadge, safetyNotes, silencedNote, statusPill, type PolicyView } from './parts.js';
 import { riskChart } from './risk-chart.js';
 import { timeAgo, timeLeft } from './time.js';
 import { timelineList } from './timeline.js';
@@ -37,6 +37,7 @@ export function proposalPage(o: { user: string; csrf: string; now: Date; policy:
 <p class="meta">${statusPill(p.status, { long: true })} · proposed ${timeAgo(p.created_at, o.now)} by ${p.reasoner}${p.status === 'pending' ? html` · ${timeLeft(p.expires_at, o.now)}` : ''}${p.escalated_at ? html` · escalated ${timeAgo(p.escalated_at, o.now)}` : ''} · <code>${p.id}</code></p>
 <p class="meta">Incident <strong>${p.incident.type}</strong> on <strong>${p.incident.subject}</strong> (${p.incident.status}) · ${plural(p.incident.event_count, 'event')} · first seen ${timeAgo(p.incident.first_seen, o.now)} · last ${timeAgo(p.incident.last_seen, o.now)}</p>
 ${safetyNotes(p, o.now)}
+${silencedNote(o.data.silence, o.now, p.status === 'pending')}
 ${p.status === 'pending' ? decisionForm(p, o.csrf) : decidedLine(p, o.now)}
 ${revertForm(p, o.csrf, specFor(p.action as ActionId)?.reversible === true)}
 ${p.fallback_reason ? html`<p class="note">Fallback: ${p.fallback_reason}</p>` : ''}
