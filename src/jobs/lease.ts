@@ -25,6 +25,7 @@ export function leaseColumns(t: LeasedTable): typeof schema.timers {
 export interface LeaseCounters {
   leaseRenewals: { inc(labels: { work: string }, n?: number): void };
   leaseExpiries: { inc(labels: { work: string }, n?: number): void };
+  takeovers?: { inc(labels: { cause: 'lease_expired' }, n?: number): void };
 }
 
 export interface LeaseKeeperOptions {

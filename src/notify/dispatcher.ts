@@ -36,6 +36,8 @@ export interface Dispatcher {
   nextWakeInMs(): number | undefined;
   /** Shutting down: rows claimed and not yet delivered go back to the queue at once. */
   handBack(): Promise<number>;
+  /** Renews the leases held now; resolves with the rows a peer took (this replica was paused past its heartbeat). */
+  renew(): Promise<number[]>;
 }
 
 /**
@@ -123,6 +125,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
       return finished;
     },
     handBack: () => queue.keeper.handBack(),
+    renew: () => queue.keeper.renew(),
     nextWakeInMs() {
       if (!Number.isFinite(nextReady)) return undefined;
       const ms = Math.max(0, nextReady - clock.nowMs());
