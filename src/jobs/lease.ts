@@ -51,6 +51,11 @@ export interface LeaseKeeper {
   /** Renews every held lease now; returns the ids whose lease another replica took. */
   renew(): Promise<number[]>;
   /**
+   * Whether a renewal found the row no longer leased to this replica while it was held (a peer
+   * took it over: this replica was paused past its heartbeat or its lease); asked once, after the work.
+   */
+  takenOver(id: number): boolean;
+  /**
    * Gives every held row back at once (shutting down): unleased and its attempt not counted, so a
    * peer takes it now instead of when the lease would have ended. Returns how many.
    */
@@ -65,6 +70,7 @@ export interface LeaseKeeper {
 export function createLeaseKeeper(opts: LeaseKeeperOptions): LeaseKeeper {
   const t = leaseColumns(QUEUE_TABLES[opts.queue]);
   const held = new Set<number>();
+  const lostWhileHeld = new Set<number>();
   let timer: TimerHandle | undefined;
   let renewing: Promise<number[]> | undefined;
 
@@ -80,7 +86,10 @@ export function createLeaseKeeper(opts: LeaseKeeperOptions): LeaseKeeper {
     const keptIds = new Set(kept.map((k) => k.id));
     // Finished meanwhile, or taken by a peer after a stall longer than the lease: stop renewing.
     const lost = ids.filter((id) => !keptIds.has(id) && held.has(id));
-    for (const id of lost) held.delete(id);
+    for (const id of lost) {
+      held.delete(id);
+      lostWhileHeld.add(id);
+    }
     if (lost.length > 0) opts.logger.debug({ work: opts.queue, ids: lost }, 'leases no longer ours');
     return lost;
   }
@@ -119,6 +128,9 @@ export function createLeaseKeeper(opts: LeaseKeeperOptions): LeaseKeeper {
       }
     },
     renew,
+    takenOver(id) {
+      return lostWhileHeld.delete(id);
+    },
     async handBack() {
       const ids = [...held];
       held.clear();
@@ -134,6 +146,7 @@ export function createLeaseKeeper(opts: LeaseKeeperOptions): LeaseKeeper {
     },
     stop() {
       held.clear();
+      lostWhileHeld.clear();
       timer?.cancel();
       timer = undefined;
     },

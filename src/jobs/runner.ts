@@ -54,6 +54,11 @@ export function createJobRunner<D extends JobDeps>(deps: D, catalog: Catalog<D>,
       if (!entry) throw new Error(`no handler for job kind ${row.kind}`);
       await entry.run(deps, row.payload, { key: row.key, runAt: row.runAt, attempts: row.attempts, ...extra });
       queue.release(row.id);
+      // A peer took the job over meanwhile (this replica was paused past its heartbeat): its outcome is the peer's to record.
+      if (queue.keeper.takenOver(row.id)) {
+        log.warn('job taken over by a peer while it ran here; leaving its outcome to the peer');
+        return false;
+      }
       if (entry.everyMs !== undefined) await queue.retry(row.id, new Date(deps.clock.nowMs() + entry.everyMs), null, { resetAttempts: true });
       else await queue.finish(deps.db, row.id, { status: 'done', doneAt: deps.clock.now() });
       return true;
