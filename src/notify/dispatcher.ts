@@ -102,6 +102,11 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
         return false;
       }
     }
+    // Taken over by a peer while this replica was paused past its heartbeat: the peer delivers it.
+    if (queue.keeper.takenOver(row.id)) {
+      opts.logger.warn({ outbox_id: row.id }, 'notification taken over by a peer while it waited here; not sent from this replica');
+      return false;
+    }
     try {
       const outcome = await adapter.deliver(view);
       if (paceKey) lastSent.set(paceKey, clock.nowMs());

@@ -3,13 +3,15 @@ import { describe, expect } from 'vitest';
 import { queryRows, schema } from '../../src/db/client.js';
 import { createCatalog, createJobRunner } from '../../src/jobs/index.js';
 import { createHeartbeat, postgresHeartbeats } from '../../src/jobs/heartbeat.js';
-import { createTakeover } from '../../src/jobs/takeover.js';
+import { createTakeover, releaseLeasesOf } from '../../src/jobs/takeover.js';
+import type { ChannelAdapter } from '../../src/notify/adapter.js';
+import { createDispatcher } from '../../src/notify/dispatcher.js';
 import { createMetrics } from '../../src/metrics.js';
 import { proposalJobs } from '../../src/proposals/index.js';
-import { makeDeps, silent } from '../notify/fixtures.js';
+import { makeDeps, seedPending, silent } from '../notify/fixtures.js';
 import { INGEST_TOKEN, get, post, unhealthy } from '../support/agent.js';
 import { deferred } from '../support/barrier.js';
-import { createTestClock, workdayClock } from '../support/clock.js';
+import { WORKDAY_START, createTestClock, workdayClock } from '../support/clock.js';
 import { eventually } from '../support/eventually.js';
 import { agentTest as test } from '../support/fixtures.js';
 import { sample } from '../ship/support.js';
@@ -104,5 +106,48 @@ describe('a replica whose PostgreSQL heartbeat is gone', () => {
       a.stop();
       b.stop();
     }
+  });
+});
+
+describe('the outbox of a replica paused past its heartbeat', () => {
+  test('a notification that waited behind the paused delivery is sent by the peer only', async ({ db }) => {
+    const s = await seedPending(db.db);
+    const sent: { by: string; id: number }[] = [];
+    const inFlight = deferred();
+    const resume = deferred();
+    const adapter = (by: string, hold: boolean): ChannelAdapter => ({
+      channel: 'webhook',
+      // One pace key: a replica delivers its claimed rows one after another.
+      paceKey: () => 'one',
+      async deliver(row) {
+        if (hold && sent.length === 0 && by === 'replica-a') {
+          inFlight.resolve();
+          await resume.promise;
+        }
+        sent.push({ by, id: row.id });
+        return { status: 'sent' };
+      },
+    });
+    const rows = await db.db
+      .insert(schema.outbox)
+      .values([1, 2].map((n) => ({ channel: 'webhook', kind: 'proposal.created', incidentId: s.incidentId, proposalId: s.proposalId, orderingKey: `k${n}`, payload: {}, nextAttemptAt: new Date(WORKDAY_START - 1_000) })))
+      .returning({ id: schema.outbox.id });
+    const lease = 3_600_000;
+    const a = createDispatcher({ db: db.db, adapters: [adapter('replica-a', true)], logger: silent, clock: workdayClock(), holder: 'replica-a', leaseMs: lease });
+    const b = createDispatcher({ db: db.db, adapters: [adapter('replica-b', false)], logger: silent, clock: workdayClock(), holder: 'replica-b', leaseMs: lease });
+    const passA = a.runOnce();
+    await inFlight.promise;
+    // replica-a froze mid-delivery holding both rows; its heartbeat ran out and a peer released its leases.
+    expect(await releaseLeasesOf(db.db, 'replica-a')).toEqual({ timer: 0, outbox: 2 });
+    await b.runOnce();
+    await b.runOnce();
+    // SIGCONT: its lease check finds both rows gone; the one in flight finishes, the one waiting is dropped.
+    expect((await a.renew()).sort()).toEqual(rows.map((r) => r.id).sort());
+    resume.resolve();
+    await passA;
+    const second = rows[1]!.id;
+    expect(sent.filter((x) => x.id === second)).toEqual([{ by: 'replica-b', id: second }]);
+    const done = await db.db.select({ status: schema.outbox.status }).from(schema.outbox);
+    expect(done.map((d) => d.status)).toEqual(['sent', 'sent']);
   });
 });
