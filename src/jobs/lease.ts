@@ -6,6 +6,9 @@ import { schema, type Db } from '../db/client.js';
 /** Short: a dead replica's work comes due within this; a live one renews well before it ends. */
 export const DEFAULT_LEASE_MS = 15_000;
 
+/** How many rows lost while held are remembered for takenOver(). */
+const LOST_REMEMBERED = 10_000;
+
 /** The two leased queues: durable timers (jobs) and the notification outbox. */
 export type QueueName = 'timer' | 'outbox';
 export type LeasedTable = typeof schema.timers | typeof schema.outbox;
@@ -52,7 +55,9 @@ export interface LeaseKeeper {
   renew(): Promise<number[]>;
   /**
    * Whether a renewal found the row no longer leased to this replica while it was held (a peer
-   * took it over: this replica was paused past its heartbeat or its lease); asked once, after the work.
+   * took it over: this replica was paused past its heartbeat or its lease; or the work finished it
+   * in its own transaction). Either way its outcome is recorded already or is the peer's to record.
+   * Asked once, after the work.
    */
   takenOver(id: number): boolean;
   /**
@@ -90,6 +95,11 @@ export function createLeaseKeeper(opts: LeaseKeeperOptions): LeaseKeeper {
       held.delete(id);
       lostWhileHeld.add(id);
     }
+    // Remembered until asked (or held again); bounded so rows finished in their own transaction never pile up.
+    for (const id of lostWhileHeld) {
+      if (lostWhileHeld.size <= LOST_REMEMBERED) break;
+      lostWhileHeld.delete(id);
+    }
     if (lost.length > 0) opts.logger.debug({ work: opts.queue, ids: lost }, 'leases no longer ours');
     return lost;
   }
@@ -118,6 +128,7 @@ export function createLeaseKeeper(opts: LeaseKeeperOptions): LeaseKeeper {
     expiry: () => leaseUntil(opts.leaseMs),
     hold(id) {
       held.add(id);
+      lostWhileHeld.delete(id);
       schedule();
     },
     release(id) {
