@@ -38,6 +38,8 @@ export interface Heartbeat {
   onLapse(fn: () => void): void;
   /** One beat now; resolves with whether it was written (tests, and the timer). */
   beat(): Promise<boolean>;
+  /** Calls `fn` once, after the next beat written. */
+  afterNextBeat(fn: () => void): void;
 }
 
 /** Each store call is bounded: a hung connection must fail the beat (and fall back) within the TTL. */
@@ -45,6 +47,16 @@ function within<T>(clock: Clock, ms: number, p: Promise<T>): Promise<T> {
   let timer: TimerHandle | undefined;
   const timeout = new Promise<never>((_, reject) => (timer = clock.after(ms, () => reject(new Error(`heartbeat store did not answer within ${ms} ms`)))));
   return Promise.race([p, timeout]).finally(() => timer?.cancel());
+}
+
+/** Registered replicas whose heartbeat is gone from every store (never `name`), and how many are alive. */
+async function survey(o: { name: string; clock: Clock; callMs: number; primary: HeartbeatStore; fallback: HeartbeatStore | undefined }): Promise<{ gone: string[]; alive: number }> {
+  const members = await within(o.clock, o.callMs, o.primary.members());
+  const missing = members.filter((m) => !m.alive && m.name !== o.name).map((m) => m.name);
+  // Alive on the fallback (its Redis cut off, writing to PostgreSQL meanwhile): not gone.
+  const elsewhere = o.fallback && missing.length > 0 ? await within(o.clock, o.callMs, o.fallback.aliveOf(missing)) : new Set<string>();
+  const gone = missing.filter((n) => !elsewhere.has(n));
+  return { gone, alive: members.length - gone.length };
 }
 
 export function createHeartbeat(opts: HeartbeatOptions): Heartbeat {
@@ -56,12 +68,22 @@ export function createHeartbeat(opts: HeartbeatOptions): Heartbeat {
   let beating: Promise<boolean> | undefined;
   let timer: TimerHandle | undefined;
   let failingSince: number | undefined;
+  let stopped = false;
+  const beatListeners: (() => void)[] = [];
 
-  async function beatOn(store: HeartbeatStore): Promise<void> {
+  /**
+   * One beat on `store`, bounded by callMs (a hung connection fails it, so the fallback is tried in
+   * time). `io` is the store's own call: the next beat is armed only once it settled, so a clock
+   * moved far ahead at once (a test's advance) does not run a beat for every period it skipped.
+   */
+  async function beatOn(store: HeartbeatStore, io: Promise<unknown>[]): Promise<void> {
     const before = lastOk;
-    const wasAlive = await within(clock, callMs, store.beat(name, ttlMs));
+    const call = store.beat(name, ttlMs);
+    io.push(call.catch(() => undefined));
+    const wasAlive = await within(clock, callMs, call);
     const now = clock.nowMs();
     lastOk = { at: now, store: store.kind };
+    for (const fn of beatListeners.splice(0)) fn();
     // Gone from the store we last wrote to, or silent longer than the TTL: peers may have taken our work.
     if (before && !wasAlive && (before.store === store.kind || now - before.at > ttlMs)) {
       log.warn({ silent_ms: now - before.at, ttl_ms: ttlMs, store: store.kind }, "this replica's heartbeat had lapsed (paused or cut off past the TTL); work a peer took over is dropped");
@@ -69,9 +91,9 @@ export function createHeartbeat(opts: HeartbeatOptions): Heartbeat {
     }
   }
 
-  async function beatNow(): Promise<boolean> {
+  async function beatNow(io: Promise<unknown>[]): Promise<boolean> {
     try {
-      await beatOn(primary);
+      await beatOn(primary, io);
       if (failingSince !== undefined) log.info({ store: primary.kind, failed_ms: clock.nowMs() - failingSince }, 'heartbeat written again');
       failingSince = undefined;
       return true;
@@ -82,7 +104,7 @@ export function createHeartbeat(opts: HeartbeatOptions): Heartbeat {
       }
       if (!fallback) return false;
       try {
-        await beatOn(fallback);
+        await beatOn(fallback, io);
         return true;
       } catch {
         return false;
@@ -90,16 +112,31 @@ export function createHeartbeat(opts: HeartbeatOptions): Heartbeat {
     }
   }
 
-  const beat = () => (beating ??= beatNow().finally(() => (beating = undefined)));
+  /** Beats, then waits until the stores' calls it made settled (see beatOn). */
+  async function beatAndSettle(): Promise<boolean> {
+    const io: Promise<unknown>[] = [];
+    const ok = await beatNow(io);
+    // A primary call that hangs is not waited for when the fallback answered.
+    await (ok && lastOk?.store === fallback?.kind ? io[io.length - 1] : Promise.all(io));
+    return ok;
+  }
+
+  const beat = () => (beating ??= beatAndSettle().finally(() => (beating = undefined)));
+  const arm = () => {
+    if (stopped) return;
+    timer = clock.after(Math.max(50, Math.floor(ttlMs / 3)), () => void beat().finally(arm));
+  };
 
   return {
     name,
     ttlMs,
     async start() {
+      stopped = false;
       await beat();
-      timer ??= clock.every(Math.max(50, Math.floor(ttlMs / 3)), () => void beat());
+      if (!timer) arm();
     },
     async stop() {
+      stopped = true;
       timer?.cancel();
       timer = undefined;
       await beating;
@@ -107,24 +144,16 @@ export function createHeartbeat(opts: HeartbeatOptions): Heartbeat {
       await Promise.all([primary.close(), fallback?.close()]);
     },
     fresh: () => lastOk !== undefined && lastOk.store === primary.kind && clock.nowMs() - lastOk.at < ttlMs,
-    async survey() {
-      try {
-        const members = await within(clock, callMs, primary.members());
-        const missing = members.filter((m) => !m.alive && m.name !== name).map((m) => m.name);
-        // Alive on the fallback (its Redis cut off, writing to PostgreSQL meanwhile): not gone.
-        const elsewhere = fallback && missing.length > 0 ? await within(clock, callMs, fallback.aliveOf(missing)) : new Set<string>();
-        const gone = missing.filter((n) => !elsewhere.has(n));
-        return { gone, alive: members.length - gone.length };
-      } catch (err) {
-        log.debug({ err: String(err) }, 'could not read the heartbeats; judging nobody this time');
-        return undefined;
-      }
-    },
+    survey: () => survey({ name, clock, callMs, primary, fallback }).catch((err: unknown) => {
+      log.debug({ err: String(err) }, 'could not read the heartbeats; judging nobody this time');
+      return undefined;
+    }),
     async forget(gone) {
       const [a, b] = await Promise.all([within(clock, callMs, primary.forget(gone)), fallback ? within(clock, callMs, fallback.forget(gone)).catch(() => false) : false]);
       return a || b;
     },
     onLapse: (fn) => void lapseListeners.push(fn),
+    afterNextBeat: (fn) => void beatListeners.push(fn),
     beat,
   };
 }

@@ -69,6 +69,7 @@ export function createTakeover(opts: TakeoverOptions): Takeover {
   const log = logger.child({ part: 'takeover', replica: heartbeat.name });
   let timer: TimerHandle | undefined;
   let running: Promise<string[]> | undefined;
+  let stopped = false;
   const counted = new Set<string>();
 
   async function takeOver(gone: string): Promise<boolean> {
@@ -110,9 +111,19 @@ export function createTakeover(opts: TakeoverOptions): Takeover {
   return {
     start() {
       const every = opts.everyMs ?? Math.max(50, Math.floor(heartbeat.ttlMs / 6));
-      timer ??= clock.every(every, () => void pass().catch((err: unknown) => log.warn({ err: String(err) }, 'takeover pass failed')));
+      stopped = false;
+      // The next pass is armed after this one; while this replica's own heartbeat is not fresh it
+      // waits for its next beat (nothing to judge meanwhile, and a clock moved far ahead at once
+      // does not run a pass for every period it skipped).
+      const arm = () => {
+        if (stopped) return;
+        if (!heartbeat.fresh()) return heartbeat.afterNextBeat(arm);
+        timer = clock.after(every, () => void pass().catch((err: unknown) => log.warn({ err: String(err) }, 'takeover pass failed')).finally(arm));
+      };
+      if (!timer) arm();
     },
     async stop() {
+      stopped = true;
       timer?.cancel();
       timer = undefined;
       await running?.catch(() => undefined);
