@@ -27,6 +27,7 @@ const CONTRACT_KEYS = [
   'model_latency_ms',
   'incidents_to_proposal_p99_ms',
   'crash_recovery_ms',
+  'crash_detect_ms',
   'crash_lost',
   'crash_duplicates',
   'report_10k_events_ms',

@@ -193,6 +193,7 @@ const EnvSchema = z.object({
   SRE_REASONING_DEADLINE: duration('60s'),
   SRE_STREAM_CLAIM_IDLE: duration('15s'),
   SRE_STREAM_HANDLER_TIMEOUT: duration('60s'),
+  SRE_HEARTBEAT_TTL: duration('3s').refine((ms) => ms >= 300 && ms <= 60_000, 'expected a heartbeat TTL from 300ms to 60s (a few seconds: a dead replica is noticed within about this long)'),
   SRE_MODE: z.enum(['live', 'shadow'], { error: (i) => `expected live or shadow, got "${String(i.input)}"` }).default('live'),
   SRE_TWO_PERSON_SCORE: int(75, 0, 100),
   SRE_VERIFY_WINDOW: duration('5m'),
@@ -228,6 +229,8 @@ export interface Config {
   agent: { model: string; anthropicApiKey: string | undefined; anthropicBaseUrl: string | undefined; reasoningConcurrency: number; reasoningDeadlineMs: number; runbookDir?: string | undefined };
   /** consumerName: stable per replica (a pod name) so a restart re-reads its own pending entries at once; claimIdleMs: a peer's entry idle this long is claimed; handlerTimeoutMs: a batch's handler past this is given up and its entries handed on. */
   bus: { redisUrl: string | undefined; stream: string; consumerGroup: string; consumerName: string | undefined; claimIdleMs: number; handlerTimeoutMs: number };
+  /** heartbeatTtlMs (SRE_HEARTBEAT_TTL): a replica whose heartbeat is not renewed within it is dead, and its stream entries and leases are taken over at once. */
+  replicas: { heartbeatTtlMs: number };
   ingest: { token: string | undefined };
   api: { tokens: { name: string; token: string }[] };
   slack: {
@@ -354,6 +357,7 @@ export function loadConfig(source: Record<string, string | undefined> = readEnvi
       reasoningDeadlineMs: e.SRE_REASONING_DEADLINE,
     },
     bus: { redisUrl: e.REDIS_URL, stream: e.SRE_EVENT_STREAM, consumerGroup: e.SRE_CONSUMER_GROUP, consumerName: e.SRE_CONSUMER_NAME, claimIdleMs: e.SRE_STREAM_CLAIM_IDLE, handlerTimeoutMs: e.SRE_STREAM_HANDLER_TIMEOUT },
+    replicas: { heartbeatTtlMs: e.SRE_HEARTBEAT_TTL },
     ingest: { token: e.SRE_INGEST_TOKEN },
     api: { tokens: e.SRE_API_TOKENS },
     slack: {

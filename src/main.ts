@@ -20,6 +20,8 @@ import { closeQuietIncidents } from './ingest/close-quiet.js';
 import { createStreamConsumer, type StreamConsumer } from './ingest/redis-consumer.js';
 import { auditDeadLetter, streamBatchHandler } from './ingest/stream/wiring.js';
 import { createCatalog, createJobRunner, createLanes, createPool, createWorkers, enqueue, job, releaseOwnLeases, type Catalog, type JobRunner } from './jobs/index.js';
+import { createHeartbeat, heartbeatKeys, postgresHeartbeats, redisHeartbeats, type Heartbeat } from './jobs/heartbeat.js';
+import { createTakeover, type Takeover } from './jobs/takeover.js';
 import { createLogger, wantsPretty } from './logger.js';
 import { createMetrics, databaseCollector, type Metrics } from './metrics.js';
 import type { ChannelAdapter } from './notify/adapter.js';
@@ -264,6 +266,7 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
   const workers = createWorkers({ db: deps.db, clock: deps.clock, logger, lanes: createLanes(s.catalog, s.runner), pool, outbox: dispatcher, loopMs: opts.loopMs ?? 500 });
   deps.poke = () => workers.wake();
   const consumer = config.bus.redisUrl ? buildConsumer(config, deps, s.replica) : undefined;
+  const liveness = buildLiveness(config, deps, { replica: s.replica, consumer, wake: () => workers.wake(), renew: () => void s.runner.queue.keeper.renew().then(() => dispatcher.renew()) });
   let stopping = false;
   const server = buildServer(config, deps, { slack, consumer, database: s.database, stopping: () => stopping });
   metrics.setCollector(collector(deps, consumer));
@@ -285,20 +288,26 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
       const released = await releaseOwnLeases(deps.db, s.replica);
       if (released.timer + released.outbox > 0) logger.info({ replica: s.replica, timers: released.timer, outbox: released.outbox }, 'took back the work this replica held before it restarted');
       await recordModeChange(deps);
+      // Beating before any work is taken: peers know this replica from its first claim on.
+      await liveness.heartbeat.start();
       await workers.start();
       await slack?.start();
       await consumer?.start();
+      liveness.takeover.start();
       return port;
     },
     async stop() {
       stopping = true;
       // Readiness fails first; unacked stream entries stay pending for the next start.
+      await liveness.takeover.stop();
       await consumer?.stop();
       await slack?.stop();
       await workers.stop(opts.drainMs ?? DRAIN_MS);
       // What still runs (a slow model) is handed back, for a peer to take now rather than when its lease ends.
       const handed = (await s.runner.queue.keeper.handBack()) + (await dispatcher.handBack());
       if (handed > 0) logger.info({ handed_back: handed }, 'handed unfinished work back to the other replicas');
+      // Last: a peer that finds it gone now finds nothing held any more.
+      await liveness.heartbeat.stop();
       s.runner.stop();
       await close(server.server);
       await s.close();
@@ -321,6 +330,42 @@ function buildSlack(config: Config, deps: ServiceDeps): SlackApp {
   });
 }
 
+interface LivenessParts {
+  replica: string;
+  consumer: StreamConsumer | undefined;
+  /** Work was released or claimed: the loops look now. */
+  wake: () => void;
+  /** This replica's heartbeat had lapsed: its leases are checked now (those a peer took are dropped). */
+  renew: () => void;
+}
+
+/**
+ * The replica's heartbeat (a Redis key with Redis, falling back to PostgreSQL while Redis is
+ * unreachable; a PostgreSQL row without Redis) and the takeover of peers whose heartbeat is gone.
+ */
+function buildLiveness(config: Config, deps: ServiceDeps, parts: LivenessParts): { heartbeat: Heartbeat; takeover: Takeover } {
+  const { redisUrl, stream, consumerGroup } = config.bus;
+  const pg = postgresHeartbeats(deps.db);
+  const primary = redisUrl ? redisHeartbeats({ redisUrl, stream, group: consumerGroup }) : pg;
+  const heartbeat = createHeartbeat({ name: parts.replica, ttlMs: config.replicas.heartbeatTtlMs, clock: deps.clock, logger: deps.logger, primary, fallback: redisUrl ? pg : undefined });
+  const keys = heartbeatKeys(stream, consumerGroup);
+  const consumer = parts.consumer;
+  heartbeat.onLapse(() => {
+    consumer?.rereadOwn();
+    parts.renew();
+  });
+  const takeover = createTakeover({
+    heartbeat,
+    db: deps.db,
+    clock: deps.clock,
+    logger: deps.logger,
+    stream: consumer ? (gone) => consumer.takeOver(gone, keys.key(gone)) : undefined,
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    onTakenOver: parts.wake,
+  });
+  return { heartbeat, takeover };
+}
+
 function buildConsumer(config: Config, deps: ServiceDeps, replica: string): StreamConsumer {
   const auditDead = auditDeadLetter(deps);
   return createStreamConsumer({
@@ -334,6 +379,7 @@ function buildConsumer(config: Config, deps: ServiceDeps, replica: string): Stre
     logger: deps.logger.child({ part: 'stream' }),
     handleBatch: streamBatchHandler(deps),
     onHandlerTimeout: () => deps.metrics?.streamHandlerTimeouts.inc(),
+    onIdleClaim: () => deps.metrics?.takeovers.inc({ cause: 'stream_idle' }),
     onDeadLetter: async (entry, error) => {
       deps.metrics?.eventsIngested.inc({ type: 'unknown', outcome: 'dead_lettered' });
       await auditDead(entry, error);

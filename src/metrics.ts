@@ -74,6 +74,10 @@ export interface Metrics {
   leaseRenewals: Counter<'work'>;
   /** work: timer | outbox. Work taken over because its holder's lease ran out (a dead or stalled replica). */
   leaseExpiries: Counter<'work'>;
+  /** Replicas whose heartbeat is live, as this replica last saw them (itself included). */
+  replicasAlive: Gauge;
+  /** cause: heartbeat (a replica's heartbeat gone: its entries and leases taken at once) | lease_expired | stream_idle (the old idle paths). */
+  takeovers: Counter<'cause'>;
   /** One Messages API call (its retries included), by outcome: ok | error. */
   modelCallDuration: Histogram<'outcome'>;
   /** From an incident's opening to its first proposal. */
@@ -349,7 +353,7 @@ function modelMetrics(registers: Registry[]): Pick<Metrics, 'modelCalls' | 'mode
 }
 
 /** Background work and its brakes: the stream, the outbox, leases, the kill switch, sign-in failures. */
-function workMetrics(registers: Registry[]): Pick<Metrics, 'consumerLag' | 'dispatcherQueueDepth' | 'agentPaused' | 'reasoningInFlight' | 'workDue' | 'leaseRenewals' | 'leaseExpiries' | 'authFailures'> {
+function workMetrics(registers: Registry[]): Pick<Metrics, 'consumerLag' | 'dispatcherQueueDepth' | 'agentPaused' | 'reasoningInFlight' | 'workDue' | 'leaseRenewals' | 'leaseExpiries' | 'replicasAlive' | 'takeovers' | 'authFailures'> {
   return {
     consumerLag: new Gauge({
       name: 'sre_consumer_lag',
@@ -374,6 +378,13 @@ function workMetrics(registers: Registry[]): Pick<Metrics, 'consumerLag' | 'disp
       name: 'sre_lease_expiries_total',
       help: 'Work taken over because its holder let the lease run out, by work (timer, outbox)',
       labelNames: ['work'] as const,
+      registers,
+    }),
+    replicasAlive: new Gauge({ name: 'sre_replicas_alive', help: 'Replicas whose heartbeat is live, as this replica last read the heartbeats (itself included)', registers }),
+    takeovers: new Counter({
+      name: 'sre_takeovers_total',
+      help: "Work taken from another replica, by cause: heartbeat (its heartbeat gone: one a replica), lease_expired (a lease run out: one a holder a claim), stream_idle (stream entries idle past the claim idle: one a claim)",
+      labelNames: ['cause'] as const,
       registers,
     }),
     authFailures: new Counter({

@@ -2,6 +2,7 @@ import { createClient } from 'redis';
 import { wakeable } from '../clock.js';
 import { ensureGroup, runLoop } from './stream/loop.js';
 import { contextOf, errorText, type ConsumerContext } from './stream/state.js';
+import { takeOverConsumer } from './stream/takeover.js';
 import type { StreamConsumer, StreamConsumerOptions } from './stream/types.js';
 
 export { parseStreamEntry, type StreamEntryParse } from './stream/parse-entry.js';
@@ -30,6 +31,13 @@ export function createStreamConsumer(opts: StreamConsumerOptions): StreamConsume
   watchConnection(ctx);
   const pauses = wakeable(clock);
   let loopDone: Promise<void> | null = null;
+  // The takeover's own connection: the loop's blocks in XREADGROUP, and a takeover must not wait behind it.
+  const side = client.duplicate();
+  side.on('error', () => {});
+  const sideReady = async () => {
+    if (!side.isOpen) await side.connect();
+    return side;
+  };
 
   return {
     async start() {
@@ -55,13 +63,23 @@ export function createStreamConsumer(opts: StreamConsumerOptions): StreamConsume
       pauses.wake();
       await loopDone;
       loopDone = null;
-      if (client.isOpen) {
-        if (client.isReady) await client.close().catch(() => client.destroy());
-        else client.destroy();
+      for (const c of [client, side]) {
+        if (!c.isOpen) continue;
+        if (c.isReady) await c.close().catch(() => c.destroy());
+        else c.destroy();
       }
       log.info({ acked: state.acked, dead_lettered: state.deadLettered }, 'stream consumer stopped');
     },
     status: () => state.status(client.isReady),
+    async takeOver(gone, heartbeatKey) {
+      const r = await takeOverConsumer(ctx, await sideReady(), gone, heartbeatKey);
+      if (r.claimed > 0) pauses.wake();
+      return r;
+    },
+    rereadOwn() {
+      state.rereadOwn();
+      pauses.wake();
+    },
   };
 }
 

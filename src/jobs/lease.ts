@@ -6,6 +6,9 @@ import { schema, type Db } from '../db/client.js';
 /** Short: a dead replica's work comes due within this; a live one renews well before it ends. */
 export const DEFAULT_LEASE_MS = 15_000;
 
+/** How many rows lost while held are remembered for takenOver(). */
+const LOST_REMEMBERED = 10_000;
+
 /** The two leased queues: durable timers (jobs) and the notification outbox. */
 export type QueueName = 'timer' | 'outbox';
 export type LeasedTable = typeof schema.timers | typeof schema.outbox;
@@ -25,6 +28,7 @@ export function leaseColumns(t: LeasedTable): typeof schema.timers {
 export interface LeaseCounters {
   leaseRenewals: { inc(labels: { work: string }, n?: number): void };
   leaseExpiries: { inc(labels: { work: string }, n?: number): void };
+  takeovers?: { inc(labels: { cause: 'lease_expired' }, n?: number): void };
 }
 
 export interface LeaseKeeperOptions {
@@ -50,6 +54,13 @@ export interface LeaseKeeper {
   /** Renews every held lease now; returns the ids whose lease another replica took. */
   renew(): Promise<number[]>;
   /**
+   * Whether a renewal found the row no longer leased to this replica while it was held (a peer
+   * took it over: this replica was paused past its heartbeat or its lease; or the work finished it
+   * in its own transaction). Either way its outcome is recorded already or is the peer's to record.
+   * Asked once, after the work.
+   */
+  takenOver(id: number): boolean;
+  /**
    * Gives every held row back at once (shutting down): unleased and its attempt not counted, so a
    * peer takes it now instead of when the lease would have ended. Returns how many.
    */
@@ -64,6 +75,7 @@ export interface LeaseKeeper {
 export function createLeaseKeeper(opts: LeaseKeeperOptions): LeaseKeeper {
   const t = leaseColumns(QUEUE_TABLES[opts.queue]);
   const held = new Set<number>();
+  const lostWhileHeld = new Set<number>();
   let timer: TimerHandle | undefined;
   let renewing: Promise<number[]> | undefined;
 
@@ -79,7 +91,15 @@ export function createLeaseKeeper(opts: LeaseKeeperOptions): LeaseKeeper {
     const keptIds = new Set(kept.map((k) => k.id));
     // Finished meanwhile, or taken by a peer after a stall longer than the lease: stop renewing.
     const lost = ids.filter((id) => !keptIds.has(id) && held.has(id));
-    for (const id of lost) held.delete(id);
+    for (const id of lost) {
+      held.delete(id);
+      lostWhileHeld.add(id);
+    }
+    // Remembered until asked (or held again); bounded so rows finished in their own transaction never pile up.
+    for (const id of lostWhileHeld) {
+      if (lostWhileHeld.size <= LOST_REMEMBERED) break;
+      lostWhileHeld.delete(id);
+    }
     if (lost.length > 0) opts.logger.debug({ work: opts.queue, ids: lost }, 'leases no longer ours');
     return lost;
   }
@@ -108,6 +128,7 @@ export function createLeaseKeeper(opts: LeaseKeeperOptions): LeaseKeeper {
     expiry: () => leaseUntil(opts.leaseMs),
     hold(id) {
       held.add(id);
+      lostWhileHeld.delete(id);
       schedule();
     },
     release(id) {
@@ -118,6 +139,9 @@ export function createLeaseKeeper(opts: LeaseKeeperOptions): LeaseKeeper {
       }
     },
     renew,
+    takenOver(id) {
+      return lostWhileHeld.delete(id);
+    },
     async handBack() {
       const ids = [...held];
       held.clear();
@@ -133,6 +157,7 @@ export function createLeaseKeeper(opts: LeaseKeeperOptions): LeaseKeeper {
     },
     stop() {
       held.clear();
+      lostWhileHeld.clear();
       timer?.cancel();
       timer = undefined;
     },

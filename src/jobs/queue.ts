@@ -83,6 +83,7 @@ export function createLeasedQueue<Q extends QueueName>(name: Q, opts: QueueOptio
     if (claimed.expired.length > 0) {
       // A holder that finishes clears leased_by: one still set means its lease ran out unfinished.
       opts.metrics?.leaseExpiries.inc({ work: name }, claimed.expired.length);
+      opts.metrics?.takeovers?.inc({ cause: 'lease_expired' }, new Set(claimed.expired).size);
       opts.logger.warn({ holders: [...new Set(claimed.expired)], work: name, rows: claimed.expired.length }, 'took over work whose lease ran out');
     }
     for (const r of claimed.rows) keeper.hold(r.id);

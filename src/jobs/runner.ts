@@ -54,6 +54,12 @@ export function createJobRunner<D extends JobDeps>(deps: D, catalog: Catalog<D>,
       if (!entry) throw new Error(`no handler for job kind ${row.kind}`);
       await entry.run(deps, row.payload, { key: row.key, runAt: row.runAt, attempts: row.attempts, ...extra });
       queue.release(row.id);
+      // No longer leased here when it finished: a peer took it over (this replica was paused past
+      // its heartbeat), or the work completed it itself. Its outcome is recorded, or the peer's to record.
+      if (queue.keeper.takenOver(row.id)) {
+        log.info('job no longer leased to this replica when its run here ended; its outcome is left as recorded (a peer took it over, or it completed itself)');
+        return false;
+      }
       if (entry.everyMs !== undefined) await queue.retry(row.id, new Date(deps.clock.nowMs() + entry.everyMs), null, { resetAttempts: true });
       else await queue.finish(deps.db, row.id, { status: 'done', doneAt: deps.clock.now() });
       return true;

@@ -36,6 +36,8 @@ export interface Dispatcher {
   nextWakeInMs(): number | undefined;
   /** Shutting down: rows claimed and not yet delivered go back to the queue at once. */
   handBack(): Promise<number>;
+  /** Renews the leases held now; resolves with the rows a peer took (this replica was paused past its heartbeat). */
+  renew(): Promise<number[]>;
 }
 
 /**
@@ -100,6 +102,11 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
         return false;
       }
     }
+    // Taken over by a peer while this replica was paused past its heartbeat: the peer delivers it.
+    if (queue.keeper.takenOver(row.id)) {
+      opts.logger.warn({ outbox_id: row.id }, 'notification taken over by a peer while it waited here; not sent from this replica');
+      return false;
+    }
     try {
       const outcome = await adapter.deliver(view);
       if (paceKey) lastSent.set(paceKey, clock.nowMs());
@@ -123,6 +130,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
       return finished;
     },
     handBack: () => queue.keeper.handBack(),
+    renew: () => queue.keeper.renew(),
     nextWakeInMs() {
       if (!Number.isFinite(nextReady)) return undefined;
       const ms = Math.max(0, nextReady - clock.nowMs());

@@ -52,3 +52,15 @@ export const timers = pgTable(
   },
   (t) => [uniqueIndex('timers_key_uq').on(t.key), index('timers_due_idx').on(t.status, t.runAt)],
 );
+
+/**
+ * One row a replica (SRE_CONSUMER_NAME, else host-pid) that has ever beaten: its heartbeat when the
+ * agent runs without Redis (or Redis is unreachable), on the database's clock. A row whose
+ * `expires_at` is past is a dead replica; the peer that takes its work over deletes the row.
+ */
+export const replicaHeartbeats = pgTable('replica_heartbeats', {
+  name: text('name').primaryKey(),
+  /** Stamped by the database (now()), never by a replica: skew between replicas does not matter. */
+  beatAt: timestamp('beat_at', { withTimezone: true }).notNull().defaultNow(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+});

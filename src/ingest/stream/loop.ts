@@ -85,6 +85,7 @@ async function claimStep(ctx: ConsumerContext): Promise<void> {
   }
   if (entries.length > 0) {
     ctx.log.info({ claimed: entries.length }, 'claimed entries idle on another consumer');
+    ctx.onIdleClaim?.(entries.length);
     await processBatch(ctx, entries, true);
   }
 }

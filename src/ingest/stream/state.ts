@@ -192,6 +192,7 @@ export interface ConsumerContext {
   handleBatch: (entries: StreamEntry[]) => Promise<void>;
   onDeadLetter: ((entry: DeadLetter, error: string) => Promise<void>) | undefined;
   onHandlerTimeout: ((entryIds: string[]) => void) | undefined;
+  onIdleClaim: ((entries: number) => void) | undefined;
   isTransient: (err: unknown) => boolean;
 }
 
@@ -208,6 +209,7 @@ export function contextOf(opts: StreamConsumerOptions, client: RedisClient): Con
     handleBatch: opts.handleBatch,
     onDeadLetter: opts.onDeadLetter,
     onHandlerTimeout: opts.onHandlerTimeout,
+    onIdleClaim: opts.onIdleClaim,
     isTransient: opts.isTransient ?? isTransientError,
   };
 }

@@ -56,6 +56,8 @@ export interface StreamConsumerOptions {
   handlerTimeoutMs?: number;
   /** Called with the entry ids of a batch whose handler passed its deadline (a metric). */
   onHandlerTimeout?: (entryIds: string[]) => void;
+  /** Called with how many entries a claim pass took because they sat idle past the claim idle on another consumer (a metric). */
+  onIdleClaim?: (entries: number) => void;
   /** Infrastructure failures (database down) never count towards dead-lettering; default: connection and SQLSTATE 08/53/57 codes. */
   isTransient?: (err: unknown) => boolean;
 }
@@ -83,4 +85,12 @@ export interface StreamConsumer {
   /** Stops reading, finishes the batch in flight, and leaves unacknowledged entries pending. */
   stop(): Promise<void>;
   status(): StreamConsumerStatus;
+  /**
+   * Takes over a consumer whose heartbeat is gone (jobs/takeover.ts): its pending entries are
+   * claimed for this one at once, and it is removed from the group once nothing is pending on it.
+   * Does nothing while `heartbeatKey` exists (it came back).
+   */
+  takeOver(gone: string, heartbeatKey: string): Promise<{ claimed: number; removed: boolean }>;
+  /** This replica's heartbeat had lapsed: read its own pending entries again (what a peer claimed is no longer among them). */
+  rereadOwn(): void;
 }
