@@ -15,6 +15,19 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const CLAIM_IDLE_MS = 1_000;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** Waits until `consumer`'s entries have had their idle time reset `times` times (a living holder's touches), sampling XPENDING. */
+async function heldAcrossClaimIdle(r: StreamContext['redis'], stream: string, group: string, consumer: string, times: number): Promise<void> {
+  let resets = 0;
+  let last = -1;
+  await waitFor(`${consumer} to hold its batch ${times} times`, async () => {
+    const rows = await r.xPendingRange(stream, group, '-', '+', 100_000, { consumer });
+    const idle = Math.max(...rows.map((x) => x.millisecondsSinceLastDelivery));
+    if (last >= 0 && idle < last) resets++;
+    last = idle;
+    return resets >= times;
+  });
+}
+
 async function ownedBy(r: StreamContext['redis'], stream: string, group: string, consumer: string): Promise<number> {
   return (await r.xPendingRange(stream, group, '-', '+', 100_000, { consumer })).length;
 }
@@ -43,8 +56,9 @@ describe('claiming on the stream: a dead consumer is taken over, a slow live one
       await waitFor('replica A to commit a batch', () => out.includes('COMMITTED 100'), 60_000);
       await survivor.start();
       await waitFor('replica B to take the other 200', () => survivor.status().acked === 200);
-      // Three claim idles later, A's batch is still A's: a living replica never looks dead.
-      await sleep(3 * CLAIM_IDLE_MS);
+      // Past a claim idle of A holding its batch (its entries' idle time reset four times, every
+      // third of the idle, while B looks for idle entries every tenth), the batch is still A's.
+      await heldAcrossClaimIdle(r, stream, group, 'replica-a', 4);
       expect(await ownedBy(r, stream, group, 'replica-a')).toBe(100);
       expect(survivor.status().acked).toBe(200);
 
