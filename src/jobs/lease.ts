@@ -169,13 +169,18 @@ export function createLeaseKeeper(opts: LeaseKeeperOptions): LeaseKeeper {
  * that name runs any more, so its leases are released instead of waited out.
  */
 export async function releaseOwnLeases(db: Db, holder: string): Promise<Record<QueueName, number>> {
+  return releaseLeases(db, holder, (t) => isNotNull(t.leaseExpiresAt));
+}
+
+/** Releases the pending rows of both queues leased to `holder` (and meeting `also`); how many of each. */
+export async function releaseLeases(db: Db, holder: string, also: (t: ReturnType<typeof leaseColumns>) => SQL | undefined): Promise<Record<QueueName, number>> {
   const out = { timer: 0, outbox: 0 };
   for (const q of ['timer', 'outbox'] as const) {
     const t = leaseColumns(QUEUE_TABLES[q]);
     const rows = await db
       .update(t)
       .set({ leasedBy: null, leaseExpiresAt: null })
-      .where(and(eq(t.leasedBy, holder), eq(t.status, 'pending'), isNotNull(t.leaseExpiresAt)))
+      .where(and(eq(t.leasedBy, holder), eq(t.status, 'pending'), also(t)))
       .returning({ id: t.id });
     out[q] = rows.length;
   }

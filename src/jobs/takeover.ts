@@ -1,9 +1,9 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { Db } from '../db/client.js';
 import type { Heartbeat } from './heartbeat.js';
-import { QUEUE_TABLES, leaseColumns, type QueueName } from './lease.js';
+import { releaseLeases, type QueueName } from './lease.js';
 
 /** Why work changed hands: a heartbeat gone, a lease run out, a stream entry left idle past the claim idle. */
 export type TakeoverCause = 'heartbeat' | 'lease_expired' | 'stream_idle';
@@ -46,17 +46,7 @@ export interface Takeover {
  * replicas still ends up dead. Returns how many rows of each queue.
  */
 export async function releaseLeasesOf(db: Db, holder: string): Promise<Record<QueueName, number>> {
-  const out = { timer: 0, outbox: 0 };
-  for (const q of ['timer', 'outbox'] as const) {
-    const t = leaseColumns(QUEUE_TABLES[q]);
-    const rows = await db
-      .update(t)
-      .set({ leasedBy: null, leaseExpiresAt: null })
-      .where(and(eq(t.leasedBy, holder), eq(t.status, 'pending'), sql`not exists (select 1 from replica_heartbeats h where h.name = ${holder} and h.expires_at > now())`))
-      .returning({ id: t.id });
-    out[q] = rows.length;
-  }
-  return out;
+  return releaseLeases(db, holder, () => sql`not exists (select 1 from replica_heartbeats h where h.name = ${holder} and h.expires_at > now())`);
 }
 
 /**
