@@ -516,6 +516,9 @@ export function describeDefaults(config: Config): string[] {
     config.policy.pageWithoutApproval
       ? 'paging: page_oncall pages at once without approval, through the gate (SRE_PAGE_WITHOUT_APPROVAL=true)'
       : `paging: page_oncall waits for a person, and pages anyway if nobody decided within SRE_ESCALATE_AFTER (SRE_PAGE_WITHOUT_APPROVAL=false)`,
+    config.telemetry.tracesUrl
+      ? `tracing: OTLP ${config.telemetry.protocol} to ${new URL(config.telemetry.tracesUrl).origin} as ${config.telemetry.serviceName}, sampler ${config.telemetry.sampler.name}`
+      : 'tracing: off (OTEL_EXPORTER_OTLP_ENDPOINT unset)',
     config.policy.mode === 'shadow' ? 'mode: shadow; proposes and asks, never executes (SRE_MODE=shadow)' : 'mode: live',
     config.api.tokens.length > 0
       ? `console and JSON API: ${config.api.tokens.length} operator(s) from SRE_API_TOKENS at ${config.http.publicBaseUrl}/sre`
