@@ -1,3 +1,4 @@
+import { inIncidentTrace } from './trace.js';
 import { and, eq } from 'drizzle-orm';
 import { appendAudit } from '../audit/append.js';
 import { schema } from '../db/client.js';
@@ -21,7 +22,11 @@ const { proposals, executions } = schema;
  * once), the call carries the execution id as Idempotency-Key, and the result is recorded after.
  * The gate (gate.ts) runs in the claiming transaction; its gateway reads are made before it.
  */
-export async function execute(deps: ServiceDeps, input: { proposalId: string }): Promise<ProposalView> {
+export function execute(deps: ServiceDeps, input: { proposalId: string }): Promise<ProposalView> {
+  return inIncidentTrace(deps, { proposalId: input.proposalId }, 'sre.execute', { 'sre.proposal.id': input.proposalId }, () => executeIn(deps, input));
+}
+
+async function executeIn(deps: ServiceDeps, input: { proposalId: string }): Promise<ProposalView> {
   const { proposalId } = input;
   const exeId = newId('exe');
   const [before] = await deps.db.select().from(proposals).where(and(eq(proposals.id, proposalId), eq(proposals.status, 'approved')));

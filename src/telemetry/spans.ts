@@ -80,3 +80,9 @@ export function annotate(attributes: Attributes): void {
 export function spanEvent(name: string, attributes?: Attributes): void {
   trace.getActiveSpan()?.addEvent(name, attributes);
 }
+
+/** The active span's trace id, or undefined with no span (tracing off). */
+export function activeTraceId(): string | undefined {
+  const sc = trace.getActiveSpan()?.spanContext();
+  return sc && trace.isSpanContextValid(sc) ? sc.traceId : undefined;
+}

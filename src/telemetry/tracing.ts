@@ -32,6 +32,11 @@ const OFF: Tracing = { enabled: false, forceFlush: async () => {}, shutdown: asy
  */
 let shared: { provider: NodeTracerProvider; processor: BoundedBatchProcessor; listeners: Set<(n: number, reason: DropReason) => void>; settings: TracingSettings } | undefined;
 
+/** Whether the SDK runs in this process: callers skip work that only feeds spans (a trace context read) when it does not. */
+export function isTracing(): boolean {
+  return shared !== undefined;
+}
+
 /**
  * Starts tracing when an OTLP endpoint is configured; otherwise nothing is built and the
  * API's no-op implementation stays in place, so a span costs a function call.
