@@ -2,8 +2,17 @@ import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, ty
 
 export { SpanKind, type Attributes, type Span };
 
-/** The agent's tracer: the API's no-op one until tracing starts (tracing.ts), so spans cost nothing when off. */
-const tracer = trace.getTracer('scutum-sre-agent');
+/**
+ * The agent's tracer: the API's no-op one until tracing starts (tracing.ts), so spans cost nothing
+ * when off. Looked up again when the global provider changes (tracing stopped and started again in
+ * one process: tests, the bench), since a tracer keeps the provider it came from.
+ */
+let cached: { provider: ReturnType<typeof trace.getTracerProvider>; tracer: ReturnType<typeof trace.getTracer> } | undefined;
+function tracer() {
+  const provider = trace.getTracerProvider();
+  if (cached?.provider !== provider) cached = { provider, tracer: provider.getTracer('scutum-sre-agent') };
+  return cached.tracer;
+}
 
 export interface SpanOptions {
   kind?: SpanKind;
@@ -19,7 +28,7 @@ export interface SpanOptions {
 /** Runs `fn` in a new active span; a throw marks it as an error (the exception recorded) and is rethrown. */
 export function withSpan<T>(name: string, opts: SpanOptions, fn: (span: Span) => Promise<T>): Promise<T> {
   const parent = opts.parent ? contextOf(opts.parent) : context.active();
-  return tracer.startActiveSpan(name, { kind: opts.kind ?? SpanKind.INTERNAL, ...(opts.attributes ? { attributes: opts.attributes } : {}), ...(opts.links ? { links: opts.links } : {}) }, parent, async (span) => {
+  return tracer().startActiveSpan(name, { kind: opts.kind ?? SpanKind.INTERNAL, ...(opts.attributes ? { attributes: opts.attributes } : {}), ...(opts.links ? { links: opts.links } : {}) }, parent, async (span) => {
     try {
       return await fn(span);
     } catch (e) {
