@@ -86,7 +86,9 @@ export function startTracing(settings: TracingSettings, opts: TracingOptions): T
 }
 
 function buildExporter(s: TracingSettings): SpanExporter {
-  const config = { url: s.tracesUrl!, headers: { ...s.headers }, timeoutMillis: s.requestTimeoutMs, concurrencyLimit: 1 };
+  // The processor sends one export at a time; the exporter's limit bounds the requests a hanging
+  // collector still holds after their exports were given up (past it, an export fails at once, counted).
+  const config = { url: s.tracesUrl!, headers: { ...s.headers }, timeoutMillis: s.requestTimeoutMs, concurrencyLimit: 4 };
   return s.protocol === 'http/json' ? new JsonExporter(config) : new ProtobufExporter(config);
 }
 

@@ -55,6 +55,8 @@ export interface Receiver {
   contentTypes: string[];
   /** Requests that arrived (answered or not). */
   requests: number;
+  /** Spans per answered request, in order. */
+  batches: number[];
   close(): Promise<void>;
 }
 
@@ -101,7 +103,7 @@ export function decode(contentType: string, body: Buffer): ReceivedSpan[] {
 }
 
 export async function startReceiver(mode: 'answer' | 'hang' | 'refuse' = 'answer'): Promise<Receiver> {
-  const r: Omit<Receiver, 'url' | 'close'> = { spans: [], contentTypes: [], requests: 0 };
+  const r: Omit<Receiver, 'url' | 'close'> = { spans: [], contentTypes: [], requests: 0, batches: [] };
   const hanging: ServerResponse[] = [];
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
@@ -115,7 +117,9 @@ export async function startReceiver(mode: 'answer' | 'hang' | 'refuse' = 'answer
         res.writeHead(mode === 'refuse' ? 503 : 404).end();
         return;
       }
-      r.spans.push(...decode(type, Buffer.concat(chunks)));
+      const got = decode(type, Buffer.concat(chunks));
+      r.spans.push(...got);
+      r.batches.push(got.length);
       const json = type.startsWith('application/json');
       res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' }).end(json ? '{}' : Buffer.alloc(0));
     });
