@@ -1,0 +1,41 @@
+import { describe, expect } from 'vitest';
+import { ALICE, INGEST_TOKEN, get, post, unhealthy } from '../support/agent.js';
+import { agentTest as test } from '../support/fixtures.js';
+import { startReceiver } from './receiver.js';
+
+/**
+ * The incident's trace follows its work across replicas (issue 21): replica A ingests the event and
+ * stops before reasoning (its work stays in the database, as after a kill); replica B picks the
+ * reasoning job up from the database, and its spans continue the trace A started, from the
+ * traceparent stored with the incident and its job.
+ */
+describe('a trace across replicas', () => {
+  test.scoped({ failing: ['openai'] });
+
+  test('the replica that takes the work over continues the incident\'s trace', async ({ startAgent }) => {
+    const receiver = await startReceiver();
+    try {
+      const env = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json' };
+      const a = await startAgent({ ...env, SRE_CONSUMER_NAME: 'replica-a' });
+      const b = await startAgent({ ...env, SRE_CONSUMER_NAME: 'replica-b' });
+      expect((await post(a.base, '/v1/events', unhealthy('openai', { model_group: undefined }), INGEST_TOKEN)).status).toBe(202);
+      await a.stop();
+      await b.agent.tick();
+      const [p] = (await get(b.base, '/v1/proposals?status=pending', ALICE)).body.proposals;
+      expect((await post(b.base, `/v1/proposals/${p.id}/decision`, { decision: 'approve' }, ALICE)).body.status).toBe('succeeded');
+      await b.agent.tracing.forceFlush();
+
+      const ingest = receiver.spans.find((s) => s.name === 'sre.ingest http')!;
+      const job = receiver.spans.find((s) => s.name === 'sre.job propose')!;
+      expect(job.attributes['sre.replica']).toBe('replica-b');
+      expect(job.traceId).toBe(ingest.traceId);
+      expect(job.parentSpanId).toBe(ingest.spanId);
+      // The decision came in on B's API, outside any trace: it joins the incident's trace all the same.
+      const decide = receiver.spans.find((s) => s.name === 'sre.decide approve')!;
+      expect(decide.traceId).toBe(ingest.traceId);
+      expect(receiver.spans.find((s) => s.name === 'sre.execute')?.traceId).toBe(ingest.traceId);
+    } finally {
+      await receiver.close();
+    }
+  });
+});
