@@ -15,7 +15,7 @@ function lines(id: string, title: string, slug: string, ls: ReportLine[]): Html 
   )}</ol></section>`;
 }
 
-export function incidentReportPage(o: { user: string; csrf: string; report: IncidentReport }): string {
+export function incidentReportPage(o: { user: string; csrf: string; report: IncidentReport; traceLink?: string | undefined }): string {
   const r = o.report;
   const id = r.incident.id;
   return page(
@@ -23,7 +23,7 @@ export function incidentReportPage(o: { user: string; csrf: string; report: Inci
     html`<article class="card"><div class="head"><h1>${r.incident.type} on ${r.incident.subject}</h1></div>
 <p>${r.summary}</p>
 <p class="meta">Every line cites its audit row (seq and the first 12 characters of its hash); <code>sre-agent audit verify</code> vouches for them.
-<a href="/v1/incidents/${encodeURIComponent(id)}/report?format=markdown">Markdown</a> · <a href="/v1/incidents/${encodeURIComponent(id)}/report?format=json">JSON</a> (with an API token)</p>
+<a href="/v1/incidents/${encodeURIComponent(id)}/report?format=markdown">Markdown</a> · <a href="/v1/incidents/${encodeURIComponent(id)}/report?format=json">JSON</a> (with an API token)${o.traceLink ? html` · <a href="${o.traceLink}" rel="noopener noreferrer">Trace</a>` : ''}</p>
 ${
   r.steps.length
     ? html`<h2>How long each step took</h2><table><thead><tr><th scope="col">step</th><th scope="col">took</th><th scope="col">audit rows</th></tr></thead><tbody>${r.steps.map(

@@ -1,6 +1,7 @@
+import { traceLink } from '../../../telemetry/index.js';
 import { auditWhere, exportAuditCsv, type AuditFilter } from '../../../audit/export.js';
 import { isDomainError } from '../../../domain/errors.js';
-import { DEFAULT_REPORT_WINDOW, deadNotifications, incidentReport, listAuditRows, tuningReport } from '../../../proposals/index.js';
+import { DEFAULT_REPORT_WINDOW, deadNotifications, incidentReport, incidentTraceId, listAuditRows, tuningReport } from '../../../proposals/index.js';
 import { sendHtml } from '../http.js';
 import { auditPage, messagePage, nav, notificationsPage, type AuditQuery } from '../pages.js';
 import { incidentReportPage } from '../incident-report-page.js';
@@ -76,7 +77,8 @@ export async function report({ app, res, url, viewer, head }: SignedInRequest): 
 /** GET /sre/incidents/:id/report: the incident report as a page; 404 for no such incident. */
 export async function incidentReportRoute({ app, res, viewer, head, params }: SignedInRequest): Promise<void> {
   try {
-    sendHtml(res, 200, incidentReportPage({ user: viewer.user, csrf: viewer.csrf, report: await incidentReport(app.deps, { id: params.id! }) }), { head });
+    const [report, traceId] = await Promise.all([incidentReport(app.deps, { id: params.id! }), incidentTraceId(app.deps, { incidentId: params.id! })]);
+    sendHtml(res, 200, incidentReportPage({ user: viewer.user, csrf: viewer.csrf, report, traceLink: traceLink(app.opts.traceUrl, traceId) }), { head });
   } catch (e) {
     if (!isDomainError(e) || e.code !== 'not_found') throw e;
     sendHtml(res, 404, messagePage('Not found', e.message, 'error', nav(viewer.user, viewer.csrf)), { head });
