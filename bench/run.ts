@@ -28,6 +28,8 @@ const CONTRACT_KEYS = [
   'crash_recovery_ms',
   'crash_lost',
   'crash_duplicates',
+  'approve_to_execute_traced_p99_ms',
+  'ingest_traced_events_per_s',
 ] as const;
 
 /** `npm run bench -- --only model,crash` (or BENCH_ONLY=model,crash): the parts to run. */

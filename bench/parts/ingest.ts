@@ -3,10 +3,14 @@ import { ingestEvents } from '../../src/ingest/ingest.js';
 import { createStreamConsumer } from '../../src/ingest/redis-consumer.js';
 import { entriesOfRead } from '../../src/ingest/stream/redis-reply.js';
 import type { PlatformEvent } from '../../src/domain/events.js';
+import { startBenchTracing, startCollector } from '../tracing.js';
 import { REDIS_URL, freshDatabase, logger, progress, providerEvent, redisClient, round, scaled, sleep, streamName, xaddAll, type RedisClient } from '../support.js';
 
 export interface IngestResult {
   ingest_events_per_s: number;
+  ingest_traced_events_per_s: number;
+  ingest_traced_ratio: number;
+  ingest_traced_spans_dropped: number;
   ingest_raw_events_per_s: number;
   ingest_events: number;
   ingest_seconds: number;
@@ -42,29 +46,17 @@ export async function benchIngest(): Promise<IngestResult> {
     const rawSeconds = (performance.now() - rawT0) / 1000;
     progress(`ingest: raw ${rawDone} in ${rawSeconds.toFixed(1)} s`);
 
-    const deps = { db: agentDb.db, channels: ['slack'] as const, clock: systemClock, logger };
-    let committed = 0;
-    const consumer = createStreamConsumer({
-      redisUrl: REDIS_URL,
-      stream: agentStream,
-      group: 'sre-agent',
-      consumer: 'bench-0',
-      logger,
-      batchSize: BATCH,
-      blockMs: 200,
-      handleBatch: async (entries) => {
-        await ingestEvents(deps, entries.map((e) => ({ event: e.event, via: 'stream' as const, entryId: e.id })));
-        committed += entries.length;
-      },
-    });
-    const t0 = performance.now();
-    await consumer.start();
-    while (committed < n && performance.now() - t0 < TIME_LIMIT_MS) await sleep(20);
-    const seconds = (performance.now() - t0) / 1000;
-    const longestBatchMs = consumer.status().longestBatchMs;
-    await consumer.stop();
-    progress(`ingest: agent ${committed} in ${seconds.toFixed(1)} s`);
+    const plain = await agentPhase(agentStream, agentDb, n);
+    progress(`ingest: agent ${plain.committed} in ${plain.seconds.toFixed(1)} s`);
+    // The same events again with tracing on, exporting to a local collector in this process.
+    const collector = await startCollector();
+    const traced = await tracedPhase(r, events, collector.env, n).finally(() => collector.close());
+    progress(`ingest: agent traced ${traced.committed} in ${traced.seconds.toFixed(1)} s (${collector.requests()} export requests, ${traced.dropped} spans dropped)`);
+    const { committed, seconds, longestBatchMs } = plain;
     return {
+      ingest_traced_events_per_s: round(traced.committed / traced.seconds, 0),
+      ingest_traced_ratio: round(traced.committed / traced.seconds / (committed / seconds), 3),
+      ingest_traced_spans_dropped: traced.dropped,
       ingest_events_per_s: round(committed / seconds, 0),
       ingest_raw_events_per_s: round(rawDone / rawSeconds, 0),
       ingest_events: committed,
@@ -78,6 +70,51 @@ export async function benchIngest(): Promise<IngestResult> {
     await r.close();
     await agentDb.drop();
     await rawDb.drop();
+  }
+}
+
+type BenchDb = Awaited<ReturnType<typeof freshDatabase>>;
+
+/** The agent's consumer into ingestEvents, as wired in production, until every event is committed. */
+async function agentPhase(stream: string, db: BenchDb, n: number): Promise<{ committed: number; seconds: number; longestBatchMs: number }> {
+  const deps = { db: db.db, channels: ['slack'] as const, clock: systemClock, logger };
+  let committed = 0;
+  const consumer = createStreamConsumer({
+    redisUrl: REDIS_URL,
+    stream,
+    group: 'sre-agent',
+    consumer: 'bench-0',
+    logger,
+    batchSize: BATCH,
+    blockMs: 200,
+    handleBatch: async (entries) => {
+      await ingestEvents(deps, entries.map((e) => ({ event: e.event, via: 'stream' as const, entryId: e.id })));
+      committed += entries.length;
+    },
+  });
+  const t0 = performance.now();
+  await consumer.start();
+  while (committed < n && performance.now() - t0 < TIME_LIMIT_MS) await sleep(20);
+  const seconds = (performance.now() - t0) / 1000;
+  const longestBatchMs = consumer.status().longestBatchMs;
+  await consumer.stop();
+  return { committed, seconds, longestBatchMs };
+}
+
+/** agentPhase on a stream and database of its own, with tracing on (`env`), flushed (bounded) after. */
+async function tracedPhase(r: RedisClient, events: PlatformEvent[], env: Record<string, string>, n: number): Promise<{ committed: number; seconds: number; dropped: number }> {
+  const stream = streamName('ingest-traced');
+  const db = await freshDatabase('ingest_traced');
+  const { tracing, dropped } = startBenchTracing(env);
+  try {
+    await r.xGroupCreate(stream, 'sre-agent', '0', { MKSTREAM: true });
+    await xaddAll(r, stream, events);
+    const out = await agentPhase(stream, db, n);
+    return { committed: out.committed, seconds: out.seconds, dropped: dropped() };
+  } finally {
+    await tracing.shutdown(5_000);
+    await r.del([stream, `${stream}:dead`]);
+    await db.drop();
   }
 }
 
