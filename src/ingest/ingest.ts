@@ -22,8 +22,8 @@ export interface IngestOutcome {
   incidentsOpened: string[];
   /** Stored events a silence matched, by the silence's matcher keys (sre_events_silenced_total). */
   silenced?: Map<string, number>;
-  /** Incidents opened earlier that this batch fed (for their traces; not returned to callers). */
-  fed?: string[];
+  /** Traced incidents opened earlier that this batch fed, with their traceparent (for their traces; not returned to callers). */
+  fed?: { id: string; traceParent: string }[];
 }
 
 /** What ingest needs; policy (its time zone) and maintenance feed the silences, UTC and none when absent. */
@@ -44,7 +44,7 @@ export async function ingestEvents(deps: IngestDeps, items: readonly IngestItem[
     const outcome = await ingestBatch(deps, items);
     span.setAttributes({ 'sre.events.accepted': outcome.accepted.length, 'sre.events.duplicates': outcome.duplicates.length, 'sre.incidents.opened': outcome.incidentsOpened.length });
     if (outcome.incidentsOpened.length > 0) span.setAttribute('sre.incident.ids', outcome.incidentsOpened);
-    if (outcome.fed && outcome.fed.length > 0) await traceFed(deps, outcome.fed);
+    if (outcome.fed && outcome.fed.length > 0) await traceFed(outcome.fed);
     delete outcome.fed;
     return outcome;
   });
@@ -54,12 +54,11 @@ export async function ingestEvents(deps: IngestDeps, items: readonly IngestItem[
  * A batch that fed incidents opened earlier (in another trace) leaves a span in each incident's
  * trace, linked to the batch: an incident's trace shows every batch that fed it. Only while tracing.
  */
-async function traceFed(deps: IngestDeps, ids: string[]): Promise<void> {
+async function traceFed(fed: { id: string; traceParent: string }[]): Promise<void> {
   const batch = currentTraceparent();
   if (!batch) return;
-  const rows = await deps.db.select({ id: incidents.id, traceParent: incidents.traceParent }).from(incidents).where(inArray(incidents.id, ids));
-  for (const r of rows) {
-    if (!r.traceParent || r.traceParent.slice(3, 35) === batch.slice(3, 35)) continue;
+  for (const r of fed) {
+    if (r.traceParent.slice(3, 35) === batch.slice(3, 35)) continue;
     await withSpan('sre.ingest.fed', { parent: r.traceParent, links: linkTo(batch), attributes: { 'sre.incident.id': r.id } }, async () => {});
   }
 }
@@ -96,6 +95,8 @@ type Stored = {
   digest: string;
   first_occurred_at: string;
   last_occurred_at: string;
+  /** The incident's trace context (incidents.trace_parent), read in the same statement. */
+  trace_parent: string | null;
 };
 
 async function ingestInTx(tx: Tx, deps: IngestDeps, items: IngestItem[]): Promise<IngestOutcome> {
@@ -131,7 +132,7 @@ async function ingestInTx(tx: Tx, deps: IngestDeps, items: IngestItem[]): Promis
     accepted: items.filter((it) => accepted.has(it.event.id)).map((it) => it.event.id),
     duplicates: items.filter((it) => !accepted.has(it.event.id)).map((it) => it.event.id),
     incidentsOpened: openedIds,
-    fed: [...storedIn].filter((id) => !openedIds.includes(id)),
+    fed: stored.flatMap((st) => (st.trace_parent && !openedIds.includes(st.incident_id) ? [{ id: st.incident_id, traceParent: st.trace_parent }] : [])),
   };
 }
 
@@ -230,7 +231,8 @@ async function storeEvents(tx: Tx, byKey: Map<string, IngestItem[]>, incidentOf:
              array_agg(id order by id) as ids,
              sre_events_digest_of(array_agg(canonical order by id)) as digest,
              to_char(min(occurred_at) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as first_occurred_at,
-             to_char(max(occurred_at) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as last_occurred_at
+             to_char(max(occurred_at) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as last_occurred_at,
+             (select i.trace_parent from incidents i where i.id = ins.incident_id) as trace_parent
       from ins group by incident_id, via order by incident_id, via`,
   );
 

@@ -23,9 +23,15 @@ describe('a trace across replicas', () => {
       await b.agent.tick();
       const [p] = (await get(b.base, '/v1/proposals?status=pending', ALICE)).body.proposals;
       expect((await post(b.base, `/v1/proposals/${p.id}/decision`, { decision: 'approve' }, ALICE)).body.status).toBe('succeeded');
+      // A later batch feeding the open incident: a span in the incident's trace, linked to that batch's own.
+      expect((await post(b.base, '/v1/events', unhealthy('openai', { model_group: undefined }), INGEST_TOKEN)).status).toBe(202);
       await b.agent.tracing.forceFlush();
 
-      const ingest = receiver.spans.find((s) => s.name === 'sre.ingest http')!;
+      const [ingest, later] = receiver.spans.filter((s) => s.name === 'sre.ingest http');
+      if (!ingest || !later) throw new Error('expected two ingest batches');
+      expect(later.traceId).not.toBe(ingest.traceId);
+      const fed = receiver.spans.find((s) => s.name === 'sre.ingest.fed');
+      expect(fed).toMatchObject({ traceId: ingest.traceId, attributes: { 'sre.incident.id': p.incident_id }, links: [{ traceId: later.traceId, spanId: later.spanId }] });
       const job = receiver.spans.find((s) => s.name === 'sre.job propose')!;
       expect(job.attributes['sre.replica']).toBe('replica-b');
       expect(job.traceId).toBe(ingest.traceId);
