@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { schema, type Executor } from '../db/client.js';
-import { activeTraceId, currentTraceparent, isTracing, linkTo, traceIdOf, withSpan, type Attributes, type Span } from '../telemetry/index.js';
+import { activeSubjects, activeTraceId, currentTraceparent, isTracing, linkTo, traceIdOf, withSpan, type Attributes, type Span } from '../telemetry/index.js';
 import type { ServiceDeps } from './types.js';
 
 const { incidents, proposals } = schema;
@@ -31,8 +31,12 @@ export async function inIncidentTrace<T>(
   fn: (span: Span) => Promise<T>,
 ): Promise<T> {
   if (!isTracing()) return withSpan(name, { attributes }, fn);
+  const subjects = [...(ref.incidentId ? [`incident:${ref.incidentId}`] : []), ...(ref.proposalId ? [`proposal:${ref.proposalId}`] : [])];
+  // Inside a step of the same incident or proposal (an approval executing at once): already in its trace.
+  const around = activeSubjects();
+  if (subjects.some((s) => around.includes(s))) return withSpan(name, { attributes, subjects }, fn);
   const stored = await incidentTraceparent(deps.tx ?? deps.db, ref);
   const active = activeTraceId();
-  if (!stored || traceIdOf(stored) === active) return withSpan(name, { attributes }, fn);
-  return withSpan(name, { attributes, parent: stored, links: linkTo(currentTraceparent()) }, fn);
+  if (!stored || traceIdOf(stored) === active) return withSpan(name, { attributes, subjects }, fn);
+  return withSpan(name, { attributes, subjects, parent: stored, links: linkTo(currentTraceparent()) }, fn);
 }

@@ -2,4 +2,4 @@
 export { traceIdOf, traceLink, type TracingSettings } from './settings.js';
 export { isTracing, startTracing, type Tracing } from './tracing.js';
 export type { DropReason } from './processor.js';
-export { activeTraceId, activeTraceIds, annotate, currentTraceparent, failSpan, linkTo, spanEvent, SpanKind, traceHeaders, withSpan, type Attributes, type Span, type SpanOptions } from './spans.js';
+export { activeSubjects, activeTraceId, activeTraceIds, annotate, currentTraceparent, failSpan, linkTo, spanEvent, SpanKind, traceHeaders, withSpan, type Attributes, type Span, type SpanOptions } from './spans.js';

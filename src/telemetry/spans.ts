@@ -1,4 +1,4 @@
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Link, type Span } from '@opentelemetry/api';
+import { context, createContextKey, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Link, type Span } from '@opentelemetry/api';
 
 export { SpanKind, type Attributes, type Span };
 
@@ -16,6 +16,8 @@ function tracer() {
 
 export interface SpanOptions {
   kind?: SpanKind;
+  /** A subject the span's work is about (`proposal:prp_…`), readable by nested work through `activeSubjects()`. */
+  subjects?: readonly string[];
   attributes?: Attributes;
   /**
    * A stored W3C traceparent (an incident's, a job's) the span continues: work picked up from the
@@ -27,7 +29,8 @@ export interface SpanOptions {
 
 /** Runs `fn` in a new active span; a throw marks it as an error (the exception recorded) and is rethrown. */
 export function withSpan<T>(name: string, opts: SpanOptions, fn: (span: Span) => Promise<T>): Promise<T> {
-  const parent = opts.parent ? contextOf(opts.parent) : context.active();
+  const base = opts.parent ? contextOf(opts.parent) : context.active();
+  const parent = opts.subjects ? base.setValue(SUBJECTS, [...activeSubjects(base), ...opts.subjects]) : base;
   return tracer().startActiveSpan(name, { kind: opts.kind ?? SpanKind.INTERNAL, ...(opts.attributes ? { attributes: opts.attributes } : {}), ...(opts.links ? { links: opts.links } : {}) }, parent, async (span) => {
     try {
       return await fn(span);
@@ -94,4 +97,11 @@ export function spanEvent(name: string, attributes?: Attributes): void {
 export function activeTraceId(): string | undefined {
   const sc = trace.getActiveSpan()?.spanContext();
   return sc && trace.isSpanContextValid(sc) ? sc.traceId : undefined;
+}
+
+const SUBJECTS = createContextKey('sre.subjects');
+
+/** The subjects of the spans around the active one (withSpan's `subjects`): nested work on the same proposal needs no look-up of its trace. */
+export function activeSubjects(ctx: Context = context.active()): readonly string[] {
+  return (ctx.getValue(SUBJECTS) as readonly string[] | undefined) ?? [];
 }
