@@ -1,5 +1,7 @@
 import { describe, expect } from 'vitest';
 import { ALICE, INGEST_TOKEN, get, post, unhealthy } from '../support/agent.js';
+import type { JobRunner } from '../../src/jobs/index.js';
+import { eventually } from '../support/eventually.js';
 import { agentTest as test } from '../support/fixtures.js';
 import { startReceiver } from './receiver.js';
 
@@ -40,6 +42,34 @@ describe('a trace across replicas', () => {
       const decide = receiver.spans.find((s) => s.name === 'sre.decide approve')!;
       expect(decide.traceId).toBe(ingest.traceId);
       expect(receiver.spans.find((s) => s.name === 'sre.execute')?.traceId).toBe(ingest.traceId);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  test('a lease taken over from a replica that died holding it continues the incident\'s trace', async ({ startAgent }) => {
+    const receiver = await startReceiver();
+    try {
+      const env = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json' };
+      const a = await startAgent({ ...env, SRE_CONSUMER_NAME: 'replica-a' }, { leaseMs: 400 });
+      const b = await startAgent({ ...env, SRE_CONSUMER_NAME: 'replica-b' }, { leaseMs: 400 });
+      expect((await post(a.base, '/v1/events', unhealthy('openai', { model_group: undefined }), INGEST_TOKEN)).status).toBe(202);
+      // A claims the reasoning job and dies holding it: its lease is never renewed, the job never run.
+      const runnerA = a.agent.deps.jobs as unknown as JobRunner;
+      const [held] = await runnerA.claim(['propose'], 1);
+      expect(held?.leasedBy).toBe('replica-a');
+      runnerA.stop();
+      // B takes it over once the lease has run out (on the database's clock).
+      await eventually(async () => {
+        await b.agent.tick();
+        return (await get(b.base, '/v1/proposals?status=pending', ALICE)).body.proposals.length > 0;
+      }, { what: 'replica B to take the reasoning over' });
+      await b.agent.tracing.forceFlush();
+
+      const ingest = receiver.spans.find((s) => s.name === 'sre.ingest http')!;
+      const job = receiver.spans.find((s) => s.name === 'sre.job propose' && s.attributes['sre.replica'] === 'replica-b');
+      expect(job).toMatchObject({ traceId: ingest.traceId, parentSpanId: ingest.spanId, attributes: { 'sre.job.attempt': 2 } });
+      expect(receiver.spans.find((s) => s.name === 'sre.propose')?.traceId).toBe(ingest.traceId);
     } finally {
       await receiver.close();
     }
