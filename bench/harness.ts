@@ -25,7 +25,7 @@ export interface BenchAgent {
  * The agent's moving parts as src/main.ts wires them (buildServiceDeps, the lanes, the reasoning
  * pool and the outbox loop, the stream consumer into ingest), without the HTTP server and Slack app.
  */
-export async function startBenchAgent(opts: { database: Database; stream?: string; slackUrl?: string; gateway?: Gateway; loopMs?: number }): Promise<BenchAgent> {
+export async function startBenchAgent(opts: { database: Database; stream?: string; slackUrl?: string; gateway?: Gateway; loopMs?: number; env?: Record<string, string> }): Promise<BenchAgent> {
   const playbook = new PlaybookReasoner();
   let runs = 0;
   const reasoner: Reasoner = {
@@ -36,7 +36,7 @@ export async function startBenchAgent(opts: { database: Database; stream?: strin
     },
     converse: (ctx, thread, gw) => playbook.converse(ctx, thread, gw),
   };
-  const config = loadConfig({ NODE_ENV: 'production', PUBLIC_BASE_URL: 'http://localhost:8080', SRE_RISK_THRESHOLD: '40', SRE_AUTO_APPROVE: 'false' });
+  const config = loadConfig({ NODE_ENV: 'production', PUBLIC_BASE_URL: 'http://localhost:8080', SRE_RISK_THRESHOLD: '40', SRE_AUTO_APPROVE: 'false', ...opts.env });
   const s = await buildServiceDeps(config, { database: opts.database, logger, reasoner, channels: opts.slackUrl ? ['slack'] : [], ...(opts.gateway ? { gateway: opts.gateway } : {}) });
   const { deps } = s;
   const adapters = opts.slackUrl
@@ -61,6 +61,8 @@ export async function startBenchAgent(opts: { database: Database; stream?: strin
       await consumer?.stop();
       await workers.stop();
       s.runner.stop();
+      // Flushes the traces (bounded) when the env turned tracing on; the database is the caller's.
+      await s.close();
     },
   };
 }

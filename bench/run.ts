@@ -32,6 +32,8 @@ const CONTRACT_KEYS = [
   'crash_duplicates',
   'report_10k_events_ms',
   'report_raw_select_ms',
+  'approve_to_execute_traced_p99_ms',
+  'ingest_traced_events_per_s',
 ] as const;
 
 /** `npm run bench -- --only model,crash` (or BENCH_ONLY=model,crash): the parts to run. */

@@ -1,9 +1,11 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 
 export interface StubCall {
   method: string;
   at: number;
   body: string;
+  /** The request's headers (the admin-api's: `traceparent` when tracing is on). */
+  headers?: IncomingHttpHeaders;
 }
 
 export interface Stub {
@@ -64,7 +66,7 @@ export async function startAdminApiStub(onWrite?: (call: StubCall) => void): Pro
   const server = createServer((req, res) => {
     const at = performance.now();
     void bodyOf(req).then((body) => {
-      const call = { method: `${req.method} ${req.url}`, at, body };
+      const call = { method: `${req.method} ${req.url}`, at, body, headers: req.headers };
       calls.push(call);
       if (req.method !== 'GET') onWrite?.(call);
       // Reads (the re-check at decision time reads the provider again): the provider is still failing.

@@ -9,6 +9,7 @@ import { parseApproverRules, type ApproverRules } from './domain/approver-rules.
 import { parsePeople, type People } from './domain/people.js';
 import type { AgentMode, SafetySettings } from './domain/policy.js';
 import { parseMaintenance, type MaintenanceWindow } from './domain/silences.js';
+import { OTLP_PROTOCOLS, SAMPLERS, parseKeyValues, type TracingSettings } from './telemetry/settings.js';
 
 export type { AgentMode, SafetySettings };
 
@@ -96,6 +97,18 @@ const int = (fallback: number, min: number, max: number) =>
         return z.NEVER;
       }
       return n;
+    });
+
+/** One of `values`; unset or empty: the fallback. */
+const choice = <T extends string>(values: readonly T[], fallback: T | undefined) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx): T | undefined => {
+      if (v === undefined || v.trim() === '') return fallback;
+      if ((values as readonly string[]).includes(v.trim())) return v.trim() as T;
+      ctx.addIssue({ code: 'custom', message: `expected one of ${values.join(', ')}, got "${v}"` });
+      return z.NEVER;
     });
 
 const list = z
@@ -205,6 +218,24 @@ const EnvSchema = z.object({
   SRE_AUDIT_CHECKPOINTS: optionalString,
   SRE_AUDIT_CHECKPOINT_INTERVAL: duration('5m'),
   SRE_RUNBOOK_DIR: optionalString,
+  SRE_TRACE_URL: optionalString,
+  // OpenTelemetry's standard variables (https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/),
+  // read here like every other: the SDK is then built from the parsed values only.
+  OTEL_SDK_DISABLED: bool(false),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalString,
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalString,
+  OTEL_EXPORTER_OTLP_PROTOCOL: choice(OTLP_PROTOCOLS, undefined),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: choice(OTLP_PROTOCOLS, undefined),
+  OTEL_EXPORTER_OTLP_HEADERS: optionalString,
+  OTEL_EXPORTER_OTLP_TIMEOUT: int(10_000, 1, 600_000),
+  OTEL_SERVICE_NAME: optionalString,
+  OTEL_RESOURCE_ATTRIBUTES: optionalString,
+  OTEL_TRACES_SAMPLER: choice(SAMPLERS, 'parentbased_always_on'),
+  OTEL_TRACES_SAMPLER_ARG: optionalString,
+  OTEL_BSP_SCHEDULE_DELAY: int(5_000, 0, 3_600_000),
+  OTEL_BSP_EXPORT_TIMEOUT: int(30_000, 1, 600_000),
+  OTEL_BSP_MAX_QUEUE_SIZE: int(2_048, 1, 1_000_000),
+  OTEL_BSP_MAX_EXPORT_BATCH_SIZE: int(512, 1, 1_000_000),
 });
 
 type Env = z.output<typeof EnvSchema>;
@@ -259,6 +290,8 @@ export interface Config {
    * checkpoints is a file path (JSON lines appended) or `webhook` (the webhook channel's URLs).
    */
   audit: { signingKeyPath: string | undefined; signingKey: KeyObject | undefined; checkpoints: string | undefined; checkpointIntervalMs: number };
+  /** OpenTelemetry traces (src/telemetry): off while `tracesUrl` is unset. */
+  telemetry: TracingSettings;
 }
 
 export class ConfigError extends Error {
@@ -322,6 +355,7 @@ export function loadConfig(source: Record<string, string | undefined> = readEnvi
   if (!maintenance.ok) problems.push(`SRE_MAINTENANCE: ${maintenance.problem}`);
   const people = parsePeople(e.SRE_PEOPLE);
   if (!people.ok) problems.push(...people.problems.map((p) => `SRE_PEOPLE: ${p}`));
+  const telemetry = telemetrySettings(e, problems);
   if (problems.length > 0 || !rules.ok || !maintenance.ok || !people.ok) throw new ConfigError(problems);
 
   const env = e.NODE_ENV === 'production' ? 'production' : e.NODE_ENV === 'test' ? 'test' : 'development';
@@ -381,6 +415,57 @@ export function loadConfig(source: Record<string, string | undefined> = readEnvi
     lifecycle: { escalateAfterMs: e.SRE_ESCALATE_AFTER, proposalTtlMs: e.SRE_PROPOSAL_TTL, incidentQuietMs: e.SRE_INCIDENT_QUIET, reconcileMaxAgeMs: e.SRE_RECONCILE_MAX_AGE },
     license: { tier: e.SCUTUM_LICENSE_TIER },
     audit: { signingKeyPath: e.SRE_AUDIT_SIGNING_KEY, signingKey, checkpoints: e.SRE_AUDIT_CHECKPOINTS, checkpointIntervalMs: e.SRE_AUDIT_CHECKPOINT_INTERVAL },
+    telemetry,
+  };
+}
+
+/** An http(s) URL, or a problem naming the variable (a URL may carry credentials: only its scheme is echoed). */
+function httpUrl(key: string, value: string | undefined, problems: string[]): string | undefined {
+  if (value === undefined) return undefined;
+  const u = URL.canParse(value) ? new URL(value) : undefined;
+  if (u && (u.protocol === 'http:' || u.protocol === 'https:')) return value;
+  problems.push(`${key}: expected an http:// or https:// URL${u ? `, got a ${u.protocol} URL` : ''}`);
+  return undefined;
+}
+
+/**
+ * OpenTelemetry's variables and SRE_TRACE_URL: the traces endpoint (a signal-specific one as
+ * given, the general one with /v1/traces appended, as the specification says), protocol,
+ * resource, sampler and batch limits. OTEL_SDK_DISABLED=true turns tracing off whatever is set.
+ */
+function telemetrySettings(e: Env, problems: string[]): TracingSettings {
+  const traceUrl = httpUrl('SRE_TRACE_URL', e.SRE_TRACE_URL, problems);
+  if (traceUrl !== undefined && !traceUrl.includes('{trace_id}')) problems.push('SRE_TRACE_URL: must contain {trace_id}, e.g. https://tempo.example/trace/{trace_id}');
+  const signal = httpUrl('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, problems);
+  const general = httpUrl('OTEL_EXPORTER_OTLP_ENDPOINT', e.OTEL_EXPORTER_OTLP_ENDPOINT, problems);
+  const endpoint = signal ?? (general === undefined ? undefined : `${withoutTrailingSlashes(general)}/v1/traces`);
+  const headers = parseKeyValues(e.OTEL_EXPORTER_OTLP_HEADERS, 'OTEL_EXPORTER_OTLP_HEADERS');
+  if (!headers.ok) problems.push(headers.problem);
+  const resource = parseKeyValues(e.OTEL_RESOURCE_ATTRIBUTES, 'OTEL_RESOURCE_ATTRIBUTES');
+  if (!resource.ok) problems.push(resource.problem);
+  const sampler = e.OTEL_TRACES_SAMPLER ?? 'parentbased_always_on';
+  let ratio = 1;
+  if (sampler.endsWith('traceidratio') && e.OTEL_TRACES_SAMPLER_ARG !== undefined) {
+    ratio = Number(e.OTEL_TRACES_SAMPLER_ARG);
+    if (!/^\d+(\.\d+)?$/.test(e.OTEL_TRACES_SAMPLER_ARG) || ratio > 1) problems.push(`OTEL_TRACES_SAMPLER_ARG: expected a ratio 0–1 for ${sampler}, got "${e.OTEL_TRACES_SAMPLER_ARG}"`);
+  }
+  if (e.OTEL_BSP_MAX_EXPORT_BATCH_SIZE > e.OTEL_BSP_MAX_QUEUE_SIZE) problems.push(`OTEL_BSP_MAX_EXPORT_BATCH_SIZE: ${e.OTEL_BSP_MAX_EXPORT_BATCH_SIZE} is larger than OTEL_BSP_MAX_QUEUE_SIZE (${e.OTEL_BSP_MAX_QUEUE_SIZE})`);
+  const attributes = resource.ok ? resource.value : {};
+  return {
+    tracesUrl: e.OTEL_SDK_DISABLED ? undefined : endpoint,
+    protocol: e.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? e.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf',
+    headers: headers.ok ? headers.value : {},
+    requestTimeoutMs: e.OTEL_EXPORTER_OTLP_TIMEOUT,
+    serviceName: e.OTEL_SERVICE_NAME ?? attributes['service.name'] ?? 'sre-agent',
+    resourceAttributes: attributes,
+    sampler: { name: sampler, ratio },
+    batch: {
+      scheduleDelayMs: e.OTEL_BSP_SCHEDULE_DELAY,
+      exportTimeoutMs: e.OTEL_BSP_EXPORT_TIMEOUT,
+      maxQueueSize: e.OTEL_BSP_MAX_QUEUE_SIZE,
+      maxExportBatchSize: e.OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
+    },
+    traceUrl: problems.some((p) => p.startsWith('SRE_TRACE_URL')) ? undefined : traceUrl,
   };
 }
 
@@ -435,6 +520,9 @@ export function describeDefaults(config: Config): string[] {
     config.policy.pageWithoutApproval
       ? 'paging: page_oncall pages at once without approval, through the gate (SRE_PAGE_WITHOUT_APPROVAL=true)'
       : `paging: page_oncall waits for a person, and pages anyway if nobody decided within SRE_ESCALATE_AFTER (SRE_PAGE_WITHOUT_APPROVAL=false)`,
+    config.telemetry.tracesUrl
+      ? `tracing: OTLP ${config.telemetry.protocol} to ${new URL(config.telemetry.tracesUrl).origin} as ${config.telemetry.serviceName}, sampler ${config.telemetry.sampler.name}`
+      : 'tracing: off (OTEL_EXPORTER_OTLP_ENDPOINT unset)',
     config.policy.mode === 'shadow' ? 'mode: shadow; proposes and asks, never executes (SRE_MODE=shadow)' : 'mode: live',
     config.api.tokens.length > 0
       ? `console and JSON API: ${config.api.tokens.length} operator(s) from SRE_API_TOKENS at ${config.http.publicBaseUrl}/sre`

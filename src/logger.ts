@@ -1,5 +1,6 @@
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
+import { activeTraceIds } from './telemetry/index.js';
 
 /** Keys whose values never reach a log line: tokens, secrets, keys, cookies, email addresses. */
 export const REDACT_PATHS = [
@@ -43,6 +44,8 @@ export function createLogger(opts: { level: string; pretty: boolean; destination
     level: opts.level,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     base: { service: 'sre-agent' },
+    // The active span's trace_id and span_id on every line written inside one (none while tracing is off).
+    mixin: () => activeTraceIds() ?? {},
   };
   if (opts.pretty) {
     const destination = opts.destination ?? pino.destination({ fd: opts.fd ?? 1, sync: true });

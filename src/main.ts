@@ -37,6 +37,7 @@ import { createAuthBrake, type AuthBrake } from './web/brake.js';
 import { createConsole } from './web/console/index.js';
 import { createWebServer } from './web/server.js';
 import { loadRunbooks, RunbookError, type Runbook } from './agent/runbooks/index.js';
+import { startTracing, type Tracing } from './telemetry/index.js';
 
 export class StartupError extends Error {}
 
@@ -71,9 +72,14 @@ export interface Services {
   /** The replica's name: the stream consumer's, and the holder of the work it leases. */
   replica: string;
   metrics: Metrics;
-  /** Closes the database when this call opened it. */
+  /** OpenTelemetry traces: off (nothing built) unless an OTLP endpoint is configured. */
+  tracing: Tracing;
+  /** Flushes traces (bounded), then closes the database when this call opened it. */
   close(): Promise<void>;
 }
+
+/** How long stopping waits for queued spans to reach the collector: a hanging one never holds up the drain longer. */
+const TRACE_FLUSH_MS = 3_000;
 
 /**
  * The one composition root of the services (ARCHITECTURE.md): main, the CLI, the bench and the tests
@@ -92,6 +98,7 @@ export async function buildServiceDeps(config: Config, opts: ServiceDepsOptions 
   const database = opts.database ?? (await openDatabase(config.storage));
   if (!opts.database) await database.migrate();
   const metrics = createMetrics({ logger });
+  const tracing = startTracing(config.telemetry, { clock, onDropped: (n, reason) => metrics.traceSpansDropped.inc({ reason }, n) });
   const pager = createPager(config.pagerduty, logger);
   const deps: ServiceDeps = {
     db: database.db,
@@ -115,7 +122,19 @@ export async function buildServiceDeps(config: Config, opts: ServiceDepsOptions 
   const catalog = buildCatalog(config, opts.reconcileStaleMs ?? 60_000);
   const runner = createJobRunner(deps, catalog, { holder: replica, isFinal: isDomainError, ...(opts.leaseMs !== undefined ? { leaseMs: opts.leaseMs } : {}) });
   deps.jobs = runner;
-  return { deps, database, catalog, runner, replica, metrics, close: async () => (opts.database ? undefined : database.close()) };
+  return {
+    deps,
+    database,
+    catalog,
+    runner,
+    replica,
+    metrics,
+    tracing,
+    close: async () => {
+      await tracing.shutdown(TRACE_FLUSH_MS);
+      if (!opts.database) await database.close();
+    },
+  };
 }
 
 /** A malformed runbook stops the start before anything opens, naming each file and line. */
@@ -221,6 +240,8 @@ export interface Agent {
   server: Server;
   dispatcher: Dispatcher;
   logger: Logger;
+  /** OpenTelemetry traces (off unless configured); stop() flushes them with a bound. */
+  tracing: Tracing;
   /** Listens on the configured port (0 picks a free one); resolves with the bound port. */
   start(): Promise<number>;
   /** Stops taking work (readiness fails first), finishes in-flight work, closes connections. */
@@ -278,6 +299,7 @@ export async function createAgent(config: Config, opts: AgentOptions = {}): Prom
     server: server.server,
     dispatcher,
     logger,
+    tracing: s.tracing,
     async start() {
       const port = await listen(server.server, config.http.port);
       logger.info({ port, replica: s.replica }, `SRE agent listening on http://localhost:${port}`);
@@ -406,7 +428,7 @@ function buildServer(config: Config, deps: ServiceDeps, parts: ServerParts): { s
     : createHash('sha256').update(`sre-console\0${config.api.tokens.map((t) => `${t.name}:${t.token}`).join(',')}\0${config.email.linkSecret ?? ''}`).digest('hex');
   const apiTokens = localToken ? [{ name: LOCAL_OPERATOR, token: localToken }] : config.api.tokens;
   const said = new Map<string, string>();
-  const consoleApp = createConsole({ deps, apiTokens, sessionSecret, publicBaseUrl: config.http.publicBaseUrl, linkSecret: config.email.linkSecret, signInLink: localToken !== undefined, brake });
+  const consoleApp = createConsole({ deps, apiTokens, sessionSecret, publicBaseUrl: config.http.publicBaseUrl, linkSecret: config.email.linkSecret, signInLink: localToken !== undefined, brake, traceUrl: config.telemetry.traceUrl });
   const server = createWebServer({
     deps,
     logger: deps.logger,

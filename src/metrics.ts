@@ -37,6 +37,7 @@ export const METRIC_NAMES = [
   'sre_verifications_current',
   'sre_events_silenced_total',
   'sre_audit_checkpoint_last_success_timestamp_seconds',
+  'sre_trace_spans_dropped_total',
 ] as const;
 
 export interface Metrics {
@@ -100,6 +101,8 @@ export interface Metrics {
   eventsSilenced: Counter<'matcher'>;
   /** Unix time of the last signed audit checkpoint this replica wrote (unset until one is). */
   auditCheckpointLastSuccess: Gauge;
+  /** Trace spans that never reached the collector; reason: queue_full (OTEL_BSP_MAX_QUEUE_SIZE reached) | export_failed (refused, failed or timed out). */
+  traceSpansDropped: Counter<'reason'>;
   /** The registry behind `render()`: not prom-client's global one, so several agents (and tests) can coexist. */
   registry: Registry;
   /** The Content-Type header for `render()`'s output. */
@@ -154,6 +157,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     ...workMetrics(registers),
     httpRequestDuration,
     ...operations,
+    traceSpansDropped: new Counter({ name: 'sre_trace_spans_dropped_total', help: 'Trace spans dropped instead of exported: queue_full (the batch queue was full) or export_failed (the collector refused, failed or timed out)', labelNames: ['reason'] as const, registers }),
     eventsSilenced: new Counter({ name: 'sre_events_silenced_total', help: 'Events stored while a silence matched them, by the silence matcher keys', labelNames: ['matcher'] as const, registers }),
     registry,
     contentType: registry.contentType,

@@ -5,18 +5,53 @@ import { ingestEvents } from '../../src/ingest/ingest.js';
 import { decide } from '../../src/proposals/decide.js';
 import { startBenchAgent } from '../harness.js';
 import { startAdminApiStub } from '../stubs.js';
+import { startCollector } from '../tracing.js';
 import { freshDatabase, logger, percentile, progress, providerEvent, round, scaled, waitUntil } from '../support.js';
 import { countOf } from './storm.js';
 
-/** Approve → the admin-api write arriving at a local stub admin-api, one decision at a time. */
+/**
+ * Approve → the admin-api write arriving at a local stub admin-api, one decision at a time; then
+ * tracing on against off, two runs each in alternating order (approve_to_execute_traced_p99_ms,
+ * tracing on, exporting to a local collector in this process).
+ */
 export async function benchApprove(): Promise<Record<string, number>> {
+  const plain = await approveRun('approve', {});
+  // Tracing on against off in two rounds of alternating order; the better run of each side counts.
+  const collector = await startCollector();
+  const runs: Record<'on' | 'off', Awaited<ReturnType<typeof approveRun>>[]> = { on: [], off: [] };
+  try {
+    for (const [k, side] of (['on', 'off', 'off', 'on'] as const).entries()) {
+      runs[side].push(await approveRun(`approve_${side}_${k}`, side === 'on' ? collector.env : {}));
+    }
+  } finally {
+    await collector.close();
+  }
+  const best = (side: 'on' | 'off') => runs[side].reduce((a, b) => (b.p99 < a.p99 ? b : a));
+  const [on, off] = [best('on'), best('off')];
+  const out = {
+    approve_to_execute_p50_ms: plain.p50,
+    approve_to_execute_p99_ms: plain.p99,
+    approve_samples: plain.samples,
+    approve_without_admin_call: plain.notSent,
+    approve_to_execute_traced_p50_ms: on.p50,
+    approve_to_execute_traced_p99_ms: on.p99,
+    approve_traced_untraced_p99_ms: off.p99,
+    approve_traced_without_admin_call: runs.on.reduce((n, r) => n + r.notSent, 0),
+    approve_traced_export_requests: collector.requests(),
+    approve_traced_p99_ratio: round(on.p99 / off.p99, 3),
+  };
+  progress(`approve: ${JSON.stringify(out)} actions ${plain.actions}`);
+  return out;
+}
+
+async function approveRun(label: string, env: Record<string, string>): Promise<{ p50: number; p99: number; samples: number; notSent: number; actions: string }> {
   const n = scaled(100);
-  const db = await freshDatabase('approve');
+  const db = await freshDatabase(label);
   let arrival: number | undefined;
   const admin = await startAdminApiStub((call) => {
     arrival ??= call.at;
   });
-  const agent = await startBenchAgent({ database: db, loopMs: 50 });
+  const agent = await startBenchAgent({ database: db, loopMs: 50, env });
   try {
     // Proposals made by the playbook against the simulated gateway: one circuit-break per provider.
     await ingestEvents(agent.deps, Array.from({ length: n }, (_, i) => ({ event: providerEvent(`evt_appr_${i}`, `appr-${i}`, i), via: 'http' as const })));
@@ -34,14 +69,7 @@ export async function benchApprove(): Promise<Record<string, number>> {
       else latencies.push(arrival - t0);
     }
     const sorted = latencies.sort((a, b) => a - b);
-    const out = {
-      approve_to_execute_p50_ms: round(percentile(sorted, 50)),
-      approve_to_execute_p99_ms: round(percentile(sorted, 99)),
-      approve_samples: sorted.length,
-      approve_without_admin_call: notSent,
-    };
-    progress(`approve: ${JSON.stringify(out)} actions ${[...new Set(pending.map((p) => p.action))].join(',')}`);
-    return out;
+    return { p50: round(percentile(sorted, 50)), p99: round(percentile(sorted, 99)), samples: sorted.length, notSent, actions: [...new Set(pending.map((p) => p.action))].join(',') };
   } finally {
     await agent.stop();
     await admin.close();

@@ -3,10 +3,15 @@ import { ingestEvents } from '../../src/ingest/ingest.js';
 import { createStreamConsumer } from '../../src/ingest/redis-consumer.js';
 import { entriesOfRead } from '../../src/ingest/stream/redis-reply.js';
 import type { PlatformEvent } from '../../src/domain/events.js';
+import { startBenchTracing, startCollector } from '../tracing.js';
 import { REDIS_URL, freshDatabase, logger, progress, providerEvent, redisClient, round, scaled, sleep, streamName, xaddAll, type RedisClient } from '../support.js';
 
 export interface IngestResult {
   ingest_events_per_s: number;
+  ingest_traced_events_per_s: number;
+  ingest_traced_ratio: number;
+  ingest_traced_untraced_events_per_s: number;
+  ingest_traced_spans_dropped: number;
   ingest_raw_events_per_s: number;
   ingest_events: number;
   ingest_seconds: number;
@@ -42,29 +47,14 @@ export async function benchIngest(): Promise<IngestResult> {
     const rawSeconds = (performance.now() - rawT0) / 1000;
     progress(`ingest: raw ${rawDone} in ${rawSeconds.toFixed(1)} s`);
 
-    const deps = { db: agentDb.db, channels: ['slack'] as const, clock: systemClock, logger };
-    let committed = 0;
-    const consumer = createStreamConsumer({
-      redisUrl: REDIS_URL,
-      stream: agentStream,
-      group: 'sre-agent',
-      consumer: 'bench-0',
-      logger,
-      batchSize: BATCH,
-      blockMs: 200,
-      handleBatch: async (entries) => {
-        await ingestEvents(deps, entries.map((e) => ({ event: e.event, via: 'stream' as const, entryId: e.id })));
-        committed += entries.length;
-      },
-    });
-    const t0 = performance.now();
-    await consumer.start();
-    while (committed < n && performance.now() - t0 < TIME_LIMIT_MS) await sleep(20);
-    const seconds = (performance.now() - t0) / 1000;
-    const longestBatchMs = consumer.status().longestBatchMs;
-    await consumer.stop();
+    const { committed, seconds, longestBatchMs } = await agentPhase(agentStream, agentDb, n);
     progress(`ingest: agent ${committed} in ${seconds.toFixed(1)} s`);
+    const traced = await tracedComparison(r, events, n);
     return {
+      ingest_traced_events_per_s: traced.tracedPerS,
+      ingest_traced_ratio: round(traced.tracedPerS / traced.plainPerS, 3),
+      ingest_traced_untraced_events_per_s: traced.plainPerS,
+      ingest_traced_spans_dropped: traced.dropped,
       ingest_events_per_s: round(committed / seconds, 0),
       ingest_raw_events_per_s: round(rawDone / rawSeconds, 0),
       ingest_events: committed,
@@ -79,6 +69,69 @@ export async function benchIngest(): Promise<IngestResult> {
     await agentDb.drop();
     await rawDb.drop();
   }
+}
+
+type BenchDb = Awaited<ReturnType<typeof freshDatabase>>;
+
+/** The agent's consumer into ingestEvents, as wired in production, until every event is committed. */
+async function agentPhase(stream: string, db: BenchDb, n: number): Promise<{ committed: number; seconds: number; longestBatchMs: number }> {
+  const deps = { db: db.db, channels: ['slack'] as const, clock: systemClock, logger };
+  let committed = 0;
+  const consumer = createStreamConsumer({
+    redisUrl: REDIS_URL,
+    stream,
+    group: 'sre-agent',
+    consumer: 'bench-0',
+    logger,
+    batchSize: BATCH,
+    blockMs: 200,
+    handleBatch: async (entries) => {
+      await ingestEvents(deps, entries.map((e) => ({ event: e.event, via: 'stream' as const, entryId: e.id })));
+      committed += entries.length;
+    },
+  });
+  const t0 = performance.now();
+  await consumer.start();
+  while (committed < n && performance.now() - t0 < TIME_LIMIT_MS) await sleep(20);
+  const seconds = (performance.now() - t0) / 1000;
+  const longestBatchMs = consumer.status().longestBatchMs;
+  await consumer.stop();
+  return { committed, seconds, longestBatchMs };
+}
+
+/**
+ * Tracing on against off, in two rounds of alternating order (off then on, on then off), each run
+ * on a stream and database of its own set up the same way (events added, a checkpoint): the better
+ * run of each side counts, so neither side pays for running second on a busy machine. Tracing on
+ * exports to a local collector in this process.
+ */
+async function tracedComparison(r: RedisClient, events: PlatformEvent[], n: number): Promise<{ tracedPerS: number; plainPerS: number; dropped: number }> {
+  const collector = await startCollector();
+  const best = { on: 0, off: 0 };
+  let dropped = 0;
+  try {
+    for (const [k, side] of (['off', 'on', 'on', 'off'] as const).entries()) {
+      const stream = streamName(`ingest-${side}-${k}`);
+      const db = await freshDatabase(`ingest_${side}_${k}`);
+      try {
+        await r.xGroupCreate(stream, 'sre-agent', '0', { MKSTREAM: true });
+        await xaddAll(r, stream, events);
+        await db.raw?.unsafe('checkpoint').catch(() => undefined);
+        const traced = side === 'on' ? startBenchTracing(collector.env) : undefined;
+        const out = await agentPhase(stream, db, n).finally(() => traced?.tracing.shutdown(5_000));
+        dropped += traced?.dropped() ?? 0;
+        best[side] = Math.max(best[side], out.committed / out.seconds);
+        progress(`ingest: tracing ${side}, ${out.committed} in ${out.seconds.toFixed(1)} s`);
+      } finally {
+        await r.del([stream, `${stream}:dead`]);
+        await db.drop();
+      }
+    }
+    progress(`ingest: ${collector.requests()} export requests, ${dropped} spans dropped`);
+  } finally {
+    await collector.close();
+  }
+  return { tracedPerS: round(best.on, 0), plainPerS: round(best.off, 0), dropped };
 }
 
 async function rawLoop(r: RedisClient, stream: string, sql: NonNullable<Awaited<ReturnType<typeof freshDatabase>>['raw']>, n: number): Promise<number> {

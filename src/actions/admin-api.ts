@@ -12,6 +12,7 @@ import {
   type TeamInfo,
 } from './gateway.js';
 import { DEFAULT_RETRY, errorDetail, fetchWithRetry, readJson, type RetryPolicy } from './http-retry.js';
+import { SpanKind, traceHeaders, withSpan, type Span } from '../telemetry/index.js';
 
 /**
  * The gateway's admin-api over HTTP (CONTRACT.md "Action library and the admin-api"). Writes carry
@@ -73,6 +74,21 @@ function joinUrl(baseUrl: string, path: string): string {
   return `${base.origin}${prefix}${path.startsWith('/') ? path : `/${path}`}`;
 }
 
+/**
+ * An admin-api request as an HTTP client span (OpenTelemetry's HTTP semantic conventions); the
+ * request carries the span's W3C `traceparent`, so the gateway's own trace joins the incident's.
+ */
+function clientSpan<T>(method: string, url: string, fn: (span: Span, headers: Record<string, string>) => Promise<T>): Promise<T> {
+  const u = new URL(url);
+  const attributes = { 'http.request.method': method, 'url.full': url, 'server.address': u.hostname, 'server.port': Number(u.port || (u.protocol === 'https:' ? 443 : 80)), 'peer.service': 'admin-api' };
+  return withSpan(`admin-api ${method}`, { kind: SpanKind.CLIENT, attributes }, (span) => fn(span, traceHeaders()));
+}
+
+function recordStatus(span: Span, status: number): void {
+  span.setAttribute('http.response.status_code', status);
+  if (status >= 400) span.setAttribute('error.type', String(status));
+}
+
 export function createAdminApiGateway(opts: AdminApiOptions): Gateway {
   new URL(opts.baseUrl); // a bad base URL fails at wiring time, not on the first incident
   const doFetch = opts.fetch ?? globalThis.fetch;
@@ -92,13 +108,12 @@ export function createAdminApiGateway(opts: AdminApiOptions): Gateway {
 
   async function read<T>(path: string, schema: z.ZodType<T>): Promise<T | undefined> {
     const label = `admin-api GET ${path}`;
-    const res = await fetchWithRetry(
-      doFetch,
-      { label, url: joinUrl(opts.baseUrl, path), init: { method: 'GET', headers: baseHeaders() }, retryStatus, secrets },
-      policy,
-      logger,
-    );
-    const body = await readJson(res);
+    const url = joinUrl(opts.baseUrl, path);
+    const { res, body } = await clientSpan('GET', url, async (span, trace) => {
+      const r = await fetchWithRetry(doFetch, { label, url, init: { method: 'GET', headers: { ...baseHeaders(), ...trace } }, retryStatus, secrets }, policy, logger);
+      recordStatus(span, r.status);
+      return { res: r, body: await readJson(r) };
+    });
     if (res.status === 404) return undefined;
     if (!res.ok) {
       const detail = errorDetail(body, secrets);
@@ -123,8 +138,13 @@ export function createAdminApiGateway(opts: AdminApiOptions): Gateway {
         headers['content-type'] = 'application/json';
         init.body = JSON.stringify(call.body);
       }
-      const res = await fetchWithRetry(doFetch, { label, url: joinUrl(opts.baseUrl, call.path), init, retryStatus, secrets }, policy, logger);
-      const body = await readJson(res);
+      const url = joinUrl(opts.baseUrl, call.path);
+      const { res, body } = await clientSpan(call.method, url, async (span, trace) => {
+        Object.assign(headers, trace);
+        const r = await fetchWithRetry(doFetch, { label, url, init, retryStatus, secrets }, policy, logger);
+        recordStatus(span, r.status);
+        return { res: r, body: await readJson(r) };
+      });
       if (!res.ok) {
         const detail = errorDetail(body, secrets);
         throw new ExecutionError(`${label} answered ${res.status}${detail ? `: ${detail}` : ''}`, res.status >= 500, res.status);

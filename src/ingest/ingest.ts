@@ -5,6 +5,7 @@ import { incidentKey, incidentSubject, type PlatformEvent } from '../domain/even
 import { newId, type ServiceDeps } from '../proposals/index.js';
 import { enqueue, enqueueNotifications, job } from '../jobs/index.js';
 import { silenceStoredEvents } from '../silences/index.js';
+import { currentTraceparent, linkTo, SpanKind, withSpan } from '../telemetry/index.js';
 
 const { incidents } = schema;
 const INGEST = { type: 'system', name: 'ingest' } as const;
@@ -21,6 +22,8 @@ export interface IngestOutcome {
   incidentsOpened: string[];
   /** Stored events a silence matched, by the silence's matcher keys (sre_events_silenced_total). */
   silenced?: Map<string, number>;
+  /** Traced incidents opened earlier that this batch fed, with their traceparent (for their traces; not returned to callers). */
+  fed?: { id: string; traceParent: string }[];
 }
 
 /** What ingest needs; policy (its time zone) and maintenance feed the silences, UTC and none when absent. */
@@ -33,6 +36,34 @@ type IngestDeps = Pick<ServiceDeps, 'db' | 'channels' | 'clock' | 'poke' | 'logg
  */
 export async function ingestEvents(deps: IngestDeps, items: readonly IngestItem[]): Promise<IngestOutcome> {
   if (items.length === 0) return { accepted: [], duplicates: [], incidentsOpened: [] };
+  const via = items[0]!.via;
+  // The batch's span: the trace of every incident it opens (incidents.trace_parent).
+  const kind = via === 'stream' ? SpanKind.CONSUMER : via === 'http' ? SpanKind.SERVER : SpanKind.INTERNAL;
+  const attributes = { 'sre.ingest.via': via, 'messaging.batch.message_count': items.length, ...(via === 'stream' ? { 'messaging.system': 'redis', 'messaging.operation.type': 'process' } : {}) };
+  return withSpan(`sre.ingest ${via}`, { kind, attributes }, async (span) => {
+    const outcome = await ingestBatch(deps, items);
+    span.setAttributes({ 'sre.events.accepted': outcome.accepted.length, 'sre.events.duplicates': outcome.duplicates.length, 'sre.incidents.opened': outcome.incidentsOpened.length });
+    if (outcome.incidentsOpened.length > 0) span.setAttribute('sre.incident.ids', outcome.incidentsOpened);
+    if (outcome.fed && outcome.fed.length > 0) await traceFed(outcome.fed);
+    delete outcome.fed;
+    return outcome;
+  });
+}
+
+/**
+ * A batch that fed incidents opened earlier (in another trace) leaves a span in each incident's
+ * trace, linked to the batch: an incident's trace shows every batch that fed it. Only while tracing.
+ */
+async function traceFed(fed: { id: string; traceParent: string }[]): Promise<void> {
+  const batch = currentTraceparent();
+  if (!batch) return;
+  for (const r of fed) {
+    if (r.traceParent.slice(3, 35) === batch.slice(3, 35)) continue;
+    await withSpan('sre.ingest.fed', { parent: r.traceParent, links: linkTo(batch), attributes: { 'sre.incident.id': r.id } }, async () => {});
+  }
+}
+
+async function ingestBatch(deps: IngestDeps, items: readonly IngestItem[]): Promise<IngestOutcome> {
   // Within the batch, the first occurrence of an id wins.
   const seen = new Set<string>();
   const unique: IngestItem[] = [];
@@ -64,6 +95,8 @@ type Stored = {
   digest: string;
   first_occurred_at: string;
   last_occurred_at: string;
+  /** The incident's trace context (incidents.trace_parent), read in the same statement. */
+  trace_parent: string | null;
 };
 
 async function ingestInTx(tx: Tx, deps: IngestDeps, items: IngestItem[]): Promise<IngestOutcome> {
@@ -99,6 +132,7 @@ async function ingestInTx(tx: Tx, deps: IngestDeps, items: IngestItem[]): Promis
     accepted: items.filter((it) => accepted.has(it.event.id)).map((it) => it.event.id),
     duplicates: items.filter((it) => !accepted.has(it.event.id)).map((it) => it.event.id),
     incidentsOpened: openedIds,
+    fed: stored.flatMap((st) => (st.trace_parent && !openedIds.includes(st.incident_id) ? [{ id: st.incident_id, traceParent: st.trace_parent }] : [])),
   };
 }
 
@@ -125,6 +159,7 @@ async function correlate(tx: Tx, byKey: Map<string, IngestItem[]>, now: Date): P
     }
   }
   if (opened.length > 0) {
+    const traceParent = currentTraceparent() ?? null;
     await tx.insert(incidents).values(
       opened.map((o) => ({
         id: o.id,
@@ -140,6 +175,7 @@ async function correlate(tx: Tx, byKey: Map<string, IngestItem[]>, now: Date): P
         latest: {},
         first: {},
         openedAt: now,
+        traceParent,
       })),
     );
   }
@@ -195,7 +231,8 @@ async function storeEvents(tx: Tx, byKey: Map<string, IngestItem[]>, incidentOf:
              array_agg(id order by id) as ids,
              sre_events_digest_of(array_agg(canonical order by id)) as digest,
              to_char(min(occurred_at) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as first_occurred_at,
-             to_char(max(occurred_at) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as last_occurred_at
+             to_char(max(occurred_at) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as last_occurred_at,
+             (select i.trace_parent from incidents i where i.id = ins.incident_id) as trace_parent
       from ins group by incident_id, via order by incident_id, via`,
   );
 

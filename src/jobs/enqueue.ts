@@ -1,5 +1,6 @@
 import { and, eq, sql, type SQL } from 'drizzle-orm';
 import { schema, type Executor } from '../db/client.js';
+import { currentTraceparent } from '../telemetry/index.js';
 import { JOB_KINDS, type JobKindName, type PayloadOf } from './kinds.js';
 
 /** One job to write: its kind, payload, the key that makes it unique while live, and when it is due. */
@@ -9,6 +10,8 @@ export interface JobSpec<K extends JobKindName = JobKindName> {
   /** One live job per key (e.g. `expire:<proposal>`), so a retry of the caller never schedules twice. */
   key: string;
   runAt: Date;
+  /** The trace the run continues (a W3C traceparent); unset: the span active when it is written. */
+  traceParent?: string | null;
 }
 
 export const job = <K extends JobKindName>(kind: K, key: string, runAt: Date, payload: PayloadOf<K>): JobSpec<K> => ({ kind, key, runAt, payload });
@@ -44,7 +47,7 @@ export async function enqueueLeased(tx: Executor, spec: JobSpec, lease: { holder
 }
 
 function valuesOf(j: JobSpec) {
-  return { kind: j.kind, key: j.key, runAt: j.runAt, payload: JOB_KINDS[j.kind].payload.parse(j.payload) as Record<string, unknown> };
+  return { kind: j.kind, key: j.key, runAt: j.runAt, payload: JOB_KINDS[j.kind].payload.parse(j.payload) as Record<string, unknown>, traceParent: j.traceParent ?? currentTraceparent() ?? null };
 }
 
 /** On a key whose job is done or dead: due again, with these lease columns. */
@@ -52,7 +55,7 @@ function rearm(lease: { leasedBy: string | null; leaseExpiresAt: SQL | null; att
   const t = schema.timers;
   return {
     target: t.key,
-    set: { status: 'pending', runAt: sql`excluded.run_at`, payload: sql`excluded.payload`, lastError: null, doneAt: null, ...lease },
+    set: { status: 'pending', runAt: sql`excluded.run_at`, payload: sql`excluded.payload`, traceParent: sql`excluded.trace_parent`, lastError: null, doneAt: null, ...lease },
     setWhere: sql`${t.status} <> 'pending'`,
   };
 }

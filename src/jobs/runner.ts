@@ -8,6 +8,7 @@ import type { Catalog, JobContext } from './catalog.js';
 import { backoffMs, type JobKindName } from './kinds.js';
 import type { LeaseCounters } from './lease.js';
 import { createLeasedQueue, type LeasedQueue, type QueueRow } from './queue.js';
+import { failSpan, withSpan } from '../telemetry/index.js';
 
 /** What the job machinery needs of the services' dependencies. */
 export interface JobDeps {
@@ -47,7 +48,21 @@ export interface JobRunnerOptions {
 export function createJobRunner<D extends JobDeps>(deps: D, catalog: Catalog<D>, opts: JobRunnerOptions): JobRunner {
   const queue = createLeasedQueue('timer', { db: deps.db, clock: deps.clock, logger: deps.logger, holder: opts.holder, leaseMs: opts.leaseMs, metrics: deps.metrics });
 
-  async function run(row: JobRow, extra: Pick<JobContext, 'deadline'> = {}): Promise<boolean> {
+  /**
+   * One span per run, continuing the trace the job was written in (its stored traceparent): a
+   * timer that fires hours later, or on the replica that took over a dead one's lease, joins the
+   * incident's trace.
+   */
+  function run(row: JobRow, extra: Pick<JobContext, 'deadline'> = {}): Promise<boolean> {
+    const attributes = { 'sre.job.kind': row.kind, 'sre.job.key': row.key, 'sre.job.attempt': row.attempts, 'sre.replica': opts.holder };
+    return withSpan(`sre.job ${row.kind}`, { parent: row.traceParent, attributes }, async (span) => {
+      const ok = await runIn(row, extra);
+      if (!ok) failSpan(span, new Error(`job ${row.kind} failed`));
+      return ok;
+    });
+  }
+
+  async function runIn(row: JobRow, extra: Pick<JobContext, 'deadline'>): Promise<boolean> {
     const entry = catalog.entry(row.kind);
     const log = deps.logger.child({ job: row.key, kind: row.kind });
     try {

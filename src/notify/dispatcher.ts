@@ -6,6 +6,7 @@ import { createLeasedQueue, type LeasedQueue } from '../jobs/index.js';
 import type { Channel, NotificationKind } from '../domain/notifications.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { Metrics } from '../metrics.js';
+import { SpanKind, withSpan } from '../telemetry/index.js';
 import { PermanentDeliveryError, RetryableDeliveryError, type ChannelAdapter, type DeliveryOutcome, type OutboxRow } from './adapter.js';
 
 const { outbox } = schema;
@@ -80,11 +81,15 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
 
   /** Delivers one claimed row with its lease renewed throughout, so a slow receiver never gets it twice. */
   async function deliverLeased(row: typeof outbox.$inferSelect): Promise<boolean> {
-    try {
-      return await deliverOne(row);
-    } finally {
-      queue.release(row.id);
-    }
+    // The delivery continues the trace of the step that wrote the row, on whichever replica delivers it.
+    const attributes = { 'sre.notification.channel': row.channel, 'sre.notification.kind': row.kind, 'sre.notification.attempt': row.attempts, ...(row.incidentId ? { 'sre.incident.id': row.incidentId } : {}) };
+    return withSpan(`sre.notify ${row.channel}`, { kind: SpanKind.PRODUCER, parent: row.traceParent, attributes }, async () => {
+      try {
+        return await deliverOne(row);
+      } finally {
+        queue.release(row.id);
+      }
+    });
   }
 
   async function deliverOne(row: typeof outbox.$inferSelect): Promise<boolean> {

@@ -1,3 +1,5 @@
+import { traceIdOf } from '../telemetry/index.js';
+import { incidentTraceparent } from './trace.js';
 import { and, asc, count, desc, eq, gte, inArray, isNotNull, ne, or, sql, type SQL } from 'drizzle-orm';
 import { schema, type Executor } from '../db/client.js';
 import { incidentCover, type IncidentSilence } from '../silences/index.js';
@@ -172,6 +174,8 @@ export interface ProposalPageData {
   others: ProposalView[];
   /** The silence covering its incident now (and so holding the proposal while pending); null when none. */
   silence?: IncidentSilence | null;
+  /** The incident's trace id (tracing was on when it opened), for the console's SRE_TRACE_URL link. */
+  traceId?: string;
 }
 
 /**
@@ -193,7 +197,13 @@ export async function loadProposal(deps: ServiceDeps, input: { id: string }): Pr
   const t = schema.sreActions;
   const timeline = await reader(deps).select().from(t).where(eq(t.incidentId, proposal.incident_id)).orderBy(asc(t.seq)).limit(500);
   const others = await listProposals(deps, { incidentId: proposal.incident_id, limit: 20 });
-  return { proposal, timeline, others, silence: await incidentSilence(deps, proposal.incident_id) };
+  const traceId = traceIdOf(await incidentTraceparent(reader(deps), { incidentId: proposal.incident_id }));
+  return { proposal, timeline, others, silence: await incidentSilence(deps, proposal.incident_id), ...(traceId ? { traceId } : {}) };
+}
+
+/** An incident's trace id (undefined when it was opened with tracing off, or does not exist). */
+export async function incidentTraceId(deps: Pick<ServiceDeps, 'db' | 'tx'>, input: { incidentId: string }): Promise<string | undefined> {
+  return traceIdOf(await incidentTraceparent(reader(deps), input));
 }
 
 /** The audit log page: the newest rows matching the filter. */

@@ -1,3 +1,4 @@
+import { inIncidentTrace } from './trace.js';
 import { z } from 'zod';
 import { appendAudit } from '../audit/append.js';
 import { DomainError } from '../domain/errors.js';
@@ -29,8 +30,14 @@ export type DecideInput = z.infer<typeof DecideInput>;
 export async function decide(deps: ServiceDeps, raw: DecideInput & { actor: Actor }): Promise<ProposalView> {
   const parsed = DecideInput.safeParse(raw);
   if (!parsed.success) throw new DomainError('invalid', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-  const { proposalId, decision, reason } = parsed.data;
-  const actor = raw.actor;
+  const { proposalId, decision } = parsed.data;
+  // The decision is a span of the incident's trace, whichever channel it came from.
+  const attributes = { 'sre.proposal.id': proposalId, 'sre.decision': decision, 'sre.decision.channel': actorChannel(raw.actor), 'sre.decision.actor': actorName(raw.actor) };
+  return inIncidentTrace(deps, { proposalId }, `sre.decide ${decision}`, attributes, () => decideIn(deps, parsed.data, raw.actor));
+}
+
+async function decideIn(deps: ServiceDeps, input: DecideInput, actor: Actor): Promise<ProposalView> {
+  const { proposalId, decision, reason } = input;
   const now = deps.clock.now();
   const status = decision === 'approve' ? 'approved' : 'rejected';
   // The switch and the proposal, read once for the pre-checks below (an approval only).

@@ -1,3 +1,4 @@
+import { inIncidentTrace } from './trace.js';
 import { and, eq } from 'drizzle-orm';
 import { appendAudit } from '../audit/append.js';
 import { schema } from '../db/client.js';
@@ -28,7 +29,11 @@ export interface ExecuteInput {
   recheck?: Promise<RecheckResult | undefined> | undefined;
 }
 
-export async function execute(deps: ServiceDeps, input: ExecuteInput): Promise<ProposalView> {
+export function execute(deps: ServiceDeps, input: ExecuteInput): Promise<ProposalView> {
+  return inIncidentTrace(deps, { proposalId: input.proposalId }, 'sre.execute', { 'sre.proposal.id': input.proposalId }, () => executeIn(deps, input));
+}
+
+async function executeIn(deps: ServiceDeps, input: ExecuteInput): Promise<ProposalView> {
   const { proposalId } = input;
   const exeId = newId('exe');
   const early = input.recheck ? await input.recheck : undefined;

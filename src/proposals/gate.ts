@@ -1,3 +1,4 @@
+import { withSpan } from '../telemetry/index.js';
 import { and, count, desc, eq, gte, ne, sql } from 'drizzle-orm';
 import { appendAudit } from '../audit/append.js';
 import { schema, type Tx } from '../db/client.js';
@@ -134,13 +135,30 @@ export const hourlyCap: GateCheck = {
 export const GATE_CHECKS: readonly GateCheck[] = [shadow, killSwitch, silence, recheckCheck, cooldown, hourlyCap];
 
 /** Runs the checks; the first refusal in their order wins. */
-export async function passGate(ctx: GateContext, checks: readonly GateCheck[] = GATE_CHECKS): Promise<Refusal | undefined> {
+export function passGate(ctx: GateContext, checks: readonly GateCheck[] = GATE_CHECKS): Promise<Refusal | undefined> {
+  const attributes = { 'sre.gate.operation': ctx.operation, 'sre.gate.automatic': ctx.automatic, 'sre.proposal.id': ctx.proposal.id };
+  // The gate as a span, each check a child span saying whether it passed: a refusal names its check.
   // The checks only read (and take transaction-scoped locks), so their reads are sent together on
   // the transaction's one connection; the first refusal in the list's order is the answer.
-  const results = await Promise.all(checks.map((c) => c.run(ctx)));
-  const r = results.find((x) => x !== undefined);
-  if (r) ctx.deps.metrics?.gateRefusals.inc({ check: r.check, code: r.code, operation: ctx.operation });
-  return r;
+  return withSpan('sre.gate', { attributes }, async (gate) => {
+    const results = await Promise.all(
+      checks.map((c) =>
+        withSpan(`sre.gate.check ${c.name}`, { attributes: { 'sre.gate.check': c.name } }, async (span) => {
+          const refusal = await c.run(ctx);
+          span.setAttribute('sre.gate.result', refusal ? refusal.code : 'pass');
+          return refusal;
+        }),
+      ),
+    );
+    const r = results.find((x) => x !== undefined);
+    if (!r) {
+      gate.setAttribute('sre.gate.result', 'pass');
+      return undefined;
+    }
+    ctx.deps.metrics?.gateRefusals.inc({ check: r.check, code: r.code, operation: ctx.operation });
+    gate.setAttributes({ 'sre.gate.result': 'refused', 'sre.gate.refused_by': r.check, 'sre.gate.code': r.code });
+    return r;
+  });
 }
 
 /**

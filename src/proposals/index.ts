@@ -49,6 +49,7 @@ export {
   type LatestProposal,
   type OverviewData,
   type ProposalPageData,
+  incidentTraceId,
 } from './console-reads.js';
 
 export { newId } from './ids.js';

@@ -1,3 +1,5 @@
+import { annotate, withSpan } from '../telemetry/index.js';
+import { inIncidentTrace } from './trace.js';
 import { eq } from 'drizzle-orm';
 import type { GatewayReads } from '../actions/gateway.js';
 import { recordReads } from '../actions/recorded-reads.js';
@@ -66,7 +68,11 @@ interface Planned {
  * proposal, risk, audit, outbox and jobs in one transaction — then executes it when auto-approved.
  * The first proposal of an incident is made once however often this is called.
  */
-export async function propose(deps: ServiceDeps, input: ProposeInput): Promise<ProposalView | undefined> {
+export function propose(deps: ServiceDeps, input: ProposeInput): Promise<ProposalView | undefined> {
+  return inIncidentTrace(deps, { incidentId: input.incidentId }, 'sre.propose', { 'sre.incident.id': input.incidentId, 'sre.propose.revision': input.draft !== undefined }, () => proposeIn(deps, input));
+}
+
+async function proposeIn(deps: ServiceDeps, input: ProposeInput): Promise<ProposalView | undefined> {
   const now = deps.clock.now();
   const ctx = await loadIncidentContext(deps.db, input.incidentId, now);
   if (!ctx) throw new DomainError('not_found', `incident ${input.incidentId} not found`);
@@ -93,6 +99,7 @@ export async function propose(deps: ServiceDeps, input: ProposeInput): Promise<P
   const view = await getProposal(deps, plan.id);
   if (!view) return undefined;
   const auto = route.route === 'auto';
+  annotate({ 'sre.proposal.id': plan.id, 'sre.action': checked.request.action, 'sre.risk.score': risk.score, 'sre.route': route.route });
   recordReasoning(deps.metrics, checked.draft.trace, checked.draft.fallbackReason !== undefined);
   deps.metrics?.proposalsTransitions.inc({ action: checked.request.action, status: auto ? 'approved' : 'pending' });
   if (auto) deps.metrics?.decisions.inc({ channel: 'auto', decision: 'approve' });
@@ -228,7 +235,18 @@ const runbookRef = (ctx: IncidentContext) => (ctx.runbook ? { path: ctx.runbook.
 
 class AlreadyProposed extends Error {}
 
-async function reason(deps: ServiceDeps, gateway: GatewayReads, ctx: IncidentContext, log: ServiceDeps['logger'], deadline: number | undefined): Promise<ProposalDraft> {
+/** The reasoning, as one span (gen_ai invoke_agent) around the reasoner's model and tool calls; a fallback says its cause. */
+function reason(deps: ServiceDeps, gateway: GatewayReads, ctx: IncidentContext, log: ServiceDeps['logger'], deadline: number | undefined): Promise<ProposalDraft> {
+  const attributes = { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'sre-agent', 'sre.reasoner': deps.reasoner.name, 'sre.incident.id': ctx.incident.id };
+  return withSpan(`invoke_agent ${deps.reasoner.name}`, { attributes }, async (span) => {
+    const draft = await reasonUntraced(deps, gateway, ctx, log, deadline);
+    span.setAttributes({ 'sre.action': draft.action, 'sre.reasoner.answered': draft.reasoner });
+    if (draft.fallbackReason !== undefined) span.setAttributes({ 'sre.reasoning.fallback': true, 'sre.reasoning.fallback_reason': draft.fallbackReason.slice(0, 500) });
+    return draft;
+  });
+}
+
+async function reasonUntraced(deps: ServiceDeps, gateway: GatewayReads, ctx: IncidentContext, log: ServiceDeps['logger'], deadline: number | undefined): Promise<ProposalDraft> {
   try {
     return await deps.reasoner.propose(ctx, gateway, deadline === undefined ? undefined : { deadline });
   } catch (e) {

@@ -1,3 +1,4 @@
+import { inIncidentTrace } from './trace.js';
 import { and, eq } from 'drizzle-orm';
 import { appendAudit } from '../audit/append.js';
 import { schema } from '../db/client.js';
@@ -18,7 +19,12 @@ const { proposals, executions } = schema;
  * person reverting an action two people approved says why (`reason`, as a pause does); the
  * reason is recorded with the revert either way.
  */
-export async function revert(deps: ServiceDeps, input: { proposalId: string; actor: Actor; reason?: unknown }): Promise<ProposalView> {
+export function revert(deps: ServiceDeps, input: { proposalId: string; actor: Actor; reason?: unknown }): Promise<ProposalView> {
+  const attributes = { 'sre.proposal.id': input.proposalId, 'sre.revert.actor': actorName(input.actor), 'sre.revert.automatic': input.actor.type === 'system' };
+  return inIncidentTrace(deps, { proposalId: input.proposalId }, 'sre.revert', attributes, () => revertIn(deps, input));
+}
+
+async function revertIn(deps: ServiceDeps, input: { proposalId: string; actor: Actor; reason?: unknown }): Promise<ProposalView> {
   if (input.reason !== undefined && typeof input.reason !== 'string') throw new DomainError('invalid', 'reason: expected text');
   const reason = typeof input.reason === 'string' && input.reason.trim() ? input.reason.trim().slice(0, 500) : undefined;
   const now = deps.clock.now();

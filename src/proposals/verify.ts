@@ -1,3 +1,5 @@
+import { annotate } from '../telemetry/index.js';
+import { inIncidentTrace } from './trace.js';
 import { and, eq, gt, inArray } from 'drizzle-orm';
 import { observeEffect } from '../actions/observe.js';
 import { appendAudit } from '../audit/append.js';
@@ -21,7 +23,12 @@ import { VERIFIER } from './verification.js';
 const { proposals, incidents, events } = schema;
 
 /** The `verify` job: judge, record the verdict and its evidence, and schedule what follows a failure. */
-export async function verifyJob(deps: ServiceDeps, payload: PayloadOf<'verify'>): Promise<void> {
+export function verifyJob(deps: ServiceDeps, payload: PayloadOf<'verify'>): Promise<void> {
+  const attributes = { 'sre.proposal.id': payload.proposal_id, 'sre.execution.id': payload.execution_id, 'sre.verify.operation': payload.operation };
+  return inIncidentTrace(deps, { proposalId: payload.proposal_id }, 'sre.verify', attributes, () => verifyIn(deps, payload));
+}
+
+async function verifyIn(deps: ServiceDeps, payload: PayloadOf<'verify'>): Promise<void> {
   const proposalId = payload.proposal_id;
   const operation: Operation = payload.operation;
   const [p] = await deps.db.select().from(proposals).where(eq(proposals.id, proposalId));
@@ -48,6 +55,7 @@ export async function verifyJob(deps: ServiceDeps, payload: PayloadOf<'verify'>)
   const now = deps.clock.now();
   const reversible = specFor(p.action as ActionId).reversible;
   const next = v.passed ? 'none' : operation === 'revert' ? 'page' : deps.safety.autoRevert && reversible && !p.revertedBy ? 'revert' : 'page';
+  annotate({ 'sre.verify.passed': v.passed, 'sre.verify.next': next, 'sre.action': p.action });
 
   await withTransaction(deps, async (tx) => {
     const status = v.passed ? (operation === 'revert' ? 'reverted' : 'passed') : 'failed';

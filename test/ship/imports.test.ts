@@ -12,8 +12,8 @@ import { describe, expect, it } from 'vitest';
 
 const SRC = path.resolve(import.meta.dirname, '../../src');
 
-/** Leaf modules at the top of src/ that any folder may use: time, metrics, logging. */
-const SHARED = ['clock', 'metrics', 'logger'];
+/** Leaf modules that any folder may use: time, metrics, logging, and traces (src/telemetry/, which imports only the clock). */
+const SHARED = ['clock', 'metrics', 'logger', 'telemetry'];
 
 /** Folder → the folders it may import (besides itself, `domain/` and SHARED). Mirrors ARCHITECTURE.md's module table. */
 const MAY_IMPORT: Record<string, readonly string[] | 'all'> = {
@@ -35,6 +35,7 @@ const MAY_IMPORT: Record<string, readonly string[] | 'all'> = {
   demo: 'all',
   progress: [],
   ...Object.fromEntries(SHARED.map((s) => [s, ['db']])),
+  telemetry: [],
 };
 
 /** Folders outside proposals/ that are adapters: they see proposals/ only through index.ts. */

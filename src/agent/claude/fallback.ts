@@ -3,6 +3,7 @@ import type { IncidentContext, ProposalDraft, ThreadAnswer, ThreadMessage } from
 import type { FailureCause } from './model-call.js';
 import type { ReasonerEnv, Run } from './run.js';
 import { trace } from './trace.js';
+import { annotate, spanEvent } from '../../telemetry/index.js';
 
 /** FailureCause of a model call, or why a run that reached the model still ended without a proposal. */
 export type FallbackCause = FailureCause | 'refusal' | 'no_proposal' | 'budget' | 'error';
@@ -21,6 +22,9 @@ interface FallbackKind<R> {
 
 async function fallBack<R>(env: ReasonerEnv, ctx: IncidentContext, run: Run | undefined, kind: FallbackKind<R>, why: string, cause?: FallbackCause): Promise<R> {
   let reason = why;
+  // On the reasoning span: that it fell back, and why (the cause sorts: timeout, 5xx, 429, malformed …).
+  annotate({ 'sre.reasoning.fallback': true, ...(cause ? { 'sre.reasoning.fallback_cause': cause } : {}) });
+  spanEvent('sre.reasoning.fallback', { 'sre.reasoning.fallback_reason': why.slice(0, 500), ...(cause ? { 'error.type': cause } : {}) });
   env.logger.warn({ incident_id: ctx.incident.id, reason, ...(cause ? { cause } : {}) }, kind.logMessage);
   let answer: R;
   try {

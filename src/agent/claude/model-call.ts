@@ -4,6 +4,7 @@ import type { Message, MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Clock } from '../../clock.js';
+import { failSpan, SpanKind, withSpan } from '../../telemetry/index.js';
 
 /**
  * One Messages API call with our own bounded retries (the SDK's are off so that waits are
@@ -142,7 +143,41 @@ async function attemptOnce(client: Anthropic, params: MessageCreateParamsNonStre
   }
 }
 
-export async function callModel(
+/**
+ * One model call as a GenAI client span (OpenTelemetry's gen_ai semantic conventions): the model
+ * asked for, the tokens used, the finish reason; each failed attempt is an event, and a call that
+ * gave up carries its cause as `error.type`.
+ */
+export function callModel(
+  client: Anthropic,
+  params: MessageCreateParamsNonStreaming,
+  policy: RetryPolicy,
+  deadline: number,
+  logger: Logger,
+  signal?: AbortSignal,
+): Promise<CallOutcome> {
+  const attributes = { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'anthropic', 'gen_ai.system': 'anthropic', 'gen_ai.request.model': params.model, 'gen_ai.request.max_tokens': params.max_tokens };
+  return withSpan(`chat ${params.model}`, { kind: SpanKind.CLIENT, attributes }, async (span) => {
+    const out = await callModelUntraced(client, params, policy, deadline, logger, signal);
+    for (const a of out.attempts) span.addEvent('gen_ai.attempt.failed', { 'error.type': a.error, ...(a.status !== undefined ? { 'http.response.status_code': a.status } : {}), retryable: a.retryable, ...(a.waited_ms !== undefined ? { 'sre.retry.wait_ms': a.waited_ms } : {}) });
+    if (out.ok) {
+      const m = out.message;
+      span.setAttributes({
+        'gen_ai.response.id': m.id,
+        'gen_ai.response.model': m.model,
+        'gen_ai.usage.input_tokens': m.usage.input_tokens,
+        'gen_ai.usage.output_tokens': m.usage.output_tokens,
+        ...(m.stop_reason ? { 'gen_ai.response.finish_reasons': [m.stop_reason] } : {}),
+      });
+    } else {
+      span.setAttribute('error.type', out.cause);
+      failSpan(span, new Error(out.reason));
+    }
+    return out;
+  });
+}
+
+async function callModelUntraced(
   client: Anthropic,
   params: MessageCreateParamsNonStreaming,
   policy: RetryPolicy,

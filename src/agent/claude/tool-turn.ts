@@ -4,6 +4,7 @@ import type { IncidentContext } from '../reasoner.js';
 import { checkProposal, type CheckedProposal } from './guardrails.js';
 import type { ReasonerEnv, Run, ToolCallRecord } from './run.js';
 import { INVESTIGATION_TOOLS, runInvestigation } from './tools.js';
+import { withSpan } from '../../telemetry/index.js';
 
 export type AcceptedProposal = Extract<CheckedProposal, { ok: true }>;
 
@@ -63,7 +64,12 @@ export async function handleTools(env: ReasonerEnv, run: Run, uses: ToolUseBlock
   for (const u of uses) {
     const read = INVESTIGATION_TOOLS.has(u.name);
     if (read) turn.reads++;
-    const a = read ? await answerRead(env, run, u, ctx, gateway) : proposals > 1 ? refuseExtraProposal(turn) : answerProposal(run, u, turn);
+    // One span per tool call (gen_ai execute_tool): its outcome says whether a read answered or a proposal was accepted.
+    const a = await withSpan(`execute_tool ${u.name}`, { attributes: { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': u.name, 'gen_ai.tool.call.id': u.id, 'gen_ai.tool.type': 'function' } }, async (span) => {
+      const answered = read ? await answerRead(env, run, u, ctx, gateway) : proposals > 1 ? refuseExtraProposal(turn) : answerProposal(run, u, turn);
+      span.setAttribute('sre.tool.outcome', answered.record.outcome);
+      return answered;
+    });
     run.toolCalls.push({ call: callNo, id: u.id, name: u.name, raw_input: u.input, ...a.record });
     results.push({ type: 'tool_result', tool_use_id: u.id, ...a.result });
   }

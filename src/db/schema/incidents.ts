@@ -25,6 +25,8 @@ export const incidents = pgTable(
     summaryVersion: integer('summary_version').notNull().default(0),
     /** The silence holding this incident (no proposal, no page, no card) while it lasts; null when none. */
     silence: jsonb('silence').$type<{ id: string; until: string; by: string; reason: string }>(),
+    /** The W3C traceparent of the ingest span that opened it: the incident's trace (null while tracing is off). */
+    traceParent: text('trace_parent'),
   },
   (t) => [
     uniqueIndex('incidents_one_open_per_key').on(t.key).where(sql`${t.status} = 'open'`),

@@ -26,6 +26,8 @@ export const outbox = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     sentAt: timestamp('sent_at', { withTimezone: true }),
     result: jsonb('result').$type<Record<string, unknown>>(),
+    /** The W3C traceparent of the span that wrote the row: its delivery continues that trace (null while tracing is off). */
+    traceParent: text('trace_parent'),
   },
   (t) => [
     index('outbox_due_idx').on(t.status, t.nextAttemptAt),
@@ -49,6 +51,8 @@ export const timers = pgTable(
     leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true }),
     lastError: text('last_error'),
     doneAt: timestamp('done_at', { withTimezone: true }),
+    /** The W3C traceparent of the span that scheduled it: the run, on whichever replica, continues that trace (null while tracing is off). */
+    traceParent: text('trace_parent'),
   },
   (t) => [uniqueIndex('timers_key_uq').on(t.key), index('timers_due_idx').on(t.status, t.runAt)],
 );

@@ -17,7 +17,7 @@ function lines(id: string, title: string, slug: string, ls: ReportLine[]): Html 
   )}</ol></section>`;
 }
 
-export function incidentReportPage(o: { user: string; csrf: string; report: IncidentReport; silence?: IncidentSilence | null }): string {
+export function incidentReportPage(o: { user: string; csrf: string; report: IncidentReport; silence?: IncidentSilence | null; traceLink?: string | undefined }): string {
   const r = o.report;
   const id = r.incident.id;
   return page(
@@ -26,7 +26,7 @@ export function incidentReportPage(o: { user: string; csrf: string; report: Inci
 <p>${r.summary}</p>
 ${silencedNote(o.silence, new Date(r.generated_at))}
 <p class="meta">Every line cites its audit row (seq and the first 12 characters of its hash); <code>sre-agent audit verify</code> vouches for them.
-<a href="/v1/incidents/${encodeURIComponent(id)}/report?format=markdown">Markdown</a> · <a href="/v1/incidents/${encodeURIComponent(id)}/report?format=json">JSON</a> (with an API token)</p>
+<a href="/v1/incidents/${encodeURIComponent(id)}/report?format=markdown">Markdown</a> · <a href="/v1/incidents/${encodeURIComponent(id)}/report?format=json">JSON</a> (with an API token)${o.traceLink ? html` · <a href="${o.traceLink}" rel="noopener noreferrer">Trace</a>` : ''}</p>
 ${
   r.steps.length
     ? html`<h2>How long each step took</h2><table><thead><tr><th scope="col">step</th><th scope="col">took</th><th scope="col">audit rows</th></tr></thead><tbody>${r.steps.map(

@@ -34,6 +34,7 @@ export function createConsole(opts: ConsoleOptions): Console {
         return { paused: st.paused, by: st.paused_by, reason: st.paused_reason, at: st.paused_at };
       }),
     killSwitch: async (csrf) => killSwitchPanel(await agentStatus(deps), csrf),
+    traceUrl: opts.traceUrl,
   });
   const app: ConsoleApp = { opts, deps, base, secure: base.startsWith('https:'), secret: opts.sessionSecret, log, pages };
 

@@ -17,6 +17,8 @@ export interface ConsoleOptions {
   signInLink?: boolean;
   /** Slows repeated wrong tokens from one address (shared with the JSON API). */
   brake?: AuthBrake;
+  /** SRE_TRACE_URL: the link template to a trace viewer (`{trace_id}` replaced) on the proposal and incident pages; unset: no link. */
+  traceUrl?: string | undefined;
   /** The kill switch's state for the overview; unset: read from the database (agent_switch). */
   pauseState?: () => Promise<PauseState>;
 }

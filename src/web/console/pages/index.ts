@@ -1,3 +1,4 @@
+import { traceLink } from '../../../telemetry/index.js';
 import type { ServerResponse } from 'node:http';
 import { loadIncidents, loadOverview, loadProposal, type ServiceDeps } from '../../../proposals/index.js';
 import type { KillSwitchPanel } from '../kill-switch.js';
@@ -18,6 +19,8 @@ export interface PagesOptions {
   pauseState?: () => Promise<PauseState>;
   /** The kill switch's banner or form for a viewer's CSRF token (kill-switch.ts); the pages place it. */
   killSwitch?: (csrf: string) => Promise<KillSwitchPanel>;
+  /** SRE_TRACE_URL (see ConsoleOptions). */
+  traceUrl?: string | undefined;
 }
 
 export interface Viewer {
@@ -49,7 +52,7 @@ export function createPages(o: PagesOptions) {
   async function proposal(res: ServerResponse, v: Viewer, id: string, extra: { notice?: string; error?: string; status?: number } = {}): Promise<void> {
     const [data, banner] = await Promise.all([loadProposal(reading, { id }), o.killSwitch?.(v.csrf)]);
     if (!data) return sendHtml(res, 404, messagePage('Not found', `No proposal ${id}.`, 'error', nav(v.user, v.csrf)), { head: v.head });
-    sendHtml(res, extra.status ?? 200, proposalPage({ user: v.user, csrf: v.csrf, now: deps.clock.now(), policy: policy(), data, notice: extra.notice, error: extra.error, banner }), { head: v.head });
+    sendHtml(res, extra.status ?? 200, proposalPage({ user: v.user, csrf: v.csrf, now: deps.clock.now(), policy: policy(), data, notice: extra.notice, error: extra.error, banner, traceLink: traceLink(o.traceUrl, data.traceId) }), { head: v.head });
   }
 
   /** GET /sre: what waits for a decision, the day so far, the kill switch. */

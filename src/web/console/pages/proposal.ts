@@ -25,7 +25,7 @@ function lastTime(p: ProposalView, now: Date) {
   )}</ul></section>`;
 }
 
-export function proposalPage(o: { user: string; csrf: string; now: Date; policy: PolicyView; data: ProposalPageData; notice?: string; error?: string; banner?: KillSwitchPanel }): string {
+export function proposalPage(o: { user: string; csrf: string; now: Date; policy: PolicyView; data: ProposalPageData; notice?: string; error?: string; banner?: KillSwitchPanel; traceLink?: string | undefined }): string {
   const p: ProposalView = o.data.proposal;
   const others = o.data.others.filter((x) => x.id !== p.id);
   const [top, bottom] = killSwitchPlaces(o.banner);
@@ -51,7 +51,7 @@ ${p.result ? html`<p class="result">${resultInWords(p.action, p.params, p.status
 ${lastTime(p, o.now)}
 ${others.length ? html`<section class="card" aria-labelledby="h-others"><h2 id="h-others">Other proposals for this incident</h2><ul>${others.map((x) => html`<li><a href="/sre/proposals/${encodeURIComponent(x.id)}">${actionInWords(x.action, x.params)}</a> ${statusPill(x.status)} ${timeAgo(x.created_at, o.now)}</li>`)}</ul></section>` : ''}
 <section class="card" aria-labelledby="h-timeline"><h2 id="h-timeline">Timeline</h2>${timelineList(o.data.timeline, o.now)}
-<p><a class="button" href="/sre/incidents/${encodeURIComponent(p.incident_id)}/report">Report</a> <a href="/sre/audit?incident=${encodeURIComponent(p.incident_id)}">Audit log for this incident</a></p></section>
+<p><a class="button" href="/sre/incidents/${encodeURIComponent(p.incident_id)}/report">Report</a> <a href="/sre/audit?incident=${encodeURIComponent(p.incident_id)}">Audit log for this incident</a>${o.traceLink ? html` <a href="${o.traceLink}" rel="noopener noreferrer" data-trace="${o.data.traceId ?? ''}">Trace</a>` : ''}</p></section>
 ${bottom}`,
     { nav: nav(o.user, o.csrf, '') },
   );

@@ -1,6 +1,7 @@
+import { traceLink } from '../../../telemetry/index.js';
 import { auditWhere, exportAuditCsv, type AuditFilter } from '../../../audit/export.js';
 import { isDomainError } from '../../../domain/errors.js';
-import { DEFAULT_REPORT_WINDOW, deadNotifications, incidentReport, incidentSilence, listAuditRows, tuningReport } from '../../../proposals/index.js';
+import { DEFAULT_REPORT_WINDOW, deadNotifications, incidentReport, incidentSilence, incidentTraceId, listAuditRows, tuningReport } from '../../../proposals/index.js';
 import { sendHtml } from '../http.js';
 import { auditPage, messagePage, nav, notificationsPage, type AuditQuery } from '../pages.js';
 import { incidentReportPage } from '../incident-report-page.js';
@@ -76,8 +77,12 @@ export async function report({ app, res, url, viewer, head }: SignedInRequest): 
 /** GET /sre/incidents/:id/report: the incident report as a page; 404 for no such incident. */
 export async function incidentReportRoute({ app, res, url, viewer, head, params }: SignedInRequest): Promise<void> {
   try {
-    const report = await incidentReport(app.deps, { id: params.id!, narrative: url.searchParams.get('narrative') === '1' });
-    sendHtml(res, 200, incidentReportPage({ user: viewer.user, csrf: viewer.csrf, report, silence: await incidentSilence(app.deps, report.incident.id) }), { head });
+    const [report, traceId] = await Promise.all([
+      incidentReport(app.deps, { id: params.id!, narrative: url.searchParams.get('narrative') === '1' }),
+      incidentTraceId(app.deps, { incidentId: params.id! }),
+    ]);
+    const silence = await incidentSilence(app.deps, report.incident.id);
+    sendHtml(res, 200, incidentReportPage({ user: viewer.user, csrf: viewer.csrf, report, silence, traceLink: traceLink(app.opts.traceUrl, traceId) }), { head });
   } catch (e) {
     if (!isDomainError(e) || e.code !== 'not_found') throw e;
     sendHtml(res, 404, messagePage('Not found', e.message, 'error', nav(viewer.user, viewer.csrf)), { head });

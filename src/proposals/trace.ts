@@ -1,0 +1,42 @@
+import { eq } from 'drizzle-orm';
+import { schema, type Executor } from '../db/client.js';
+import { activeSubjects, activeTraceId, currentTraceparent, isTracing, linkTo, traceIdOf, withSpan, type Attributes, type Span } from '../telemetry/index.js';
+import type { ServiceDeps } from './types.js';
+
+const { incidents, proposals } = schema;
+
+/** The incident's stored traceparent (incidents.trace_parent), by the incident or one of its proposals. */
+export async function incidentTraceparent(db: Executor, ref: { incidentId?: string | null; proposalId?: string | null }): Promise<string | undefined> {
+  if (ref.incidentId) {
+    const [row] = await db.select({ tp: incidents.traceParent }).from(incidents).where(eq(incidents.id, ref.incidentId));
+    return row?.tp ?? undefined;
+  }
+  if (!ref.proposalId) return undefined;
+  const [row] = await db.select({ tp: incidents.traceParent }).from(proposals).innerJoin(incidents, eq(incidents.id, proposals.incidentId)).where(eq(proposals.id, ref.proposalId));
+  return row?.tp ?? undefined;
+}
+
+/**
+ * Runs a step of an incident in a span of the incident's trace, whoever started it: a decision
+ * from Slack, the console or the API, a revert by a person, a verb called from a job. Already in
+ * the incident's trace (a job written in it), the span is a child of the active one; otherwise it
+ * is a child of the incident's stored context, linked to what started it (the request's span).
+ * With tracing off, nothing is read and the span is the API's no-op.
+ */
+export async function inIncidentTrace<T>(
+  deps: Pick<ServiceDeps, 'db' | 'tx'>,
+  ref: { incidentId?: string | null; proposalId?: string | null },
+  name: string,
+  attributes: Attributes,
+  fn: (span: Span) => Promise<T>,
+): Promise<T> {
+  if (!isTracing()) return withSpan(name, { attributes }, fn);
+  const subjects = [...(ref.incidentId ? [`incident:${ref.incidentId}`] : []), ...(ref.proposalId ? [`proposal:${ref.proposalId}`] : [])];
+  // Inside a step of the same incident or proposal (an approval executing at once): already in its trace.
+  const around = activeSubjects();
+  if (subjects.some((s) => around.includes(s))) return withSpan(name, { attributes, subjects }, fn);
+  const stored = await incidentTraceparent(deps.tx ?? deps.db, ref);
+  const active = activeTraceId();
+  if (!stored || traceIdOf(stored) === active) return withSpan(name, { attributes, subjects }, fn);
+  return withSpan(name, { attributes, subjects, parent: stored, links: linkTo(currentTraceparent()) }, fn);
+}
