@@ -64,20 +64,8 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
   const [base, cap] = [opts.baseDelayMs ?? 1000, opts.maxDelayMs ?? 5 * 60_000];
   const ctx: Outcomes = { db: opts.db, queue, logger: opts.logger, metrics: opts.metrics, now, maxAttempts: opts.maxAttempts ?? 8, backoff: (n) => Math.min(cap, base * 2 ** (n - 1)), random: opts.random ?? Math.random };
 
-  function claim(): Promise<(typeof outbox.$inferSelect)[]> {
-    if (channels.length === 0) return Promise.resolve([]);
-    // The oldest due row per ordering key only: one incident's messages go out in order.
-    // New incidents and new proposals first: a summary edit of a busy incident can wait.
-    // Held from the claim on: a row waiting behind its pace key's earlier rows keeps its lease too.
-    return queue.claim({
-      where: and(
-        inArray(outbox.channel, channels),
-        sql`not exists (select 1 from outbox o2 where o2.ordering_key = ${outbox.orderingKey} and o2.status = 'pending' and o2.id < ${outbox.id})`,
-      ),
-      orderBy: [sql`case ${outbox.kind} when 'incident.opened' then 0 when 'proposal.created' then 1 when 'proposal.decided' then 2 when 'execution.finished' then 2 when 'incident.updated' then 9 else 5 end`, outbox.id],
-      limit: opts.batchSize ?? 20,
-    });
-  }
+  // Held from the claim on: a row waiting behind its pace key's earlier rows keeps its lease too.
+  const claim = (): Promise<(typeof outbox.$inferSelect)[]> => (channels.length === 0 ? Promise.resolve([]) : queue.claim({ ...claimable(channels), limit: opts.batchSize ?? 20 }));
 
   /** Delivers one claimed row with its lease renewed throughout, so a slow receiver never gets it twice. */
   async function deliverLeased(row: typeof outbox.$inferSelect): Promise<boolean> {
@@ -146,6 +134,20 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
       const [r] = await opts.db.select({ n: sql<number>`count(*)::int` }).from(outbox).where(eq(outbox.status, 'pending'));
       return r?.n ?? 0;
     },
+  };
+}
+
+/**
+ * The rows a dispatcher may claim: the oldest due row per ordering key only (one incident's messages
+ * go out in order), new incidents and new proposals first (a summary edit of a busy incident can wait).
+ */
+function claimable(channels: readonly string[]) {
+  return {
+    where: and(
+      inArray(outbox.channel, [...channels]),
+      sql`not exists (select 1 from outbox o2 where o2.ordering_key = ${outbox.orderingKey} and o2.status = 'pending' and o2.id < ${outbox.id})`,
+    ),
+    orderBy: [sql`case ${outbox.kind} when 'incident.opened' then 0 when 'proposal.created' then 1 when 'proposal.decided' then 2 when 'execution.finished' then 2 when 'incident.updated' then 9 else 5 end`, outbox.id],
   };
 }
 
