@@ -100,14 +100,14 @@ async function agentPhase(stream: string, db: BenchDb, n: number): Promise<{ com
 }
 
 /**
- * Tracing on against off, in two rounds of alternating order (off then on, on then off), each run
- * on a stream and database of its own set up the same way (events added, a checkpoint): the better
- * run of each side counts, so neither side pays for running second on a busy machine. Tracing on
- * exports to a local collector in this process.
+ * Tracing on against off, in two rounds of alternating order (off, on, on, off), each run on a
+ * stream and database of its own set up the same way (events added, a checkpoint); each side's
+ * figure is its two runs together (events ÷ seconds), so a machine warming up or getting busier
+ * over the part weighs on both sides alike. Tracing on exports to a local collector in this process.
  */
 async function tracedComparison(r: RedisClient, events: PlatformEvent[], n: number): Promise<{ tracedPerS: number; plainPerS: number; dropped: number }> {
   const collector = await startCollector();
-  const best = { on: 0, off: 0 };
+  const total = { on: { events: 0, seconds: 0 }, off: { events: 0, seconds: 0 } };
   let dropped = 0;
   try {
     for (const [k, side] of (['off', 'on', 'on', 'off'] as const).entries()) {
@@ -120,7 +120,8 @@ async function tracedComparison(r: RedisClient, events: PlatformEvent[], n: numb
         const traced = side === 'on' ? startBenchTracing(collector.env) : undefined;
         const out = await agentPhase(stream, db, n).finally(() => traced?.tracing.shutdown(5_000));
         dropped += traced?.dropped() ?? 0;
-        best[side] = Math.max(best[side], out.committed / out.seconds);
+        total[side].events += out.committed;
+        total[side].seconds += out.seconds;
         progress(`ingest: tracing ${side}, ${out.committed} in ${out.seconds.toFixed(1)} s`);
       } finally {
         await r.del([stream, `${stream}:dead`]);
@@ -131,7 +132,7 @@ async function tracedComparison(r: RedisClient, events: PlatformEvent[], n: numb
   } finally {
     await collector.close();
   }
-  return { tracedPerS: round(best.on, 0), plainPerS: round(best.off, 0), dropped };
+  return { tracedPerS: round(total.on.events / total.on.seconds, 0), plainPerS: round(total.off.events / total.off.seconds, 0), dropped };
 }
 
 async function rawLoop(r: RedisClient, stream: string, sql: NonNullable<Awaited<ReturnType<typeof freshDatabase>>['raw']>, n: number): Promise<number> {

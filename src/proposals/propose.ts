@@ -1,5 +1,5 @@
 import { annotate, withSpan } from '../telemetry/index.js';
-import { inIncidentTrace } from './trace.js';
+import { inIncidentTrace, rememberProposalTrace } from './trace.js';
 import { eq } from 'drizzle-orm';
 import type { GatewayReads } from '../actions/gateway.js';
 import { recordReads } from '../actions/recorded-reads.js';
@@ -100,6 +100,7 @@ async function proposeIn(deps: ServiceDeps, input: ProposeInput): Promise<Propos
   if (!view) return undefined;
   const auto = route.route === 'auto';
   annotate({ 'sre.proposal.id': plan.id, 'sre.action': checked.request.action, 'sre.risk.score': risk.score, 'sre.route': route.route });
+  rememberProposalTrace(plan.id, input.incidentId);
   recordReasoning(deps.metrics, checked.draft.trace, checked.draft.fallbackReason !== undefined);
   deps.metrics?.proposalsTransitions.inc({ action: checked.request.action, status: auto ? 'approved' : 'pending' });
   if (auto) deps.metrics?.decisions.inc({ channel: 'auto', decision: 'approve' });

@@ -5,6 +5,25 @@ import type { ServiceDeps } from './types.js';
 
 const { incidents, proposals } = schema;
 
+/**
+ * Trace contexts this process has read or written, by `incident:<id>` and `proposal:<id>`: an
+ * incident's traceparent never changes once set, so a hit is always right and saves the look-up
+ * on the decision path. Bounded: the oldest entries go first.
+ */
+const known = new Map<string, string>();
+const KNOWN_MAX = 10_000;
+
+function remember(subject: string, traceparent: string): void {
+  if (known.size >= KNOWN_MAX) known.delete(known.keys().next().value as string);
+  known.set(subject, traceparent);
+}
+
+/** A new proposal of a traced incident shares its trace context (propose calls this once the proposal is recorded). */
+export function rememberProposalTrace(proposalId: string, incidentId: string): void {
+  const tp = known.get(`incident:${incidentId}`);
+  if (tp) remember(`proposal:${proposalId}`, tp);
+}
+
 /** The incident's stored traceparent (incidents.trace_parent), by the incident or one of its proposals. */
 export async function incidentTraceparent(db: Executor, ref: { incidentId?: string | null; proposalId?: string | null }): Promise<string | undefined> {
   if (ref.incidentId) {
@@ -35,7 +54,8 @@ export async function inIncidentTrace<T>(
   // Inside a step of the same incident or proposal (an approval executing at once): already in its trace.
   const around = activeSubjects();
   if (subjects.some((s) => around.includes(s))) return withSpan(name, { attributes, subjects }, fn);
-  const stored = await incidentTraceparent(deps.tx ?? deps.db, ref);
+  const stored = subjects.map((s) => known.get(s)).find(Boolean) ?? (await incidentTraceparent(deps.tx ?? deps.db, ref));
+  if (stored) for (const s of subjects) remember(s, stored);
   const active = activeTraceId();
   if (!stored || traceIdOf(stored) === active) return withSpan(name, { attributes, subjects }, fn);
   return withSpan(name, { attributes, subjects, parent: stored, links: linkTo(currentTraceparent()) }, fn);
