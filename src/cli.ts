@@ -1,3 +1,4 @@
+import { systemClock } from './clock.js';
 import { createReadStream, createWriteStream, existsSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import path from 'node:path';
@@ -492,6 +493,11 @@ async function checkpointsToVerify(file: string, config: Config): Promise<{ key:
 
 const REPORT_FORMATS = { text: reportText, json: (r: object) => JSON.stringify(r, null, 2), csv: reportCsv } as const;
 
+/** A bad `--since` is a usage error before anything is opened (only its form is checked here). */
+function checkSince(since: string): void {
+  if (!parseSince(since, systemClock.now())) throw new UsageError(`--since: ${SINCE_HINT}, got "${since}"`);
+}
+
 async function report(args: string[]): Promise<number> {
   if (args[0] === 'incident') return incidentReportVerb(args.slice(1));
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { since: { type: 'string' }, format: { type: 'string' } } });
@@ -499,7 +505,7 @@ async function report(args: string[]): Promise<number> {
   const format = values.format ?? 'text';
   if (!Object.hasOwn(REPORT_FORMATS, format)) throw new UsageError(`--format: expected text, json or csv, got "${format}"`);
   const since = values.since ?? '30d';
-  if (!parseSince(since, new Date())) throw new UsageError(`--since: ${SINCE_HINT}, got "${since}"`);
+  checkSince(since);
   refuseServedFolder(`GET /v1/report?since=${since} or the console's /sre/report`);
   return withServices(async ({ deps }) => {
     const r = await tuningReport(deps, { since });
@@ -515,7 +521,7 @@ async function evalVerb(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { since: { type: 'string' } } });
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const since = values.since ?? '30d';
-  if (!parseSince(since, new Date())) throw new UsageError(`--since: ${SINCE_HINT}, got "${since}"`);
+  checkSince(since);
   return withServices(async ({ deps }) => {
     const r = await exportDecisions(deps, { since });
     for (const line of r.records) out(JSON.stringify(line));
