@@ -2,15 +2,7 @@ import { withoutTrailingSlashes } from '../domain/text.js';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { AdminCall } from '../domain/actions.js';
-import {
-  ExecutionError,
-  type BudgetInfo,
-  type Gateway,
-  type GatewayResponse,
-  type ModelGroupInfo,
-  type ProviderInfo,
-  type TeamInfo,
-} from './gateway.js';
+import { ExecutionError, type BudgetInfo, type Gateway, type GatewayResponse, type ModelGroupInfo, type ProviderInfo, type TeamInfo } from './gateway.js';
 import { DEFAULT_RETRY, errorDetail, fetchWithRetry, readJson, type RetryPolicy } from './http-retry.js';
 import { SpanKind, traceHeaders, withSpan, type Span } from '../telemetry/index.js';
 

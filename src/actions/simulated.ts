@@ -2,15 +2,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import type { AdminCall } from '../domain/actions.js';
-import {
-  ExecutionError,
-  type BudgetInfo,
-  type Gateway,
-  type GatewayResponse,
-  type ModelGroupInfo,
-  type ProviderInfo,
-  type TeamInfo,
-} from './gateway.js';
+import { ExecutionError, type BudgetInfo, type Gateway, type GatewayResponse, type ModelGroupInfo, type ProviderInfo, type TeamInfo } from './gateway.js';
 
 /**
  * An in-process stand-in for the admin-api, used when ADMIN_API_URL is unset (`npm start`, the

@@ -6,6 +6,7 @@
  */
 
 import { duration } from './words.js';
+import type { IncidentFacts } from './proposal-view.js';
 
 export interface ReportRow {
   seq: number;
@@ -64,7 +65,7 @@ export interface ReportDuration {
 }
 
 export interface IncidentReport {
-  incident: { id: string; type: string; subject: string; status: string; first_seen: string; last_seen: string; closed_at: string | null; event_count: number };
+  incident: IncidentFacts & { closed_at: string | null };
   generated_at: string;
   summary: string;
   timeline: ReportLine[];

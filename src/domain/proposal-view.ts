@@ -4,6 +4,17 @@ import type { RiskFactor } from './risk.js';
 export const VERIFICATION_STATUSES = ['none', 'pending', 'passed', 'failed', 'reverted'] as const;
 export type VerificationStatus = (typeof VERIFICATION_STATUSES)[number];
 
+/** What every surface says of an incident: the proposal view, the Slack root and close, the report. */
+export interface IncidentFacts {
+  id: string;
+  type: string;
+  subject: string;
+  status: string;
+  first_seen: string;
+  last_seen: string;
+  event_count: number;
+}
+
 /**
  * A proposal as JSON (CONTRACT.md "HTTP"): the shape every adapter shows. It lives in domain so
  * the pure Block Kit builders and the services can both import it.
@@ -48,15 +59,8 @@ export interface ProposalView {
   stale_reason: string | null;
   /** The kill switch as it is now: while set, nothing executes and approvals are answered "paused". */
   agent_paused?: { by: string | null; reason: string | null; at: string | null } | null;
-  incident: {
-    id: string;
+  incident: IncidentFacts & {
     key: string;
-    type: string;
-    subject: string;
-    status: string;
-    first_seen: string;
-    last_seen: string;
-    event_count: number;
     latest: Record<string, unknown>;
     slack_channel: string | null;
     slack_ts: string | null;

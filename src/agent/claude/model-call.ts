@@ -143,22 +143,26 @@ async function attemptOnce(client: Anthropic, params: MessageCreateParamsNonStre
   }
 }
 
+/** One model call: the request, its retry policy, and the deadline (on the policy's clock) it must answer by. */
+export interface ModelCall {
+  client: Anthropic;
+  params: MessageCreateParamsNonStreaming;
+  policy: RetryPolicy;
+  deadline: number;
+  logger: Logger;
+  signal?: AbortSignal;
+}
+
 /**
  * One model call as a GenAI client span (OpenTelemetry's gen_ai semantic conventions): the model
  * asked for, the tokens used, the finish reason; each failed attempt is an event, and a call that
  * gave up carries its cause as `error.type`.
  */
-export function callModel(
-  client: Anthropic,
-  params: MessageCreateParamsNonStreaming,
-  policy: RetryPolicy,
-  deadline: number,
-  logger: Logger,
-  signal?: AbortSignal,
-): Promise<CallOutcome> {
+export function callModel(call: ModelCall): Promise<CallOutcome> {
+  const { params } = call;
   const attributes = { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'anthropic', 'gen_ai.system': 'anthropic', 'gen_ai.request.model': params.model, 'gen_ai.request.max_tokens': params.max_tokens };
   return withSpan(`chat ${params.model}`, { kind: SpanKind.CLIENT, attributes }, async (span) => {
-    const out = await callModelUntraced(client, params, policy, deadline, logger, signal);
+    const out = await callModelUntraced(call);
     for (const a of out.attempts) span.addEvent('gen_ai.attempt.failed', { 'error.type': a.error, ...(a.status !== undefined ? { 'http.response.status_code': a.status } : {}), retryable: a.retryable, ...(a.waited_ms !== undefined ? { 'sre.retry.wait_ms': a.waited_ms } : {}) });
     if (out.ok) {
       const m = out.message;
@@ -177,14 +181,7 @@ export function callModel(
   });
 }
 
-async function callModelUntraced(
-  client: Anthropic,
-  params: MessageCreateParamsNonStreaming,
-  policy: RetryPolicy,
-  deadline: number,
-  logger: Logger,
-  signal?: AbortSignal,
-): Promise<CallOutcome> {
+async function callModelUntraced({ client, params, policy, deadline, logger, signal }: ModelCall): Promise<CallOutcome> {
   const attempts: Attempt[] = [];
   let last: FailureCause = 'timeout';
   for (let n = 0; ; n++) {

@@ -54,7 +54,7 @@ export function createClaudeNarrator(opts: NarratorOptions): Narrator {
       system: SYSTEM,
       messages: [{ role: 'user' as const, content: `<incident_report_facts>\n${neutralise(facts)}\n</incident_report_facts>\n\nWrite the narrative paragraph.` }],
     };
-    const out = await callModel(client, params, policy, clock.nowMs() + wallTimeMs, logger);
+    const out = await callModel({ client, params, policy, deadline: clock.nowMs() + wallTimeMs, logger });
     if (!out.ok) return { ok: false, reason: out.reason };
     if (out.message.stop_reason === 'refusal') return { ok: false, reason: 'the model declined to write one' };
     const text = out.message.content.flatMap((b) => (b.type === 'text' ? [b.text] : [])).join(' ');

@@ -47,7 +47,7 @@ export async function step(env: ReasonerEnv, run: Run, toolChoice: ToolChoice): 
     tool_choice: toolChoice,
     messages: withTailBreakpoint(run.messages),
   };
-  const out = await callModel(env.client, params, env.policy, run.deadline, env.logger, run.signal);
+  const out = await callModel({ client: env.client, params, policy: env.policy, deadline: run.deadline, logger: env.logger, signal: run.signal });
   const rec: CallRecord = {
     n: run.calls.length + 1,
     messages_sent: run.messages.length,

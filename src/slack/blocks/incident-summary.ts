@@ -1,20 +1,13 @@
 import type { KnownBlock } from '@slack/types';
 import type { Lateness } from '../../domain/lateness.js';
-import type { ProposalView } from '../../domain/proposal-view.js';
+import type { IncidentFacts, ProposalView } from '../../domain/proposal-view.js';
 import { actionInWords, incidentInWords, riskInWords, SEVERITY_ICON, severityOf } from '../../domain/words.js';
 import { LIMITS, safe, slackDate, truncate } from './escape.js';
 import type { SlackMessage } from './message.js';
 import { notPaged, ranWithoutApproval, stateLine, type PolicyWords } from './state-words.js';
 
 /** What the root message of an incident shows; ProposalView['incident'] fits. */
-export interface IncidentSummaryInput {
-  id: string;
-  type: string;
-  subject: string;
-  status: string;
-  first_seen: string;
-  last_seen: string;
-  event_count: number;
+export interface IncidentSummaryInput extends IncidentFacts {
   latest?: Record<string, unknown>;
   /** "silenced until 02:00 by alice: migration" while a silence holds the incident (domain/silences.ts). */
   silenced?: string;

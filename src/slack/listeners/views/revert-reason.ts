@@ -5,7 +5,7 @@ import { revert } from '../../../proposals/index.js';
 import { authorizeDecision } from '../../authorize.js';
 import { LIMITS, safe, truncate } from '../../blocks/escape.js';
 import { REJECT_REASON_MAX, VIEW_REVERT } from '../../blocks/ids.js';
-import { parseRejectMetadata, type RejectModalContext } from '../../blocks/reject-modal.js';
+import { parseRejectMetadata, proposalModal, type RejectModalContext } from '../../blocks/reject-modal.js';
 import { tellUser, userMessage, type Reply, type SlackContext } from '../../context.js';
 
 type ViewArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
@@ -15,25 +15,15 @@ export const REVERT_REASON_INPUT = 'revert_reason_input';
 
 /** Reverting an action two people approved needs a reason, as a pause does: this modal asks for it. */
 export function buildRevertModal(p: Pick<ProposalView, 'id' | 'action' | 'target'>, ctx: RejectModalContext): View {
-  let metadata = JSON.stringify(ctx);
-  if (metadata.length > LIMITS.privateMetadata) metadata = JSON.stringify({ proposalId: ctx.proposalId, channel: ctx.channel });
-  return {
-    type: 'modal',
-    callback_id: VIEW_REVERT,
-    private_metadata: metadata,
-    title: { type: 'plain_text', text: 'Revert action' },
-    submit: { type: 'plain_text', text: 'Revert' },
-    close: { type: 'plain_text', text: 'Cancel' },
-    blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: truncate(`Revert *${safe(p.action, 100)}* on ${safe(p.target, 200)}? Two people approved it.\n\`${safe(p.id, 100)}\``, LIMITS.sectionText) } },
-      {
-        type: 'input',
-        block_id: REVERT_REASON_BLOCK,
-        label: { type: 'plain_text', text: 'Reason (required; recorded in the audit trail)' },
-        element: { type: 'plain_text_input', action_id: REVERT_REASON_INPUT, multiline: true, max_length: REJECT_REASON_MAX },
-      },
-    ],
-  };
+  return proposalModal(VIEW_REVERT, ctx, { title: 'Revert action', submit: 'Revert' }, [
+    { type: 'section', text: { type: 'mrkdwn', text: truncate(`Revert *${safe(p.action, 100)}* on ${safe(p.target, 200)}? Two people approved it.\n\`${safe(p.id, 100)}\``, LIMITS.sectionText) } },
+    {
+      type: 'input',
+      block_id: REVERT_REASON_BLOCK,
+      label: { type: 'plain_text', text: 'Reason (required; recorded in the audit trail)' },
+      element: { type: 'plain_text_input', action_id: REVERT_REASON_INPUT, multiline: true, max_length: REJECT_REASON_MAX },
+    },
+  ]);
 }
 
 /** The revert modal submitted: the approver check again (it is a new request), then the revert with the reason. */
