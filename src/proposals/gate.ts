@@ -8,7 +8,7 @@ import { actorChannel, type Actor } from '../domain/proposal.js';
 import type { RecheckResult } from '../domain/recheck.js';
 import { reader, withTransaction } from './context.js';
 import { readSwitch } from './kill-switch.js';
-import { incidentCover } from '../silences/index.js';
+import { activeSilences, coverOf, incidentCover, type ActiveSilence } from '../silences/index.js';
 import { silenceLine } from '../domain/silences.js';
 import { shadowHold } from './shadow.js';
 import { enqueue, enqueueNotification, job } from '../jobs/index.js';
@@ -85,7 +85,8 @@ export const silence: GateCheck = {
   name: 'silence',
   async run(ctx) {
     if (ctx.operation !== 'execute') return undefined;
-    const cover = await incidentCover(ctx.tx, ctx.deps, ctx.proposal.incidentId);
+    const [inc, active] = await Promise.all([lockedIncident(ctx), activeSilences(ctx.tx, ctx.deps, ctx.deps.clock.now())]);
+    const cover = inc ? coverOf(active, inc) : undefined;
     if (!cover) return undefined;
     const reason = silenceLine(cover, ctx.now, ctx.deps.policy.timeZone);
     return { check: 'silence', code: 'silenced', reason, details: { silence_id: cover.id, until: cover.until.toISOString() } };
@@ -97,8 +98,7 @@ export const recheckCheck: GateCheck = {
   name: 'recheck',
   async run(ctx) {
     if (ctx.operation !== 'execute') return undefined;
-    // The share lock orders this claim with a closing incident: whichever commits first, the other sees it.
-    const [inc] = await ctx.tx.select({ status: incidents.status, closedAt: incidents.closedAt }).from(incidents).where(eq(incidents.id, ctx.proposal.incidentId)).for('share');
+    const inc = await lockedIncident(ctx);
     const checked = [...(ctx.recheck?.checked ?? [])];
     if (!inc || inc.status !== 'open') {
       const reason = `the incident closed${inc?.closedAt ? ` at ${inc.closedAt.toISOString()}` : ''} since the proposal`;
@@ -109,6 +109,27 @@ export const recheckCheck: GateCheck = {
     return undefined;
   },
 };
+
+type LockedIncident = Pick<typeof schema.incidents.$inferSelect, 'status' | 'closedAt' | 'type' | 'latest'>;
+const lockedIncidents = new WeakMap<GateContext, Promise<LockedIncident | undefined>>();
+
+/**
+ * The incident as the claim sees it, read once for the checks that need it (silence, re-check):
+ * the share lock orders this claim with a closing incident, whichever commits first, the other sees it.
+ */
+function lockedIncident(ctx: GateContext): Promise<LockedIncident | undefined> {
+  let read = lockedIncidents.get(ctx);
+  if (!read) {
+    read = ctx.tx
+      .select({ status: incidents.status, closedAt: incidents.closedAt, type: incidents.type, latest: incidents.latest })
+      .from(incidents)
+      .where(eq(incidents.id, ctx.proposal.incidentId))
+      .for('share')
+      .then(([inc]) => inc);
+    lockedIncidents.set(ctx, read);
+  }
+  return read;
+}
 
 /** Same action, same target, executed inside SRE_ACTION_COOLDOWN: an automatic approval waits for a human. */
 export const cooldown: GateCheck = {
@@ -234,12 +255,21 @@ export async function recordRefusal(ctx: GateContext, r: Refusal, actor: Actor =
 export interface Known {
   switch: Awaited<ReturnType<typeof readSwitch>>;
   proposal: ProposalRow | undefined;
+  /** The proposal's incident, what a silence matches on. */
+  incident: { type: string; latest: Record<string, unknown> } | undefined;
+  /** The silences in force when read. */
+  silences: ActiveSilence[];
 }
 
-/** The kill switch and the proposal, read together before an approval's pre-checks. */
+/** The kill switch, the proposal with its incident, and the silences in force: one round of reads before an approval's pre-checks. */
 export async function approvalReads(deps: ServiceDeps, proposalId: string): Promise<Known> {
-  const [sw, [proposal]] = await Promise.all([readSwitch(reader(deps)), reader(deps).select().from(proposals).where(eq(proposals.id, proposalId))]);
-  return { switch: sw, proposal };
+  const r = reader(deps);
+  const [sw, [row], active] = await Promise.all([
+    readSwitch(r),
+    r.select({ proposal: proposals, incident: { type: incidents.type, latest: incidents.latest } }).from(proposals).leftJoin(incidents, eq(incidents.id, proposals.incidentId)).where(eq(proposals.id, proposalId)),
+    activeSilences(r, deps, deps.clock.now()),
+  ]);
+  return { switch: sw, proposal: row?.proposal, incident: row?.incident ?? undefined, silences: active };
 }
 
 /**
@@ -270,7 +300,7 @@ export async function refuseWhilePaused(deps: ServiceDeps, proposalId: string, a
 export async function refuseWhileSilenced(deps: ServiceDeps, proposalId: string, actor: Actor, known?: Known): Promise<void> {
   const [p] = known ? [known.proposal] : await reader(deps).select({ incidentId: proposals.incidentId, status: proposals.status }).from(proposals).where(eq(proposals.id, proposalId));
   if (!p || p.status !== 'pending') return;
-  const cover = await incidentCover(reader(deps), deps, p.incidentId);
+  const cover = known ? (known.incident ? coverOf(known.silences, known.incident) : undefined) : await incidentCover(reader(deps), deps, p.incidentId);
   if (!cover) return;
   const reason = silenceLine(cover, deps.clock.now(), deps.policy.timeZone);
   await withTransaction(deps, (tx) =>

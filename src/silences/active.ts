@@ -65,6 +65,8 @@ export async function incidentCover(ex: Executor, deps: Pick<SilenceDeps, 'polic
     ex.select({ type: incidents.type, latest: incidents.latest }).from(incidents).where(eq(incidents.id, incidentId)),
     activeSilences(ex, deps, deps.clock.now()),
   ]);
-  if (!inc) return undefined;
-  return longest(matching(active, inc.type, inc.latest));
+  return inc ? coverOf(active, inc) : undefined;
 }
+
+/** The silence among those in force that covers an incident already read (its type and latest event). */
+export const coverOf = (active: readonly ActiveSilence[], inc: { type: string; latest: Record<string, unknown> }): ActiveSilence | undefined => longest(matching(active, inc.type, inc.latest));
