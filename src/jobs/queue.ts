@@ -1,8 +1,8 @@
-import { and, eq, inArray, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, eq, getTableColumns, lte, or, sql, type Column, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import type { Db, Executor, schema } from '../db/client.js';
+import { queryRows, type Db, type Executor, type schema } from '../db/client.js';
 import { DEFAULT_LEASE_MS, QUEUE_TABLES, createLeaseKeeper, leaseColumns, leaseFree, type LeaseCounters, type LeaseKeeper, type QueueName } from './lease.js';
 
 /**
@@ -57,29 +57,32 @@ export function createLeasedQueue<Q extends QueueName>(name: Q, opts: QueueOptio
   // The due column: run_at for timers, next_attempt_at for the outbox.
   const due = name === 'timer' ? t.runAt : (QUEUE_TABLES.outbox as typeof schema.outbox).nextAttemptAt;
   const keeper = createLeaseKeeper({ db: opts.db, queue: name, holder: opts.holder, leaseMs: opts.leaseMs ?? DEFAULT_LEASE_MS, logger: opts.logger, clock: opts.clock, metrics: opts.metrics });
+  const columns = getTableColumns(QUEUE_TABLES[name]);
   const mine = (id: number) => and(eq(t.id, id), eq(t.status, 'pending'), eq(t.leasedBy, keeper.holder));
 
   async function claim(spec: ClaimSpec): Promise<QueueRow<Q>[]> {
     if (spec.limit <= 0) return [];
     const now = opts.clock.now();
-    const claimed = await opts.db.transaction(async (tx) => {
-      const rows = await tx
-        .select({ id: t.id, leasedBy: t.leasedBy })
-        .from(t)
-        .where(and(eq(t.status, 'pending'), spec.early ? or(leaseFree(t.leaseExpiresAt), eq(t.leasedBy, keeper.holder)) : and(lte(due, now), leaseFree(t.leaseExpiresAt)), spec.where))
-        .orderBy(...(spec.orderBy ?? [sql`${due}`, t.id]))
-        .limit(spec.limit)
-        .for('update', { skipLocked: true });
-      if (rows.length === 0) return { rows: [] as QueueRow<Q>[], expired: [] as string[] };
-      const taken = await tx
-        .update(t)
-        .set({ leasedBy: keeper.holder, leaseExpiresAt: keeper.expiry(), attempts: sql`${t.attempts} + 1` })
-        .where(inArray(t.id, rows.map((r) => r.id)))
-        .returning();
-      const order = new Map(rows.map((r, i) => [r.id, i]));
-      taken.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
-      return { rows: taken as unknown as QueueRow<Q>[], expired: rows.flatMap((r) => (r.leasedBy ? [r.leasedBy] : [])) };
-    });
+    const free = spec.early ? or(leaseFree(t.leaseExpiresAt), eq(t.leasedBy, keeper.holder)) : and(lte(due, now), leaseFree(t.leaseExpiresAt));
+    const order = sql.join(spec.orderBy ?? [sql`${due}`, t.id], sql`, `);
+    // One statement, so a poll that finds nothing is one round trip and holds a pooled connection
+    // for no longer: the due rows are locked (SKIP LOCKED: a peer's claim in flight is passed
+    // over), leased and returned. The outer select names the claimed rows after their table, so
+    // the order the caller wrote against the table applies to them.
+    const raw = await queryRows<Record<string, unknown>>(
+      opts.db,
+      sql`with picked as (
+        select ${t.id} as id, ${t.leasedBy} as previous_holder from ${t}
+        where ${and(eq(t.status, 'pending'), free, spec.where)}
+        order by ${order} limit ${spec.limit} for update skip locked
+      ), claimed as (
+        update ${t} set leased_by = ${keeper.holder}, lease_expires_at = ${keeper.expiry()}, attempts = ${t.attempts} + 1
+        from picked where ${t.id} = picked.id
+        returning ${t}.*, picked.previous_holder as sre_previous_holder
+      )
+      select * from claimed as ${t} order by ${order}`,
+    );
+    const claimed = { rows: raw.map((r) => fromDriver(columns, r) as QueueRow<Q>), expired: raw.flatMap((r) => (typeof r.sre_previous_holder === 'string' ? [r.sre_previous_holder] : [])) };
     if (claimed.expired.length > 0) {
       // A holder that finishes clears leased_by: one still set means its lease ran out unfinished.
       opts.metrics?.leaseExpiries.inc({ work: name }, claimed.expired.length);
@@ -121,6 +124,16 @@ export function createLeasedQueue<Q extends QueueName>(name: Q, opts: QueueOptio
     release: (id) => keeper.release(id),
     stop: () => keeper.stop(),
   };
+}
+
+/** A raw row (database names, driver values) as the typed row a query builder would return. */
+function fromDriver(columns: Record<string, Column>, raw: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, col] of Object.entries(columns)) {
+    const v = raw[col.name];
+    out[key] = v === null || v === undefined ? null : col.mapFromDriverValue(v);
+  }
+  return out;
 }
 
 /** The due column's value under its name in each table (an UPDATE's `set`); typed as the timers' view of leaseColumns. */
