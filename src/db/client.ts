@@ -63,7 +63,7 @@ async function migrationState(db: Db): Promise<{ ok: boolean; detail: string }> 
 
 export function connectPostgres(url: string, options: { max?: number } = {}): Database {
   const client = postgres(url, { max: options.max ?? 10, onnotice: () => {}, connect_timeout: 10 });
-  const db = drizzlePostgres(client, { schema }) as unknown as Db;
+  const db = drizzlePostgres(preparing(client), { schema }) as unknown as Db;
   return {
     db,
     kind: 'postgres',
@@ -85,6 +85,41 @@ export function connectPostgres(url: string, options: { max?: number } = {}): Da
     ready: () => migrationState(db),
     close: () => client.end({ timeout: 5 }),
   };
+}
+
+/** Distinct statement texts one client prepares at most (each connection keeps at most these). */
+export const PREPARED_TEXTS_MAX = 2000;
+
+/**
+ * The client drizzle is given, with every parameterised query prepared. drizzle runs a query it
+ * was not asked to name as `unsafe(text, params, { prepare: false })`, and postgres.js sends such
+ * a query in two round trips (it describes the statement first, to learn its parameters' types,
+ * and sends nothing behind it meanwhile). Prepared, a text is described once on each connection
+ * and then takes one round trip, pipelined behind whatever was sent before it. The texts are the
+ * code's own (values travel as parameters), but a list's length is part of its text (`in ($1, $2)`),
+ * so the texts prepared are counted and capped: past `maxTexts` distinct texts a new one runs
+ * unprepared, and no connection keeps more statements than that however long the agent runs.
+ * Transactions and savepoints hand out clients of their own: those too.
+ */
+export function preparing(client: postgres.Sql, texts = new Set<string>(), maxTexts = PREPARED_TEXTS_MAX): postgres.Sql {
+  const prepare = (text: string): boolean => {
+    if (texts.has(text)) return true;
+    if (texts.size >= maxTexts) return false;
+    texts.add(text);
+    return true;
+  };
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      if (prop === 'unsafe') return (text: string, args?: postgres.ParameterOrJSON<never>[], opts?: postgres.UnsafeQueryOptions) => target.unsafe(text, args, { ...opts, prepare: (args?.length ?? 0) > 0 && prepare(text) });
+      if (prop === 'begin' || prop === 'savepoint') {
+        return (...a: unknown[]) => {
+          const body = a.pop() as (tx: postgres.Sql) => unknown;
+          return (Reflect.get(target, prop) as (...b: unknown[]) => unknown)(...a, (tx: postgres.Sql) => body(preparing(tx, texts, maxTexts)));
+        };
+      }
+      return Reflect.get(target, prop, receiver) as unknown;
+    },
+  });
 }
 
 /** Embedded PostgreSQL (PGlite): in memory when dataDir is undefined. One process owns a data dir. */
