@@ -26,6 +26,12 @@ function on(h: Harness) {
     /** Admin-api writes actually applied (replays of an Idempotency-Key excluded). */
     writes: () => h.gateway.calls().filter((c) => !c.replayed),
     status: async (id: string) => (await getProposal(h.deps, id))!.status,
+    /** An incident whose root and card are posted: its proposal as opened, and as it reads now. */
+    async posted() {
+      const p = await openIncident(h);
+      await deliverAll(h);
+      return { p, fresh: (await getProposal(h.deps, p.id))! };
+    },
   };
 }
 const buttonsOf = (blocks: unknown) =>
@@ -87,10 +93,8 @@ describe('a full incident in Slack', () => {
   });
 
   it('reject opens the reason modal; submitting it rejects with the reason', async ({ harness: h, slack }) => {
-    const { status } = on(h);
-    const p = await openIncident(h);
-    await deliverAll(h);
-    const fresh = (await getProposal(h.deps, p.id))!;
+    const { status, posted } = on(h);
+    const { p, fresh } = await posted();
     expect((await buttonClick(h, ACTION_REJECT, fresh)).status).toBe(200);
     await h.slack.idle();
     const open = slack.of('views.open');
@@ -120,10 +124,8 @@ describe('a full incident in Slack', () => {
 
 describe('request signatures', () => {
   it('refuses forged, altered, stale and future requests with 401 and changes nothing', async ({ harness: h, slack }) => {
-    const { audit, writes, status } = on(h);
-    const p = await openIncident(h);
-    await deliverAll(h);
-    const fresh = (await getProposal(h.deps, p.id))!;
+    const { audit, writes, status, posted } = on(h);
+    const { p, fresh } = await posted();
     const before = slack.calls.length;
     const now = Math.floor(Date.now() / 1000);
     // Well past the five-minute window either way, so a slow second on a loaded machine cannot bring them inside it.
@@ -149,10 +151,8 @@ describe('request signatures', () => {
 
 describe('who may decide', () => {
   it('refuses a user outside SRE_APPROVERS and another workspace, audits the refusal, and lets a group member in', async ({ harness: h, slack }) => {
-    const { audit, status } = on(h);
-    const p = await openIncident(h);
-    await deliverAll(h);
-    const fresh = (await getProposal(h.deps, p.id))!;
+    const { audit, status, posted } = on(h);
+    const { p, fresh } = await posted();
 
     // A failed group look-up refuses (and is not cached).
     slack.groupLookupFails = true;
@@ -184,10 +184,8 @@ describe('who may decide', () => {
 
 describe('replays and retries', () => {
   it('a replayed approval and two approvers at once make one decision and one execution; losers are told who won', async ({ harness: h, slack }) => {
-    const { audit, writes } = on(h);
-    const p = await openIncident(h);
-    await deliverAll(h);
-    const fresh = (await getProposal(h.deps, p.id))!;
+    const { audit, writes, posted } = on(h);
+    const { fresh } = await posted();
     const results = await Promise.all([
       buttonClick(h, ACTION_APPROVE, fresh),
       buttonClick(h, ACTION_APPROVE, fresh, {}, { headers: { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' } }),
