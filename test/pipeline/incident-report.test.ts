@@ -1,12 +1,12 @@
 import { sql } from 'drizzle-orm';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { queryRows } from '../../src/db/client.js';
 import { buildIncidentReport, reportMarkdown, type ReportRow } from '../../src/domain/incident-report.js';
 import { ingestEvents } from '../../src/ingest/ingest.js';
-import { ALICE, INGEST_TOKEN, get, post, startAgent, unhealthy, type RunningAgent } from '../support/agent.js';
-import { WORKDAY_START, readingClock } from '../support/clock.js';
-import { freshPostgres, type TestDatabase } from '../support/db.js';
+import { ALICE, INGEST_TOKEN, get, post, unhealthy, type RunningAgent } from '../support/agent.js';
+import type { TestDatabase } from '../support/db.js';
 import { useMsw } from '../support/msw.js';
+import { steppedTest as it, type SteppedTime } from '../support/stepped.js';
 import { main } from '../../src/cli.js';
 import { memoryIo } from '../cli/io.js';
 import { call, cookiesFrom, hidden } from '../web/console/client.js';
@@ -14,37 +14,23 @@ import { call, cookiesFrom, hidden } from '../web/console/client.js';
 // Issue 20, item 4: the incident report, built from the audit trail. The simulated gateway; a clock
 // the test moves, so every duration in the report is one the test set and can count by hand.
 useMsw();
-let db: TestDatabase;
-let a: RunningAgent | undefined;
-let clock = WORKDAY_START;
-const now = readingClock(() => clock);
 const WINDOW_MS = 295_000;
-
-beforeEach(async () => {
-  db = await freshPostgres();
-  clock = WORKDAY_START;
-});
-afterEach(async () => {
-  await a?.stop();
-  a = undefined;
-  await db.dispose();
-});
 
 const event = (errorRate: number) => unhealthy('openai', { error_rate: errorRate, requests: 60, window_seconds: 60, model_group: undefined, sample_errors: ['503 Service Unavailable: upstream connect error'] });
 
 /** An incident that opened, was proposed, approved by alice 40 s later, executed and verified 295 s after. */
-async function decidedIncident(agent: RunningAgent) {
+async function decidedIncident(agent: RunningAgent, time: SteppedTime) {
   await post(agent.base, '/v1/events', event(0.7), INGEST_TOKEN);
   await agent.agent.tick();
   const [p] = (await get(agent.base, '/v1/proposals?status=pending', ALICE)).body.proposals;
-  clock += 40_000;
+  time.at += 40_000;
   expect((await post(agent.base, `/v1/proposals/${p.id}/decision`, { decision: 'approve', reason: 'openai status page confirms' }, ALICE)).status).toBe(200);
-  clock += WINDOW_MS;
+  time.at += WINDOW_MS;
   await agent.agent.tick();
   return { incidentId: p.incident_id as string, proposalId: p.id as string };
 }
 
-async function auditRows() {
+async function auditRows(db: TestDatabase) {
   return queryRows<{ seq: number; hash: string; kind: string; occurred_at: Date }>(db.db, sql`select seq::int as seq, hash, kind, occurred_at from sre_actions order by seq`);
 }
 
@@ -55,14 +41,14 @@ async function runCli(argv: string[], env: Record<string, string>) {
 }
 
 describe('the incident report', () => {
-  it('cites an existing audit row on every line, and its durations match a hand count from the trail', async () => {
-    a = await startAgent(db, {}, { clock: now });
-    const { incidentId } = await decidedIncident(a);
+  it('cites an existing audit row on every line, and its durations match a hand count from the trail', async ({ db, time, startStepped }) => {
+    const a = await startStepped();
+    const { incidentId } = await decidedIncident(a, time);
     const r = await get(a.base, `/v1/incidents/${incidentId}/report`, ALICE);
     expect(r.status).toBe(200);
     const report = r.body;
 
-    const trail = await auditRows();
+    const trail = await auditRows(db);
     const bySeq = new Map(trail.map((t) => [t.seq, t]));
     const lines = [...report.timeline, ...report.decisions, ...report.evidence, ...report.risk, ...report.executions, ...report.brakes];
     expect(lines.length).toBeGreaterThan(5);
@@ -99,9 +85,9 @@ describe('the incident report', () => {
     expect(report.risk[0].text).toMatch(/^Score \d+: /);
   });
 
-  it('answers Markdown to Accept: text/markdown, JSON otherwise, 400 on an unknown format and 404 for no incident', async () => {
-    a = await startAgent(db, {}, { clock: now });
-    const { incidentId } = await decidedIncident(a);
+  it('answers Markdown to Accept: text/markdown, JSON otherwise, 400 on an unknown format and 404 for no incident', async ({ time, startStepped }) => {
+    const a = await startStepped();
+    const { incidentId } = await decidedIncident(a, time);
     const md = await fetch(`${a.base}/v1/incidents/${incidentId}/report`, { headers: { authorization: `Bearer ${ALICE}`, accept: 'text/markdown, application/json;q=0.5' } });
     expect(md.status).toBe(200);
     expect(md.headers.get('content-type')).toMatch(/^text\/markdown/);
@@ -119,24 +105,24 @@ describe('the incident report', () => {
     expect((await get(a.base, `/v1/incidents/${incidentId}/report`)).status).toBe(401);
   });
 
-  it('names a pause that was in force when the incident opened, and its resume', async () => {
-    a = await startAgent(db, {}, { clock: now });
+  it('names a pause that was in force when the incident opened, and its resume', async ({ time, startStepped }) => {
+    const a = await startStepped();
     expect((await post(a.base, '/v1/pause', { reason: 'gateway deploy' }, ALICE)).status).toBe(200);
-    clock += 5_000;
+    time.at += 5_000;
     await post(a.base, '/v1/events', event(0.7), INGEST_TOKEN);
     await a.agent.tick();
-    clock += 5_000;
+    time.at += 5_000;
     expect((await post(a.base, '/v1/resume', { reason: 'deploy done' }, ALICE)).status).toBe(200);
     const [p] = (await get(a.base, '/v1/proposals', ALICE)).body.proposals;
     const report = (await get(a.base, `/v1/incidents/${p.incident_id}/report`, ALICE)).body;
     expect(report.brakes.map((l: { text: string }) => l.text)).toEqual([expect.stringMatching(/^The agent was paused by alice through api: gateway deploy\.$/), expect.stringMatching(/^The agent was resumed by alice: deploy done\.$/)]);
   });
 
-  it('names the silence that held the incident, and its end', async () => {
-    a = await startAgent(db, {}, { clock: now });
-    const made = await post(a.base, '/v1/silences', { matchers: { provider: 'openai' }, ends_at: new Date(clock + 3_600_000).toISOString(), reason: 'openai migration' }, ALICE);
+  it('names the silence that held the incident, and its end', async ({ time, startStepped }) => {
+    const a = await startStepped();
+    const made = await post(a.base, '/v1/silences', { matchers: { provider: 'openai' }, ends_at: new Date(time.at + 3_600_000).toISOString(), reason: 'openai migration' }, ALICE);
     expect(made.status).toBe(201);
-    await post(a.base, '/v1/events', { ...event(0.7), occurred_at: now.now().toISOString() }, INGEST_TOKEN);
+    await post(a.base, '/v1/events', { ...event(0.7), occurred_at: time.clock.now().toISOString() }, INGEST_TOKEN);
     await a.agent.tick();
     expect((await get(a.base, '/v1/proposals', ALICE)).body.proposals).toEqual([]);
     const ended = await fetch(`${a.base}/v1/silences/${made.body.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${ALICE}` } });
@@ -148,9 +134,9 @@ describe('the incident report', () => {
     expect(brakes).toEqual(expect.arrayContaining([expect.stringMatching(/^Held by a silence until .*, made by alice: openai migration\.$/), 'The silence ended; the incident proceeds.', expect.stringMatching(/^1 event arrived while silenced/)]));
   });
 
-  it('summarises 10,000 events in a few lines rather than one line per event: counts, first and last, the busiest minute, the peaks', async () => {
-    a = await startAgent(db, {}, { clock: now });
-    const { incidentId } = await decidedIncident(a);
+  it('summarises 10,000 events in a few lines rather than one line per event: counts, first and last, the busiest minute, the peaks', async ({ db, time, startStepped }) => {
+    const a = await startStepped();
+    const { incidentId } = await decidedIncident(a, time);
     const deps = a.agent.deps;
     // 20 batches two minutes apart; each spreads its 500 events over 100 s (300 in one minute, 200
     // in the next) except batch 7, whose 500 fall in one minute. One event peaks at 97 %.
@@ -159,7 +145,7 @@ describe('the incident report', () => {
     const rate = (b: number, i: number) => (b === 13 && i === 250 ? 0.97 : 0.6 + (i % 10) / 100);
     for (let b = 0; b < 20; b++) {
       const batch = Array.from({ length: 500 }, (_, i) => ({ event: { ...event(rate(b, i)), id: `evt_bulk_${b}_${i}`, occurred_at: new Date(at(b, i)).toISOString() }, via: 'http' as const }));
-      clock += 1_000;
+      time.at += 1_000;
       await ingestEvents(deps, batch as never);
     }
     const report = (await get(a.base, `/v1/incidents/${incidentId}/report`, ALICE)).body;
@@ -174,7 +160,7 @@ describe('the incident report', () => {
     expect(texts).toContain(`Peak error rate 97 % at ${utc(at(13, 250))}; the latest 69 %.`);
     // The peak cites the batch that carried its event, and that row's hash is the trail's.
     const peak = report.events.find((l: { text: string }) => l.text.startsWith('Peak error rate'));
-    const trail = await auditRows();
+    const trail = await auditRows(db);
     const batches = trail.filter((t) => t.kind === 'events.received');
     expect(peak.audit_seq).toBe(batches[14]!.seq);
     expect(peak.audit_hash).toBe(batches[14]!.hash.slice(0, 12));
@@ -185,9 +171,9 @@ describe('the incident report', () => {
     expect((await md.text()).split('\n').length).toBeLessThan(100);
   });
 
-  it('prints the report from the command line, Markdown by default, and exits 1 for an unknown incident', async () => {
-    a = await startAgent(db, {}, { clock: now });
-    const { incidentId } = await decidedIncident(a);
+  it('prints the report from the command line, Markdown by default, and exits 1 for an unknown incident', async ({ db, time, startStepped }) => {
+    const a = await startStepped();
+    const { incidentId } = await decidedIncident(a, time);
     const env = { DATABASE_URL: db.url };
     const md = await runCli(['report', 'incident', incidentId], env);
     expect(md.code).toBe(0);
@@ -203,10 +189,10 @@ describe('the incident report', () => {
 });
 
 describe('response times in the tuning report', () => {
-  it('match a hand count from the audit trail, per action and overall', async () => {
-    a = await startAgent(db, {}, { clock: now });
-    await decidedIncident(a);
-    const trail = await auditRows();
+  it('match a hand count from the audit trail, per action and overall', async ({ db, time, startStepped }) => {
+    const a = await startStepped();
+    await decidedIncident(a, time);
+    const trail = await auditRows(db);
     const at = (kind: string) => new Date(trail.find((t) => t.kind === kind)!.occurred_at).getTime();
     const r = (await get(a.base, '/v1/report?since=30d', ALICE)).body;
     const cb = r.actions.find((x: { action: string }) => x.action === 'circuit_break_provider');
@@ -222,9 +208,9 @@ describe('response times in the tuning report', () => {
 });
 
 describe('the console', () => {
-  it('links the report from the proposal and incidents pages, and shows it with each line citing its row', async () => {
-    a = await startAgent(db, {}, { clock: now });
-    const { incidentId, proposalId } = await decidedIncident(a);
+  it('links the report from the proposal and incidents pages, and shows it with each line citing its row', async ({ time, startStepped }) => {
+    const a = await startStepped();
+    const { incidentId, proposalId } = await decidedIncident(a, time);
     const port = Number(new URL(a.base).port);
     const form = await call(port, 'GET', '/sre/login');
     const jar0 = cookiesFrom(form);

@@ -2,17 +2,17 @@ import { and, eq, sql } from 'drizzle-orm';
 import { http, HttpResponse } from 'msw';
 import { describe, expect } from 'vitest';
 import { queryRows, schema } from '../../src/db/client.js';
-import { createCatalog, createJobRunner, releaseOwnLeases } from '../../src/jobs/index.js';
+import { createJobRunner, releaseOwnLeases } from '../../src/jobs/index.js';
 import { createMetrics } from '../../src/metrics.js';
 import { createDispatcher } from '../../src/notify/dispatcher.js';
 import { createWebhookAdapter } from '../../src/notify/webhook.js';
-import { proposalJobs } from '../../src/proposals/index.js';
 import { PUBLIC_BASE_URL, makeDeps, seedPending, silent } from '../notify/fixtures.js';
 import { INGEST_TOKEN, get, post, unhealthy } from '../support/agent.js';
 import { deferred } from '../support/barrier.js';
 import type { TestDatabase } from '../support/db.js';
 import { eventually } from '../support/eventually.js';
 import { agentTest, type AgentFixtures } from '../support/fixtures.js';
+import { catalogWithRestore } from '../support/jobs.js';
 
 const HOOK = 'https://hooks.example.com/sre';
 const test = agentTest;
@@ -28,19 +28,12 @@ describe('owned leases on timers', () => {
     const started = deferred();
     const release = deferred();
     // A restore whose handler outlives its lease: it runs until the test lets it go.
-    const catalog = createCatalog({
-      ...proposalJobs({ reconcileStaleMs: 0 }),
-      close_quiet: async () => undefined,
-      retention: async () => undefined,
-      silence_end: async () => undefined,
-      audit_checkpoint: async () => undefined,
-      restore: async () => {
-        runs++;
-        inHandler = true;
-        started.resolve();
-        await release.promise;
-        inHandler = false;
-      },
+    const catalog = catalogWithRestore(async () => {
+      runs++;
+      inHandler = true;
+      started.resolve();
+      await release.promise;
+      inHandler = false;
     });
     const a = createJobRunner(deps, catalog, { holder: 'replica-a', leaseMs: LEASE });
     const b = createJobRunner(deps, catalog, { holder: 'replica-b', leaseMs: LEASE });

@@ -2,8 +2,8 @@ import { sql } from 'drizzle-orm';
 import { afterEach, describe, expect, vi } from 'vitest';
 import { main } from '../../src/cli.js';
 import { queryRows } from '../../src/db/client.js';
-import { ALICE, BOB, INGEST_TOKEN, get, post, unhealthy } from '../support/agent.js';
-import { ADMIN, adminApiStandIn as adminApi } from '../support/admin-api.js';
+import { ALICE, BOB, get, post } from '../support/agent.js';
+import { ADMIN, adminApiStandIn as adminApi, executedByTwo } from '../support/admin-api.js';
 import type { TestDatabase } from '../support/db.js';
 import { agentTest as it } from '../support/fixtures.js';
 
@@ -67,12 +67,7 @@ describe('reverting an action two people approved needs a reason', () => {
   it('no reason: 400 and nothing reverted; with one it reverts once, the reason audited', async ({ db, msw, startAgent }) => {
     const applied = adminApi(msw);
     const a = await startAgent(ENV);
-    expect((await post(a.base, '/v1/events', unhealthy('openai', { requests: 60, window_seconds: 60 }), INGEST_TOKEN)).status).toBe(202);
-    await a.agent.tick();
-    const [p] = (await get(a.base, '/v1/proposals?status=pending', ALICE)).body.proposals;
-    expect(p).toMatchObject({ approvals_required: 2 });
-    expect((await post(a.base, `/v1/proposals/${p.id}/decision`, { decision: 'approve' }, ALICE)).status).toBe(200);
-    expect((await post(a.base, `/v1/proposals/${p.id}/decision`, { decision: 'approve' }, BOB)).body).toMatchObject({ status: 'succeeded' });
+    const p = await executedByTwo(a);
     const before = applied.length;
 
     const bare = await post(a.base, `/v1/proposals/${p.id}/revert`, undefined, CAROL, '');
@@ -92,11 +87,7 @@ describe('reverting an action two people approved needs a reason', () => {
   it('from the command line: revert without --reason changes nothing (exit 1), with one it reverts', async ({ db, msw, startAgent }) => {
     const applied = adminApi(msw);
     const a = await startAgent(ENV);
-    expect((await post(a.base, '/v1/events', unhealthy('openai', { requests: 60, window_seconds: 60 }), INGEST_TOKEN)).status).toBe(202);
-    await a.agent.tick();
-    const [p] = (await get(a.base, '/v1/proposals?status=pending', ALICE)).body.proposals;
-    await post(a.base, `/v1/proposals/${p.id}/decision`, { decision: 'approve' }, ALICE);
-    expect((await post(a.base, `/v1/proposals/${p.id}/decision`, { decision: 'approve' }, BOB)).body).toMatchObject({ status: 'succeeded' });
+    const p = await executedByTwo(a);
     const before = applied.length;
     for (const [k, v] of Object.entries({ ...ENV, DATABASE_URL: db.url, NODE_ENV: 'test', LOG_LEVEL: 'silent' })) vi.stubEnv(k, v);
     vi.useFakeTimers({ toFake: ['Date'], now: a.agent.deps.clock.now() });

@@ -1,19 +1,19 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { describe, expect } from 'vitest';
 import { queryRows, schema } from '../../src/db/client.js';
-import { createCatalog, createJobRunner } from '../../src/jobs/index.js';
+import { createJobRunner } from '../../src/jobs/index.js';
 import { createHeartbeat, postgresHeartbeats } from '../../src/jobs/heartbeat.js';
 import { createTakeover, releaseLeasesOf } from '../../src/jobs/takeover.js';
 import type { ChannelAdapter } from '../../src/notify/adapter.js';
 import { createDispatcher } from '../../src/notify/dispatcher.js';
 import { createMetrics } from '../../src/metrics.js';
-import { proposalJobs } from '../../src/proposals/index.js';
 import { makeDeps, seedPending, silent } from '../notify/fixtures.js';
 import { INGEST_TOKEN, get, post, unhealthy } from '../support/agent.js';
 import { deferred } from '../support/barrier.js';
 import { WORKDAY_START, createTestClock, workdayClock } from '../support/clock.js';
 import { eventually } from '../support/eventually.js';
 import { agentTest as test } from '../support/fixtures.js';
+import { catalogWithRestore } from '../support/jobs.js';
 import { sample } from '../ship/support.js';
 
 /**
@@ -51,18 +51,11 @@ describe('a replica whose PostgreSQL heartbeat is gone', () => {
     const entered = deferred();
     const resume = deferred();
     let runs = 0;
-    const catalog = createCatalog({
-      ...proposalJobs({ reconcileStaleMs: 0 }),
-      close_quiet: async () => undefined,
-      retention: async () => undefined,
-      silence_end: async () => undefined,
-      audit_checkpoint: async () => undefined,
-      restore: async () => {
-        runs++;
-        if (runs > 1) return;
-        entered.resolve();
-        await resume.promise;
-      },
+    const catalog = catalogWithRestore(async () => {
+      runs++;
+      if (runs > 1) return;
+      entered.resolve();
+      await resume.promise;
     });
     // Leases of an hour: only the heartbeat can move the job.
     const a = createJobRunner(pausedDeps, catalog, { holder: 'replica-a', leaseMs: 3_600_000 });

@@ -1,37 +1,31 @@
 import { eq } from 'drizzle-orm';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { schema } from '../../src/db/client.js';
 import { parseApproverRules } from '../../src/domain/approver-rules.js';
 import { getProposal } from '../../src/proposals/queries.js';
 import { ACTION_APPROVE } from '../../src/slack/blocks/ids.js';
-import { useMsw } from '../support/msw.js';
-import { APPROVER, buttonClick, cardUpdates, deliverAll, GROUP, GROUPIE, mockSlack, openIncident, startHarness, type Harness, type SlackMock } from './harness.js';
+import { slackTest as it } from '../support/fixtures.js';
+import { APPROVER, buttonClick, cardUpdates, deliverAll, GROUP, GROUPIE, openIncident, type Harness, type SlackMock } from './harness.js';
 
-const server = useMsw();
-let h: Harness;
-let slack: SlackMock;
-
-beforeEach(async () => {
-  slack = mockSlack(server);
-  h = await startHarness();
-});
-afterEach(async () => {
-  await h.close();
-});
-
-const writes = () => h.gateway.calls().filter((c) => !c.replayed);
-const view = async (id: string) => (await getProposal(h.deps, id))!;
-const ephemerals = () => slack.of('chat.postEphemeral').map((e) => String(e.args.text));
-const lastCard = () => JSON.stringify(cardUpdates(slack).at(-1)?.args.blocks ?? slack.of('chat.postMessage').at(-1)?.args.blocks);
-const denials = () => h.db.db.select().from(schema.sreActions).where(eq(schema.sreActions.kind, 'decision.denied'));
-
-async function click(p: Awaited<ReturnType<typeof openIncident>>, user: string) {
-  expect((await buttonClick(h, ACTION_APPROVE, await view(p.id), { user })).status).toBe(200);
-  await h.slack.idle();
+/** What the tests read of one harness and its Slack stand-in. */
+function on(h: Harness, slack: SlackMock) {
+  const view = async (id: string) => (await getProposal(h.deps, id))!;
+  return {
+    view,
+    writes: () => h.gateway.calls().filter((c) => !c.replayed),
+    ephemerals: () => slack.of('chat.postEphemeral').map((e) => String(e.args.text)),
+    lastCard: () => JSON.stringify(cardUpdates(slack).at(-1)?.args.blocks ?? slack.of('chat.postMessage').at(-1)?.args.blocks),
+    denials: () => h.db.db.select().from(schema.sreActions).where(eq(schema.sreActions.kind, 'decision.denied')),
+    async click(p: Awaited<ReturnType<typeof openIncident>>, user: string) {
+      expect((await buttonClick(h, ACTION_APPROVE, await view(p.id), { user })).status).toBe(200);
+      await h.slack.idle();
+    },
+  };
 }
 
 describe('two-person approval and approver rules in Slack', () => {
-  it('the card shows "1 of 2"; the same Slack user twice is refused; a second user executes once', async () => {
+  it('the card shows "1 of 2"; the same Slack user twice is refused; a second user executes once', async ({ harness: h, slack }) => {
+    const { view, writes, ephemerals, lastCard, click } = on(h, slack);
     h.deps.policy.twoPersonScore = 0;
     const p = await openIncident(h);
     await deliverAll(h);
@@ -57,33 +51,8 @@ describe('two-person approval and approver rules in Slack', () => {
     expect(lastCard()).toContain('approved by <@U0APPROVER> and <@U0GROUPIE>');
   });
 
-  it('a rule naming a user group admits its members only, and refuses everyone when the look-up fails', async () => {
-    const r = parseApproverRules(`circuit_break_provider:${GROUP}`);
-    if (!r.ok) throw new Error(r.problems.join('; '));
-    // GROUPIE may decide by SRE_APPROVERS directly; the rule names only the group.
-    await h.close();
-    h = await startHarness({ approvers: [APPROVER, GROUPIE] });
-    h.deps.policy.approverRules = r.rules;
-    const p = await openIncident(h);
-    slack.groupLookupFails = true;
-    await click(p, GROUPIE);
-    expect((await view(p.id)).status).toBe('pending');
-    expect(ephemerals().at(-1)).toMatch(/look-up failed/);
-
-    slack.groupLookupFails = false;
-    await click(p, APPROVER);
-    expect((await view(p.id)).status).toBe('pending');
-    expect(ephemerals().at(-1)).toContain(`only ${GROUP} may approve circuit_break_provider`);
-    expect(writes()).toHaveLength(0);
-    const reasons = (await denials()).map((d) => String(d.payload.reason));
-    expect(reasons).toEqual([expect.stringContaining('fail closed'), expect.stringContaining(`only ${GROUP}`)]);
-
-    await click(p, GROUPIE);
-    expect((await view(p.id)).status).toBe('succeeded');
-    expect(writes()).toHaveLength(1);
-  });
-
-  it('in shadow the card says so and offers "Would approve"; an approval is recorded and executes nothing', async () => {
+  it('in shadow the card says so and offers "Would approve"; an approval is recorded and executes nothing', async ({ harness: h, slack }) => {
+    const { view, writes, lastCard, click } = on(h, slack);
     h.deps.policy.mode = 'shadow';
     const p = await openIncident(h);
     expect(p.mode).toBe('shadow');
@@ -102,5 +71,35 @@ describe('two-person approval and approver rules in Slack', () => {
     await deliverAll(h);
     expect(lastCard()).toContain('Would approve');
     expect(lastCard()).toContain('nothing was executed');
+  });
+});
+
+// The same suite, its harness with GROUPIE in SRE_APPROVERS by name (a scoped option applies to a whole describe).
+describe('two-person approval and approver rules in Slack', () => {
+  // GROUPIE may decide by SRE_APPROVERS directly; the rule names only the group.
+  it.scoped({ harnessOptions: { approvers: [APPROVER, GROUPIE] } });
+
+  it('a rule naming a user group admits its members only, and refuses everyone when the look-up fails', async ({ harness: h, slack }) => {
+    const r = parseApproverRules(`circuit_break_provider:${GROUP}`);
+    if (!r.ok) throw new Error(r.problems.join('; '));
+    const { view, writes, ephemerals, denials, click } = on(h, slack);
+    h.deps.policy.approverRules = r.rules;
+    const p = await openIncident(h);
+    slack.groupLookupFails = true;
+    await click(p, GROUPIE);
+    expect((await view(p.id)).status).toBe('pending');
+    expect(ephemerals().at(-1)).toMatch(/look-up failed/);
+
+    slack.groupLookupFails = false;
+    await click(p, APPROVER);
+    expect((await view(p.id)).status).toBe('pending');
+    expect(ephemerals().at(-1)).toContain(`only ${GROUP} may approve circuit_break_provider`);
+    expect(writes()).toHaveLength(0);
+    const reasons = (await denials()).map((d) => String(d.payload.reason));
+    expect(reasons).toEqual([expect.stringContaining('fail closed'), expect.stringContaining(`only ${GROUP}`)]);
+
+    await click(p, GROUPIE);
+    expect((await view(p.id)).status).toBe('succeeded');
+    expect(writes()).toHaveLength(1);
   });
 });

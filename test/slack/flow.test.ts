@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { schema } from '../../src/db/client.js';
 import { parseEvent } from '../../src/domain/events.js';
 import { closeQuietIncidents } from '../../src/ingest/close-quiet.js';
@@ -7,21 +7,12 @@ import { ingestEvents } from '../../src/ingest/ingest.js';
 import { propose } from '../../src/proposals/propose.js';
 import { getProposal } from '../../src/proposals/index.js';
 import { ACTION_APPROVE, ACTION_REASONING, ACTION_REVERT } from '../../src/slack/blocks/ids.js';
-import { useMsw } from '../support/msw.js';
+import { slackTest as it } from '../support/fixtures.js';
 import { firstLine, leaksIn, slackText } from '../support/slack-text.js';
-import { APPROVER, buttonClick, CHANNEL, deliverAll, eventCallback, mockSlack, openIncident, startHarness, type Harness, type SlackCall, type SlackMock } from './harness.js';
-
-const server = useMsw();
-let h: Harness;
-let slack: SlackMock;
-beforeEach(async () => {
-  slack = mockSlack(server);
-  h = await startHarness();
-});
-afterEach(async () => h.close());
+import { APPROVER, buttonClick, CHANNEL, deliverAll, eventCallback, openIncident, type SlackCall, type SlackMock } from './harness.js';
 
 /** Posts and edits of one incident's thread, as a recording Slack stand-in counts them. */
-function tally(rootTs: string, cardTs: string) {
+function tally(slack: SlackMock, rootTs: string, cardTs: string) {
   const posts = slack.of('chat.postMessage');
   const edits = slack.of('chat.update');
   return {
@@ -34,14 +25,14 @@ function tally(rootTs: string, cardTs: string) {
 const read = (c: SlackCall) => slackText(c.args as { text?: unknown; blocks?: unknown });
 
 describe('one incident in Slack, start to close, against a recording stand-in', () => {
-  it('one root, one card, one post or edit per real change, and every message reads as words', async () => {
+  it('one root, one card, one post or edit per real change, and every message reads as words', async ({ harness: h, slack }) => {
     const p = await openIncident(h);
     await deliverAll(h);
     const [inc] = await h.db.db.select().from(schema.incidents).where(eq(schema.incidents.id, p.incident_id));
     const rootTs = inc!.slackTs!;
     const [card] = await h.db.db.select().from(schema.slackMessages).where(eq(schema.slackMessages.proposalId, p.id));
     const cardTs = card!.ts;
-    let t = tally(rootTs, cardTs);
+    let t = tally(slack, rootTs, cardTs);
     expect(t.roots).toBe(1);
     expect(t.threadPosts).toHaveLength(1);
     const rootText = read(slack.of('chat.update').filter((c) => c.args.ts === rootTs).at(-1) ?? slack.of('chat.postMessage')[0]!);
@@ -64,7 +55,7 @@ describe('one incident in Slack, start to close, against a recording stand-in', 
     await buttonClick(h, ACTION_APPROVE, (await getProposal(h.deps, p.id))!);
     await h.slack.idle();
     await deliverAll(h);
-    t = tally(rootTs, cardTs);
+    t = tally(slack, rootTs, cardTs);
     expect(t.threadPosts).toHaveLength(1);
     expect(t.cardEdits.length).toBeGreaterThanOrEqual(1);
     expect(read(t.rootEdits.at(-1)!)).toContain(`Executed: Broke openai's circuit for 5 min (approved by @${APPROVER})`);
@@ -79,7 +70,7 @@ describe('one incident in Slack, start to close, against a recording stand-in', 
     await eventCallback(h, { type: 'message', channel: CHANNEL, user: APPROVER, text: 'how do we go back?', ts: '1790000300.000100', thread_ts: rootTs });
     await h.slack.idle();
     await deliverAll(h);
-    t = tally(rootTs, cardTs);
+    t = tally(slack, rootTs, cardTs);
     expect(t.threadPosts).toHaveLength(2);
     const answer = t.threadPosts.at(-1)!;
     expect(read(answer)).toContain("Live now: Broke openai's circuit for 5 min");
@@ -88,7 +79,7 @@ describe('one incident in Slack, start to close, against a recording stand-in', 
     await buttonClick(h, ACTION_REVERT, (await getProposal(h.deps, p.id))!);
     await h.slack.idle();
     await deliverAll(h);
-    t = tally(rootTs, cardTs);
+    t = tally(slack, rootTs, cardTs);
     expect(read(t.cardEdits.at(-1)!).split('\n')[0]).toBe("Reverted: Break openai's circuit for 5 min");
     expect(read(t.rootEdits.at(-1)!)).toContain(`Reverted by @${APPROVER}`);
 
@@ -96,7 +87,7 @@ describe('one incident in Slack, start to close, against a recording stand-in', 
     await h.clock.advance(3 * 3_600_000);
     await closeQuietIncidents(h.deps, 60 * 60_000);
     await deliverAll(h);
-    t = tally(rootTs, cardTs);
+    t = tally(slack, rootTs, cardTs);
     expect(read(t.rootEdits.at(-1)!)).toContain('Closed: quiet. No change is in place any more.');
     expect(read(t.rootEdits.at(-1)!)).not.toContain('Resolved');
     expect(JSON.stringify(t.cardEdits.at(-1)!.args.blocks)).not.toMatch(/sre_(approve|reject|revert)/);
@@ -112,7 +103,7 @@ describe('one incident in Slack, start to close, against a recording stand-in', 
 });
 
 describe('a page through the log-only pager', () => {
-  it('is never called paged: the card, the root and the notification say "not paged: PagerDuty is not configured"', async () => {
+  it('is never called paged: the card, the root and the notification say "not paged: PagerDuty is not configured"', async ({ harness: h, slack }) => {
     const parsed = parseEvent({ id: 'evt_budget_1', type: 'budget.exceeded', occurred_at: h.deps.clock.now().toISOString(), source: 'admin-api', data: { scope: 'team', scope_id: 't-42', limit_kind: 'hard', limit_usd: 1000, spend_usd: 1250, period: 'month' } });
     if (!parsed.ok) throw new Error(parsed.problems.join('; '));
     const [incidentId] = (await ingestEvents(h.deps, [{ event: parsed.event, via: 'http' }])).incidentsOpened;

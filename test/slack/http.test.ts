@@ -1,9 +1,9 @@
 import { and, eq } from 'drizzle-orm';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { schema } from '../../src/db/client.js';
 import { getProposal } from '../../src/proposals/queries.js';
 import { ACTION_APPROVE, ACTION_REJECT, ACTION_REVERT, REJECT_REASON_BLOCK, REJECT_REASON_INPUT, VIEW_REJECT } from '../../src/slack/blocks/ids.js';
-import { useMsw } from '../support/msw.js';
+import { slackTest as it } from '../support/fixtures.js';
 import {
   APPROVER,
   buttonClick,
@@ -11,38 +11,35 @@ import {
   deliverAll,
   eventCallback,
   GROUPIE,
-  mockSlack,
   openIncident,
   postSigned,
   slashCommand,
-  startHarness,
   STRANGER,
   submitView,
   type Harness,
-  type SlackMock,
 } from './harness.js';
 
-const server = useMsw();
-let h: Harness;
-let slack: SlackMock;
-
-beforeEach(async () => {
-  slack = mockSlack(server);
-  h = await startHarness();
-});
-afterEach(async () => {
-  await h.close();
-});
-
-const audit = (kind: string) => h.db.db.select().from(schema.sreActions).where(eq(schema.sreActions.kind, kind));
-/** Admin-api writes actually applied (replays of an Idempotency-Key excluded). */
-const writes = () => h.gateway.calls().filter((c) => !c.replayed);
-const status = async (id: string) => (await getProposal(h.deps, id))!.status;
+/** What the tests read of one harness: the audit trail, the admin-api writes and a proposal's status. */
+function on(h: Harness) {
+  return {
+    audit: (kind: string) => h.db.db.select().from(schema.sreActions).where(eq(schema.sreActions.kind, kind)),
+    /** Admin-api writes actually applied (replays of an Idempotency-Key excluded). */
+    writes: () => h.gateway.calls().filter((c) => !c.replayed),
+    status: async (id: string) => (await getProposal(h.deps, id))!.status,
+    /** An incident whose root and card are posted: its proposal as opened, and as it reads now. */
+    async posted() {
+      const p = await openIncident(h);
+      await deliverAll(h);
+      return { p, fresh: (await getProposal(h.deps, p.id))! };
+    },
+  };
+}
 const buttonsOf = (blocks: unknown) =>
   (blocks as { type: string; elements?: { action_id?: string; value?: string }[] }[]).filter((b) => b.type === 'actions').flatMap((b) => b.elements ?? []).map((e) => e.action_id);
 
 describe('a full incident in Slack', () => {
-  it('posts the root and one card; an approval executes once and the card and the root are edited in place', async () => {
+  it('posts the root and one card; an approval executes once and the card and the root are edited in place', async ({ harness: h, slack }) => {
+    const { writes, status } = on(h);
     const p = await openIncident(h);
     await deliverAll(h);
     const posts = slack.of('chat.postMessage');
@@ -95,10 +92,9 @@ describe('a full incident in Slack', () => {
     expect(slack.of('chat.postEphemeral').map((e) => String(e.args.text)).join(' ')).toMatch(/already reverted/);
   });
 
-  it('reject opens the reason modal; submitting it rejects with the reason', async () => {
-    const p = await openIncident(h);
-    await deliverAll(h);
-    const fresh = (await getProposal(h.deps, p.id))!;
+  it('reject opens the reason modal; submitting it rejects with the reason', async ({ harness: h, slack }) => {
+    const { status, posted } = on(h);
+    const { p, fresh } = await posted();
     expect((await buttonClick(h, ACTION_REJECT, fresh)).status).toBe(200);
     await h.slack.idle();
     const open = slack.of('views.open');
@@ -127,10 +123,9 @@ describe('a full incident in Slack', () => {
 });
 
 describe('request signatures', () => {
-  it('refuses forged, altered, stale and future requests with 401 and changes nothing', async () => {
-    const p = await openIncident(h);
-    await deliverAll(h);
-    const fresh = (await getProposal(h.deps, p.id))!;
+  it('refuses forged, altered, stale and future requests with 401 and changes nothing', async ({ harness: h, slack }) => {
+    const { audit, writes, status, posted } = on(h);
+    const { p, fresh } = await posted();
     const before = slack.calls.length;
     const now = Math.floor(Date.now() / 1000);
     // Well past the five-minute window either way, so a slow second on a loaded machine cannot bring them inside it.
@@ -147,7 +142,7 @@ describe('request signatures', () => {
     expect(writes()).toHaveLength(0);
   });
 
-  it('answers url_verification only when signed', async () => {
+  it('answers url_verification only when signed', async ({ harness: h }) => {
     const res = await postSigned(h, JSON.stringify({ token: 't', challenge: 'c-123', type: 'url_verification' }), 'application/json');
     expect(res.status).toBe(200);
     expect(JSON.parse(res.text)).toEqual({ challenge: 'c-123' });
@@ -155,10 +150,9 @@ describe('request signatures', () => {
 });
 
 describe('who may decide', () => {
-  it('refuses a user outside SRE_APPROVERS and another workspace, audits the refusal, and lets a group member in', async () => {
-    const p = await openIncident(h);
-    await deliverAll(h);
-    const fresh = (await getProposal(h.deps, p.id))!;
+  it('refuses a user outside SRE_APPROVERS and another workspace, audits the refusal, and lets a group member in', async ({ harness: h, slack }) => {
+    const { audit, status, posted } = on(h);
+    const { p, fresh } = await posted();
 
     // A failed group look-up refuses (and is not cached).
     slack.groupLookupFails = true;
@@ -189,10 +183,9 @@ describe('who may decide', () => {
 });
 
 describe('replays and retries', () => {
-  it('a replayed approval and two approvers at once make one decision and one execution; losers are told who won', async () => {
-    const p = await openIncident(h);
-    await deliverAll(h);
-    const fresh = (await getProposal(h.deps, p.id))!;
+  it('a replayed approval and two approvers at once make one decision and one execution; losers are told who won', async ({ harness: h, slack }) => {
+    const { audit, writes, posted } = on(h);
+    const { fresh } = await posted();
     const results = await Promise.all([
       buttonClick(h, ACTION_APPROVE, fresh),
       buttonClick(h, ACTION_APPROVE, fresh, {}, { headers: { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' } }),
@@ -212,7 +205,8 @@ describe('replays and retries', () => {
 });
 
 describe('/sre', () => {
-  it('pending lists exactly the pending proposals, newest first, without an approve-all', async () => {
+  it('pending lists exactly the pending proposals, newest first, without an approve-all', async ({ harness: h, slack }) => {
+    const { status } = on(h);
     const a = await openIncident(h, { provider: 'openai' });
     const b = await openIncident(h, { provider: 'anthropic', model_group: 'claude-sonnet' });
     const c = await openIncident(h, { provider: 'mistral', model_group: 'mistral-large' });
@@ -234,7 +228,7 @@ describe('/sre', () => {
     expect(JSON.stringify(msg.blocks).toLowerCase()).not.toContain('approve all');
   });
 
-  it('help and unknown subcommands answer with help in the acknowledgement', async () => {
+  it('help and unknown subcommands answer with help in the acknowledgement', async ({ harness: h }) => {
     const res = await slashCommand(h, 'approve-everything');
     expect(res.status).toBe(200);
     const body = JSON.parse(res.text) as { response_type: string; blocks: unknown[] };
@@ -243,7 +237,7 @@ describe('/sre', () => {
     expect(JSON.stringify(body.blocks)).toContain('Unknown command');
   });
 
-  it('show ID answers with the card', async () => {
+  it('show ID answers with the card', async ({ harness: h, slack }) => {
     const p = await openIncident(h);
     await slashCommand(h, `show ${p.id}`);
     await h.slack.idle();
@@ -252,7 +246,8 @@ describe('/sre', () => {
 });
 
 describe('thread conversation', () => {
-  it('answers a thread reply once despite Slack retries, ignores bots and other threads, and a revision supersedes', async () => {
+  it('answers a thread reply once despite Slack retries, ignores bots and other threads, and a revision supersedes', async ({ harness: h, slack }) => {
+    const { audit, status } = on(h);
     const p = await openIncident(h);
     await deliverAll(h);
     const [inc] = await h.db.db.select().from(schema.incidents).where(eq(schema.incidents.id, p.incident_id));
@@ -290,7 +285,8 @@ describe('thread conversation', () => {
 });
 
 describe('thread conversation by a non-approver', () => {
-  it('is answered, but cannot replace the pending proposal', async () => {
+  it('is answered, but cannot replace the pending proposal', async ({ harness: h }) => {
+    const { audit, status } = on(h);
     const p = await openIncident(h);
     await deliverAll(h);
     const [inc] = await h.db.db.select().from(schema.incidents).where(eq(schema.incidents.id, p.incident_id));
@@ -305,7 +301,7 @@ describe('thread conversation by a non-approver', () => {
 });
 
 describe('escaping', () => {
-  it('an event payload with <!channel> and a forged link is posted harmlessly', async () => {
+  it('an event payload with <!channel> and a forged link is posted harmlessly', async ({ harness: h, slack }) => {
     await openIncident(h, { sample_errors: ['<!channel> <https://evil.example|click here> <@U0BOSS>'], model_group: '<!here>' });
     await deliverAll(h);
     const all = JSON.stringify(slack.calls.map((c) => [c.args.text, c.args.blocks]));

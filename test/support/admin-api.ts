@@ -1,4 +1,6 @@
 import { http, HttpResponse } from 'msw';
+import { expect } from 'vitest';
+import { ALICE, BOB, INGEST_TOKEN, get, post, unhealthy, type RunningAgent } from './agent.js';
 import type { Msw } from './fixtures.js';
 
 export const ADMIN = 'https://admin.scutum.test';
@@ -28,4 +30,18 @@ export function adminApiStandIn(server: Msw, base = ADMIN): AppliedWrite[] {
     }),
   );
   return applied;
+}
+
+/**
+ * An openai incident on `a` (an agent whose SRE_TWO_PERSON_SCORE its proposal reaches) whose
+ * proposal alice and then bob approve: executed, through the stand-in. The proposal, as alice lists it.
+ */
+export async function executedByTwo(a: RunningAgent): Promise<{ id: string; incident_id: string }> {
+  expect((await post(a.base, '/v1/events', unhealthy('openai', { requests: 60, window_seconds: 60 }), INGEST_TOKEN)).status).toBe(202);
+  await a.agent.tick();
+  const [p] = (await get(a.base, '/v1/proposals?status=pending', ALICE)).body.proposals;
+  expect(p).toMatchObject({ approvals_required: 2 });
+  expect((await post(a.base, `/v1/proposals/${p.id}/decision`, { decision: 'approve' }, ALICE)).status).toBe(200);
+  expect((await post(a.base, `/v1/proposals/${p.id}/decision`, { decision: 'approve' }, BOB)).body).toMatchObject({ status: 'succeeded' });
+  return p;
 }

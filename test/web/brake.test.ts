@@ -1,25 +1,17 @@
 import pino from 'pino';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { IncomingMessage } from 'node:http';
 import { loadConfig } from '../../src/config.js';
 import { clientAddress, createAuthBrake, trustedList } from '../../src/web/brake.js';
-import { ALICE, INGEST_TOKEN, startAgent, unhealthy, type RunningAgent } from '../support/agent.js';
+import { ALICE, INGEST_TOKEN, startAgent } from '../support/agent.js';
 import { freshPostgres } from '../support/db.js';
 import { sample } from '../ship/support.js';
-import { loggedAgent } from './logged-agent.js';
+import { loggedAgent, WRONG } from './logged-agent.js';
 import { cookies, hiddenField, request } from './request.js';
 
-const WRONG = 'wrong-token-SECRET-0123456789';
-
 describe('repeated authentication failures from one address', () => {
-  const logged = loggedAgent();
-  const logs = logged.logs;
-  let a: RunningAgent;
-  beforeAll(() => {
-    a = logged.agent();
-  });
-
-  const api = (from: string, token: string) => request(a.base, 'GET', '/v1/proposals?status=pending', { from, headers: { authorization: `Bearer ${token}` } });
+  const a = loggedAgent();
+  const { logs, api, ingest } = a;
 
   it('answers API bearers 429 with Retry-After after ten failures in a minute, and never locks out another address', async () => {
     for (let i = 0; i < 10; i++) expect((await api('127.0.0.2', WRONG)).status).toBe(401);
@@ -38,7 +30,6 @@ describe('repeated authentication failures from one address', () => {
   });
 
   it('slows the ingest token and console tokens the same way, per address', async () => {
-    const ingest = (from: string, token: string) => request(a.base, 'POST', '/v1/events', { from, headers: { authorization: `Bearer ${token}` }, json: unhealthy('cohere') });
     for (let i = 0; i < 10; i++) expect((await ingest('127.0.0.4', WRONG)).status).toBe(401);
     expect((await ingest('127.0.0.4', WRONG)).status).toBe(429);
     expect((await ingest('127.0.0.4', INGEST_TOKEN)).status).toBe(202);

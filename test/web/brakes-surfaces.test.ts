@@ -6,24 +6,15 @@ import { issueDecisionLinks } from '../../src/notify/links.js';
 import { bucketAddress, createAuthBrake } from '../../src/web/brake.js';
 import { routeDecideLink } from '../../src/web/decide-links.js';
 import { PUBLIC_BASE_URL, makeDeps, seedPending } from '../notify/fixtures.js';
-import { ALICE, INGEST_TOKEN, unhealthy, type RunningAgent } from '../support/agent.js';
+import { ALICE, INGEST_TOKEN } from '../support/agent.js';
 import { freshPostgres, type TestDatabase } from '../support/db.js';
 import { call, serve } from './console/client.js';
-import { loggedAgent } from './logged-agent.js';
+import { loggedAgent, WRONG } from './logged-agent.js';
 import { capturingLogger, cookies, hiddenField, request } from './request.js';
 
-const WRONG = 'wrong-token-SECRET-0123456789';
-
 describe('brakes per surface: wrong tokens never lock out the right ones', () => {
-  const logged = loggedAgent();
-  const logs = logged.logs;
-  let a: RunningAgent;
-  beforeAll(() => {
-    a = logged.agent();
-  });
-
-  const api = (from: string, token: string) => request(a.base, 'GET', '/v1/proposals?status=pending', { from, headers: { authorization: `Bearer ${token}` } });
-  const ingest = (from: string, token: string) => request(a.base, 'POST', '/v1/events', { from, headers: { authorization: `Bearer ${token}` }, json: unhealthy('cohere') });
+  const a = loggedAgent();
+  const { logs, api, ingest } = a;
 
   it('ten wrong bearers slow only that surface: the same address still gets 401 (not 429) on ingest and console sign-in', async () => {
     for (let i = 0; i < 10; i++) expect((await api('127.0.0.20', WRONG)).status).toBe(401);

@@ -1,37 +1,17 @@
 import { eq, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { queryRows, schema } from '../../../src/db/client.js';
-import { createConsole } from '../../../src/web/console/index.js';
-import { PUBLIC_BASE_URL, makeDeps, seedPending } from '../../notify/fixtures.js';
-import { freshPostgres, type TestDatabase } from '../../support/db.js';
-import { call, cookiesFrom, hidden, serve } from './client.js';
-
-const TOKENS = [{ name: 'alice', token: 'alice-token-0123456789' }];
+import { seedPending } from '../../notify/fixtures.js';
+import { hidden } from './client.js';
+import { consoleSession } from './session.js';
 
 describe('console: the kill switch, stale proposals and verification', () => {
-  let d: TestDatabase;
-  let srv: Awaited<ReturnType<typeof serve>>;
-  let jar = '';
-  beforeAll(async () => {
-    d = await freshPostgres();
-    const c = createConsole({ deps: makeDeps(d.db), apiTokens: TOKENS, sessionSecret: 'session-secret-for-tests', publicBaseUrl: PUBLIC_BASE_URL });
-    srv = await serve((req, res, url) => c.handle(req, res, url));
-    const form = await call(srv.port, 'GET', '/sre/login');
-    const j = cookiesFrom(form);
-    const res = await call(srv.port, 'POST', '/sre/login', { headers: { cookie: j }, form: { csrf: hidden(form.body, 'csrf')!, next: '/sre', token: TOKENS[0]!.token } });
-    jar = cookiesFrom(res, j);
-  });
-  afterAll(async () => {
-    await srv.close();
-    await d.dispose();
-  });
-
-  const page = (path: string) => call(srv.port, 'GET', path, { headers: { cookie: jar } });
-  const postForm = (path: string, form: Record<string, string>) => call(srv.port, 'POST', path, { headers: { cookie: jar, origin: PUBLIC_BASE_URL }, form });
-  const switchRow = async () => (await d.db.select().from(schema.agentSwitch))[0];
+  const app = consoleSession();
+  const { page, postForm } = app;
+  const switchRow = async () => (await app.db.select().from(schema.agentSwitch))[0];
 
   it('pauses with a reason (CSRF-checked), shows who paused and why on every page, refuses approvals, and resumes', async () => {
-    const s = await seedPending(d.db);
+    const s = await seedPending(app.db);
     const front = await page('/sre');
     expect(front.body).toContain('data-kill-switch="running"');
     const csrf = hidden(front.body, 'csrf')!;
@@ -52,13 +32,13 @@ describe('console: the kill switch, stale proposals and verification', () => {
     const refused = await postForm(`/sre/proposals/${s.proposalId}/decision`, { decision: 'approve', csrf });
     expect(refused.status).toBe(423);
     expect(refused.body).toMatch(/paused by alice/);
-    const [p] = await d.db.select().from(schema.proposals).where(eq(schema.proposals.id, s.proposalId));
+    const [p] = await app.db.select().from(schema.proposals).where(eq(schema.proposals.id, s.proposalId));
     expect(p!.status).toBe('pending');
 
     expect((await postForm('/sre/resume', { csrf, reason: 'fixed' })).status).toBe(303);
     expect(await switchRow()).toMatchObject({ paused: false });
     expect((await page('/sre')).body).toContain('data-kill-switch="running"');
-    const trail = await queryRows<{ kind: string; actor: string }>(d.db, sql`select kind, actor from sre_actions where kind like 'agent.%' order by seq`);
+    const trail = await queryRows<{ kind: string; actor: string }>(app.db, sql`select kind, actor from sre_actions where kind like 'agent.%' order by seq`);
     expect(trail).toEqual([
       { kind: 'agent.paused', actor: 'alice' },
       { kind: 'agent.resumed', actor: 'alice' },
@@ -66,17 +46,17 @@ describe('console: the kill switch, stale proposals and verification', () => {
   });
 
   it('a stale proposal says why it was not executed; verification shows its state and reason', async () => {
-    const s = await seedPending(d.db, { provider: 'bedrock' });
-    await d.db.update(schema.proposals).set({ status: 'stale', staleReason: 'bedrock is healthy <again>' }).where(eq(schema.proposals.id, s.proposalId));
+    const s = await seedPending(app.db, { provider: 'bedrock' });
+    await app.db.update(schema.proposals).set({ status: 'stale', staleReason: 'bedrock is healthy <again>' }).where(eq(schema.proposals.id, s.proposalId));
     const stale = await page(`/sre/proposals/${s.proposalId}`);
     expect(stale.body).toContain('stale — not executed');
     // The console page words the decision-time re-check's refusal as "the situation changed".
     expect(stale.body).toContain('<strong>Not executed:</strong> the situation changed — bedrock is healthy &lt;again&gt;');
     expect(stale.body).not.toContain('name="decision"');
 
-    const v = await seedPending(d.db, { provider: 'vertex', status: 'succeeded' });
+    const v = await seedPending(app.db, { provider: 'vertex', status: 'succeeded' });
     for (const [status, label] of [['pending', 'watching the effect'], ['passed', 'passed'], ['failed', 'failed'], ['reverted', 'failed, reverted']] as const) {
-      await d.db.update(schema.proposals).set({ verificationStatus: status, verificationReason: `reason for ${status}` }).where(eq(schema.proposals.id, v.proposalId));
+      await app.db.update(schema.proposals).set({ verificationStatus: status, verificationReason: `reason for ${status}` }).where(eq(schema.proposals.id, v.proposalId));
       const body = (await page(`/sre/proposals/${v.proposalId}`)).body;
       expect(body).toContain(`<p class="note v-${status}"><strong>Verification:</strong> ${label} — reason for ${status}`);
     }

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
-import { ADMIN, adminApiStandIn } from '../../support/admin-api.js';
-import { ALICE, BOB, INGEST_TOKEN, get, post, unhealthy } from '../../support/agent.js';
+import { ADMIN, adminApiStandIn, executedByTwo } from '../../support/admin-api.js';
+import { ALICE, BOB, get } from '../../support/agent.js';
 import { agentTest as it } from '../../support/fixtures.js';
 import { cookies, hiddenField, request } from '../request.js';
 
@@ -8,11 +8,7 @@ import { cookies, hiddenField, request } from '../request.js';
 it('console: reverting an action two people approved asks for a reason; without one nothing changes, with one it reverts', async ({ msw, startAgent }) => {
   const applied = adminApiStandIn(msw);
   const a = await startAgent({ ADMIN_API_URL: ADMIN, ADMIN_API_TOKEN: 'admin-secret', SRE_TWO_PERSON_SCORE: '20' });
-  expect((await post(a.base, '/v1/events', unhealthy('openai', { requests: 60, window_seconds: 60 }), INGEST_TOKEN)).status).toBe(202);
-  await a.agent.tick();
-  const [p] = (await get(a.base, '/v1/proposals?status=pending', ALICE)).body.proposals;
-  await post(a.base, `/v1/proposals/${p.id}/decision`, { decision: 'approve' }, ALICE);
-  expect((await post(a.base, `/v1/proposals/${p.id}/decision`, { decision: 'approve' }, BOB)).body).toMatchObject({ status: 'succeeded' });
+  const p = await executedByTwo(a);
   const before = applied.length;
 
   const login = await request(a.base, 'GET', '/sre/login');

@@ -1,50 +1,30 @@
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { schema } from '../../../src/db/client.js';
 import { parseMaintenance } from '../../../src/domain/silences.js';
-import { createConsole } from '../../../src/web/console/index.js';
 import { makeDeps, seedPending } from '../../notify/fixtures.js';
 import { launchChromium } from '../../support/browser.js';
 import { createTestClock } from '../../support/clock.js';
-import { freshPostgres, type TestDatabase } from '../../support/db.js';
-import { call, cookiesFrom, hidden, serve } from './client.js';
+import { hidden } from './client.js';
+import { consoleSession, TOKENS } from './session.js';
 
-const TOKENS = [{ name: 'alice', token: 'alice-token-0123456789' }];
 const windows = parseMaintenance('sun 02:00-04:00 provider=azure-openai');
 if (!windows.ok) throw new Error(windows.problem);
 
 /** Issue 20 in the console: /sre/silences (form, active list, End), the maintenance window's next occurrence, a held incident's entry. */
 describe('console: silences', () => {
-  let d: TestDatabase;
-  let srv: Awaited<ReturnType<typeof serve>>;
-  let jar = '';
-  let origin = '';
   // Saturday 28 March 2026 in Berlin, the night before the clocks go forward.
   const clock = createTestClock({ start: Date.parse('2026-03-28T12:00:00Z') });
-  beforeAll(async () => {
-    d = await freshPostgres();
-    const deps = makeDeps(d.db, { clock, policy: { riskThreshold: 40, autoApprove: false, timeZone: 'Europe/Berlin', criticalTeams: [], mode: 'live', twoPersonScore: 75 }, maintenance: windows.value });
-    // The console answers only its PUBLIC_BASE_URL's host: the server's own address, known once it listens.
-    const mounted: { c?: ReturnType<typeof createConsole> } = {};
-    srv = await serve((req, res, url) => mounted.c!.handle(req, res, url));
-    origin = `http://127.0.0.1:${srv.port}`;
-    mounted.c = createConsole({ deps, apiTokens: TOKENS, sessionSecret: 'session-secret-for-tests', publicBaseUrl: origin });
-    const form = await call(srv.port, 'GET', '/sre/login');
-    const j = cookiesFrom(form);
-    const res = await call(srv.port, 'POST', '/sre/login', { headers: { cookie: j }, form: { csrf: hidden(form.body, 'csrf')!, next: '/sre', token: TOKENS[0]!.token } });
-    jar = cookiesFrom(res, j);
+  // The console answers only its PUBLIC_BASE_URL's host: the server's own address, known once it listens.
+  const app = consoleSession({
+    ownOrigin: true,
+    deps: (db) => makeDeps(db, { clock, policy: { riskThreshold: 40, autoApprove: false, timeZone: 'Europe/Berlin', criticalTeams: [], mode: 'live', twoPersonScore: 75 }, maintenance: windows.value }),
   });
-  afterAll(async () => {
-    await srv.close();
-    await d.dispose();
-  });
-
-  const page = (path: string) => call(srv.port, 'GET', path, { headers: { cookie: jar } });
-  const postForm = (path: string, form: Record<string, string>) => call(srv.port, 'POST', path, { headers: { cookie: jar, origin }, form });
-  const rows = () => d.db.select().from(schema.silences);
+  const { page, postForm } = app;
+  const rows = () => app.db.select().from(schema.silences);
 
   it('shows the window with its next occurrence (after the DST gap), makes a silence from the form, holds the incident, and ends it', async () => {
-    const seeded = await seedPending(d.db);
+    const seeded = await seedPending(app.db);
     const list = await page('/sre/silences');
     expect(list.status).toBe(200);
     expect(list.body).toContain('aria-current="page"');
@@ -100,7 +80,7 @@ describe('console: silences', () => {
     let browser: Browser | undefined;
     try {
       ({ browser } = await launchChromium());
-      const b = await browser.newContext({ baseURL: origin });
+      const b = await browser.newContext({ baseURL: app.origin });
       const p = await b.newPage();
       await p.goto('/sre/login?next=/sre/silences');
       await p.fill('input[name=token]', TOKENS[0]!.token);
