@@ -17,7 +17,7 @@ describe('every parameterised query is prepared', () => {
   pgTest('on the pool and inside a transaction; the same text is prepared once a connection', async ({ db }) => {
     const one = connectPostgres(db.url, { max: 1 });
     try {
-      for (let i = 0; i < 3; i++) await one.db.select().from(schema.agentSwitch).where(eq(schema.agentSwitch.id, i));
+      for (let i = 0; i < 3; i++) await one.db.select().from(schema.agentSwitch).where(eq(schema.agentSwitch.id, `switch-${i}`));
       await one.db.transaction(async (tx) => {
         await tx.select().from(schema.incidents).where(eq(schema.incidents.id, 'inc_x'));
         expect((await prepared(tx)).map((r) => r.statement)).toEqual([expect.stringContaining('"agent_switch"'), expect.stringContaining('"incidents"')]);
