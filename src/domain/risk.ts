@@ -103,9 +103,14 @@ export function scoreRisk(input: RiskInput): RiskScore {
   return { score: clampScore(raw), factors };
 }
 
+/** One formatter a time zone: building an Intl.DateTimeFormat costs far more than formatting with one, and every score asks. */
+const hourAndWeekday = new Map<string, Intl.DateTimeFormat>();
+
 /** Local hour and weekday in the operators' time zone. */
 export function localTime(now: Date, timeZone: string): { hour: number; weekday: number } {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone, hour: 'numeric', hourCycle: 'h23', weekday: 'short' }).formatToParts(now);
+  let f = hourAndWeekday.get(timeZone);
+  if (!f) hourAndWeekday.set(timeZone, (f = new Intl.DateTimeFormat('en-US', { timeZone, hour: 'numeric', hourCycle: 'h23', weekday: 'short' })));
+  const parts = f.formatToParts(now);
   const hour = Number(parts.find((p) => p.type === 'hour')?.value ?? '0');
   const wd = parts.find((p) => p.type === 'weekday')?.value ?? 'Mon';
   const weekday = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'].indexOf(wd);
