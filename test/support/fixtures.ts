@@ -105,32 +105,10 @@ export const agentTest = pgTest.extend<AgentFixtures & { mswServer: Msw }>({
   agent: firstAgent,
 });
 
-export interface StreamFixtures {
-  /** A Redis stream key of this test alone (deleted after, with its dead-letter stream). */
-  stream: string;
-  group: string;
-  redis: Awaited<ReturnType<typeof redis>>;
-}
-
-export const streamTest = agentTest.extend<StreamFixtures & Pick<AgentFixtures, 'baseEnv' | 'startAgent' | 'agent'>>({
-  // eslint-disable-next-line no-empty-pattern
-  stream: async ({}, use) => use(uniqueStream()),
-  group: 'sre-agent',
-  redis: async ({ stream }, use) => {
-    const c = await redis();
-    try {
-      await use(c);
-    } finally {
-      await c.del([stream, `${stream}:dead`]);
-      await c.close();
-    }
-  },
-  baseEnv: async ({ stream, group }, use) => use({ REDIS_URL: TEST_REDIS_URL, SRE_EVENT_STREAM: stream, SRE_CONSUMER_GROUP: group }),
-  // Registered again: vitest binds a fixture to the fixtures it names where it is defined.
-  startAgent: startAgents,
-  agent: firstAgent,
-});
-
+// vitest's extend: a test object made later from the same parent sees the fixtures an earlier
+// one added, overrides included (slackTest made after streamTest had streamTest's baseEnv, so a
+// Slack test's agent would have read a Redis stream). So slackTest, which overrides nothing, is
+// made first; streamTest's overrides reach no one else. test/support/fixtures.test.ts holds it.
 export interface SlackFixtures {
   /** Options of the Slack harness (an option: `slackTest.scoped({ harnessOptions })`). */
   harnessOptions: Parameters<typeof startHarness>[0];
@@ -160,4 +138,30 @@ export const slackTest = agentTest.extend<SlackFixtures>({
       await harness.slack.idle();
       return JSON.stringify(slack.hooks.slice(before).map((x) => x.body));
     }),
+});
+
+export interface StreamFixtures {
+  /** A Redis stream key of this test alone (deleted after, with its dead-letter stream). */
+  stream: string;
+  group: string;
+  redis: Awaited<ReturnType<typeof redis>>;
+}
+
+export const streamTest = agentTest.extend<StreamFixtures & Pick<AgentFixtures, 'baseEnv' | 'startAgent' | 'agent'>>({
+  // eslint-disable-next-line no-empty-pattern
+  stream: async ({}, use) => use(uniqueStream()),
+  group: 'sre-agent',
+  redis: async ({ stream }, use) => {
+    const c = await redis();
+    try {
+      await use(c);
+    } finally {
+      await c.del([stream, `${stream}:dead`]);
+      await c.close();
+    }
+  },
+  baseEnv: async ({ stream, group }, use) => use({ REDIS_URL: TEST_REDIS_URL, SRE_EVENT_STREAM: stream, SRE_CONSUMER_GROUP: group }),
+  // Registered again: vitest binds a fixture to the fixtures it names where it is defined.
+  startAgent: startAgents,
+  agent: firstAgent,
 });
