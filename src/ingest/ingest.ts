@@ -1,10 +1,10 @@
 import { inArray, sql } from 'drizzle-orm';
 import { appendAudit, type AuditRecord } from '../audit/append.js';
-import { queryRows, schema, type Tx } from '../db/client.js';
+import { queryRowsPrepared, schema, type Tx } from '../db/client.js';
 import { incidentKey, incidentSubject, type PlatformEvent } from '../domain/events.js';
 import { newId, type ServiceDeps } from '../proposals/index.js';
 import { enqueue, enqueueNotifications, job } from '../jobs/index.js';
-import { silenceStoredEvents } from '../silences/index.js';
+import { activeSilences, silenceStoredEvents } from '../silences/index.js';
 import { currentTraceparent, linkTo, SpanKind, withSpan } from '../telemetry/index.js';
 
 const { incidents } = schema;
@@ -108,7 +108,9 @@ async function ingestInTx(tx: Tx, deps: IngestDeps, items: IngestItem[]): Promis
     if (list) list.push(it);
     else byKey.set(k, [it]);
   }
-  const { incidentOf, opened } = await correlate(tx, byKey, now);
+  const silenceDeps = { clock: deps.clock, policy: { timeZone: deps.policy?.timeZone ?? 'UTC' }, ...(deps.maintenance ? { maintenance: deps.maintenance } : {}) };
+  // The silences in force are read in the same round trip as the per-key locks (sent behind them).
+  const [{ incidentOf, opened }, inForce] = await together(correlate(tx, byKey, now), activeSilences(tx, silenceDeps, now));
   const stored = await storeEvents(tx, byKey, incidentOf, now);
   const accepted = new Set(stored.flatMap((s) => s.ids));
   const storedIn = new Set(stored.map((s) => s.incident_id));
@@ -119,14 +121,19 @@ async function ingestInTx(tx: Tx, deps: IngestDeps, items: IngestItem[]): Promis
   // Silenced events are stored and audited like any other; their incident is held (src/silences).
   const silenced = await silenceStoredEvents(
     tx,
-    { clock: deps.clock, policy: { timeZone: deps.policy?.timeZone ?? 'UTC' }, ...(deps.maintenance ? { maintenance: deps.maintenance } : {}) },
+    silenceDeps,
     items.filter((it) => accepted.has(it.event.id)).map((it) => ({ event: it.event, incidentId: incidentOf.get(incidentKey(it.event))! })),
+    inForce,
   );
   await enqueue(tx, openedIds.map((id) => job('propose', `propose:${id}`, now, { incident_id: id })));
-  await enqueueNotifications(tx, deps, [...storedIn].map((id) => ({ kind: openedIds.includes(id) ? ('incident.opened' as const) : ('incident.updated' as const), incidentId: id })));
-  // The audit chain's lock last, as every writer takes it: an outbox insert that waits on the
-  // dispatcher while holding the chain lock would deadlock with the dispatcher's own audit row.
-  await appendAudit(tx, ...openedAudits(opened.filter((o) => storedIn.has(o.id)), byKey, accepted), ...stored.map((s) => receivedAudit(s, now)), ...silenced.audits);
+  // The outbox rows and the audit rows in one round trip, sent in this order and run in it: the
+  // audit chain's lock last, as every writer takes it. An outbox insert that waits on the
+  // dispatcher while holding the chain lock would deadlock with the dispatcher's own audit row
+  // (test/pipeline/ingest-locks.test.ts).
+  await together(
+    enqueueNotifications(tx, deps, [...storedIn].map((id) => ({ kind: openedIds.includes(id) ? ('incident.opened' as const) : ('incident.updated' as const), incidentId: id }))),
+    appendAudit(tx, ...openedAudits(opened.filter((o) => storedIn.has(o.id)), byKey, accepted), ...stored.map((s) => receivedAudit(s, now)), ...silenced.audits),
+  );
   return {
     silenced: silenced.byMatcher,
     accepted: items.filter((it) => accepted.has(it.event.id)).map((it) => it.event.id),
@@ -134,6 +141,19 @@ async function ingestInTx(tx: Tx, deps: IngestDeps, items: IngestItem[]): Promis
     incidentsOpened: openedIds,
     fed: stored.flatMap((st) => (st.trace_parent && !openedIds.includes(st.incident_id) ? [{ id: st.incident_id, traceParent: st.trace_parent }] : [])),
   };
+}
+
+/**
+ * Awaits statements already sent on the transaction's connection (postgres.js pipelines them and
+ * PostgreSQL runs them in the order sent; PGlite runs them one after another). Every one is waited
+ * for, so none is left unobserved; the first failure is thrown (a later statement of an aborted
+ * transaction only fails because of it).
+ */
+async function together<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [ra, rb] = await Promise.allSettled([a, b]);
+  if (ra.status === 'rejected') throw ra.reason;
+  if (rb.status === 'rejected') throw rb.reason;
+  return [ra.value, rb.value];
 }
 
 type Opened = { id: string; key: string; sample: PlatformEvent };
@@ -145,7 +165,7 @@ type Opened = { id: string; key: string; sample: PlatformEvent };
  */
 async function correlate(tx: Tx, byKey: Map<string, IngestItem[]>, now: Date): Promise<{ incidentOf: Map<string, string>; opened: Opened[] }> {
   const keys = [...byKey.keys()].sort();
-  const open = await queryRows<{ id: string; key: string }>(tx, sql`select id, key from sre_ingest_lock_keys(${pgTextArray(keys)}::text[])`);
+  const open = await queryRowsPrepared<{ id: string; key: string }>(tx, 'sre_ingest_lock_keys', sql`select id, key from sre_ingest_lock_keys(${pgTextArray(keys)}::text[])`);
   const openByKey = new Map(open.map((i) => [i.key, i.id]));
   const incidentOf = new Map<string, string>();
   const opened: Opened[] = [];
@@ -200,8 +220,9 @@ async function storeEvents(tx: Tx, byKey: Map<string, IngestItem[]>, incidentOf:
       incident_id: incidentOf.get(k)!,
     })),
   );
-  return queryRows<Stored>(
+  return queryRowsPrepared<Stored>(
     tx,
+    'sre_ingest_store_events',
     sql`
       with ins as (
         insert into events (id, type, occurred_at, received_at, source, via, data, incident_id)
