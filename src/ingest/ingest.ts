@@ -1,10 +1,10 @@
 import { inArray, sql } from 'drizzle-orm';
 import { appendAudit, type AuditRecord } from '../audit/append.js';
-import { queryRows, schema, type Tx } from '../db/client.js';
+import { queryRowsPrepared, schema, type Tx } from '../db/client.js';
 import { incidentKey, incidentSubject, type PlatformEvent } from '../domain/events.js';
 import { newId, type ServiceDeps } from '../proposals/index.js';
 import { enqueue, enqueueNotifications, job } from '../jobs/index.js';
-import { silenceStoredEvents } from '../silences/index.js';
+import { activeSilences, silenceStoredEvents } from '../silences/index.js';
 import { currentTraceparent, linkTo, SpanKind, withSpan } from '../telemetry/index.js';
 
 const { incidents } = schema;
@@ -108,8 +108,23 @@ async function ingestInTx(tx: Tx, deps: IngestDeps, items: IngestItem[]): Promis
     if (list) list.push(it);
     else byKey.set(k, [it]);
   }
-  const { incidentOf, opened } = await correlate(tx, byKey, now);
-  const stored = await storeEvents(tx, byKey, incidentOf, now);
+  const silenceDeps = { clock: deps.clock, policy: { timeZone: deps.policy?.timeZone ?? 'UTC' }, ...(deps.maintenance ? { maintenance: deps.maintenance } : {}) };
+  const keys = [...byKey.keys()].sort();
+  // One round trip, three statements run in the order sent: the per-key locks (they read the keys'
+  // open incidents), the silences in force, and the events of every key that has an open incident
+  // stored into it. Sent behind the locks, the store runs only once they are held.
+  const [open, inForce, storedOpen] = await together(
+    lockKeys(tx, keys),
+    activeSilences(tx, silenceDeps, now),
+    storeEvents(tx, [...byKey], now),
+  );
+  const openIds = new Set(open.map((i) => i.id));
+  // Under the locks both statements see the same open incidents (lockKeys).
+  if (storedOpen.some((s) => !openIds.has(s.incident_id))) throw new Error('ingest: events stored into an incident the per-key locks did not report open');
+  const { incidentOf, opened } = await openIncidents(tx, byKey, keys, open, now);
+  // A key without an open incident: its events, once the new incident is there.
+  const storedNew = opened.length > 0 ? await storeEvents(tx, opened.map((o) => [o.key, byKey.get(o.key)!] as const), now) : [];
+  const stored = [...storedOpen, ...storedNew].sort((a, b) => cmp(a.incident_id, b.incident_id) || cmp(a.via, b.via));
   const accepted = new Set(stored.flatMap((s) => s.ids));
   const storedIn = new Set(stored.map((s) => s.incident_id));
   const openedIds = opened.filter((o) => storedIn.has(o.id)).map((o) => o.id);
@@ -119,14 +134,19 @@ async function ingestInTx(tx: Tx, deps: IngestDeps, items: IngestItem[]): Promis
   // Silenced events are stored and audited like any other; their incident is held (src/silences).
   const silenced = await silenceStoredEvents(
     tx,
-    { clock: deps.clock, policy: { timeZone: deps.policy?.timeZone ?? 'UTC' }, ...(deps.maintenance ? { maintenance: deps.maintenance } : {}) },
+    silenceDeps,
     items.filter((it) => accepted.has(it.event.id)).map((it) => ({ event: it.event, incidentId: incidentOf.get(incidentKey(it.event))! })),
+    inForce,
   );
   await enqueue(tx, openedIds.map((id) => job('propose', `propose:${id}`, now, { incident_id: id })));
-  await enqueueNotifications(tx, deps, [...storedIn].map((id) => ({ kind: openedIds.includes(id) ? ('incident.opened' as const) : ('incident.updated' as const), incidentId: id })));
-  // The audit chain's lock last, as every writer takes it: an outbox insert that waits on the
-  // dispatcher while holding the chain lock would deadlock with the dispatcher's own audit row.
-  await appendAudit(tx, ...openedAudits(opened.filter((o) => storedIn.has(o.id)), byKey, accepted), ...stored.map((s) => receivedAudit(s, now)), ...silenced.audits);
+  // The outbox rows and the audit rows in one round trip, sent in this order and run in it: the
+  // audit chain's lock last, as every writer takes it. An outbox insert that waits on the
+  // dispatcher while holding the chain lock would deadlock with the dispatcher's own audit row
+  // (test/pipeline/ingest-locks.test.ts).
+  await together(
+    enqueueNotifications(tx, deps, [...storedIn].map((id) => ({ kind: openedIds.includes(id) ? ('incident.opened' as const) : ('incident.updated' as const), incidentId: id }))),
+    appendAudit(tx, ...openedAudits(opened.filter((o) => storedIn.has(o.id)), byKey, accepted), ...stored.map((s) => receivedAudit(s, now)), ...silenced.audits),
+  );
   return {
     silenced: silenced.byMatcher,
     accepted: items.filter((it) => accepted.has(it.event.id)).map((it) => it.event.id),
@@ -136,16 +156,34 @@ async function ingestInTx(tx: Tx, deps: IngestDeps, items: IngestItem[]): Promis
   };
 }
 
+/**
+ * Awaits statements already sent on the transaction's connection (postgres.js pipelines them and
+ * PostgreSQL runs them in the order sent; PGlite runs them one after another). Every one is waited
+ * for, so none is left unobserved; the first failure is thrown (a later statement of an aborted
+ * transaction only fails because of it).
+ */
+async function together<T extends readonly unknown[]>(...sent: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const settled = await Promise.allSettled(sent);
+  for (const r of settled) if (r.status === 'rejected') throw r.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 type Opened = { id: string; key: string; sample: PlatformEvent };
 
 /**
  * Per-key locks in a fixed order (replicas correlating the same subject queue, never deadlock),
- * then the open incidents read under them with a fresh snapshot: one round trip (drizzle/0005).
- * A key without an open incident gets a new, still empty one.
+ * then the open incidents read under them with a fresh snapshot (drizzle/0005). An incident opens,
+ * closes (close-quiet) or goes (an empty new one, below) only under its key's lock, so what this
+ * read sees stays true for the rest of the transaction.
  */
-async function correlate(tx: Tx, byKey: Map<string, IngestItem[]>, now: Date): Promise<{ incidentOf: Map<string, string>; opened: Opened[] }> {
-  const keys = [...byKey.keys()].sort();
-  const open = await queryRows<{ id: string; key: string }>(tx, sql`select id, key from sre_ingest_lock_keys(${pgTextArray(keys)}::text[])`);
+function lockKeys(tx: Tx, keys: readonly string[]): Promise<{ id: string; key: string }[]> {
+  return queryRowsPrepared<{ id: string; key: string }>(tx, 'sre_ingest_lock_keys', sql`select id, key from sre_ingest_lock_keys(${pgTextArray(keys)}::text[])`);
+}
+
+/** A key without an open incident gets a new, still empty one. */
+async function openIncidents(tx: Tx, byKey: Map<string, IngestItem[]>, keys: readonly string[], open: readonly { id: string; key: string }[], now: Date): Promise<{ incidentOf: Map<string, string>; opened: Opened[] }> {
   const openByKey = new Map(open.map((i) => [i.key, i.id]));
   const incidentOf = new Map<string, string>();
   const opened: Opened[] = [];
@@ -167,7 +205,7 @@ async function correlate(tx: Tx, byKey: Map<string, IngestItem[]>, now: Date): P
         type: o.sample.type,
         subject: incidentSubject(o.sample),
         status: 'open',
-        // Empty until the statement below adds what it stored (an event of this batch may turn
+        // Empty until storeEvents adds what it stored (an event of this batch may turn
         // out to be stored already): least/greatest then take the stored events' times.
         firstSeen: sql`'infinity'::timestamptz`,
         lastSeen: sql`'-infinity'::timestamptz`,
@@ -183,13 +221,14 @@ async function correlate(tx: Tx, byKey: Map<string, IngestItem[]>, now: Date): P
 }
 
 /**
- * One statement: store the events (an id already stored, here or by a concurrent transaction,
- * is skipped by ON CONFLICT), move each incident's counters by exactly what was stored, and
- * return per incident and source the stored ids with the digest of their canonical rows.
+ * One statement: store the events into the open incident of their key (an event whose key has
+ * none is left out; the caller holds the keys' locks), skipping an id already stored here or by a
+ * concurrent transaction (ON CONFLICT), move each incident's counters by exactly what was stored,
+ * and return per incident and source the stored ids with the digest of their canonical rows.
  * The events travel as ONE json parameter: thousands of bind parameters cost more than parsing.
  */
-async function storeEvents(tx: Tx, byKey: Map<string, IngestItem[]>, incidentOf: Map<string, string>, now: Date): Promise<Stored[]> {
-  const rows = [...byKey].flatMap(([k, list]) =>
+async function storeEvents(tx: Tx, byKey: readonly (readonly [string, readonly IngestItem[]])[], now: Date): Promise<Stored[]> {
+  const rows = byKey.flatMap(([key, list]) =>
     list.map((it) => ({
       id: it.event.id,
       type: it.event.type,
@@ -197,17 +236,19 @@ async function storeEvents(tx: Tx, byKey: Map<string, IngestItem[]>, incidentOf:
       source: it.event.source,
       via: it.via,
       data: it.event.data,
-      incident_id: incidentOf.get(k)!,
+      key,
     })),
   );
-  return queryRows<Stored>(
+  return queryRowsPrepared<Stored>(
     tx,
+    'sre_ingest_store_events',
     sql`
       with ins as (
         insert into events (id, type, occurred_at, received_at, source, via, data, incident_id)
-        select x.id, x.type, x.occurred_at, ${now.toISOString()}::timestamptz, x.source, x.via, x.data, x.incident_id
+        select x.id, x.type, x.occurred_at, ${now.toISOString()}::timestamptz, x.source, x.via, x.data, i.id
         from json_to_recordset(${JSON.stringify(rows)}::json)
-          as x(id text, type text, occurred_at timestamptz, source text, via text, data jsonb, incident_id text)
+          as x(id text, type text, occurred_at timestamptz, source text, via text, data jsonb, key text)
+          join incidents i on i.key = x.key and i.status = 'open'
         on conflict (id) do nothing
         returning id, incident_id, via, occurred_at, data, sre_event_text(events) as canonical
       ),

@@ -30,10 +30,12 @@ export async function silenceStoredEvents(
   tx: Tx,
   deps: Pick<SilenceDeps, 'policy' | 'maintenance' | 'clock'>,
   stored: readonly { event: PlatformEvent; incidentId: string }[],
+  /** The silences in force, when the caller has read them already (ingest reads them beside its locks). */
+  inForce?: readonly ActiveSilence[],
 ): Promise<{ audits: AuditRecord[]; byMatcher: Map<string, number> }> {
   const byMatcher = new Map<string, number>();
   if (stored.length === 0) return { audits: [], byMatcher };
-  const active = await activeSilences(tx, deps, deps.clock.now());
+  const active = inForce ?? (await activeSilences(tx, deps, deps.clock.now()));
   if (active.length === 0) return { audits: [], byMatcher };
   const perIncident = new Map<string, { silences: Map<string, ActiveSilence>; events: string[] }>();
   for (const { event, incidentId } of stored) {
