@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { AuditEntry, type AuditKind } from '../domain/audit.js';
 import { actorName, type Actor } from '../domain/proposal.js';
-import { queryRowsPrepared, type Executor } from '../db/client.js';
+import { queryRows, type Executor } from '../db/client.js';
 import { isTracing } from '../telemetry/index.js';
 
 export interface AuditRecord {
@@ -49,8 +49,8 @@ export async function appendAudit(tx: Executor, ...records: AuditRecord[]): Prom
       ? sql`case when i.trace_parent is null then x.payload::jsonb else x.payload::jsonb || jsonb_build_object('trace_id', substr(i.trace_parent, 4, 32)) end`
       : sql`x.payload::jsonb`;
     const join = isTracing() ? sql`left join incidents i on i.id = x.incident_id` : sql``;
-    // Prepared (two texts, tracing on and off): every writer's hot statement, one round trip.
-    await queryRowsPrepared(tx, 'sre_audit_append', sql`
+    // Two texts (tracing on and off), each prepared once a connection by the client (db/client.ts).
+    await queryRows(tx, sql`
       insert into sre_actions (source, kind, actor_type, actor, incident_id, proposal_id, payload)
       select x.source, x.kind, x.actor_type, x.actor, x.incident_id, x.proposal_id, ${payload}
       from rows from (json_to_recordset(${json}::json)

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { sql, type SQL } from 'drizzle-orm';
-import { PgDialect, type PgDatabase, type PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
@@ -37,22 +37,6 @@ export interface Database {
 /** Rows of a raw query, whichever driver ran it (postgres.js returns an array, PGlite `{ rows }`). */
 export async function queryRows<T extends Record<string, unknown>>(ex: Executor, q: SQL): Promise<T[]> {
   const r: unknown = await ex.execute(q);
-  if (Array.isArray(r)) return r as T[];
-  return ((r as { rows?: T[] }).rows ?? []) as T[];
-}
-
-const dialect = new PgDialect();
-
-/**
- * Rows of a raw query run as a prepared statement. postgres.js sends an unprepared query that has
- * parameters in two round trips (it describes the statement first, and sends nothing behind it
- * meanwhile); a prepared one is parsed once per connection and then takes one round trip, and
- * a statement sent right after it is pipelined behind it. For hot statements whose text is fixed
- * (only the parameters vary): every distinct text stays prepared on each connection. PGlite runs
- * it as any query. `name` labels the statement (drizzle prepares only named queries).
- */
-export async function queryRowsPrepared<T extends Record<string, unknown>>(ex: Executor, name: string, q: SQL): Promise<T[]> {
-  const r: unknown = await ex._.session.prepareQuery(dialect.sqlToQuery(q), undefined, name, false).execute();
   if (Array.isArray(r)) return r as T[];
   return ((r as { rows?: T[] }).rows ?? []) as T[];
 }

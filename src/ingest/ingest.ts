@@ -1,6 +1,6 @@
 import { inArray, sql } from 'drizzle-orm';
 import { appendAudit, type AuditRecord } from '../audit/append.js';
-import { queryRowsPrepared, schema, type Tx } from '../db/client.js';
+import { queryRows, schema, type Tx } from '../db/client.js';
 import { incidentKey, incidentSubject, type PlatformEvent } from '../domain/events.js';
 import { newId, type ServiceDeps } from '../proposals/index.js';
 import { enqueue, enqueueNotifications, job } from '../jobs/index.js';
@@ -179,7 +179,7 @@ type Opened = { id: string; key: string; sample: PlatformEvent };
  * read sees stays true for the rest of the transaction.
  */
 function lockKeys(tx: Tx, keys: readonly string[]): Promise<{ id: string; key: string }[]> {
-  return queryRowsPrepared<{ id: string; key: string }>(tx, 'sre_ingest_lock_keys', sql`select id, key from sre_ingest_lock_keys(${pgTextArray(keys)}::text[])`);
+  return queryRows<{ id: string; key: string }>(tx, sql`select id, key from sre_ingest_lock_keys(${pgTextArray(keys)}::text[])`);
 }
 
 /** A key without an open incident gets a new, still empty one. */
@@ -239,9 +239,8 @@ async function storeEvents(tx: Tx, byKey: readonly (readonly [string, readonly I
       key,
     })),
   );
-  return queryRowsPrepared<Stored>(
+  return queryRows<Stored>(
     tx,
-    'sre_ingest_store_events',
     sql`
       with ins as (
         insert into events (id, type, occurred_at, received_at, source, via, data, incident_id)

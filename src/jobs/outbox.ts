@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
-import { queryRowsPrepared, type Executor } from '../db/client.js';
+import { queryRows, type Executor } from '../db/client.js';
 import { CHANNEL_INTERESTS, type Channel, type NotificationKind } from '../domain/notifications.js';
 import { currentTraceparent } from '../telemetry/index.js';
 
@@ -47,8 +47,8 @@ export async function enqueueNotifications(tx: Executor, deps: NotifyDeps, items
   if (rows.length === 0) return;
   // The delivery continues the trace of the step that wrote the row (null while tracing is off).
   const traceParent = currentTraceparent() ?? null;
-  // Prepared: a hot statement of fixed text (ingest sends it with its audit rows in one round trip).
-  await queryRowsPrepared(tx, 'sre_outbox_enqueue', sql`
+  // One fixed text (ingest sends it with its audit rows in one round trip).
+  await queryRows(tx, sql`
     insert into outbox (channel, kind, incident_id, proposal_id, ordering_key, coalesce_key, payload, next_attempt_at, trace_parent)
     select x.channel, x.kind, x.incident_id, x.proposal_id, x.ordering_key, x.coalesce_key, x.payload::jsonb, ${deps.clock.now().toISOString()}::timestamptz, ${traceParent}::text
     from rows from (json_to_recordset(${JSON.stringify(rows)}::json)

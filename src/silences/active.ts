@@ -20,10 +20,7 @@ export async function activeSilences(ex: Executor, deps: Pick<SilenceDeps, 'poli
   const rows = await ex
     .select()
     .from(silences)
-    .where(and(isNull(silences.endedAt), lte(silences.startsAt, now), or(gt(silences.endsAt, now), isNotNull(silences.schedule))))
-    // Prepared: read by every ingest batch (one round trip, sent behind ingest's locks).
-    .prepare('sre_active_silences')
-    .execute();
+    .where(and(isNull(silences.endedAt), lte(silences.startsAt, now), or(gt(silences.endsAt, now), isNotNull(silences.schedule))));
   const out: ActiveSilence[] = [];
   for (const r of rows) {
     if (r.schedule === null) {
