@@ -190,7 +190,16 @@ describe('a stream handler that never returns', () => {
       await locker`select pg_advisory_lock(hashtextextended(${`provider:${provider}`}, 7400132))`;
       running = await startAgent(pg, { REDIS_URL: TEST_REDIS_URL, SRE_EVENT_STREAM: stream, SRE_CONSUMER_GROUP: group, SRE_CONSUMER_NAME: 'agent-a', SRE_STREAM_CLAIM_IDLE: '1s', SRE_STREAM_HANDLER_TIMEOUT: '45s' }, { clock });
       const base = running.base;
-      const waiting = () => count(pg.db, sql`select count(*) as n from pg_locks where locktype = 'advisory' and not granted`);
+      // pg_locks is the whole server's: only a waiter in this test's database on this provider's key
+      // (a 64-bit advisory key shows as classid, the high half, and objid, the low half). Any waiter
+      // would do when another test's agent waited on a lock of its own, and the clock then moved
+      // before this agent's handler had started its deadline.
+      const waiting = () =>
+        count(
+          pg.db,
+          sql`select count(*) as n from pg_locks where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())
+                and objsubid = 1 and ((classid::bigint << 32) | objid::bigint) = hashtextextended(${`provider:${provider}`}, 7400132)`,
+        );
       await waitFor('the agent\'s ingest to wait on the lock', async () => (await waiting()) > 0);
       await clock.advance(45_000);
       await waitFor('the timeout counted', async () => sample(await (await fetch(`${base}/metrics`)).text(), 'sre_stream_handler_timeouts_total') === 1, 10_000);
