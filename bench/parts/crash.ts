@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { queryRows } from '../../src/db/client.js';
 import { startAgentProcess, type AgentProcess } from '../agent-process.js';
 import { startModelStub, startSlackStub } from '../stubs.js';
-import { REDIS_URL, freshDatabase, progress, providerEvent, redisClient, round, scaled, sleep, streamName, waitUntil, type RedisClient } from '../support.js';
+import { REDIS_URL, freshDatabase, median, progress, providerEvent, redisClient, round, scaled, sleep, streamName, waitUntil, type RedisClient } from '../support.js';
 import { MODEL_LATENCY_MS } from './model.js';
 import { countOf } from './storm.js';
 
@@ -162,13 +162,6 @@ const RUNS = Math.max(1, Number(process.env.BENCH_CRASH_RUNS ?? 3));
 /** Counts of what went wrong: summed over the runs (each must be 0). */
 const SUMMED = ['crash_lost', 'crash_duplicates', 'crash_duplicate_incidents', 'crash_duplicate_proposals', 'crash_duplicate_threads', 'crash_unproposed', 'crash_slow_batches'];
 
-function median(xs: number[]): number | null {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid]! : round((s[mid - 1]! + s[mid]!) / 2, 0);
-}
-
 /**
  * The crash part, RUNS times in one process so one noisy run does not decide: every figure is the
  * median of the runs (a run that did not recover counts as missing, and `crash_recovered` is false
@@ -186,7 +179,7 @@ export async function benchCrash(): Promise<Record<string, unknown>> {
     const values = runs.map((r) => r[key]).filter((v): v is number => typeof v === 'number');
     if (key === 'crash_recovered') out[key] = runs.every((r) => r[key] === true);
     else if (SUMMED.includes(key)) out[key] = values.reduce((a, b) => a + b, 0);
-    else out[key] = values.length === runs.length ? median(values) : null;
+    else out[key] = values.length === runs.length ? round(median(values)!, 0) : null;
   }
   out.crash_recovery_runs_ms = runs.map((r) => r.crash_recovery_ms ?? null);
   out.crash_detect_runs_ms = runs.map((r) => r.crash_detect_ms ?? null);

@@ -3,7 +3,7 @@ import { reportMarkdown } from '../../src/domain/incident-report.js';
 import { ingestEvents } from '../../src/ingest/ingest.js';
 import { incidentReport } from '../../src/proposals/index.js';
 import { startBenchAgent } from '../harness.js';
-import { freshDatabase, type BenchDatabase, progress, providerEvent, round, scaled } from '../support.js';
+import { freshDatabase, type BenchDatabase, median, progress, providerEvent, round, scaled } from '../support.js';
 
 const INGEST = { type: 'system', name: 'ingest' } as const;
 
@@ -32,8 +32,6 @@ async function bulkBatches(db: BenchDatabase, incidentId: string, from: number, 
   }));
   await db.db.transaction((tx) => appendAudit(tx, ...records));
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /**
  * The incident report over one incident of 10,000 events, each recorded as a batch of its own (one
@@ -72,9 +70,9 @@ export async function benchReport(): Promise<Record<string, number>> {
       rows = audit.length + events.length;
     }
     const out = {
-      report_10k_events_ms: round(median(reportMs)),
-      report_raw_select_ms: round(median(rawMs)),
-      report_vs_raw: round(median(reportMs) / Math.max(0.001, median(rawMs)), 2),
+      report_10k_events_ms: round(median(reportMs)!),
+      report_raw_select_ms: round(median(rawMs)!),
+      report_vs_raw: round(median(reportMs)! / Math.max(0.001, median(rawMs)!), 2),
       report_events: n,
       report_raw_rows: rows,
       report_markdown_lines: lines,
