@@ -15,9 +15,9 @@ import { countOf } from './storm.js';
  * `approve_to_execute_p50_runs_ms` / `_p99_runs_ms`). The headline figures are the first 100
  * approvals of a fresh agent, as always; each run then approves 100 more, and those are the warm
  * figures (`approve_to_execute_warm_*`: every statement already prepared on the pool's
- * connections, the code compiled), the steady state of a replica that has been up a while; then tracing on against off, two runs each in
- * alternating order (approve_to_execute_traced_p99_ms, tracing on, exporting to a local collector
- * in this process).
+ * connections, the code compiled), the steady state of a replica that has been up a while. Then
+ * tracing on against off, two runs each in alternating order (approve_to_execute_traced_p99_ms,
+ * tracing on, exporting to a local collector in this process).
  */
 export async function benchApprove(): Promise<Record<string, number | number[]>> {
   const plainRuns: ApproveRun[] = [];
