@@ -3,6 +3,9 @@ import { afterAll, beforeAll, describe, expect, vi } from 'vitest';
 import { main } from '../../src/cli.js';
 import { queryRows, schema } from '../../src/db/client.js';
 import { execute } from '../../src/proposals/execute.js';
+import { readSwitch } from '../../src/proposals/kill-switch.js';
+import { pause } from '../../src/proposals/pause.js';
+import { eventually } from '../support/eventually.js';
 import { ALICE, BOB, INGEST_TOKEN, get, post, startAgent, unhealthy, type RunningAgent, gatewayAgreeing } from '../support/agent.js';
 import { freshPglite, type TestDatabase } from '../support/db.js';
 import { agentTest as test } from '../support/fixtures.js';
@@ -95,6 +98,38 @@ describe('the kill switch over the JSON API', () => {
     await expect(execute(a.agent.deps, { proposalId: p.id })).rejects.toMatchObject({ code: 'paused' });
     expect((await get(a.base, `/v1/proposals/${p.id}`, ALICE)).body).toMatchObject({ status: 'pending', decided_by: null });
     expect(writes(a)).toEqual([]);
+  });
+
+  test('the first pause ever waits for a claim in flight: with no switch row yet, the claim\'s locking read still locks one', async ({ db, startAgent }) => {
+    // Found by the property test (seed -430753054): an approval and the first pause of a fresh
+    // database at once. With no row, the claim's FOR SHARE and the pause's FOR UPDATE locked
+    // nothing, so the pause committed while the claim went on to execute.
+    const a = await startAgent();
+    expect(await queryRows(db.db, sql`select id from agent_switch`)).toEqual([]);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let seen!: (paused: boolean) => void;
+    const read = new Promise<boolean>((r) => (seen = r));
+    const claim = db.db.transaction(async (tx) => {
+      seen((await readSwitch(tx, 'share')).paused);
+      await held;
+    });
+    expect(await read).toBe(false);
+    let done = false;
+    const pausing = pause(a.agent.deps, { reason: 'first pause', actor: { type: 'user', name: 'alice', via: 'api' } }).then(() => (done = true));
+    const waiting = async () => (await queryRows<{ n: number }>(db.db, sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`))[0]!.n > 0;
+    try {
+      await Promise.race([
+        pausing.then(() => Promise.reject(new Error('the pause committed while a claim held the switch'))),
+        eventually(waiting, { what: 'the pause to wait for the claim' }),
+      ]);
+      expect(done).toBe(false);
+    } finally {
+      release();
+      await claim;
+    }
+    await pausing;
+    expect((await readSwitch(db.db)).paused).toBe(true);
   });
 });
 
