@@ -5,9 +5,9 @@ import { queryRows, schema } from '../../src/db/client.js';
 import { execute } from '../../src/proposals/execute.js';
 import { readSwitch } from '../../src/proposals/kill-switch.js';
 import { pause } from '../../src/proposals/pause.js';
-import { eventually } from '../support/eventually.js';
+import { deferred } from '../support/barrier.js';
 import { ALICE, BOB, INGEST_TOKEN, get, post, startAgent, unhealthy, type RunningAgent, gatewayAgreeing } from '../support/agent.js';
-import { freshPglite, type TestDatabase } from '../support/db.js';
+import { freshPglite, queuedOnALock, type TestDatabase } from '../support/db.js';
 import { agentTest as test } from '../support/fixtures.js';
 import { sample } from '../ship/support.js';
 
@@ -100,36 +100,53 @@ describe('the kill switch over the JSON API', () => {
     expect(writes(a)).toEqual([]);
   });
 
+  // Found by the property test (seed -430753054): an approval and the first pause of a fresh
+  // database at once. With no switch row yet, the claim's FOR SHARE and the pause's FOR UPDATE
+  // locked nothing, so they passed each other and the claim executed after the pause committed.
   test('the first pause ever waits for a claim in flight: with no switch row yet, the claim\'s locking read still locks one', async ({ db, startAgent }) => {
-    // Found by the property test (seed -430753054): an approval and the first pause of a fresh
-    // database at once. With no row, the claim's FOR SHARE and the pause's FOR UPDATE locked
-    // nothing, so the pause committed while the claim went on to execute.
     const a = await startAgent();
     expect(await queryRows(db.db, sql`select id from agent_switch`)).toEqual([]);
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let seen!: (paused: boolean) => void;
-    const read = new Promise<boolean>((r) => (seen = r));
+    const held = deferred();
+    const read = deferred<boolean>();
     const claim = db.db.transaction(async (tx) => {
-      seen((await readSwitch(tx, 'share')).paused);
-      await held;
+      read.resolve((await readSwitch(tx, 'share')).paused);
+      await held.promise;
     });
-    expect(await read).toBe(false);
+    expect(await read.promise).toBe(false);
     let done = false;
     const pausing = pause(a.agent.deps, { reason: 'first pause', actor: { type: 'user', name: 'alice', via: 'api' } }).then(() => (done = true));
-    const waiting = async () => (await queryRows<{ n: number }>(db.db, sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`))[0]!.n > 0;
     try {
-      await Promise.race([
-        pausing.then(() => Promise.reject(new Error('the pause committed while a claim held the switch'))),
-        eventually(waiting, { what: 'the pause to wait for the claim' }),
-      ]);
+      await Promise.race([pausing.then(() => Promise.reject(new Error('the pause committed while a claim held the switch'))), queuedOnALock(db, 'the pause to wait for the claim')]);
       expect(done).toBe(false);
     } finally {
-      release();
+      held.resolve();
       await claim;
     }
     await pausing;
     expect((await readSwitch(db.db)).paused).toBe(true);
+  });
+
+  test('the first pause ever, in flight, holds a claim back until it commits, and the claim then sees it paused', async ({ db }) => {
+    expect(await queryRows(db.db, sql`select id from agent_switch`)).toEqual([]);
+    const held = deferred();
+    const locked = deferred();
+    // The pause's own steps (pause.ts), held open before its commit.
+    const pausing = db.db.transaction(async (tx) => {
+      await readSwitch(tx, 'update');
+      const row = { paused: true, pausedBy: 'alice', pausedReason: 'first pause', pausedAt: new Date(), updatedAt: new Date() };
+      await tx.insert(schema.agentSwitch).values({ id: 'agent', ...row }).onConflictDoUpdate({ target: schema.agentSwitch.id, set: row });
+      locked.resolve();
+      await held.promise;
+    });
+    await locked.promise;
+    const claimRead = db.db.transaction(async (tx) => (await readSwitch(tx, 'share')).paused);
+    try {
+      await Promise.race([claimRead.then((p) => Promise.reject(new Error(`the claim read the switch (paused: ${p}) past a pause in flight`))), queuedOnALock(db, 'the claim to wait for the pause')]);
+    } finally {
+      held.resolve();
+      await pausing;
+    }
+    expect(await claimRead).toBe(true);
   });
 });
 

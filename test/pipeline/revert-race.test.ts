@@ -7,16 +7,10 @@ import { finish } from '../../src/proposals/executions.js';
 import { newId } from '../../src/proposals/ids.js';
 import { revert } from '../../src/proposals/revert.js';
 import { deferred } from '../support/barrier.js';
-import type { TestDatabase } from '../support/db.js';
+import { lockWaits, queuedOnALock } from '../support/db.js';
 import { eventually } from '../support/eventually.js';
 import { pgTest as test } from '../support/fixtures.js';
 import { makeDeps, seedPending } from '../notify/fixtures.js';
-
-const lockWaits = async (d: TestDatabase) =>
-  (await queryRows<{ n: number }>(d.db, sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`))[0]!.n;
-
-/** The race itself: fails the test unless a session is seen queued on a row lock the other holds. */
-const queuedOnALock = (d: TestDatabase, what: string) => eventually(async () => (await lockWaits(d)) > 0, { what, timeoutMs: 10_000 });
 
 describe('proposal and execution row locks', () => {
   test('a second revert while the first is finishing is answered "already reverted" without waiting on the revert execution the finish holds', async ({ db: d }) => {

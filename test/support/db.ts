@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
-import { connectPglite, connectPostgres, type Database } from '../../src/db/client.js';
+import { sql } from 'drizzle-orm';
+import { connectPglite, connectPostgres, queryRows, type Database } from '../../src/db/client.js';
 import { TEST_DATABASE_URL, databaseUrl, templateDb } from './env.js';
+import { eventually } from './eventually.js';
 
 export interface TestDatabase extends Database {
   name: string;
@@ -40,3 +42,10 @@ export async function freshPglite(): Promise<TestDatabase> {
   await d.migrate();
   return { ...d, name: 'pglite', url: '', dispose: () => d.close() };
 }
+
+/** Sessions of this test's database waiting for a lock (pg_stat_activity is the server's: only this database counts). */
+export const lockWaits = async (d: Pick<Database, 'db'>): Promise<number> =>
+  (await queryRows<{ n: number }>(d.db, sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`))[0]!.n;
+
+/** The race itself: fails the test unless a session is seen queued on a lock another holds. */
+export const queuedOnALock = (d: Pick<Database, 'db'>, what: string): Promise<boolean> => eventually(async () => (await lockWaits(d)) > 0, { what, timeoutMs: 10_000 });
