@@ -29,19 +29,24 @@ export interface IngestOutcome {
 /** What ingest needs; policy (its time zone) and maintenance feed the silences, UTC and none when absent. */
 type IngestDeps = Pick<ServiceDeps, 'db' | 'channels' | 'clock' | 'poke' | 'logger' | 'metrics'> & Partial<Pick<ServiceDeps, 'policy' | 'maintenance'>>;
 
+/** Told once the batch's per-key locks are held: a batch started after it stores nothing before it commits. */
+export interface IngestProgress {
+  locked?: () => void;
+}
+
 /**
  * Stores a batch of parsed events in ONE transaction: deduplicated by event id, correlated into
  * one open incident per key (counters exact), audited, and each new incident given a durable
  * 'propose' job. Returns after commit; the caller may then acknowledge its source.
  */
-export async function ingestEvents(deps: IngestDeps, items: readonly IngestItem[]): Promise<IngestOutcome> {
+export async function ingestEvents(deps: IngestDeps, items: readonly IngestItem[], progress: IngestProgress = {}): Promise<IngestOutcome> {
   if (items.length === 0) return { accepted: [], duplicates: [], incidentsOpened: [] };
   const via = items[0]!.via;
   // The batch's span: the trace of every incident it opens (incidents.trace_parent).
   const kind = via === 'stream' ? SpanKind.CONSUMER : via === 'http' ? SpanKind.SERVER : SpanKind.INTERNAL;
   const attributes = { 'sre.ingest.via': via, 'messaging.batch.message_count': items.length, ...(via === 'stream' ? { 'messaging.system': 'redis', 'messaging.operation.type': 'process' } : {}) };
   return withSpan(`sre.ingest ${via}`, { kind, attributes }, async (span) => {
-    const outcome = await ingestBatch(deps, items);
+    const outcome = await ingestBatch(deps, items, progress);
     span.setAttributes({ 'sre.events.accepted': outcome.accepted.length, 'sre.events.duplicates': outcome.duplicates.length, 'sre.incidents.opened': outcome.incidentsOpened.length });
     if (outcome.incidentsOpened.length > 0) span.setAttribute('sre.incident.ids', outcome.incidentsOpened);
     if (outcome.fed && outcome.fed.length > 0) await traceFed(outcome.fed);
@@ -63,7 +68,7 @@ async function traceFed(fed: { id: string; traceParent: string }[]): Promise<voi
   }
 }
 
-async function ingestBatch(deps: IngestDeps, items: readonly IngestItem[]): Promise<IngestOutcome> {
+async function ingestBatch(deps: IngestDeps, items: readonly IngestItem[], progress: IngestProgress): Promise<IngestOutcome> {
   // Within the batch, the first occurrence of an id wins.
   const seen = new Set<string>();
   const unique: IngestItem[] = [];
@@ -75,7 +80,7 @@ async function ingestBatch(deps: IngestDeps, items: readonly IngestItem[]): Prom
       unique.push(it);
     }
   }
-  const outcome = await deps.db.transaction(async (tx) => ingestInTx(tx, deps, unique));
+  const outcome = await deps.db.transaction(async (tx) => ingestInTx(tx, deps, unique, progress));
   outcome.duplicates.push(...duplicates);
   if (deps.metrics) {
     const typeOf = new Map(items.map((i) => [i.event.id, i.event.type]));
@@ -99,7 +104,7 @@ type Stored = {
   trace_parent: string | null;
 };
 
-async function ingestInTx(tx: Tx, deps: IngestDeps, items: IngestItem[]): Promise<IngestOutcome> {
+async function ingestInTx(tx: Tx, deps: IngestDeps, items: IngestItem[], progress: IngestProgress): Promise<IngestOutcome> {
   const now = deps.clock.now();
   const byKey = new Map<string, IngestItem[]>();
   for (const it of items) {
@@ -143,10 +148,14 @@ async function ingestInTx(tx: Tx, deps: IngestDeps, items: IngestItem[]): Promis
   // audit chain's lock last, as every writer takes it. An outbox insert that waits on the
   // dispatcher while holding the chain lock would deadlock with the dispatcher's own audit row
   // (test/pipeline/ingest-locks.test.ts).
-  await together(
+  const last = together(
     enqueueNotifications(tx, deps, [...storedIn].map((id) => ({ kind: openedIds.includes(id) ? ('incident.opened' as const) : ('incident.updated' as const), incidentId: id }))),
     appendAudit(tx, ...openedAudits(opened.filter((o) => storedIn.has(o.id)), byKey, accepted), ...stored.map((s) => receivedAudit(s, now)), ...silenced.audits),
   );
+  // The keys' locks are held and this batch's last statements are sent: a batch started now
+  // stores nothing before this one commits, and its preparation in Node no longer delays these.
+  progress.locked?.();
+  await last;
   return {
     silenced: silenced.byMatcher,
     accepted: items.filter((it) => accepted.has(it.event.id)).map((it) => it.event.id),

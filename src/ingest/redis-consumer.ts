@@ -12,12 +12,14 @@ export type { DeadLetter, StreamConsumer, StreamConsumerOptions, StreamConsumerS
 const CONNECT_WAIT_MS = 5_000;
 
 /**
- * A Redis Stream consumer-group member. One batch in flight at a time (back-pressure: nothing is
- * read while a batch is being committed); XACK only after `handleBatch` resolved; poison entries
+ * A Redis Stream consumer-group member. At most two batches taken and not acknowledged
+ * (back-pressure: while one commits, the next is read and parsed beside it, and starts once the
+ * handler has fixed the first one's order); XACK only after `handleBatch` resolved; poison entries
  * isolated by bisection and, after `maxDeliveries`, moved to the dead-letter stream.
  *
- * The parts live in ./stream/: the state (state.ts), the loop and its reads (loop.ts), a batch's
- * delivery (delivery.ts), holding a batch in flight (hold.ts) and the dead letters (dead-letter.ts).
+ * The parts live in ./stream/: the state (state.ts), the loop and its reads (loop.ts), the batch
+ * read ahead (read-ahead.ts), a batch's delivery (delivery.ts), holding a batch in flight (hold.ts)
+ * and the dead letters (dead-letter.ts).
  */
 export function createStreamConsumer(opts: StreamConsumerOptions): StreamConsumer {
   const client = createClient({

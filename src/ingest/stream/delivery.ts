@@ -14,18 +14,22 @@ class HandlerTimeout extends Error {}
 
 type Failed = { entry: StreamEntry; err: unknown }[];
 
+/** Told when the handler has fixed the batch's order against later ones (BatchProgress.ordered). */
+type Ordered = () => void;
+const alone: Ordered = () => {};
+
 /**
  * Runs one batch while holding its entries (hold.ts), and records how long it was in flight: a
  * batch slower than half the claim idle is worth a warning.
  */
-export async function processBatch(ctx: ConsumerContext, raw: RawEntry[], redelivered: boolean): Promise<void> {
+export async function processBatch(ctx: ConsumerContext, raw: RawEntry[], redelivered: boolean, ordered: Ordered = alone): Promise<void> {
   if (raw.length === 0) return;
   const { claimIdleMs } = ctx.settings;
   const startedAt = ctx.clock.nowMs();
   const hold = holdWhileWorking(ctx, raw, startedAt);
   let abandoned: string[] = [];
   try {
-    abandoned = await processEntries(ctx, raw, redelivered);
+    abandoned = await processEntries(ctx, raw, redelivered, ordered);
   } finally {
     await hold.release();
     const ms = ctx.clock.nowMs() - startedAt;
@@ -61,7 +65,7 @@ async function giveUp(ctx: ConsumerContext, raw: RawEntry[], ids: string[]): Pro
 }
 
 /** Handles a batch; resolves with the ids given up because the handler passed its deadline. */
-async function processEntries(ctx: ConsumerContext, raw: RawEntry[], redelivered: boolean): Promise<string[]> {
+async function processEntries(ctx: ConsumerContext, raw: RawEntry[], redelivered: boolean, ordered: Ordered): Promise<string[]> {
   // Entries deleted from the stream while pending have nothing left to process.
   await ack(ctx, raw.filter((e) => e.fields === null).map((e) => e.id));
   const live = raw.filter((e) => e.fields !== null);
@@ -77,7 +81,7 @@ async function processEntries(ctx: ConsumerContext, raw: RawEntry[], redelivered
   };
   let abandoned: string[] = [];
   try {
-    await commit(ctx, valid, failed, settled);
+    await commit(ctx, valid, failed, settled, ordered);
   } catch (err) {
     if (!(err instanceof HandlerTimeout)) {
       if (err instanceof TransientBatchFailure) for (const id of unsettled()) ctx.state.countTransientDelivery(id);
@@ -99,7 +103,7 @@ async function admit(ctx: ConsumerContext, live: RawEntry[], counts: Map<string,
       await deadLetter(ctx, e, `delivered ${n} times without being acknowledged`, n);
       continue;
     }
-    const parsed = parseStreamEntry(e.fields);
+    const parsed = e.parsed ?? parseStreamEntry(e.fields);
     if (!parsed.ok) {
       await deadLetter(ctx, e, parsed.problems.join('; '), n);
       continue;
@@ -123,9 +127,9 @@ async function settleFailures(ctx: ConsumerContext, failed: Failed, counts: Map<
 }
 
 /** Commits `entries` and acks them; on failure bisects to isolate the entries that fail alone. */
-async function commit(ctx: ConsumerContext, entries: StreamEntry[], failed: Failed, settled: Set<string>): Promise<void> {
+async function commit(ctx: ConsumerContext, entries: StreamEntry[], failed: Failed, settled: Set<string>, ordered: Ordered): Promise<void> {
   try {
-    await callWithDeadline(ctx, entries);
+    await callWithDeadline(ctx, entries, ordered);
   } catch (err) {
     if (err instanceof HandlerTimeout) throw err;
     if (ctx.isTransient(err)) throw new TransientBatchFailure(errorText(err), { cause: err });
@@ -135,8 +139,8 @@ async function commit(ctx: ConsumerContext, entries: StreamEntry[], failed: Fail
       return;
     }
     const mid = Math.ceil(entries.length / 2);
-    await commit(ctx, entries.slice(0, mid), failed, settled);
-    await commit(ctx, entries.slice(mid), failed, settled);
+    await commit(ctx, entries.slice(0, mid), failed, settled, ordered);
+    await commit(ctx, entries.slice(mid), failed, settled, ordered);
     return;
   }
   await ack(ctx, entries.map((e) => e.id));
@@ -144,7 +148,7 @@ async function commit(ctx: ConsumerContext, entries: StreamEntry[], failed: Fail
 }
 
 /** `handleBatch`, given up (HandlerTimeout) when it has not returned within handlerTimeoutMs of the consumer's clock. */
-async function callWithDeadline(ctx: ConsumerContext, entries: StreamEntry[]): Promise<void> {
+async function callWithDeadline(ctx: ConsumerContext, entries: StreamEntry[], ordered: Ordered): Promise<void> {
   const { handlerTimeoutMs } = ctx.settings;
   let timer: TimerHandle | undefined;
   const deadline = new Promise<never>((_, reject) => {
@@ -152,7 +156,7 @@ async function callWithDeadline(ctx: ConsumerContext, entries: StreamEntry[]): P
   });
   try {
     // The race observes a late rejection of the abandoned call, so it is never an unhandled one.
-    await Promise.race([ctx.handleBatch(entries), deadline]);
+    await Promise.race([ctx.handleBatch(entries, { ordered }), deadline]);
   } finally {
     timer?.cancel();
   }

@@ -1,14 +1,30 @@
 import { processBatch, TransientBatchFailure } from './delivery.js';
-import { entriesOfAutoClaim, entriesOfRead } from './redis-reply.js';
+import { readAhead, type ReadAhead } from './read-ahead.js';
+import { entriesOfAutoClaim, entriesOfRead, type RawEntry } from './redis-reply.js';
 import { backoffMs, errorText, type ConsumerContext } from './state.js';
 
 /**
- * The consumer's one loop: one step at a time, one batch in flight (back-pressure: nothing is
- * read while a batch is being committed). Each pass does the first of: our own pending entries
- * (after a start, a reconnect, an error or a failure), the claim of a dead peer's entries (every
- * claimEveryMs), or a blocking read of new entries.
+ * The consumer's one loop: one step at a time, one batch committing (back-pressure: at most one
+ * more is read, ahead, while it commits). Each pass does the first of: the batch read ahead, our
+ * own pending entries (after a start, a reconnect, an error or a failure), the claim of a dead
+ * peer's entries (every claimEveryMs), or a blocking read of new entries.
  */
 export async function runLoop(ctx: ConsumerContext, pause: (ms: number) => Promise<void>): Promise<void> {
+  const ahead: Ahead = { next: null };
+  try {
+    await loopUntilStopped(ctx, pause, ahead);
+  } finally {
+    // Stopping: a batch read ahead stays pending, as unacknowledged entries do (for a peer's takeover or our restart).
+    await ahead.next?.hold.release();
+  }
+}
+
+/** The batch read ahead of the one committing, between steps. */
+interface Ahead {
+  next: ReadAhead | null;
+}
+
+async function loopUntilStopped(ctx: ConsumerContext, pause: (ms: number) => Promise<void>, ahead: Ahead): Promise<void> {
   const { client, state } = ctx;
   let errorBackoff = 0;
   while (!state.stopping) {
@@ -18,7 +34,7 @@ export async function runLoop(ctx: ConsumerContext, pause: (ms: number) => Promi
       continue;
     }
     try {
-      await step(ctx);
+      await step(ctx, ahead);
       errorBackoff = 0;
     } catch (err) {
       const text = errorText(err);
@@ -32,8 +48,14 @@ export async function runLoop(ctx: ConsumerContext, pause: (ms: number) => Promi
   }
 }
 
-async function step(ctx: ConsumerContext): Promise<void> {
+async function step(ctx: ConsumerContext, ahead: Ahead): Promise<void> {
   const { state, clock, settings } = ctx;
+  const next = ahead.next;
+  ahead.next = null;
+  if (next) {
+    await next.hold.release();
+    if (stillOurs(ctx, next)) return processBatch(ctx, next.entries, false);
+  }
   if (!state.groupReady) await ensureGroup(ctx);
   if (clock.nowMs() >= state.lagDueAt) await refreshLag(ctx);
   if (state.drainOwn && clock.nowMs() >= state.retryAt) {
@@ -44,7 +66,70 @@ async function step(ctx: ConsumerContext): Promise<void> {
     const { group, consumer, stream, batchSize, blockMs } = settings;
     const reply = await ctx.client.xReadGroup(group, consumer, { key: stream, id: '>' }, { COUNT: batchSize, BLOCK: blockMs });
     const entries = entriesOfRead(reply);
-    if (entries.length > 0) await processBatch(ctx, entries, false);
+    if (entries.length > 0) await processReadingAhead(ctx, entries, ahead);
+  }
+}
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; err: unknown };
+/** Observed at once, so a failure while another batch is awaited is never an unhandled rejection. */
+const outcome = <T>(p: Promise<T>): Promise<Outcome<T>> =>
+  p.then(
+    (value) => ({ ok: true as const, value }),
+    (err: unknown) => ({ ok: false as const, err }),
+  );
+const NOTHING: Promise<Outcome<null>> = Promise.resolve({ ok: true, value: null });
+
+/**
+ * Whether a batch read ahead may be handled as read: not when a reread of our own entries was
+ * asked for since (a lapsed heartbeat, whose entries a peer may have taken over; an error), as
+ * that pass reads again whatever of it is still ours.
+ */
+function stillOurs(ctx: ConsumerContext, read: ReadAhead): boolean {
+  return read.generation === ctx.state.rereadGeneration;
+}
+
+/** Another step is due (our own entries, the claim, the lag): the batches in hand go one at a time until it has run. */
+function otherStepDue(ctx: ConsumerContext): boolean {
+  const { state, clock } = ctx;
+  const now = clock.nowMs();
+  return (state.drainOwn && now >= state.retryAt) || state.claimDue() || now >= state.lagDueAt || !state.groupReady;
+}
+
+/**
+ * New entries, batch after batch, each overlapping the one before: while a batch commits, the next
+ * is read and parsed (read-ahead.ts), and once the handler has fixed the batch's order
+ * (`BatchProgress.ordered`, ingest: its per-key locks held) the next starts beside it, its locks
+ * waiting in PostgreSQL for this commit rather than its whole transaction waiting in Node. Never
+ * more than two batches taken and not acknowledged: the next read goes out only once the batch
+ * before has finished. A failure (or a reread of our own entries asked for meanwhile) ends the run
+ * with both batches settled; what was read ahead is left pending for the pass over our own entries.
+ */
+async function processReadingAhead(ctx: ConsumerContext, first: RawEntry[], ahead: Ahead): Promise<void> {
+  let entries = first;
+  let previous: Promise<Outcome<void>> | null = null;
+  for (;;) {
+    let fire = () => {};
+    const ordered = new Promise<void>((resolve) => (fire = resolve));
+    const running = outcome(processBatch(ctx, entries, false, fire));
+    const before = previous ? await previous : null;
+    const reading = before?.ok === false || ctx.state.stopping ? NOTHING : outcome(readAhead(ctx));
+    await Promise.race([ordered, running]);
+    const next = await reading;
+    const read = next.ok ? next.value : null;
+    const usable = read !== null && stillOurs(ctx, read) && !ctx.state.stopping;
+    if (read && !usable) await read.hold.release();
+    if (before?.ok === false || !next.ok || !usable || otherStepDue(ctx)) {
+      const done = await running;
+      if (before?.ok === false) throw before.err;
+      if (!done.ok) throw done.err;
+      if (!next.ok) throw next.err;
+      // Kept for the next step, which handles it alone after whatever else was due.
+      if (usable) ahead.next = read;
+      return;
+    }
+    await read.hold.release();
+    previous = running;
+    entries = read.entries;
   }
 }
 

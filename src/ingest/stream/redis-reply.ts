@@ -1,3 +1,5 @@
+import type { StreamEntryParse } from './parse-entry.js';
+
 /**
  * Normalisers for node-redis stream replies. Its reply types are unions over RESP versions, so
  * the shapes are checked here at run time instead of cast.
@@ -7,6 +9,8 @@ export interface RawEntry {
   id: string;
   /** null when the entry was deleted from the stream while still pending. */
   fields: Record<string, string> | null;
+  /** The entry's envelope already parsed, when it was read ahead (read-ahead.ts). */
+  parsed?: StreamEntryParse;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

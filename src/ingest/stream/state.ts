@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { createClient } from 'redis';
 import { systemClock, type Clock } from '../../clock.js';
 import { isTransientError } from './transient.js';
-import type { DeadLetter, StreamConsumerOptions, StreamConsumerStatus, StreamEntry } from './types.js';
+import type { BatchProgress, DeadLetter, StreamConsumerOptions, StreamConsumerStatus, StreamEntry } from './types.js';
 
 export type RedisClient = ReturnType<typeof createClient>;
 
@@ -76,6 +76,8 @@ export class ConsumerState {
   retryAt = 0;
   private retryAttempt = 0;
   private failuresInPass = false;
+  /** Moved by every reread of our own entries: a batch read ahead before it is no longer ours to trust. */
+  rereadGeneration = 0;
   claimCursor = '0-0';
   claimDueAt = 0;
   lagDueAt = 0;
@@ -104,6 +106,7 @@ export class ConsumerState {
 
   /** Read our pending entries again from the start, at once: acks may have been lost. */
   rereadOwn(): void {
+    this.rereadGeneration++;
     this.drainOwn = true;
     this.ownCursor = '0';
     this.retryAt = 0;
@@ -189,7 +192,7 @@ export interface ConsumerContext {
   client: RedisClient;
   clock: Clock;
   log: Logger;
-  handleBatch: (entries: StreamEntry[]) => Promise<void>;
+  handleBatch: (entries: StreamEntry[], batch: BatchProgress) => Promise<void>;
   onDeadLetter: ((entry: DeadLetter, error: string) => Promise<void>) | undefined;
   onHandlerTimeout: ((entryIds: string[]) => void) | undefined;
   onIdleClaim: ((entries: number) => void) | undefined;

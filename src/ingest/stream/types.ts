@@ -9,6 +9,12 @@ export interface StreamEntry {
   event: PlatformEvent;
 }
 
+/** What a handler may tell the consumer while a batch is in flight. */
+export interface BatchProgress {
+  /** The batch's order against later batches is fixed: the next may start beside it. */
+  ordered(): void;
+}
+
 /** An entry moved to the dead-letter stream. `fields` is null when it had been deleted from the stream. */
 export interface DeadLetter {
   id: string;
@@ -26,8 +32,13 @@ export interface StreamConsumerOptions {
   group: string;
   /** Unique per replica. A stable name (pod name) lets a restarted replica re-read its own pending entries at once. */
   consumer: string;
-  /** Commits the whole batch (one transaction) and returns after the commit; the batch is acked only then. */
-  handleBatch: (entries: StreamEntry[]) => Promise<void>;
+  /**
+   * Commits the whole batch (one transaction) and returns after the commit; the batch is acked only
+   * then. A handler that calls `batch.ordered()` once nothing of a later batch can be stored ahead
+   * of this one (ingest: its per-key locks are held) lets the consumer start the next batch beside
+   * it, which then waits in the database, not in Node; one that never calls it runs alone.
+   */
+  handleBatch: (entries: StreamEntry[], batch: BatchProgress) => Promise<void>;
   logger: Logger;
   /** Every pause, hold, deadline and timestamp of the consumer; default the system clock. */
   clock?: Clock;
@@ -82,7 +93,7 @@ export interface StreamConsumerStatus {
 
 export interface StreamConsumer {
   start(): Promise<void>;
-  /** Stops reading, finishes the batch in flight, and leaves unacknowledged entries pending. */
+  /** Stops reading, finishes the batches in flight, and leaves unacknowledged entries (a batch read ahead among them) pending. */
   stop(): Promise<void>;
   status(): StreamConsumerStatus;
   /**

@@ -1,12 +1,16 @@
 import { appendAudit } from '../../audit/append.js';
 import { type ServiceDeps } from '../../proposals/index.js';
 import { ingestEvents } from '../ingest.js';
-import type { DeadLetter, StreamEntry } from './types.js';
+import type { BatchProgress, DeadLetter, StreamEntry } from './types.js';
 
-/** The consumer's `handleBatch`: the whole batch into ingestEvents, one transaction, resolved after commit. */
-export function streamBatchHandler(deps: Pick<ServiceDeps, 'db' | 'channels' | 'clock' | 'poke' | 'logger' | 'metrics'>): (entries: StreamEntry[]) => Promise<void> {
-  return async (entries) => {
-    await ingestEvents(deps, entries.map((e) => ({ event: e.event, via: 'stream' as const, entryId: e.id })));
+/**
+ * The consumer's `handleBatch`: the whole batch into ingestEvents, one transaction, resolved after
+ * commit. Once the batch's per-key locks are held its order is fixed, and the consumer may start
+ * the next batch, whose locks then wait in PostgreSQL for this commit.
+ */
+export function streamBatchHandler(deps: Pick<ServiceDeps, 'db' | 'channels' | 'clock' | 'poke' | 'logger' | 'metrics'>): (entries: StreamEntry[], batch?: BatchProgress) => Promise<void> {
+  return async (entries, batch) => {
+    await ingestEvents(deps, entries.map((e) => ({ event: e.event, via: 'stream' as const, entryId: e.id })), batch ? { locked: batch.ordered } : {});
   };
 }
 

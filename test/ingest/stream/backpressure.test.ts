@@ -6,7 +6,7 @@ import { TEST_REDIS_URL } from '../../support/env.js';
 import { count, handlerFor, logger, pendingCount, providerEvent, waitFor } from './support.js';
 
 describe('a slow or unreachable database', () => {
-  test('leaves the backlog in Redis: never more than one batch taken but not committed', async ({ db: pg, redis: r, stream }) => {
+  test('leaves the backlog in Redis: never more than two batches taken but not committed (one committing, one read ahead)', async ({ db: pg, redis: r, stream }) => {
     await r.xGroupCreate(stream, 'sre-agent', '0', { MKSTREAM: true });
     await Promise.all(Array.from({ length: 600 }, (_, i) => r.xAdd(stream, '*', { event: JSON.stringify(providerEvent(i, 'slow-h')) })));
     const commit = handlerFor(pg.db);
@@ -34,7 +34,8 @@ describe('a slow or unreachable database', () => {
       await consumer.stop();
     }
     expect(maxPending).toBeGreaterThan(0);
-    expect(maxPending).toBeLessThanOrEqual(50);
+    // The batch committing and the next, read and parsed beside it; never the 600 of the backlog.
+    expect(maxPending).toBeLessThanOrEqual(2 * 50);
   });
 
   test('retries through an outage without dead-lettering anything and stores every event once', async ({ db: pg, redis: r, stream }) => {

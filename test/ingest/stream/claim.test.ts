@@ -44,7 +44,8 @@ describe('claiming on the stream: a dead consumer is taken over, a slow live one
     await r.xGroupCreate(stream, group, '0', { MKSTREAM: true });
     for (let i = 0; i < 300; i++) await r.xAdd(stream, '*', { event: JSON.stringify(providerEvent(i, provider)) });
 
-    // Replica A commits its first batch of 100 and then hangs before XACK, alive (holding its entries).
+    // Replica A commits its first batch of 100 and then hangs before XACK, alive (holding its
+    // entries: the batch and the next 100, read ahead beside it).
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'fixtures', 'commit-then-hang.ts'), TEST_REDIS_URL, pg.url, stream, group, 'replica-a', '100', String(CLAIM_IDLE_MS)], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -54,13 +55,15 @@ describe('claiming on the stream: a dead consumer is taken over, a slow live one
     const survivor = createStreamConsumer({ redisUrl: TEST_REDIS_URL, stream, group, consumer: 'replica-b', handleBatch: handlerFor(pg.db), logger, batchSize: 100, claimIdleMs: CLAIM_IDLE_MS });
     try {
       await waitFor('replica A to commit a batch', () => out.includes('COMMITTED 100'), 60_000);
+      await waitFor('replica A to read its next batch ahead', async () => (await ownedBy(r, stream, group, 'replica-a')) === 200);
       await survivor.start();
-      await waitFor('replica B to take the other 200', () => survivor.status().acked === 200);
-      // Past a claim idle of A holding its batch (its entries' idle time reset four times, every
-      // third of the idle, while B looks for idle entries every tenth), the batch is still A's.
+      await waitFor('replica B to take the other 100', () => survivor.status().acked === 100);
+      // Past a claim idle of A holding its batches (their entries' idle time reset four times, every
+      // third of the idle, while B looks for idle entries every tenth), both are still A's: the
+      // committed one and the one read ahead.
       await heldAcrossClaimIdle(r, stream, group, 'replica-a', 4);
-      expect(await ownedBy(r, stream, group, 'replica-a')).toBe(100);
-      expect(survivor.status().acked).toBe(200);
+      expect(await ownedBy(r, stream, group, 'replica-a')).toBe(200);
+      expect(survivor.status().acked).toBe(100);
 
       child.kill('SIGKILL');
       expect(await exited).toBe('SIGKILL');
@@ -83,10 +86,13 @@ describe('claiming on the stream: a dead consumer is taken over, a slow live one
     // A child process under tsx can take half a minute to start on a busy machine.
   }, 120_000);
 
-  /** Replica A's batches take 2.5 claim idles; replica B claims every 100 ms. Returns the ids each handled. */
+  /**
+   * Replica A's batches take 2.5 claim idles; replica B claims every 100 ms. A holds two batches
+   * of 50 (one in its handler, one read ahead), B reads the third. Returns the ids each handled.
+   */
   async function slowAndFast({ db: pg, redis: r, stream, group }: Pick<StreamContext, 'db' | 'redis' | 'stream' | 'group'>, provider: string, holdEveryMs?: number) {
     await r.xGroupCreate(stream, group, '0', { MKSTREAM: true });
-    for (let i = 0; i < 100; i++) await r.xAdd(stream, '*', { event: JSON.stringify(providerEvent(i, provider)) });
+    for (let i = 0; i < 150; i++) await r.xAdd(stream, '*', { event: JSON.stringify(providerEvent(i, provider)) });
     const commit = handlerFor(pg.db);
     const handled = { a: [] as string[], b: [] as string[] };
     const recording = (who: 'a' | 'b', delayMs: number) => async (entries: StreamEntry[]) => {
@@ -109,8 +115,9 @@ describe('claiming on the stream: a dead consumer is taken over, a slow live one
     await slow.start();
     try {
       await waitFor('the slow replica to hold a batch', () => handled.a.length === 50);
+      await waitFor('the slow replica to read its next batch ahead', async () => (await ownedBy(r, stream, group, 'slow-a')) === 100);
       await fast.start();
-      await waitFor('every entry acknowledged', async () => (await pendingCount(r, stream, group)) === 0 && (await stored(pg, provider)) === 100);
+      await waitFor('every entry acknowledged', async () => (await pendingCount(r, stream, group)) === 0 && (await stored(pg, provider)) === 150 && handled.a.length >= 100);
       return { handled, slow: slow.status() };
     } finally {
       await fast.stop();
@@ -120,21 +127,23 @@ describe('claiming on the stream: a dead consumer is taken over, a slow live one
 
   test('never hands a slow live replica\'s batch to a peer: each entry handled by one replica, once', async ({ db: pg, redis, stream, group }) => {
     const { handled, slow } = await slowAndFast({ db: pg, redis, stream, group }, 'claim-slow');
-    expect(handled.a).toHaveLength(50);
+    // A's two batches (the second waited, read ahead and held, for 2.5 claim idles) stayed A's.
+    expect(handled.a).toHaveLength(100);
     expect(handled.b).toHaveLength(50);
     expect(handled.a.filter((id) => handled.b.includes(id))).toEqual([]);
-    expect(new Set([...handled.a, ...handled.b]).size).toBe(100);
+    expect(new Set([...handled.a, ...handled.b]).size).toBe(150);
     expect(slow.holdTouches).toBeGreaterThan(0);
     expect(slow.longestBatchMs).toBeGreaterThan(CLAIM_IDLE_MS);
-    expect(await count(pg.db, sql`select event_count as n from incidents where key = 'provider:claim-slow'`)).toBe(100);
-    expect(await receiptTotal(pg, 'claim-slow')).toBe(100);
+    expect(await count(pg.db, sql`select event_count as n from incidents where key = 'provider:claim-slow'`)).toBe(150);
+    expect(await receiptTotal(pg, 'claim-slow')).toBe(150);
   });
 
   test('without the hold, the same slow batch would be taken by the peer (the test above can fail)', async ({ db: pg, redis, stream, group }) => {
     const { handled } = await slowAndFast({ db: pg, redis, stream, group }, 'claim-unheld', 60_000);
-    expect(handled.a.filter((id) => handled.b.includes(id))).toHaveLength(50);
+    // Both of A's batches sat idle past the claim idle (the one read ahead as well), so B took both.
+    expect(handled.a.filter((id) => handled.b.includes(id))).toHaveLength(100);
     // Handled twice, stored and counted once: dedup by event id.
-    expect(await count(pg.db, sql`select event_count as n from incidents where key = 'provider:claim-unheld'`)).toBe(100);
-    expect(await receiptTotal(pg, 'claim-unheld')).toBe(100);
+    expect(await count(pg.db, sql`select event_count as n from incidents where key = 'provider:claim-unheld'`)).toBe(150);
+    expect(await receiptTotal(pg, 'claim-unheld')).toBe(150);
   });
 });
