@@ -1,6 +1,6 @@
 import { systemClock } from '../../src/clock.js';
-import { ingestEvents } from '../../src/ingest/ingest.js';
 import { createStreamConsumer } from '../../src/ingest/redis-consumer.js';
+import { streamBatchHandler } from '../../src/ingest/stream/wiring.js';
 import { entriesOfRead } from '../../src/ingest/stream/redis-reply.js';
 import type { PlatformEvent } from '../../src/domain/events.js';
 import { startBenchTracing, startCollector } from '../tracing.js';
@@ -113,9 +113,9 @@ async function ingestRun(r: RedisClient, events: PlatformEvent[], run: number): 
 
 type BenchDb = Awaited<ReturnType<typeof freshDatabase>>;
 
-/** The agent's consumer into ingestEvents, as wired in production, until every event is committed. */
+/** The agent's consumer into ingestEvents through the handler main.ts wires (streamBatchHandler), until every event is committed. */
 async function agentPhase(stream: string, db: BenchDb, n: number): Promise<{ committed: number; seconds: number; longestBatchMs: number }> {
-  const deps = { db: db.db, channels: ['slack'] as const, clock: systemClock, logger };
+  const handler = streamBatchHandler({ db: db.db, channels: ['slack'] as const, clock: systemClock, logger });
   let committed = 0;
   const consumer = createStreamConsumer({
     redisUrl: REDIS_URL,
@@ -125,8 +125,8 @@ async function agentPhase(stream: string, db: BenchDb, n: number): Promise<{ com
     logger,
     batchSize: BATCH,
     blockMs: 200,
-    handleBatch: async (entries) => {
-      await ingestEvents(deps, entries.map((e) => ({ event: e.event, via: 'stream' as const, entryId: e.id })));
+    handleBatch: async (entries, batch) => {
+      await handler(entries, batch);
       committed += entries.length;
     },
   });
