@@ -232,8 +232,10 @@ async function openIncidents(tx: Tx, byKey: Map<string, IngestItem[]>, keys: rea
 /**
  * One statement: store the events into the open incident of their key (an event whose key has
  * none is left out; the caller holds the keys' locks), skipping an id already stored here or by a
- * concurrent transaction (ON CONFLICT), move each incident's counters by exactly what was stored,
- * and return per incident and source the stored ids with the digest of their canonical rows.
+ * concurrent transaction (ON CONFLICT), move each incident's counters by exactly what was stored
+ * (first and latest by when the events occurred, not by which batch came first: two replicas'
+ * batches, or a batch retried after the next one committed, store out of order), and return per
+ * incident and source the stored ids with the digest of their canonical rows.
  * The events travel as ONE json parameter: thousands of bind parameters cost more than parsing.
  */
 async function storeEvents(tx: Tx, byKey: readonly (readonly [string, readonly IngestItem[]])[], now: Date): Promise<Stored[]> {
@@ -272,7 +274,7 @@ async function storeEvents(tx: Tx, byKey: readonly (readonly [string, readonly I
           first_seen = least(i.first_seen, v.first_seen),
           last_seen = greatest(i.last_seen, v.last_seen),
           latest = case when i.last_seen <= v.last_seen then v.latest else i.latest end,
-          first = case when i.event_count = 0 then v.first else i.first end,
+          first = case when i.event_count = 0 or v.first_seen < i.first_seen then v.first else i.first end,
           summary_version = i.summary_version + 1
         from per_incident v where i.id = v.incident_id
       )

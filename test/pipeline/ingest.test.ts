@@ -84,6 +84,20 @@ describe('POST /v1/events', () => {
     expect(rows[0]!.n).toBe(1);
   });
 
+  it('keeps the earliest event as the incident\'s first and the latest as its latest, whatever order the batches come in', async () => {
+    // A later batch stored before an earlier one: two replicas' batches, or a batch retried after the one read beside it committed.
+    const at = (minute: number) => new Date(Date.UTC(2026, 10, 25, 10, minute)).toISOString();
+    const later = [1, 2].map((m) => ({ ...unhealthy('order-p', { requests: 2000 + m }), occurred_at: at(m + 10) }));
+    const earlier = [1, 2].map((m) => ({ ...unhealthy('order-p', { requests: 1000 + m }), occurred_at: at(m) }));
+    expect((await post(a.base, '/v1/events', later, INGEST_TOKEN)).status).toBe(202);
+    expect((await post(a.base, '/v1/events', earlier, INGEST_TOKEN)).status).toBe(202);
+    const [row] = await queryRows<{ first: { requests: number }; latest: { requests: number }; event_count: number }>(
+      db.db,
+      sql`select first, latest, event_count::int from incidents where key = 'provider:order-p'`,
+    );
+    expect(row).toMatchObject({ event_count: 4, first: { requests: 1001 }, latest: { requests: 2002 } });
+  });
+
   it('correlates 200 events for one provider into one incident with one proposal', async () => {
     const events = Array.from({ length: 200 }, (_, i) => unhealthy('anthropic', { requests: 1000 + i, model_group: 'claude-sonnet' }));
     for (let i = 0; i < 200; i += 50) expect((await post(a.base, '/v1/events', events.slice(i, i + 50), INGEST_TOKEN)).status).toBe(202);

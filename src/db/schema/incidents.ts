@@ -16,7 +16,7 @@ export const incidents = pgTable(
     eventCount: bigint('event_count', { mode: 'number' }).notNull().default(0),
     /** The latest event's data: what reasoning and cards show. */
     latest: jsonb('latest').$type<Record<string, unknown>>().notNull(),
-    /** The first event's data, for comparison. */
+    /** The data of the event that occurred first, for comparison. */
     first: jsonb('first').$type<Record<string, unknown>>().notNull(),
     openedAt: timestamp('opened_at', { withTimezone: true }).notNull().defaultNow(),
     closedAt: timestamp('closed_at', { withTimezone: true }),
