@@ -113,16 +113,20 @@ async function processReadingAhead(ctx: ConsumerContext, first: RawEntry[], ahea
     const running = outcome(processBatch(ctx, entries, false, fire));
     const before = previous ? await previous : null;
     const reading = before?.ok === false || ctx.state.stopping ? NOTHING : outcome(readAhead(ctx));
-    await Promise.race([ordered, running]);
+    // The batch's order fixed, or the batch done (one whose handler never says so runs alone).
+    const finished = await Promise.race([ordered.then(() => null), running]);
     const next = await reading;
     const read = next.ok ? next.value : null;
     const usable = read !== null && stillOurs(ctx, read) && !ctx.state.stopping;
     if (read && !usable) await read.hold.release();
-    if (before?.ok === false || !next.ok || !usable || otherStepDue(ctx)) {
+    if (before?.ok === false || finished?.ok === false || !next.ok || !usable || otherStepDue(ctx)) {
       const done = await running;
-      if (before?.ok === false) throw before.err;
-      if (!done.ok) throw done.err;
-      if (!next.ok) throw next.err;
+      const failed = before?.ok === false ? before : !done.ok ? done : !next.ok ? next : null;
+      if (failed) {
+        // Left pending for the pass over our own entries after the error, and no longer held.
+        if (usable) await read.hold.release();
+        throw failed.err;
+      }
       // Kept for the next step, which handles it alone after whatever else was due.
       if (usable) ahead.next = read;
       return;

@@ -256,6 +256,47 @@ describe('reading ahead: the next batch beside the one committing', () => {
     expect(await count(db.db, sql`select event_count as n from incidents where key = 'provider:ra-fail'`)).toBe(100);
   });
 
+  test('a batch failing with the next read ahead and not yet started: the next is left to the reread, and no hold of it outlives the consumer', async ({ redis: r, stream, group }) => {
+    await r.xGroupCreate(stream, group, '0', { MKSTREAM: true });
+    await fill(r, stream, 'ra-fail-alone', 100);
+    const clock = createTestClock({ realTime: true });
+    const handled = new Map<string, number>();
+    const callFirsts: string[] = [];
+    let calls = 0;
+    const consumer = createStreamConsumer({
+      redisUrl: TEST_REDIS_URL,
+      stream,
+      group,
+      consumer: 'ra-fail-alone-0',
+      logger,
+      batchSize: 50,
+      clock,
+      handleBatch: async (entries) => {
+        for (const e of entries) handled.set(e.event.id, (handled.get(e.event.id) ?? 0) + 1);
+        callFirsts.push(entries[0]!.event.id);
+        if (++calls > 1) return;
+        // The next batch is read ahead while this one is in the handler; then the database goes away.
+        await waitFor('the next batch read ahead', async () => (await pendingCount(r, stream, group)) === 100);
+        throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+      },
+    });
+    await consumer.start();
+    try {
+      await waitFor('everything acknowledged after the reread', async () => consumer.status().acked === 100 && (await pendingCount(r, stream, group)) === 0);
+    } finally {
+      await consumer.stop();
+    }
+    expect(clock.waiting()).toBe(0);
+    // Nothing started beside the failed batch: the reread came next, from the oldest entry on.
+    expect(callFirsts.slice(0, 2)).toEqual(['evt_ra-fail-alone_0', 'evt_ra-fail-alone_0']);
+    const first = [...handled].filter(([id]) => Number(id.split('_').pop()) < 50);
+    const second = [...handled].filter(([id]) => Number(id.split('_').pop()) >= 50);
+    expect(first.every(([, n]) => n === 2)).toBe(true);
+    // Read ahead once, then handled once, by the reread.
+    expect(second.every(([, n]) => n === 1)).toBe(true);
+    expect(consumer.status().deadLettered).toBe(0);
+  });
+
   test('stopping with a batch read ahead leaves it pending and no longer held, and the next start handles it once', async ({ redis: r, stream, group }) => {
     await r.xGroupCreate(stream, group, '0', { MKSTREAM: true });
     await fill(r, stream, 'ra-stop', 100);
